@@ -1,0 +1,33 @@
+// The contract between the stacks and the handlers: the handler entry points that
+// get bundled, and the environment variables each one reads. Stacks import these
+// names, so renaming a variable here breaks synth tests instead of production.
+
+/** Handler name -> entry file under handlers/. Each entry exports `handler`. */
+export const HANDLER_ENTRIES = {
+  "post-confirmation": "post-confirmation/index.ts",
+  "replicate-user": "replicate-user/index.ts",
+  "retry-worker": "retry-worker/index.ts",
+} as const;
+
+export type HandlerName = keyof typeof HANDLER_ENTRIES;
+
+export const ENV = {
+  /** DynamoDB table holding replicated user records (post-confirmation, retry-worker). */
+  TABLE_NAME: "TABLE_NAME",
+  /** SQS fallback queue URL used when the table write fails (post-confirmation). */
+  FALLBACK_QUEUE_URL: "FALLBACK_QUEUE_URL",
+  /** DR user pool id the replicator writes to (replicate-user). */
+  DR_USER_POOL_ID: "DR_USER_POOL_ID",
+  /** SQS queue URL where the replicator parks permanently failing records (replicate-user). */
+  PARK_QUEUE_URL: "PARK_QUEUE_URL",
+  /** Comma-separated standard attributes that replicate. */
+  REPLICATED_ATTRIBUTES: "REPLICATED_ATTRIBUTES",
+  /** Comma-separated custom attribute names (without `custom:`) that replicate. */
+  REPLICATED_CUSTOM_ATTRIBUTES: "REPLICATED_CUSTOM_ATTRIBUTES",
+  /** Custom attribute name (without `custom:`) holding the canonical id. */
+  CANONICAL_ID_ATTRIBUTE: "CANONICAL_ID_ATTRIBUTE",
+  /** Days before a staging record expires (post-confirmation, retry-worker). */
+  RECORD_TTL_DAYS: "RECORD_TTL_DAYS",
+  /** Upper bound of users processed at once in one batch (replicate-user). */
+  MAX_CONCURRENCY: "MAX_CONCURRENCY",
+} as const;

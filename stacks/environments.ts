@@ -1,0 +1,133 @@
+// The one typed configuration of every environment. Stacks, scripts, the sandbox
+// and the benchmarks all read it, so a region or a name changes in one place.
+// No account ids or secrets here: the remote state bucket comes from env vars.
+
+export type EnvName = "local" | "dev" | "staging" | "prod";
+export const ENV_NAMES: readonly EnvName[] = ["local", "dev", "staging", "prod"];
+
+export interface AlarmThresholds {
+  /** Lambda errors in one 5-minute period before the errors alarm fires. */
+  lambdaErrors: number;
+  /** Messages visible in a dead-letter queue before the DLQ alarm fires. */
+  dlqDepth: number;
+  /** Replicator stream iterator age (ms) before the lag alarm fires. */
+  iteratorAgeMs: number;
+}
+
+export type StateBackend =
+  | { kind: "local"; dir: string }
+  | { kind: "s3"; bucket: string; keyPrefix: string; region: string; useLockfile: true };
+
+export interface ReplicationSettings {
+  /** Standard attributes copied to the DR pool (never `sub` or Cognito-internal ones). */
+  attributes: string[];
+  /** Custom attributes (without the `custom:` prefix) that also replicate. */
+  customAttributes: string[];
+  /** Days a staging record stays in the table before TTL removes it. */
+  recordTtlDays: number;
+  /** Upper bound of users the replicator works on at once within one batch. */
+  maxConcurrency: number;
+}
+
+export interface Environment {
+  name: EnvName;
+  primaryRegion: string;
+  drRegion: string;
+  /** Prefix of every resource name, e.g. `cdr-dev`. */
+  prefix: string;
+  tags: Record<string, string>;
+  logRetentionDays: number;
+  alarms: AlarmThresholds;
+  backend: StateBackend;
+  replication: ReplicationSettings;
+  /** Set only for `local`: every provider endpoint and SDK client points here. */
+  sandboxEndpoint?: string;
+}
+
+export const APP_TAG = "cognito-dr-replication";
+/** Name of the custom attribute carrying the primary pool's `sub` (the canonical id). */
+export const CANONICAL_ID_ATTRIBUTE = "canonical_id";
+export const DEFAULT_SANDBOX_PORT = 4599;
+
+export const DEFAULT_REPLICATED_ATTRIBUTES = [
+  "email",
+  "email_verified",
+  "name",
+  "given_name",
+  "family_name",
+  "phone_number",
+  "phone_number_verified",
+  "locale",
+];
+
+type Env = Record<string, string | undefined>;
+
+function regionsFor(name: EnvName, env: Env): { primaryRegion: string; drRegion: string } {
+  const key = name.toUpperCase();
+  return {
+    primaryRegion: env[`${key}_PRIMARY_REGION`] ?? env.PRIMARY_REGION ?? "us-east-1",
+    drRegion: env[`${key}_DR_REGION`] ?? env.DR_REGION ?? "us-west-2",
+  };
+}
+
+function backendFor(name: EnvName, primaryRegion: string, env: Env): StateBackend {
+  if (name === "local") return { kind: "local", dir: env.LOCAL_STATE_DIR ?? ".sandbox/state" };
+  const key = name.toUpperCase();
+  return {
+    kind: "s3",
+    // A placeholder keeps `synth` working without credentials; `deploy` checks for it.
+    bucket: env[`${key}_STATE_BUCKET`] ?? env.STATE_BUCKET ?? "UNSET-set-STATE_BUCKET",
+    keyPrefix: env[`${key}_STATE_KEY_PREFIX`] ?? `cognito-dr/${name}`,
+    region: env.STATE_BUCKET_REGION ?? primaryRegion,
+    useLockfile: true,
+  };
+}
+
+const PER_ENV: Record<EnvName, Pick<Environment, "logRetentionDays" | "alarms">> = {
+  local: { logRetentionDays: 7, alarms: { lambdaErrors: 1, dlqDepth: 1, iteratorAgeMs: 60_000 } },
+  dev: { logRetentionDays: 14, alarms: { lambdaErrors: 5, dlqDepth: 1, iteratorAgeMs: 300_000 } },
+  staging: { logRetentionDays: 30, alarms: { lambdaErrors: 3, dlqDepth: 1, iteratorAgeMs: 120_000 } },
+  prod: { logRetentionDays: 90, alarms: { lambdaErrors: 1, dlqDepth: 1, iteratorAgeMs: 60_000 } },
+};
+
+export function sandboxEndpoint(env: Env = process.env): string {
+  return env.SANDBOX_ENDPOINT ?? `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}`;
+}
+
+/** Builds one environment; `env` is injectable so tests do not depend on the shell. */
+export function environment(name: EnvName, env: Env = process.env): Environment {
+  if (!ENV_NAMES.includes(name)) {
+    throw new Error(`Unknown environment "${name}". Expected one of: ${ENV_NAMES.join(", ")}`);
+  }
+  const { primaryRegion, drRegion } = regionsFor(name, env);
+  if (primaryRegion === drRegion) {
+    throw new Error(`Environment "${name}": primary and DR region are both ${primaryRegion}; they must differ`);
+  }
+  return {
+    name,
+    primaryRegion,
+    drRegion,
+    prefix: `cdr-${name}`,
+    tags: { app: APP_TAG, env: name, "managed-by": "cdktf" },
+    ...PER_ENV[name],
+    backend: backendFor(name, primaryRegion, env),
+    replication: {
+      attributes: [...DEFAULT_REPLICATED_ATTRIBUTES],
+      customAttributes: [],
+      recordTtlDays: 30,
+      maxConcurrency: 10,
+    },
+    sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
+  };
+}
+
+export function allEnvironments(env: Env = process.env): Environment[] {
+  return ENV_NAMES.map((n) => environment(n, env));
+}
+
+export function parseEnvName(value: string | undefined): EnvName {
+  if (!value || !ENV_NAMES.includes(value as EnvName)) {
+    throw new Error(`--env must be one of ${ENV_NAMES.join(", ")} (got ${value ?? "nothing"})`);
+  }
+  return value as EnvName;
+}

@@ -1,0 +1,36 @@
+// Resource names derived from an environment. The DR stack finds the primary
+// stack's shared resources (table, replica key) by these names, and the operator
+// scripts find pools, tables and queues by them, so they live in one place.
+import type { Environment } from "./environments";
+
+export type Role = "primary" | "dr";
+
+export interface Names {
+  stack(role: Role): string;
+  userPool(role: Role): string;
+  appClient: string;
+  table: string;
+  /** Alias of the multi-Region key; the replica in the DR region carries the same alias. */
+  kmsAlias: string;
+  fallbackQueue: string;
+  fallbackDlq: string;
+  replicatorDlq: string;
+  fn(handler: string): string;
+  role(handler: string): string;
+}
+
+export function names(env: Pick<Environment, "prefix" | "name">): Names {
+  const p = env.prefix;
+  return {
+    stack: (role) => `${p}-${role}`,
+    userPool: (role) => `${p}-users-${role}`,
+    appClient: `${p}-app`,
+    table: `${p}-replicated-users`,
+    kmsAlias: `alias/${p}-replication`,
+    fallbackQueue: `${p}-replication-fallback`,
+    fallbackDlq: `${p}-replication-fallback-dlq`,
+    replicatorDlq: `${p}-replicator-dlq`,
+    fn: (handler) => `${p}-${handler}`,
+    role: (handler) => `${p}-${handler}-role`,
+  };
+}

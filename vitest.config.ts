@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules/**", "cdktf.out/**", ".build/**", ".sandbox/**"],
+    setupFiles: ["test/setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 600_000,
+    // Sandbox end-to-end suites share ports and a CPU budget of two cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
