@@ -31,3 +31,10 @@ export const ENV = {
   /** Upper bound of users processed at once in one batch (replicate-user). */
   MAX_CONCURRENCY: "MAX_CONCURRENCY",
 } as const;
+
+/** Partition key of the replicated-users table (the canonical id, a string). */
+export const TABLE_KEY = "canonicalId";
+/** Number attribute (epoch seconds) that DynamoDB TTL uses to expire staging records. */
+export const TTL_ATTRIBUTE = "expiresAt";
+/** SQS message attribute carrying a parked record's reason code (the redrive tool groups by it). */
+export const PARK_REASON_ATTRIBUTE = "reason";

@@ -1,0 +1,48 @@
+// Interfaces shared by the sandbox gateway and its plugins. The gateway parses
+// each AWS request once into an AwsRequest, runs it through the plugin chain
+// (each plugin may answer, rewrite, or pass to `next`), and the last link
+// forwards to moto_server.
+
+export interface AwsRequest {
+  method: string;
+  /** Path without the query string, e.g. `/` or `/2015-03-31/functions`. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Signing name from the SigV4 credential scope (`dynamodb`, `cognito-idp`, `lambda`, `sqs`, ...). */
+  service: string;
+  /** Region from the SigV4 credential scope. */
+  region: string;
+  /** Operation for JSON protocols (the part after the dot in X-Amz-Target), or the query `Action`. */
+  operation?: string;
+  /** Parsed body for JSON protocols, when it parses. */
+  json?: unknown;
+}
+
+export interface AwsResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export type Next = (req: AwsRequest) => Promise<AwsResponse>;
+
+export interface GatewayPlugin {
+  name: string;
+  /** Handle a request or pass it on with `next(req)`. */
+  handle(req: AwsRequest, next: Next): Promise<AwsResponse>;
+  /** Stop timers, pollers and child processes. */
+  stop?(): Promise<void>;
+}
+
+/** What the Lambda emulation offers other plugins (Cognito triggers call it). */
+export interface LambdaInvoker {
+  /**
+   * Runs a deployed function with `event` and resolves with its result.
+   * `fn` is a function name or ARN; `region` is where it was deployed.
+   * Rejects with an error whose `name` is `FunctionError` when the handler throws,
+   * `TimeoutError` when it runs past `timeoutMs` (default: the function's own timeout).
+   */
+  invoke(fn: string, region: string, event: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
+}
