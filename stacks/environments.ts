@@ -29,6 +29,14 @@ export interface ReplicationSettings {
   maxConcurrency: number;
 }
 
+export interface AppClientSettings {
+  callbackUrls: string[];
+  logoutUrls: string[];
+  accessTokenMinutes: number;
+  idTokenMinutes: number;
+  refreshTokenDays: number;
+}
+
 export interface Environment {
   name: EnvName;
   primaryRegion: string;
@@ -40,6 +48,10 @@ export interface Environment {
   alarms: AlarmThresholds;
   backend: StateBackend;
   replication: ReplicationSettings;
+  /** One app client definition, deployed identically to both pools. */
+  appClient: AppClientSettings;
+  /** Protect pools and the table from deletion (prod). */
+  deletionProtection: boolean;
   /** Set only for `local`: every provider endpoint and SDK client points here. */
   sandboxEndpoint?: string;
 }
@@ -90,6 +102,18 @@ const PER_ENV: Record<EnvName, Pick<Environment, "logRetentionDays" | "alarms">>
   prod: { logRetentionDays: 90, alarms: { lambdaErrors: 1, dlqDepth: 1, iteratorAgeMs: 60_000 } },
 };
 
+function appClientFor(name: EnvName, env: Env): AppClientSettings {
+  const key = name.toUpperCase();
+  const base = env[`${key}_APP_URL`] ?? (name === "local" ? "http://localhost:3000" : `https://app.${name}.example.com`);
+  return {
+    callbackUrls: [`${base}/auth/callback`],
+    logoutUrls: [`${base}/auth/logout`],
+    accessTokenMinutes: 60,
+    idTokenMinutes: 60,
+    refreshTokenDays: 30,
+  };
+}
+
 export function sandboxEndpoint(env: Env = process.env): string {
   return env.SANDBOX_ENDPOINT ?? `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}`;
 }
@@ -117,6 +141,8 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
       recordTtlDays: 30,
       maxConcurrency: 10,
     },
+    appClient: appClientFor(name, env),
+    deletionProtection: name === "prod",
     sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
   };
 }

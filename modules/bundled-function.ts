@@ -1,0 +1,92 @@
+// One Lambda function built from a handler bundle, with its own role (only the
+// statements the caller names, plus writing to its own log group), a log group
+// with retention, and an errors alarm.
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { AssetType, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { HANDLER_ENTRIES, type HandlerName } from "../handlers/contract";
+import { bundleHandler } from "./bundle";
+import { allow, assumeRolePolicy, policyDocument, type Statement } from "./iam";
+
+export interface BundledFunctionProps {
+  handler: HandlerName;
+  functionName: string;
+  roleName: string;
+  environment: Record<string, string>;
+  /** What the function calls, on exactly which resources. */
+  statements: Statement[];
+  logRetentionDays: number;
+  errorsThreshold: number;
+  alarmTopicArn: string;
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+export class BundledFunction extends Construct {
+  readonly fn: LambdaFunction;
+  readonly role: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: BundledFunctionProps) {
+    super(scope, id);
+    const bundle = bundleHandler(props.handler, HANDLER_ENTRIES[props.handler]);
+    const asset = new TerraformAsset(this, "code", { path: bundle.zipPath, type: AssetType.FILE });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
+    });
+    new IamRolePolicy(this, "policy", {
+      name: `${props.functionName}-least-privilege`,
+      role: this.role.name,
+      policy: policyDocument([
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], [`${this.logGroup.arn}:*`], "OwnLogs"),
+        ...props.statements,
+      ]),
+    });
+    this.fn = new LambdaFunction(this, "fn", {
+      functionName: props.functionName,
+      role: this.role.arn,
+      filename: asset.path,
+      sourceCodeHash: bundle.sha256,
+      handler: "index.handler",
+      runtime: "nodejs20.x",
+      architectures: ["arm64"],
+      timeout: props.timeoutSeconds ?? 30,
+      memorySize: props.memoryMb ?? 256,
+      environment: {
+        variables: {
+          NODE_OPTIONS: "--enable-source-maps",
+          POWERTOOLS_SERVICE_NAME: props.handler,
+          POWERTOOLS_METRICS_NAMESPACE: "CognitoDrReplication",
+          ...props.environment,
+        },
+      },
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      dependsOn: [this.logGroup],
+    });
+    new CloudwatchMetricAlarm(this, "errors", {
+      alarmName: `${props.functionName}-errors`,
+      alarmDescription: `${props.functionName} raised errors: see its log group ${this.logGroup.name}`,
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: this.fn.functionName },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: props.errorsThreshold,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [props.alarmTopicArn],
+      okActions: [props.alarmTopicArn],
+    });
+  }
+}

@@ -1,0 +1,24 @@
+// SQS queues: encrypted at rest (records carry personal data), kept 14 days so an
+// on-call engineer has time to look before anything expires.
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { Construct } from "constructs";
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+export function deadLetterQueue(scope: Construct, id: string, name: string): SqsQueue {
+  return new SqsQueue(scope, id, { name, sqsManagedSseEnabled: true, messageRetentionSeconds: FOURTEEN_DAYS });
+}
+
+export function workQueue(
+  scope: Construct,
+  id: string,
+  props: { name: string; dlq: SqsQueue; maxReceiveCount: number; visibilityTimeoutSeconds: number },
+): SqsQueue {
+  return new SqsQueue(scope, id, {
+    name: props.name,
+    sqsManagedSseEnabled: true,
+    messageRetentionSeconds: FOURTEEN_DAYS,
+    visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
+    redrivePolicy: JSON.stringify({ deadLetterTargetArn: props.dlq.arn, maxReceiveCount: props.maxReceiveCount }),
+  });
+}

@@ -1,0 +1,45 @@
+// Connects a function to a DynamoDB stream the way the replicator needs it:
+// partial batch responses, bisect on error, bounded retries and record age, and
+// an SQS on-failure destination. REMOVE events are filtered out here as an
+// optimisation; the replicator skips them in code regardless.
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { Construct } from "constructs";
+import { TABLE_KEY } from "../handlers/contract";
+
+/**
+ * Lambda filters DynamoDB records on the `dynamodb` key; a REMOVE (TTL expiry
+ * included) has no NewImage, so requiring the key in NewImage drops them all.
+ */
+export const SKIP_REMOVES_FILTER = JSON.stringify({ dynamodb: { NewImage: { [TABLE_KEY]: { S: [{ exists: true }] } } } });
+
+export interface StreamConsumerProps {
+  fn: LambdaFunction;
+  streamArn: string;
+  onFailure: SqsQueue;
+  batchSize?: number;
+  maximumRetryAttempts?: number;
+  maximumRecordAgeSeconds?: number;
+}
+
+export function streamConsumer(scope: Construct, id: string, props: StreamConsumerProps): LambdaEventSourceMapping {
+  return new LambdaEventSourceMapping(scope, id, {
+    functionName: props.fn.arn,
+    eventSourceArn: props.streamArn,
+    // Start from the oldest record kept (24 h): the DR stack may be applied after
+    // users already confirmed in the primary.
+    startingPosition: "TRIM_HORIZON",
+    batchSize: props.batchSize ?? 100,
+    maximumBatchingWindowInSeconds: 0,
+    parallelizationFactor: 1,
+    functionResponseTypes: ["ReportBatchItemFailures"],
+    bisectBatchOnFunctionError: true,
+    // A DR outage blocks the shard and retries; past these bounds the batch's
+    // position goes to the DLQ (metadata only) for the redrive tool.
+    maximumRetryAttempts: props.maximumRetryAttempts ?? 20,
+    maximumRecordAgeInSeconds: props.maximumRecordAgeSeconds ?? 6 * 3600,
+    filterCriteria: { filter: [{ pattern: SKIP_REMOVES_FILTER }] },
+    destinationConfig: { onFailure: { destinationArn: props.onFailure.arn } },
+  });
+}

@@ -1,0 +1,79 @@
+// A Cognito user pool and its app client, built identically in both regions.
+// Only the name and the triggers differ by role; everything else comes from
+// this one definition, so the DR pool accepts exactly what the primary does.
+import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from "@cdktf/provider-aws/lib/cognito-user-pool";
+import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
+import { Construct } from "constructs";
+import { CANONICAL_ID_ATTRIBUTE, type Environment } from "../stacks/environments";
+
+export interface ReplicatedUserPoolProps {
+  env: Environment;
+  name: string;
+  /** Trigger ARNs; each role passes its own. */
+  triggers?: CognitoUserPoolLambdaConfig;
+}
+
+// Readable by the app; the canonical id is readable but never writable by users.
+const READ_ATTRIBUTES = ["email", "email_verified", "name", "given_name", "family_name", "locale", "phone_number", "phone_number_verified", `custom:${CANONICAL_ID_ATTRIBUTE}`];
+const WRITE_ATTRIBUTES = ["email", "name", "given_name", "family_name", "locale", "phone_number"];
+
+export class ReplicatedUserPool extends Construct {
+  readonly pool: CognitoUserPool;
+  readonly client: CognitoUserPoolClient;
+
+  constructor(scope: Construct, id: string, props: ReplicatedUserPoolProps) {
+    super(scope, id);
+    const { env } = props;
+    this.pool = new CognitoUserPool(this, "pool", {
+      name: props.name,
+      // ESSENTIALS is the lowest tier with choice-based (passwordless) sign-in.
+      userPoolTier: "ESSENTIALS",
+      usernameAttributes: ["email"],
+      autoVerifiedAttributes: ["email"],
+      usernameConfiguration: { caseSensitive: false },
+      // EMAIL_OTP lets replicated users sign in to the DR pool without the
+      // password that cannot be copied; AWS requires PASSWORD alongside it.
+      signInPolicy: { allowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] },
+      mfaConfiguration: "OFF",
+      deletionProtection: env.deletionProtection ? "ACTIVE" : "INACTIVE",
+      passwordPolicy: {
+        minimumLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireNumbers: true,
+        requireSymbols: true,
+        temporaryPasswordValidityDays: 3,
+      },
+      accountRecoverySetting: { recoveryMechanism: [{ name: "verified_email", priority: 1 }] },
+      adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+      emailConfiguration: { emailSendingAccount: "COGNITO_DEFAULT" },
+      schema: [
+        { name: "email", attributeDataType: "String", required: true, mutable: true, stringAttributeConstraints: { minLength: "3", maxLength: "254" } },
+        // Mutable so the primary can set it after confirmation (the user's own sub);
+        // the app client cannot write it (WRITE_ATTRIBUTES leaves it out).
+        { name: CANONICAL_ID_ATTRIBUTE, attributeDataType: "String", required: false, mutable: true, developerOnlyAttribute: false, stringAttributeConstraints: { minLength: "1", maxLength: "64" } },
+      ],
+      lambdaConfig: props.triggers,
+    });
+    this.client = new CognitoUserPoolClient(this, "client", {
+      name: `${env.prefix}-app`,
+      userPoolId: this.pool.id,
+      generateSecret: false,
+      explicitAuthFlows: ["ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      preventUserExistenceErrors: "ENABLED",
+      enableTokenRevocation: true,
+      allowedOauthFlowsUserPoolClient: true,
+      allowedOauthFlows: ["code"],
+      allowedOauthScopes: ["openid", "email", "profile"],
+      supportedIdentityProviders: ["COGNITO"],
+      callbackUrls: env.appClient.callbackUrls,
+      logoutUrls: env.appClient.logoutUrls,
+      accessTokenValidity: env.appClient.accessTokenMinutes,
+      idTokenValidity: env.appClient.idTokenMinutes,
+      refreshTokenValidity: env.appClient.refreshTokenDays,
+      tokenValidityUnits: [{ accessToken: "minutes", idToken: "minutes", refreshToken: "days" }],
+      readAttributes: READ_ATTRIBUTES,
+      writeAttributes: WRITE_ATTRIBUTES,
+    });
+  }
+}

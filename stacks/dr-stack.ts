@@ -1,0 +1,93 @@
+// The DR region: a user pool built by the same module as the primary's, and the
+// replicator that turns the table replica's stream into DR users. It finds the
+// replica key and table by name, so it plans and applies on its own after the
+// primary stack, with no cross-stack reference.
+import { DataAwsDynamodbTable } from "@cdktf/provider-aws/lib/data-aws-dynamodb-table";
+import { DataAwsKmsAlias } from "@cdktf/provider-aws/lib/data-aws-kms-alias";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { ENV } from "../handlers/contract";
+import { account } from "../modules/account";
+import { alarmTopic, iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
+import { configureBackend } from "../modules/backend";
+import { BundledFunction } from "../modules/bundled-function";
+import { allow } from "../modules/iam";
+import { awsProvider } from "../modules/providers";
+import { deadLetterQueue } from "../modules/queues";
+import { streamConsumer } from "../modules/stream-consumer";
+import { ReplicatedUserPool } from "../modules/user-pool";
+import type { Environment } from "./environments";
+import { replicationEnv } from "./handler-env";
+import { names } from "./names";
+
+/** Every Cognito call the replicator's upsert makes, and no other. */
+export const REPLICATOR_COGNITO_ACTIONS = [
+  "cognito-idp:AdminCreateUser",
+  "cognito-idp:AdminGetUser",
+  "cognito-idp:AdminUpdateUserAttributes",
+  "cognito-idp:AdminEnableUser",
+  "cognito-idp:AdminDisableUser",
+  "cognito-idp:AdminListGroupsForUser",
+  "cognito-idp:AdminAddUserToGroup",
+  "cognito-idp:AdminRemoveUserFromGroup",
+];
+
+export class DrStack extends TerraformStack {
+  constructor(scope: Construct, id: string, env: Environment) {
+    super(scope, id);
+    const n = names(env);
+    configureBackend(this, env, id);
+    awsProvider(this, "aws", env, env.drRegion);
+    account(this);
+    const topic = alarmTopic(this, `${id}-alarms`);
+
+    // Created by the primary stack in this region; looked up by name.
+    const replicaKey = new DataAwsKmsAlias(this, "replica-key", { name: n.kmsAlias });
+    const replica = new DataAwsDynamodbTable(this, "replica-table", { name: n.table });
+
+    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr") });
+    const dlq = deadLetterQueue(this, "replicator-dlq", n.replicatorDlq);
+
+    const replicator = new BundledFunction(this, "replicate-user", {
+      handler: "replicate-user",
+      functionName: n.fn("replicate-user"),
+      roleName: n.role("replicate-user"),
+      timeoutSeconds: 120,
+      environment: {
+        ...replicationEnv(env),
+        [ENV.DR_USER_POOL_ID]: users.pool.id,
+        [ENV.PARK_QUEUE_URL]: dlq.url,
+        [ENV.MAX_CONCURRENCY]: String(env.replication.maxConcurrency),
+      },
+      statements: [
+        allow(REPLICATOR_COGNITO_ACTIONS, [users.pool.arn], "UpsertDrUsers"),
+        allow(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], [replica.streamArn], "ReadReplicaStream"),
+        allow(["dynamodb:ListStreams"], [`${replica.arn}/stream/*`], "ListReplicaStreams"),
+        allow(["kms:Decrypt"], [replicaKey.targetKeyArn], "DecryptReplicaStream"),
+        // Parked records (by the handler) and batch positions (by the mapping).
+        allow(["sqs:SendMessage"], [dlq.arn], "ParkOnDlq"),
+      ],
+      logRetentionDays: env.logRetentionDays,
+      errorsThreshold: env.alarms.lambdaErrors,
+      alarmTopicArn: topic.arn,
+    });
+    streamConsumer(this, "replica-stream-to-replicator", { fn: replicator.fn, streamArn: replica.streamArn, onFailure: dlq });
+
+    iteratorAgeAlarm(this, "replicator-iterator-age", {
+      functionName: n.fn("replicate-user"),
+      thresholdMs: env.alarms.iteratorAgeMs,
+      topicArn: topic.arn,
+    });
+    queueDepthAlarm(this, "replicator-dlq-depth", {
+      queueName: n.replicatorDlq,
+      threshold: env.alarms.dlqDepth,
+      topicArn: topic.arn,
+      what: "Records could not be replicated to the DR pool and were parked with a reason.",
+    });
+
+    new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
+    new TerraformOutput(this, "app_client_id", { value: users.client.id });
+    new TerraformOutput(this, "replicator_dlq_url", { value: dlq.url });
+    new TerraformOutput(this, "alarm_topic_arn", { value: topic.arn });
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from "vitest";
+import { SKIP_REMOVES_FILTER } from "../../modules/stream-consumer";
+import { REPLICATOR_COGNITO_ACTIONS } from "../../stacks/dr-stack";
+import { APP_TAG } from "../../stacks/environments";
+import { lintPolicy, type PolicyKind } from "./policy-lint";
+import { only, refTo, resources, synthAll, type TfJson } from "./synth";
+
+const envs = synthAll();
+
+function withoutRoleSpecific(pool: Record<string, unknown>): Record<string, unknown> {
+  const { name: _name, lambda_config: _triggers, ...rest } = pool;
+  return rest;
+}
+
+describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_name, { env, primary, dr }) => {
+  it("builds both pools with identical settings apart from name and triggers", () => {
+    const p = only(primary, "aws_cognito_user_pool");
+    const d = only(dr, "aws_cognito_user_pool");
+    expect(withoutRoleSpecific(d)).toEqual(withoutRoleSpecific(p));
+    expect(p.user_pool_tier).toBe("ESSENTIALS");
+    expect(p.username_attributes).toEqual(["email"]);
+    expect(p.sign_in_policy).toEqual({ allowed_first_auth_factors: ["PASSWORD", "EMAIL_OTP"] });
+    expect(p.name).not.toEqual(d.name);
+    expect(p.lambda_config).toEqual({ post_confirmation: refTo(primary, "aws_lambda_function", "arn").find((r) => r.includes("post-confirmation")) });
+  });
+
+  it("gives both pools the same app client with USER_AUTH", () => {
+    const { user_pool_id: _a, ...p } = only(primary, "aws_cognito_user_pool_client");
+    const { user_pool_id: _b, ...d } = only(dr, "aws_cognito_user_pool_client");
+    expect(d).toEqual(p);
+    expect(p.explicit_auth_flows).toContain("ALLOW_USER_AUTH");
+    expect(p.write_attributes).not.toContain("custom:canonical_id");
+  });
+
+  it("lets Cognito invoke the PostConfirmation trigger from the primary pool only", () => {
+    const perm = only(primary, "aws_lambda_permission");
+    expect(perm).toMatchObject({ action: "lambda:InvokeFunction", principal: "cognito-idp.amazonaws.com" });
+    expect(refTo(primary, "aws_cognito_user_pool", "arn")).toContain(perm.source_arn);
+    expect(dr.resource.aws_lambda_permission).toBeUndefined();
+  });
+
+  it("replicates the table to the DR region, encrypted there with the replica key", () => {
+    const table = only(primary, "aws_dynamodb_table");
+    expect(table).toMatchObject({
+      billing_mode: "PAY_PER_REQUEST",
+      stream_enabled: true,
+      stream_view_type: "NEW_AND_OLD_IMAGES",
+      ttl: { attribute_name: "expiresAt", enabled: true },
+      point_in_time_recovery: { enabled: true },
+    });
+    expect((table.server_side_encryption as { kms_key_arn: string }).kms_key_arn).toBe(refTo(primary, "aws_kms_key", "arn")[0]);
+    const replicas = table.replica as Array<Record<string, unknown>>;
+    expect(replicas).toHaveLength(1);
+    expect(replicas[0].region_name).toBe(env.drRegion);
+    expect(replicas[0].kms_key_arn).toBe(refTo(primary, "aws_kms_replica_key", "arn")[0]);
+    expect(only(primary, "aws_kms_key").multi_region).toBe(true);
+    expect(only(primary, "aws_kms_replica_key").provider).toBe("aws.dr");
+  });
+
+  it("finds the replica key and table in the DR stack by name, without cross-stack references", () => {
+    expect(Object.values(dr.data?.aws_kms_alias ?? {})[0]).toMatchObject({ name: `alias/${env.prefix}-replication` });
+    expect(Object.values(dr.data?.aws_dynamodb_table ?? {})[0]).toMatchObject({ name: `${env.prefix}-replicated-users` });
+    expect(JSON.stringify(dr)).not.toMatch(/terraform_remote_state|cross-stack/);
+    expect(dr.provider.aws.map((p) => p.region)).toEqual([env.drRegion]);
+  });
+
+  it("wires the replicator to the replica stream with partial failures, bisect, bounds and a DLQ", () => {
+    const m = only(dr, "aws_lambda_event_source_mapping");
+    expect(m).toMatchObject({
+      function_response_types: ["ReportBatchItemFailures"],
+      bisect_batch_on_function_error: true,
+      starting_position: "TRIM_HORIZON",
+    });
+    expect(m.maximum_retry_attempts).toBeGreaterThanOrEqual(0);
+    expect(m.maximum_retry_attempts).toBeLessThanOrEqual(100);
+    expect(m.maximum_record_age_in_seconds).toBeGreaterThan(0);
+    expect(m.event_source_arn).toMatch(/data\.aws_dynamodb_table\..*\.stream_arn/);
+    expect(refTo(dr, "aws_sqs_queue", "arn")).toContain((m.destination_config as { on_failure: { destination_arn: string } }).on_failure.destination_arn);
+    expect(m.filter_criteria).toEqual({ filter: [{ pattern: SKIP_REMOVES_FILTER }] });
+  });
+
+  it("drains the fallback queue with the retry worker and a redrive policy to its DLQ", () => {
+    const m = only(primary, "aws_lambda_event_source_mapping");
+    expect(m.function_response_types).toEqual(["ReportBatchItemFailures"]);
+    const queues = resources(primary, "aws_sqs_queue").map(([, q]) => q);
+    const fallback = queues.find((q) => q.redrive_policy)!;
+    expect(JSON.parse(fallback.redrive_policy as string).maxReceiveCount).toBeGreaterThan(0);
+    for (const q of queues) expect(q.sqs_managed_sse_enabled).toBe(true);
+  });
+
+  it("gives every Lambda its own log group with the environment's retention", () => {
+    for (const stack of [primary, dr]) {
+      for (const [, fn] of resources(stack, "aws_lambda_function")) {
+        const groupRef = (fn.logging_config as { log_group: string }).log_group;
+        const group = resources(stack, "aws_cloudwatch_log_group").find(([n]) => groupRef === `\${aws_cloudwatch_log_group.${n}.name}`);
+        expect(group, `log group of ${fn.function_name}`).toBeDefined();
+        expect(group![1].retention_in_days).toBe(env.logRetentionDays);
+        expect(group![1].name).toBe(`/aws/lambda/${fn.function_name}`);
+      }
+    }
+  });
+
+  it("alarms on Lambda errors, DLQ depth and replicator iterator age", () => {
+    const metrics = (s: TfJson) => resources(s, "aws_cloudwatch_metric_alarm").map(([, a]) => a.metric_name);
+    expect(metrics(primary)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible"]));
+    expect(metrics(dr)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible", "IteratorAge"]));
+    for (const s of [primary, dr]) {
+      for (const [, a] of resources(s, "aws_cloudwatch_metric_alarm")) expect((a.alarm_actions as string[]).length).toBe(1);
+    }
+  });
+
+  it("tags every taggable resource with env and app through every provider's default tags", () => {
+    for (const stack of [primary, dr]) {
+      for (const p of stack.provider.aws) {
+        expect(p.default_tags).toEqual([{ tags: expect.objectContaining({ env: env.name, app: APP_TAG }) }]);
+      }
+      // No resource overrides the defaults with tags of its own that drop them.
+      for (const type of Object.keys(stack.resource)) {
+        for (const [, r] of resources(stack, type)) {
+          if (r.tags) expect(r.tags).toMatchObject({ env: env.name, app: APP_TAG });
+        }
+      }
+    }
+  });
+
+  it("keeps state locally for local and in S3 with locking elsewhere", () => {
+    const backend = primary.terraform.backend as Record<string, Record<string, unknown>>;
+    if (env.name === "local") expect(Object.keys(backend)).toEqual(["local"]);
+    else expect(backend.s3).toMatchObject({ use_lockfile: true, encrypt: true, key: `cognito-dr/${env.name}/${env.prefix}-primary.tfstate` });
+  });
+
+  it("points every provider at the sandbox for local, and at AWS otherwise", () => {
+    for (const p of [...primary.provider.aws, ...dr.provider.aws]) {
+      if (env.name === "local") {
+        expect(p.skip_credentials_validation).toBe(true);
+        expect(Object.values((p.endpoints as Array<Record<string, string>>)[0]).every((u) => u === env.sandboxEndpoint)).toBe(true);
+      } else {
+        expect(p.endpoints).toBeUndefined();
+        expect(p.access_key).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe("least privilege", () => {
+  const policies: Array<{ where: string; kind: PolicyKind; doc: string }> = [];
+  for (const { primary, dr } of envs) {
+    for (const stack of [primary, dr]) {
+      for (const [type, byName] of Object.entries(stack.resource)) {
+        for (const [name, r] of Object.entries(byName)) {
+          const where = `${type}.${name}`;
+          if (typeof r.policy === "string") policies.push({ where, kind: type.startsWith("aws_kms") ? "key" : "identity", doc: r.policy });
+          if (typeof r.assume_role_policy === "string") policies.push({ where, kind: "trust", doc: r.assume_role_policy });
+        }
+      }
+    }
+  }
+
+  it("walks every policy document of every stack", () => {
+    // Primary: 2 role policies, 2 trust policies, 2 key policies; DR: 1 role, 1 trust.
+    expect(policies.length).toBe(envs.length * 8);
+  });
+
+  it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {
+    const problems = policies.flatMap((p) => lintPolicy(p.doc, p.kind, p.where));
+    expect(problems).toEqual([]);
+  });
+
+  it("gives the replicator exactly its Cognito actions on the DR pool ARN", () => {
+    const dr = envs[0].dr;
+    const policy = resources(dr, "aws_iam_role_policy").find(([n]) => n.includes("replicate-user"))![1];
+    const doc = JSON.parse(policy.policy as string);
+    const cognito = doc.Statement.find((s: { Sid: string }) => s.Sid === "UpsertDrUsers");
+    expect(cognito.Action).toEqual(REPLICATOR_COGNITO_ACTIONS);
+    expect(cognito.Resource).toEqual(refTo(dr, "aws_cognito_user_pool", "arn"));
+  });
+
+  it("catches the violations it looks for", () => {
+    const doc = (s: object) => JSON.stringify({ Statement: [s] });
+    expect(lintPolicy(doc({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b" }), "identity", "x")).toHaveLength(1);
+    expect(lintPolicy(doc({ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: "*" }), "identity", "x")).toHaveLength(1);
+    expect(lintPolicy(doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: ["kms:Decrypt"], Resource: "*" }), "key", "x")).toHaveLength(1);
+    expect(lintPolicy(doc({ Effect: "Allow", Principal: "*", Action: ["kms:GenerateDataKey"], Resource: "*" }), "key", "x")).toHaveLength(1);
+    expect(lintPolicy(doc({ Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*" }), "identity", "x")).toHaveLength(0);
+  });
+});

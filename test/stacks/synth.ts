@@ -1,0 +1,49 @@
+// Synthesizes an environment's stacks in memory with cdktf's Testing helpers and
+// gives tests the plain JSON to walk.
+import { Testing } from "cdktf";
+import { DrStack } from "../../stacks/dr-stack";
+import { allEnvironments, type Environment } from "../../stacks/environments";
+import { names } from "../../stacks/names";
+import { PrimaryStack } from "../../stacks/primary-stack";
+
+export interface TfJson {
+  provider: { aws: Array<Record<string, unknown>> };
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  terraform: Record<string, unknown>;
+}
+
+export interface SynthedEnv {
+  env: Environment;
+  primary: TfJson;
+  dr: TfJson;
+}
+
+export function synthEnvironment(env: Environment): SynthedEnv {
+  const app = Testing.app();
+  const n = names(env);
+  const primary = new PrimaryStack(app, n.stack("primary"), env);
+  const dr = new DrStack(app, n.stack("dr"), env);
+  return { env, primary: JSON.parse(Testing.synth(primary)), dr: JSON.parse(Testing.synth(dr)) };
+}
+
+let cached: SynthedEnv[] | undefined;
+export function synthAll(): SynthedEnv[] {
+  cached ??= allEnvironments({}).map(synthEnvironment);
+  return cached;
+}
+
+export function resources(stack: TfJson, type: string): Array<[string, Record<string, unknown>]> {
+  return Object.entries(stack.resource[type] ?? {});
+}
+
+export function only(stack: TfJson, type: string): Record<string, unknown> {
+  const all = resources(stack, type);
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0][1];
+}
+
+/** The `${type.name.attr}` reference cdktf writes for another resource's attribute. */
+export function refTo(stack: TfJson, type: string, attr: string): string[] {
+  return resources(stack, type).map(([name]) => `\${${type}.${name}.${attr}}`);
+}
