@@ -1,0 +1,70 @@
+// Deploys the real `local` environment stacks to a running sandbox: synthesizes
+// them with the sandbox endpoint, applies the primary stack then the DR stack
+// (the order the pipeline promotes them in), and reads their outputs.
+import { App } from "cdktf";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DrStack } from "../../stacks/dr-stack";
+import { environment, type Environment } from "../../stacks/environments";
+import { names } from "../../stacks/names";
+import { PrimaryStack } from "../../stacks/primary-stack";
+import { terraformRunner } from "./terraform";
+
+export interface LocalDeployment {
+  env: Environment;
+  stackDirs: { primary: string; dr: string };
+  primary: Record<string, string>;
+  dr: Record<string, string>;
+  /** `terraform plan` of both stacks: true when either would change. */
+  planChanges(): Promise<boolean>;
+  destroy(): Promise<void>;
+}
+
+export interface DeployOptions {
+  endpoint: string;
+  workDir: string;
+  log?: (line: string) => void;
+}
+
+export function synthLocal(endpoint: string, workDir: string): { env: Environment; primary: string; dr: string } {
+  const outdir = resolve(workDir, "cdktf.out");
+  mkdirSync(outdir, { recursive: true });
+  const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: endpoint, LOCAL_STATE_DIR: resolve(workDir, "state") });
+  const n = names(env);
+  const app = new App({ outdir });
+  new PrimaryStack(app, n.stack("primary"), env);
+  new DrStack(app, n.stack("dr"), env);
+  app.synth();
+  return { env, primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
+}
+
+export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment> {
+  const log = opts.log ?? (() => {});
+  const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir);
+  const tf = terraformRunner(join(opts.workDir, "logs"), { AWS_ENDPOINT_URL: opts.endpoint });
+  const outputs: Record<string, Record<string, string>> = {};
+  for (const [role, dir] of [["primary", primary], ["dr", dr]] as const) {
+    const started = Date.now();
+    await tf.init(dir);
+    await tf.apply(dir);
+    outputs[role] = await tf.outputs(dir);
+    log(`applied ${role} stack in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return {
+    env,
+    stackDirs: { primary, dr },
+    primary: outputs.primary,
+    dr: outputs.dr,
+    async planChanges() {
+      const [p, d] = [await tf.plan(primary), await tf.plan(dr)];
+      return p.changes || d.changes;
+    },
+    async destroy() {
+      for (const [role, dir] of [["dr", dr], ["primary", primary]] as const) {
+        const started = Date.now();
+        await tf.destroy(dir);
+        log(`destroyed ${role} stack in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+    },
+  };
+}
