@@ -1,0 +1,442 @@
+// Cognito user pools on top of moto: what AWS does that moto does not.
+//
+// What moto 5.2.1 supports for sign-in (checked against its source and by calling it):
+// - InitiateAuth: USER_PASSWORD_AUTH (tokens, or NEW_PASSWORD_REQUIRED / SMS_MFA /
+//   SOFTWARE_TOKEN_MFA challenges), USER_SRP_AUTH (PASSWORD_VERIFIER challenge),
+//   REFRESH_TOKEN_AUTH / REFRESH_TOKEN. CUSTOM_AUTH passes its enum check but is not implemented.
+// - AdminInitiateAuth: ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, REFRESH_TOKEN(_AUTH).
+// - RespondToAuthChallenge: PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA,
+//   MFA_SETUP.
+// - Not supported: the choice-based USER_AUTH flow (InvalidParameterException "Value 'USER_AUTH' at
+//   'authFlow' failed to satisfy constraint"), hence no EMAIL_OTP / SMS_OTP / WEB_AUTHN first factors
+//   and no SELECT_CHALLENGE. moto stores and echoes `Policies.SignInPolicy` and `UserPoolTier` but
+//   gives them no meaning. Tokens are RS256 JWTs signed with moto's fixed key ("kid": "dummy"),
+//   whose JWKS moto serves at `/<userPoolId>/.well-known/jwks.json`.
+// - moto never invokes Lambda triggers (LambdaConfig is stored and echoed only).
+// - For `username_attributes = ["email"]` pools moto makes the Username a UUID equal to `sub`.
+// - AdminCreateUser without TemporaryPassword always yields FORCE_CHANGE_PASSWORD;
+//   ConfirmSignUp does not set email_verified.
+//
+// What this plugin adds:
+// (a) echoes what terraform set and moto drops (UserPoolTier, sign-in policy) in DescribeUserPool;
+// (b) passwordless pools (sign-in policy allows EMAIL_OTP or SMS_OTP as a first factor, tier not
+//     LITE): AdminCreateUser without TemporaryPassword makes the user CONFIRMED, as AWS does, by
+//     setting a random permanent password nobody knows (internal call: no quota, no fault);
+//     ConfirmSignUp marks email verified when the pool auto-verifies email;
+// (c) triggers: PostConfirmation after ConfirmSignUp / AdminConfirmSignUp, and PreTokenGeneration
+//     (V1 or V2 event) after a sign-in that returns tokens, invoked through a LambdaInvoker with
+//     Cognito's 5 s timeout. A failing trigger turns the answer into UserLambdaValidationException
+//     (the function threw) or UnexpectedLambdaException (timeout / could not invoke). Token claims
+//     are not rewritten; every invocation is recorded for GET /__sandbox/cognito/triggers.
+// (d) the region of unsigned calls (InitiateAuth, SignUp, ConfirmSignUp, ...) from the pool id,
+//     the client id or the access token's issuer.
+
+import { randomBytes } from "node:crypto";
+import { AwsCallError, awsError, motoJson, parseJson, responseWithJson } from "./aws";
+import type { AdminRequest, AdminResponse, SandboxPlugin } from "./gateway";
+import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "./types";
+
+export const TRIGGER_TIMEOUT_MS = 5000;
+
+export interface TriggerInvocation {
+  at: string;
+  region: string;
+  userPoolId: string;
+  trigger: string;
+  triggerSource: string;
+  functionArn: string;
+  event: unknown;
+  durationMs: number;
+  result?: unknown;
+  error?: { name: string; message: string };
+  /** Set when no LambdaInvoker was available. */
+  skipped?: string;
+}
+
+export interface CognitoPluginOptions {
+  motoEndpoint: string;
+  invoker?: LambdaInvoker;
+  /** Regions searched for a client id an unsigned call names (default us-east-1, us-west-2). */
+  regions?: string[];
+  triggerTimeoutMs?: number;
+}
+
+interface PoolSettings {
+  tier?: string;
+  signInPolicy?: { AllowedFirstAuthFactors?: string[] };
+}
+
+function decodeJwt(token: unknown): Record<string, any> | undefined {
+  if (typeof token !== "string") return undefined;
+  const part = token.split(".")[1];
+  if (!part) return undefined;
+  try {
+    return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function regionOfPool(poolId: unknown): string | undefined {
+  if (typeof poolId !== "string") return undefined;
+  const i = poolId.indexOf("_");
+  return i > 0 ? poolId.slice(0, i) : undefined;
+}
+
+/** A password that satisfies any Cognito password policy and that nobody knows. */
+export function randomPassword(): string {
+  return `Aa1!${randomBytes(24).toString("base64url")}`;
+}
+
+function attrsToMap(list: Array<{ Name: string; Value?: string }> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list ?? []) if (a.Value !== undefined) out[a.Name] = a.Value;
+  return out;
+}
+
+export class CognitoPlugin implements SandboxPlugin {
+  readonly name = "cognito";
+  private readonly moto: string;
+  private invoker: LambdaInvoker | undefined;
+  private readonly regions: string[];
+  private readonly timeoutMs: number;
+  private pools = new Map<string, PoolSettings>();
+  private clients = new Map<string, { poolId: string; region: string }>();
+  private log: TriggerInvocation[] = [];
+
+  constructor(opts: CognitoPluginOptions) {
+    this.moto = opts.motoEndpoint;
+    this.invoker = opts.invoker;
+    this.regions = opts.regions ?? ["us-east-1", "us-west-2"];
+    this.timeoutMs = opts.triggerTimeoutMs ?? TRIGGER_TIMEOUT_MS;
+  }
+
+  setInvoker(invoker: LambdaInvoker | undefined): void {
+    this.invoker = invoker;
+  }
+
+  triggerLog(): TriggerInvocation[] {
+    return [...this.log];
+  }
+
+  private idp<T = any>(region: string, op: string, input: unknown): Promise<T> {
+    return motoJson<T>(this.moto, "cognito-idp", region, op, input);
+  }
+
+  // ---- region of unsigned calls --------------------------------------------------------------
+
+  async resolveRegion(req: AwsRequest): Promise<string | undefined> {
+    if (req.service !== "cognito-idp") return undefined;
+    const b = (req.json ?? {}) as Record<string, any>;
+    const fromPool = regionOfPool(b.UserPoolId);
+    if (fromPool) return fromPool;
+    if (typeof b.ClientId === "string") {
+      const c = await this.findClient(b.ClientId);
+      if (c) return c.region;
+    }
+    const tok = decodeJwt(b.AccessToken);
+    if (tok?.iss) {
+      const m = /cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/.exec(String(tok.iss));
+      if (m) return m[1];
+    }
+    return undefined;
+  }
+
+  private async findClient(clientId: string, region?: string): Promise<{ poolId: string; region: string } | undefined> {
+    const hit = this.clients.get(clientId);
+    if (hit) return hit;
+    const regions = region ? [region, ...this.regions.filter((r) => r !== region)] : this.regions;
+    for (const r of regions) {
+      let next: string | undefined;
+      do {
+        const pools: any = await this.idp(r, "ListUserPools", { MaxResults: 60, NextToken: next }).catch(() => ({}));
+        for (const p of pools.UserPools ?? []) {
+          let cnext: string | undefined;
+          do {
+            const cl: any = await this.idp(r, "ListUserPoolClients", { UserPoolId: p.Id, MaxResults: 60, NextToken: cnext }).catch(() => ({}));
+            for (const c of cl.UserPoolClients ?? []) this.clients.set(c.ClientId, { poolId: p.Id, region: r });
+            cnext = cl.NextToken;
+          } while (cnext);
+        }
+        next = pools.NextToken;
+      } while (next);
+      const found = this.clients.get(clientId);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  // ---- request path --------------------------------------------------------------------------
+
+  async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    if (req.service !== "cognito-idp" || !req.operation) return next(req);
+    const body = (req.json ?? {}) as Record<string, any>;
+    switch (req.operation) {
+      case "CreateUserPool":
+      case "UpdateUserPool": {
+        const res = await next(req);
+        if (res.status < 300) {
+          const id = req.operation === "CreateUserPool" ? parseJson(res)?.UserPool?.Id : body.UserPoolId;
+          if (typeof id === "string") {
+            const s = this.pools.get(id) ?? {};
+            if (body.UserPoolTier !== undefined) s.tier = body.UserPoolTier;
+            else if (req.operation === "CreateUserPool") s.tier = "ESSENTIALS"; // AWS's default for new pools
+            if (body.Policies?.SignInPolicy !== undefined) s.signInPolicy = body.Policies.SignInPolicy;
+            this.pools.set(id, s);
+          }
+          if (req.operation === "CreateUserPool") return this.echoPool(res, "UserPool");
+        }
+        return res;
+      }
+      case "DescribeUserPool":
+        return this.echoPool(await next(req), "UserPool");
+      case "DeleteUserPool": {
+        const res = await next(req);
+        if (res.status < 300) this.pools.delete(String(body.UserPoolId));
+        return res;
+      }
+      case "CreateUserPoolClient":
+      case "DescribeUserPoolClient": {
+        const res = await next(req);
+        const c = parseJson(res)?.UserPoolClient;
+        if (res.status < 300 && c?.ClientId) this.clients.set(c.ClientId, { poolId: c.UserPoolId, region: req.region });
+        return res;
+      }
+      case "AdminCreateUser":
+        return this.adminCreateUser(req, body, next);
+      case "ConfirmSignUp":
+      case "AdminConfirmSignUp":
+        return this.confirmSignUp(req, body, next);
+      case "InitiateAuth":
+      case "AdminInitiateAuth":
+      case "RespondToAuthChallenge":
+      case "AdminRespondToAuthChallenge":
+        return this.signIn(req, body, next);
+      default:
+        return next(req);
+    }
+  }
+
+  private echoPool(res: AwsResponse, field: string): AwsResponse {
+    if (res.status >= 300) return res;
+    const json = parseJson(res);
+    const pool = json?.[field];
+    if (!pool?.Id) return res;
+    const s = this.pools.get(pool.Id);
+    if (!s) return res;
+    let changed = false;
+    if (s.tier !== undefined && pool.UserPoolTier !== s.tier) {
+      pool.UserPoolTier = s.tier;
+      changed = true;
+    }
+    if (s.signInPolicy !== undefined && JSON.stringify(pool.Policies?.SignInPolicy) !== JSON.stringify(s.signInPolicy)) {
+      pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: s.signInPolicy };
+      changed = true;
+    }
+    return changed ? responseWithJson(res, json) : res;
+  }
+
+  private async describePool(region: string, poolId: string): Promise<any> {
+    const d = await this.idp(region, "DescribeUserPool", { UserPoolId: poolId });
+    const pool = d.UserPool ?? {};
+    const s = this.pools.get(poolId);
+    if (s?.tier !== undefined) pool.UserPoolTier = s.tier;
+    if (s?.signInPolicy !== undefined) pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: s.signInPolicy };
+    return pool;
+  }
+
+  /** Passwordless sign-in is active: an OTP first factor is allowed and the tier is not LITE. */
+  static isPasswordless(pool: any): boolean {
+    const factors: string[] = pool?.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? [];
+    return (factors.includes("EMAIL_OTP") || factors.includes("SMS_OTP")) && pool?.UserPoolTier !== "LITE";
+  }
+
+  private async adminCreateUser(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
+    const res = await next(req);
+    if (res.status >= 300 || body.TemporaryPassword || body.MessageAction === "RESEND") return res;
+    const json = parseJson(res);
+    const user = json?.User;
+    if (!user?.Username) return res;
+    const poolId = String(body.UserPoolId);
+    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
+    if (!CognitoPlugin.isPasswordless(pool)) return res;
+    await this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: randomPassword(), Permanent: true });
+    user.UserStatus = "CONFIRMED";
+    return responseWithJson(res, json);
+  }
+
+  private callerContext(req: AwsRequest, clientId: string | undefined) {
+    const ua = req.headers["user-agent"] ?? req.headers["x-amz-user-agent"] ?? "";
+    const m = /aws-sdk-([a-z]+)\/([0-9.]+)/i.exec(ua);
+    return { awsSdkVersion: m ? `aws-sdk-${m[1]}-${m[2]}` : "aws-sdk-unknown-unknown", clientId: clientId ?? "CLIENT_ID_NOT_APPLICABLE" };
+  }
+
+  private async confirmSignUp(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
+    const res = await next(req);
+    if (res.status >= 300) return res;
+    let poolId: string | undefined = body.UserPoolId;
+    const clientId: string | undefined = req.operation === "ConfirmSignUp" ? body.ClientId : undefined;
+    if (!poolId && clientId) poolId = (await this.findClient(clientId, req.region))?.poolId;
+    if (!poolId) return res;
+    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
+    if (!pool) return res;
+    let user: any;
+    try {
+      user = await this.idp(req.region, "AdminGetUser", { UserPoolId: poolId, Username: body.Username });
+    } catch {
+      return res;
+    }
+    const attrs = attrsToMap(user.UserAttributes);
+    if (req.operation === "ConfirmSignUp" && (pool.AutoVerifiedAttributes ?? []).includes("email") && attrs.email && attrs.email_verified !== "true") {
+      // The code went to the email address, so confirming it verifies the address.
+      await this.idp(req.region, "AdminUpdateUserAttributes", {
+        UserPoolId: poolId,
+        Username: user.Username,
+        UserAttributes: [{ Name: "email_verified", Value: "true" }],
+      }).catch(() => undefined);
+      attrs.email_verified = "true";
+    }
+    const fn: string | undefined = pool.LambdaConfig?.PostConfirmation;
+    if (!fn) return res;
+    const request: Record<string, unknown> = { userAttributes: { ...attrs, "cognito:user_status": user.UserStatus ?? "CONFIRMED" } };
+    if (body.ClientMetadata) request.clientMetadata = body.ClientMetadata;
+    const event = {
+      version: "1",
+      region: req.region,
+      userPoolId: poolId,
+      userName: user.Username,
+      callerContext: this.callerContext(req, clientId),
+      triggerSource: "PostConfirmation_ConfirmSignUp",
+      request,
+      response: {},
+    };
+    const err = await this.runTrigger(req.region, poolId, "PostConfirmation", fn, event);
+    return err ? awsError(req, 400, err.code, err.message) : res;
+  }
+
+  private async signIn(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
+    const res = await next(req);
+    if (res.status >= 300) return res;
+    const out = parseJson(res);
+    const result = out?.AuthenticationResult;
+    if (!result?.AccessToken) return res;
+    const claims = decodeJwt(result.AccessToken) ?? {};
+    let poolId: string | undefined = body.UserPoolId;
+    if (!poolId && typeof claims.iss === "string") poolId = claims.iss.split("/").pop();
+    if (!poolId && body.ClientId) poolId = (await this.findClient(String(body.ClientId), req.region))?.poolId;
+    if (!poolId) return res;
+    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
+    const cfg = pool?.LambdaConfig ?? {};
+    const v2: string | undefined = cfg.PreTokenGenerationConfig?.LambdaArn;
+    const version: string = cfg.PreTokenGenerationConfig?.LambdaVersion ?? "V1_0";
+    const fn: string | undefined = v2 ?? cfg.PreTokenGeneration;
+    if (!fn) return res;
+    const username: string | undefined = claims.username ?? claims["cognito:username"] ?? body.AuthParameters?.USERNAME ?? body.ChallengeResponses?.USERNAME;
+    let user: any;
+    try {
+      user = await this.idp(req.region, "AdminGetUser", { UserPoolId: poolId, Username: username ?? claims.sub });
+    } catch {
+      return res;
+    }
+    const groups: any = await this.idp(req.region, "AdminListGroupsForUser", { UserPoolId: poolId, Username: user.Username }).catch(() => ({}));
+    const groupNames: string[] = (groups.Groups ?? []).map((g: any) => g.GroupName);
+    const flow = String(body.AuthFlow ?? "");
+    const triggerSource = flow.startsWith("REFRESH_TOKEN") ? "TokenGeneration_RefreshTokens" : "TokenGeneration_Authentication";
+    const attrs = { ...attrsToMap(user.UserAttributes), "cognito:user_status": user.UserStatus };
+    const isV2 = version === "V2_0" || version === "V3_0";
+    const request: Record<string, unknown> = {
+      userAttributes: attrs,
+      groupConfiguration: { groupsToOverride: groupNames, iamRolesToOverride: [], preferredRole: null },
+    };
+    if (isV2) request.scopes = String(claims.scope ?? "aws.cognito.signin.user.admin").split(" ").filter(Boolean);
+    if (body.ClientMetadata) request.clientMetadata = body.ClientMetadata;
+    const event = {
+      version: isV2 ? (version === "V3_0" ? "3" : "2") : "1",
+      triggerSource,
+      region: req.region,
+      userPoolId: poolId,
+      userName: user.Username,
+      callerContext: this.callerContext(req, body.ClientId ?? claims.client_id),
+      request,
+      response: isV2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
+    };
+    const err = await this.runTrigger(req.region, poolId, "PreTokenGeneration", fn, event);
+    return err ? awsError(req, 400, err.code, err.message) : res;
+  }
+
+  /** Invokes a trigger; returns the Cognito error to answer with, or undefined on success. */
+  private async runTrigger(
+    region: string,
+    userPoolId: string,
+    trigger: string,
+    fn: string,
+    event: { triggerSource: string },
+  ): Promise<{ code: string; message: string } | undefined> {
+    const started = Date.now();
+    const entry: TriggerInvocation = {
+      at: new Date(started).toISOString(),
+      region,
+      userPoolId,
+      trigger,
+      triggerSource: event.triggerSource,
+      functionArn: fn,
+      event,
+      durationMs: 0,
+    };
+    this.log.push(entry);
+    if (this.log.length > 1000) this.log.shift();
+    if (!this.invoker) {
+      entry.skipped = "no LambdaInvoker configured";
+      return undefined;
+    }
+    const fnRegion = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):/.exec(fn)?.[1] ?? region;
+    try {
+      entry.result = await withTimeout(this.invoker.invoke(fn, fnRegion, event, { timeoutMs: this.timeoutMs }), this.timeoutMs + 100);
+      entry.durationMs = Date.now() - started;
+      return undefined;
+    } catch (e) {
+      entry.durationMs = Date.now() - started;
+      const err = e as Error;
+      entry.error = { name: err?.name ?? "Error", message: err?.message ?? String(e) };
+      if (err?.name === "FunctionError") {
+        return { code: "UserLambdaValidationException", message: `${trigger} failed with error ${err.message}.` };
+      }
+      if (err?.name === "TimeoutError") {
+        return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error TimeoutError.` };
+      }
+      const name = e instanceof AwsCallError ? e.code : (err?.name ?? "Error");
+      return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error ${name}.` };
+    }
+  }
+
+  async admin(req: AdminRequest): Promise<AdminResponse | undefined> {
+    if (req.path === "/cognito/triggers") {
+      if (req.method === "GET") return { body: { invocations: this.triggerLog() } };
+      if (req.method === "DELETE") {
+        this.log = [];
+        return { body: { ok: true } };
+      }
+    }
+    return undefined;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => {
+      const e = new Error(`Task timed out after ${(ms / 1000).toFixed(2)} seconds`);
+      e.name = "TimeoutError";
+      reject(e);
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
