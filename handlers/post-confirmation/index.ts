@@ -1,0 +1,21 @@
+// Lambda entry: config and clients are built once per cold start.
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { readPostConfirmationConfig } from "../shared/env";
+import { createLogger } from "../shared/logger";
+import { createMetrics } from "../shared/metrics";
+import { makeHandler } from "./handler";
+
+// Per attempt: 300 ms to connect + 600 ms for the answer; 2 attempts. See DEFAULT_BUDGETS.
+const requestHandler = { connectionTimeout: 300, requestTimeout: 600, throwOnRequestTimeout: true };
+
+export const handler = makeHandler({
+  config: readPostConfirmationConfig(process.env),
+  ddb: new DynamoDBClient({ maxAttempts: 2, requestHandler }),
+  sqs: new SQSClient({ maxAttempts: 2, requestHandler }),
+  logger: createLogger(),
+  metrics: createMetrics(),
+  now: Date.now,
+  newId: randomUUID,
+});

@@ -1,0 +1,20 @@
+// Lambda entry: config and clients are built once per cold start. Cognito throttling
+// is absorbed by the SDK's adaptive retry mode (client-side rate limiting + backoff);
+// after maxAttempts the record becomes a batch item failure and the stream retries it.
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { readReplicatorConfig } from "../shared/env";
+import { createLogger } from "../shared/logger";
+import { createMetrics } from "../shared/metrics";
+import { makeHandler } from "./handler";
+
+const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
+
+export const handler = makeHandler({
+  config: readReplicatorConfig(process.env),
+  cognito: new CognitoIdentityProviderClient({ retryMode: "adaptive", maxAttempts: 6, requestHandler }),
+  sqs: new SQSClient({ maxAttempts: 4, requestHandler }),
+  logger: createLogger(),
+  metrics: createMetrics(),
+  now: Date.now,
+});

@@ -1,0 +1,98 @@
+// Maps whatever an AWS SDK call threw to a ReplicationError. The rule: an error is
+// permanent only when the *record* can never succeed (bad parameters, validation).
+// Anything about the infrastructure (throttling, 5xx, timeouts, network, missing
+// permissions or resources) is retryable, so a fix or a recovery replays the record
+// instead of parking every record that happened to pass by.
+import {
+  AttributeRejectedError,
+  InvalidRecordError,
+  ReplicationError,
+  ThrottledError,
+  TransientError,
+} from "./errors";
+
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ProvisionedThroughputExceededException",
+  "RequestThrottledException",
+  "SlowDown",
+  "LimitExceededException",
+]);
+
+const PERMANENT_PARAMETER = new Set([
+  "InvalidParameterException",
+  "InvalidParameterValueException",
+  "AliasExistsException",
+  "UnsupportedUserStateException",
+]);
+
+const PERMANENT_VALIDATION = new Set([
+  "ValidationException",
+  "SerializationException",
+  "InvalidMessageContents",
+  "InvalidParameterValue",
+]);
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+const TIMEOUT_NAMES = new Set(["TimeoutError", "AbortError", "RequestTimeout", "RequestTimeoutException"]);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: "client" | "server";
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+/** `name: ` only; AWS messages are not guaranteed value-free, so they are not copied. */
+function describe(e: SdkErrorShape, fallback: string): string {
+  return `${e.name ?? e.code ?? fallback}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ""}`;
+}
+
+export function classifyAwsError(err: unknown): ReplicationError {
+  if (err instanceof ReplicationError) return err;
+  if (typeof err !== "object" || err === null) {
+    return new TransientError(`non-error thrown: ${typeof err}`, { cause: err });
+  }
+  const e = err as SdkErrorShape;
+  const name = e.name ?? "";
+  const status = e.$metadata?.httpStatusCode;
+
+  if (THROTTLING.has(name) || e.$retryable?.throttling || status === 429) {
+    return new ThrottledError(describe(e, "throttled"), { cause: err });
+  }
+  if (PERMANENT_PARAMETER.has(name)) {
+    return new AttributeRejectedError(undefined, `rejected by the service: ${describe(e, name)}`, { cause: err });
+  }
+  if (PERMANENT_VALIDATION.has(name)) {
+    return new InvalidRecordError(`rejected by the service: ${describe(e, name)}`);
+  }
+  if (TIMEOUT_NAMES.has(name) || NETWORK_CODES.has(e.code ?? "") || NETWORK_CODES.has(name)) {
+    return new TransientError(`timeout or network error: ${describe(e, "network")}`, { cause: err });
+  }
+  if (e.$fault === "server" || (status !== undefined && status >= 500)) {
+    return new TransientError(`service error: ${describe(e, "server")}`, { cause: err });
+  }
+  // Everything else (AccessDenied, ResourceNotFound of the pool/table/queue, unknown
+  // client errors, our own bugs): retryable, so the stream blocks and alarms instead
+  // of silently parking good records.
+  return new TransientError(`unexpected error: ${describe(e, "Error")}`, { cause: err });
+}

@@ -1,0 +1,113 @@
+// Validated configuration from environment variables, read once per cold start.
+// Every failure names the variable, so a wiring mistake in a stack shows up as one
+// clear line in the function's first log instead of an obscure SDK error later.
+import { ENV } from "../contract";
+import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "./replication-config";
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Environment variable ${variable} ${problem}`);
+  }
+}
+
+export function requireString(env: EnvSource, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, "is required but not set");
+  return value;
+}
+
+export function optionalNumber(env: EnvSource, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value)) || value < range.min || value > range.max) {
+    throw new ConfigError(name, `must be ${range.integer ? "an integer" : "a number"} between ${range.min} and ${range.max} (got "${raw}")`);
+  }
+  return value;
+}
+
+/** Comma-separated list; unset means the default, set-but-empty means an empty list. */
+export function optionalList(env: EnvSource, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function queueUrl(env: EnvSource, name: string): string {
+  const value = requireString(env, name);
+  if (!/^https?:\/\/\S+$/.test(value)) throw new ConfigError(name, `must be an SQS queue URL (got "${value}")`);
+  return value;
+}
+
+export function readReplicationConfig(env: EnvSource): ReplicationConfig {
+  const variable = {
+    attributes: ENV.REPLICATED_ATTRIBUTES,
+    required: ENV.REPLICATED_ATTRIBUTES,
+    customAttributes: ENV.REPLICATED_CUSTOM_ATTRIBUTES,
+    canonicalIdAttribute: ENV.CANONICAL_ID_ATTRIBUTE,
+  } as const;
+  try {
+    return replicationConfig({
+      attributes: optionalList(env, ENV.REPLICATED_ATTRIBUTES),
+      customAttributes: optionalList(env, ENV.REPLICATED_CUSTOM_ATTRIBUTES),
+      canonicalIdAttribute: env[ENV.CANONICAL_ID_ATTRIBUTE]?.trim() || undefined,
+    });
+  } catch (err) {
+    if (err instanceof ReplicationConfigError) throw new ConfigError(variable[err.field], `is invalid: ${err.message}`);
+    throw err;
+  }
+}
+
+export const readTtlDays = (env: EnvSource): number => optionalNumber(env, ENV.RECORD_TTL_DAYS, 30, { min: 1, max: 3650 });
+
+export interface PostConfirmationConfig {
+  tableName: string;
+  fallbackQueueUrl: string;
+  ttlDays: number;
+  replication: ReplicationConfig;
+}
+
+export function readPostConfirmationConfig(env: EnvSource): PostConfirmationConfig {
+  return {
+    tableName: requireString(env, ENV.TABLE_NAME),
+    fallbackQueueUrl: queueUrl(env, ENV.FALLBACK_QUEUE_URL),
+    ttlDays: readTtlDays(env),
+    replication: readReplicationConfig(env),
+  };
+}
+
+export interface ReplicatorConfig {
+  region: string;
+  drUserPoolId: string;
+  parkQueueUrl: string;
+  maxConcurrency: number;
+  replication: ReplicationConfig;
+}
+
+export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
+  return {
+    region: requireString(env, "AWS_REGION"),
+    drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
+    parkQueueUrl: queueUrl(env, ENV.PARK_QUEUE_URL),
+    maxConcurrency: optionalNumber(env, ENV.MAX_CONCURRENCY, 10, { min: 1, max: 100, integer: true }),
+    replication: readReplicationConfig(env),
+  };
+}
+
+export interface RetryWorkerConfig {
+  tableName: string;
+  ttlDays: number;
+}
+
+export function readRetryWorkerConfig(env: EnvSource): RetryWorkerConfig {
+  return { tableName: requireString(env, ENV.TABLE_NAME), ttlDays: readTtlDays(env) };
+}

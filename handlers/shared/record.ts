@@ -1,0 +1,117 @@
+// The replicated user record: one versioned schema shared by every handler and the
+// operator scripts. Stored as a native DynamoDB item, so a stream image unmarshalls
+// straight into it. Validation messages name the field and a value-free reason.
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { z } from "zod";
+import { MAX_ATTRIBUTE_VALUE_LENGTH } from "./attributes";
+import { InvalidRecordError } from "./errors";
+import { redactPersonalData } from "./redact";
+import { isInternalAttribute } from "./replication-config";
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+const epochMs = z.number().int().nonnegative();
+const attributeName = z
+  .string()
+  .min(1)
+  .max(32 + "custom:".length)
+  .refine((name) => !isInternalAttribute(name), { message: "Cognito-internal attribute" });
+
+export const ReplicatedUserSchema = z.object({
+  schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
+  /** The primary pool's `sub`: the user's identity in both pools. */
+  canonicalId: z.string().min(1).max(128),
+  /** The primary pool's username. */
+  username: z.string().min(1).max(128),
+  /** Replicated attributes only (`email`, `custom:tier`, ...). */
+  attributes: z.record(attributeName, z.string().max(MAX_ATTRIBUTE_VALUE_LENGTH)),
+  enabled: z.boolean(),
+  groups: z.array(z.string().min(1).max(128)),
+  originRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/),
+  originPoolId: z.string().regex(/^[\w-]+_[0-9A-Za-z]+$/),
+  /** Monotonic: the change time in ms. A write never replaces a higher version. */
+  version: epochMs,
+  confirmedAt: epochMs,
+  /** DynamoDB TTL, epoch seconds. */
+  expiresAt: z.number().int().positive(),
+});
+
+export type ReplicatedUser = z.infer<typeof ReplicatedUserSchema>;
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(issue: Issue): string {
+  const path = issue.path.map((p) => (typeof p === "string" ? redactPersonalData(p) : String(p))).join(".") || "(record)";
+  switch (issue.code) {
+    case "invalid_type":
+      return `${path}: expected ${issue.expected}`;
+    case "too_big":
+      return `${path}: too big (max ${String(issue.maximum)})`;
+    case "too_small":
+      return `${path}: too small (min ${String(issue.minimum)})`;
+    case "invalid_format":
+      return `${path}: invalid format (${issue.format})`;
+    case "invalid_value":
+      return `${path}: not an allowed value`;
+    case "invalid_key":
+      return `${path}: invalid attribute name`;
+    case "custom":
+      return `${path}: ${issue.message}`;
+    default:
+      return `${path}: ${issue.code}`;
+  }
+}
+
+export function parseRecord(input: unknown): ReplicatedUser {
+  const result = ReplicatedUserSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map(describeIssue);
+  throw new InvalidRecordError(`invalid record: ${issues.slice(0, 5).join("; ")}`, issues);
+}
+
+export function toItem(record: ReplicatedUser): Record<string, AttributeValue> {
+  return marshall(record, { removeUndefinedValues: true, convertEmptyValues: false });
+}
+
+/** A DynamoDB item or stream image (both use the low-level AttributeValue shape). */
+export function fromItem(item: unknown): ReplicatedUser {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) throw new InvalidRecordError("image is missing or not a map");
+  let plain: unknown;
+  try {
+    plain = unmarshall(item as Record<string, AttributeValue>);
+  } catch {
+    throw new InvalidRecordError("image is not a valid DynamoDB item");
+  }
+  return parseRecord(plain);
+}
+
+export interface NewRecordInput {
+  canonicalId: string;
+  username: string;
+  attributes: Record<string, string>;
+  originRegion: string;
+  originPoolId: string;
+  now: number;
+  ttlDays: number;
+}
+
+export function newRecord(input: NewRecordInput): ReplicatedUser {
+  return parseRecord({
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    canonicalId: input.canonicalId,
+    username: input.username,
+    attributes: input.attributes,
+    enabled: true,
+    groups: [],
+    originRegion: input.originRegion,
+    originPoolId: input.originPoolId,
+    version: input.now,
+    confirmedAt: input.now,
+    expiresAt: expiresAtFor(input.now, input.ttlDays),
+  });
+}
+
+export function expiresAtFor(nowMs: number, ttlDays: number): number {
+  return Math.floor(nowMs / 1000) + Math.round(ttlDays * 86_400);
+}
