@@ -33,6 +33,7 @@ export interface SandboxPlugin extends GatewayPlugin {
 export interface GatewayOptions {
   port?: number;
   motoEndpoint: string;
+  /** Ordered plugin chain; the array is read on every request, so it may grow after start. */
   plugins: GatewayPlugin[];
   /** Region for requests whose region nothing can tell. */
   defaultRegion?: string;
@@ -126,13 +127,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return httpCall(opts.motoEndpoint, req.method, req.path + (qs ? `?${qs}` : ""), headers, req.body);
   };
 
+  // Built per request from the live array, so plugins added after start (the Lambda plugin needs
+  // the gateway's endpoint) take part.
   const chain = (i: number): Next => {
     if (i >= plugins.length) return forward;
     const p = plugins[i]!;
-    const next = chain(i + 1);
-    return (req) => p.handle(req, next);
+    return (req) => p.handle(req, chain(i + 1));
   };
-  const run = chain(0);
+  const run: Next = (req) => chain(0)(req);
 
   const handleAdmin = async (method: string, url: URL, body: Buffer): Promise<AdminResponse> => {
     let parsed: any = {};

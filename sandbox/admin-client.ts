@@ -1,0 +1,102 @@
+// Typed client for the sandbox admin API (`/__sandbox/...` on the gateway).
+
+import type { ActiveFault, FaultSpec, QuotaSetting, SandboxStats } from "./faults";
+import type { TriggerInvocation } from "./cognito";
+
+export interface ReplicationStatus {
+  delayMs: number;
+  tables: Array<{ table: string; regions: string[] }>;
+  /** Changes waiting to be applied, per destination region. */
+  pending: Record<string, number>;
+  counters: { read: number; applied: number; echoesSkipped: number; staleSkipped: number; errors: number };
+  lastError?: string;
+}
+
+export class SandboxAdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SandboxAdminError";
+  }
+}
+
+export class SandboxAdmin {
+  constructor(readonly endpoint: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.endpoint}/__sandbox${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : {};
+    if (!res.ok) throw new SandboxAdminError(res.status, `${method} /__sandbox${path}: ${json.error ?? text}`);
+    return json as T;
+  }
+
+  health(): Promise<{ ok: boolean; motoEndpoint: string; plugins: string[] }> {
+    return this.call("GET", "/health");
+  }
+
+  // faults
+  async injectFault(spec: FaultSpec): Promise<ActiveFault> {
+    return (await this.call<{ faults: ActiveFault[] }>("POST", "/faults", spec)).faults[0]!;
+  }
+  /** Whole-region outage across every service (or just `service`). */
+  regionOutage(region: string, service?: string): Promise<ActiveFault> {
+    return this.injectFault({ region, service: service ?? "*", outage: true });
+  }
+  async listFaults(): Promise<ActiveFault[]> {
+    return (await this.call<{ faults: ActiveFault[] }>("GET", "/faults")).faults;
+  }
+  /** Removes one fault by id, or all faults. */
+  async clearFaults(id?: string): Promise<void> {
+    await this.call("DELETE", "/faults", id ? { id } : {});
+  }
+
+  // quotas
+  async setQuota(q: QuotaSetting | QuotaSetting[]): Promise<void> {
+    await this.call("POST", "/quotas", { quotas: Array.isArray(q) ? q : [q] });
+  }
+  async resetQuotas(): Promise<void> {
+    await this.call("POST", "/quotas", { reset: true });
+  }
+  async quotas(): Promise<Record<string, Record<string, number | null>>> {
+    return (await this.call<{ quotas: Record<string, Record<string, number | null>> }>("GET", "/quotas")).quotas;
+  }
+
+  // stats
+  stats(): Promise<SandboxStats> {
+    return this.call("GET", "/stats");
+  }
+  async resetStats(): Promise<void> {
+    await this.call("DELETE", "/stats");
+  }
+
+  // replication
+  setReplicationDelay(delayMs: number): Promise<ReplicationStatus> {
+    return this.call("POST", "/replication", { delayMs });
+  }
+  replication(): Promise<ReplicationStatus> {
+    return this.call("GET", "/replication");
+  }
+  /** Waits until every replicated change is applied (or only changes into regions that are down remain). */
+  flushReplication(timeoutMs?: number): Promise<ReplicationStatus & { drained: boolean }> {
+    return this.call("POST", "/replication/flush", timeoutMs === undefined ? {} : { timeoutMs });
+  }
+  /** Deletes expired items like DynamoDB TTL does. `now` (epoch seconds) defaults to the current time. */
+  ttlSweep(region: string, table: string, now?: number): Promise<{ deleted: number; attribute?: string }> {
+    return this.call("POST", "/ttl-sweep", { region, table, now });
+  }
+
+  // cognito triggers
+  async triggers(): Promise<TriggerInvocation[]> {
+    return (await this.call<{ invocations: TriggerInvocation[] }>("GET", "/cognito/triggers")).invocations;
+  }
+  async clearTriggers(): Promise<void> {
+    await this.call("DELETE", "/cognito/triggers");
+  }
+}

@@ -1,0 +1,115 @@
+// The local two-region AWS: moto_server on loopback plus the gateway in front of it with the
+// plugins that add what moto lacks (quotas/faults, Cognito, global tables, KMS, Lambda runtime).
+
+import { SandboxAdmin } from "./admin-client";
+import { CognitoPlugin } from "./cognito";
+import { FaultsPlugin, type QuotaCategory } from "./faults";
+import { startGateway } from "./gateway";
+import { GlobalTablesPlugin } from "./global-tables";
+import { KmsPlugin } from "./kms";
+import { createLambdaPlugin, type LambdaPlugin } from "./lambda";
+import { startMoto } from "./moto";
+import type { GatewayPlugin, LambdaInvoker } from "./types";
+import { join } from "node:path";
+
+export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
+export type { ActiveFault, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
+export { DEFAULT_QUOTAS } from "./faults";
+export type { TriggerInvocation } from "./cognito";
+export { MotoNotFoundError, findMoto } from "./moto";
+export type { LambdaPlugin } from "./lambda";
+export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next } from "./types";
+
+export interface SandboxOptions {
+  /** Gateway port; 0 or omitted = a free port. */
+  port?: number;
+  /** Delay before a global-table change reaches the other regions (ms). Default 0. */
+  replicationDelayMs?: number;
+  /** Cognito quota overrides per region (`*` = every region), requests per second. */
+  quotas?: Record<string, Partial<Record<QuotaCategory, number>>>;
+  /** Start the Lambda runtime plugin (default true). */
+  lambda?: boolean;
+  /** Invoker for Cognito triggers instead of the Lambda plugin (tests). */
+  lambdaInvoker?: LambdaInvoker;
+  /** Regions the sandbox serves (searched for unsigned Cognito calls). Default us-east-1, us-west-2. */
+  regions?: string[];
+  /** Global-table stream poll interval (ms). Default 100. */
+  replicationPollMs?: number;
+  /** Scratch directory for sandbox state (Lambda code and logs go to `<workDir>/lambda`). Default: temp dirs. */
+  workDir?: string;
+  /** Extra plugins, placed after the built-in ones and before the Lambda plugin. */
+  plugins?: GatewayPlugin[];
+}
+
+export interface Sandbox {
+  /** Gateway endpoint: point every SDK client and provider endpoint here. */
+  endpoint: string;
+  motoEndpoint: string;
+  admin: SandboxAdmin;
+  /** Environment for child processes and shells (endpoint + dummy credentials). */
+  env: Record<string, string>;
+  /** The Lambda plugin (invoker, stats, logs), when it is running. */
+  lambda?: LambdaPlugin;
+  stop(): Promise<void>;
+}
+
+export function sandboxEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: "sandbox",
+    AWS_SECRET_ACCESS_KEY: "sandbox",
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const regions = opts.regions ?? ["us-east-1", "us-west-2"];
+  const moto = await startMoto();
+  const stops: Array<() => Promise<void>> = [() => moto.stop()];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const faults = new FaultsPlugin({ quotas: opts.quotas });
+    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions });
+    const tables = new GlobalTablesPlugin({
+      motoEndpoint: moto.endpoint,
+      delayMs: opts.replicationDelayMs ?? 0,
+      pollIntervalMs: opts.replicationPollMs,
+      isDown: (region, service) => faults.isDown(region, service),
+    });
+    const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
+    const plugins: GatewayPlugin[] = [faults, cognito, tables, kms, ...(opts.plugins ?? [])];
+    const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
+    stops.push(async () => {
+      for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);
+    });
+    stops.push(() => gateway.stop());
+
+    let lambda: LambdaPlugin | undefined;
+    if (opts.lambda !== false) {
+      // Created once the gateway listens: functions and pollers call AWS through its endpoint.
+      lambda = createLambdaPlugin({
+        gatewayEndpoint: gateway.endpoint,
+        motoEndpoint: moto.endpoint,
+        workDir: opts.workDir ? join(opts.workDir, "lambda") : undefined,
+      });
+      plugins.push(lambda);
+      if (!opts.lambdaInvoker) cognito.setInvoker(lambda);
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint: gateway.endpoint,
+      motoEndpoint: moto.endpoint,
+      admin: new SandboxAdmin(gateway.endpoint),
+      env: sandboxEnv(gateway.endpoint),
+      lambda,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
