@@ -2,8 +2,11 @@
 // broad: a false positive costs a less useful log line, a false negative leaks an
 // email address or phone number into CloudWatch for the whole retention period.
 
-/** Anything shaped `x@y` (unicode-aware: a local part may be any non-space). */
-const EMAIL = /[^\s"'<>()[\]{},;:@\\]+@[^\s"'<>()[\]{},;:@\\]+/gu;
+/**
+ * Anything shaped `x@y` (unicode-aware: a local part may be any non-space). `/` is
+ * excluded from the local part so `node_modules/@aws-sdk/...` in stacks survives.
+ */
+const EMAIL = /[^\s"'<>()[\]{},;:@\\/]+@[^\s"'<>()[\]{},;:@\\/]+/gu;
 /** International numbers: `+` then 7-15 digits, optionally grouped by space . - ( ). */
 const PHONE_INTL = /\+\s?\(?\d(?:[\s().-]{0,2}\d){6,14}/g;
 /** North-American style `(415) 555-0100`, `415.555.0100`, `415-555-0100`. */

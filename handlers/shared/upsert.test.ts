@@ -1,0 +1,212 @@
+import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminDeleteUserAttributesCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
+  AdminRemoveUserFromGroupCommand,
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+  InvalidParameterException,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UsernameExistsException,
+  UserNotFoundException,
+  type AttributeType,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { DR_POOL_ID, userRecord } from "../testing/events";
+import { replicationConfig } from "./replication-config";
+import { createUserInput, desiredAttributes, planUser, upsertDrUser } from "./upsert";
+
+const cognito = mockClient(CognitoIdentityProviderClient);
+const config = replicationConfig({ customAttributes: ["tier"] });
+const ctx = { cognito: new CognitoIdentityProviderClient({ region: "us-west-2" }), userPoolId: DR_POOL_ID, config };
+const meta = { $metadata: {} };
+
+const WRITES = [
+  AdminCreateUserCommand,
+  AdminUpdateUserAttributesCommand,
+  AdminDeleteUserAttributesCommand,
+  AdminEnableUserCommand,
+  AdminDisableUserCommand,
+  AdminAddUserToGroupCommand,
+  AdminRemoveUserFromGroupCommand,
+] as const;
+
+/** A DR user that already matches `userRecord()`. */
+function existing(attrs: Record<string, string> = {}, enabled = true, drop: string[] = []): void {
+  const base: Record<string, string> = {
+    sub: "dr-sub-1",
+    email: "alice@example.com",
+    email_verified: "true",
+    name: "Alice Example",
+    "custom:canonical_id": userRecord().canonicalId,
+    ...attrs,
+  };
+  for (const d of drop) delete base[d];
+  const UserAttributes: AttributeType[] = Object.entries(base).map(([Name, Value]) => ({ Name, Value }));
+  cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+  cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", UserAttributes, Enabled: enabled });
+}
+
+beforeEach(() => cognito.reset());
+
+describe("desiredAttributes / createUserInput", () => {
+  it("adds email_verified=true and the canonical id, sorted, no TemporaryPassword", () => {
+    const input = createUserInput(userRecord({ attributes: { email: "alice@example.com", email_verified: "false", name: "A" } }), ctx);
+    expect(input).toEqual({
+      UserPoolId: DR_POOL_ID,
+      Username: "alice@example.com",
+      MessageAction: "SUPPRESS",
+      UserAttributes: [
+        { Name: "custom:canonical_id", Value: userRecord().canonicalId },
+        { Name: "email", Value: "alice@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "name", Value: "A" },
+      ],
+    });
+  });
+
+  it("missing email is a permanent MISSING_REQUIRED_ATTRIBUTE", () => {
+    expect(() => desiredAttributes(userRecord({ attributes: { name: "A" } }), config)).toThrow(
+      expect.objectContaining({ reason: "MISSING_REQUIRED_ATTRIBUTE", retryable: false }),
+    );
+  });
+
+  it("an attribute outside the replication set is rejected", () => {
+    expect(() => desiredAttributes(userRecord({ attributes: { email: "a@b.co", nickname: "x" } }), config)).toThrow(
+      expect.objectContaining({ reason: "ATTRIBUTE_REJECTED" }),
+    );
+  });
+});
+
+describe("planUser", () => {
+  const current = {
+    username: "u",
+    attributes: { email: "alice@example.com", email_verified: "true", name: "Old", "custom:canonical_id": userRecord().canonicalId, locale: "fr" },
+    enabled: true,
+    groups: ["a", "x"],
+  };
+
+  it("lists only differences, deletes dropped attributes, diffs groups and enabled", () => {
+    const plan = planUser(userRecord({ enabled: false, groups: ["a", "b"] }), current, config);
+    expect(plan).toEqual({ update: [{ Name: "name", Value: "Alice Example" }], delete: ["locale"], enabled: false, addGroups: ["b"], removeGroups: ["x"] });
+  });
+
+  it("an email change carries email_verified=true in the same update", () => {
+    const plan = planUser(userRecord({ attributes: { email: "new@example.com", name: "Old", locale: "fr" } }), current, config);
+    expect(plan.update).toEqual([
+      { Name: "email", Value: "new@example.com" },
+      { Name: "email_verified", Value: "true" },
+    ]);
+  });
+});
+
+describe("upsertDrUser", () => {
+  it("creates a new user with one call", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1" } });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "created", changes: ["create"] });
+    expect(cognito.calls()).toHaveLength(1);
+  });
+
+  it("creates, then disables and adds groups", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1" } });
+    const result = await upsertDrUser(ctx, userRecord({ enabled: false, groups: ["b", "a"] }));
+    expect(result.changes).toEqual(["create", "disable", "groups:+2-0"]);
+    expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
+    expect(cognito).toHaveReceivedNthCommandWith(AdminAddUserToGroupCommand, 1, { GroupName: "a", Username: "dr-sub-1" });
+    expect(cognito).toHaveReceivedNthCommandWith(AdminAddUserToGroupCommand, 2, { GroupName: "b" });
+  });
+
+  it("a replay of an equal user makes no write call besides the discovering create", async () => {
+    existing();
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "unchanged", changes: [] });
+    for (const w of WRITES.slice(1)) expect(cognito).not.toHaveReceivedCommand(w);
+    expect(cognito).toHaveReceivedCommandWith(AdminGetUserCommand, { Username: "alice@example.com" });
+  });
+
+  it("updates only what differs, using the DR username", async () => {
+    existing({ name: "Old Name", locale: "de" }, false);
+    cognito.on(AdminListGroupsForUserCommand).resolvesOnce({ Groups: [{ GroupName: "gone" }], NextToken: "t" }).resolvesOnce({ Groups: [{ GroupName: "keep" }] });
+    const result = await upsertDrUser(ctx, userRecord({ groups: ["keep", "new"] }));
+    expect(result).toEqual({ action: "updated", changes: ["attributes:1", "deleted:1", "enable", "groups:+1-1"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminUpdateUserAttributesCommand, {
+      UserPoolId: DR_POOL_ID,
+      Username: "dr-sub-1",
+      UserAttributes: [{ Name: "name", Value: "Alice Example" }],
+    });
+    expect(cognito).toHaveReceivedCommandWith(AdminDeleteUserAttributesCommand, { Username: "dr-sub-1", UserAttributeNames: ["locale"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminEnableUserCommand, { Username: "dr-sub-1" });
+    expect(cognito).toHaveReceivedCommandWith(AdminAddUserToGroupCommand, { Username: "dr-sub-1", GroupName: "new" });
+    expect(cognito).toHaveReceivedCommandWith(AdminRemoveUserFromGroupCommand, { Username: "dr-sub-1", GroupName: "gone" });
+    expect(cognito).toHaveReceivedCommandWith(AdminListGroupsForUserCommand, { NextToken: "t" });
+  });
+
+  it("another canonical id under the same email is a permanent CANONICAL_ID_CONFLICT", async () => {
+    existing({ "custom:canonical_id": "someone-else" });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", retryable: false });
+    expect(cognito).not.toHaveReceivedCommand(AdminUpdateUserAttributesCommand);
+  });
+
+  it("a DR user without a canonical id is a conflict too", async () => {
+    existing({}, true, ["custom:canonical_id"]);
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
+  });
+
+  it("an email change finds the user by the previous email and updates it", async () => {
+    cognito.on(AdminGetUserCommand, { Username: "old@example.com" }).resolves({
+      Username: "dr-sub-1",
+      Enabled: true,
+      UserAttributes: [
+        { Name: "email", Value: "old@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "name", Value: "Alice Example" },
+        { Name: "custom:canonical_id", Value: userRecord().canonicalId },
+      ],
+    });
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    const result = await upsertDrUser(ctx, userRecord(), { previousEmail: "old@example.com" });
+    expect(result.action).toBe("updated");
+    expect(cognito).not.toHaveReceivedCommand(AdminCreateUserCommand);
+    expect(cognito).toHaveReceivedCommandWith(AdminUpdateUserAttributesCommand, {
+      Username: "dr-sub-1",
+      UserAttributes: [
+        { Name: "email", Value: "alice@example.com" },
+        { Name: "email_verified", Value: "true" },
+      ],
+    });
+  });
+
+  it("an email change whose old user is gone creates the user under the new email", async () => {
+    cognito.on(AdminGetUserCommand).rejects(new UserNotFoundException({ message: "no", ...meta }));
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-2" } });
+    await expect(upsertDrUser(ctx, userRecord(), { previousEmail: "old@example.com" })).resolves.toMatchObject({ action: "created" });
+  });
+
+  it("a missing group is a permanent GROUP_NOT_FOUND", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1" } });
+    cognito.on(AdminAddUserToGroupCommand).rejects(new ResourceNotFoundException({ message: "no group", ...meta }));
+    await expect(upsertDrUser(ctx, userRecord({ groups: ["ghost"] }))).rejects.toMatchObject({ reason: "GROUP_NOT_FOUND", retryable: false });
+  });
+
+  it("InvalidParameterException is a permanent ATTRIBUTE_REJECTED", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new InvalidParameterException({ message: "Invalid phone number format.", ...meta }));
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "ATTRIBUTE_REJECTED", retryable: false });
+  });
+
+  it("throttling after the SDK's retries is a retryable THROTTLED", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new TooManyRequestsException({ message: "slow down", ...meta }));
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "THROTTLED", retryable: true });
+  });
+
+  it("a user that vanishes between create and read is retried", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).rejects(new UserNotFoundException({ message: "no", ...meta }));
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "TRANSIENT", retryable: true });
+  });
+});
