@@ -31,6 +31,8 @@ export interface SandboxOptions {
   lambda?: boolean;
   /** Invoker for Cognito triggers instead of the Lambda plugin (tests). */
   lambdaInvoker?: LambdaInvoker;
+  /** Cognito trigger timeout (ms). Default 5000, Cognito's own; tests may shorten it. */
+  cognitoTriggerTimeoutMs?: number;
   /** Regions the sandbox serves (searched for unsigned Cognito calls). Default us-east-1, us-west-2. */
   regions?: string[];
   /** Global-table stream poll interval (ms). Default 100. */
@@ -72,7 +74,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
   try {
     const faults = new FaultsPlugin({ quotas: opts.quotas });
-    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions });
+    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs });
     const tables = new GlobalTablesPlugin({
       motoEndpoint: moto.endpoint,
       delayMs: opts.replicationDelayMs ?? 0,

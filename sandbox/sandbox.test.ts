@@ -1,0 +1,378 @@
+// End-to-end tests of the sandbox through the AWS SDK: global tables, passwordless users,
+// Cognito triggers, quotas and faults. One sandbox (moto + gateway) for the file.
+
+import {
+  AdminConfirmSignUpCommand,
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
+  AdminInitiateAuthCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  DescribeUserPoolCommand,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+  DeleteItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { motoJson } from "./aws";
+import { startSandbox, type LambdaInvoker, type Sandbox } from "./index";
+import { motoMissing } from "./test-support";
+
+const EAST = "us-east-1";
+const WEST = "us-west-2";
+const skip = motoMissing();
+
+/** A LambdaInvoker double: records events, answers with `behaviour`. */
+class FakeInvoker implements LambdaInvoker {
+  calls: Array<{ fn: string; region: string; event: any; timeoutMs?: number }> = [];
+  behaviour: "ok" | "throw" | "hang" = "ok";
+  async invoke(fn: string, region: string, event: unknown, opts?: { timeoutMs?: number }): Promise<unknown> {
+    this.calls.push({ fn, region, event, timeoutMs: opts?.timeoutMs });
+    if (this.behaviour === "throw") {
+      const e = new Error("boom from the handler");
+      e.name = "FunctionError";
+      throw e;
+    }
+    if (this.behaviour === "hang") return new Promise(() => undefined);
+    return event;
+  }
+}
+
+describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
+  let sb: Sandbox;
+  const invoker = new FakeInvoker();
+  const creds = { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+  const ddb = (region: string) => new DynamoDBClient({ endpoint: sb.endpoint, region, credentials: creds, maxAttempts: 1 });
+  const idp = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: creds, maxAttempts: 1 });
+  /** Reads a table straight from moto (works while the gateway reports an outage). */
+  const motoGet = (region: string, table: string, pk: string) =>
+    motoJson(sb.motoEndpoint, "dynamodb", region, "GetItem", { TableName: table, Key: { pk: { S: pk } } }).then((r) => r.Item);
+
+  beforeAll(async () => {
+    sb = await startSandbox({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  describe("global tables", () => {
+    const table = "users-gt";
+    it("creates the replica, reports it ACTIVE in both regions and replicates items both ways without ping-pong", async () => {
+      await ddb(EAST).send(
+        new CreateTableCommand({
+          TableName: table,
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+          StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
+        }),
+      );
+      await ddb(EAST).send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: "expiresAt" } }));
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "before" }, v: { N: "0" } } }));
+      const kms = "arn:aws:kms:us-west-2:123456789012:key/mrk-replica";
+      const up = await ddb(EAST).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Create: { RegionName: WEST, KMSMasterKeyId: kms } }] }));
+      expect(up.TableDescription?.Replicas).toEqual([{ RegionName: WEST, ReplicaStatus: "ACTIVE", KMSMasterKeyId: kms }]);
+
+      const east = (await ddb(EAST).send(new DescribeTableCommand({ TableName: table }))).Table!;
+      expect(east.Replicas?.[0]).toMatchObject({ RegionName: WEST, ReplicaStatus: "ACTIVE", KMSMasterKeyId: kms });
+      const west = (await ddb(WEST).send(new DescribeTableCommand({ TableName: table }))).Table!;
+      expect(west.Replicas?.map((r) => r.RegionName)).toEqual([EAST]);
+      expect(west.KeySchema).toEqual(east.KeySchema);
+      expect(west.StreamSpecification?.StreamViewType).toBe("NEW_AND_OLD_IMAGES");
+      expect(west.SSEDescription?.KMSMasterKeyArn).toBe(kms);
+      // Existing items are copied to the new replica.
+      expect((await ddb(WEST).send(new GetItemCommand({ TableName: table, Key: { pk: { S: "before" } } }))).Item?.v).toEqual({ N: "0" });
+
+      const before = await sb.admin.replication();
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "a" }, v: { N: "1" } } }));
+      await ddb(WEST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "b" }, v: { N: "2" } } }));
+      const after = await sb.admin.flushReplication();
+      expect(after.drained).toBe(true);
+      expect((await ddb(WEST).send(new GetItemCommand({ TableName: table, Key: { pk: { S: "a" } } }))).Item?.v).toEqual({ N: "1" });
+      expect((await ddb(EAST).send(new GetItemCommand({ TableName: table, Key: { pk: { S: "b" } } }))).Item?.v).toEqual({ N: "2" });
+      // Exactly one apply per change, and each applied change seen once coming back (not re-sent).
+      expect(after.counters.applied - before.counters.applied).toBe(2);
+      expect(after.counters.echoesSkipped - before.counters.echoesSkipped).toBe(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await sb.admin.replication()).counters.applied).toBe(after.counters.applied);
+
+      await ddb(WEST).send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: "a" } } }));
+      await sb.admin.flushReplication();
+      expect(await motoGet(EAST, table, "a")).toBeUndefined();
+    });
+
+    it("honours the configured delay", async () => {
+      await sb.admin.setReplicationDelay(400);
+      try {
+        await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "slow" } } }));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await motoGet(WEST, table, "slow")).toBeUndefined();
+        await sb.admin.flushReplication();
+        expect(await motoGet(WEST, table, "slow")).toBeDefined();
+      } finally {
+        await sb.admin.setReplicationDelay(0);
+      }
+    });
+
+    it("last writer wins when both regions write the same item", async () => {
+      await sb.admin.setReplicationDelay(300);
+      try {
+        await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "lww" }, v: { S: "east-first" } } }));
+        await new Promise((r) => setTimeout(r, 20));
+        await ddb(WEST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "lww" }, v: { S: "west-later" } } }));
+        await sb.admin.flushReplication();
+      } finally {
+        await sb.admin.setReplicationDelay(0);
+      }
+      expect((await motoGet(EAST, table, "lww"))?.v).toEqual({ S: "west-later" });
+      expect((await motoGet(WEST, table, "lww"))?.v).toEqual({ S: "west-later" });
+    });
+
+    it("pauses during a region outage and drains the backlog on restore", async () => {
+      const f = await sb.admin.regionOutage(WEST);
+      try {
+        await expect(ddb(WEST).send(new GetItemCommand({ TableName: table, Key: { pk: { S: "x" } } }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+        for (let i = 0; i < 5; i++) await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: `out-${i}` } } }));
+        const st = await sb.admin.flushReplication(2000);
+        expect(st.drained).toBe(false);
+        expect(st.pending[WEST]).toBe(5);
+        expect(await motoGet(WEST, table, "out-0")).toBeUndefined();
+      } finally {
+        await sb.admin.clearFaults(f.id);
+      }
+      expect((await sb.admin.flushReplication()).drained).toBe(true);
+      for (let i = 0; i < 5; i++) expect(await motoGet(WEST, table, `out-${i}`)).toBeDefined();
+    });
+
+    it("ttl-sweep deletes expired items and the deletion replicates", async () => {
+      const past = Math.floor(Date.now() / 1000) - 60;
+      const future = past + 3600;
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "old" }, expiresAt: { N: String(past) } } }));
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { pk: { S: "new" }, expiresAt: { N: String(future) } } }));
+      await sb.admin.flushReplication();
+      expect(await motoGet(WEST, table, "old")).toBeDefined();
+      const r = await sb.admin.ttlSweep(EAST, table);
+      expect(r).toEqual({ deleted: 1, attribute: "expiresAt" });
+      await sb.admin.flushReplication();
+      expect(await motoGet(EAST, table, "old")).toBeUndefined();
+      expect(await motoGet(WEST, table, "old")).toBeUndefined();
+      expect(await motoGet(WEST, table, "new")).toBeDefined();
+    });
+
+    it("deleting the replica removes it from both regions' descriptions", async () => {
+      await ddb(EAST).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Delete: { RegionName: WEST } }] }));
+      expect((await ddb(EAST).send(new DescribeTableCommand({ TableName: table }))).Table?.Replicas).toBeUndefined();
+      await expect(ddb(WEST).send(new DescribeTableCommand({ TableName: table }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    });
+  });
+
+  describe("cognito", () => {
+    let passwordless: string;
+    let classic: string;
+    let clientId: string;
+    const fn = "arn:aws:lambda:us-east-1:123456789012:function:post-confirmation";
+    const pre = "arn:aws:lambda:us-east-1:123456789012:function:pre-token";
+
+    beforeAll(async () => {
+      const p = await idp(EAST).send(
+        new CreateUserPoolCommand({
+          PoolName: "passwordless",
+          UserPoolTier: "ESSENTIALS",
+          UsernameAttributes: ["email"],
+          AutoVerifiedAttributes: ["email"],
+          Policies: { SignInPolicy: { AllowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] } },
+          LambdaConfig: { PostConfirmation: fn, PreTokenGenerationConfig: { LambdaVersion: "V2_0", LambdaArn: pre } },
+          Schema: [{ Name: "canonical_id", AttributeDataType: "String", Mutable: true }],
+        }),
+      );
+      passwordless = p.UserPool!.Id!;
+      const c = await idp(EAST).send(
+        new CreateUserPoolClientCommand({ UserPoolId: passwordless, ClientName: "app", ExplicitAuthFlows: ["ALLOW_USER_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }),
+      );
+      clientId = c.UserPoolClient!.ClientId!;
+      classic = (await idp(EAST).send(new CreateUserPoolCommand({ PoolName: "classic", UsernameAttributes: ["email"] }))).UserPool!.Id!;
+    });
+
+    it("echoes the tier and sign-in policy", async () => {
+      const d = await idp(EAST).send(new DescribeUserPoolCommand({ UserPoolId: passwordless }));
+      expect(d.UserPool?.UserPoolTier).toBe("ESSENTIALS");
+      expect(d.UserPool?.Policies?.SignInPolicy?.AllowedFirstAuthFactors).toEqual(["PASSWORD", "EMAIL_OTP"]);
+    });
+
+    it("AdminCreateUser without a password in a passwordless pool yields a CONFIRMED user, without invitation", async () => {
+      await sb.admin.resetStats();
+      const out = await idp(EAST).send(
+        new AdminCreateUserCommand({
+          UserPoolId: passwordless,
+          Username: "pw-less@example.com",
+          MessageAction: "SUPPRESS",
+          UserAttributes: [
+            { Name: "email", Value: "pw-less@example.com" },
+            { Name: "email_verified", Value: "true" },
+          ],
+        }),
+      );
+      expect(out.User?.UserStatus).toBe("CONFIRMED");
+      const got = await idp(EAST).send(new AdminGetUserCommand({ UserPoolId: passwordless, Username: "pw-less@example.com" }));
+      expect(got.UserStatus).toBe("CONFIRMED");
+      const stats = await sb.admin.stats();
+      expect(stats.regions[EAST]?.adminCreateUser).toEqual({ suppressed: 1, notSuppressed: 0, invitationsSent: 0 });
+      expect(stats.regions[EAST]?.categories.UserCreation).toEqual({ accepted: 1, throttled: 0 });
+
+      const classicUser = await idp(EAST).send(
+        new AdminCreateUserCommand({ UserPoolId: classic, Username: "c@example.com", MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: "c@example.com" }] }),
+      );
+      expect(classicUser.User?.UserStatus).toBe("FORCE_CHANGE_PASSWORD");
+    });
+
+    it("invokes PostConfirmation with Cognito's event after ConfirmSignUp", async () => {
+      invoker.calls = [];
+      invoker.behaviour = "ok";
+      await idp(EAST).send(
+        new SignUpCommand({ ClientId: clientId, Username: "new@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "new@example.com" }] }),
+      );
+      await idp(EAST).send(new ConfirmSignUpCommand({ ClientId: clientId, Username: "new@example.com", ConfirmationCode: "123456" }));
+      expect(invoker.calls).toHaveLength(1);
+      const call = invoker.calls[0]!;
+      expect(call.fn).toBe(fn);
+      expect(call.region).toBe(EAST);
+      expect(call.timeoutMs).toBe(300);
+      expect(call.event).toMatchObject({
+        version: "1",
+        region: EAST,
+        userPoolId: passwordless,
+        triggerSource: "PostConfirmation_ConfirmSignUp",
+        callerContext: { clientId },
+        request: { userAttributes: { email: "new@example.com", email_verified: "true", "cognito:user_status": "CONFIRMED" } },
+        response: {},
+      });
+      expect(call.event.request.userAttributes.sub).toMatch(/^[0-9a-f-]{36}$/);
+      expect(call.event.userName).toBe(call.event.request.userAttributes.sub);
+      expect(call.event.callerContext.awsSdkVersion).toMatch(/^aws-sdk-/);
+    });
+
+    it("turns a failing trigger into UserLambdaValidationException and a hanging one into UnexpectedLambdaException", async () => {
+      invoker.behaviour = "throw";
+      await idp(EAST).send(new SignUpCommand({ ClientId: clientId, Username: "f@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "f@example.com" }] }));
+      await expect(idp(EAST).send(new AdminConfirmSignUpCommand({ UserPoolId: passwordless, Username: "f@example.com" }))).rejects.toMatchObject({
+        name: "UserLambdaValidationException",
+        message: "PostConfirmation failed with error boom from the handler.",
+      });
+      invoker.behaviour = "hang";
+      await idp(EAST).send(new SignUpCommand({ ClientId: clientId, Username: "h@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "h@example.com" }] }));
+      await expect(idp(EAST).send(new ConfirmSignUpCommand({ ClientId: clientId, Username: "h@example.com", ConfirmationCode: "1" }))).rejects.toMatchObject({
+        name: "UnexpectedLambdaException",
+      });
+      invoker.behaviour = "ok";
+      const adminConfirm = invoker.calls.at(-2)!.event;
+      expect(adminConfirm.callerContext.clientId).toBe("CLIENT_ID_NOT_APPLICABLE");
+    });
+
+    it("invokes PreTokenGeneration (V2) on sign-in and records it", async () => {
+      await sb.admin.clearTriggers();
+      await idp(EAST).send(new AdminSetUserPasswordCommand({ UserPoolId: passwordless, Username: "new@example.com", Password: "Passw0rd!Passw0rd", Permanent: true }));
+      const auth = await idp(EAST).send(
+        new AdminInitiateAuthCommand({
+          UserPoolId: passwordless,
+          ClientId: clientId,
+          AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: "new@example.com", PASSWORD: "Passw0rd!Passw0rd" },
+        }),
+      );
+      expect(auth.AuthenticationResult?.IdToken).toBeTruthy();
+      const log = await sb.admin.triggers();
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatchObject({ trigger: "PreTokenGeneration", triggerSource: "TokenGeneration_Authentication", functionArn: pre });
+      expect(log[0]!.event).toMatchObject({ version: "2", request: { userAttributes: { email: "new@example.com" }, groupConfiguration: { groupsToOverride: [] } } });
+      expect(log[0]!.result).toBeDefined();
+    });
+  });
+
+  describe("quotas and faults", () => {
+    it("throttles over-quota calls exactly like Cognito and counts them", async () => {
+      const pool = (await idp(WEST).send(new CreateUserPoolCommand({ PoolName: "quota" }))).UserPool!.Id!;
+      await sb.admin.resetStats();
+      await sb.admin.setQuota({ region: WEST, category: "UserCreation", ratePerSecond: 5 });
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 15 }, (_, i) =>
+            idp(WEST).send(new AdminCreateUserCommand({ UserPoolId: pool, Username: `q${i}`, MessageAction: "SUPPRESS" })),
+          ),
+        );
+        const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+        expect(rejected.length).toBeGreaterThanOrEqual(9);
+        expect(rejected[0]!.reason).toMatchObject({ name: "TooManyRequestsException", message: "Too many requests", $metadata: { httpStatusCode: 400 } });
+        const stats = await sb.admin.stats();
+        expect(stats.regions[WEST]!.categories.UserCreation!.throttled).toBe(rejected.length);
+        expect(stats.regions[WEST]!.categories.UserCreation!.accepted).toBe(15 - rejected.length);
+
+        // The raw answer: status, header and body as Cognito sends them.
+        const raw = await fetch(sb.endpoint, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-amz-json-1.1",
+            "x-amz-target": "AWSCognitoIdentityProviderService.AdminCreateUser",
+            authorization: "AWS4-HMAC-SHA256 Credential=AK/20260101/us-west-2/cognito-idp/aws4_request, SignedHeaders=host, Signature=x",
+          },
+          body: JSON.stringify({ UserPoolId: pool, Username: "raw" }),
+        });
+        expect(raw.status).toBe(400);
+        expect(raw.headers.get("x-amzn-errortype")).toBe("TooManyRequestsException");
+        expect(await raw.json()).toEqual({ __type: "TooManyRequestsException", message: "Too many requests" });
+        // Other regions keep the default quota.
+        const eastPool = (await idp(EAST).send(new CreateUserPoolCommand({ PoolName: "quota-east" }))).UserPool!.Id!;
+        const east = await Promise.allSettled(
+          Array.from({ length: 15 }, (_, i) => idp(EAST).send(new AdminCreateUserCommand({ UserPoolId: eastPool, Username: `e${i}`, MessageAction: "SUPPRESS" }))),
+        );
+        expect(east.every((r) => r.status === "fulfilled")).toBe(true);
+      } finally {
+        await sb.admin.resetQuotas();
+      }
+    });
+
+    it("injects service errors, latency and outages per service and region", async () => {
+      const errors = await sb.admin.injectFault({ service: "dynamodb", region: EAST, errorRate: 1 });
+      try {
+        await expect(ddb(EAST).send(new DescribeTableCommand({ TableName: "users-gt" }))).rejects.toMatchObject({
+          name: "InternalServerError",
+          $metadata: { httpStatusCode: 500 },
+        });
+        // Other region, other service: untouched.
+        await expect(ddb(WEST).send(new DescribeTableCommand({ TableName: "nope" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+        await idp(EAST).send(new DescribeUserPoolCommand({ UserPoolId: (await idp(EAST).send(new CreateUserPoolCommand({ PoolName: "f" }))).UserPool!.Id! }));
+      } finally {
+        await sb.admin.clearFaults(errors.id);
+      }
+      const cog = await sb.admin.injectFault({ service: "cognito-idp", region: WEST, errorRate: 1, operations: ["ListUserPools"] });
+      await expect(idp(WEST).send(new (await import("@aws-sdk/client-cognito-identity-provider")).ListUserPoolsCommand({ MaxResults: 1 }))).rejects.toMatchObject({
+        name: "InternalErrorException",
+        $metadata: { httpStatusCode: 500 },
+      });
+      await sb.admin.clearFaults(cog.id);
+
+      await sb.admin.injectFault({ service: "dynamodb", region: WEST, latencyMs: 300 });
+      const t0 = Date.now();
+      await ddb(WEST).send(new DescribeTableCommand({ TableName: "nope" })).catch(() => undefined);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+      await sb.admin.clearFaults();
+
+      await sb.admin.regionOutage(EAST);
+      await expect(idp(EAST).send(new CreateUserPoolCommand({ PoolName: "down" }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+      await expect(ddb(EAST).send(new DescribeTableCommand({ TableName: "users-gt" }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+      await sb.admin.clearFaults();
+      await ddb(EAST).send(new DescribeTableCommand({ TableName: "users-gt" }));
+      expect(await sb.admin.listFaults()).toEqual([]);
+    });
+  });
+});
