@@ -1,0 +1,138 @@
+import { DynamoDBClient, InternalServerError, PutItemCommand, ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { readPostConfirmationConfig } from "../shared/env";
+import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../testing/events";
+import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
+import { installPiiGuard } from "../testing/pii-guard";
+import { makeHandler } from "./handler";
+
+const guard = installPiiGuard();
+const ddbMock = mockClient(DynamoDBClient);
+const sqsMock = mockClient(SQSClient);
+
+const config = readPostConfirmationConfig({
+  TABLE_NAME: "cdr-test-users",
+  FALLBACK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cdr-test-fallback",
+  RECORD_TTL_DAYS: "30",
+});
+const meta = { $metadata: {} };
+let metrics = recordingMetrics();
+
+function handler(budgets?: { tableMs: number; queueMs: number }) {
+  return makeHandler({
+    ddb: new DynamoDBClient({ region: "us-east-1" }),
+    sqs: new SQSClient({ region: "us-east-1" }),
+    config,
+    logger: testLogger(),
+    metrics,
+    now: fixedClock(),
+    newId: sequentialIds(),
+    budgets,
+  });
+}
+
+const expectedItem = {
+  schemaVersion: { N: "1" },
+  canonicalId: { S: "6a7b8c9d-0000-4000-8000-000000000001" },
+  username: { S: "6a7b8c9d-0000-4000-8000-000000000001" },
+  attributes: { M: { email: { S: "alice@example.com" }, email_verified: { S: "true" }, name: { S: "Alice Example" } } },
+  enabled: { BOOL: true },
+  groups: { L: [] },
+  originRegion: { S: "us-east-1" },
+  originPoolId: { S: PRIMARY_POOL_ID },
+  version: { N: String(FIXED_NOW) },
+  confirmedAt: { N: String(FIXED_NOW) },
+  expiresAt: { N: String(FIXED_NOW / 1000 + 30 * 86_400) },
+};
+
+beforeEach(() => {
+  ddbMock.reset();
+  sqsMock.reset();
+  metrics = recordingMetrics();
+});
+
+describe("post-confirmation", () => {
+  it("writes the record with a never-overwrite-newer condition and returns the event unchanged", async () => {
+    ddbMock.on(PutItemCommand).resolves({});
+    const event = postConfirmationEvent();
+    const snapshot = structuredClone(event);
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(event).toEqual(snapshot);
+    expect(ddbMock).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(ddbMock.commandCalls(PutItemCommand)[0].args[0].input).toEqual({
+      TableName: "cdr-test-users",
+      Item: expectedItem,
+      ConditionExpression: "attribute_not_exists(#key) OR #version < :version",
+      ExpressionAttributeNames: { "#key": "canonicalId", "#version": "version" },
+      ExpressionAttributeValues: { ":version": { N: String(FIXED_NOW) } },
+    });
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(metrics.total("Written")).toBe(1);
+    expect(metrics.published).toBe(1);
+  });
+
+  it("only replicated attributes are staged (no sub, cognito:*, unlisted customs)", async () => {
+    ddbMock.on(PutItemCommand).resolves({});
+    const event = postConfirmationEvent({
+      userAttributes: { sub: "s-1", email: "bob@example.com", phone_number: "+14155550100", "cognito:user_status": "CONFIRMED", "custom:x": "1" },
+    });
+    await handler()(event);
+    const item = ddbMock.commandCalls(PutItemCommand)[0].args[0].input.Item!;
+    expect(item.attributes).toEqual({ M: { email: { S: "bob@example.com" }, phone_number: { S: "+14155550100" } } });
+  });
+
+  it("an already-newer version in the table is fine (no fallback)", async () => {
+    ddbMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: "cond", ...meta }));
+    await handler()(postConfirmationEvent());
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(metrics.total("Written")).toBe(1);
+  });
+
+  it("ignores ConfirmForgotPassword without any write", async () => {
+    const event = postConfirmationEvent({ triggerSource: "PostConfirmation_ConfirmForgotPassword" });
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(sqsMock.calls()).toHaveLength(0);
+    expect(guard.lines.some((l) => l.includes("not a sign-up confirmation"))).toBe(true);
+  });
+
+  it("falls back to the queue when the table write fails", async () => {
+    ddbMock.on(PutItemCommand).rejects(new InternalServerError({ message: "boom", ...meta }));
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const event = postConfirmationEvent();
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: config.fallbackQueueUrl });
+    const body = JSON.parse(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input.MessageBody!);
+    expect(body).toMatchObject({ canonicalId: "6a7b8c9d-0000-4000-8000-000000000001", version: FIXED_NOW, schemaVersion: 1 });
+    expect(metrics.total("FallbackQueued")).toBe(1);
+    expect(metrics.total("Lost")).toBe(0);
+  });
+
+  it("falls back when the table does not answer within its budget", async () => {
+    ddbMock.on(PutItemCommand).callsFake(() => new Promise(() => undefined));
+    sqsMock.on(SendMessageCommand).resolves({});
+    await handler({ tableMs: 10, queueMs: 10 })(postConfirmationEvent());
+    expect(metrics.total("FallbackQueued")).toBe(1);
+  });
+
+  it("both writes failing: Lost, an error with a correlation id, and still the event", async () => {
+    ddbMock.on(PutItemCommand).rejects(new InternalServerError({ message: "boom", ...meta }));
+    sqsMock.on(SendMessageCommand).callsFake(() => new Promise(() => undefined));
+    const event = postConfirmationEvent();
+    const before = guard.lines.length;
+    await expect(handler({ tableMs: 10, queueMs: 10 })(event)).resolves.toBe(event);
+    expect(metrics.total("Lost")).toBe(1);
+    const lost = guard.lines.slice(before).map((l) => JSON.parse(l)).find((l) => l.level === "ERROR");
+    expect(lost).toMatchObject({ correlationId: "corr-1", reason: "TRANSIENT" });
+    expect(JSON.stringify(lost)).not.toContain("6a7b8c9d");
+  });
+
+  it("an event it cannot turn into a record is counted Failed and still returned", async () => {
+    const event = postConfirmationEvent({ userAttributes: { email: "x@example.com" } }); // no sub
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(metrics.total("Failed")).toBe(1);
+  });
+});

@@ -1,0 +1,241 @@
+import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminDisableUserCommand,
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+  TooManyRequestsException,
+  UsernameExistsException,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { readReplicatorConfig } from "../shared/env";
+import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, userRecord } from "../testing/events";
+import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
+import { installPiiGuard } from "../testing/pii-guard";
+import { makeHandler } from "./handler";
+
+installPiiGuard();
+const cognito = mockClient(CognitoIdentityProviderClient);
+const sqs = mockClient(SQSClient);
+const meta = { $metadata: {} };
+const PARK_URL = "https://sqs.us-west-2.amazonaws.com/123456789012/cdr-test-park";
+let metrics = recordingMetrics();
+
+function handler(env: Record<string, string> = {}) {
+  const config = readReplicatorConfig({
+    AWS_REGION: DR_REGION,
+    DR_USER_POOL_ID: DR_POOL_ID,
+    PARK_QUEUE_URL: PARK_URL,
+    REPLICATED_CUSTOM_ATTRIBUTES: "tier",
+    ...env,
+  });
+  return makeHandler({
+    cognito: new CognitoIdentityProviderClient({ region: DR_REGION }),
+    sqs: new SQSClient({ region: DR_REGION }),
+    config,
+    logger: testLogger(),
+    metrics,
+    now: fixedClock(),
+  });
+}
+
+const parkedBodies = () => sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!));
+
+beforeEach(() => {
+  cognito.reset();
+  sqs.reset();
+  metrics = recordingMetrics();
+  cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub" } });
+  sqs.on(SendMessageCommand).resolves({ MessageId: "parked-1" });
+});
+
+describe("replicate-user", () => {
+  it("creates the DR user with exactly this AdminCreateUser input", async () => {
+    const record = userRecord({
+      attributes: {
+        email: "alice@example.com",
+        email_verified: "true",
+        name: "Alice Example",
+        phone_number: "+14155550100",
+        locale: "en-GB",
+        "custom:tier": "gold",
+      },
+    });
+    const out = await handler()(streamEvent(streamRecord(record)));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(cognito).toHaveReceivedCommandTimes(AdminCreateUserCommand, 1);
+    expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({
+      UserPoolId: "us-west-2_DrPool01",
+      Username: "alice@example.com",
+      UserAttributes: [
+        { Name: "custom:canonical_id", Value: "6a7b8c9d-0000-4000-8000-000000000001" },
+        { Name: "custom:tier", Value: "gold" },
+        { Name: "email", Value: "alice@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "locale", Value: "en-GB" },
+        { Name: "name", Value: "Alice Example" },
+        { Name: "phone_number", Value: "+14155550100" },
+      ],
+      MessageAction: "SUPPRESS",
+    });
+    expect(cognito.calls()).toHaveLength(1);
+    expect(metrics.total("Replicated")).toBe(1);
+    expect(metrics.values("ReplicationLagMs")).toEqual([1_500]);
+    expect(metrics.published).toBe(1);
+  });
+
+  it("disables a user created with enabled=false", async () => {
+    await handler()(streamEvent(streamRecord(userRecord({ enabled: false }))));
+    expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub" });
+  });
+
+  it("skips REMOVE (TTL expiry) and records written in this region", async () => {
+    const out = await handler()(
+      streamEvent(streamRecord(userRecord(), { eventName: "REMOVE" }), streamRecord(userRecord({ canonicalId: "c2", originRegion: DR_REGION }))),
+    );
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito.calls()).toHaveLength(0);
+    expect(metrics.total("Skipped")).toBe(2);
+  });
+
+  it("a replay of an already-equal user makes no write call", async () => {
+    const r = userRecord();
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).resolves({
+      Username: "dr-sub",
+      Enabled: true,
+      UserAttributes: [
+        { Name: "sub", Value: "dr-sub" },
+        { Name: "email", Value: r.attributes.email },
+        { Name: "email_verified", Value: "true" },
+        { Name: "name", Value: r.attributes.name },
+        { Name: "custom:canonical_id", Value: r.canonicalId },
+      ],
+    });
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    const out = await handler()(streamEvent(streamRecord(r, { eventName: "MODIFY", oldImage: asImage(r) })));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito).not.toHaveReceivedCommand(AdminUpdateUserAttributesCommand);
+    expect(cognito).not.toHaveReceivedCommand(AdminAddUserToGroupCommand);
+    expect(metrics.total("Replicated")).toBe(1);
+    expect(metrics.values("ReplicationLagMs")).toEqual([]);
+  });
+
+  it("follows an email change from OldImage to NewImage", async () => {
+    const before = userRecord({ attributes: { email: "old@example.com" } });
+    const after = userRecord({ attributes: { email: "new@example.com" }, version: before.version + 10 });
+    cognito.on(AdminGetUserCommand, { Username: "old@example.com" }).resolves({
+      Username: "dr-sub",
+      Enabled: true,
+      UserAttributes: [
+        { Name: "email", Value: "old@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "custom:canonical_id", Value: before.canonicalId },
+      ],
+    });
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await handler()(streamEvent(streamRecord(after, { eventName: "MODIFY", oldImage: asImage(before) })));
+    expect(cognito).not.toHaveReceivedCommand(AdminCreateUserCommand);
+    expect(cognito).toHaveReceivedCommandWith(AdminUpdateUserAttributesCommand, {
+      Username: "dr-sub",
+      UserAttributes: [
+        { Name: "email", Value: "new@example.com" },
+        { Name: "email_verified", Value: "true" },
+      ],
+    });
+  });
+
+  it("parks a permanent failure with its reason and counts it handled", async () => {
+    const r = userRecord({ attributes: { name: "No Email" } });
+    const rec = streamRecord(r, { sequenceNumber: "000000000000000000777", eventID: "ev-777" });
+    const out = await handler()(streamEvent(rec));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito.calls()).toHaveLength(0);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: PARK_URL,
+      MessageAttributes: { reason: { DataType: "String", StringValue: "MISSING_REQUIRED_ATTRIBUTE" } },
+    });
+    expect(parkedBodies()[0]).toEqual({
+      reason: "MISSING_REQUIRED_ATTRIBUTE",
+      message: 'required attribute "email" has no value',
+      record: r,
+      eventID: "ev-777",
+      sequenceNumber: "000000000000000000777",
+      parkedAt: FIXED_NOW,
+    });
+    expect(metrics.total("Parked")).toBe(1);
+  });
+
+  it("parks a malformed image with the raw image", async () => {
+    const raw = { canonicalId: { S: "c-bad" }, version: { S: "not a number" } };
+    const out = await handler()(streamEvent(streamRecord(undefined, { newImage: raw, keys: { canonicalId: { S: "c-bad" } } })));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(parkedBodies()[0]).toMatchObject({ reason: "INVALID_RECORD", record: raw });
+  });
+
+  it("parks a canonical-id conflict", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).resolves({ Username: "x", UserAttributes: [{ Name: "custom:canonical_id", Value: "other" }] });
+    await handler()(streamEvent(streamRecord(userRecord())));
+    expect(parkedBodies()[0].reason).toBe("CANONICAL_ID_CONFLICT");
+  });
+
+  it("reports the record failed when parking fails (never lost)", async () => {
+    sqs.on(SendMessageCommand).rejects(new Error("queue down"));
+    const rec = streamRecord(userRecord({ attributes: {} }));
+    const out = await handler()(streamEvent(rec));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: rec.dynamodb!.SequenceNumber }]);
+    expect(metrics.total("Failed")).toBe(1);
+  });
+
+  it("a retryable failure blocks later records of the same user only", async () => {
+    const a1 = userRecord({ canonicalId: "a", attributes: { email: "a@example.com" } });
+    const a2 = { ...a1, version: a1.version + 1, attributes: { email: "a@example.com", name: "A" } };
+    const b = userRecord({ canonicalId: "b", attributes: { email: "b@example.com" } });
+    cognito.on(AdminCreateUserCommand, { Username: "a@example.com" }).rejects(new TooManyRequestsException({ message: "slow", ...meta }));
+    const [r1, r2, r3] = [streamRecord(a1), streamRecord(b), streamRecord(a2, { eventName: "MODIFY" })];
+    const out = await handler()(streamEvent(r1, r2, r3));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: r1.dynamodb!.SequenceNumber }, { itemIdentifier: r3.dynamodb!.SequenceNumber }]);
+    expect(cognito).toHaveReceivedCommandTimes(AdminCreateUserCommand, 2); // a1 (throttled) and b; a2 never ran
+    expect(metrics.total("Replicated")).toBe(1);
+    expect(metrics.total("Failed")).toBe(2);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it("applies records of one user in stream order and skips duplicates and stale versions", async () => {
+    const v1 = userRecord({ version: 1000 });
+    const v2 = userRecord({ version: 2000, attributes: { email: "alice@example.com", name: "Second" } });
+    const seen: number[] = [];
+    cognito.on(AdminCreateUserCommand).callsFake(async (input) => {
+      seen.push(input.UserAttributes.length);
+      await new Promise((r) => setTimeout(r, 2));
+      return { User: { Username: "dr-sub" } };
+    });
+    const out = await handler()(streamEvent(streamRecord(v1), streamRecord(v2), streamRecord(v2), streamRecord(v1)));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito).toHaveReceivedCommandTimes(AdminCreateUserCommand, 2);
+    expect(cognito).toHaveReceivedNthCommandWith(AdminCreateUserCommand, 2, {
+      UserAttributes: expect.arrayContaining([{ Name: "name", Value: "Second" }]),
+    });
+    expect(metrics.total("Skipped")).toBe(2);
+  });
+
+  it("runs different users concurrently, at most MAX_CONCURRENCY at once", async () => {
+    let active = 0;
+    let peak = 0;
+    cognito.on(AdminCreateUserCommand).callsFake(async () => {
+      peak = Math.max(peak, ++active);
+      await new Promise((r) => setTimeout(r, 3));
+      active--;
+      return { User: { Username: "u" } };
+    });
+    const records = Array.from({ length: 8 }, (_, i) => streamRecord(userRecord({ canonicalId: `u${i}`, attributes: { email: `u${i}@example.com` } })));
+    const out = await handler({ MAX_CONCURRENCY: "3" })(streamEvent(...records));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(peak).toBe(3);
+  });
+});
