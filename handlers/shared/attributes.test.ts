@@ -14,7 +14,7 @@ describe("fromCognitoAttributes", () => {
   it("rejects non-string and too-long values, naming the attribute only", () => {
     expect(() => fromCognitoAttributes({ email: 5 }, config)).toThrow('attribute "email": value must be a string, got number');
     expect(() => fromCognitoAttributes({ name: "ü".repeat(2049) }, config)).toThrow(/attribute "name": value is 2049 chars/);
-    expect(() => fromCognitoAttributes([{ Value: "x" }], config)).toThrow(/attribute #0 has no name/);
+    expect(() => fromCognitoAttributes([{ Value: "x" }] as never, config)).toThrow(/attribute #0 has no name/);
   });
 });
 
