@@ -33,7 +33,7 @@ type Kind =
   | { t: "unknownAttr"; u: string; v: number; attr: string }
   | { t: "garbage"; image: Record<string, AttributeValue> | undefined };
 
-const user = fc.constantFrom(...USERS);
+const user: fc.Arbitrary<string> = fc.constantFrom<string>(...USERS);
 const version = fc.integer({ min: 1, max: 6 });
 const FIELDS = ["schemaVersion", "canonicalId", "username", "attributes", "enabled", "groups", "originRegion", "originPoolId", "version", "confirmedAt", "expiresAt"];
 
@@ -45,7 +45,7 @@ const kind: fc.Arbitrary<Kind> = fc.oneof(
   fc.record({
     t: fc.constant("wrongType" as const),
     u: user,
-    value: fc.oneof(fc.constant({ N: "42" }), fc.constant({ BOOL: true }), fc.constant({ NULL: true }), fc.constant({ L: [] }), fc.constant({ SS: ["a"] })),
+    value: fc.constantFrom<AttributeValue>({ N: "42" }, { BOOL: true }, { NULL: true }, { L: [] }, { SS: ["a"] }),
   }),
   fc.record({ t: fc.constant("oversized" as const), u: user, length: fc.integer({ min: 2049, max: 4000 }) }),
   fc.record({ t: fc.constant("missingEmail" as const), u: user, v: version }),
@@ -122,7 +122,7 @@ function model(kinds: Kind[], throttled: Set<string>): { outcomes: Outcome[]; ap
 describe("replicate-user under arbitrary batches", () => {
   it("reports exactly the right failures and parks, and applies everything else in order", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(kind, { minLength: 1, maxLength: 20 }), fc.subarray([...USERS]), fc.integer({ min: 1, max: 4 }), async (kinds, throttledList, concurrency) => {
+      fc.asyncProperty(fc.array(kind, { minLength: 1, maxLength: 20 }), fc.subarray<string>([...USERS]), fc.integer({ min: 1, max: 4 }), async (kinds, throttledList, concurrency) => {
         cognito.reset();
         sqs.reset();
         const throttled = new Set(throttledList);

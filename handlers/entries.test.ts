@@ -1,0 +1,43 @@
+// The bundled entry points: each file named in HANDLER_ENTRIES exports `handler`
+// when the stack's env vars are set, and fails at cold start naming a missing one.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ENV, HANDLER_ENTRIES, type HandlerName } from "./contract";
+
+const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = {
+  "post-confirmation": () => import("./post-confirmation/index"),
+  "replicate-user": () => import("./replicate-user/index"),
+  "retry-worker": () => import("./retry-worker/index"),
+};
+
+const REQUIRED: Record<HandlerName, string[]> = {
+  "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
+  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
+  "retry-worker": [ENV.TABLE_NAME],
+};
+
+const FULL_ENV: Record<string, string> = {
+  AWS_REGION: "us-west-2",
+  [ENV.TABLE_NAME]: "cdr-test-users",
+  [ENV.FALLBACK_QUEUE_URL]: "https://sqs.us-east-1.amazonaws.com/123456789012/fallback",
+  [ENV.DR_USER_POOL_ID]: "us-west-2_abc",
+  [ENV.PARK_QUEUE_URL]: "https://sqs.us-west-2.amazonaws.com/123456789012/park",
+  POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",
+  POWERTOOLS_SERVICE_NAME: "test",
+};
+
+beforeEach(() => {
+  vi.resetModules();
+  for (const [k, v] of Object.entries(FULL_ENV)) vi.stubEnv(k, v);
+});
+afterEach(() => vi.unstubAllEnvs());
+
+describe.each(Object.keys(HANDLER_ENTRIES) as HandlerName[])("%s entry", (name) => {
+  it(`${HANDLER_ENTRIES[name]} exports a handler function`, async () => {
+    expect(typeof (await ENTRY_MODULES[name]()).handler).toBe("function");
+  });
+
+  it.each(REQUIRED[name])("fails at cold start without %s, naming it", async (variable) => {
+    vi.stubEnv(variable, "");
+    await expect(ENTRY_MODULES[name]()).rejects.toThrow(`Environment variable ${variable} is required but not set`);
+  });
+});
