@@ -31,6 +31,18 @@ beforeEach(() => {
 });
 afterEach(() => vi.unstubAllEnvs());
 
+it("SDK clients: adaptive retries for Cognito, bounded timeouts inside the 5 s trigger budget", async () => {
+  const replicator = await import("./replicate-user/index");
+  expect(replicator.cognitoOptions).toMatchObject({ retryMode: "adaptive", maxAttempts: 6 });
+  const trigger = await import("./post-confirmation/index");
+  const { maxAttempts, requestHandler } = trigger.clientOptions;
+  const { DEFAULT_BUDGETS } = await import("./post-confirmation/handler");
+  // Worst case per call is min(attempts x (connect + request), deadline); both calls must fit in ~3 s.
+  const perCall = maxAttempts * (requestHandler.connectionTimeout + requestHandler.requestTimeout);
+  const worst = Math.min(perCall, DEFAULT_BUDGETS.tableMs) + Math.min(perCall, DEFAULT_BUDGETS.queueMs);
+  expect(worst).toBeLessThanOrEqual(3_000);
+});
+
 describe.each(Object.keys(HANDLER_ENTRIES) as HandlerName[])("%s entry", (name) => {
   it(`${HANDLER_ENTRIES[name]} exports a handler function`, async () => {
     expect(typeof (await ENTRY_MODULES[name]()).handler).toBe("function");

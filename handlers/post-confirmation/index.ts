@@ -8,12 +8,15 @@ import { createMetrics } from "../shared/metrics";
 import { makeHandler } from "./handler";
 
 // Per attempt: 300 ms to connect + 600 ms for the answer; 2 attempts. See DEFAULT_BUDGETS.
-const requestHandler = { connectionTimeout: 300, requestTimeout: 600, throwOnRequestTimeout: true };
+export const clientOptions = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 300, requestTimeout: 600, throwOnRequestTimeout: true },
+} as const;
 
 export const handler = makeHandler({
   config: readPostConfirmationConfig(process.env),
-  ddb: new DynamoDBClient({ maxAttempts: 2, requestHandler }),
-  sqs: new SQSClient({ maxAttempts: 2, requestHandler }),
+  ddb: new DynamoDBClient(clientOptions),
+  sqs: new SQSClient(clientOptions),
   logger: createLogger(),
   metrics: createMetrics(),
   now: Date.now,

@@ -88,6 +88,10 @@ describe("replicate-user", () => {
     expect(metrics.published).toBe(1);
   });
 
+  it("an empty batch is an empty partial response", async () => {
+    await expect(handler()(streamEvent())).resolves.toEqual({ batchItemFailures: [] });
+  });
+
   it("disables a user created with enabled=false", async () => {
     await handler()(streamEvent(streamRecord(userRecord({ enabled: false }))));
     expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub" });

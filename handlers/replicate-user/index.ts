@@ -8,12 +8,14 @@ import { createLogger } from "../shared/logger";
 import { createMetrics } from "../shared/metrics";
 import { makeHandler } from "./handler";
 
-const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
+const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true } as const;
+export const cognitoOptions = { retryMode: "adaptive", maxAttempts: 6, requestHandler } as const;
+export const sqsOptions = { maxAttempts: 4, requestHandler } as const;
 
 export const handler = makeHandler({
   config: readReplicatorConfig(process.env),
-  cognito: new CognitoIdentityProviderClient({ retryMode: "adaptive", maxAttempts: 6, requestHandler }),
-  sqs: new SQSClient({ maxAttempts: 4, requestHandler }),
+  cognito: new CognitoIdentityProviderClient(cognitoOptions),
+  sqs: new SQSClient(sqsOptions),
   logger: createLogger(),
   metrics: createMetrics(),
   now: Date.now,

@@ -5,9 +5,11 @@ import { createLogger } from "../shared/logger";
 import { createMetrics } from "../shared/metrics";
 import { makeHandler } from "./handler";
 
+export const ddbOptions = { retryMode: "adaptive", maxAttempts: 5 } as const;
+
 export const handler = makeHandler({
   config: readRetryWorkerConfig(process.env),
-  ddb: new DynamoDBClient({ retryMode: "adaptive", maxAttempts: 5 }),
+  ddb: new DynamoDBClient(ddbOptions),
   logger: createLogger(),
   metrics: createMetrics(),
   now: Date.now,
