@@ -196,6 +196,11 @@ process.on("message", async (msg) => {
     );
     reply = { type: "result", id: msg.id, ok: false, error };
   }
+  // End-of-invocation markers let the parent attach every log line to this invocation
+  // (the pipes and the IPC channel are read independently).
+  const marker = "\u0000SBX_END " + msg.id + "\n";
+  process.stdout.write(marker);
+  process.stderr.write(marker);
   process.send(reply);
 });
 

@@ -285,7 +285,13 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     }
     const res = await next(req);
     if (res.status >= 300 || body?.DryRun === true) return res;
-    const entry = lookup(ref, req.region);
+    let entry = lookup(ref, req.region);
+    const resp = parseJson(res.body);
+    if (!entry && zip && resp?.FunctionName) {
+      // Created before this plugin started: the response carries the whole configuration.
+      entry = { cfg: configFrom(resp, req.region), sha: "", codeVersion: 0 };
+      functions.set(`${req.region}/${entry.cfg.name}`, entry);
+    }
     if (entry && zip) {
       await ensureRuntime();
       await installCode(entry, zip);
@@ -634,10 +640,13 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
-      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      // Abort the pollers first (stop() aborts synchronously), then kill the workers so that
+      // in-flight invocations end at once, then wait for the poller loops.
+      const pollerStops = [...pollers.values()].map((p) => p.stop());
       pollers.clear();
       if (setup) await setup.catch(() => undefined);
       await runtime?.stop();
+      await Promise.all(pollerStops);
       await Promise.race([Promise.allSettled([...asyncJobs]), new Promise((r) => setTimeout(r, 1000))]);
       if (ownsWorkDir) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     },

@@ -103,6 +103,7 @@ interface ShardState {
   id: string;
   parent?: string;
   iterator?: string;
+  iteratorAt: number;
   closed: boolean;
   buffer: LambdaDdbRecord[];
   /** Sizes of the pending bisected sub-batches (front = next). */
@@ -221,6 +222,7 @@ export class DynamoDbPoller implements Poller {
         id: s.ShardId,
         parent: s.ParentShardId,
         iterator: it.ShardIterator,
+        iteratorAt: Date.now(),
         closed: !it.ShardIterator,
         buffer: [],
         limits: [],
@@ -260,12 +262,22 @@ export class DynamoDbPoller implements Poller {
               : { ShardIteratorType: "TRIM_HORIZON" }),
           });
           shard.iterator = it.ShardIterator;
+          shard.iteratorAt = Date.now();
           return true;
         }
         throw e;
       }
-      shard.iterator = r.NextShardIterator;
-      if (!r.NextShardIterator) shard.closed = true;
+      // An iterator stays valid (15 min in AWS) and re-reads from the same position, so an idle
+      // shard keeps polling with the same one for a while instead of minting a new one per poll
+      // (moto keeps every iterator it ever issued).
+      const empty = (r.Records ?? []).length === 0;
+      if (!r.NextShardIterator) {
+        shard.iterator = undefined;
+        shard.closed = true;
+      } else if (!empty || Date.now() - shard.iteratorAt > 5 * 60_000) {
+        shard.iterator = r.NextShardIterator;
+        shard.iteratorAt = Date.now();
+      }
       const filters = this.currentFilters();
       for (const raw of r.Records ?? []) {
         shard.lastReadSeq = raw.dynamodb.SequenceNumber;

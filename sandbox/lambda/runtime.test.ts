@@ -129,6 +129,12 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     expect(c.payload.pid).not.toBe(a.payload.pid);
   });
 
+  it("runs concurrent invocations in separate warm workers", async () => {
+    const rs = await Promise.all([1, 2, 3].map(() => call("ok-fn", { sleepMs: 300 })));
+    expect(new Set(rs.map((r) => r.payload.pid)).size).toBe(3);
+    expect(plugin.stats().functions.find((f) => f.name === "ok-fn")?.warm).toBeGreaterThanOrEqual(3);
+  });
+
   it("fails like Lambda on a wrong handler path or a missing export", async () => {
     await create("bad-path", "src/index.handler", { GREETING: "x" });
     const r = await call("bad-path", {});

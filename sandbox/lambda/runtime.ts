@@ -59,7 +59,13 @@ interface Pending {
   lines: string[];
   started: number;
   timeoutSec: number;
+  /** End markers seen on stdout/stderr. */
+  markers: number;
+  /** Set once the result arrived; resolves when the log markers are in. */
+  tryFinish?: (force?: boolean) => void;
 }
+
+const END_MARKER = "\u0000SBX_END ";
 
 class Worker {
   readonly child: ChildProcess;
@@ -86,7 +92,18 @@ class Worker {
     });
     for (const stream of ["stdout", "stderr"] as const) {
       const s = this.child[stream];
-      if (s) createInterface({ input: s }).on("line", (l) => this.log(stream, l, this));
+      if (!s) continue;
+      createInterface({ input: s }).on("line", (l) => {
+        if (l.startsWith(END_MARKER)) {
+          const p = this.current;
+          if (p && l.slice(END_MARKER.length) === p.id) {
+            p.markers++;
+            p.tryFinish?.();
+          }
+          return;
+        }
+        this.log(stream, l, this);
+      });
     }
     this.ready = new Promise((resolve) => {
       const onMsg = (m: { type?: string; error?: ErrorPayload }) => {
@@ -120,7 +137,9 @@ class Worker {
     this.child.on("exit", (code, signal) => {
       this.dead = true;
       const p = this.current;
-      if (p) {
+      if (p?.tryFinish) {
+        p.tryFinish(true); // the result is in; only log markers were outstanding
+      } else if (p) {
         this.current = undefined;
         clearTimeout(p.timer);
         p.resolve({
@@ -140,21 +159,29 @@ class Worker {
       this.dead = true;
     });
     this.child.on("message", (m: { type?: string; id?: string; ok?: boolean; payload?: string; error?: ErrorPayload }) => {
-      if (m?.type !== "result" || !this.current || m.id !== this.current.id) return;
+      if (m?.type !== "result" || !this.current || m.id !== this.current.id || this.current.tryFinish) return;
       const p = this.current;
-      this.current = undefined;
       clearTimeout(p.timer);
       const durationMs = Date.now() - p.started;
-      if (m.ok) p.resolve({ kind: "ok", payload: m.payload ?? "null", requestId: p.id, logTail: p.lines.join("\n"), durationMs });
-      else
-        p.resolve({
-          kind: "error",
-          error: m.error ?? { errorMessage: "unknown error" },
-          requestId: p.id,
-          logTail: p.lines.join("\n"),
-          durationMs,
-          timedOut: false,
-        });
+      let grace: NodeJS.Timeout | undefined;
+      // Resolve once both pipes delivered the end marker (all log lines are in), or after a short grace.
+      p.tryFinish = (force = false) => {
+        if (this.current !== p || (!force && p.markers < 2)) return;
+        clearTimeout(grace);
+        this.current = undefined;
+        if (m.ok) p.resolve({ kind: "ok", payload: m.payload ?? "null", requestId: p.id, logTail: p.lines.join("\n"), durationMs });
+        else
+          p.resolve({
+            kind: "error",
+            error: m.error ?? { errorMessage: "unknown error" },
+            requestId: p.id,
+            logTail: p.lines.join("\n"),
+            durationMs,
+            timedOut: false,
+          });
+      };
+      grace = setTimeout(() => p.tryFinish?.(true), 200);
+      p.tryFinish();
     });
   }
 
@@ -291,7 +318,7 @@ export class Runtime {
         };
       } else {
         outcome = await new Promise<InvokeOutcome>((resolve) => {
-          const pending: Pending = { id: requestId, resolve, lines: [], started: Date.now(), timeoutSec: timeoutMs / 1000 };
+          const pending: Pending = { id: requestId, resolve, lines: [], started: Date.now(), timeoutSec: timeoutMs / 1000, markers: 0 };
           worker.current = pending;
           pending.timer = setTimeout(() => {
             if (worker.current !== pending) return;
