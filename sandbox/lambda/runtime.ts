@@ -163,7 +163,6 @@ class Worker {
       const p = this.current;
       clearTimeout(p.timer);
       const durationMs = Date.now() - p.started;
-      let grace: NodeJS.Timeout | undefined;
       // Resolve once both pipes delivered the end marker (all log lines are in), or after a short grace.
       p.tryFinish = (force = false) => {
         if (this.current !== p || (!force && p.markers < 2)) return;
@@ -180,7 +179,7 @@ class Worker {
             timedOut: false,
           });
       };
-      grace = setTimeout(() => p.tryFinish?.(true), 200);
+      const grace = setTimeout(() => p.tryFinish?.(true), 200);
       p.tryFinish();
     });
   }
