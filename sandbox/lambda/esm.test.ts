@@ -293,6 +293,32 @@ describe.skipIf(!!skip)(`lambda event source mappings${skip ? ` (skipped: ${skip
     await expect.poll(() => batches("orphan-fn").map((b) => b.keys.join(",")), { timeout: 5000 }).toEqual(["o1"]);
   });
 
+  it("DynamoDB stream: reads through the gateway, so an injected outage delays but loses nothing", async () => {
+    const stream = await table("outage-table");
+    await fn("outage-fn", "index.stream");
+    await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: "outage-fn", EventSourceArn: stream, StartingPosition: "TRIM_HORIZON" }));
+    await put("outage-table", "before");
+    await expect.poll(() => batches("outage-fn").length, { timeout: 5000 }).toBe(1);
+    let blocked = 0;
+    gw.fault = (req) => {
+      if (req.service === "dynamodb" && req.operation === "GetRecords" && req.region === REGION) {
+        blocked++;
+        return { status: 503, headers: { "content-type": "application/x-amz-json-1.0" }, body: Buffer.from('{"__type":"ServiceUnavailable","message":"outage"}') };
+      }
+      return undefined;
+    };
+    try {
+      await put("outage-table", "during1");
+      await put("outage-table", "during2");
+      await expect.poll(() => blocked, { timeout: 5000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(batches("outage-fn")).toHaveLength(1);
+    } finally {
+      gw.fault = undefined;
+    }
+    await expect.poll(() => batches("outage-fn").flatMap((b) => b.keys), { timeout: 5000 }).toEqual(["before", "during1", "during2"]);
+  });
+
   it("SQS: deletes successes, leaves reported failures for the visibility timeout, and the redrive policy moves them to the DLQ", async () => {
     await fn("sqs-fn", "index.sqs");
     const dlq = await queue("src-dlq");

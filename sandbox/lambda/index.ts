@@ -112,6 +112,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   const mappings = new Map<string, MappingConfig>(); // uuid
   const pollers = new Map<string, Poller>(); // uuid
   const asyncJobs = new Set<Promise<unknown>>();
+  const lastLogged = new Map<string, number>();
   let stopped = false;
   let runtime: Runtime | undefined;
   let setup: Promise<Runtime> | undefined;
@@ -430,7 +431,15 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     gatewayEndpoint: opts.gatewayEndpoint,
     idlePollMs: opts.idlePollMs ?? 50,
     retryBackoffMs: opts.retryBackoffMs ?? 100,
-    log: (m, msg) => log(`lambda: mapping ${m.UUID} (${m.EventSourceArn}): ${msg}`),
+    log: (m, msg) => {
+      // The same message at most every 10 s per mapping (an outage would otherwise log every poll).
+      const key = `${m.UUID}|${msg}`;
+      const now = Date.now();
+      if ((lastLogged.get(key) ?? 0) > now - 10_000) return;
+      lastLogged.set(key, now);
+      if (lastLogged.size > 1000) lastLogged.clear();
+      log(`lambda: mapping ${m.UUID} (${m.EventSourceArn}): ${msg}`);
+    },
     async invoke(functionArn: string, event: unknown): Promise<HostInvokeOutcome> {
       const entry = lookup(functionArn, parseArn(functionArn).region);
       if (!entry) return { kind: "missing", message: `Function not found: ${functionArn}` };
