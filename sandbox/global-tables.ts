@@ -99,6 +99,10 @@ export class GlobalTablesPlugin implements SandboxPlugin {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<number> | undefined;
   private stopped = false;
+  /** TTL deletions not yet seen on a stream: `${region}|${table}|${keys}` -> count. */
+  private ttlPending = new Map<string, number>();
+  /** Stream records known to be TTL deletions: `${region}|${table}|${sequenceNumber}`. */
+  private ttlSeqs = new Set<string>();
   private counters = { read: 0, applied: 0, echoesSkipped: 0, staleSkipped: 0, errors: 0 };
   private lastError: string | undefined;
 
@@ -121,6 +125,9 @@ export class GlobalTablesPlugin implements SandboxPlugin {
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
     if (req.service !== "dynamodb" || !req.operation || !req.json || typeof req.json !== "object") return next(req);
     const body = req.json as Record<string, any>;
+    if (req.operation === "GetRecords" && (req.headers["x-amz-target"] ?? "").startsWith("DynamoDBStreams")) {
+      return this.markTtlRecords(req, body, await next(req));
+    }
     switch (req.operation) {
       case "UpdateTable":
         if (Array.isArray(body.ReplicaUpdates) && body.ReplicaUpdates.length > 0) return this.updateTable(req, body, next);
@@ -174,6 +181,39 @@ export class GlobalTablesPlugin implements SandboxPlugin {
       });
     if (replicas.length === 0) return desc;
     return { ...desc, Replicas: replicas, GlobalTableVersion: "2019.11.21" };
+  }
+
+  /**
+   * DynamoDB marks the stream records of TTL deletions with
+   * `userIdentity: {type: "Service", principalId: "dynamodb.amazonaws.com"}` (in the region where
+   * TTL deleted the item only; the replicated deletion in another region carries none).
+   */
+  private markTtlRecords(req: AwsRequest, body: Record<string, any>, res: AwsResponse): AwsResponse {
+    if (res.status >= 300 || (this.ttlPending.size === 0 && this.ttlSeqs.size === 0)) return res;
+    const table = /:table\/([^/|]+)/.exec(String(body.ShardIterator ?? ""))?.[1];
+    if (!table) return res;
+    const json = parseJson(res);
+    let changed = false;
+    for (const rec of (json?.Records ?? []) as Array<StreamRecord & { userIdentity?: unknown }>) {
+      if (this.isTtlRecord(req.region, table, rec)) {
+        rec.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
+        changed = true;
+      }
+    }
+    return changed ? responseWithJson(res, json) : res;
+  }
+
+  private isTtlRecord(region: string, table: string, rec: StreamRecord): boolean {
+    if (rec.eventName !== "REMOVE") return false;
+    const seqKey = `${region}|${table}|${rec.dynamodb.SequenceNumber ?? ""}`;
+    if (this.ttlSeqs.has(seqKey)) return true;
+    const fp = `${region}|${table}|${canon(rec.dynamodb.Keys)}`;
+    const n = this.ttlPending.get(fp) ?? 0;
+    if (n <= 0) return false;
+    if (n === 1) this.ttlPending.delete(fp);
+    else this.ttlPending.set(fp, n - 1);
+    this.ttlSeqs.add(seqKey);
+    return true;
   }
 
   private async updateTable(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
@@ -472,6 +512,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
 
   private observe(r: Reader, rec: StreamRecord): void {
     this.counters.read += 1;
+    this.isTtlRecord(r.region, r.table, rec); // learn its sequence number for other readers
     const g = this.groups.get(r.table);
     if (!g || !g.members.has(r.region)) return;
     // A change replication applied here comes back on this region's stream: do not copy it again.
@@ -595,6 +636,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
     const attr: string = d.AttributeName;
     const desc = await this.ddb(region, "DescribeTable", { TableName: table });
     const keyNames: string[] = (desc.Table.KeySchema ?? []).map((k: any) => k.AttributeName);
+    const streamed = desc.Table.StreamSpecification?.StreamEnabled === true;
     let deleted = 0;
     let start: unknown;
     do {
@@ -605,7 +647,20 @@ export class GlobalTablesPlugin implements SandboxPlugin {
         if (!Number.isFinite(n) || n >= nowSeconds) continue;
         const Key: AttrMap = {};
         for (const k of keyNames) Key[k] = item[k];
-        await this.ddb(region, "DeleteItem", { TableName: table, Key });
+        const fp = `${region}|${table}|${canon(Key)}`;
+        if (streamed) this.ttlPending.set(fp, (this.ttlPending.get(fp) ?? 0) + 1);
+        const out = await this.ddb(region, "DeleteItem", { TableName: table, Key, ReturnValues: "ALL_OLD" }).catch((e) => {
+          if (streamed) this.ttlPending.set(fp, (this.ttlPending.get(fp) ?? 1) - 1);
+          throw e;
+        });
+        if (!out?.Attributes) {
+          if (streamed) {
+            const n = (this.ttlPending.get(fp) ?? 1) - 1;
+            if (n <= 0) this.ttlPending.delete(fp);
+            else this.ttlPending.set(fp, n);
+          }
+          continue;
+        }
         deleted += 1;
       }
       start = page.LastEvaluatedKey;

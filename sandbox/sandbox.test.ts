@@ -59,6 +59,21 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
   const motoGet = (region: string, table: string, pk: string) =>
     motoJson(sb.motoEndpoint, "dynamodb", region, "GetItem", { TableName: table, Key: { pk: { S: pk } } }).then((r) => r.Item);
 
+  /** A DynamoDB Streams call through the gateway (no streams SDK client is installed). */
+  const gatewayJson = async (region: string, op: string, body: unknown): Promise<any> => {
+    const res = await fetch(sb.endpoint, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": `DynamoDBStreams_20120810.${op}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=AK/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=x`,
+      },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+
   beforeAll(async () => {
     sb = await startSandbox({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300 });
   });
@@ -168,6 +183,22 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       expect(await motoGet(EAST, table, "old")).toBeUndefined();
       expect(await motoGet(WEST, table, "old")).toBeUndefined();
       expect(await motoGet(WEST, table, "new")).toBeDefined();
+
+      // Read through the gateway (as Lambda's pollers do): the TTL deletion carries DynamoDB's
+      // service identity in the region where TTL deleted it, and none where it was replicated to.
+      const removes = async (region: string) => {
+        const arn = (await ddb(region).send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
+        const d = await gatewayJson(region, "DescribeStream", { StreamArn: arn });
+        const it = await gatewayJson(region, "GetShardIterator", { StreamArn: arn, ShardId: d.StreamDescription.Shards[0].ShardId, ShardIteratorType: "TRIM_HORIZON" });
+        const recs = await gatewayJson(region, "GetRecords", { ShardIterator: it.ShardIterator, Limit: 1000 });
+        return (recs.Records as any[]).filter((r) => r.eventName === "REMOVE" && r.dynamodb.Keys.pk.S === "old");
+      };
+      const east = await removes(EAST);
+      expect(east).toHaveLength(1);
+      expect(east[0].userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
+      const west = await removes(WEST);
+      expect(west).toHaveLength(1);
+      expect(west[0].userIdentity).toBeUndefined();
     });
 
     it("deleting the replica removes it from both regions' descriptions", async () => {
