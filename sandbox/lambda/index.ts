@@ -539,9 +539,9 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       if (req.method === "GET") return json(200, describe(m));
       if (req.method === "PUT") {
         const body = parseJson(req.body) ?? {};
-        if (typeof body.FunctionName === "string") m.FunctionArn = await resolveFunctionArn(req, next, body.FunctionName);
         const before = JSON.stringify(describe(m));
         const candidate: MappingConfig = { ...m, explicit: new Set(m.explicit) };
+        if (typeof body.FunctionName === "string") candidate.FunctionArn = await resolveFunctionArn(req, next, body.FunctionName);
         applyUpdate(candidate, body);
         Object.assign(m, candidate);
         if (before !== JSON.stringify(describe(m))) m.StateTransitionReason = "User action";
