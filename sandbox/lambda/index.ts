@@ -334,6 +334,16 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
 
   async function runFunction(entry: FnEntry, event: unknown, o: { timeoutMs?: number; clientContext?: unknown } = {}): Promise<InvokeOutcome> {
     const rt = await ensureRuntime();
+    if (entry.cfg.runtime && !entry.cfg.runtime.startsWith("nodejs")) {
+      return {
+        kind: "error",
+        error: { errorType: "Sandbox.UnsupportedRuntime", errorMessage: `The sandbox runs Node.js functions only (runtime ${entry.cfg.runtime})` },
+        requestId: randomUUID(),
+        logTail: "",
+        durationMs: 0,
+        timedOut: false,
+      };
+    }
     if (!entry.cfg.taskRoot || !existsSync(entry.cfg.taskRoot)) {
       return {
         kind: "error",
