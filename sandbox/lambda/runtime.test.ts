@@ -130,7 +130,7 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
   });
 
   it("runs concurrent invocations in separate warm workers", async () => {
-    const rs = await Promise.all([1, 2, 3].map(() => call("ok-fn", { sleepMs: 300 })));
+    const rs = await Promise.all([1, 2, 3].map(() => call("ok-fn", { sleepMs: 1000 })));
     expect(new Set(rs.map((r) => r.payload.pid)).size).toBe(3);
     expect(plugin.stats().functions.find((f) => f.name === "ok-fn")?.warm).toBeGreaterThanOrEqual(3);
   });
