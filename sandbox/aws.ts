@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // Small helpers shared by the gateway and its plugins: building AWS-shaped responses and
 // calling moto directly (internal calls that bypass the plugin chain, quotas and faults).
 

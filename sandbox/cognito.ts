@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // Cognito user pools on top of moto: what AWS does that moto does not.
 //
 // What moto 5.2.1 supports for sign-in (checked against its source and by calling it):

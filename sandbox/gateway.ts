@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // The sandbox gateway: an HTTP server on loopback that parses each AWS request once into an
 // AwsRequest, runs it through an ordered list of GatewayPlugins, and forwards what is left to
 // moto_server verbatim (status, headers and body preserved). Paths under `/__sandbox/` are the

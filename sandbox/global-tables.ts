@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // DynamoDB global tables (version 2019.11.21) on top of moto, which ignores ReplicaUpdates.
 //
 // - UpdateTable ReplicaUpdates Create/Delete (and CreateTable `Replicas`, CreateGlobalTable

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // KMS gaps for terraform's aws_kms_key (multi_region = true) + aws_kms_replica_key + aliases.
 //
 // moto's ReplicateKey stores a shallow copy of the primary key object in the replica region, so

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // End-to-end tests of the sandbox through the AWS SDK: global tables, passwordless users,
 // Cognito triggers, quotas and faults. One sandbox (moto + gateway) for the file.
 
