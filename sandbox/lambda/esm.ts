@@ -33,6 +33,7 @@ export interface MappingConfig {
   TumblingWindowInSeconds?: number;
   ScalingConfig?: { MaximumConcurrency?: number };
   MetricsConfig?: unknown;
+  ProvisionedPollerConfig?: unknown;
   KMSKeyArn?: string;
   Tags: Record<string, string>;
   LastModified: number;
@@ -67,6 +68,7 @@ const UPDATABLE = [
   "ScalingConfig",
   "MetricsConfig",
   "KMSKeyArn",
+  "ProvisionedPollerConfig",
 ] as const;
 
 export function sourceKind(arn: string): SourceKind {
@@ -189,6 +191,7 @@ export function describe(m: MappingConfig, state?: string): Record<string, unkno
   if (m.DestinationConfig && m.explicit.has("DestinationConfig")) out.DestinationConfig = m.DestinationConfig;
   if (m.ScalingConfig && m.explicit.has("ScalingConfig")) out.ScalingConfig = m.ScalingConfig;
   if (m.MetricsConfig && m.explicit.has("MetricsConfig")) out.MetricsConfig = m.MetricsConfig;
+  if (m.ProvisionedPollerConfig && m.explicit.has("ProvisionedPollerConfig")) out.ProvisionedPollerConfig = m.ProvisionedPollerConfig;
   if (m.KMSKeyArn) out.KMSKeyArn = m.KMSKeyArn;
   if (m.kind === "sqs") {
     for (const k of ["ParallelizationFactor", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "TumblingWindowInSeconds"] as const) {
