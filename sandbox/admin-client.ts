@@ -1,7 +1,7 @@
 // Typed client for the sandbox admin API (`/__sandbox/...` on the gateway).
 
 import type { ActiveFault, FaultSpec, QuotaSetting, SandboxStats } from "./faults";
-import type { TriggerInvocation } from "./cognito";
+import type { OutboxMessage, TriggerInvocation } from "./cognito";
 
 export interface ReplicationStatus {
   delayMs: number;
@@ -90,6 +90,15 @@ export class SandboxAdmin {
   /** Deletes expired items like DynamoDB TTL does. `now` (epoch seconds) defaults to the current time. */
   ttlSweep(region: string, table: string, now?: number): Promise<{ deleted: number; attribute?: string }> {
     return this.call("POST", "/ttl-sweep", { region, table, now });
+  }
+
+  /** Messages Cognito would have delivered (EMAIL_OTP codes), optionally for one username or address. */
+  async outbox(username?: string): Promise<OutboxMessage[]> {
+    const q = username ? `?username=${encodeURIComponent(username)}` : "";
+    return (await this.call<{ messages: OutboxMessage[] }>("GET", `/cognito/outbox${q}`)).messages;
+  }
+  async clearOutbox(): Promise<void> {
+    await this.call("DELETE", "/cognito/outbox");
   }
 
   // cognito triggers

@@ -29,11 +29,17 @@
 //     Cognito's 5 s timeout. A failing trigger turns the answer into UserLambdaValidationException
 //     (the function threw) or UnexpectedLambdaException (timeout / could not invoke). Token claims
 //     are not rewritten; every invocation is recorded for GET /__sandbox/cognito/triggers.
-// (d) the region of unsigned calls (InitiateAuth, SignUp, ConfirmSignUp, ...) from the pool id,
+// (d) USER_AUTH (InitiateAuth / AdminInitiateAuth) for clients with ALLOW_USER_AUTH: SELECT_CHALLENGE
+//     (AvailableChallenges from the pool's sign-in policy and the user's attributes), EMAIL_OTP
+//     (an 8-digit code, "sent" to GET /__sandbox/cognito/outbox; 3 attempts, 3 min) and PASSWORD.
+//     On the right code moto itself issues the tokens (same signing key and JWKS, GetUser works):
+//     the gateway signs the user in with the password it saw set (SignUp, AdminSetUserPassword, the
+//     random one of a passwordless user, ...) or, when it never saw one, sets a random one first.
+// (e) the region of unsigned calls (InitiateAuth, SignUp, ConfirmSignUp, ...) from the pool id,
 //     the client id or the access token's issuer.
 
 import { randomBytes } from "node:crypto";
-import { AwsCallError, awsError, motoJson, parseJson, responseWithJson } from "./aws";
+import { AwsCallError, awsError, jsonResponse, motoJson, parseJson, responseWithJson } from "./aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "./gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "./types";
 
@@ -60,6 +66,30 @@ export interface CognitoPluginOptions {
   /** Regions searched for a client id an unsigned call names (default us-east-1, us-west-2). */
   regions?: string[];
   triggerTimeoutMs?: number;
+}
+
+interface OtpSession {
+  region: string;
+  userPoolId: string;
+  clientId: string;
+  username: string;
+  /** Set once a code was sent (EMAIL_OTP challenge); undefined while selecting a challenge. */
+  code?: string;
+  expiresAt: number;
+  attempts: number;
+  admin: boolean;
+}
+
+/** A message Cognito would have delivered (the sandbox sends nothing). */
+export interface OutboxMessage {
+  at: string;
+  region: string;
+  userPoolId: string;
+  username: string;
+  medium: "EMAIL";
+  destination: string;
+  kind: "EMAIL_OTP";
+  code: string;
 }
 
 interface PoolSettings {
@@ -104,6 +134,10 @@ export class CognitoPlugin implements SandboxPlugin {
   private pools = new Map<string, PoolSettings>();
   private clients = new Map<string, { poolId: string; region: string }>();
   private log: TriggerInvocation[] = [];
+  /** Passwords seen passing through (sandbox only): `${poolId}|${username}`. Used to mint tokens after an OTP sign-in. */
+  private passwords = new Map<string, string>();
+  private otpSessions = new Map<string, OtpSession>();
+  private outbox: OutboxMessage[] = [];
 
   constructor(opts: CognitoPluginOptions) {
     this.moto = opts.motoEndpoint;
@@ -210,9 +244,17 @@ export class CognitoPlugin implements SandboxPlugin {
         return this.confirmSignUp(req, body, next);
       case "InitiateAuth":
       case "AdminInitiateAuth":
+        if (body.AuthFlow === "USER_AUTH") return this.userAuth(req, body, next);
+        return this.signIn(req, body, next);
       case "RespondToAuthChallenge":
       case "AdminRespondToAuthChallenge":
-        return this.signIn(req, body, next);
+        if (typeof body.Session === "string" && this.otpSessions.has(body.Session)) return this.respondUserAuth(req, body, next);
+        return this.capturePassword(req, body, await this.signIn(req, body, next));
+      case "SignUp":
+      case "AdminSetUserPassword":
+      case "ConfirmForgotPassword":
+      case "ChangePassword":
+        return this.capturePassword(req, body, await next(req));
       default:
         return next(req);
     }
@@ -261,7 +303,9 @@ export class CognitoPlugin implements SandboxPlugin {
     const poolId = String(body.UserPoolId);
     const pool = await this.describePool(req.region, poolId).catch(() => undefined);
     if (!CognitoPlugin.isPasswordless(pool)) return res;
-    await this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: randomPassword(), Permanent: true });
+    const password = randomPassword();
+    await this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: password, Permanent: true });
+    this.passwords.set(`${poolId}|${user.Username}`, password);
     user.UserStatus = "CONFIRMED";
     return responseWithJson(res, json);
   }
@@ -316,7 +360,11 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   private async signIn(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
-    const res = await next(req);
+    return this.afterSignIn(req, body, await next(req));
+  }
+
+  /** Runs PreTokenGeneration when `res` carries tokens. */
+  private async afterSignIn(req: AwsRequest, body: Record<string, any>, res: AwsResponse): Promise<AwsResponse> {
     if (res.status >= 300) return res;
     const out = parseJson(res);
     const result = out?.AuthenticationResult;
@@ -365,6 +413,178 @@ export class CognitoPlugin implements SandboxPlugin {
     return err ? awsError(req, 400, err.code, err.message) : res;
   }
 
+
+  // ---- passwords seen on the way (to mint tokens after an OTP sign-in) -----------------------
+
+  private async capturePassword(req: AwsRequest, body: Record<string, any>, res: AwsResponse): Promise<AwsResponse> {
+    if (res.status >= 300) return res;
+    let poolId: string | undefined = body.UserPoolId;
+    let username: string | undefined = body.Username;
+    let password: string | undefined;
+    switch (req.operation) {
+      case "SignUp":
+      case "ConfirmForgotPassword":
+        password = body.Password;
+        break;
+      case "AdminSetUserPassword":
+        password = body.Password;
+        break;
+      case "ChangePassword": {
+        const claims = decodeJwt(body.AccessToken) ?? {};
+        poolId = typeof claims.iss === "string" ? claims.iss.split("/").pop() : undefined;
+        username = claims.username;
+        password = body.ProposedPassword;
+        break;
+      }
+      default:
+        if (body.ChallengeName === "NEW_PASSWORD_REQUIRED") {
+          password = body.ChallengeResponses?.NEW_PASSWORD;
+          username = body.ChallengeResponses?.USERNAME;
+        }
+    }
+    if (!password || !username) return res;
+    if (!poolId && body.ClientId) poolId = (await this.findClient(String(body.ClientId), req.region))?.poolId;
+    if (!poolId) return res;
+    const user = await this.idp(req.region, "AdminGetUser", { UserPoolId: poolId, Username: username }).catch(() => undefined);
+    if (user?.Username) this.passwords.set(`${poolId}|${user.Username}`, password);
+    return res;
+  }
+
+  // ---- USER_AUTH (choice-based sign-in) with EMAIL_OTP, which moto lacks ---------------------
+
+  private async userAuth(req: AwsRequest, body: Record<string, any>, _next: Next): Promise<AwsResponse> {
+    const admin = req.operation === "AdminInitiateAuth";
+    const clientId = String(body.ClientId ?? "");
+    const found = await this.findClient(clientId, req.region);
+    const poolId: string | undefined = admin ? body.UserPoolId : found?.poolId;
+    if (!found || !poolId || found.poolId !== poolId) return awsError(req, 400, "ResourceNotFoundException", `User pool client ${clientId} does not exist.`);
+    const client = (await this.idp(req.region, "DescribeUserPoolClient", { UserPoolId: poolId, ClientId: clientId })).UserPoolClient ?? {};
+    if (!(client.ExplicitAuthFlows ?? []).includes("ALLOW_USER_AUTH")) {
+      return awsError(req, 400, "InvalidParameterException", "USER_AUTH flow not enabled for this client");
+    }
+    const params = (body.AuthParameters ?? {}) as Record<string, string>;
+    const checked = await this.signInUser(req, poolId, params.USERNAME);
+    if ("error" in checked) return checked.error;
+    const { user, available } = checked;
+    const session: OtpSession = { region: req.region, userPoolId: poolId, clientId, username: user.Username, expiresAt: Date.now() + 3 * 60_000, attempts: 0, admin };
+    const preferred = params.PREFERRED_CHALLENGE;
+    if (preferred === "EMAIL_OTP" && available.includes("EMAIL_OTP")) return this.sendOtp(session, user);
+    if (preferred === "PASSWORD" && available.includes("PASSWORD") && params.PASSWORD) {
+      return this.passwordSignIn(req, body, session, params.PASSWORD);
+    }
+    const id = randomBytes(48).toString("base64url");
+    this.otpSessions.set(id, session);
+    return jsonResponse(200, { ChallengeName: "SELECT_CHALLENGE", Session: id, ChallengeParameters: {}, AvailableChallenges: available });
+  }
+
+  private async signInUser(req: AwsRequest, poolId: string, username: unknown): Promise<{ user: any; available: string[] } | { error: AwsResponse }> {
+    if (typeof username !== "string" || !username) return { error: awsError(req, 400, "InvalidParameterException", "Missing required parameter USERNAME") };
+    let user: any;
+    try {
+      user = await this.idp(req.region, "AdminGetUser", { UserPoolId: poolId, Username: username });
+    } catch {
+      return { error: awsError(req, 400, "UserNotFoundException", "User does not exist.") };
+    }
+    if (user.Enabled === false) return { error: awsError(req, 400, "NotAuthorizedException", "User is disabled.") };
+    if (user.UserStatus === "UNCONFIRMED") return { error: awsError(req, 400, "UserNotConfirmedException", "User is not confirmed.") };
+    const pool = await this.describePool(req.region, poolId);
+    const factors: string[] = pool.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ["PASSWORD"];
+    const attrs = attrsToMap(user.UserAttributes);
+    const available: string[] = [];
+    if (factors.includes("EMAIL_OTP") && attrs.email && pool.UserPoolTier !== "LITE") available.push("EMAIL_OTP");
+    if (factors.includes("PASSWORD")) available.push("PASSWORD", "PASSWORD_SRP");
+    return { user, available };
+  }
+
+  private sendOtp(session: OtpSession, user: any): AwsResponse {
+    const email = attrsToMap(user.UserAttributes).email ?? "";
+    const code = String(Math.floor(Math.random() * 1e8)).padStart(8, "0");
+    const id = randomBytes(48).toString("base64url");
+    this.otpSessions.set(id, { ...session, code, attempts: 0, expiresAt: Date.now() + 3 * 60_000 });
+    this.outbox.push({
+      at: new Date().toISOString(),
+      region: session.region,
+      userPoolId: session.userPoolId,
+      username: session.username,
+      medium: "EMAIL",
+      destination: email,
+      kind: "EMAIL_OTP",
+      code,
+    });
+    if (this.outbox.length > 1000) this.outbox.shift();
+    const masked = email.replace(/^(.)[^@]*@(.)[^.]*(\..*)?$/, "$1***@$2***$3");
+    return jsonResponse(200, {
+      ChallengeName: "EMAIL_OTP",
+      Session: id,
+      ChallengeParameters: { CODE_DELIVERY_DELIVERY_MEDIUM: "EMAIL", CODE_DELIVERY_DESTINATION: masked },
+    });
+  }
+
+  private async respondUserAuth(req: AwsRequest, body: Record<string, any>, _next: Next): Promise<AwsResponse> {
+    const id = String(body.Session);
+    const session = this.otpSessions.get(id)!;
+    const answers = (body.ChallengeResponses ?? {}) as Record<string, string>;
+    if (Date.now() > session.expiresAt) {
+      this.otpSessions.delete(id);
+      return awsError(req, 400, "NotAuthorizedException", "Invalid session for the user, session is expired.");
+    }
+    if (body.ChallengeName === "SELECT_CHALLENGE" && session.code === undefined) {
+      this.otpSessions.delete(id);
+      const checked = await this.signInUser(req, session.userPoolId, session.username);
+      if ("error" in checked) return checked.error;
+      if (answers.ANSWER === "EMAIL_OTP" && checked.available.includes("EMAIL_OTP")) return this.sendOtp(session, checked.user);
+      if (answers.ANSWER === "PASSWORD" && checked.available.includes("PASSWORD") && answers.PASSWORD) {
+        return this.passwordSignIn(req, body, session, answers.PASSWORD);
+      }
+      return awsError(req, 400, "InvalidParameterException", `Challenge ${String(answers.ANSWER)} is not available for this user.`);
+    }
+    if (body.ChallengeName === "EMAIL_OTP" && session.code !== undefined) {
+      if (answers.EMAIL_OTP_CODE !== session.code) {
+        session.attempts += 1;
+        if (session.attempts >= 3) {
+          this.otpSessions.delete(id);
+          return awsError(req, 400, "NotAuthorizedException", "Invalid session for the user.");
+        }
+        return awsError(req, 400, "CodeMismatchException", "Invalid code or auth state for the user.");
+      }
+      this.otpSessions.delete(id);
+      return this.mintTokens(req, body, session);
+    }
+    return awsError(req, 400, "InvalidParameterException", `Unexpected challenge ${String(body.ChallengeName)} for this session.`);
+  }
+
+  private async passwordSignIn(req: AwsRequest, body: Record<string, any>, session: OtpSession, password: string): Promise<AwsResponse> {
+    let out: any;
+    try {
+      out = await this.idp(session.region, "AdminInitiateAuth", {
+        UserPoolId: session.userPoolId,
+        ClientId: session.clientId,
+        AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: session.username, PASSWORD: password },
+      });
+    } catch (e) {
+      if (e instanceof AwsCallError) return awsError(req, e.status, e.code, e.code === "NotAuthorizedException" ? "Incorrect username or password." : e.message.replace(/^[^:]+: /, ""));
+      throw e;
+    }
+    return this.afterSignIn(req, { ...body, UserPoolId: session.userPoolId, ClientId: session.clientId }, jsonResponse(200, out));
+  }
+
+  /**
+   * The OTP was right: have moto issue tokens (its own signing key, so they verify against its JWKS
+   * and work with GetUser). moto only signs in with a password, so the user's password is used when
+   * the gateway has seen it; otherwise it is set to a random one first.
+   */
+  private async mintTokens(req: AwsRequest, body: Record<string, any>, session: OtpSession): Promise<AwsResponse> {
+    const key = `${session.userPoolId}|${session.username}`;
+    let password = this.passwords.get(key);
+    if (!password) {
+      password = randomPassword();
+      await this.idp(session.region, "AdminSetUserPassword", { UserPoolId: session.userPoolId, Username: session.username, Password: password, Permanent: true });
+      this.passwords.set(key, password);
+    }
+    return this.passwordSignIn(req, body, session, password);
+  }
+
   /** Invokes a trigger; returns the Cognito error to answer with, or undefined on success. */
   private async runTrigger(
     region: string,
@@ -411,6 +631,16 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   async admin(req: AdminRequest): Promise<AdminResponse | undefined> {
+    if (req.path === "/cognito/outbox") {
+      if (req.method === "GET") {
+        const user = req.query.get("username");
+        return { body: { messages: this.outbox.filter((m) => !user || m.username === user || m.destination === user) } };
+      }
+      if (req.method === "DELETE") {
+        this.outbox = [];
+        return { body: { ok: true } };
+      }
+    }
     if (req.path === "/cognito/triggers") {
       if (req.method === "GET") return { body: { invocations: this.triggerLog() } };
       if (req.method === "DELETE") {

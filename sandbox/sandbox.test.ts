@@ -13,6 +13,9 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   DescribeUserPoolCommand,
+  GetUserCommand,
+  InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import {
@@ -328,6 +331,76 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       expect(log[0]).toMatchObject({ trigger: "PreTokenGeneration", triggerSource: "TokenGeneration_Authentication", functionArn: pre });
       expect(log[0]!.event).toMatchObject({ version: "2", request: { userAttributes: { email: "new@example.com" }, groupConfiguration: { groupsToOverride: [] } } });
       expect(log[0]!.result).toBeDefined();
+    });
+  });
+
+  describe("passwordless sign-in (USER_AUTH + EMAIL_OTP)", () => {
+    let pool: string;
+    let client: string;
+    beforeAll(async () => {
+      pool = (
+        await idp(WEST).send(
+          new CreateUserPoolCommand({
+            PoolName: "dr",
+            UserPoolTier: "ESSENTIALS",
+            UsernameAttributes: ["email"],
+            Policies: { SignInPolicy: { AllowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] } },
+          }),
+        )
+      ).UserPool!.Id!;
+      client = (await idp(WEST).send(new CreateUserPoolClientCommand({ UserPoolId: pool, ClientName: "app", ExplicitAuthFlows: ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] })))
+        .UserPoolClient!.ClientId!;
+      await idp(WEST).send(
+        new AdminCreateUserCommand({
+          UserPoolId: pool,
+          Username: "otp@example.com",
+          MessageAction: "SUPPRESS",
+          UserAttributes: [
+            { Name: "email", Value: "otp@example.com" },
+            { Name: "email_verified", Value: "true" },
+          ],
+        }),
+      );
+    });
+
+    it("signs a replicated (password-less) user in with an emailed code", async () => {
+      const start = await idp(WEST).send(
+        new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_AUTH", AuthParameters: { USERNAME: "otp@example.com", PREFERRED_CHALLENGE: "EMAIL_OTP" } }),
+      );
+      expect(start.ChallengeName).toBe("EMAIL_OTP");
+      expect(start.ChallengeParameters?.CODE_DELIVERY_DELIVERY_MEDIUM).toBe("EMAIL");
+      const [msg] = (await sb.admin.outbox("otp@example.com")).slice(-1);
+      expect(msg!.code).toMatch(/^\d{8}$/);
+      await expect(
+        idp(WEST).send(new RespondToAuthChallengeCommand({ ClientId: client, ChallengeName: "EMAIL_OTP", Session: start.Session, ChallengeResponses: { USERNAME: "otp@example.com", EMAIL_OTP_CODE: "00000000" === msg!.code ? "11111111" : "00000000" } })),
+      ).rejects.toMatchObject({ name: "CodeMismatchException" });
+      const done = await idp(WEST).send(
+        new RespondToAuthChallengeCommand({ ClientId: client, ChallengeName: "EMAIL_OTP", Session: start.Session, ChallengeResponses: { USERNAME: "otp@example.com", EMAIL_OTP_CODE: msg!.code } }),
+      );
+      expect(done.AuthenticationResult?.AccessToken).toBeTruthy();
+      const me = await idp(WEST).send(new GetUserCommand({ AccessToken: done.AuthenticationResult!.AccessToken }));
+      expect(me.UserAttributes?.find((a) => a.Name === "email")?.Value).toBe("otp@example.com");
+    });
+
+    it("offers SELECT_CHALLENGE without a preference, and keeps a known password working", async () => {
+      await idp(WEST).send(new SignUpCommand({ ClientId: client, Username: "both@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "both@example.com" }] }));
+      await idp(WEST).send(new AdminConfirmSignUpCommand({ UserPoolId: pool, Username: "both@example.com" }));
+      const sel = await idp(WEST).send(new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_AUTH", AuthParameters: { USERNAME: "both@example.com" } }));
+      expect(sel.ChallengeName).toBe("SELECT_CHALLENGE");
+      expect(sel.AvailableChallenges).toEqual(["EMAIL_OTP", "PASSWORD", "PASSWORD_SRP"]);
+      const otp = await idp(WEST).send(new RespondToAuthChallengeCommand({ ClientId: client, ChallengeName: "SELECT_CHALLENGE", Session: sel.Session, ChallengeResponses: { USERNAME: "both@example.com", ANSWER: "EMAIL_OTP" } }));
+      expect(otp.ChallengeName).toBe("EMAIL_OTP");
+      const code = (await sb.admin.outbox("both@example.com")).at(-1)!.code;
+      const tokens = await idp(WEST).send(new RespondToAuthChallengeCommand({ ClientId: client, ChallengeName: "EMAIL_OTP", Session: otp.Session, ChallengeResponses: { USERNAME: "both@example.com", EMAIL_OTP_CODE: code } }));
+      expect(tokens.AuthenticationResult?.IdToken).toBeTruthy();
+      // The user's own password still works after the OTP sign-in.
+      const pw = await idp(WEST).send(
+        new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_AUTH", AuthParameters: { USERNAME: "both@example.com", PREFERRED_CHALLENGE: "PASSWORD", PASSWORD: "Passw0rd!Passw0rd" } }),
+      );
+      expect(pw.AuthenticationResult?.AccessToken).toBeTruthy();
+      await expect(
+        idp(WEST).send(new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_AUTH", AuthParameters: { USERNAME: "nobody@example.com", PREFERRED_CHALLENGE: "EMAIL_OTP" } })),
+      ).rejects.toMatchObject({ name: "UserNotFoundException" });
     });
   });
 
