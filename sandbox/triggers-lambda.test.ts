@@ -1,0 +1,75 @@
+// Cognito triggers through the real Lambda plugin: a PostConfirmation function deployed with the
+// Lambda API runs in a child process on ConfirmSignUp; a throwing handler fails the confirmation
+// with Cognito's error.
+
+import { CognitoIdentityProviderClient, AdminConfirmSignUpCommand, CreateUserPoolCommand, SignUpCommand, CreateUserPoolClientCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { strToU8, zipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpCall } from "./aws";
+import { startSandbox, type Sandbox } from "./index";
+import { motoMissing } from "./test-support";
+
+const skip = motoMissing();
+const REGION = "us-east-1";
+
+describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
+  let sb: Sandbox;
+  const creds = { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+  let roleArn: string;
+
+  beforeAll(async () => {
+    sb = await startSandbox();
+    // IAM (query protocol) straight through the gateway: moto wants the function's role to exist.
+    const body = Buffer.from(
+      new URLSearchParams({
+        Action: "CreateRole",
+        Version: "2010-05-08",
+        RoleName: "trigger-role",
+        AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+      }).toString(),
+    );
+    const res = await httpCall(sb.endpoint, "POST", "/", {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `AWS4-HMAC-SHA256 Credential=sandbox/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=x`,
+    }, body);
+    expect(res.status).toBe(200);
+    roleArn = /<Arn>([^<]+)<\/Arn>/.exec(res.body.toString())![1]!;
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  async function deploy(name: string, source: string): Promise<string> {
+    const zip = zipSync({ "index.js": strToU8(source) });
+    const out = await new LambdaClient({ endpoint: sb.endpoint, region: REGION, credentials: creds }).send(
+      new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs20.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: zip }, Timeout: 3 }),
+    );
+    return out.FunctionArn!;
+  }
+
+  it("invokes PostConfirmation and maps a handler error to UserLambdaValidationException", { timeout: 60_000 }, async () => {
+    const ok = await deploy("post-confirmation-ok", "exports.handler = async (event) => { console.log('confirmed', event.userName); return event; };");
+    const bad = await deploy("post-confirmation-bad", "exports.handler = async () => { throw new Error('no thanks'); };");
+    const idp = new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region: REGION, credentials: creds, maxAttempts: 1 });
+    const pool = async (fn: string) => {
+      const id = (await idp.send(new CreateUserPoolCommand({ PoolName: fn, UsernameAttributes: ["email"], LambdaConfig: { PostConfirmation: fn } }))).UserPool!.Id!;
+      const client = (await idp.send(new CreateUserPoolClientCommand({ UserPoolId: id, ClientName: "c" }))).UserPoolClient!.ClientId!;
+      await idp.send(new SignUpCommand({ ClientId: client, Username: "u@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "u@example.com" }] }));
+      return id;
+    };
+
+    const okPool = await pool(ok);
+    await idp.send(new AdminConfirmSignUpCommand({ UserPoolId: okPool, Username: "u@example.com" }));
+    const [inv] = (await sb.admin.triggers()).filter((t) => t.userPoolId === okPool);
+    expect(inv?.error).toBeUndefined();
+    expect(inv?.result).toMatchObject({ triggerSource: "PostConfirmation_ConfirmSignUp", userPoolId: okPool, response: {} });
+    expect(sb.lambda!.logs("post-confirmation-ok", REGION).some((l) => l.line.includes("confirmed"))).toBe(true);
+
+    const badPool = await pool(bad);
+    await expect(idp.send(new AdminConfirmSignUpCommand({ UserPoolId: badPool, Username: "u@example.com" }))).rejects.toMatchObject({
+      name: "UserLambdaValidationException",
+      message: "PostConfirmation failed with error no thanks.",
+    });
+  });
+});
