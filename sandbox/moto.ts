@@ -133,6 +133,12 @@ export async function startMoto(opts: { port?: number; startTimeoutMs?: number }
   child.on("error", () => {
     exited = -1;
   });
+  // Never leave moto behind when this process ends without stop() (a crashed test run).
+  const onExit = () => {
+    if (exited === undefined) killGroup(child, "SIGKILL");
+  };
+  process.once("exit", onExit);
+  void exitPromise.then(() => process.off("exit", onExit));
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
   for (;;) {
