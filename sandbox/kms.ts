@@ -103,18 +103,23 @@ export class KmsPlugin implements SandboxPlugin {
         return responseWithJson(res, json);
       }
       case "ReplicateKey": {
+        // moto's ReplicateKey reads only KeyId and ReplicaRegion: the replica keeps the primary's
+        // description and default policy and gets no tags, so terraform waits forever for them to
+        // "propagate". Apply what the request asked for to the replica (description defaults to
+        // empty in AWS: it is not a shared property).
         const res = await next(req);
-        if (res.status < 300 && body.Description === undefined) {
-          // AWS: a replica's description is not shared and defaults to empty; moto copies the primary's.
-          await motoJson(this.opts.motoEndpoint, "kms", String(body.ReplicaRegion), "UpdateKeyDescription", {
-            KeyId: String(body.KeyId).replace(/^arn:.*:key\//, ""),
-            Description: "",
-          }).catch(() => undefined);
-          const json = parseJson(res);
-          if (json?.ReplicaKeyMetadata) json.ReplicaKeyMetadata.Description = "";
-          return this.fixMetadata(responseWithJson(res, json));
-        }
-        return this.fixMetadata(res);
+        if (res.status >= 300) return res;
+        const region = String(body.ReplicaRegion);
+        const keyId = keyIdOf(String(body.KeyId));
+        const call = (op: string, input: unknown) => motoJson(this.opts.motoEndpoint, "kms", region, op, input);
+        const description = typeof body.Description === "string" ? body.Description : "";
+        await call("UpdateKeyDescription", { KeyId: keyId, Description: description }).catch(() => undefined);
+        if (typeof body.Policy === "string") await call("PutKeyPolicy", { KeyId: keyId, PolicyName: "default", Policy: body.Policy }).catch(() => undefined);
+        if (Array.isArray(body.Tags) && body.Tags.length > 0) await call("TagResource", { KeyId: keyId, Tags: body.Tags }).catch(() => undefined);
+        const json = parseJson(res);
+        if (json?.ReplicaKeyMetadata) json.ReplicaKeyMetadata.Description = description;
+        if (json && typeof body.Policy === "string") json.ReplicaPolicy = body.Policy;
+        return this.fixMetadata(responseWithJson(res, json));
       }
       default: {
         const ref = typeof body.KeyId === "string" ? body.KeyId : undefined;

@@ -63,6 +63,18 @@ resource "aws_kms_replica_key" "dr" {
   provider                = aws.dr
   primary_key_arn         = aws_kms_key.primary.arn
   deletion_window_in_days = 7
+  description             = "sandbox test replica"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "Root"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::123456789012:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+  tags = { app = "sbx" }
 }
 resource "aws_kms_alias" "dr" {
   provider      = aws.dr
