@@ -10,6 +10,13 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 
+/** `$1...`: the moto command. Runs it in the background and stops it when stdin closes or on TERM/INT. */
+const WATCHDOG = `"$@" </dev/null & m=$!
+trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
+while read -r _; do :; done
+kill $m 2>/dev/null
+wait $m`;
+
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
@@ -114,11 +121,18 @@ export async function startMoto(opts: { port?: number; startTimeoutMs?: number }
   if (!cmd) throw new MotoNotFoundError();
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(cmd.command, [...cmd.args, "-H", "127.0.0.1", "-p", String(port)], {
-    detached: process.platform !== "win32", // own process group, so stop() reaches the workers too
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, PYTHONUNBUFFERED: "1" },
-  });
+  const motoArgs = [...cmd.args, "-H", "127.0.0.1", "-p", String(port)];
+  // On POSIX moto runs under a tiny sh watchdog that holds a pipe from this process: when this
+  // process ends in any way (even SIGKILL), the pipe closes and the watchdog stops moto.
+  const posix = process.platform !== "win32";
+  const child = posix
+    ? spawn("sh", ["-c", WATCHDOG, "moto-watchdog", cmd.command, ...motoArgs], {
+        detached: true, // own process group, so stop() reaches moto too
+        stdio: ["pipe", "ignore", "pipe"],
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      })
+    : spawn(cmd.command, motoArgs, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+  child.stdin?.on("error", () => undefined);
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
