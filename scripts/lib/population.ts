@@ -1,0 +1,122 @@
+// Creates confirmed users in the primary pool the way people do (SignUp then
+// ConfirmSignUp, which fires PostConfirmation) and watches them arrive in the DR
+// pool. Shared by the demo, the end-to-end tests, the game day and benchmarks.
+import {
+  AdminGetUserCommand,
+  ConfirmSignUpCommand,
+  SignUpCommand,
+  UserNotFoundException,
+  type CognitoIdentityProviderClient,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { randomBytes, randomUUID } from "node:crypto";
+import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
+
+export interface TestUser {
+  email: string;
+  givenName: string;
+  familyName: string;
+}
+
+export interface ConfirmedUser extends TestUser {
+  sub: string;
+  confirmedAt: number;
+}
+
+export interface DrUser {
+  status: string;
+  enabled: boolean;
+  attributes: Record<string, string>;
+}
+
+export function testUsers(count: number, tag = randomUUID().slice(0, 8)): TestUser[] {
+  return Array.from({ length: count }, (_, i) => ({
+    email: `user-${tag}-${i}@example.com`,
+    givenName: `Given${i}`,
+    familyName: `Family-${tag}`,
+  }));
+}
+
+/** A password that satisfies the pools' policy; nobody needs to know it. */
+function throwawayPassword(): string {
+  return `Aa1!${randomBytes(12).toString("base64url")}`;
+}
+
+export async function signUpAndConfirm(cognito: CognitoIdentityProviderClient, clientId: string, user: TestUser): Promise<ConfirmedUser> {
+  const signUp = await cognito.send(
+    new SignUpCommand({
+      ClientId: clientId,
+      Username: user.email,
+      Password: throwawayPassword(),
+      UserAttributes: [
+        { Name: "email", Value: user.email },
+        { Name: "given_name", Value: user.givenName },
+        { Name: "family_name", Value: user.familyName },
+      ],
+    }),
+  );
+  await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: user.email, ConfirmationCode: "000000" }));
+  return { ...user, sub: signUp.UserSub!, confirmedAt: Date.now() };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function getDrUser(cognito: CognitoIdentityProviderClient, poolId: string, email: string): Promise<DrUser | undefined> {
+  try {
+    const u = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email }));
+    return {
+      status: u.UserStatus ?? "UNKNOWN",
+      enabled: u.Enabled ?? false,
+      attributes: Object.fromEntries((u.UserAttributes ?? []).map((a) => [a.Name!, a.Value ?? ""])),
+    };
+  } catch (err) {
+    if (err instanceof UserNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+/** Whether the DR user is what replication promises: confirmed, enabled, same attributes and canonical id. */
+export function drUserMatches(user: ConfirmedUser, dr: DrUser | undefined): boolean {
+  return (
+    dr !== undefined &&
+    dr.status === "CONFIRMED" &&
+    dr.enabled &&
+    dr.attributes.email === user.email &&
+    dr.attributes.given_name === user.givenName &&
+    dr.attributes.family_name === user.familyName &&
+    dr.attributes[`custom:${CANONICAL_ID_ATTRIBUTE}`] === user.sub
+  );
+}
+
+/**
+ * Polls until every user matches in DR or the deadline passes. Resolves with
+ * each user's arrival time (ms since epoch) or undefined for the missing.
+ */
+export async function waitForDr(
+  cognito: CognitoIdentityProviderClient,
+  poolId: string,
+  users: ConfirmedUser[],
+  opts: { timeoutMs: number; pollMs?: number; concurrency?: number },
+): Promise<Map<string, number | undefined>> {
+  const arrived = new Map<string, number | undefined>(users.map((u) => [u.email, undefined]));
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const pending = users.filter((u) => arrived.get(u.email) === undefined);
+    await mapLimit(pending, opts.concurrency ?? 10, async (u) => {
+      if (drUserMatches(u, await getDrUser(cognito, poolId, u.email))) arrived.set(u.email, Date.now());
+    });
+    if ([...arrived.values()].every((t) => t !== undefined) || Date.now() > deadline) return arrived;
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 50));
+  }
+}
