@@ -612,9 +612,29 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     return next(req);
   }
 
-  return {
+  /** Admin routes under /__sandbox/lambda: stats, logs, and crash injection for tests. */
+  async function admin(req: { method: string; path: string; query: URLSearchParams; body: any }): Promise<{ status?: number; body?: unknown } | undefined> {
+    if (!req.path.startsWith("/lambda")) return undefined;
+    if (req.method === "GET" && req.path === "/lambda/stats") return { body: plugin.stats() };
+    if (req.method === "GET" && req.path === "/lambda/logs") {
+      const fn = req.query.get("function");
+      if (!fn) return { status: 400, body: { error: "query parameter `function` is required" } };
+      return { body: { lines: plugin.logs(fn, req.query.get("region") ?? undefined) } };
+    }
+    if (req.method === "POST" && req.path === "/lambda/crash") {
+      const { function: fn, region, afterMs = 0, count = 1 } = req.body ?? {};
+      if (typeof fn !== "string" || typeof region !== "string") return { status: 400, body: { error: "body needs `function` (name) and `region`" } };
+      if (!runtime) return { status: 409, body: { error: "the Lambda runtime has not started: deploy a function first" } };
+      runtime.armCrash(region, fn, Number(afterMs), Number(count));
+      return { body: { armed: { function: fn, region, afterMs: Number(afterMs), count: Number(count) } } };
+    }
+    return undefined;
+  }
+
+  const plugin = {
     name: "lambda",
     handle,
+    admin,
     invoke,
     logs(fn: string, region?: string): LogLine[] {
       const p = parseFunctionRef(fn);
@@ -670,4 +690,5 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       if (ownsWorkDir) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
+  return plugin;
 }

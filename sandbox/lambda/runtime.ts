@@ -213,7 +213,9 @@ export function lambdaEnv(fn: FunctionConfig, opts: Pick<RuntimeOptions, "gatewa
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1",
     AWS_ACCESS_KEY_ID: "ASIASANDBOXLAMBDA000",
     AWS_SECRET_ACCESS_KEY: "sandbox-lambda-secret-access-key",
-    AWS_SESSION_TOKEN: "sandbox-lambda-session-token",
+    // Names the calling function, so sandbox faults can target one function's calls
+    // (in AWS these are the role's temporary credentials).
+    AWS_SESSION_TOKEN: `sandbox-lambda:${fn.name}`,
     AWS_ENDPOINT_URL: opts.gatewayEndpoint,
     LAMBDA_TASK_ROOT: fn.taskRoot,
     LAMBDA_RUNTIME_DIR: path.dirname(fn.taskRoot),
@@ -236,6 +238,8 @@ export class Runtime {
   private files = new Map<string, WriteStream>();
   private reaper: NodeJS.Timeout;
   private stopped = false;
+  /** Armed crashes per function: the next `count` invocations die after `afterMs`. */
+  private crashes = new Map<string, { afterMs: number; count: number }>();
 
   constructor(private readonly opts: RuntimeOptions) {
     this.reaper = setInterval(() => this.reapIdle(), Math.min(30_000, Math.max(1000, opts.idleTimeoutMs / 2)));
@@ -273,6 +277,21 @@ export class Runtime {
       }
       f.write(`${new Date().toISOString()} [${stream}] ${line}\n`);
     }
+  }
+
+  /**
+   * Makes the next `count` invocations of a function crash (the process exits,
+   * as on an out-of-memory kill) `afterMs` after they start: a fault for tests.
+   */
+  armCrash(region: string, name: string, afterMs: number, count = 1): void {
+    this.crashes.set(this.key({ region, name }), { afterMs, count });
+  }
+
+  private takeCrash(key: string): number | undefined {
+    const c = this.crashes.get(key);
+    if (!c) return undefined;
+    if (--c.count <= 0) this.crashes.delete(key);
+    return c.afterMs;
   }
 
   getLogs(region: string, name: string): LogLine[] {
@@ -337,6 +356,14 @@ export class Runtime {
               timedOut: true,
             });
           }, timeoutMs);
+          const crashAfter = this.takeCrash(key);
+          if (crashAfter !== undefined) {
+            setTimeout(() => {
+              if (worker.current !== pending) return;
+              this.appendLog(key, "platform", `${requestId} sandbox: crashing the execution environment as requested`);
+              worker.kill();
+            }, crashAfter);
+          }
           const sent = worker.child.send(
             {
               type: "invoke",

@@ -3,6 +3,7 @@
 // real environments they use the default credential chain.
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Environment } from "../../stacks/environments";
 
@@ -10,6 +11,7 @@ export interface RegionClients {
   region: string;
   cognito: CognitoIdentityProviderClient;
   dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
   sqs: SQSClient;
 }
 
@@ -26,6 +28,7 @@ export function regionClients(env: Environment, region: string, opts: { maxAttem
     region,
     cognito: new CognitoIdentityProviderClient(common),
     dynamodb: new DynamoDBClient(common),
+    streams: new DynamoDBStreamsClient(common),
     sqs: new SQSClient(common),
   };
 }
