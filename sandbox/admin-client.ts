@@ -108,4 +108,17 @@ export class SandboxAdmin {
   async clearTriggers(): Promise<void> {
     await this.call("DELETE", "/cognito/triggers");
   }
+
+  // lambda
+  lambdaStats(): Promise<unknown> {
+    return this.call("GET", "/lambda/stats");
+  }
+  async lambdaLogs(fn: string, region?: string): Promise<Array<{ ts: number; stream: string; line: string }>> {
+    const q = new URLSearchParams({ function: fn, ...(region ? { region } : {}) });
+    return (await this.call<{ lines: Array<{ ts: number; stream: string; line: string }> }>("GET", `/lambda/logs?${q}`)).lines;
+  }
+  /** The next `count` invocations of the function crash `afterMs` after they start. */
+  async crashNext(spec: { function: string; region: string; afterMs?: number; count?: number }): Promise<void> {
+    await this.call("POST", "/lambda/crash", spec);
+  }
 }

@@ -133,6 +133,7 @@ export class CognitoPlugin implements SandboxPlugin {
   private readonly timeoutMs: number;
   private pools = new Map<string, PoolSettings>();
   private clients = new Map<string, { poolId: string; region: string }>();
+  private clientMisses = new Map<string, number>();
   private log: TriggerInvocation[] = [];
   /** Passwords seen passing through (sandbox only): `${poolId}|${username}`. Used to mint tokens after an OTP sign-in. */
   private passwords = new Map<string, string>();
@@ -180,6 +181,8 @@ export class CognitoPlugin implements SandboxPlugin {
   private async findClient(clientId: string, region?: string): Promise<{ poolId: string; region: string } | undefined> {
     const hit = this.clients.get(clientId);
     if (hit) return hit;
+    const missUntil = this.clientMisses.get(clientId);
+    if (missUntil !== undefined && missUntil > Date.now()) return undefined;
     const regions = region ? [region, ...this.regions.filter((r) => r !== region)] : this.regions;
     for (const r of regions) {
       let next: string | undefined;
@@ -198,6 +201,8 @@ export class CognitoPlugin implements SandboxPlugin {
       const found = this.clients.get(clientId);
       if (found) return found;
     }
+    // Unknown client: do not rescan every pool on each retry of the same bad id.
+    this.clientMisses.set(clientId, Date.now() + 1000);
     return undefined;
   }
 

@@ -78,6 +78,8 @@ export interface FaultSpec {
   latencyMs?: number;
   /** Full outage: every matching request gets HTTP 503. */
   outage?: boolean;
+  /** Only calls made by this sandbox Lambda function (by name); default: every caller. */
+  caller?: string;
 }
 
 export interface ActiveFault extends FaultSpec {
@@ -121,7 +123,14 @@ class Bucket {
   }
 }
 
-function matches(f: FaultSpec, service: string, region: string, operation?: string): boolean {
+/** The sandbox Lambda runtime names the calling function in the session token. */
+export function callerOf(req: Pick<AwsRequest, "headers">): string | undefined {
+  const token = req.headers["x-amz-security-token"];
+  return token?.startsWith("sandbox-lambda:") ? token.slice("sandbox-lambda:".length) : undefined;
+}
+
+function matches(f: FaultSpec, service: string, region: string, operation?: string, caller?: string): boolean {
+  if (f.caller !== undefined && f.caller !== caller) return false;
   const svc = f.service ?? "*";
   const svcOk = svc === "*" || svc === service || (svc === "cognito" && service === "cognito-idp");
   const regOk = (f.region ?? "*") === "*" || f.region === region;
@@ -271,7 +280,7 @@ export class FaultsPlugin implements SandboxPlugin {
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
     const op = this.opStats(req);
     op.calls += 1;
-    const active = this.faults.filter((f) => matches(f, req.service, req.region, req.operation));
+    const active = this.faults.filter((f) => matches(f, req.service, req.region, req.operation, callerOf(req)));
     if (active.some((f) => f.outage)) {
       op.faulted += 1;
       return unavailable(req);

@@ -7,6 +7,7 @@ import { FaultsPlugin, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
 import { KmsPlugin } from "./kms";
+import { SqsPlugin } from "./sqs";
 import { createLambdaPlugin, type LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
 import type { GatewayPlugin, LambdaInvoker } from "./types";
@@ -82,7 +83,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       isDown: (region, service) => faults.isDown(region, service),
     });
     const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
-    const plugins: GatewayPlugin[] = [faults, cognito, tables, kms, ...(opts.plugins ?? [])];
+    const plugins: GatewayPlugin[] = [faults, cognito, tables, kms, new SqsPlugin(), ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);

@@ -28,6 +28,7 @@ import {
   UpdateTimeToLiveCommand,
   DeleteItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motoJson } from "./aws";
 import { startSandbox, type LambdaInvoker, type Sandbox } from "./index";
@@ -402,6 +403,17 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
         idp(WEST).send(new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_AUTH", AuthParameters: { USERNAME: "nobody@example.com", PREFERRED_CHALLENGE: "EMAIL_OTP" } })),
       ).rejects.toMatchObject({ name: "UserNotFoundException" });
     });
+  });
+
+  it("SQS answers RedrivePolicy as compact JSON, like AWS (terraform plans it empty)", async () => {
+    const sqs = new SQSClient({ endpoint: sb.endpoint, region: EAST, credentials: creds, maxAttempts: 1 });
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: "sbx-dlq" }));
+    expect(dlq.QueueUrl).toBe(`${sb.endpoint}/123456789012/sbx-dlq`);
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const policy = JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 });
+    const q = await sqs.send(new CreateQueueCommand({ QueueName: "sbx-q", Attributes: { RedrivePolicy: policy } }));
+    const got = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ["All"] }));
+    expect(got.Attributes?.RedrivePolicy).toBe(policy);
   });
 
   describe("quotas and faults", () => {
