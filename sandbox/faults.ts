@@ -238,7 +238,8 @@ export class FaultsPlugin implements SandboxPlugin {
         f.outage === true &&
         ((f.region ?? "*") === "*" || f.region === region) &&
         ((f.service ?? "*") === "*" || f.service === service || (f.service === "cognito" && service === "cognito-idp")) &&
-        !(f.operations && f.operations.length > 0),
+        !(f.operations && f.operations.length > 0) &&
+        f.caller === undefined,
     );
   }
 

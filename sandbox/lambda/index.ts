@@ -613,7 +613,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   /** Admin routes under /__sandbox/lambda: stats, logs, and crash injection for tests. */
-  async function admin(req: { method: string; path: string; query: URLSearchParams; body: any }): Promise<{ status?: number; body?: unknown } | undefined> {
+  async function admin(req: { method: string; path: string; query: URLSearchParams; body: unknown }): Promise<{ status?: number; body?: unknown } | undefined> {
     if (!req.path.startsWith("/lambda")) return undefined;
     if (req.method === "GET" && req.path === "/lambda/stats") return { body: plugin.stats() };
     if (req.method === "GET" && req.path === "/lambda/logs") {
@@ -622,7 +622,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       return { body: { lines: plugin.logs(fn, req.query.get("region") ?? undefined) } };
     }
     if (req.method === "POST" && req.path === "/lambda/crash") {
-      const { function: fn, region, afterMs = 0, count = 1 } = req.body ?? {};
+      const { function: fn, region, afterMs = 0, count = 1 } = (req.body ?? {}) as { function?: unknown; region?: unknown; afterMs?: unknown; count?: unknown };
       if (typeof fn !== "string" || typeof region !== "string") return { status: 400, body: { error: "body needs `function` (name) and `region`" } };
       if (!runtime) return { status: 409, body: { error: "the Lambda runtime has not started: deploy a function first" } };
       runtime.armCrash(region, fn, Number(afterMs), Number(count));

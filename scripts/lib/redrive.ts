@@ -21,8 +21,17 @@ export type DlqEntry =
   | { kind: "batch"; message: Message; reason: string; streamArn: string; shardId: string; start: string; end: string; size: number }
   | { kind: "unreadable"; message: Message; reason: "UNREADABLE"; detail: string };
 
+/** The fields redrive reads of either message kind. */
+interface DlqBody {
+  reason?: unknown;
+  message?: unknown;
+  record?: unknown;
+  requestContext?: { condition?: string };
+  DDBStreamBatchInfo?: { streamArn: string; shardId: string; startSequenceNumber: string; endSequenceNumber: string; batchSize?: number };
+}
+
 export function classifyMessage(message: Message): DlqEntry {
-  let body: Record<string, any>;
+  let body: DlqBody;
   try {
     body = JSON.parse(message.Body ?? "");
   } catch {

@@ -1,0 +1,220 @@
+// End to end against the real `local` stacks deployed to the sandbox: users are
+// confirmed in the primary pool through Cognito's own API, and every assertion
+// is about the DR pool's real state.
+import { CreateGroupCommand, AdminListGroupsForUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TABLE_KEY } from "../../handlers/contract";
+import { newRecord, toItem, type ReplicatedUser } from "../../handlers/shared/record";
+import { names } from "../../stacks/names";
+import { getDrUser, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
+import { readDlq, redrive } from "../../scripts/lib/redrive";
+import { listByEmailPrefix, missingTools, startWorld, type World } from "./harness";
+
+const skip = missingTools();
+
+describe.skipIf(skip)("replication end to end (sandbox)", () => {
+  let w: World;
+  let n: ReturnType<typeof names>;
+  const primaryRegion = () => w.deployment.env.primaryRegion;
+  const drRegion = () => w.deployment.env.drRegion;
+
+  beforeAll(async () => {
+    w = await startWorld();
+    n = names(w.deployment.env);
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+  afterEach(async () => {
+    await w.sandbox.admin.clearFaults();
+    await w.sandbox.admin.resetQuotas();
+  });
+
+  const confirmAll = (users: ReturnType<typeof testUsers>, concurrency = 20) =>
+    mapLimit(users, concurrency, (u) => signUpAndConfirm(w.primary.cognito, w.deployment.primary.app_client_id, u));
+
+  async function expectAllInDr(users: ConfirmedUser[], timeoutMs = 120_000): Promise<void> {
+    const arrived = await waitForDr(w.dr.cognito, w.deployment.dr.user_pool_id, users, { timeoutMs, pollMs: 200 });
+    const missing = [...arrived].filter(([, at]) => at === undefined).map(([email]) => email);
+    expect(missing).toEqual([]);
+  }
+
+  async function expectNoDuplicates(tag: string, count: number): Promise<void> {
+    const emails = await listByEmailPrefix(w.dr.cognito, w.deployment.dr.user_pool_id, `user-${tag}-`);
+    expect(emails.length).toBe(count);
+    expect(new Set(emails).size).toBe(count);
+  }
+
+  /** Records as the PostConfirmation trigger writes them, for users that exist only in the table. */
+  function syntheticRecords(tag: string, count: number): ReplicatedUser[] {
+    const now = Date.now();
+    return Array.from({ length: count }, (_, i) =>
+      newRecord({
+        canonicalId: randomUUID(),
+        username: randomUUID(),
+        attributes: { email: `user-${tag}-${i}@example.com`, email_verified: "true", given_name: `Given${i}`, family_name: `Family-${tag}` },
+        originRegion: primaryRegion(),
+        originPoolId: w.deployment.primary.user_pool_id,
+        now,
+        ttlDays: 30,
+      }),
+    );
+  }
+
+  async function writeRecords(records: ReplicatedUser[]): Promise<void> {
+    for (let i = 0; i < records.length; i += 25) {
+      const chunk = records.slice(i, i + 25).map((r) => ({ PutRequest: { Item: toItem(r) } }));
+      await w.primary.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [n.table]: chunk } }));
+    }
+  }
+
+  const asConfirmedUser = (r: ReplicatedUser): ConfirmedUser => ({
+    email: r.attributes.email,
+    givenName: r.attributes.given_name,
+    familyName: r.attributes.family_name,
+    sub: r.canonicalId,
+    confirmedAt: r.confirmedAt,
+  });
+
+  const parked = async () => readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url);
+  const drStats = async () => (await w.sandbox.admin.stats()).regions[drRegion()];
+
+  it("deploys so that a plan right after apply is empty", async () => {
+    expect(await w.deployment.planChanges()).toBe(false);
+  });
+
+  it("1. replicates 200 users confirmed concurrently, CONFIRMED with equal attributes and canonical ids, no invitation sent", async () => {
+    const users = await confirmAll(testUsers(200, "bulk"));
+    await expectAllInDr(users);
+    await expectNoDuplicates("bulk", 200);
+    const stats = await drStats();
+    expect(stats.adminCreateUser.notSuppressed).toBe(0);
+    expect(stats.adminCreateUser.invitationsSent).toBe(0);
+    expect(stats.adminCreateUser.suppressed).toBeGreaterThanOrEqual(200);
+  });
+
+  it("2. loses and duplicates nothing through a 30 s DR Cognito outage during sign-ups", async () => {
+    await w.sandbox.admin.resetStats();
+    const fault = await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), outage: true });
+    const started = Date.now();
+    const users = await confirmAll(testUsers(30, "outage"), 3);
+    await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - started))));
+    // The replicator did try, and every DR write failed while the pool was down.
+    const during = (await drStats()).operations["cognito-idp:AdminCreateUser"];
+    expect(during.faulted).toBeGreaterThan(0);
+    expect(during.faulted).toBe(during.calls);
+    await w.sandbox.admin.clearFaults(fault.id);
+    await expectAllInDr(users);
+    await expectNoDuplicates("outage", 30);
+    expect(await parked()).toEqual([]);
+  });
+
+  it("3. replicates everyone through a throttling storm (DR UserCreation at 5/s), parking nobody", async () => {
+    await w.sandbox.admin.setQuota({ region: drRegion(), category: "UserCreation", ratePerSecond: 5 });
+    await w.sandbox.admin.resetStats();
+    const users = await confirmAll(testUsers(40, "storm"));
+    await expectAllInDr(users);
+    await expectNoDuplicates("storm", 40);
+    expect((await drStats()).categories.UserCreation.throttled).toBeGreaterThan(0);
+    expect(await parked()).toEqual([]);
+  });
+
+  it("4. delivers users through the fallback queue when the primary table rejects writes", async () => {
+    await w.sandbox.admin.injectFault({
+      service: "dynamodb",
+      region: primaryRegion(),
+      operations: ["PutItem"],
+      errorRate: 1,
+      caller: n.fn("post-confirmation"),
+    });
+    await w.sandbox.admin.resetStats();
+    const users = await confirmAll(testUsers(10, "fallback"));
+    await expectAllInDr(users);
+    const ops = (await w.sandbox.admin.stats()).regions[primaryRegion()].operations;
+    expect(ops["sqs:SendMessage"]?.calls ?? 0).toBeGreaterThanOrEqual(10);
+    expect(ops["dynamodb:PutItem"].faulted).toBeGreaterThanOrEqual(10);
+  });
+
+  it("5. parks a poison record with its reason, replicates the rest of its batch, and redrives it once fixed", async () => {
+    const records = syntheticRecords("poison", 4);
+    records[1].groups = ["vip"]; // no such group in the DR pool: a permanent error
+    await writeRecords(records);
+    const asUsers = records.map(asConfirmedUser);
+    await expectAllInDr([asUsers[0], asUsers[2], asUsers[3]]);
+
+    let entries = await parked();
+    for (let i = 0; entries.length === 0 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      entries = await parked();
+    }
+    expect(entries.map((e) => [e.kind, e.reason])).toEqual([["parked", "GROUP_NOT_FOUND"]]);
+    expect(entries[0].kind === "parked" && entries[0].record?.canonicalId).toBe(records[1].canonicalId);
+
+    // Fix the cause (the group exists in DR), then redrive.
+    await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: w.deployment.dr.user_pool_id, GroupName: "vip" }));
+    const result = await redrive(
+      { sqs: w.dr.sqs, dynamodb: w.dr.dynamodb, streams: w.dr.streams, queueUrl: w.deployment.dr.replicator_dlq_url, tableName: n.table },
+      entries,
+    );
+    expect(result).toEqual({ redriven: 1, skipped: [] });
+    await expectAllInDr([asUsers[1]]);
+    const groups = await w.dr.cognito.send(new AdminListGroupsForUserCommand({ UserPoolId: w.deployment.dr.user_pool_id, Username: asUsers[1].email }));
+    expect(groups.Groups?.map((g) => g.GroupName)).toEqual(["vip"]);
+    expect(await parked()).toEqual([]);
+  });
+
+  it("6. deletes no DR user when TTL expires the staging records", async () => {
+    const users = await confirmAll(testUsers(5, "ttl"));
+    await expectAllInDr(users);
+    await w.sandbox.admin.resetStats();
+    const swept = await w.sandbox.admin.ttlSweep(primaryRegion(), n.table, Math.floor(Date.now() / 1000) + 400 * 86_400);
+    expect(swept.deleted).toBeGreaterThanOrEqual(5);
+    await w.sandbox.admin.flushReplication(10_000);
+    await new Promise((r) => setTimeout(r, 2000)); // let the replicator see the REMOVEs
+    for (const u of users) expect((await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email))?.enabled).toBe(true);
+    const ops = (await drStats()).operations;
+    expect(ops["cognito-idp:AdminDeleteUser"]).toBeUndefined();
+    expect(ops["cognito-idp:AdminDisableUser"]).toBeUndefined();
+  });
+
+  it("7. changes nothing on duplicate and replayed stream records", async () => {
+    const users = await confirmAll(testUsers(3, "replay"));
+    await expectAllInDr(users);
+    const before = await Promise.all(users.map((u) => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email)));
+    await w.sandbox.admin.resetStats();
+    for (let round = 0; round < 3; round++) {
+      for (const u of users) {
+        const item = (await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: u.sub } } }))).Item!;
+        // An unconditional rewrite of the same image: the stream carries a MODIFY with nothing changed.
+        await w.primary.dynamodb.send(new PutItemCommand({ TableName: n.table, Item: item }));
+      }
+    }
+    await w.sandbox.admin.flushReplication(10_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await Promise.all(users.map((u) => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email)));
+    expect(after).toEqual(before);
+    const ops = (await drStats()).operations;
+    for (const write of ["AdminUpdateUserAttributes", "AdminDeleteUserAttributes", "AdminDisableUser", "AdminEnableUser", "AdminAddUserToGroup"]) {
+      expect(ops[`cognito-idp:${write}`], write).toBeUndefined();
+    }
+    expect(await parked()).toEqual([]);
+  });
+
+  it("8. retries from the checkpoint after the replicator crashes mid-batch, losing nothing", async () => {
+    // Slow DR calls make one invocation last long enough to be cut in the middle.
+    await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), latencyMs: 100 });
+    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 250 });
+    await w.sandbox.admin.resetStats();
+    const records = syntheticRecords("crash", 40);
+    await writeRecords(records);
+    await expectAllInDr(records.map(asConfirmedUser));
+    await expectNoDuplicates("crash", 40);
+    const logs = await w.sandbox.admin.lambdaLogs(n.fn("replicate-user"), drRegion());
+    expect(logs.some((l) => l.line.includes("crashing the execution environment"))).toBe(true);
+    // Users created before the crash were replayed: they were found, not created twice.
+    expect((await drStats()).operations["cognito-idp:AdminCreateUser"].calls).toBeGreaterThan(40);
+    expect(await parked()).toEqual([]);
+  });
+});
