@@ -134,6 +134,7 @@ export class CognitoPlugin implements SandboxPlugin {
   private pools = new Map<string, PoolSettings>();
   private clients = new Map<string, { poolId: string; region: string }>();
   private clientMisses = new Map<string, number>();
+  private poolCache = new Map<string, { until: number; pool: any }>();
   private log: TriggerInvocation[] = [];
   /** Passwords seen passing through (sandbox only): `${poolId}|${username}`. Used to mint tokens after an OTP sign-in. */
   private passwords = new Map<string, string>();
@@ -214,6 +215,7 @@ export class CognitoPlugin implements SandboxPlugin {
     switch (req.operation) {
       case "CreateUserPool":
       case "UpdateUserPool": {
+        if (typeof body.UserPoolId === "string") this.poolCache.delete(body.UserPoolId);
         const res = await next(req);
         if (res.status < 300) {
           const id = req.operation === "CreateUserPool" ? parseJson(res)?.UserPool?.Id : body.UserPoolId;
@@ -231,6 +233,7 @@ export class CognitoPlugin implements SandboxPlugin {
       case "DescribeUserPool":
         return this.echoPool(await next(req), "UserPool");
       case "DeleteUserPool": {
+        this.poolCache.delete(String(body.UserPoolId));
         const res = await next(req);
         if (res.status < 300) this.pools.delete(String(body.UserPoolId));
         return res;
@@ -285,8 +288,13 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   private async describePool(region: string, poolId: string): Promise<any> {
+    // Pool settings change only through UpdateUserPool (which clears this); a short cache keeps
+    // bulk AdminCreateUser / ConfirmSignUp from paying an extra DescribeUserPool each.
+    const cached = this.poolCache.get(poolId);
+    if (cached && cached.until > Date.now()) return structuredClone(cached.pool);
     const d = await this.idp(region, "DescribeUserPool", { UserPoolId: poolId });
     const pool = d.UserPool ?? {};
+    this.poolCache.set(poolId, { until: Date.now() + 2000, pool: structuredClone(pool) });
     const s = this.pools.get(poolId);
     if (s?.tier !== undefined) pool.UserPoolTier = s.tier;
     if (s?.signInPolicy !== undefined) pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: s.signInPolicy };
