@@ -13,9 +13,27 @@ import { awsError, parseJson } from "./aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "./gateway";
 import type { AwsRequest, AwsResponse, Next } from "./types";
 
-export type QuotaCategory = "UserCreation" | "UserUpdate" | "UserRead" | "UserList" | "UserAccountRecovery" | "Other";
+export type QuotaCategory =
+  | "UserCreation"
+  | "UserUpdate"
+  | "UserRead"
+  | "UserList"
+  | "UserAccountRecovery"
+  | "Other"
+  /** Per user (per pool and username), on top of the account-level categories. */
+  | "UserReadPerUser"
+  | "UserWritePerUser";
 
-export const QUOTA_CATEGORIES: QuotaCategory[] = ["UserCreation", "UserUpdate", "UserRead", "UserList", "UserAccountRecovery", "Other"];
+export const QUOTA_CATEGORIES: QuotaCategory[] = [
+  "UserCreation",
+  "UserUpdate",
+  "UserRead",
+  "UserList",
+  "UserAccountRecovery",
+  "Other",
+  "UserReadPerUser",
+  "UserWritePerUser",
+];
 
 /** Requests per second per account per region, as AWS sets them by default. `Other`: unmetered. */
 export const DEFAULT_QUOTAS: Record<QuotaCategory, number> = {
@@ -25,7 +43,53 @@ export const DEFAULT_QUOTAS: Record<QuotaCategory, number> = {
   UserList: 30,
   UserAccountRecovery: 30,
   Other: Infinity,
+  // AWS enforces 10/s per user for each; off by default here so that test helpers polling one user
+  // fast keep working. Turn on with quotas { "*": { UserReadPerUser: AWS_PER_USER_QUOTA, ... } }.
+  UserReadPerUser: Infinity,
+  UserWritePerUser: Infinity,
 };
+
+/** AWS's per-user quota (requests per second per user, for reads and for writes). */
+export const AWS_PER_USER_QUOTA = 10;
+
+/** Operations on one user that count against that user's own read / write quota (10/s each). */
+const PER_USER_READ = new Set(["AdminGetUser", "GetUser", "AdminListGroupsForUser", "AdminListDevices", "ListDevices", "AdminGetDevice", "GetDevice", "AdminListUserAuthEvents"]);
+const PER_USER_WRITE = new Set([
+  "AdminUpdateUserAttributes",
+  "UpdateUserAttributes",
+  "AdminDeleteUserAttributes",
+  "DeleteUserAttributes",
+  "AdminAddUserToGroup",
+  "AdminRemoveUserFromGroup",
+  "AdminDisableUser",
+  "AdminEnableUser",
+  "AdminSetUserPassword",
+  "AdminResetUserPassword",
+  "ChangePassword",
+  "AdminSetUserMFAPreference",
+  "SetUserMFAPreference",
+  "AdminUserGlobalSignOut",
+  "AdminDeleteUser",
+  "DeleteUser",
+]);
+
+/** The per-user category and user key of a Cognito call, if it targets one user. */
+export function perUser(req: Pick<AwsRequest, "operation" | "json" | "region">): { category: QuotaCategory; user: string } | undefined {
+  const op = req.operation ?? "";
+  const category: QuotaCategory | undefined = PER_USER_READ.has(op) ? "UserReadPerUser" : PER_USER_WRITE.has(op) ? "UserWritePerUser" : undefined;
+  if (!category) return undefined;
+  const b = (req.json ?? {}) as { UserPoolId?: unknown; Username?: unknown; AccessToken?: unknown };
+  if (typeof b.UserPoolId === "string" && typeof b.Username === "string") return { category, user: `${b.UserPoolId}|${b.Username.toLowerCase()}` };
+  if (typeof b.AccessToken === "string") {
+    try {
+      const claims = JSON.parse(Buffer.from(b.AccessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as { iss?: string; sub?: string };
+      if (claims.sub) return { category, user: `${claims.iss ?? ""}|${claims.sub}` };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 const CATEGORY_OF: Record<string, QuotaCategory> = {
   AdminCreateUser: "UserCreation",
@@ -104,7 +168,7 @@ export interface SandboxStats {
 
 class Bucket {
   private tokens: number;
-  private last = Date.now();
+  last = Date.now();
   constructor(
     readonly rate: number,
     readonly burst: number,
@@ -218,7 +282,16 @@ export class FaultsPlugin implements SandboxPlugin {
     const rate = q.ratePerSecond === null || q.ratePerSecond === undefined ? Infinity : q.ratePerSecond;
     this.settings.set(`${region}|${q.category}`, { rate, burst: q.burst ?? Math.max(1, rate) });
     // Drop buckets built from the old setting.
-    for (const k of [...this.buckets.keys()]) if (k.endsWith(`|${q.category}`) && (region === "*" || k.startsWith(`${region}|`))) this.buckets.delete(k);
+    for (const k of [...this.buckets.keys()]) {
+      const [r, c] = k.split("|");
+      if (c === q.category && (region === "*" || r === region)) this.buckets.delete(k);
+    }
+  }
+
+  /** Drops buckets idle long enough to be full again. */
+  private pruneBuckets(): void {
+    const now = Date.now();
+    for (const [k, b] of this.buckets) if (now - b.last > 10_000) this.buckets.delete(k);
   }
 
   resetQuotas(): void {
@@ -290,23 +363,29 @@ export class FaultsPlugin implements SandboxPlugin {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     if (req.service === "cognito-idp") {
+      const checks: Array<{ category: QuotaCategory; key: string }> = [];
+      const pu = perUser(req);
+      if (pu) checks.push({ category: pu.category, key: `${req.region}|${pu.category}|${pu.user}` });
       const category = cognitoCategory(req.operation);
-      const { rate, burst } = this.quotaFor(req.region, category);
-      const counter = (this.regionStats(req.region).categories[category] ??= { accepted: 0, throttled: 0 });
-      if (Number.isFinite(rate)) {
-        const key = `${req.region}|${category}`;
-        let b = this.buckets.get(key);
-        if (!b) {
-          b = new Bucket(rate, burst);
-          this.buckets.set(key, b);
+      checks.push({ category, key: `${req.region}|${category}` });
+      for (const c of checks) {
+        const { rate, burst } = this.quotaFor(req.region, c.category);
+        const counter = (this.regionStats(req.region).categories[c.category] ??= { accepted: 0, throttled: 0 });
+        if (Number.isFinite(rate)) {
+          let b = this.buckets.get(c.key);
+          if (!b) {
+            b = new Bucket(rate, burst);
+            this.buckets.set(c.key, b);
+            if (this.buckets.size > 50_000) this.pruneBuckets();
+          }
+          if (!b.take()) {
+            counter.throttled += 1;
+            op.throttled += 1;
+            return throttled(req);
+          }
         }
-        if (!b.take()) {
-          counter.throttled += 1;
-          op.throttled += 1;
-          return throttled(req);
-        }
+        counter.accepted += 1;
       }
-      counter.accepted += 1;
     }
 
     for (const f of active) {

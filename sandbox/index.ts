@@ -15,7 +15,7 @@ import { join } from "node:path";
 
 export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
 export type { ActiveFault, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
-export { DEFAULT_QUOTAS } from "./faults";
+export { AWS_PER_USER_QUOTA, DEFAULT_QUOTAS } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
 export { MotoNotFoundError, findMoto } from "./moto";
 export type { LambdaPlugin } from "./lambda";

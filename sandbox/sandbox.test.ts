@@ -458,6 +458,22 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       }
     });
 
+    it("enforces per-user quotas when turned on", async () => {
+      const pool = (await idp(EAST).send(new CreateUserPoolCommand({ PoolName: "per-user" }))).UserPool!.Id!;
+      for (const u of ["hot", "cold"]) await idp(EAST).send(new AdminCreateUserCommand({ UserPoolId: pool, Username: u, MessageAction: "SUPPRESS" }));
+      await sb.admin.setQuota({ category: "UserReadPerUser", ratePerSecond: 10 });
+      try {
+        const hot = await Promise.allSettled(Array.from({ length: 20 }, () => idp(EAST).send(new AdminGetUserCommand({ UserPoolId: pool, Username: "hot" }))));
+        const throttledHot = hot.filter((r) => r.status === "rejected");
+        expect(throttledHot.length).toBeGreaterThanOrEqual(8);
+        expect((throttledHot[0] as PromiseRejectedResult).reason).toMatchObject({ name: "TooManyRequestsException" });
+        // Another user is not affected.
+        await idp(EAST).send(new AdminGetUserCommand({ UserPoolId: pool, Username: "cold" }));
+      } finally {
+        await sb.admin.resetQuotas();
+      }
+    });
+
     it("injects service errors, latency and outages per service and region", async () => {
       const errors = await sb.admin.injectFault({ service: "dynamodb", region: EAST, errorRate: 1 });
       try {
