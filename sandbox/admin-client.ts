@@ -8,7 +8,7 @@ export interface ReplicationStatus {
   tables: Array<{ table: string; regions: string[] }>;
   /** Changes waiting to be applied, per destination region. */
   pending: Record<string, number>;
-  counters: { read: number; applied: number; echoesSkipped: number; staleSkipped: number; errors: number };
+  counters: { read: number; applied: number; echoesSkipped: number; staleSkipped: number; errors: number; dropped: number };
   lastError?: string;
 }
 

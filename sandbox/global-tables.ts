@@ -60,7 +60,11 @@ interface Pending {
   record: StreamRecord;
   ts: number;
   dueAt: number;
+  attempts?: number;
 }
+
+/** Failed applies of one change before it is dropped (about 30 s of retries at the default poll). */
+const MAX_APPLY_ATTEMPTS = 300;
 
 export interface GlobalTablesOptions {
   motoEndpoint: string;
@@ -104,7 +108,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
   private ttlPending = new Map<string, number>();
   /** Stream records known to be TTL deletions: `${region}|${table}|${sequenceNumber}`. */
   private ttlSeqs = new Set<string>();
-  private counters = { read: 0, applied: 0, echoesSkipped: 0, staleSkipped: 0, errors: 0 };
+  private counters = { read: 0, applied: 0, echoesSkipped: 0, staleSkipped: 0, errors: 0, dropped: 0 };
   private lastError: string | undefined;
 
   constructor(opts: GlobalTablesOptions) {
@@ -542,18 +546,29 @@ export class GlobalTablesPlugin implements SandboxPlugin {
     const due: Pending[] = [];
     for (const p of this.queue) (p.dueAt <= now && !this.isDown(p.dest, "dynamodb") ? due : keep).push(p);
     this.queue = keep;
-    for (let i = 0; i < due.length; i++) {
-      const p = due[i]!;
+    const blocked = new Set<string>();
+    const retry: Pending[] = [];
+    for (const p of due) {
+      // A failure holds back the rest for that destination (order per item is kept), not the others.
+      if (blocked.has(p.dest)) {
+        retry.push(p);
+        continue;
+      }
       try {
         await this.apply(p);
       } catch (e) {
-        // Keep it (and the rest) for the next round: nothing is lost.
         this.counters.errors += 1;
         this.lastError = `apply ${p.source}->${p.dest} ${p.table}: ${(e as Error).message}`;
-        this.queue.unshift(...due.slice(i));
-        return;
+        p.attempts = (p.attempts ?? 0) + 1;
+        if (p.attempts >= MAX_APPLY_ATTEMPTS) {
+          this.counters.dropped += 1; // poison change (e.g. the item no longer fits the table)
+          continue;
+        }
+        blocked.add(p.dest);
+        retry.push(p);
       }
     }
+    this.queue = [...retry, ...this.queue];
   }
 
   private async apply(p: Pending): Promise<void> {
