@@ -47,7 +47,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer"]);
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "expect"]);
 
 const SCOPE_RE = /Credential=[^/,\s]*\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
