@@ -24,7 +24,8 @@
 //     LITE): AdminCreateUser without TemporaryPassword makes the user CONFIRMED, as AWS does, by
 //     setting a random permanent password nobody knows (internal call: no quota, no fault);
 //     ConfirmSignUp marks email verified when the pool auto-verifies email;
-// (c) triggers: PostConfirmation after ConfirmSignUp / AdminConfirmSignUp, and PreTokenGeneration
+// (c) triggers: PostConfirmation after ConfirmSignUp / AdminConfirmSignUp (and ConfirmForgotPassword,
+//     triggerSource PostConfirmation_ConfirmForgotPassword), and PreTokenGeneration
 //     (V1 or V2 event) after a sign-in that returns tokens, invoked through a LambdaInvoker with
 //     Cognito's 5 s timeout. A failing trigger turns the answer into UserLambdaValidationException
 //     (the function threw) or UnexpectedLambdaException (timeout / could not invoke). Token claims
@@ -258,9 +259,11 @@ export class CognitoPlugin implements SandboxPlugin {
       case "AdminRespondToAuthChallenge":
         if (typeof body.Session === "string" && this.otpSessions.has(body.Session)) return this.respondUserAuth(req, body, next);
         return this.capturePassword(req, body, await this.signIn(req, body, next));
+      case "ConfirmForgotPassword":
+        // AWS runs PostConfirmation here too, with triggerSource PostConfirmation_ConfirmForgotPassword.
+        return this.confirmSignUp(req, body, (r) => next(r).then((res) => this.capturePassword(req, body, res)));
       case "SignUp":
       case "AdminSetUserPassword":
-      case "ConfirmForgotPassword":
       case "ChangePassword":
         return this.capturePassword(req, body, await next(req));
       default:
@@ -333,7 +336,7 @@ export class CognitoPlugin implements SandboxPlugin {
     const res = await next(req);
     if (res.status >= 300) return res;
     let poolId: string | undefined = body.UserPoolId;
-    const clientId: string | undefined = req.operation === "ConfirmSignUp" ? body.ClientId : undefined;
+    const clientId: string | undefined = req.operation === "AdminConfirmSignUp" ? undefined : body.ClientId;
     if (!poolId && clientId) poolId = (await this.findClient(clientId, req.region))?.poolId;
     if (!poolId) return res;
     const pool = await this.describePool(req.region, poolId).catch(() => undefined);
@@ -364,7 +367,7 @@ export class CognitoPlugin implements SandboxPlugin {
       userPoolId: poolId,
       userName: user.Username,
       callerContext: this.callerContext(req, clientId),
-      triggerSource: "PostConfirmation_ConfirmSignUp",
+      triggerSource: req.operation === "ConfirmForgotPassword" ? "PostConfirmation_ConfirmForgotPassword" : "PostConfirmation_ConfirmSignUp",
       request,
       response: {},
     };

@@ -9,6 +9,7 @@ import {
   AdminInitiateAuthCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
+  ConfirmForgotPasswordCommand,
   ConfirmSignUpCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -313,6 +314,13 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       invoker.behaviour = "ok";
       const adminConfirm = invoker.calls.at(-2)!.event;
       expect(adminConfirm.callerContext.clientId).toBe("CLIENT_ID_NOT_APPLICABLE");
+    });
+
+    it("invokes PostConfirmation with PostConfirmation_ConfirmForgotPassword after ConfirmForgotPassword", async () => {
+      invoker.calls = [];
+      await idp(EAST).send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: "new@example.com", ConfirmationCode: "123456", Password: "N3w!Passw0rd!x" }));
+      expect(invoker.calls).toHaveLength(1);
+      expect(invoker.calls[0]!.event).toMatchObject({ triggerSource: "PostConfirmation_ConfirmForgotPassword", callerContext: { clientId } });
     });
 
     it("invokes PreTokenGeneration (V2) on sign-in and records it", async () => {
