@@ -35,9 +35,11 @@ export function streamConsumer(scope: Construct, id: string, props: StreamConsum
     parallelizationFactor: 1,
     functionResponseTypes: ["ReportBatchItemFailures"],
     bisectBatchOnFunctionError: true,
-    // A DR outage blocks the shard and retries; past these bounds the batch's
-    // position goes to the DLQ (metadata only) for the redrive tool.
-    maximumRetryAttempts: props.maximumRetryAttempts ?? 20,
+    // A DR outage blocks the shard and retries it (each attempt already backs off
+    // inside the function); the record age is the bound that matters: past 6 h the
+    // batch's position goes to the DLQ (metadata only) for the redrive tool. 10,000
+    // is Lambda's maximum, so the retry count alone never ends an outage early.
+    maximumRetryAttempts: props.maximumRetryAttempts ?? 10_000,
     maximumRecordAgeInSeconds: props.maximumRecordAgeSeconds ?? 6 * 3600,
     filterCriteria: { filter: [{ pattern: SKIP_REMOVES_FILTER }] },
     destinationConfig: { onFailure: { destinationArn: props.onFailure.arn } },

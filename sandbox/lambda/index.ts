@@ -249,8 +249,26 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
 
   // ------------------------------------------------------------------ functions API
 
+  // moto forgets LoggingConfig; AWS echoes it, and terraform plans a change without it.
+  const loggingConfigs = new Map<string, unknown>();
+
+  function rememberLogging(region: string, name: unknown, body: Record<string, unknown> | undefined): void {
+    if (typeof name === "string" && body?.LoggingConfig) loggingConfigs.set(`${region}/${name}`, body.LoggingConfig);
+  }
+
+  function withLogging(res: AwsResponse, region: string, ref: string, nested: boolean): AwsResponse {
+    const logging = loggingConfigs.get(`${region}/${parseFunctionRef(ref).name}`);
+    const resp = logging && res.status < 300 ? parseJson(res.body) : undefined;
+    if (!resp) return res;
+    const target = (nested ? resp.Configuration : resp) as Record<string, unknown> | undefined;
+    if (!target) return res;
+    target.LoggingConfig = logging;
+    return { ...res, body: Buffer.from(JSON.stringify(resp)), headers: { ...res.headers, "content-length": String(Buffer.byteLength(JSON.stringify(resp))) } };
+  }
+
   async function createFunction(req: AwsRequest, next: Next): Promise<AwsResponse> {
     const body = parseJson(req.body);
+    rememberLogging(req.region, body?.FunctionName, body);
     let zip: Buffer | undefined;
     try {
       zip = await codeFromRequest(body?.Code as Record<string, unknown> | undefined, req.region);
@@ -273,7 +291,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       log(`lambda: could not unpack code of ${cfg.name}: ${(e as Error).message}`);
     }
     functions.set(key, entry);
-    return patchCodeSha(res, zip);
+    return withLogging(patchCodeSha(res, zip), req.region, cfg.name, false);
   }
 
   async function updateCode(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
@@ -301,7 +319,8 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function updateConfiguration(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
-    const res = await next(req);
+    rememberLogging(req.region, parseFunctionRef(ref).name, parseJson(req.body));
+    const res = withLogging(await next(req), req.region, ref, false);
     if (res.status >= 300) return res;
     const entry = lookup(ref, req.region);
     const resp = parseJson(res.body);
@@ -604,6 +623,8 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/code$/.exec(p)) && req.method === "PUT") return updateCode(req, next, m[1]!);
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(p)) && req.method === "PUT") return updateConfiguration(req, next, m[1]!);
     if ((m = /^\/2015-03-31\/functions\/([^/]+)$/.exec(p)) && req.method === "DELETE") return deleteFunction(req, next, m[1]!);
+    if ((m = /^\/2015-03-31\/functions\/([^/]+)$/.exec(p)) && req.method === "GET") return withLogging(await next(req), req.region, decodeURIComponent(m[1]!), true);
+    if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(p)) && req.method === "GET") return withLogging(await next(req), req.region, decodeURIComponent(m[1]!), false);
     if ((m = /^\/2015-03-31\/event-source-mappings(?:\/([^/]+))?$/.exec(p))) return handleEsm(req, next, m[1] ? decodeURIComponent(m[1]) : undefined);
     if ((m = /^\/2017-03-31\/tags\/(.+)$/.exec(p))) {
       const arn = decodeURIComponent(m[1]!);

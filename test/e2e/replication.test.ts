@@ -14,7 +14,7 @@ import { listByEmailPrefix, missingTools, startWorld, type World } from "./harne
 
 const skip = missingTools();
 
-describe.skipIf(skip)("replication end to end (sandbox)", () => {
+describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, () => {
   let w: World;
   let n: ReturnType<typeof names>;
   const primaryRegion = () => w.deployment.env.primaryRegion;

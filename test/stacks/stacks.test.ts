@@ -72,7 +72,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
       starting_position: "TRIM_HORIZON",
     });
     expect(m.maximum_retry_attempts).toBeGreaterThanOrEqual(0);
-    expect(m.maximum_retry_attempts).toBeLessThanOrEqual(100);
+    expect(m.maximum_retry_attempts).toBeLessThanOrEqual(10_000);
     expect(m.maximum_record_age_in_seconds).toBeGreaterThan(0);
     expect(m.event_source_arn).toMatch(/data\.aws_dynamodb_table\..*\.stream_arn/);
     expect(refTo(dr, "aws_sqs_queue", "arn")).toContain((m.destination_config as { on_failure: { destination_arn: string } }).on_failure.destination_arn);
