@@ -7,6 +7,7 @@ export const HANDLER_ENTRIES = {
   "post-confirmation": "post-confirmation/index.ts",
   "replicate-user": "replicate-user/index.ts",
   "retry-worker": "retry-worker/index.ts",
+  "pre-token": "pre-token/index.ts",
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
@@ -31,6 +32,12 @@ export const ENV = {
   /** Upper bound of users processed at once in one batch (replicate-user). */
   MAX_CONCURRENCY: "MAX_CONCURRENCY",
 } as const;
+
+/**
+ * Claim the pre-token trigger adds to ID and access tokens in both pools: the
+ * canonical user id (the primary pool's `sub`). The token verifier reads it.
+ */
+export const CANONICAL_ID_CLAIM = "canonical_id";
 
 /** Partition key of the replicated-users table (the canonical id, a string). */
 export const TABLE_KEY = "canonicalId";

@@ -7,12 +7,14 @@ const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = 
   "post-confirmation": () => import("./post-confirmation/index"),
   "replicate-user": () => import("./replicate-user/index"),
   "retry-worker": () => import("./retry-worker/index"),
+  "pre-token": () => import("./pre-token/index"),
 };
 
 const REQUIRED: Record<HandlerName, string[]> = {
   "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
   "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
   "retry-worker": [ENV.TABLE_NAME],
+  "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE],
 };
 
 const FULL_ENV: Record<string, string> = {
@@ -21,6 +23,7 @@ const FULL_ENV: Record<string, string> = {
   [ENV.FALLBACK_QUEUE_URL]: "https://sqs.us-east-1.amazonaws.com/123456789012/fallback",
   [ENV.DR_USER_POOL_ID]: "us-west-2_abc",
   [ENV.PARK_QUEUE_URL]: "https://sqs.us-west-2.amazonaws.com/123456789012/park",
+  [ENV.CANONICAL_ID_ATTRIBUTE]: "canonical_id",
   POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",
   POWERTOOLS_SERVICE_NAME: "test",
 };

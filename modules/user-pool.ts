@@ -11,11 +11,22 @@ export interface ReplicatedUserPoolProps {
   name: string;
   /** Trigger ARNs; each role passes its own. */
   triggers?: CognitoUserPoolLambdaConfig;
+  /** ARN of the PreTokenGeneration trigger (V2 event: ID and access token claims). */
+  preTokenGeneration?: string;
 }
 
 // Readable by the app; the canonical id is readable but never writable by users.
 const READ_ATTRIBUTES = ["email", "email_verified", "name", "given_name", "family_name", "locale", "phone_number", "phone_number_verified", `custom:${CANONICAL_ID_ATTRIBUTE}`];
 const WRITE_ATTRIBUTES = ["email", "name", "given_name", "family_name", "locale", "phone_number"];
+
+function lambdaConfig(props: ReplicatedUserPoolProps): CognitoUserPoolLambdaConfig | undefined {
+  if (!props.preTokenGeneration) return props.triggers;
+  return {
+    ...props.triggers,
+    // V2_0 customizes access tokens as well as ID tokens (ESSENTIALS tier or higher).
+    preTokenGenerationConfig: { lambdaArn: props.preTokenGeneration, lambdaVersion: "V2_0" },
+  };
+}
 
 export class ReplicatedUserPool extends Construct {
   readonly pool: CognitoUserPool;
@@ -53,7 +64,7 @@ export class ReplicatedUserPool extends Construct {
         // the app client cannot write it (WRITE_ATTRIBUTES leaves it out).
         { name: CANONICAL_ID_ATTRIBUTE, attributeDataType: "String", required: false, mutable: true, developerOnlyAttribute: false, stringAttributeConstraints: { minLength: "1", maxLength: "64" } },
       ],
-      lambdaConfig: props.triggers,
+      lambdaConfig: lambdaConfig(props),
     });
     this.client = new CognitoUserPoolClient(this, "client", {
       name: `${env.prefix}-app`,

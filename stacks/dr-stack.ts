@@ -13,6 +13,7 @@ import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow } from "../modules/iam";
 import { awsProvider } from "../modules/providers";
+import { PreTokenTrigger } from "../modules/pre-token-trigger";
 import { deadLetterQueue } from "../modules/queues";
 import { streamConsumer } from "../modules/stream-consumer";
 import { ReplicatedUserPool } from "../modules/user-pool";
@@ -45,7 +46,10 @@ export class DrStack extends TerraformStack {
     const replicaKey = new DataAwsKmsAlias(this, "replica-key", { name: n.kmsAlias });
     const replica = new DataAwsDynamodbTable(this, "replica-table", { name: n.table });
 
-    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr") });
+    // Canonical id (the replicated custom:canonical_id) in ID and access tokens.
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmTopicArn: topic.arn });
+    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr"), preTokenGeneration: preToken.arn });
+    preToken.allowInvokeFrom(users.pool.arn);
     const dlq = deadLetterQueue(this, "replicator-dlq", n.replicatorDlq);
 
     const replicator = new BundledFunction(this, "replicate-user", {

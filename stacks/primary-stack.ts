@@ -13,6 +13,7 @@ import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow } from "../modules/iam";
 import { awsProvider } from "../modules/providers";
+import { PreTokenTrigger } from "../modules/pre-token-trigger";
 import { deadLetterQueue, workQueue } from "../modules/queues";
 import { ReplicatedTable } from "../modules/replicated-table";
 import { ReplicatedUserPool } from "../modules/user-pool";
@@ -68,11 +69,15 @@ export class PrimaryStack extends TerraformStack {
       alarmTopicArn: topic.arn,
     });
 
+    // Canonical id (here: the user's own sub) in ID and access tokens.
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmTopicArn: topic.arn });
     const users = new ReplicatedUserPool(this, "users", {
       env,
       name: n.userPool("primary"),
       triggers: { postConfirmation: capture.fn.arn },
+      preTokenGeneration: preToken.arn,
     });
+    preToken.allowInvokeFrom(users.pool.arn);
     new LambdaPermission(this, "cognito-invokes-post-confirmation", {
       statementId: "AllowCognitoPostConfirmation",
       action: "lambda:InvokeFunction",

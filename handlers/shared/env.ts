@@ -111,3 +111,19 @@ export interface RetryWorkerConfig {
 export function readRetryWorkerConfig(env: EnvSource): RetryWorkerConfig {
   return { tableName: requireString(env, ENV.TABLE_NAME), ttlDays: readTtlDays(env) };
 }
+
+export interface PreTokenConfig {
+  canonicalIdAttribute: string;
+}
+
+/**
+ * Required, not defaulted: a pool whose attribute name differs from the trigger's
+ * would silently put DR users' own `sub` into their tokens.
+ */
+export function readPreTokenConfig(env: EnvSource): PreTokenConfig {
+  const name = requireString(env, ENV.CANONICAL_ID_ATTRIBUTE);
+  if (!/^[A-Za-z0-9_-]{1,20}$/.test(name)) {
+    throw new ConfigError(ENV.CANONICAL_ID_ATTRIBUTE, `must be a custom attribute name without "custom:" (1-20 of A-Z a-z 0-9 _ -, got "${name}")`);
+  }
+  return { canonicalIdAttribute: name };
+}

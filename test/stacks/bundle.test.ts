@@ -29,6 +29,18 @@ describe("handler bundles", () => {
     }
   });
 
+  it("deploys the pre-token trigger to the primary and the DR stack with the same hash", () => {
+    const hashOf = (stack: Parameters<typeof resources>[0]) =>
+      resources(stack, "aws_lambda_function")
+        .filter(([, fn]) => String(fn.function_name).endsWith("-pre-token"))
+        .map(([, fn]) => String(fn.source_code_hash));
+    for (const { env, primary, dr } of synthAll()) {
+      const [p, d] = [hashOf(primary), hashOf(dr)];
+      expect(p, env.name).toHaveLength(1);
+      expect(d, env.name).toEqual(p);
+    }
+  });
+
   describe("when one source file changes", () => {
     const work = join(ROOT, ".build", `hash-test-${process.pid}`);
     afterAll(() => rmSync(work, { recursive: true, force: true }));

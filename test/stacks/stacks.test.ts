@@ -21,7 +21,22 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(p.username_attributes).toEqual(["email"]);
     expect(p.sign_in_policy).toEqual({ allowed_first_auth_factors: ["PASSWORD", "EMAIL_OTP"] });
     expect(p.name).not.toEqual(d.name);
-    expect(p.lambda_config).toEqual({ post_confirmation: refTo(primary, "aws_lambda_function", "arn").find((r) => r.includes("post-confirmation")) });
+    const fnArn = (stack: TfJson, handler: string) => refTo(stack, "aws_lambda_function", "arn").find((r) => r.includes(handler));
+    const preToken = (stack: TfJson) => ({ lambda_arn: fnArn(stack, "pre-token"), lambda_version: "V2_0" });
+    expect(p.lambda_config).toEqual({ post_confirmation: fnArn(primary, "post-confirmation"), pre_token_generation_config: preToken(primary) });
+    expect(d.lambda_config).toEqual({ pre_token_generation_config: preToken(dr) });
+  });
+
+  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group", () => {
+    const fn = (stack: TfJson) => resources(stack, "aws_lambda_function").find(([n]) => n.includes("pre-token"))![1];
+    const p = fn(primary);
+    const d = fn(dr);
+    expect(d).toEqual(p);
+    expect(p.function_name).toBe(`${env.prefix}-pre-token`);
+    expect((p.environment as { variables: Record<string, string> }).variables.CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
+    const roleNames = (s: TfJson) => resources(s, "aws_iam_role").map(([, r]) => r.name);
+    // IAM role names are account-wide: the two stacks must not collide.
+    expect(roleNames(primary).filter((r) => roleNames(dr).includes(r))).toEqual([]);
   });
 
   it("gives both pools the same app client with USER_AUTH", () => {
@@ -32,11 +47,16 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(p.write_attributes).not.toContain("custom:canonical_id");
   });
 
-  it("lets Cognito invoke the PostConfirmation trigger from the primary pool only", () => {
-    const perm = only(primary, "aws_lambda_permission");
-    expect(perm).toMatchObject({ action: "lambda:InvokeFunction", principal: "cognito-idp.amazonaws.com" });
-    expect(refTo(primary, "aws_cognito_user_pool", "arn")).toContain(perm.source_arn);
-    expect(dr.resource.aws_lambda_permission).toBeUndefined();
+  it("lets each pool invoke its own triggers only: PostConfirmation in the primary, pre-token in both", () => {
+    const perms = (s: TfJson) => resources(s, "aws_lambda_permission").map(([, p]) => p);
+    for (const s of [primary, dr]) {
+      for (const perm of perms(s)) {
+        expect(perm).toMatchObject({ action: "lambda:InvokeFunction", principal: "cognito-idp.amazonaws.com" });
+        expect(refTo(s, "aws_cognito_user_pool", "arn")).toContain(perm.source_arn);
+      }
+    }
+    expect(perms(primary).map((p) => p.statement_id).sort()).toEqual(["AllowCognitoPostConfirmation", "AllowCognitoPreTokenGeneration"]);
+    expect(perms(dr).map((p) => p.statement_id)).toEqual(["AllowCognitoPreTokenGeneration"]);
   });
 
   it("replicates the table to the DR region, encrypted there with the replica key", () => {
@@ -157,8 +177,8 @@ describe("least privilege", () => {
   }
 
   it("walks every policy document of every stack", () => {
-    // Primary: 2 role policies, 2 trust policies, 2 key policies; DR: 1 role, 1 trust.
-    expect(policies.length).toBe(envs.length * 8);
+    // Primary: 3 role policies, 3 trust policies, 2 key policies; DR: 2 role, 2 trust.
+    expect(policies.length).toBe(envs.length * 12);
   });
 
   it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {

@@ -1,0 +1,108 @@
+import type { PreTokenGenerationV2TriggerEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { CANONICAL_ID_CLAIM } from "../contract";
+import { ConfigError, readPreTokenConfig } from "../shared/env";
+import { DR_POOL_ID, DR_REGION, PRIMARY_POOL_ID, PRIMARY_REGION } from "../testing/events";
+import { testLogger } from "../testing/fakes";
+import { installPiiGuard } from "../testing/pii-guard";
+import { canonicalIdOf, makeHandler } from "./handler";
+
+installPiiGuard();
+
+const PRIMARY_SUB = "6a7b8c9d-0000-4000-8000-000000000001";
+const DR_SUB = "0f0e0d0c-0000-4000-8000-00000000dead";
+
+function event(o: { attributes: Record<string, string>; region?: string; poolId?: string; triggerSource?: string; response?: unknown }): PreTokenGenerationV2TriggerEvent {
+  return {
+    version: "2",
+    triggerSource: (o.triggerSource ?? "TokenGeneration_Authentication") as "TokenGeneration_Authentication",
+    region: o.region ?? PRIMARY_REGION,
+    userPoolId: o.poolId ?? PRIMARY_POOL_ID,
+    userName: o.attributes.sub ?? "someone",
+    callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "client123" },
+    request: {
+      userAttributes: o.attributes,
+      groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: undefined },
+      scopes: ["aws.cognito.signin.user.admin"],
+    },
+    response: (o.response ?? { claimsAndScopeOverrideDetails: null }) as PreTokenGenerationV2TriggerEvent["response"],
+  } as PreTokenGenerationV2TriggerEvent;
+}
+
+const handler = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id" }), logger: testLogger() });
+
+const claimsOf = (e: PreTokenGenerationV2TriggerEvent) => ({
+  id: e.response.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride,
+  access: e.response.claimsAndScopeOverrideDetails?.accessTokenGeneration?.claimsToAddOrOverride,
+});
+
+describe("pre-token generation", () => {
+  it("primary user (no attribute): the canonical id is the user's own sub, in both tokens", async () => {
+    const out = await handler(event({ attributes: { sub: PRIMARY_SUB, email: "alice@example.com", "cognito:user_status": "CONFIRMED" } }));
+    expect(claimsOf(out)).toEqual({ id: { [CANONICAL_ID_CLAIM]: PRIMARY_SUB }, access: { [CANONICAL_ID_CLAIM]: PRIMARY_SUB } });
+  });
+
+  it("DR user: the canonical id is the replicated attribute, not the DR sub", async () => {
+    const out = await handler(
+      event({ region: DR_REGION, poolId: DR_POOL_ID, attributes: { sub: DR_SUB, "custom:canonical_id": PRIMARY_SUB, email: "alice@example.com" } }),
+    );
+    expect(claimsOf(out)).toEqual({ id: { canonical_id: PRIMARY_SUB }, access: { canonical_id: PRIMARY_SUB } });
+  });
+
+  it("gives a user the same claim in both pools", async () => {
+    const p = await handler(event({ attributes: { sub: PRIMARY_SUB } }));
+    const d = await handler(event({ region: DR_REGION, poolId: DR_POOL_ID, attributes: { sub: DR_SUB, "custom:canonical_id": PRIMARY_SUB } }));
+    expect(claimsOf(d)).toEqual(claimsOf(p));
+  });
+
+  it.each(["TokenGeneration_RefreshTokens", "TokenGeneration_HostedAuth", "TokenGeneration_NewPasswordChallenge", "TokenGeneration_AuthenticateDevice"])(
+    "adds the claim on %s too",
+    async (triggerSource) => {
+      const out = await handler(event({ triggerSource, attributes: { sub: PRIMARY_SUB } }));
+      expect(claimsOf(out).access).toEqual({ canonical_id: PRIMARY_SUB });
+    },
+  );
+
+  it("keeps overrides already in the response (scopes, other claims)", async () => {
+    const out = await handler(
+      event({
+        attributes: { sub: PRIMARY_SUB },
+        response: {
+          claimsAndScopeOverrideDetails: {
+            accessTokenGeneration: { claimsToAddOrOverride: { tenant: "t1" }, scopesToAdd: ["api/read"] },
+          },
+        },
+      }),
+    );
+    expect(out.response.claimsAndScopeOverrideDetails?.accessTokenGeneration).toEqual({
+      claimsToAddOrOverride: { tenant: "t1", canonical_id: PRIMARY_SUB },
+      scopesToAdd: ["api/read"],
+    });
+  });
+
+  it("ignores a blank attribute and uses sub", () => {
+    expect(canonicalIdOf({ sub: PRIMARY_SUB, "custom:canonical_id": "  " }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "sub" });
+  });
+
+  it("honours the configured attribute name", async () => {
+    const h = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "primary_sub" }), logger: testLogger() });
+    const out = await h(event({ attributes: { sub: DR_SUB, "custom:primary_sub": PRIMARY_SUB, "custom:canonical_id": "other" } }));
+    expect(claimsOf(out).id).toEqual({ canonical_id: PRIMARY_SUB });
+  });
+
+  it("never throws: without sub or attribute the tokens are left alone", async () => {
+    const e = event({ attributes: {} });
+    const out = await handler(e);
+    expect(out.response).toEqual({ claimsAndScopeOverrideDetails: null });
+    const broken = { ...event({ attributes: { sub: PRIMARY_SUB } }), request: undefined } as unknown as PreTokenGenerationV2TriggerEvent;
+    await expect(handler(broken)).resolves.toBe(broken);
+  });
+});
+
+describe("pre-token config", () => {
+  it("requires the attribute name and validates it, naming the variable", () => {
+    expect(() => readPreTokenConfig({})).toThrow("Environment variable CANONICAL_ID_ATTRIBUTE is required but not set");
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(ConfigError);
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(/CANONICAL_ID_ATTRIBUTE/);
+  });
+});
