@@ -1,0 +1,66 @@
+// `npm run deploy:primary -- --env <name>` / `npm run deploy:dr -- --env <name>`
+// (and `destroy:dr` / `destroy:primary`): synthesizes that environment only and
+// applies (or destroys) one stack with terraform. The same command runs in the
+// deploy workflow and from a laptop.
+//
+//   tsx scripts/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--destroy]
+//
+// Refuses a real environment without a state bucket, `local` without a running
+// sandbox, and the DR stack before the primary stack has created the table.
+import { names, type Role } from "../stacks/names";
+import {
+  parseCommon,
+  PipelineError,
+  PRIMARY_FIRST,
+  requirePrimaryApplied,
+  requireSandbox,
+  requireStateBackend,
+  runMain,
+  runnerFor,
+  summaryLine,
+  synthEnvironment,
+  workDirFor,
+} from "./lib/pipeline";
+
+const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+async function main(): Promise<number> {
+  const { env, values, positionals } = parseCommon(process.argv.slice(2), { destroy: { type: "boolean" } });
+  const role = positionals[0] as Role | undefined;
+  if (role !== "primary" && role !== "dr") throw new PipelineError("usage: deploy.ts <primary|dr> --env <name> [--destroy]");
+  const destroy = values.destroy === true;
+  const stack = names(env).stack(role);
+
+  requireStateBackend(env);
+  await requireSandbox(env);
+  if (role === "dr" && !destroy) await requirePrimaryApplied(env);
+
+  const started = Date.now();
+  const workDir = workDirFor(env);
+  const dirs = synthEnvironment(env, workDir);
+  console.log(`synthesized ${env.name} into ${workDir}/out in ${secs(started)}`);
+  const tf = runnerFor(env, workDir);
+
+  const t0 = Date.now();
+  await tf.init(dirs[role]);
+  console.log(`${destroy ? "destroying" : "applying"} ${stack} (${role === "primary" ? env.primaryRegion : env.drRegion}); log in ${workDir}/logs`);
+  try {
+    if (destroy) await tf.destroy(dirs[role]);
+    else await tf.apply(dirs[role]);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (role === "dr" && !destroy && /no matching|ResourceNotFoundException|not found/i.test(msg) && /data\.aws_(dynamodb_table|kms_alias)/.test(msg)) {
+      throw new PipelineError(`the DR stack could not find the primary stack's table or key: ${PRIMARY_FIRST}.\n${msg}`);
+    }
+    throw e;
+  }
+  const log = `${workDir}/logs/${stack}.${destroy ? "destroy" : "apply"}.log`;
+  console.log(`✓ ${stack}: ${summaryLine(log) ?? (destroy ? "destroyed" : "applied")} (${secs(t0)})`);
+  if (!destroy) {
+    const outputs = await tf.outputs(dirs[role]);
+    for (const [k, v] of Object.entries(outputs)) console.log(`  ${k} = ${v}`);
+  }
+  return 0;
+}
+
+runMain("deploy", main);

@@ -1,0 +1,149 @@
+// Shared by the pipeline scripts (`deploy`, `plan`, `smoke`): parse `--env`,
+// synthesize that one environment into its own folder, check what a deploy
+// needs (a state bucket for the real environments, a running sandbox for
+// `local`, the primary stack's table before the DR stack), and run terraform.
+import { DescribeTableCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { App } from "cdktf";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DrStack } from "../../stacks/dr-stack";
+import { environment, parseEnvName, type Environment } from "../../stacks/environments";
+import { names, type Role } from "../../stacks/names";
+import { PrimaryStack } from "../../stacks/primary-stack";
+import { regionClients } from "./clients";
+import { terraformRunner, type TerraformRunner } from "./terraform";
+
+export const ROLES: readonly Role[] = ["primary", "dr"];
+
+/** A problem the operator can fix; printed as one clear message, no stack trace. */
+export class PipelineError extends Error {}
+
+export interface CommonArgs {
+  env: Environment;
+  /** Stacks selected by `--stack primary|dr|all` (default: all). */
+  roles: Role[];
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseCommon(argv: string[], extra: Record<string, { type: "string" | "boolean" }> = {}): CommonArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { env: { type: "string" }, stack: { type: "string" }, ...extra },
+  });
+  if (!values.env) throw new PipelineError("--env <local|dev|staging|prod> is required");
+  let env: Environment;
+  try {
+    env = environment(parseEnvName(values.env as string));
+  } catch (e) {
+    throw new PipelineError((e as Error).message);
+  }
+  const stack = (values.stack as string | undefined) ?? "all";
+  if (!["primary", "dr", "all"].includes(stack)) throw new PipelineError(`--stack must be primary, dr or all (got ${stack})`);
+  const roles = stack === "all" ? [...ROLES] : [stack as Role];
+  return { env, roles, values: values as CommonArgs["values"], positionals };
+}
+
+/** Where one environment is synthesized and its terraform logs go (never `cdktf.out/stacks`, which `npm run synth` owns). */
+export function workDirFor(env: Environment): string {
+  return resolve(process.env.DEPLOY_WORKDIR ?? join("cdktf.out", "deploy", env.name));
+}
+
+/** Synthesizes the primary and DR stacks of this environment only; returns their directories. */
+export function synthEnvironment(env: Environment, workDir = workDirFor(env)): Record<Role, string> {
+  const outdir = join(workDir, "out");
+  mkdirSync(outdir, { recursive: true });
+  const n = names(env);
+  const app = new App({ outdir });
+  new PrimaryStack(app, n.stack("primary"), env);
+  new DrStack(app, n.stack("dr"), env);
+  app.synth();
+  return { primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
+}
+
+/** Refuses a real environment whose state bucket is the synth placeholder. */
+export function requireStateBackend(env: Environment): void {
+  if (env.backend.kind === "s3" && env.backend.bucket.startsWith("UNSET")) {
+    const key = env.name.toUpperCase();
+    throw new PipelineError(
+      `${key}_STATE_BUCKET (or STATE_BUCKET) is not set: "${env.name}" keeps its terraform state in S3 and ` +
+        `will not run against a placeholder bucket. Export ${key}_STATE_BUCKET=<bucket> (optionally ` +
+        `${key}_STATE_KEY_PREFIX, STATE_BUCKET_REGION); in GitHub it is the environment variable vars.${key}_STATE_BUCKET.`,
+    );
+  }
+}
+
+/** For `local`: the sandbox gateway must answer its health check. */
+export async function requireSandbox(env: Environment): Promise<void> {
+  if (!env.sandboxEndpoint) return;
+  const url = `${env.sandboxEndpoint}/__sandbox/health`;
+  let problem: string;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (res.ok) return;
+    problem = `answered HTTP ${res.status}`;
+  } catch (e) {
+    problem = `did not answer (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`;
+  }
+  throw new PipelineError(
+    `no sandbox at ${env.sandboxEndpoint}: ${url} ${problem}. Start one in another terminal with \`npm run sandbox\` ` +
+      `(SANDBOX_PORT=<port> for another port) and point SANDBOX_ENDPOINT at it if it is not ${env.sandboxEndpoint}.`,
+  );
+}
+
+/** Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise. */
+export function runnerFor(env: Environment, workDir = workDirFor(env)): TerraformRunner {
+  const extra: NodeJS.ProcessEnv = env.sandboxEndpoint ? { AWS_ENDPOINT_URL: env.sandboxEndpoint } : {};
+  return terraformRunner(join(workDir, "logs"), extra);
+}
+
+export const PRIMARY_FIRST = "apply the primary stack first";
+
+/**
+ * The DR stack finds the replica table (and its stream) by name in the DR
+ * region; before the primary stack has created it, say so instead of letting
+ * terraform fail on a data source.
+ */
+export async function requirePrimaryApplied(env: Environment): Promise<void> {
+  const n = names(env);
+  const { dynamodb } = regionClients(env, env.drRegion, { maxAttempts: 3 });
+  try {
+    const t = await dynamodb.send(new DescribeTableCommand({ TableName: n.table }));
+    if (!t.Table?.LatestStreamArn) {
+      throw new PipelineError(`the table ${n.table} in ${env.drRegion} has no stream yet: ${PRIMARY_FIRST} (npm run deploy:primary -- --env ${env.name}) and let it finish`);
+    }
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException) {
+      throw new PipelineError(
+        `the DR stack needs the replicated table ${n.table} in ${env.drRegion}, which does not exist: ${PRIMARY_FIRST} ` +
+          `(npm run deploy:primary -- --env ${env.name}).`,
+      );
+    }
+    throw e;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+/** The line terraform ends an apply/plan/destroy with, from its log. */
+export function summaryLine(log: string): string | undefined {
+  const text = readFileSync(log, "utf8");
+  for (const re of [/^(Apply complete!.*)$/m, /^(Destroy complete!.*)$/m, /^(Plan: .*)$/m, /^(No changes\..*)$/m]) {
+    const m = text.match(re);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** Runs `main`, prints PipelineErrors as one line, exits with its code. */
+export function runMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(e instanceof PipelineError ? `${name}: ${e.message}` : `${name} failed: ${e.stack ?? e.message}`);
+      process.exit(1);
+    },
+  );
+}
