@@ -10,6 +10,7 @@ import { ENV } from "../handlers/contract";
 import { account } from "../modules/account";
 import { alarmTopic, iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
+import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow } from "../modules/iam";
 import { awsProvider } from "../modules/providers";
@@ -88,6 +89,10 @@ export class DrStack extends TerraformStack {
       topicArn: topic.arn,
       what: "Records could not be replicated to the DR pool and were parked with a reason.",
     });
+
+    // Optional: the auth-facing hostname fails over to this region. Here, not in the
+    // primary stack, so it can be changed while the primary region is impaired.
+    if (env.dnsFailover) new DnsFailover(this, "dns-failover", { name: `${env.prefix}-auth`, settings: env.dnsFailover });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
     new TerraformOutput(this, "app_client_id", { value: users.client.id });

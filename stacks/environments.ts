@@ -1,6 +1,7 @@
 // The one typed configuration of every environment. Stacks, scripts, the sandbox
 // and the benchmarks all read it, so a region or a name changes in one place.
 // No account ids or secrets here: the remote state bucket comes from env vars.
+import type { DnsFailoverSettings } from "../modules/dns-failover";
 
 export type EnvName = "local" | "dev" | "staging" | "prod";
 export const ENV_NAMES: readonly EnvName[] = ["local", "dev", "staging", "prod"];
@@ -54,6 +55,8 @@ export interface Environment {
   deletionProtection: boolean;
   /** Set only for `local`: every provider endpoint and SDK client points here. */
   sandboxEndpoint?: string;
+  /** Route 53 failover of the auth-facing hostname (DR stack). Off unless configured. */
+  dnsFailover?: DnsFailoverSettings;
 }
 
 export const APP_TAG = "cognito-dr-replication";
@@ -114,6 +117,30 @@ function appClientFor(name: EnvName, env: Env): AppClientSettings {
   };
 }
 
+/**
+ * Opt-in per environment: set `<ENV>_DNS_ZONE_ID` and `<ENV>_AUTH_HOSTNAME`, plus
+ * `<ENV>_PRIMARY_AUTH_TARGET` / `<ENV>_DR_AUTH_TARGET` (the regional hostnames) and
+ * optionally `<ENV>_HEALTH_PATH` (default /health).
+ */
+function dnsFailoverFor(name: EnvName, regions: { primaryRegion: string; drRegion: string }, env: Env): DnsFailoverSettings | undefined {
+  const key = name.toUpperCase();
+  const zone = env[`${key}_DNS_ZONE_ID`]?.trim();
+  const host = env[`${key}_AUTH_HOSTNAME`]?.trim();
+  if (!zone && !host) return undefined;
+  const required = (v: string) => {
+    const value = env[v]?.trim();
+    if (!value) throw new Error(`Environment "${name}": DNS failover is configured, so ${v} must be set too`);
+    return value;
+  };
+  return {
+    hostedZoneId: required(`${key}_DNS_ZONE_ID`),
+    recordName: required(`${key}_AUTH_HOSTNAME`),
+    primary: { region: regions.primaryRegion, target: required(`${key}_PRIMARY_AUTH_TARGET`) },
+    secondary: { region: regions.drRegion, target: required(`${key}_DR_AUTH_TARGET`) },
+    healthCheckPath: env[`${key}_HEALTH_PATH`]?.trim() || "/health",
+  };
+}
+
 export function sandboxEndpoint(env: Env = process.env): string {
   return env.SANDBOX_ENDPOINT ?? `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}`;
 }
@@ -144,6 +171,7 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
     appClient: appClientFor(name, env),
     deletionProtection: name === "prod",
     sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
+    dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
   };
 }
 
