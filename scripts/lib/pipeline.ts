@@ -65,7 +65,7 @@ export function synthEnvironment(env: Environment, workDir = workDirFor(env)): R
 
 /** Refuses a real environment whose state bucket is the synth placeholder. */
 export function requireStateBackend(env: Environment): void {
-  if (env.backend.kind === "s3" && env.backend.bucket.startsWith("UNSET")) {
+  if (env.backend.kind === "s3" && (!env.backend.bucket || env.backend.bucket.startsWith("UNSET"))) {
     const key = env.name.toUpperCase();
     throw new PipelineError(
       `${key}_STATE_BUCKET (or STATE_BUCKET) is not set: "${env.name}" keeps its terraform state in S3 and ` +
