@@ -17,6 +17,7 @@ import {
   requireStateBackend,
   runMain,
   runnerFor,
+  stepSummary,
   summaryLine,
   synthEnvironment,
   workDirFor,
@@ -55,11 +56,14 @@ async function main(): Promise<number> {
     throw e;
   }
   const log = `${workDir}/logs/${stack}.${destroy ? "destroy" : "apply"}.log`;
-  console.log(`✓ ${stack}: ${summaryLine(log) ?? (destroy ? "destroyed" : "applied")} (${secs(t0)})`);
-  if (!destroy) {
-    const outputs = await tf.outputs(dirs[role]);
-    for (const [k, v] of Object.entries(outputs)) console.log(`  ${k} = ${v}`);
-  }
+  const result = summaryLine(log) ?? (destroy ? "destroyed" : "applied");
+  console.log(`✓ ${stack}: ${result} (${secs(t0)})`);
+  const outputs = destroy ? {} : await tf.outputs(dirs[role]);
+  for (const [k, v] of Object.entries(outputs)) console.log(`  ${k} = ${v}`);
+  stepSummary(
+    `### ${destroy ? "Destroy" : "Apply"} of \`${stack}\`\n\n${result} (${secs(t0)})` +
+      (Object.keys(outputs).length ? `\n\n${Object.entries(outputs).map(([k, v]) => `- \`${k}\` = \`${v}\``).join("\n")}` : ""),
+  );
   return 0;
 }
 

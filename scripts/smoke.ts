@@ -14,7 +14,7 @@ import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from
 import type { Environment } from "../stacks/environments";
 import { names, type Role } from "../stacks/names";
 import { regionClients, type RegionClients } from "./lib/clients";
-import { parseCommon, requireSandbox, runMain } from "./lib/pipeline";
+import { parseCommon, requireSandbox, runMain, stepSummary } from "./lib/pipeline";
 
 interface Check {
   role: Role;
@@ -137,6 +137,10 @@ async function main(): Promise<number> {
       console.log(`  ✗ [${c.role}] ${c.what} — ${reason}`);
     }
   }
+  stepSummary(
+    `### Smoke of \`${env.name}\` (${roles.join(" + ")}): ${failed.length ? `${failed.length} of ${checks.length} failed` : `all ${checks.length} passed`}\n\n` +
+      checks.map((c) => `- ${failed.some((f) => f.startsWith(`[${c.role}] ${c.what}:`)) ? "❌" : "✅"} [${c.role}] ${c.what}`).join("\n"),
+  );
   for (const c of [primary, dr]) for (const cl of [c.cognito, c.dynamodb, c.streams, c.sqs]) cl.destroy();
   lambda.primary.destroy();
   lambda.dr.destroy();

@@ -4,7 +4,7 @@
 // `local`, the primary stack's table before the DR stack), and run terraform.
 import { DescribeTableCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { App } from "cdktf";
-import { mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DrStack } from "../../stacks/dr-stack";
@@ -135,6 +135,12 @@ export function summaryLine(log: string): string | undefined {
     if (m) return m[1];
   }
   return undefined;
+}
+
+/** Appends markdown to the GitHub job summary when running in Actions; a no-op elsewhere. */
+export function stepSummary(markdown: string): void {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file) appendFileSync(file, `${markdown}\n\n`);
 }
 
 /** Runs `main`, prints PipelineErrors as one line, exits with its code. */
