@@ -50,7 +50,13 @@ class FakeInvoker implements LambdaInvoker {
       e.name = "FunctionError";
       throw e;
     }
-    if (this.behaviour === "hang") return new Promise(() => undefined);
+    if (this.behaviour === "hang") {
+      // Like the Lambda runtime: the handler runs past timeoutMs and the invoke fails with TimeoutError.
+      await new Promise((r) => setTimeout(r, opts?.timeoutMs ?? 3000));
+      const e = new Error(`Task timed out after ${((opts?.timeoutMs ?? 3000) / 1000).toFixed(2)} seconds`);
+      e.name = "TimeoutError";
+      throw e;
+    }
     return event;
   }
 }
