@@ -1,0 +1,68 @@
+// One sandbox with the real `local` stacks deployed, shared by the replicator, lag,
+// backfill and reconcile benchmarks (a deploy costs minutes). Between benchmarks
+// `reset()` makes the sandbox "fresh" in every way a benchmark can observe: faults
+// cleared, quotas back to AWS defaults, stats zeroed, replication delay set, DLQ empty.
+// What is NOT reset: users already in the pools and records in the table (deleting
+// thousands of users would cost more than a deploy). Each benchmark therefore tags its
+// users and counts only its own, and the order (lag before replicator) keeps the DR
+// pool small while latency is measured (see README "Performance").
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSandbox, type Sandbox } from "../../sandbox";
+import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
+import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
+import { names } from "../../stacks/names";
+
+export interface BenchWorld {
+  sandbox: Sandbox;
+  deployment: LocalDeployment;
+  primary: RegionClients;
+  dr: RegionClients;
+  names: ReturnType<typeof names>;
+  workDir: string;
+  deploySeconds: number;
+  reset(opts?: { replicationDelayMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchWorld(log: (s: string) => void): Promise<BenchWorld> {
+  const workDir = mkdtempSync(join(tmpdir(), "cdr-bench-"));
+  const sandbox = await startSandbox({ port: 0, workDir, replicationDelayMs: 0 });
+  try {
+    const started = Date.now();
+    log(`sandbox at ${sandbox.endpoint}; deploying the local stacks (a few minutes)...`);
+    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, log });
+    const deploySeconds = (Date.now() - started) / 1000;
+    const { primary, dr } = bothRegions(deployment.env, { maxAttempts: 10 });
+    const n = names(deployment.env);
+    const world: BenchWorld = {
+      sandbox,
+      deployment,
+      primary,
+      dr,
+      names: n,
+      workDir,
+      deploySeconds,
+      async reset(opts = {}) {
+        await sandbox.admin.clearFaults();
+        await sandbox.admin.resetQuotas();
+        await sandbox.admin.setReplicationDelay(opts.replicationDelayMs ?? 0);
+        await sandbox.admin.flushReplication(30_000);
+        await dr.sqs.send(new PurgeQueueCommand({ QueueUrl: deployment.dr.replicator_dlq_url })).catch(() => undefined);
+        await sandbox.admin.resetStats();
+      },
+      async stop() {
+        // The sandbox is thrown away whole: no terraform destroy needed.
+        await sandbox.stop();
+        rmSync(workDir, { recursive: true, force: true });
+      },
+    };
+    return world;
+  } catch (err) {
+    await sandbox.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    throw err;
+  }
+}

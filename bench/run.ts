@@ -1,0 +1,225 @@
+// `npm run bench` (full) / `npm run bench -- --quick`: every benchmark, a table on
+// stdout, and bench/results/latest.json (schema: issue 8; extra fields allowed).
+//
+//   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
+//   --only a,b       run only these: bundles, synth, lag, replicator, backfill, reconcile
+//   --out <file>     write here instead of bench/results/latest.json
+//
+// Order: bundles and synth first (no sandbox running), then one sandbox with the real
+// `local` stacks deployed once for lag, replicator, backfill and reconcile (see
+// bench/lib/world.ts for what "fresh" means between them).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { findMoto } from "../sandbox/moto";
+import { findTerraform } from "../scripts/lib/tools";
+import { benchBundles, type BundlesBench } from "./lib/bundles";
+import { benchBackfill, benchReconcile, seedPools, type BackfillResult, type ReconcileBenchResult } from "./lib/operator";
+import { benchLag, benchReplicator, type LagResult, type ReplicatorResult } from "./lib/replication";
+import { formatTable, round } from "./lib/stats";
+import { benchSynth, type SynthResult } from "./lib/synth";
+import { startBenchWorld, type BenchWorld } from "./lib/world";
+
+const BENCHES = ["bundles", "synth", "lag", "replicator", "backfill", "reconcile"] as const;
+type BenchName = (typeof BENCHES)[number];
+
+const SIZES = {
+  quick: { replicatorUsers: 1_000, lagSamples: 100, opsUsers: 10_000, bundleRuns: 7, synthRuns: 2 },
+  full: { replicatorUsers: 5_000, lagSamples: 1_000, opsUsers: 100_000, bundleRuns: 15, synthRuns: 3 },
+};
+
+const TARGETS = {
+  replicatorRatio: 0.95,
+  lagP99Ms: 500,
+  backfillRatio: 0.95,
+  reconcileRatio: 0.9,
+  bundleBytes: 250 * 1024,
+  bundleInitMs: 60,
+  synthWallMs: 3000,
+  synthRssMb: 300,
+};
+
+interface Results {
+  machine: { cpus: number; node: string; cpuModel?: string; memoryGb: number; platform: string; loadAverageStart: number[]; loadAverageEnd?: number[] };
+  run: { mode: "quick" | "full"; startedAt: string; wallSeconds?: number; deploySeconds?: number; only?: string[]; errors: string[] };
+  replicator?: ReplicatorResult;
+  lag?: LagResult;
+  lagRealistic?: LagResult;
+  backfill?: BackfillResult;
+  reconcile?: ReconcileBenchResult;
+  bundles?: BundlesBench["bundles"];
+  bundlesSdkExternal?: BundlesBench["bundlesSdkExternal"];
+  synth?: SynthResult;
+  targets: typeof TARGETS;
+  loadAverage: Record<string, number[]>;
+}
+
+const log = (s: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean", default: false }, only: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log("Usage: npm run bench [-- --quick] [-- --only bundles,synth,lag,replicator,backfill,reconcile] [-- --out file]");
+    return 0;
+  }
+  const only = values.only?.split(",").map((s) => s.trim()) as BenchName[] | undefined;
+  for (const o of only ?? []) if (!BENCHES.includes(o)) throw new Error(`unknown benchmark "${o}" (${BENCHES.join(", ")})`);
+  const want = (b: BenchName) => !only || only.includes(b);
+  const mode = values.quick ? "quick" : "full";
+  const size = SIZES[mode];
+  const out = resolve(values.out ?? resolve(__dirname, "results", "latest.json"));
+  const started = Date.now();
+  const la = () => loadavg().map((x) => round(x, 2));
+
+  const results: Results = {
+    machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), platform: `${process.platform}-${process.arch}`, loadAverageStart: la() },
+    run: { mode, startedAt: new Date(started).toISOString(), only, errors: [] },
+    targets: TARGETS,
+    loadAverage: { start: la() },
+  };
+  log(`${mode} run on ${results.machine.cpus} CPUs, node ${process.version}, load average ${results.machine.loadAverageStart.join(" ")}`);
+
+  const stage = async (name: string, fn: () => Promise<void> | void) => {
+    const t = Date.now();
+    try {
+      await fn();
+      log(`${name} done in ${round((Date.now() - t) / 1000, 1)} s`);
+    } catch (err) {
+      const msg = `${name}: ${(err as Error).message}`;
+      results.run.errors.push(msg);
+      log(`FAILED ${msg}`);
+    }
+    results.loadAverage[name] = la();
+  };
+
+  if (want("bundles")) {
+    await stage("bundles", () => {
+      const b = benchBundles({ runs: size.bundleRuns, log });
+      results.bundles = b.bundles;
+      results.bundlesSdkExternal = b.bundlesSdkExternal;
+    });
+  }
+  if (want("synth")) await stage("synth", () => void (results.synth = benchSynth({ runs: size.synthRuns, log })));
+
+  const needWorld = (["lag", "replicator", "backfill", "reconcile"] as const).some(want);
+  if (needWorld) {
+    const missing = [findTerraform() ? "" : "terraform", findMoto() ? "" : "moto_server"].filter(Boolean);
+    if (missing.length > 0) {
+      results.run.errors.push(`sandbox benchmarks need ${missing.join(" and ")}`);
+    } else {
+      let world: BenchWorld | undefined;
+      await stage("deploy", async () => {
+        world = await startBenchWorld(log);
+        results.run.deploySeconds = round(world.deploySeconds, 1);
+      });
+      if (world) {
+        const w = world;
+        try {
+          if (want("lag")) {
+            await stage("lag", async () => {
+              results.lag = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 0, concurrency: 4, timeoutMs: 30_000, log });
+            });
+            await stage("lagRealistic", async () => {
+              results.lagRealistic = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 1000, concurrency: 4, timeoutMs: 30_000, log });
+            });
+          }
+          if (want("replicator")) {
+            await stage("replicator", async () => {
+              results.replicator = await benchReplicator(w, { users: size.replicatorUsers, faultRate: 0.05, timeoutMs: Math.max(300_000, size.replicatorUsers * 100), log });
+            });
+          }
+          if (want("backfill") || want("reconcile")) {
+            let seeded: Awaited<ReturnType<typeof seedPools>> | undefined;
+            await stage("seed", async () => {
+              seeded = await seedPools(w, size.opsUsers, log);
+              log(`seeded ${seeded.users} users in each scratch pool in ${seeded.seedSeconds} s`);
+            });
+            if (seeded) {
+              const s = seeded;
+              if (want("backfill")) await stage("backfill", async () => void (results.backfill = await benchBackfill(w, s, log)));
+              if (want("reconcile")) await stage("reconcile", async () => void (results.reconcile = await benchReconcile(w, s, log)));
+            }
+          }
+        } finally {
+          await w.stop();
+        }
+      }
+    }
+  }
+
+  results.machine.loadAverageEnd = la();
+  results.run.wallSeconds = round((Date.now() - started) / 1000, 1);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(summary(results));
+  console.log(`\nwrote ${out} (${results.run.wallSeconds} s)`);
+  if (results.run.errors.length > 0) {
+    console.log(`errors:\n  ${results.run.errors.join("\n  ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+const mark = (ok: boolean) => (ok ? "ok" : "MISSED");
+
+export function summary(r: Results): string {
+  const rows: Array<Array<string | number>> = [["benchmark", "measured", "target", ""]];
+  if (r.replicator) {
+    const x = r.replicator;
+    rows.push([
+      `replicator (${x.users} users, ${x.injectedFaultRate * 100}% faults)`,
+      `${x.achievedPerSec}/s of ${x.quotaBoundPerSec}/s = ${x.ratio}; lost ${x.lost}, dup ${x.duplicates}, parked ${x.parked}`,
+      `>= ${TARGETS.replicatorRatio}, 0 lost/dup`,
+      mark(x.ratio >= TARGETS.replicatorRatio && x.lost === 0 && x.duplicates === 0),
+    ]);
+  }
+  for (const [label, x] of [["lag", r.lag], ["lag (realistic)", r.lagRealistic]] as const) {
+    if (!x) continue;
+    rows.push([
+      `${label} (${x.samples} samples, delay ${x.replicationDelayMs} ms)`,
+      `p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms${x.missing ? `, ${x.missing} missing` : ""}`,
+      label === "lag" ? `p99 < ${TARGETS.lagP99Ms} ms` : "(shown)",
+      label === "lag" ? mark(x.p99Ms < TARGETS.lagP99Ms && x.missing === 0) : "",
+    ]);
+  }
+  if (r.backfill) {
+    const x = r.backfill;
+    rows.push([`backfill (${x.users} users)`, `${x.achievedPerSec}/s of ${x.boundPerSec}/s = ${x.ratio}; lost ${x.lost}`, `>= ${TARGETS.backfillRatio}`, mark(x.ratio >= TARGETS.backfillRatio && x.lost === 0)]);
+  }
+  if (r.reconcile) {
+    const x = r.reconcile;
+    rows.push([`reconcile (${x.users} users)`, `${x.achievedPerSec}/s of ${x.boundPerSec}/s = ${x.ratio}`, `>= ${TARGETS.reconcileRatio}`, mark(x.ratio >= TARGETS.reconcileRatio)]);
+  }
+  for (const b of r.bundles ?? []) {
+    const ext = r.bundlesSdkExternal?.find((e) => e.name === b.name);
+    rows.push([
+      `bundle ${b.name}`,
+      `${round(b.bytes / 1024, 1)} KB, load ${b.initMs} ms${ext ? ` (SDK external: ${round(ext.bytes / 1024, 1)} KB, ${ext.initMs} ms)` : ""}`,
+      `< 250 KB, < ${TARGETS.bundleInitMs} ms`,
+      mark(b.bytes < TARGETS.bundleBytes && b.initMs < TARGETS.bundleInitMs),
+    ]);
+  }
+  if (r.synth) {
+    const x = r.synth;
+    rows.push([
+      `synth (${x.stacks} stacks)`,
+      `${x.wallMs} ms wall${x.cpuMs !== undefined ? ` (${x.cpuMs} ms CPU)` : ""}, ${x.maxRssMb} MB peak RSS`,
+      `< ${TARGETS.synthWallMs} ms, < ${TARGETS.synthRssMb} MB`,
+      mark(x.wallMs < TARGETS.synthWallMs && x.maxRssMb < TARGETS.synthRssMb),
+    ]);
+  }
+  const m = r.machine;
+  return `${formatTable(rows)}\n\nmachine: ${m.cpus} CPUs (${m.cpuModel ?? "?"}), ${m.memoryGb} GB, node ${m.node}; load average at start ${m.loadAverageStart.join(" ")}, at end ${(m.loadAverageEnd ?? []).join(" ")}`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(2);
+  },
+);
