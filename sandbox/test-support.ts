@@ -31,7 +31,6 @@ export function findProviderMirror(): string | undefined {
   const candidates = [
     process.env.TF_PLUGIN_DIR,
     process.env.TF_PLUGIN_CACHE_DIR,
-    "/opt/tf-plugins",
     "/usr/share/terraform/plugins",
     "/usr/local/share/terraform/plugins",
     process.env.HOME ? join(process.env.HOME, ".terraform.d/plugins") : undefined,
