@@ -280,6 +280,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
     } catch (e) {
       return errorResponse(req, e);
     }
+    this.schedule();
     const gd = {
       GlobalTableName: table,
       ReplicationGroup: regions.map((r) => ({ RegionName: r })),
