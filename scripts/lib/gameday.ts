@@ -15,6 +15,7 @@ import {
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { randomUUID } from "node:crypto";
+import { CANONICAL_ID_CLAIM } from "../../handlers/contract";
 import { createTokenVerifier } from "../../handlers/shared/verify-token";
 import type { Sandbox } from "../../sandbox";
 import { regionClients } from "./clients";
@@ -67,6 +68,8 @@ export interface SignInResult {
   atMsAfterCut?: number;
   /** Canonical id the verifier library read from the DR ID token. */
   verifiedCanonicalId?: string;
+  /** Which claim it came from: the sandbox does not rewrite token claims, so moto's ID token has only the attribute. */
+  verifiedFrom?: "canonical_id" | "custom:canonical_id";
   /** Canonical id the DR pool's pre-token trigger returned for the token claims. */
   triggerCanonicalId?: string;
   error?: string;
@@ -122,6 +125,8 @@ export interface GameDayReport {
     canonicalIdOk: number;
     /** A primary sign-in attempt during the outage was refused (the cut is real). */
     primaryRefusedDuringOutage: boolean;
+    /** Before the cut: a primary user's EMAIL_OTP sign-in to the primary pool; its trigger's canonical id must be the own sub. */
+    primaryBeforeCut: SignInResult & { sub?: string };
     results: SignInResult[];
   };
   restore: {
@@ -165,6 +170,29 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   const drClientId = deployment.dr.app_client_id;
   const tag = `gd${randomUUID().slice(0, 6)}`;
 
+  async function primarySignInCheck(): Promise<SignInResult & { sub?: string }> {
+    const u = attempts.find((a) => a.user)?.user;
+    if (!u) return { email: "", ok: false, error: "nobody confirmed yet" };
+    const r: SignInResult & { sub?: string } = { email: u.email, ok: false, sub: u.sub };
+    try {
+      await signInWithEmailOtp(primary.cognito, sandbox, deployment.primary.app_client_id, u.email);
+      r.ok = true;
+      r.triggerCanonicalId = await triggerCanonicalId(deployment.primary.user_pool_id, u.email);
+    } catch (err) {
+      r.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    return r;
+  }
+
+  async function triggerCanonicalId(poolId: string, email: string): Promise<string | undefined> {
+    const inv = (await sandbox.admin.triggers())
+      .filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === poolId)
+      .reverse()
+      .find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === email);
+    const out = inv?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } } | undefined;
+    return out?.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride?.[CANONICAL_ID_CLAIM];
+  }
+
   await sandbox.admin.setReplicationDelay(o.replicationDelayMs);
   await sandbox.admin.clearFaults();
   await sandbox.admin.clearOutbox();
@@ -192,8 +220,16 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   };
   const workers = Promise.all(Array.from({ length: o.signupConcurrency }, worker));
 
+  // Before the cut: a primary user signs in to the primary pool, whose pre-token
+  // trigger must put the user's own sub into the tokens.
+  // (The first sign-ups pay the functions' cold starts: wait for one.)
+  while (!attempts.some((a) => a.user) && Date.now() < started + o.warmupMs - 1_000) await sleep(100);
+  const primaryCheck = await primarySignInCheck();
+  const ownSub = primaryCheck.ok && primaryCheck.triggerCanonicalId === primaryCheck.sub;
+  log(`primary sign-in before the cut: ${primaryCheck.ok ? "ok" : `failed (${primaryCheck.error})`}; pre-token canonical id ${ownSub ? "= the user's own sub" : `${primaryCheck.triggerCanonicalId ?? "missing"}`}`);
+
   // 2. the cut
-  await sleep(o.warmupMs);
+  await sleep(started + o.warmupMs - Date.now());
   const cutAt = Date.now();
   const outage = await sandbox.admin.regionOutage(env.primaryRegion);
   log(`cut: ${env.primaryRegion} is down (every service)`);
@@ -232,7 +268,6 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       () => true,
     );
   const sample = spread(eligible, o.signInSample);
-  await sandbox.admin.clearTriggers();
   const jwks = await fetchJwks(sandbox, drPool);
   const verifier = createTokenVerifier({ pools: [{ userPoolId: deployment.primary.user_pool_id, clientId: deployment.primary.app_client_id }, { userPoolId: drPool, clientId: drClientId }], tokenUse: "id" });
   if (jwks) verifier.cacheJwks(drPool, jwks);
@@ -243,20 +278,17 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       const tokens = await signInWithEmailOtp(dr.cognito, sandbox, drClientId, u.email);
       r.ok = true;
       r.atMsAfterCut = Date.now() - cutAt;
-      if (tokens.IdToken && jwks) r.verifiedCanonicalId = (await verifier.verify(tokens.IdToken)).canonicalId;
+      if (tokens.IdToken && jwks) {
+        const identity = await verifier.verify(tokens.IdToken);
+        r.verifiedCanonicalId = identity.canonicalId;
+        r.verifiedFrom = identity.claims.canonical_id ? "canonical_id" : "custom:canonical_id";
+      }
     } catch (err) {
       r.error = `${(err as Error).name}: ${(err as Error).message}`;
     }
     results.push(r);
   }
-  const invocations = (await sandbox.admin.triggers()).filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === drPool);
-  for (const r of results) {
-    const drUser = await getDrUser(dr.cognito, drPool, r.email).catch(() => undefined);
-    const inv = invocations.find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === r.email);
-    const out = inv?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } } | undefined;
-    r.triggerCanonicalId = out?.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride?.canonical_id;
-    if (!drUser) r.error ??= "not in DR";
-  }
+  for (const r of results) if (r.ok) r.triggerCanonicalId = await triggerCanonicalId(drPool, r.email);
   const bySub = new Map(sample.map((u) => [u.email, u.sub]));
   const canonicalOk = results.filter((r) => r.ok && r.verifiedCanonicalId === bySub.get(r.email) && r.triggerCanonicalId === bySub.get(r.email)).length;
   const okTimes = results.filter((r) => r.ok).map((r) => r.atMsAfterCut!);
@@ -315,6 +347,9 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   if (lost.length > 0) failures.push(`${lost.length} users confirmed before the cut or after the restore never reached DR`);
   if (results.length === 0 || okTimes.length < results.length) failures.push(`DR sign-in: ${okTimes.length}/${results.length} succeeded`);
   if (canonicalOk < results.length) failures.push(`canonical id: right in ${canonicalOk}/${results.length} DR sign-ins (verifier and pre-token trigger)`);
+  if (!primaryCheck.ok || primaryCheck.triggerCanonicalId !== primaryCheck.sub) {
+    failures.push(`primary sign-in before the cut: ${primaryCheck.ok ? `pre-token canonical id ${primaryCheck.triggerCanonicalId ?? "missing"} is not the user's sub` : primaryCheck.error}`);
+  }
   if (!primaryRefused) failures.push("the primary pool still answered during the outage: the cut was not real");
   if (duplicates > 0) failures.push(`${duplicates} duplicate users in DR`);
   if (parked.length > 0) failures.push(`${parked.length} records parked on the replicator DLQ`);
@@ -349,6 +384,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       succeeded: okTimes.length,
       canonicalIdOk: canonicalOk,
       primaryRefusedDuringOutage: primaryRefused,
+      primaryBeforeCut: primaryCheck,
       results,
     },
     restore: {
@@ -418,7 +454,7 @@ export function formatReport(r: GameDayReport): string {
     `  at the cut: ${r.cut.eligible} eligible (≥ ${r.settings.safetyMarginMs} ms old), ${r.cut.window} in the last ${r.settings.safetyMarginMs} ms, ${r.cut.inFlight} in flight`,
     `  RPO: ${r.rpo.usersMissing} eligible users missing in ${r.drRegion} (window users missing: ${r.rpo.windowMissing}; newest replicated confirmation ${r.rpo.newestReplicatedMs ?? "n/a"} ms from the cut)`,
     `  RTO: DR serves every eligible user ${ms(r.rto.ms)} after the cut; first DR sign-in ${ms(r.rto.firstSignInMs)}, all ${r.signIn.attempted} sampled ${ms(r.rto.allSignInsMs)}`,
-    `  sign-in: ${r.signIn.succeeded}/${r.signIn.attempted} EMAIL_OTP sign-ins to the DR pool, canonical id right in ${r.signIn.canonicalIdOk}; primary refused during the outage: ${r.signIn.primaryRefusedDuringOutage}`,
+    `  sign-in: ${r.signIn.succeeded}/${r.signIn.attempted} EMAIL_OTP sign-ins to the DR pool, canonical id right in ${r.signIn.canonicalIdOk} (verifier + DR pre-token trigger); primary before the cut ${r.signIn.primaryBeforeCut.ok ? "ok" : "failed"}, refused during the outage: ${r.signIn.primaryRefusedDuringOutage}`,
     `  restore: backlog drained ${ms(r.restore.drainMs)} after the restore; lost ${r.restore.lost.length}; in flight at the cut ${r.restore.inFlightArrived} arrived, ${r.restore.inFlightMissing.length} missing; duplicates ${r.restore.duplicatesInDr}; parked ${r.restore.parkedInDlq}`,
     ...r.failures.map((f) => `  ✗ ${f}`),
   ].join("\n");

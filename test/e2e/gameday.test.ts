@@ -1,0 +1,49 @@
+// Runs `npm run gameday` as people do (a child process: fresh sandbox, the real
+// local stacks, cut, restore, teardown) with shorter phases, and checks its exit
+// code and JSON report.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { GameDayReport } from "../../scripts/lib/gameday";
+import { missingTools } from "./harness";
+
+const skip = missingTools();
+const ROOT = resolve(__dirname, "../..");
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "gameday.ts"), ...args], { cwd: ROOT, env: process.env });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, output }));
+  });
+}
+
+describe.skipIf(skip)("game day (sandbox, real stacks)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cdr-gameday-test-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("cuts the primary off and passes: RPO 0 for users ≥ 2 s old, DR sign-in with the canonical id, backlog drains", { timeout: 900_000 }, async () => {
+    const out = join(dir, "report.json");
+    const { code, output } = await run(["--out", out, "--warmup-s", "8", "--outage-s", "6"]);
+    expect(existsSync(out), output).toBe(true);
+    const report = JSON.parse(readFileSync(out, "utf8")) as GameDayReport;
+    expect(report.failures, output).toEqual([]);
+    expect(code, output).toBe(0);
+    expect(report.pass).toBe(true);
+    expect(report.cut.eligible).toBeGreaterThan(10);
+    expect(report.rpo.usersMissing).toBe(0);
+    expect(report.rto.ms).toBeGreaterThanOrEqual(0);
+    expect(report.signIn.succeeded).toBe(report.signIn.attempted);
+    expect(report.signIn.canonicalIdOk).toBe(report.signIn.attempted);
+    expect(report.signIn.primaryRefusedDuringOutage).toBe(true);
+    expect(report.population.failedDuringOutage).toBeGreaterThan(0);
+    expect(report.restore.lost).toEqual([]);
+    expect(output).toMatch(/game day PASSED/);
+    expect(output).toMatch(/stopping the sandbox/);
+  });
+});
