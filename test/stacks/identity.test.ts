@@ -2,7 +2,11 @@
 // authorizer (in a test-only stack: no production stack deploys an API) and the
 // optional DNS failover (opted in per environment, DR stack).
 import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
-import { Testing, TerraformStack } from "cdktf";
+import { App, Testing, TerraformStack } from "cdktf";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
 import { MultiPoolAuthorizer, poolArnsByName } from "../../modules/api-authorizer";
@@ -10,6 +14,7 @@ import { awsProvider } from "../../modules/providers";
 import { DrStack } from "../../stacks/dr-stack";
 import { environment, type Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
+import { findTerraform, terraformEnv } from "../../scripts/lib/tools";
 import { only, refTo, resources, synthAll, type TfJson } from "./synth";
 
 /** What an application stack does: a REST API in one region whose authorizer trusts both pools. */
@@ -107,5 +112,37 @@ describe("DNS failover", () => {
   it("names the missing variable when half configured", () => {
     expect(() => environment("prod", { PROD_DNS_ZONE_ID: "Z1", PROD_AUTH_HOSTNAME: "auth.example.com" })).toThrow(/PROD_PRIMARY_AUTH_TARGET must be set/);
     expect(() => environment("prod", { PROD_AUTH_HOSTNAME: "auth.example.com" })).toThrow(/PROD_DNS_ZONE_ID/);
+  });
+});
+
+// The synth tests above check the JSON; terraform itself checks it against the
+// provider schema (the default stacks do not carry these resources, so
+// `npm run validate` never sees them).
+const terraform = findTerraform();
+if (!terraform && process.env.CI === "true") throw new Error("terraform is required when CI=true (TERRAFORM_BIN or PATH)");
+describe.skipIf(!terraform)("terraform validate", () => {
+  it("accepts the authorizer stack and a DR stack with DNS failover", { timeout: 180_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "cdr-identity-validate-"));
+    try {
+      const env = environment("prod", {
+        PROD_DNS_ZONE_ID: "Z0123456789ABCDEFGHIJ",
+        PROD_AUTH_HOSTNAME: "auth.example.com",
+        PROD_PRIMARY_AUTH_TARGET: "auth-use1.example.com",
+        PROD_DR_AUTH_TARGET: "auth-usw2.example.com",
+      });
+      const app = new App({ outdir: join(dir, "out") });
+      new ApiStack(app, "api", env, env.primaryRegion);
+      new DrStack(app, "dr", env);
+      app.synth();
+      const tfEnv = terraformEnv(join(dir, "tf"));
+      for (const stack of ["api", "dr"]) {
+        const cwd = join(dir, "out", "stacks", stack);
+        execFileSync(terraform!, ["init", "-backend=false", "-input=false", "-no-color"], { cwd, env: tfEnv, stdio: "pipe" });
+        const out = execFileSync(terraform!, ["validate", "-no-color"], { cwd, env: tfEnv, encoding: "utf8" });
+        expect(out, stack).toMatch(/Success/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
