@@ -4,6 +4,7 @@
 //   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
 //   --only a,b       run only these: bundles, synth, lag, replicator, backfill, reconcile
 //   --out <file>     write here instead of bench/results/latest.json
+//   --replicator-users <n>, --lag-samples <n>, --ops-users <n>   override the sizes
 //
 // Order: bundles and synth first (no sandbox running), then one sandbox with the real
 // `local` stacks deployed once for lag, replicator, backfill and reconcile (see
@@ -19,7 +20,8 @@ import { benchBackfill, benchReconcile, seedPools, type BackfillResult, type Rec
 import { benchLag, benchReplicator, type LagResult, type ReplicatorResult } from "./lib/replication";
 import { formatTable, round } from "./lib/stats";
 import { benchSynth, type SynthResult } from "./lib/synth";
-import { startBenchWorld, type BenchWorld } from "./lib/world";
+import { environment } from "../stacks/environments";
+import { deployBenchWorld, startBenchSandbox, stopBenchSandbox, type BenchWorld } from "./lib/world";
 
 const BENCHES = ["bundles", "synth", "lag", "replicator", "backfill", "reconcile"] as const;
 type BenchName = (typeof BENCHES)[number];
@@ -42,7 +44,7 @@ const TARGETS = {
 
 interface Results {
   machine: { cpus: number; node: string; cpuModel?: string; memoryGb: number; platform: string; loadAverageStart: number[]; loadAverageEnd?: number[] };
-  run: { mode: "quick" | "full"; startedAt: string; wallSeconds?: number; deploySeconds?: number; only?: string[]; errors: string[] };
+  run: { mode: "quick" | "full"; startedAt: string; sizes: (typeof SIZES)["quick"]; wallSeconds?: number; deploySeconds?: number; seedSeconds?: number; only?: string[]; errors: string[] };
   replicator?: ReplicatorResult;
   lag?: LagResult;
   lagRealistic?: LagResult;
@@ -59,7 +61,15 @@ const log = (s: string) => console.error(`[bench ${new Date().toISOString().slic
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, only: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string" },
+      "replicator-users": { type: "string" },
+      "lag-samples": { type: "string" },
+      "ops-users": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
     strict: true,
   });
   if (values.help) {
@@ -70,14 +80,24 @@ async function main(): Promise<number> {
   for (const o of only ?? []) if (!BENCHES.includes(o)) throw new Error(`unknown benchmark "${o}" (${BENCHES.join(", ")})`);
   const want = (b: BenchName) => !only || only.includes(b);
   const mode = values.quick ? "quick" : "full";
-  const size = SIZES[mode];
+  const size = { ...SIZES[mode] };
+  const sizeFlag = (name: "replicator-users" | "lag-samples" | "ops-users", key: "replicatorUsers" | "lagSamples" | "opsUsers") => {
+    const v = values[name];
+    if (v === undefined) return;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer (got "${v}")`);
+    size[key] = n;
+  };
+  sizeFlag("replicator-users", "replicatorUsers");
+  sizeFlag("lag-samples", "lagSamples");
+  sizeFlag("ops-users", "opsUsers");
   const out = resolve(values.out ?? resolve(__dirname, "results", "latest.json"));
   const started = Date.now();
   const la = () => loadavg().map((x) => round(x, 2));
 
   const results: Results = {
     machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), platform: `${process.platform}-${process.arch}`, loadAverageStart: la() },
-    run: { mode, startedAt: new Date(started).toISOString(), only, errors: [] },
+    run: { mode, startedAt: new Date(started).toISOString(), only, sizes: size, errors: [] },
     targets: TARGETS,
     loadAverage: { start: la() },
   };
@@ -111,14 +131,30 @@ async function main(): Promise<number> {
     if (missing.length > 0) {
       results.run.errors.push(`sandbox benchmarks need ${missing.join(" and ")}`);
     } else {
-      let world: BenchWorld | undefined;
-      await stage("deploy", async () => {
-        world = await startBenchWorld(log);
-        results.run.deploySeconds = round(world.deploySeconds, 1);
-      });
-      if (world) {
-        const w = world;
-        try {
+      const box = await startBenchSandbox();
+      try {
+        // Seeding the operator benchmarks' scratch pools needs only moto: it overlaps the deploy.
+        const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: box.sandbox.endpoint });
+        const seeding =
+          want("backfill") || want("reconcile")
+            ? seedPools({ motoEndpoint: box.sandbox.motoEndpoint, primaryRegion: env.primaryRegion, drRegion: env.drRegion }, size.opsUsers, log).then(
+                (s) => {
+                  log(`seeded ${s.users} users in each scratch pool in ${s.seedSeconds} s`);
+                  return s;
+                },
+                (err: unknown) => {
+                  results.run.errors.push(`seed: ${(err as Error).message}`);
+                  return undefined;
+                },
+              )
+            : Promise.resolve(undefined);
+        let world: BenchWorld | undefined;
+        await stage("deploy", async () => {
+          world = await deployBenchWorld(box, log);
+          results.run.deploySeconds = round(world.deploySeconds, 1);
+        });
+        if (world) {
+          const w = world;
           if (want("lag")) {
             await stage("lag", async () => {
               results.lag = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 0, concurrency: 4, timeoutMs: 30_000, log });
@@ -132,21 +168,17 @@ async function main(): Promise<number> {
               results.replicator = await benchReplicator(w, { users: size.replicatorUsers, faultRate: 0.05, timeoutMs: Math.max(300_000, size.replicatorUsers * 100), log });
             });
           }
-          if (want("backfill") || want("reconcile")) {
-            let seeded: Awaited<ReturnType<typeof seedPools>> | undefined;
-            await stage("seed", async () => {
-              seeded = await seedPools(w, size.opsUsers, log);
-              log(`seeded ${seeded.users} users in each scratch pool in ${seeded.seedSeconds} s`);
-            });
-            if (seeded) {
-              const s = seeded;
-              if (want("backfill")) await stage("backfill", async () => void (results.backfill = await benchBackfill(w, s, log)));
-              if (want("reconcile")) await stage("reconcile", async () => void (results.reconcile = await benchReconcile(w, s, log)));
-            }
+          const seeded = await seeding;
+          if (seeded) {
+            results.run.seedSeconds = seeded.seedSeconds;
+            if (want("backfill")) await stage("backfill", async () => void (results.backfill = await benchBackfill(w, seeded, log)));
+            if (want("reconcile")) await stage("reconcile", async () => void (results.reconcile = await benchReconcile(w, seeded, log)));
           }
-        } finally {
-          await w.stop();
+        } else {
+          await seeding;
         }
+      } finally {
+        await stopBenchSandbox(box);
       }
     }
   }

@@ -49,11 +49,18 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string):
   return out.UserPool!.Id!;
 }
 
-/** N users in a scratch primary pool and the same N, replicated, in a scratch DR pool. */
-export async function seedPools(w: BenchWorld, users: number, log: (s: string) => void): Promise<Seeded> {
-  const common = { endpoint: w.sandbox.motoEndpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 5 };
-  const primary = new CognitoIdentityProviderClient({ ...common, region: w.deployment.env.primaryRegion });
-  const dr = new CognitoIdentityProviderClient({ ...common, region: w.deployment.env.drRegion });
+/**
+ * N users in a scratch primary pool and the same N, replicated, in a scratch DR pool.
+ * Needs only moto, so it runs while the stacks deploy.
+ */
+export async function seedPools(
+  target: { motoEndpoint: string; primaryRegion: string; drRegion: string },
+  users: number,
+  log: (s: string) => void,
+): Promise<Seeded> {
+  const common = { endpoint: target.motoEndpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 5 };
+  const primary = new CognitoIdentityProviderClient({ ...common, region: target.primaryRegion });
+  const dr = new CognitoIdentityProviderClient({ ...common, region: target.drRegion });
   const tag = randomUUID().slice(0, 6);
   const primaryPoolId = await createPool(primary, `bench-ops-primary-${tag}`);
   const drPoolId = await createPool(dr, `bench-ops-dr-${tag}`);

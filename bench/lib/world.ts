@@ -27,42 +27,51 @@ export interface BenchWorld {
   stop(): Promise<void>;
 }
 
-export async function startBenchWorld(log: (s: string) => void): Promise<BenchWorld> {
+export interface BenchSandbox {
+  sandbox: Sandbox;
+  workDir: string;
+}
+
+export async function startBenchSandbox(): Promise<BenchSandbox> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-bench-"));
-  const sandbox = await startSandbox({ port: 0, workDir, replicationDelayMs: 0 });
   try {
-    const started = Date.now();
-    log(`sandbox at ${sandbox.endpoint}; deploying the local stacks (a few minutes)...`);
-    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, log });
-    const deploySeconds = (Date.now() - started) / 1000;
-    const { primary, dr } = bothRegions(deployment.env, { maxAttempts: 10 });
-    const n = names(deployment.env);
-    const world: BenchWorld = {
-      sandbox,
-      deployment,
-      primary,
-      dr,
-      names: n,
-      workDir,
-      deploySeconds,
-      async reset(opts = {}) {
-        await sandbox.admin.clearFaults();
-        await sandbox.admin.resetQuotas();
-        await sandbox.admin.setReplicationDelay(opts.replicationDelayMs ?? 0);
-        await sandbox.admin.flushReplication(30_000);
-        await dr.sqs.send(new PurgeQueueCommand({ QueueUrl: deployment.dr.replicator_dlq_url })).catch(() => undefined);
-        await sandbox.admin.resetStats();
-      },
-      async stop() {
-        // The sandbox is thrown away whole: no terraform destroy needed.
-        await sandbox.stop();
-        rmSync(workDir, { recursive: true, force: true });
-      },
-    };
-    return world;
+    return { sandbox: await startSandbox({ port: 0, workDir, replicationDelayMs: 0 }), workDir };
   } catch (err) {
-    await sandbox.stop();
     rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Deploys the local stacks into the sandbox; on failure the caller still owns (and stops) the sandbox. */
+export async function deployBenchWorld({ sandbox, workDir }: BenchSandbox, log: (s: string) => void): Promise<BenchWorld> {
+  const started = Date.now();
+  log(`sandbox at ${sandbox.endpoint}; deploying the local stacks (a few minutes)...`);
+  const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, log });
+  const deploySeconds = (Date.now() - started) / 1000;
+  const { primary, dr } = bothRegions(deployment.env, { maxAttempts: 10 });
+  const n = names(deployment.env);
+  return {
+    sandbox,
+    deployment,
+    primary,
+    dr,
+    names: n,
+    workDir,
+    deploySeconds,
+    async reset(opts = {}) {
+      await sandbox.admin.clearFaults();
+      await sandbox.admin.resetQuotas();
+      await sandbox.admin.setReplicationDelay(opts.replicationDelayMs ?? 0);
+      await sandbox.admin.flushReplication(30_000);
+      await dr.sqs.send(new PurgeQueueCommand({ QueueUrl: deployment.dr.replicator_dlq_url })).catch(() => undefined);
+      await sandbox.admin.resetStats();
+    },
+    stop: () => stopBenchSandbox({ sandbox, workDir }),
+  };
+}
+
+/** The sandbox is thrown away whole: no terraform destroy needed. */
+export async function stopBenchSandbox({ sandbox, workDir }: BenchSandbox): Promise<void> {
+  await sandbox.stop();
+  rmSync(workDir, { recursive: true, force: true });
 }
