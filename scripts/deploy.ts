@@ -7,6 +7,7 @@
 //
 // Refuses a real environment without a state bucket, `local` without a running
 // sandbox, and the DR stack before the primary stack has created the table.
+import "./lib/quiet-warnings";
 import { names, type Role } from "../stacks/names";
 import {
   parseCommon,

@@ -4,6 +4,7 @@
 // under GitHub Actions, a table to $GITHUB_STEP_SUMMARY. Changes are not a
 // failure; a plan that cannot run is. The DR plan before the primary stack
 // exists is reported as skipped (it reads the primary's table by name).
+import "./lib/quiet-warnings";
 import { appendFileSync, copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { names } from "../stacks/names";

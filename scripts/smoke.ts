@@ -8,6 +8,7 @@
 // dr:      the DR pool exists (by name); the replica table in the DR region has
 //          a stream; the replicator's event source mapping reads that stream
 //          and is Enabled.
+import "./lib/quiet-warnings";
 import { DescribeUserPoolCommand, ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
