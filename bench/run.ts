@@ -4,12 +4,14 @@
 //   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
 //   --only a,b       run only these: bundles, synth, lag, replicator, backfill, reconcile
 //   --out <file>     write here instead of bench/results/latest.json
+//   --merge          keep the other benchmarks' fields already in the output file (with --only);
+//                    run.merged lists which fields came from an earlier run
 //   --replicator-users <n>, --lag-samples <n>, --ops-users <n>   override the sizes
 //
 // Order: bundles and synth first (no sandbox running), then one sandbox with the real
 // `local` stacks deployed once for lag, replicator, backfill and reconcile (see
 // bench/lib/world.ts for what "fresh" means between them).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,7 +46,7 @@ const TARGETS = {
 
 interface Results {
   machine: { cpus: number; node: string; cpuModel?: string; memoryGb: number; platform: string; loadAverageStart: number[]; loadAverageEnd?: number[] };
-  run: { mode: "quick" | "full"; startedAt: string; sizes: (typeof SIZES)["quick"]; wallSeconds?: number; deploySeconds?: number; seedSeconds?: number; only?: string[]; errors: string[] };
+  run: { mode: "quick" | "full"; startedAt: string; sizes: (typeof SIZES)["quick"]; wallSeconds?: number; deploySeconds?: number; seedSeconds?: number; only?: string[]; errors: string[]; merged?: { fields: string[]; from?: string; earlierMachine?: unknown } };
   replicator?: ReplicatorResult;
   lag?: LagResult;
   lagRealistic?: LagResult;
@@ -65,6 +67,7 @@ async function main(): Promise<number> {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       out: { type: "string" },
+      merge: { type: "boolean", default: false },
       "replicator-users": { type: "string" },
       "lag-samples": { type: "string" },
       "ops-users": { type: "string" },
@@ -121,6 +124,7 @@ async function main(): Promise<number> {
       const b = benchBundles({ runs: size.bundleRuns, log });
       results.bundles = b.bundles;
       results.bundlesSdkExternal = b.bundlesSdkExternal;
+      if (b.errors) throw new Error(b.errors.join("; "));
     });
   }
   if (want("synth")) await stage("synth", () => void (results.synth = benchSynth({ runs: size.synthRuns, log })));
@@ -186,6 +190,17 @@ async function main(): Promise<number> {
   results.machine.loadAverageEnd = la();
   results.run.wallSeconds = round((Date.now() - started) / 1000, 1);
   mkdirSync(dirname(out), { recursive: true });
+  if (values.merge && existsSync(out)) {
+    const earlier = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
+    const merged: string[] = [];
+    for (const key of ["replicator", "lag", "lagRealistic", "backfill", "reconcile", "bundles", "bundlesSdkExternal", "synth"] as const) {
+      if (results[key] === undefined && earlier[key] !== undefined) {
+        (results as unknown as Record<string, unknown>)[key] = earlier[key];
+        merged.push(key);
+      }
+    }
+    results.run.merged = { fields: merged, from: (earlier.run as { startedAt?: string } | undefined)?.startedAt, earlierMachine: earlier.machine };
+  }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(summary(results));
   console.log(`\nwrote ${out} (${results.run.wallSeconds} s)`);
