@@ -8,6 +8,7 @@ export const HANDLER_ENTRIES = {
   "replicate-user": "replicate-user/index.ts",
   "retry-worker": "retry-worker/index.ts",
   "pre-token": "pre-token/index.ts",
+  reconcile: "reconcile/index.ts",
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
@@ -31,6 +32,15 @@ export const ENV = {
   RECORD_TTL_DAYS: "RECORD_TTL_DAYS",
   /** Upper bound of users processed at once in one batch (replicate-user). */
   MAX_CONCURRENCY: "MAX_CONCURRENCY",
+  /** Primary region and pool name the scheduled reconcile lists (found by name: no cross-stack reference). */
+  PRIMARY_REGION: "PRIMARY_REGION",
+  PRIMARY_USER_POOL_NAME: "PRIMARY_USER_POOL_NAME",
+  /** "true": the scheduled reconcile repairs drift; "false": it reports only. */
+  RECONCILE_APPLY: "RECONCILE_APPLY",
+  /** "true": with apply, also delete DR users the primary no longer has. */
+  RECONCILE_ALLOW_DELETE: "RECONCILE_ALLOW_DELETE",
+  /** Share (0..1] of each Cognito quota the scheduled reconcile may use. */
+  RECONCILE_QUOTA_SHARE: "RECONCILE_QUOTA_SHARE",
 } as const;
 
 /**

@@ -8,6 +8,7 @@ const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = 
   "replicate-user": () => import("./replicate-user/index"),
   "retry-worker": () => import("./retry-worker/index"),
   "pre-token": () => import("./pre-token/index"),
+  reconcile: () => import("./reconcile/index"),
 };
 
 const REQUIRED: Record<HandlerName, string[]> = {
@@ -15,6 +16,7 @@ const REQUIRED: Record<HandlerName, string[]> = {
   "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
   "retry-worker": [ENV.TABLE_NAME],
   "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE],
+  reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID],
 };
 
 const FULL_ENV: Record<string, string> = {
@@ -24,6 +26,8 @@ const FULL_ENV: Record<string, string> = {
   [ENV.DR_USER_POOL_ID]: "us-west-2_abc",
   [ENV.PARK_QUEUE_URL]: "https://sqs.us-west-2.amazonaws.com/123456789012/park",
   [ENV.CANONICAL_ID_ATTRIBUTE]: "canonical_id",
+  [ENV.PRIMARY_REGION]: "us-east-1",
+  [ENV.PRIMARY_USER_POOL_NAME]: "cdr-test-users-primary",
   POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",
   POWERTOOLS_SERVICE_NAME: "test",
 };

@@ -7,6 +7,8 @@ import type { Construct } from "constructs";
 
 export interface Account {
   id: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`. */
+  partition: string;
   rootArn: string;
   roleArn(roleName: string): string;
 }
@@ -15,5 +17,5 @@ export function account(scope: Construct): Account {
   const identity = new DataAwsCallerIdentity(scope, "account");
   const partition = new DataAwsPartition(scope, "partition");
   const iam = `arn:${partition.partition}:iam::${identity.accountId}`;
-  return { id: identity.accountId, rootArn: `${iam}:root`, roleArn: (name) => `${iam}:role/${name}` };
+  return { id: identity.accountId, partition: partition.partition, rootArn: `${iam}:root`, roleArn: (name) => `${iam}:role/${name}` };
 }

@@ -20,6 +20,7 @@ import { streamConsumer } from "../modules/stream-consumer";
 import { ReplicatedUserPool } from "../modules/user-pool";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
+import { drReconcile } from "./dr-reconcile";
 import { names } from "./names";
 
 /** Every Cognito call the replicator's upsert makes, and no other. */
@@ -40,7 +41,7 @@ export class DrStack extends TerraformStack {
     const n = names(env);
     configureBackend(this, env, id);
     awsProvider(this, "aws", env, env.drRegion);
-    account(this);
+    const acct = account(this);
     const topic = alarmTopic(this, `${id}-alarms`);
 
     // Created by the primary stack in this region; looked up by name.
@@ -93,6 +94,9 @@ export class DrStack extends TerraformStack {
     // Optional: the auth-facing hostname fails over to this region. Here, not in the
     // primary stack, so it can be changed while the primary region is impaired.
     if (env.dnsFailover) new DnsFailover(this, "dns-failover", { name: `${env.prefix}-auth`, settings: env.dnsFailover });
+
+    // Optional: the scheduled reconcile (the same code as `npm run reconcile`).
+    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmTopicArn: topic.arn });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
     new TerraformOutput(this, "app_client_id", { value: users.client.id });

@@ -57,7 +57,29 @@ export interface Environment {
   sandboxEndpoint?: string;
   /** Route 53 failover of the auth-facing hostname (DR stack). Off unless configured. */
   dnsFailover?: DnsFailoverSettings;
+  /** The scheduled reconcile in the DR stack (scripts/lib/reconcile.ts as a Lambda). */
+  reconcile?: ReconcileSchedule;
 }
+
+export interface ReconcileSchedule {
+  enabled: boolean;
+  /** EventBridge Scheduler expression, e.g. `rate(1 day)`. */
+  schedule: string;
+  /** Repair drift (true) or only report it and fail the run, raising the errors alarm (false). */
+  apply: boolean;
+  /** With apply: also delete DR users the primary no longer has. */
+  allowDelete: boolean;
+  /** Share (0..1] of each Cognito quota a run may use, leaving the rest to the replicator. */
+  quotaShare: number;
+}
+
+/** Per environment: on/off, rate, and whether it repairs. The sandbox has no scheduler that invokes Lambda: off. */
+export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
+  local: { enabled: false, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  dev: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  staging: { enabled: true, schedule: "rate(6 hours)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  prod: { enabled: true, schedule: "rate(1 day)", apply: false, allowDelete: false, quotaShare: 0.25 },
+};
 
 export const APP_TAG = "cognito-dr-replication";
 /** Name of the custom attribute carrying the primary pool's `sub` (the canonical id). */
@@ -172,6 +194,7 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
     deletionProtection: name === "prod",
     sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
+    reconcile: { ...RECONCILE_SCHEDULES[name] },
   };
 }
 

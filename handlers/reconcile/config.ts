@@ -1,0 +1,25 @@
+// The scheduled reconcile's configuration, read once per cold start from the
+// variables the DR stack sets (names in ../contract.ts).
+import { ENV } from "../contract";
+import { ConfigError, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
+import type { ReconcileConfig } from "./handler";
+
+function flag(env: EnvSource, name: string): boolean {
+  const raw = env[name]?.trim() ?? "false";
+  if (raw !== "true" && raw !== "false") throw new ConfigError(name, `must be "true" or "false" (got "${raw}")`);
+  return raw === "true";
+}
+
+export function readReconcileConfig(env: EnvSource): ReconcileConfig {
+  return {
+    primaryRegion: requireString(env, ENV.PRIMARY_REGION),
+    primaryPoolName: requireString(env, ENV.PRIMARY_USER_POOL_NAME),
+    drRegion: requireString(env, "AWS_REGION"),
+    drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
+    apply: flag(env, ENV.RECONCILE_APPLY),
+    allowDelete: flag(env, ENV.RECONCILE_ALLOW_DELETE),
+    quotaShare: optionalNumber(env, ENV.RECONCILE_QUOTA_SHARE, 0.5, { min: 0.01, max: 1 }),
+    ttlDays: readTtlDays(env),
+    replication: readReplicationConfig(env),
+  };
+}

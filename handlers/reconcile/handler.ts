@@ -1,0 +1,82 @@
+// Scheduled reconcile (DR region): the same `reconcilePools` the operator CLI runs,
+// rate-limited to a share of Cognito's quotas. It reports drift in its log and as
+// metrics, repairs it when the environment says so, and fails the invocation when
+// drift remains, so the function's errors alarm fires (the schedule does not retry).
+import { ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { MetricsSink } from "../shared/metrics";
+import { COGNITO_QUOTAS, RegionLimiter, type QuotaCategory } from "../shared/rate-limit";
+import { reconcilePools, type ReconcileResult } from "../shared/reconcile";
+import type { ReplicationConfig } from "../shared/replication-config";
+
+export interface ReconcileConfig {
+  primaryRegion: string;
+  primaryPoolName: string;
+  drRegion: string;
+  drUserPoolId: string;
+  apply: boolean;
+  allowDelete: boolean;
+  /** Share (0..1] of each Cognito quota this run may use. */
+  quotaShare: number;
+  ttlDays: number;
+  replication: ReplicationConfig;
+}
+
+export interface ReconcileDepsIn {
+  config: ReconcileConfig;
+  primary: Pick<CognitoIdentityProviderClient, "send">;
+  dr: Pick<CognitoIdentityProviderClient, "send">;
+  logger: Logger;
+  metrics: MetricsSink;
+}
+
+export class DriftRemainsError extends Error {
+  override readonly name = "DriftRemainsError";
+}
+
+export interface ReconcileSummary {
+  counts: ReconcileResult["counts"];
+  unrepaired: number;
+  seconds: number;
+}
+
+async function poolIdByName(cognito: Pick<CognitoIdentityProviderClient, "send">, name: string, region: string): Promise<string> {
+  const ids: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
+    for (const p of page.UserPools ?? []) if (p.Name === name && p.Id) ids.push(p.Id);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  if (ids.length !== 1) throw new Error(`expected one user pool named ${name} in ${region}, found ${ids.length}`);
+  return ids[0];
+}
+
+export function makeHandler(deps: ReconcileDepsIn) {
+  const { config, logger, metrics } = deps;
+  const rates = Object.fromEntries(Object.entries(COGNITO_QUOTAS).map(([k, q]) => [k, q * config.quotaShare])) as Record<QuotaCategory, number>;
+  let primaryPoolId: string | undefined;
+
+  return async function handler(): Promise<ReconcileSummary> {
+    const primary = new RegionLimiter(config.primaryRegion, rates).wrap(deps.primary);
+    const dr = new RegionLimiter(config.drRegion, rates).wrap(deps.dr);
+    // Found by name at run time: the DR stack holds no reference to the primary stack.
+    primaryPoolId ??= await poolIdByName(primary, config.primaryPoolName, config.primaryRegion);
+    const result = await reconcilePools(
+      { primary, dr, primaryPoolId, drPoolId: config.drUserPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays },
+      { apply: config.apply, allowDelete: config.allowDelete },
+    );
+    const found = result.drift.length;
+    metrics.addMetric("ReconcileDrift", MetricUnit.Count, found);
+    metrics.addMetric("ReconcileUnrepaired", MetricUnit.Count, result.unrepaired);
+    metrics.publishStoredMetrics();
+    // Canonical ids and kinds only: no emails or attribute values in the log.
+    const sample = result.drift.filter((d) => !d.repaired).slice(0, 50).map((d) => ({ kind: d.kind, canonicalId: d.canonicalId, detail: d.detail, error: d.error }));
+    logger.info("reconcile finished", { counts: result.counts, unrepaired: result.unrepaired, seconds: result.seconds, sample });
+    if (result.unrepaired > 0) {
+      throw new DriftRemainsError(`${result.unrepaired} drift item(s) not repaired (${config.apply ? "apply on" : "report only"}); see the log for the list`);
+    }
+    return { counts: result.counts, unrepaired: result.unrepaired, seconds: result.seconds };
+  };
+}

@@ -1,0 +1,70 @@
+// The scheduled reconcile of the DR stack: the operator tool's reconcile core as a
+// Lambda on an EventBridge Scheduler schedule, per environment on/off and rate
+// (`Environment.reconcile`). It finds the primary pool by name at run time, so the
+// DR stack keeps no reference to the primary stack and still plans during an outage.
+import type { Construct } from "constructs";
+import { ENV } from "../handlers/contract";
+import type { Account } from "../modules/account";
+import { BundledFunction } from "../modules/bundled-function";
+import { allow } from "../modules/iam";
+import { ScheduledInvoke } from "../modules/schedule";
+import type { Environment, ReconcileSchedule } from "./environments";
+import { replicationEnv } from "./handler-env";
+import { names } from "./names";
+
+/** What reconcile reads in both pools. */
+export const RECONCILE_READ_ACTIONS = ["cognito-idp:ListUsers", "cognito-idp:ListGroups", "cognito-idp:ListUsersInGroup"];
+/** What its repairs call in the DR pool: the shared upsert's calls (and deletion when allowed). */
+export const RECONCILE_REPAIR_ACTIONS = [
+  "cognito-idp:AdminCreateUser",
+  "cognito-idp:AdminGetUser",
+  "cognito-idp:AdminUpdateUserAttributes",
+  "cognito-idp:AdminDeleteUserAttributes",
+  "cognito-idp:AdminEnableUser",
+  "cognito-idp:AdminDisableUser",
+  "cognito-idp:AdminListGroupsForUser",
+  "cognito-idp:AdminAddUserToGroup",
+  "cognito-idp:AdminRemoveUserFromGroup",
+];
+
+export interface DrReconcileProps {
+  env: Environment;
+  settings: ReconcileSchedule;
+  drPool: { id: string; arn: string };
+  account: Account;
+  alarmTopicArn: string;
+}
+
+export function drReconcile(scope: Construct, props: DrReconcileProps): BundledFunction {
+  const { env, settings } = props;
+  const n = names(env);
+  // Pools of the primary region in this account: the primary pool id is not known here.
+  const primaryPools = `arn:${props.account.partition}:cognito-idp:${env.primaryRegion}:${props.account.id}:userpool/*`;
+  const repair = settings.apply ? [...RECONCILE_REPAIR_ACTIONS, ...(settings.allowDelete ? ["cognito-idp:AdminDeleteUser"] : [])] : [];
+  const fn = new BundledFunction(scope, "reconcile", {
+    handler: "reconcile",
+    functionName: n.fn("reconcile"),
+    roleName: n.role("reconcile"),
+    timeoutSeconds: 900,
+    environment: {
+      ...replicationEnv(env),
+      [ENV.PRIMARY_REGION]: env.primaryRegion,
+      [ENV.PRIMARY_USER_POOL_NAME]: n.userPool("primary"),
+      [ENV.DR_USER_POOL_ID]: props.drPool.id,
+      [ENV.RECONCILE_APPLY]: String(settings.apply),
+      [ENV.RECONCILE_ALLOW_DELETE]: String(settings.apply && settings.allowDelete),
+      [ENV.RECONCILE_QUOTA_SHARE]: String(settings.quotaShare),
+    },
+    statements: [
+      allow(["cognito-idp:ListUserPools"], ["*"], "FindPrimaryPoolByName"),
+      allow(RECONCILE_READ_ACTIONS, [primaryPools], "ReadPrimaryPool"),
+      allow(Array.from(new Set([...RECONCILE_READ_ACTIONS, ...repair])), [props.drPool.arn], settings.apply ? "ReadAndRepairDrPool" : "ReadDrPool"),
+    ],
+    logRetentionDays: env.logRetentionDays,
+    // One failed run (drift left) is worth an alarm.
+    errorsThreshold: 1,
+    alarmTopicArn: props.alarmTopicArn,
+  });
+  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn });
+  return fn;
+}
