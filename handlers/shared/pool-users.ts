@@ -9,10 +9,10 @@ import {
   type CognitoIdentityProviderClient,
   type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { attributeMap, fromCognitoAttributes } from "../../handlers/shared/attributes";
-import { expiresAtFor, parseRecord, RECORD_SCHEMA_VERSION, type ReplicatedUser } from "../../handlers/shared/record";
-import { canonicalIdAttributeName, type ReplicationConfig } from "../../handlers/shared/replication-config";
-import type { DrUserState } from "../../handlers/shared/upsert";
+import { attributeMap, fromCognitoAttributes } from "./attributes";
+import { expiresAtFor, parseRecord, RECORD_SCHEMA_VERSION, type ReplicatedUser } from "./record";
+import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
+import type { DrUserState } from "./upsert";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 

@@ -26,7 +26,7 @@ import { diffValues, driftMain, triggers } from "./drift";
 import { reconcileMain } from "./reconcile";
 import { redriveMain } from "./redrive-cli";
 import { findPool } from "./target";
-import { primaryCanonicalId, recordFromUser, sameContent } from "./users";
+import { primaryCanonicalId, recordFromUser, sameContent } from "../../handlers/shared/pool-users";
 
 function captureIo(isTTY = false): CliIo & { out: string; err: string } {
   const io = {

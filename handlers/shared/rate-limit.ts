@@ -1,0 +1,147 @@
+// Client-side rate limiting per Cognito request category: a token bucket per
+// category and region, and a wrapper that makes a client's `send` take a token of
+// the command's category first. Shared by the operator CLIs and the scheduled
+// reconcile, so both stay inside a configured share of Cognito's quotas.
+import { performance } from "node:perf_hooks";
+
+// ---- Cognito quotas -------------------------------------------------------------------------
+
+export type QuotaCategory = "UserCreation" | "UserUpdate" | "UserRead" | "UserList";
+
+/** AWS default request rates per account and region (requests/s). */
+export const COGNITO_QUOTAS: Record<QuotaCategory, number> = { UserCreation: 50, UserUpdate: 25, UserRead: 120, UserList: 30 };
+export const DEFAULT_QUOTA_SHARE = 0.8;
+
+const CATEGORY_OF: Record<string, QuotaCategory> = {
+  AdminCreateUser: "UserCreation",
+  SignUp: "UserCreation",
+  ConfirmSignUp: "UserCreation",
+  AdminConfirmSignUp: "UserCreation",
+  AdminUpdateUserAttributes: "UserUpdate",
+  AdminDeleteUserAttributes: "UserUpdate",
+  AdminAddUserToGroup: "UserUpdate",
+  AdminRemoveUserFromGroup: "UserUpdate",
+  AdminDisableUser: "UserUpdate",
+  AdminEnableUser: "UserUpdate",
+  AdminDeleteUser: "UserUpdate",
+  AdminGetUser: "UserRead",
+  AdminListGroupsForUser: "UserRead",
+  ListUsers: "UserList",
+  ListUsersInGroup: "UserList",
+};
+
+/** The quota category of a Cognito operation (`AdminCreateUser` or `AdminCreateUserCommand`). */
+export function categoryOf(operation: string): QuotaCategory | undefined {
+  return CATEGORY_OF[operation.replace(/Command$/, "")];
+}
+
+// ---- rate limiting --------------------------------------------------------------------------
+
+/** A token bucket: `take()` resolves when a request may go. FIFO, shared by concurrent callers. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private tail: Promise<void> = Promise.resolve();
+  taken = 0;
+
+  constructor(
+    readonly ratePerSecond: number,
+    readonly burst = Math.max(1, Math.min(ratePerSecond, ratePerSecond / 5)),
+    private readonly now: () => number = () => performance.now(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
+    if (!(ratePerSecond > 0)) throw new RangeError(`a rate must be a positive number (got ${ratePerSecond})`);
+    this.tokens = this.burst;
+    this.last = now();
+  }
+
+  take(): Promise<void> {
+    const turn = this.tail.then(() => this.acquire());
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    this.last = t;
+  }
+
+  private async acquire(): Promise<void> {
+    this.refill();
+    while (this.tokens < 1) {
+      await this.sleep(Math.max(1, ((1 - this.tokens) / this.ratePerSecond) * 1000));
+      this.refill();
+    }
+    this.tokens -= 1;
+    this.taken += 1;
+  }
+
+  /** Requests per second achieved between `since` (ms, performance clock) and now. */
+  achieved(since: number, until = this.now()): number {
+    const seconds = (until - since) / 1000;
+    return seconds > 0 ? this.taken / seconds : 0;
+  }
+}
+
+export interface RateReport {
+  region: string;
+  /** A Cognito quota category, or another metered call (e.g. `RecordWrite`). */
+  category: string;
+  /** The configured bound (requests/s). */
+  bound: number;
+  /** AWS's quota for the category (for `RecordWrite`: the DR UserCreation quota it feeds). */
+  quota: number;
+  requests: number;
+  /** Requests/s over the whole run. */
+  achieved: number;
+  /** achieved / bound. */
+  fractionOfBound: number;
+}
+
+/** One bucket per category for one region; `wrap` rate-limits a client's `send`. */
+export class RegionLimiter {
+  readonly buckets = new Map<QuotaCategory, TokenBucket>();
+  readonly started = performance.now();
+  constructor(
+    readonly region: string,
+    readonly rates: Record<QuotaCategory, number>,
+  ) {}
+
+  bucket(category: QuotaCategory): TokenBucket {
+    let b = this.buckets.get(category);
+    if (!b) {
+      b = new TokenBucket(this.rates[category]);
+      this.buckets.set(category, b);
+    }
+    return b;
+  }
+
+  wrap<C extends { send: (command: never, ...rest: never[]) => Promise<unknown> }>(client: C): C {
+    const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
+    const limited = async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+      const category = categoryOf(command.constructor.name);
+      if (category) await this.bucket(category).take();
+      return send(command, ...rest);
+    };
+    return new Proxy(client, { get: (target, prop, receiver) => (prop === "send" ? limited : Reflect.get(target, prop, receiver)) });
+  }
+
+  /** Achieved rates between `since` (default: this limiter's creation) and `until`. */
+  report(until = performance.now(), since = this.started): RateReport[] {
+    return [...this.buckets].map(([category, b]) => {
+      const achieved = b.achieved(since, until);
+      return {
+        region: this.region,
+        category,
+        bound: b.ratePerSecond,
+        quota: COGNITO_QUOTAS[category],
+        requests: b.taken,
+        achieved: round(achieved),
+        fractionOfBound: round(achieved / b.ratePerSecond, 3),
+      };
+    });
+  }
+}
+
+export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
