@@ -7,6 +7,7 @@
 //   --merge          keep the other benchmarks' fields already in the output file (with --only);
 //                    run.merged lists which fields came from an earlier run
 //   --replicator-users <n>, --lag-samples <n>, --ops-users <n>   override the sizes
+//   --fault-rate <0..1>   injected DR Cognito error rate for the replicator (default 0.05, the issue's)
 //
 // Order: bundles and synth first (no sandbox running), then one sandbox with the real
 // `local` stacks deployed once for lag, replicator, backfill and reconcile (see
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
       "replicator-users": { type: "string" },
       "lag-samples": { type: "string" },
       "ops-users": { type: "string" },
+      "fault-rate": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -94,6 +96,8 @@ async function main(): Promise<number> {
   sizeFlag("replicator-users", "replicatorUsers");
   sizeFlag("lag-samples", "lagSamples");
   sizeFlag("ops-users", "opsUsers");
+  const faultRate = values["fault-rate"] === undefined ? 0.05 : Number(values["fault-rate"]);
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--fault-rate must be between 0 and 1 (got "${values["fault-rate"]}")`);
   const out = resolve(values.out ?? resolve(__dirname, "results", "latest.json"));
   const started = Date.now();
   const la = () => loadavg().map((x) => round(x, 2));
@@ -169,7 +173,7 @@ async function main(): Promise<number> {
           }
           if (want("replicator")) {
             await stage("replicator", async () => {
-              results.replicator = await benchReplicator(w, { users: size.replicatorUsers, faultRate: 0.05, timeoutMs: Math.max(300_000, size.replicatorUsers * 100), log });
+              results.replicator = await benchReplicator(w, { users: size.replicatorUsers, faultRate, timeoutMs: Math.max(300_000, size.replicatorUsers * 100), log });
             });
           }
           const seeded = await seeding;
