@@ -19,7 +19,7 @@ import {
   type UpdateUserPoolCommandInput,
   type UserPoolType,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
 import { CreateFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { spawn } from "node:child_process";
@@ -420,8 +420,14 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     // Finished: the same command is a no-op; --restart re-checks everything and writes nothing.
     const third = await inProcess<BackfillReport>(backfillMain, args);
     expect([third.code, third.json.alreadyComplete]).toEqual([0, true]);
-    const items = await w.primary.dynamodb.send(new ScanCommand({ TableName: tableName, Select: "COUNT" }));
-    expect(items.Count).toBe(TOTAL);
+    let items = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await w.primary.dynamodb.send(new ScanCommand({ TableName: tableName, Select: "COUNT", ExclusiveStartKey: start }));
+      items += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    expect(items).toBe(TOTAL);
   });
 
   async function streamEvents(tableName: string): Promise<{ inserts: number; modifies: number; keys: number }> {
