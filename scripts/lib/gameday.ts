@@ -26,7 +26,7 @@ import { readDlq } from "./redrive";
 export interface GameDayOptions {
   /** Global-table lag during the game day (ms). */
   replicationDelayMs: number;
-  /** Sign-ups before the cut (ms). */
+  /** Sign-ups before the cut, from the first confirmation (ms). */
   warmupMs: number;
   /** How long the primary stays cut off (ms); the DR checks run inside it. */
   outageMs: number;
@@ -223,13 +223,14 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   // Before the cut: a primary user signs in to the primary pool, whose pre-token
   // trigger must put the user's own sub into the tokens.
   // (The first sign-ups pay the functions' cold starts: wait for one.)
-  while (!attempts.some((a) => a.user) && Date.now() < started + o.warmupMs - 1_000) await sleep(100);
+  while (!attempts.some((a) => a.user) && Date.now() < started + 60_000) await sleep(100);
   const primaryCheck = await primarySignInCheck();
   const ownSub = primaryCheck.ok && primaryCheck.triggerCanonicalId === primaryCheck.sub;
   log(`primary sign-in before the cut: ${primaryCheck.ok ? "ok" : `failed (${primaryCheck.error})`}; pre-token canonical id ${ownSub ? "= the user's own sub" : `${primaryCheck.triggerCanonicalId ?? "missing"}`}`);
 
-  // 2. the cut
-  await sleep(started + o.warmupMs - Date.now());
+  // 2. the cut, warmupMs after the first confirmation (cold starts do not eat the warm-up)
+  const firstAt = Math.min(...attempts.filter((a) => a.user).map((a) => a.user!.confirmedAt), Date.now());
+  await sleep(firstAt + o.warmupMs - Date.now());
   const cutAt = Date.now();
   const outage = await sandbox.admin.regionOutage(env.primaryRegion);
   log(`cut: ${env.primaryRegion} is down (every service)`);
@@ -369,7 +370,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       confirmed: attempts.filter((a) => a.user).length,
       failedAttempts: attempts.filter((a) => a.error).length,
       failedDuringOutage,
-      ratePerSecondBeforeCut: Math.round((attemptsBeforeCut.filter((a) => a.user).length / (o.warmupMs / 1000)) * 10) / 10,
+      ratePerSecondBeforeCut: Math.round((attemptsBeforeCut.filter((a) => a.user).length / Math.max(1, (cutAt - firstAt) / 1000)) * 10) / 10,
     },
     cut: { at: new Date(cutAt).toISOString(), eligible: eligible.length, window: window.length, inFlight: inFlight.length, afterRestore: afterRestore.length },
     rpo: { usersMissing: missing.length, missing, windowMissing: windowState.filter((x) => !x).length, newestReplicatedMs: newest },
