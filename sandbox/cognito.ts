@@ -311,16 +311,31 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   private async adminCreateUser(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
+    if (body.TemporaryPassword || body.MessageAction === "RESEND") return next(req);
+    const poolId = String(body.UserPoolId);
+    // In AWS, creating a user without a password in a passwordless pool is one atomic step
+    // to CONFIRMED. Here it takes two moto calls, so read the pool first (a failure answers
+    // before any user exists and the caller retries), and undo the create if the second
+    // call fails, rather than leaving a FORCE_CHANGE_PASSWORD user behind.
+    let pool: any;
+    try {
+      pool = await withRetries(() => this.describePool(req.region, poolId));
+    } catch (e) {
+      if ((e as { code?: string }).code === "ResourceNotFoundException") return next(req); // moto answers with its own error
+      return awsError(req, 500, "InternalErrorException", `sandbox: could not read pool ${poolId}: ${(e as Error).message}`);
+    }
     const res = await next(req);
-    if (res.status >= 300 || body.TemporaryPassword || body.MessageAction === "RESEND") return res;
+    if (res.status >= 300 || !CognitoPlugin.isPasswordless(pool)) return res;
     const json = parseJson(res);
     const user = json?.User;
     if (!user?.Username) return res;
-    const poolId = String(body.UserPoolId);
-    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
-    if (!CognitoPlugin.isPasswordless(pool)) return res;
     const password = randomPassword();
-    await this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: password, Permanent: true });
+    try {
+      await withRetries(() => this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: password, Permanent: true }));
+    } catch (e) {
+      await withRetries(() => this.idp(req.region, "AdminDeleteUser", { UserPoolId: poolId, Username: user.Username })).catch(() => undefined);
+      return awsError(req, 500, "InternalErrorException", `sandbox: could not confirm the new user: ${(e as Error).message}`);
+    }
     this.passwords.set(`${poolId}|${user.Username}`, password);
     user.UserStatus = "CONFIRMED";
     return responseWithJson(res, json);
@@ -668,6 +683,19 @@ export class CognitoPlugin implements SandboxPlugin {
       }
     }
     return undefined;
+  }
+}
+
+/** The gateway's own calls to moto: a loaded moto can drop one; try a few times. */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (i >= attempts || code === "ResourceNotFoundException" || code === "UserNotFoundException") throw e;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** i));
+    }
   }
 }
 

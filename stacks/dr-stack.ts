@@ -28,6 +28,7 @@ export const REPLICATOR_COGNITO_ACTIONS = [
   "cognito-idp:AdminCreateUser",
   "cognito-idp:AdminGetUser",
   "cognito-idp:AdminUpdateUserAttributes",
+  "cognito-idp:AdminDeleteUserAttributes",
   "cognito-idp:AdminEnableUser",
   "cognito-idp:AdminDisableUser",
   "cognito-idp:AdminListGroupsForUser",
