@@ -11,6 +11,7 @@ import { zipSync } from "fflate";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { trimSourceMap } from "./sourcemap";
 
 export interface Bundle {
   name: string;
@@ -52,7 +53,8 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
     mainFields: ["module", "main"],
     minify: true,
     sourcemap: "linked",
-    // Stack traces map back to files and lines; the sources themselves stay out of the zip.
+    // Stack traces map back to our files and lines (the map is trimmed to our own
+    // sources below); the sources themselves stay out of the zip.
     sourcesContent: false,
     legalComments: "none",
     metafile: false,
@@ -62,7 +64,10 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
   const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
   for (const out of result.outputFiles) {
     const base = out.path.slice(outDir.length + 1);
-    files[base] = [out.contents, { mtime: ZIP_MTIME }];
+    const contents = base.endsWith(".map")
+      ? new TextEncoder().encode(trimSourceMap(out.text, (source) => !source.includes("node_modules/")))
+      : out.contents;
+    files[base] = [contents, { mtime: ZIP_MTIME }];
   }
   const zip = zipSync(files, { level: 9 });
   mkdirSync(outDir, { recursive: true });
