@@ -117,8 +117,8 @@ export class SandboxAdmin {
     const q = new URLSearchParams({ function: fn, ...(region ? { region } : {}) });
     return (await this.call<{ lines: Array<{ ts: number; stream: string; line: string }> }>("GET", `/lambda/logs?${q}`)).lines;
   }
-  /** The next `count` invocations of the function crash `afterMs` after they start. */
-  async crashNext(spec: { function: string; region: string; afterMs?: number; count?: number }): Promise<void> {
+  /** The next `count` invocations of the function (with at least `minRecords` records) crash `afterMs` after they start. */
+  async crashNext(spec: { function: string; region: string; afterMs?: number; count?: number; minRecords?: number }): Promise<void> {
     await this.call("POST", "/lambda/crash", spec);
   }
 }

@@ -643,11 +643,11 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       return { body: { lines: plugin.logs(fn, req.query.get("region") ?? undefined) } };
     }
     if (req.method === "POST" && req.path === "/lambda/crash") {
-      const { function: fn, region, afterMs = 0, count = 1 } = (req.body ?? {}) as { function?: unknown; region?: unknown; afterMs?: unknown; count?: unknown };
+      const { function: fn, region, afterMs = 0, count = 1, minRecords = 0 } = (req.body ?? {}) as { function?: unknown; region?: unknown; afterMs?: unknown; count?: unknown; minRecords?: unknown };
       if (typeof fn !== "string" || typeof region !== "string") return { status: 400, body: { error: "body needs `function` (name) and `region`" } };
       if (!runtime) return { status: 409, body: { error: "the Lambda runtime has not started: deploy a function first" } };
-      runtime.armCrash(region, fn, Number(afterMs), Number(count));
-      return { body: { armed: { function: fn, region, afterMs: Number(afterMs), count: Number(count) } } };
+      runtime.armCrash(region, fn, Number(afterMs), Number(count), Number(minRecords));
+      return { body: { armed: { function: fn, region, afterMs: Number(afterMs), count: Number(count), minRecords: Number(minRecords) } } };
     }
     return undefined;
   }

@@ -238,8 +238,8 @@ export class Runtime {
   private files = new Map<string, WriteStream>();
   private reaper: NodeJS.Timeout;
   private stopped = false;
-  /** Armed crashes per function: the next `count` invocations die after `afterMs`. */
-  private crashes = new Map<string, { afterMs: number; count: number }>();
+  /** Armed crashes per function: the next `count` invocations (of at least `minRecords` records) die after `afterMs`. */
+  private crashes = new Map<string, { afterMs: number; count: number; minRecords: number }>();
 
   constructor(private readonly opts: RuntimeOptions) {
     this.reaper = setInterval(() => this.reapIdle(), Math.min(30_000, Math.max(1000, opts.idleTimeoutMs / 2)));
@@ -283,13 +283,16 @@ export class Runtime {
    * Makes the next `count` invocations of a function crash (the process exits,
    * as on an out-of-memory kill) `afterMs` after they start: a fault for tests.
    */
-  armCrash(region: string, name: string, afterMs: number, count = 1): void {
-    this.crashes.set(this.key({ region, name }), { afterMs, count });
+  armCrash(region: string, name: string, afterMs: number, count = 1, minRecords = 0): void {
+    this.crashes.set(this.key({ region, name }), { afterMs, count, minRecords });
   }
 
-  private takeCrash(key: string): number | undefined {
+  private takeCrash(key: string, event: unknown): number | undefined {
     const c = this.crashes.get(key);
     if (!c) return undefined;
+    // A crash meant for the middle of a batch waits for a batch big enough to have a middle.
+    const records = (event as { Records?: unknown[] } | null)?.Records?.length ?? 0;
+    if (records < c.minRecords) return undefined;
     if (--c.count <= 0) this.crashes.delete(key);
     return c.afterMs;
   }
@@ -356,7 +359,7 @@ export class Runtime {
               timedOut: true,
             });
           }, timeoutMs);
-          const crashAfter = this.takeCrash(key);
+          const crashAfter = this.takeCrash(key, event);
           if (crashAfter !== undefined) {
             setTimeout(() => {
               if (worker.current !== pending) return;

@@ -212,7 +212,9 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   it("8. retries from the checkpoint after the replicator crashes mid-batch, losing nothing", async () => {
     // Slow DR calls make one invocation last long enough to be cut in the middle.
     await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), latencyMs: 100 });
-    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 250 });
+    // The first invocation carrying at least 20 records dies 150 ms in: with 10 users in
+    // flight and 100 ms per DR call, some of its users are created and some are not.
+    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 150, minRecords: 20 });
     await w.sandbox.admin.resetStats();
     const records = syntheticRecords("crash", 40);
     await writeRecords(records);
