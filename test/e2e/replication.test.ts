@@ -2,6 +2,7 @@
 // confirmed in the primary pool through Cognito's own API, and every assertion
 // is about the DR pool's real state.
 import { CreateGroupCommand, AdminListGroupsForUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -210,19 +211,25 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   });
 
   it("8. retries from the checkpoint after the replicator crashes mid-batch, losing nothing", async () => {
-    // Slow DR calls make one invocation last long enough to be cut in the middle.
-    await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), latencyMs: 100 });
-    // The first invocation carrying at least 20 records dies 150 ms in: with 10 users in
-    // flight and 100 ms per DR call, some of its users are created and some are not.
-    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 150, minRecords: 20 });
-    await w.sandbox.admin.resetStats();
+    // Hold the stream while the records land, so the replicator gets them as one batch.
+    const lambda = new LambdaClient({ region: drRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
+    const [mapping] = (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.fn("replicate-user") }))).EventSourceMappings ?? [];
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID!, Enabled: false }));
     const records = syntheticRecords("crash", 40);
     await writeRecords(records);
+    await w.sandbox.admin.flushReplication(10_000);
+    // Slow DR calls (100 ms, 10 users in flight) make the 40-record invocation last ~400 ms;
+    // it dies 150 ms in, with some users created and some not.
+    await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), latencyMs: 100 });
+    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 150, minRecords: 20 });
+    await w.sandbox.admin.resetStats();
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID!, Enabled: true }));
+
     await expectAllInDr(records.map(asConfirmedUser));
     await expectNoDuplicates("crash", 40);
     const logs = await w.sandbox.admin.lambdaLogs(n.fn("replicate-user"), drRegion());
-    expect(logs.some((l) => l.line.includes("crashing the execution environment"))).toBe(true);
-    // Users created before the crash were replayed: they were found, not created twice.
+    expect(logs.filter((l) => l.line.includes("crashing the execution environment")).length).toBe(1);
+    // Users created before the crash were replayed from the checkpoint: found, not created twice.
     expect((await drStats()).operations["cognito-idp:AdminCreateUser"].calls).toBeGreaterThan(40);
     expect(await parked()).toEqual([]);
   });
