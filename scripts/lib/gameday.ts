@@ -10,7 +10,6 @@
 // and tears them down); it returns a report and never throws for a failed check.
 import {
   InitiateAuthCommand,
-  ListUsersCommand,
   RespondToAuthChallengeCommand,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
@@ -20,7 +19,7 @@ import { createTokenVerifier } from "../../handlers/shared/verify-token";
 import type { Sandbox } from "../../sandbox";
 import { regionClients } from "./clients";
 import type { LocalDeployment } from "./local-deploy";
-import { drUserMatches, getDrUser, mapLimit, signUpAndConfirm, type ConfirmedUser } from "./population";
+import { drUserMatches, getDrUser, listByEmailPrefix, mapLimit, signUpAndConfirm, type ConfirmedUser } from "./population";
 import { readDlq } from "./redrive";
 
 export interface GameDayOptions {
@@ -336,7 +335,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   }
   const lost = mustArrive.filter((u) => !arrived.has(u.email)).map((u) => u.email);
   const inFlightMissing = inFlight.filter((u) => !arrived.has(u.email)).map((u) => u.email);
-  const drEmails = await listEmails(dr.cognito, drPool, `user-${tag}-`);
+  const drEmails = await listByEmailPrefix(dr.cognito, drPool, `user-${tag}-`);
   const duplicates = drEmails.length - new Set(drEmails).size;
   const parked = await readDlq(dr.sqs, deployment.dr.replicator_dlq_url).catch(() => []);
   const repl = await sandbox.admin.replication();
@@ -433,17 +432,6 @@ async function fetchJwks(sandbox: Sandbox, poolId: string) {
     }
   }
   return undefined;
-}
-
-async function listEmails(cognito: CognitoIdentityProviderClient, poolId: string, prefix: string): Promise<string[]> {
-  const emails: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cognito.send(new ListUsersCommand({ UserPoolId: poolId, Filter: `email ^= "${prefix}"`, PaginationToken: token, Limit: 60 }));
-    for (const u of page.Users ?? []) emails.push(u.Attributes?.find((a) => a.Name === "email")?.Value ?? "");
-    token = page.PaginationToken;
-  } while (token);
-  return emails;
 }
 
 /** A few lines for people. */

@@ -3,6 +3,7 @@
 // pool. Shared by the demo, the end-to-end tests, the game day and benchmarks.
 import {
   AdminGetUserCommand,
+  ListUsersCommand,
   ConfirmSignUpCommand,
   SignUpCommand,
   UserNotFoundException,
@@ -119,4 +120,16 @@ export async function waitForDr(
     if ([...arrived.values()].every((t) => t !== undefined) || Date.now() > deadline) return arrived;
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 50));
   }
+}
+
+/** Every user in a pool whose email starts with `prefix` (ListUsers pages of 60). */
+export async function listByEmailPrefix(cognito: CognitoIdentityProviderClient, poolId: string, prefix: string): Promise<string[]> {
+  const emails: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await cognito.send(new ListUsersCommand({ UserPoolId: poolId, Filter: `email ^= "${prefix}"`, PaginationToken: token, Limit: 60 }));
+    for (const u of page.Users ?? []) emails.push(u.Attributes?.find((a) => a.Name === "email")?.Value ?? "");
+    token = page.PaginationToken;
+  } while (token);
+  return emails;
 }

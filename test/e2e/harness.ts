@@ -1,6 +1,5 @@
 // One sandbox with the real `local` stacks deployed, shared by an end-to-end
 // suite: started in beforeAll, torn down in afterAll.
-import { ListUsersCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,14 +56,4 @@ export async function startWorld(opts: { replicationDelayMs?: number } = {}): Pr
   }
 }
 
-/** Every user in a pool whose email starts with `prefix` (ListUsers pages of 60). */
-export async function listByEmailPrefix(cognito: CognitoIdentityProviderClient, poolId: string, prefix: string): Promise<string[]> {
-  const emails: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cognito.send(new ListUsersCommand({ UserPoolId: poolId, Filter: `email ^= "${prefix}"`, PaginationToken: token, Limit: 60 }));
-    for (const u of page.Users ?? []) emails.push(u.Attributes?.find((a) => a.Name === "email")?.Value ?? "");
-    token = page.PaginationToken;
-  } while (token);
-  return emails;
-}
+export { listByEmailPrefix } from "../../scripts/lib/population";
