@@ -189,11 +189,12 @@ export class CognitoPlugin implements SandboxPlugin {
     for (const r of regions) {
       let next: string | undefined;
       do {
-        const pools: any = await this.idp(r, "ListUserPools", { MaxResults: 60, NextToken: next }).catch(() => ({}));
+        // A failed listing throws (after retries) rather than reading as "no such client".
+        const pools: any = await withRetries(() => this.idp(r, "ListUserPools", { MaxResults: 60, NextToken: next }));
         for (const p of pools.UserPools ?? []) {
           let cnext: string | undefined;
           do {
-            const cl: any = await this.idp(r, "ListUserPoolClients", { UserPoolId: p.Id, MaxResults: 60, NextToken: cnext }).catch(() => ({}));
+            const cl: any = await withRetries(() => this.idp(r, "ListUserPoolClients", { UserPoolId: p.Id, MaxResults: 60, NextToken: cnext }));
             for (const c of cl.UserPoolClients ?? []) this.clients.set(c.ClientId, { poolId: p.Id, region: r });
             cnext = cl.NextToken;
           } while (cnext);
@@ -348,33 +349,47 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   private async confirmSignUp(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
-    const res = await next(req);
-    if (res.status >= 300) return res;
-    let poolId: string | undefined = body.UserPoolId;
+    // Cognito confirms and runs PostConfirmation as one step. The sandbox needs the pool
+    // and the user to build the trigger event, so it reads both *before* confirming: if
+    // moto cannot answer, the call fails with nothing changed and the caller's retry is
+    // safe. Confirming first and then skipping the trigger on a failed read would lose
+    // the user from replication without a trace.
     const clientId: string | undefined = req.operation === "AdminConfirmSignUp" ? undefined : body.ClientId;
-    if (!poolId && clientId) poolId = (await this.findClient(clientId, req.region))?.poolId;
-    if (!poolId) return res;
-    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
-    if (!pool) return res;
+    let poolId: string | undefined;
+    let pool: any;
     let user: any;
     try {
-      user = await this.idp(req.region, "AdminGetUser", { UserPoolId: poolId, Username: body.Username });
-    } catch {
-      return res;
+      poolId = body.UserPoolId ?? (clientId ? (await this.findClient(clientId, req.region))?.poolId : undefined);
+      const id = poolId;
+      if (id) {
+        pool = await withRetries(() => this.describePool(req.region, id));
+        user = await withRetries(() => this.idp(req.region, "AdminGetUser", { UserPoolId: id, Username: body.Username }));
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== "ResourceNotFoundException" && code !== "UserNotFoundException") {
+        return awsError(req, 500, "InternalErrorException", `sandbox: could not read the pool or the user before confirming: ${(e as Error).message}`);
+      }
     }
+    // Unknown client, pool or user: moto answers with its own error.
+    if (!poolId || !pool || !user) return next(req);
+    const res = await next(req);
+    if (res.status >= 300) return res;
     const attrs = attrsToMap(user.UserAttributes);
     if (req.operation === "ConfirmSignUp" && (pool.AutoVerifiedAttributes ?? []).includes("email") && attrs.email && attrs.email_verified !== "true") {
       // The code went to the email address, so confirming it verifies the address.
-      await this.idp(req.region, "AdminUpdateUserAttributes", {
-        UserPoolId: poolId,
-        Username: user.Username,
-        UserAttributes: [{ Name: "email_verified", Value: "true" }],
-      }).catch(() => undefined);
+      await withRetries(() =>
+        this.idp(req.region, "AdminUpdateUserAttributes", {
+          UserPoolId: poolId,
+          Username: user.Username,
+          UserAttributes: [{ Name: "email_verified", Value: "true" }],
+        }),
+      ).catch(() => undefined);
       attrs.email_verified = "true";
     }
     const fn: string | undefined = pool.LambdaConfig?.PostConfirmation;
     if (!fn) return res;
-    const request: Record<string, unknown> = { userAttributes: { ...attrs, "cognito:user_status": user.UserStatus ?? "CONFIRMED" } };
+    const request: Record<string, unknown> = { userAttributes: { ...attrs, "cognito:user_status": "CONFIRMED" } };
     if (body.ClientMetadata) request.clientMetadata = body.ClientMetadata;
     const event = {
       version: "1",
@@ -405,7 +420,7 @@ export class CognitoPlugin implements SandboxPlugin {
     if (!poolId && typeof claims.iss === "string") poolId = claims.iss.split("/").pop();
     if (!poolId && body.ClientId) poolId = (await this.findClient(String(body.ClientId), req.region))?.poolId;
     if (!poolId) return res;
-    const pool = await this.describePool(req.region, poolId).catch(() => undefined);
+    const pool = await withRetries(() => this.describePool(req.region, poolId));
     const cfg = pool?.LambdaConfig ?? {};
     const v2: string | undefined = cfg.PreTokenGenerationConfig?.LambdaArn;
     const version: string = cfg.PreTokenGenerationConfig?.LambdaVersion ?? "V1_0";
