@@ -8,6 +8,11 @@ import { findMoto } from "../../sandbox/moto";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
 import { findTerraform } from "../../scripts/lib/tools";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { TABLE_KEY } from "../../handlers/contract";
+import { names } from "../../stacks/names";
+import { getDrUser } from "../../scripts/lib/population";
+import { readDlq } from "../../scripts/lib/redrive";
 
 /** Why the suite cannot run here, or undefined. Under CI=true a missing tool is an error. */
 export function missingTools(): string | undefined {
@@ -57,3 +62,35 @@ export async function startWorld(opts: { replicationDelayMs?: number } = {}): Pr
 }
 
 export { listByEmailPrefix } from "../../scripts/lib/population";
+
+/**
+ * Where a user's replication stopped: the trigger invocation, the record in
+ * each region's table, the DR pool, both queues and the functions' log lines
+ * that name the canonical id. Printed when an end-to-end wait gives up, so a
+ * red run says which hop lost the user instead of only "missing".
+ */
+export async function traceUser(w: World, user: { email: string; sub: string }): Promise<Record<string, unknown>> {
+  const n = names(w.deployment.env);
+  const key = { [TABLE_KEY]: { S: user.sub } };
+  const item = async (c: RegionClients) =>
+    (await c.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: key, ConsistentRead: true }))).Item !== undefined;
+  const { primaryRegion, drRegion } = w.deployment.env;
+  const mentions = async (fn: string, region: string) =>
+    (await w.sandbox.admin.lambdaLogs(n.fn(fn), region)).filter((l) => l.line.includes(user.sub)).map((l) => l.line.slice(0, 400));
+  const trigger = (await w.sandbox.admin.triggers()).filter((t) => JSON.stringify(t.event).includes(user.sub));
+  const safe = async <T>(f: () => Promise<T>) => f().catch((err: Error) => `error: ${err.name}: ${err.message}`);
+  return {
+    email: user.email,
+    canonicalId: user.sub,
+    trigger: trigger.map((t) => ({ at: t.at, durationMs: t.durationMs, error: t.error, skipped: t.skipped })),
+    primaryTable: await safe(() => item(w.primary)),
+    drTable: await safe(() => item(w.dr)),
+    drUser: await safe(() => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, user.email)),
+    replicatorDlq: await safe(async () =>
+      (await readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url)).filter((e) => JSON.stringify(e).includes(user.sub)),
+    ),
+    replicatorLog: await safe(() => mentions("replicate-user", drRegion)),
+    postConfirmationLog: await safe(() => mentions("post-confirmation", primaryRegion)),
+    retryWorkerLog: await safe(() => mentions("retry-worker", primaryRegion)),
+  };
+}

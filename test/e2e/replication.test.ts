@@ -11,7 +11,7 @@ import { newRecord, toItem, type ReplicatedUser } from "../../handlers/shared/re
 import { names } from "../../stacks/names";
 import { getDrUser, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
 import { readDlq, redrive } from "../../scripts/lib/redrive";
-import { listByEmailPrefix, missingTools, startWorld, type World } from "./harness";
+import { listByEmailPrefix, missingTools, startWorld, traceUser, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -39,6 +39,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   async function expectAllInDr(users: ConfirmedUser[], timeoutMs = 120_000): Promise<void> {
     const arrived = await waitForDr(w.dr.cognito, w.deployment.dr.user_pool_id, users, { timeoutMs, pollMs: 200 });
     const missing = [...arrived].filter(([, at]) => at === undefined).map(([email]) => email);
+    for (const u of users.filter((u) => missing.includes(u.email))) console.error("[e2e] not in DR:", JSON.stringify(await traceUser(w, u), null, 1));
     expect(missing).toEqual([]);
   }
 
