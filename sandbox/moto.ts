@@ -1,14 +1,18 @@
 // Starts and stops moto_server (Python moto) on a free loopback port.
 //
-// moto belongs to the `python3` first on PATH, so it is started as `moto_server` when that
-// executable is on PATH, else as `python3 -m moto.server` (or `python -m moto.server`) when that
-// interpreter can import moto. No path of a particular machine is assumed.
+// moto belongs to the `python3` first on PATH: when that interpreter can import moto, moto
+// runs under it through sandbox/moto_server.py (moto.server plus an index that makes user
+// lookups O(1); see that file), else as `moto_server` from PATH (unpatched). MOTO_SERVER
+// names an explicit command. No path of a particular machine is assumed.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
+
+/** Runs moto.server with the sandbox's speed patches (see the file). */
+const PATCHED_SERVER = resolve(__dirname, "moto_server.py");
 
 /** `$1...`: the moto command. Runs it in the background and stops it when stdin closes or on TERM/INT. */
 const WATCHDOG = `"$@" </dev/null & m=$!
@@ -63,7 +67,11 @@ export function findMoto(): MotoCommand | undefined {
   // exist for an interpreter version that does not have moto, so check the module import first.
   if (py) {
     const r = spawnSync(py, ["-c", "import moto.server"], { stdio: "ignore", timeout: 30_000 });
-    if (r.status === 0) return { command: py, args: ["-m", "moto.server"], description: `${py} -m moto.server` };
+    if (r.status === 0) {
+      // The same moto, started through the sandbox's patch file when it is there.
+      if (existsSync(PATCHED_SERVER)) return { command: py, args: [PATCHED_SERVER], description: `${py} ${PATCHED_SERVER} (moto.server, patched)` };
+      return { command: py, args: ["-m", "moto.server"], description: `${py} -m moto.server` };
+    }
   }
   const exe = onPath("moto_server");
   if (exe) {
@@ -185,3 +193,4 @@ export async function startMoto(opts: { port?: number; startTimeoutMs?: number }
     },
   };
 }
+

@@ -1,0 +1,132 @@
+"""Runs moto_server with the sandbox's speed patches: `python3 moto_server.py -H 127.0.0.1 -p <port>`.
+
+moto finds a user of a pool whose usernames are email addresses by scanning every user
+and building a dict of each one's attributes (`CognitoIdpUserPool._get_user`), so each
+AdminCreateUser / AdminGetUser / AdminSetUserPassword costs O(pool size): about 16 ms at
+3,000 users, and a 100,000-user benchmark would take hours. The patch below keeps an
+index from username-attribute value (email, phone number) to username, maintained on
+every insert and delete of the pool's users, and rebuilt when a user's email or phone
+number changes. Lookups answer exactly what the scan would (the first user whose
+attribute matches, else the user with that username).
+
+Behaviour is otherwise moto's own. If moto's internals ever differ from what the patch
+expects, it is skipped with a note on stderr and moto runs unpatched (slower, same answers).
+"""
+
+import runpy
+import sys
+from collections import OrderedDict
+
+
+def _install_username_index():
+    from moto.cognitoidp import models
+
+    pool_cls = models.CognitoIdpUserPool
+    user_cls = models.CognitoIdpUser
+    for owner, name in ((pool_cls, "_get_user"), (pool_cls, "__init__"), (user_cls, "update_attributes"), (user_cls, "delete_attributes")):
+        if not callable(getattr(owner, name, None)):
+            raise RuntimeError(f"moto has no {owner.__name__}.{name}")
+
+    # Bumped whenever any user's username attribute changes value; an index built
+    # under an older generation is rebuilt before it answers.
+    state = {"generation": 0}
+
+    class IndexedUsers(OrderedDict):
+        """The pool's users (username -> user) plus value -> username for its username attributes."""
+
+        def __init__(self, pool, *args):
+            self.pool = pool
+            self.index = {}
+            self.generation = -1
+            super().__init__(*args)
+
+        def attribute_types(self):
+            return self.pool.extended_config.get("UsernameAttributes") or []
+
+        def _add(self, username, user):
+            for t in self.attribute_types():
+                value = user.attribute_lookup.get(t)
+                if value is not None:
+                    self.index.setdefault(value, username)
+
+        def _remove(self, username, user):
+            for t in self.attribute_types():
+                value = user.attribute_lookup.get(t)
+                if value is not None and self.index.get(value) == username:
+                    del self.index[value]
+                    # Another user may carry the same value (moto does not forbid it everywhere).
+                    self.generation = -1
+
+        def rebuild(self):
+            self.index = {}
+            for username, user in self.items():
+                self._add(username, user)
+            self.generation = state["generation"]
+
+        def __setitem__(self, username, user):
+            if username in self:
+                self._remove(username, self[username])
+            super().__setitem__(username, user)
+            self._add(username, user)
+
+        def __delitem__(self, username):
+            user = self[username]
+            super().__delitem__(username)
+            self._remove(username, user)
+
+        def pop(self, username, *default):
+            if username in self:
+                user = self[username]
+                super().__delitem__(username)
+                self._remove(username, user)
+                return user
+            return super().pop(username, *default)
+
+        def clear(self):
+            super().clear()
+            self.index = {}
+
+    original_init = pool_cls.__init__
+
+    def pool_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.users = IndexedUsers(self, self.users)
+
+    def get_user(self, username):
+        users = self.users
+        if self.extended_config.get("UsernameAttributes") and isinstance(users, IndexedUsers):
+            if users.generation != state["generation"]:
+                users.rebuild()
+            key = users.index.get(username)
+            if key is not None and key in users:
+                return users[key]
+        elif self.extended_config.get("UsernameAttributes"):
+            return original_get_user(self, username)
+        return users.get(username)
+
+    original_get_user = pool_cls._get_user
+
+    def watch(method):
+        def wrapper(self, *args, **kwargs):
+            before = (self.attribute_lookup.get("email"), self.attribute_lookup.get("phone_number"))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if (self.attribute_lookup.get("email"), self.attribute_lookup.get("phone_number")) != before:
+                    state["generation"] += 1
+
+        return wrapper
+
+    pool_cls.__init__ = pool_init
+    pool_cls._get_user = get_user
+    user_cls.update_attributes = watch(user_cls.update_attributes)
+    user_cls.delete_attributes = watch(user_cls.delete_attributes)
+
+
+if __name__ == "__main__":
+    try:
+        _install_username_index()
+    except Exception as exc:  # noqa: BLE001 - any mismatch means "run moto as it is"
+        print(f"sandbox: moto username index not installed ({exc}); moto runs unpatched", file=sys.stderr)
+    sys.argv[0] = "moto_server"
+    runpy.run_module("moto.server", run_name="__main__", alter_sys=True)
