@@ -6,10 +6,10 @@
 // one the tests ran against, the local sandbox runs exactly the deployed code, and
 // (measured, see README "Bundles") minified + tree-shaken clients cost little in
 // size and load time. The README records the figures for both choices.
-import { buildSync } from "esbuild";
+import { buildSync, version as esbuildVersion } from "esbuild";
 import { zipSync } from "fflate";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { trimSourceMap } from "./sourcemap";
 
@@ -33,6 +33,45 @@ const REPO_ROOT = resolve(__dirname, "..");
 // Fixed timestamp so the zip bytes depend on content only.
 const ZIP_MTIME = new Date("2000-01-01T00:00:00Z");
 const cache = new Map<string, Bundle>();
+/** Bump when the build options below change: it invalidates every cached zip on disk. */
+const BUILD_RECIPE = 1;
+
+const sha256 = (data: Uint8Array | string, encoding: "hex" | "base64" = "hex") => createHash("sha256").update(data).digest(encoding);
+
+/** Writes via a temporary file and a rename, so a concurrent reader never sees half a file. */
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * What a zip was built from: the recipe, esbuild's version, the lockfile and tsconfig
+ * (which decide how imports resolve), the entry, and the content hash of every file
+ * esbuild read. The zip on disk is reused only when all of it still matches.
+ */
+interface BuildManifest {
+  key: string;
+  inputs: Record<string, string>;
+  zipSha256: string;
+}
+
+function buildKey(entryPath: string): string {
+  const fileHash = (f: string) => (existsSync(f) ? sha256(readFileSync(f)) : "none");
+  return [BUILD_RECIPE, esbuildVersion, fileHash(join(REPO_ROOT, "package-lock.json")), fileHash(join(REPO_ROOT, "tsconfig.json")), entryPath].join("|");
+}
+
+function cachedZip(manifestPath: string, zipPath: string, key: string): Buffer | undefined {
+  try {
+    const m = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
+    if (m.key !== key) return undefined;
+    for (const [file, hash] of Object.entries(m.inputs)) if (sha256(readFileSync(file)) !== hash) return undefined;
+    const zip = readFileSync(zipPath);
+    return sha256(zip, "base64") === m.zipSha256 ? zip : undefined;
+  } catch {
+    return undefined; // no manifest, an input gone, a torn read: build
+  }
+}
 
 export function bundleHandler(name: string, entry: string, opts: BundleOptions = {}): Bundle {
   const handlersDir = opts.handlersDir ?? join(REPO_ROOT, "handlers");
@@ -41,8 +80,20 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
   const hit = cache.get(key);
   if (hit) return hit;
 
+  const entryPath = join(handlersDir, entry);
+  const zipPath = join(outDir, `${name}.zip`);
+  const manifestPath = join(outDir, "build-manifest.json");
+  const recipeKey = buildKey(entryPath);
+  // Synthesis bundles every handler on each run; reusing an unchanged zip saves most of it.
+  const zip = cachedZip(manifestPath, zipPath, recipeKey) ?? build(entryPath, outDir, zipPath, manifestPath, recipeKey);
+  const bundle: Bundle = { name, zipPath, sha256: sha256(zip, "base64"), bytes: zip.byteLength };
+  cache.set(key, bundle);
+  return bundle;
+}
+
+function build(entryPath: string, outDir: string, zipPath: string, manifestPath: string, recipeKey: string): Uint8Array {
   const result = buildSync({
-    entryPoints: [join(handlersDir, entry)],
+    entryPoints: [entryPath],
     outfile: join(outDir, "index.js"),
     bundle: true,
     platform: "node",
@@ -57,7 +108,7 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
     // sources below); the sources themselves stay out of the zip.
     sourcesContent: false,
     legalComments: "none",
-    metafile: false,
+    metafile: true,
     write: false,
     logLevel: "silent",
   });
@@ -71,16 +122,12 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
   }
   const zip = zipSync(files, { level: 9 });
   mkdirSync(outDir, { recursive: true });
-  const zipPath = join(outDir, `${name}.zip`);
-  writeFileSync(zipPath, zip);
-  const bundle: Bundle = {
-    name,
-    zipPath,
-    sha256: createHash("sha256").update(zip).digest("base64"),
-    bytes: zip.byteLength,
-  };
-  cache.set(key, bundle);
-  return bundle;
+  writeAtomic(zipPath, zip);
+  // Metafile paths are relative to the working directory esbuild ran in.
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), sha256(readFileSync(resolve(f)))]));
+  const manifest: BuildManifest = { key: recipeKey, inputs, zipSha256: sha256(zip, "base64") };
+  writeAtomic(manifestPath, JSON.stringify(manifest));
+  return zip;
 }
 
 /** For tests: forget cached bundles so a changed source is rebuilt. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, cpSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HANDLER_ENTRIES, type HandlerName } from "../../handlers/contract";
@@ -63,6 +63,35 @@ describe("handler bundles", () => {
       const after = build("c");
       expect(after["retry-worker"]).not.toBe(before["retry-worker"]);
       for (const h of HANDLERS.filter((x) => x !== "retry-worker")) expect(after[h], h).toBe(before[h]);
+    });
+  });
+
+  // The zips on disk are reused across processes only while every input is unchanged.
+  describe("the build cache on disk", { timeout: 180_000 }, () => {
+    const work = join(ROOT, ".build", `cache-test-${process.pid}`);
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+    it("reuses an unchanged zip, and rebuilds when a shared source changes", () => {
+      cpSync(join(ROOT, "handlers"), join(work, "src", "handlers"), { recursive: true });
+      cpSync(join(ROOT, "stacks"), join(work, "src", "stacks"), { recursive: true });
+      const opts = { handlersDir: join(work, "src", "handlers"), outDir: join(work, "out") };
+      const build = () => {
+        clearBundleCache(); // as a new process would
+        return bundleHandler("replicate-user", HANDLER_ENTRIES["replicate-user"], opts);
+      };
+      const first = build();
+      const builtAt = statSync(first.zipPath).mtimeMs;
+      const again = build();
+      expect(again.sha256).toBe(first.sha256);
+      expect(statSync(again.zipPath).mtimeMs, "the zip was rewritten").toBe(builtAt);
+
+      const shared = join(work, "src", "handlers", "shared", "upsert.ts");
+      const original = readFileSync(shared, "utf8");
+      writeFileSync(shared, `${original}\n(globalThis as Record<string, unknown>).cacheProbe = 42;\n`);
+      const changed = build();
+      expect(changed.sha256).not.toBe(first.sha256);
+      writeFileSync(shared, original);
+      expect(build().sha256).toBe(first.sha256);
     });
   });
 });
