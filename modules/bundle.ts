@@ -38,6 +38,18 @@ const BUILD_RECIPE = 1;
 
 const sha256 = (data: Uint8Array | string, encoding: "hex" | "base64" = "hex") => createHash("sha256").update(data).digest(encoding);
 
+// The handlers share most inputs (the SDK, Powertools, handlers/shared), the lockfile
+// and tsconfig: hash each file once per process, not once per handler.
+const fileHashes = new Map<string, string>();
+function hashFile(path: string): string {
+  let h = fileHashes.get(path);
+  if (h === undefined) {
+    h = sha256(readFileSync(path));
+    fileHashes.set(path, h);
+  }
+  return h;
+}
+
 /** Writes via a temporary file and a rename, so a concurrent reader never sees half a file. */
 function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -57,7 +69,7 @@ interface BuildManifest {
 }
 
 function buildKey(entryPath: string): string {
-  const fileHash = (f: string) => (existsSync(f) ? sha256(readFileSync(f)) : "none");
+  const fileHash = (f: string) => (existsSync(f) ? hashFile(f) : "none");
   return [BUILD_RECIPE, esbuildVersion, fileHash(join(REPO_ROOT, "package-lock.json")), fileHash(join(REPO_ROOT, "tsconfig.json")), entryPath].join("|");
 }
 
@@ -65,7 +77,7 @@ function cachedZip(manifestPath: string, zipPath: string, key: string): Buffer |
   try {
     const m = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
     if (m.key !== key) return undefined;
-    for (const [file, hash] of Object.entries(m.inputs)) if (sha256(readFileSync(file)) !== hash) return undefined;
+    for (const [file, hash] of Object.entries(m.inputs)) if (hashFile(file) !== hash) return undefined;
     const zip = readFileSync(zipPath);
     return sha256(zip, "base64") === m.zipSha256 ? zip : undefined;
   } catch {
@@ -124,7 +136,7 @@ function build(entryPath: string, outDir: string, zipPath: string, manifestPath:
   mkdirSync(outDir, { recursive: true });
   writeAtomic(zipPath, zip);
   // Metafile paths are relative to the working directory esbuild ran in.
-  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), sha256(readFileSync(resolve(f)))]));
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), hashFile(resolve(f))]));
   const manifest: BuildManifest = { key: recipeKey, inputs, zipSha256: sha256(zip, "base64") };
   writeAtomic(manifestPath, JSON.stringify(manifest));
   return zip;
@@ -133,4 +145,5 @@ function build(entryPath: string, outDir: string, zipPath: string, manifestPath:
 /** For tests: forget cached bundles so a changed source is rebuilt. */
 export function clearBundleCache(): void {
   cache.clear();
+  fileHashes.clear();
 }
