@@ -46,3 +46,37 @@ export interface LambdaInvoker {
    */
   invoke(fn: string, region: string, event: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
 }
+
+/** Credentials of a role session (what STS would hand out). */
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+/** One permission to decide: an IAM action on a resource ARN (or `*`). */
+export interface PermissionCheck {
+  action: string;
+  resource: string;
+  /** The resource policy that applies, when there is one. */
+  resourcePolicy?: "kms-key" | "sqs-queue" | "sns-topic" | "lambda-function";
+  context?: Record<string, string | string[]>;
+}
+
+export interface PermissionResult {
+  allowed: boolean;
+  /** AWS's access denied message, for a denial. */
+  message?: string;
+}
+
+/**
+ * What the plugins that emulate AWS services ask the authorizer: credentials for a role session,
+ * whether a role session or an AWS service may do something, whether a service may assume a role.
+ * Every answer is decided with AWS's policy logic and recorded like any call.
+ */
+export interface Authority {
+  credentials(roleArn: string, sessionName: string, sessionToken?: string): SessionCredentials;
+  roleMay(roleArn: string, sessionName: string, check: PermissionCheck): Promise<PermissionResult>;
+  serviceMay(service: string, source: { arn?: string; account?: string }, check: PermissionCheck): Promise<PermissionResult>;
+  canAssume(roleArn: string, service: string): Promise<PermissionResult>;
+}

@@ -1,0 +1,185 @@
+// The policies and resource settings authorization reads, taken from moto exactly
+// as terraform created them: a role's inline and attached policies and its
+// permissions boundary, and the resource policies AWS consults (KMS key policies,
+// SQS queue policies, SNS topic policies, Lambda function policies), plus which
+// KMS key encrypts a table, queue or topic (for the KMS permissions they imply).
+//
+// Reads go to moto directly (no quotas, no faults, no authorization) and are cached
+// until something changes a policy: the authorizer calls `invalidate()` whenever a
+// request that can change one passes through the gateway.
+
+import { GetPolicyCommand as GetLambdaPolicyCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  paginateListRoles,
+} from "@aws-sdk/client-iam";
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { RolePrincipal } from "./principal";
+
+export interface NamedPolicy {
+  name: string;
+  policy: unknown;
+}
+
+export interface RolePolicies {
+  identity: NamedPolicy[];
+  boundary?: NamedPolicy;
+  trust?: unknown;
+}
+
+export interface ArnParts {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+export function parseArn(arn: string): ArnParts {
+  const p = arn.split(":");
+  return { partition: p[1] ?? "aws", service: p[2] ?? "", region: p[3] ?? "", account: p[4] ?? "", resource: p.slice(5).join(":") };
+}
+
+/** A policy document as AWS returns it: JSON, URL-encoded by IAM. */
+function parseDocument(doc: string | undefined): unknown {
+  if (!doc) return undefined;
+  const text = doc.trimStart().startsWith("{") ? doc : decodeURIComponent(doc);
+  return JSON.parse(text);
+}
+
+const CREDENTIALS = { accessKeyId: "sandbox-authz", secretAccessKey: "sandbox-authz" };
+
+export class PolicyStore {
+  private cache = new Map<string, Promise<unknown>>();
+  private clients = new Map<string, unknown>();
+
+  constructor(private readonly motoEndpoint: string) {}
+
+  /** Forget everything read so far (a policy or a resource setting may have changed). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  private client<T>(kind: string, region: string, make: (cfg: object) => T): T {
+    const key = `${kind}/${region}`;
+    let c = this.clients.get(key) as T | undefined;
+    if (!c) {
+      c = make({ region, endpoint: this.motoEndpoint, credentials: CREDENTIALS, maxAttempts: 4 });
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let p = this.cache.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load();
+      this.cache.set(key, p);
+      // A failed read is not remembered: the next request tries again.
+      p.catch(() => this.cache.delete(key));
+    }
+    return p;
+  }
+
+  /** Inline and attached policies, permissions boundary and trust policy of a role. */
+  rolePolicies(p: RolePrincipal): Promise<RolePolicies> {
+    return this.cached(`role:${p.roleArn}`, async () => {
+      const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
+      const role = (await iam.send(new GetRoleCommand({ RoleName: p.roleName }))).Role;
+      const identity: NamedPolicy[] = [];
+      const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: p.roleName }));
+      for (const name of inline.PolicyNames ?? []) {
+        const doc = await iam.send(new GetRolePolicyCommand({ RoleName: p.roleName, PolicyName: name }));
+        identity.push({ name, policy: parseDocument(doc.PolicyDocument) });
+      }
+      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: p.roleName }));
+      for (const a of attached.AttachedPolicies ?? []) identity.push({ name: a.PolicyName ?? a.PolicyArn!, policy: await this.managedPolicy(iam, a.PolicyArn!) });
+      const boundaryArn = role?.PermissionsBoundary?.PermissionsBoundaryArn;
+      const boundary = boundaryArn ? { name: boundaryArn, policy: await this.managedPolicy(iam, boundaryArn) } : undefined;
+      return { identity, boundary, trust: parseDocument(role?.AssumeRolePolicyDocument) };
+    });
+  }
+
+  /** Every role in the account (IAM is global). */
+  async roleArns(): Promise<string[]> {
+    const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
+    const out: string[] = [];
+    for await (const page of paginateListRoles({ client: iam }, {})) for (const r of page.Roles ?? []) if (r.Arn) out.push(r.Arn);
+    return out;
+  }
+
+  private async managedPolicy(iam: IAMClient, arn: string): Promise<unknown> {
+    const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId }));
+    return parseDocument(version.PolicyVersion?.Document);
+  }
+
+  /** The key ARN behind a key id, key ARN, alias name or alias ARN, in `region`. */
+  keyArn(region: string, ref: string): Promise<string> {
+    return this.cached(`key:${region}:${ref}`, async () => {
+      const kms = this.client("kms", region, (c) => new KMSClient(c));
+      const meta = (await kms.send(new DescribeKeyCommand({ KeyId: ref }))).KeyMetadata;
+      if (!meta?.Arn) throw new Error(`no KMS key ${ref} in ${region}`);
+      return meta.Arn;
+    });
+  }
+
+  keyPolicy(keyArn: string): Promise<unknown> {
+    return this.cached(`keypolicy:${keyArn}`, async () => {
+      const kms = this.client("kms", parseArn(keyArn).region, (c) => new KMSClient(c));
+      return parseDocument((await kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" }))).Policy);
+    });
+  }
+
+  /** The customer managed (or AWS managed) key of a table in `region`, or undefined for an AWS owned key. */
+  tableKey(region: string, tableName: string): Promise<string | undefined> {
+    return this.cached(`table:${region}:${tableName}`, async () => {
+      const ddb = this.client("dynamodb", region, (c) => new DynamoDBClient(c));
+      const t = (await ddb.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+      const sse = t?.SSEDescription;
+      if (!sse || sse.Status === "DISABLED" || !sse.KMSMasterKeyArn) return undefined;
+      return this.keyArn(region, sse.KMSMasterKeyArn);
+    });
+  }
+
+  /** Queue policy and SSE-KMS key (undefined for SSE-SQS or none). */
+  queue(queueArn: string, queueUrl: string): Promise<{ policy?: unknown; keyArn?: string }> {
+    return this.cached(`queue:${queueArn}`, async () => {
+      const region = parseArn(queueArn).region;
+      const sqs = this.client("sqs", region, (c) => new SQSClient(c));
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["Policy", "KmsMasterKeyId"] }))).Attributes ?? {};
+      return { policy: parseDocument(a.Policy), keyArn: a.KmsMasterKeyId ? await this.keyArn(region, a.KmsMasterKeyId) : undefined };
+    });
+  }
+
+  /** Topic policy and SSE key reference (kept as configured: `alias/aws/sns` is an AWS managed key). */
+  topic(topicArn: string): Promise<{ policy?: unknown; keyRef?: string }> {
+    return this.cached(`topic:${topicArn}`, async () => {
+      const sns = this.client("sns", parseArn(topicArn).region, (c) => new SNSClient(c));
+      const a = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes ?? {};
+      return { policy: parseDocument(a.Policy), keyRef: a.KmsMasterKeyId || undefined };
+    });
+  }
+
+  /** A Lambda function's resource policy (AddPermission statements), or undefined when it has none. */
+  functionPolicy(functionArn: string): Promise<unknown> {
+    return this.cached(`fnpolicy:${functionArn}`, async () => {
+      const lambda = this.client("lambda", parseArn(functionArn).region, (c) => new LambdaClient(c));
+      try {
+        return parseDocument((await lambda.send(new GetLambdaPolicyCommand({ FunctionName: functionArn }))).Policy);
+      } catch (e) {
+        if (e instanceof ResourceNotFoundException) return undefined;
+        throw e;
+      }
+    });
+  }
+}
