@@ -2,6 +2,9 @@
 
 import type { ActiveFault, FaultSpec, QuotaSetting, SandboxStats } from "./faults";
 import type { OutboxMessage, TriggerInvocation } from "./cognito";
+import type { AlarmFiring } from "./alarms";
+import type { DecisionRecord } from "./authz/decisions";
+import type { UnusedGrant } from "./authz/unused";
 
 export interface ReplicationStatus {
   delayMs: number;
@@ -120,5 +123,24 @@ export class SandboxAdmin {
   /** The next `count` invocations of the function (with at least `minRecords` records) crash `afterMs` after they start. */
   async crashNext(spec: { function: string; region: string; afterMs?: number; count?: number; minRecords?: number }): Promise<void> {
     await this.call("POST", "/lambda/crash", spec);
+  }
+
+  // authorization
+  /** Every decision so far (aggregated: one row per principal, action, resource and outcome, with a count). */
+  async authzDecisions(): Promise<DecisionRecord[]> {
+    return (await this.call<{ decisions: DecisionRecord[] }>("GET", "/authz")).decisions;
+  }
+  async clearAuthzDecisions(): Promise<void> {
+    await this.call("DELETE", "/authz");
+  }
+  /** Per role: the granted actions no allowed decision has used yet. */
+  async unusedGrants(): Promise<Array<{ role: string; unused: UnusedGrant[] }>> {
+    return (await this.call<{ roles: Array<{ role: string; unused: UnusedGrant[] }> }>("GET", "/authz/unused")).roles;
+  }
+
+  // alarms
+  /** Runs the alarms' SNS actions as CloudWatch would (every alarm of the region when no names are given). */
+  async fireAlarms(region: string, alarmNames: string[] = []): Promise<AlarmFiring[]> {
+    return (await this.call<{ alarms: AlarmFiring[] }>("POST", "/alarms/fire", { region, alarmNames })).alarms;
   }
 }

@@ -42,7 +42,7 @@
 import { randomBytes } from "node:crypto";
 import { AwsCallError, awsError, jsonResponse, motoJson, parseJson, responseWithJson } from "./aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "./gateway";
-import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "./types";
+import type { Authority, AwsRequest, AwsResponse, LambdaInvoker, Next } from "./types";
 
 export const TRIGGER_TIMEOUT_MS = 5000;
 
@@ -67,6 +67,8 @@ export interface CognitoPluginOptions {
   /** Regions searched for a client id an unsigned call names (default us-east-1, us-west-2). */
   regions?: string[];
   triggerTimeoutMs?: number;
+  /** Decides whether Cognito may invoke a trigger (the function's resource policy), as AWS does. */
+  authority?: Authority;
 }
 
 interface OtpSession {
@@ -130,6 +132,7 @@ export class CognitoPlugin implements SandboxPlugin {
   readonly name = "cognito";
   private readonly moto: string;
   private invoker: LambdaInvoker | undefined;
+  private readonly authority?: Authority;
   private readonly regions: string[];
   private readonly timeoutMs: number;
   private pools = new Map<string, PoolSettings>();
@@ -145,6 +148,7 @@ export class CognitoPlugin implements SandboxPlugin {
   constructor(opts: CognitoPluginOptions) {
     this.moto = opts.motoEndpoint;
     this.invoker = opts.invoker;
+    this.authority = opts.authority;
     this.regions = opts.regions ?? ["us-east-1", "us-west-2"];
     this.timeoutMs = opts.triggerTimeoutMs ?? TRIGGER_TIMEOUT_MS;
   }
@@ -657,6 +661,13 @@ export class CognitoPlugin implements SandboxPlugin {
       return undefined;
     }
     const fnRegion = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):/.exec(fn)?.[1] ?? region;
+    const denied = await this.invokeDenied(region, userPoolId, fn);
+    if (denied) {
+      entry.error = { name: "AccessDeniedException", message: denied };
+      // What Cognito answers when the function's resource policy does not let it invoke (seen in
+      // AWS: "PostConfirmation invocation failed due to error AccessDeniedException.").
+      return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error AccessDeniedException.` };
+    }
     try {
       // The Lambda runtime enforces the 5 s on the handler's run. This outer bound also
       // allows a cold start: here every execution environment shares this machine's
@@ -677,6 +688,20 @@ export class CognitoPlugin implements SandboxPlugin {
       const name = e instanceof AwsCallError ? e.code : (err?.name ?? "Error");
       return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error ${name}.` };
     }
+  }
+
+  /**
+   * Cognito invokes a trigger as the service principal cognito-idp.amazonaws.com on behalf of the
+   * pool: only the function's resource policy can allow it (Cognito developer guide, "Customizing
+   * user pool workflows with Lambda triggers": the policy names the pool in `aws:SourceArn` and the
+   * account in `aws:SourceAccount`). Returns AWS's denial message, or undefined when allowed.
+   */
+  private async invokeDenied(region: string, userPoolId: string, fn: string): Promise<string | undefined> {
+    if (!this.authority || !fn.startsWith("arn:")) return undefined;
+    const [, partition, , , account] = fn.split(":");
+    const poolArn = `arn:${partition}:cognito-idp:${region}:${account}:userpool/${userPoolId}`;
+    const r = await this.authority.serviceMay("cognito-idp.amazonaws.com", { arn: poolArn, account }, { action: "lambda:InvokeFunction", resource: fn.split(":").slice(0, 7).join(":"), resourcePolicy: "lambda-function" });
+    return r.allowed ? undefined : r.message;
   }
 
   async admin(req: AdminRequest): Promise<AdminResponse | undefined> {

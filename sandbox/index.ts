@@ -2,6 +2,8 @@
 // plugins that add what moto lacks (quotas/faults, Cognito, global tables, KMS, Lambda runtime).
 
 import { SandboxAdmin } from "./admin-client";
+import { AlarmsPlugin } from "./alarms";
+import { AuthzPlugin } from "./authz/plugin";
 import { CognitoPlugin } from "./cognito";
 import { FaultsPlugin, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
@@ -10,7 +12,7 @@ import { KmsPlugin } from "./kms";
 import { SqsPlugin } from "./sqs";
 import { createLambdaPlugin, type LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
-import type { GatewayPlugin, LambdaInvoker } from "./types";
+import type { GatewayPlugin, LambdaInvoker, SessionCredentials } from "./types";
 import { join } from "node:path";
 
 export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
@@ -19,7 +21,10 @@ export { AWS_PER_USER_QUOTA, DEFAULT_QUOTAS } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
 export { MotoNotFoundError, findMoto } from "./moto";
 export type { LambdaPlugin } from "./lambda";
-export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next } from "./types";
+export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
+export type { DecisionRecord } from "./authz/decisions";
+export type { UnusedGrant } from "./authz/unused";
+export type { AlarmDelivery, AlarmFiring } from "./alarms";
 
 export interface SandboxOptions {
   /** Gateway port; 0 or omitted = a free port. */
@@ -42,6 +47,11 @@ export interface SandboxOptions {
   workDir?: string;
   /** Extra plugins, placed after the built-in ones and before the Lambda plugin. */
   plugins?: GatewayPlugin[];
+  /**
+   * Decide every call a function's role makes as AWS would (default true; the end-to-end suite,
+   * the demo and the game day run with it on). `SANDBOX_AUTHZ=off` turns the default off.
+   */
+  authorization?: boolean;
 }
 
 export interface Sandbox {
@@ -53,6 +63,11 @@ export interface Sandbox {
   env: Record<string, string>;
   /** The Lambda plugin (invoker, stats, logs), when it is running. */
   lambda?: LambdaPlugin;
+  /**
+   * Credentials of a session of `roleArn`, as STS AssumeRole would give (tests use them to call as
+   * a role and see what the authorizer decides). The role's trust policy is not consulted.
+   */
+  assumeRole(roleArn: string, sessionName: string): SessionCredentials;
   stop(): Promise<void>;
 }
 
@@ -75,7 +90,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
   try {
     const faults = new FaultsPlugin({ quotas: opts.quotas });
-    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs });
+    const authz = new AuthzPlugin({ motoEndpoint: moto.endpoint, enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off" });
+    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     const tables = new GlobalTablesPlugin({
       motoEndpoint: moto.endpoint,
       delayMs: opts.replicationDelayMs ?? 0,
@@ -83,7 +99,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       isDown: (region, service) => faults.isDown(region, service),
     });
     const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
-    const plugins: GatewayPlugin[] = [faults, cognito, tables, kms, new SqsPlugin(), ...(opts.plugins ?? [])];
+    const alarms = new AlarmsPlugin({ motoEndpoint: moto.endpoint, authority: authz });
+    // Faults first (an outage answers before anything is decided), then authorization.
+    const plugins: GatewayPlugin[] = [faults, authz, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);
@@ -97,6 +115,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         gatewayEndpoint: gateway.endpoint,
         motoEndpoint: moto.endpoint,
         workDir: opts.workDir ? join(opts.workDir, "lambda") : undefined,
+        authority: authz,
       });
       plugins.push(lambda);
       if (!opts.lambdaInvoker) cognito.setInvoker(lambda);
@@ -109,6 +128,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       admin: new SandboxAdmin(gateway.endpoint),
       env: sandboxEnv(gateway.endpoint),
       lambda,
+      assumeRole: (roleArn, sessionName) => authz.credentials(roleArn, sessionName),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (e) {

@@ -87,7 +87,10 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
   };
 
   beforeAll(async () => {
-    sb = await startSandbox({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300 });
+    // A fake invoker stands in for Lambda here, so no function exists to hold the resource policy
+    // Cognito's invocation is authorized against: authorization is tested with real functions in
+    // triggers-lambda.test.ts and authz/.
+    sb = await startSandbox({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300, authorization: false });
   });
   afterAll(async () => {
     await sb?.stop();

@@ -1,9 +1,10 @@
 // Cognito triggers through the real Lambda plugin: a PostConfirmation function deployed with the
 // Lambda API runs in a child process on ConfirmSignUp; a throwing handler fails the confirmation
-// with Cognito's error.
+// with Cognito's error; a function whose resource policy does not let the pool invoke it fails it
+// the way AWS does.
 
 import { CognitoIdentityProviderClient, AdminConfirmSignUpCommand, CreateUserPoolCommand, SignUpCommand, CreateUserPoolClientCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpCall } from "./aws";
@@ -43,7 +44,7 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
   async function deploy(name: string, source: string): Promise<string> {
     const zip = zipSync({ "index.js": strToU8(source) });
     const out = await new LambdaClient({ endpoint: sb.endpoint, region: REGION, credentials: creds }).send(
-      new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs20.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: zip }, Timeout: 3 }),
+      new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs24.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: zip }, Timeout: 3 }),
     );
     return out.FunctionArn!;
   }
@@ -52,8 +53,14 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
     const ok = await deploy("post-confirmation-ok", "exports.handler = async (event) => { console.log('confirmed', event.userName); return event; };");
     const bad = await deploy("post-confirmation-bad", "exports.handler = async () => { throw new Error('no thanks'); };");
     const idp = new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region: REGION, credentials: creds, maxAttempts: 1 });
-    const pool = async (fn: string) => {
-      const id = (await idp.send(new CreateUserPoolCommand({ PoolName: fn, UsernameAttributes: ["email"], LambdaConfig: { PostConfirmation: fn } }))).UserPool!.Id!;
+    const lambda = new LambdaClient({ endpoint: sb.endpoint, region: REGION, credentials: creds });
+    const pool = async (fn: string, permitted = true) => {
+      const created = (await idp.send(new CreateUserPoolCommand({ PoolName: fn, UsernameAttributes: ["email"], LambdaConfig: { PostConfirmation: fn } }))).UserPool!;
+      const id = created.Id!;
+      // What AWS requires of a trigger created outside the console: a resource policy naming the pool.
+      if (permitted) {
+        await lambda.send(new AddPermissionCommand({ FunctionName: fn, StatementId: `cognito-${id}`, Action: "lambda:InvokeFunction", Principal: "cognito-idp.amazonaws.com", SourceArn: created.Arn }));
+      }
       const client = (await idp.send(new CreateUserPoolClientCommand({ UserPoolId: id, ClientName: "c" }))).UserPoolClient!.ClientId!;
       await idp.send(new SignUpCommand({ ClientId: client, Username: "u@example.com", Password: "Passw0rd!Passw0rd", UserAttributes: [{ Name: "email", Value: "u@example.com" }] }));
       return id;
@@ -71,5 +78,13 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
       name: "UserLambdaValidationException",
       message: "PostConfirmation failed with error no thanks.",
     });
+
+    const silent = await deploy("post-confirmation-unpermitted", "exports.handler = async (event) => event;");
+    const unpermittedPool = await pool(silent, false);
+    await expect(idp.send(new AdminConfirmSignUpCommand({ UserPoolId: unpermittedPool, Username: "u@example.com" }))).rejects.toMatchObject({
+      name: "UnexpectedLambdaException",
+      message: "PostConfirmation invocation failed due to error AccessDeniedException.",
+    });
+    expect(sb.lambda!.stats().functions.find((f) => f.name === "post-confirmation-unpermitted")?.invocations ?? 0).toBe(0);
   });
 });

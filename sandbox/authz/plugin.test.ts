@@ -1,0 +1,116 @@
+// The authorizer in a running sandbox: policies read from moto's IAM and KMS as created, a role
+// session's calls decided and answered as AWS would (the SDK sees AWS's error), policy changes
+// taking effect at once, administrators' calls never evaluated, unused grants reported.
+
+import { CognitoIdentityProviderClient, AdminGetUserCommand, CreateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox, type Sandbox } from "../index";
+import { motoMissing } from "../test-support";
+
+const skip = motoMissing();
+const REGION = "us-east-1";
+const ACCOUNT = "123456789012";
+const ROLE = "authz-test-role";
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
+const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+
+describe.skipIf(!!skip)("authorization in the sandbox", { timeout: 60_000 }, () => {
+  let sb: Sandbox;
+  const admin = { region: REGION, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } };
+  let asRole: { region: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }; maxAttempts: number };
+  let iam: IAMClient;
+  let tableArn: string;
+  let keyArn: string;
+
+  const putRolePolicy = (...statements: object[]) =>
+    iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "inline", PolicyDocument: doc(...statements) }));
+
+  beforeAll(async () => {
+    sb = await startSandbox({ port: 0, lambda: false });
+    const cfg = { ...admin, endpoint: sb.endpoint };
+    iam = new IAMClient(cfg);
+    await iam.send(new CreateRoleCommand({ RoleName: ROLE, AssumeRolePolicyDocument: doc({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }) }));
+    // The key policy AWS gives for DynamoDB: the account delegates to IAM, use only through DynamoDB.
+    const key = await new KMSClient(cfg).send(
+      new CreateKeyCommand({
+        Policy: doc(
+          { Sid: "Admin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"], Resource: "*" },
+          {
+            Sid: "ThroughDynamoDB",
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+            Resource: "*",
+            Condition: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" }, StringEquals: { "kms:CallerAccount": ACCOUNT } },
+          },
+        ),
+      }),
+    );
+    keyArn = key.KeyMetadata!.Arn!;
+    const table = await new DynamoDBClient(cfg).send(
+      new CreateTableCommand({
+        TableName: "books",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        SSESpecification: { Enabled: true, SSEType: "KMS", KMSMasterKeyId: keyArn },
+      }),
+    );
+    tableArn = table.TableDescription!.TableArn!;
+    asRole = { region: REGION, credentials: sb.assumeRole(ROLE_ARN, "test"), maxAttempts: 1 };
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it("denies a table write whose role may not use the table's key, with DynamoDB's KMS error", async () => {
+    await putRolePolicy({ Sid: "Write", Effect: "Allow", Action: "dynamodb:PutItem", Resource: tableArn });
+    const ddb = new DynamoDBClient({ ...asRole, endpoint: sb.endpoint });
+    const err = await ddb.send(new PutItemCommand({ TableName: "books", Item: { id: { S: "1" } } })).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } });
+    expect((err as Error).message).toMatch(/^KMS key access denied error: .*is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:/);
+    const decisions = await sb.admin.authzDecisions();
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: "dynamodb:PutItem", resource: tableArn, allowed: true, statements: ["identity:inline#Write"] }),
+        expect.objectContaining({ action: "kms:Decrypt", resource: keyArn, allowed: false, impliedBy: "dynamodb:PutItem", role: ROLE_ARN }),
+      ]),
+    );
+  });
+
+  it("allows it as soon as the role may decrypt through DynamoDB (policy changes apply at once)", async () => {
+    await putRolePolicy(
+      { Sid: "Write", Effect: "Allow", Action: "dynamodb:PutItem", Resource: tableArn },
+      { Sid: "UseTableKey", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `dynamodb.${REGION}.amazonaws.com` } } },
+    );
+    const ddb = new DynamoDBClient({ ...asRole, endpoint: sb.endpoint });
+    await ddb.send(new PutItemCommand({ TableName: "books", Item: { id: { S: "2" } } }));
+    const unused = await sb.admin.unusedGrants();
+    expect(unused.find((r) => r.role === ROLE_ARN)?.unused).toEqual([]);
+  });
+
+  it("answers Cognito's and SQS's own denial errors", async () => {
+    const cognitoAdmin = new CognitoIdentityProviderClient({ ...admin, endpoint: sb.endpoint });
+    const pool = (await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: "authz" }))).UserPool!;
+    const cognito = new CognitoIdentityProviderClient({ ...asRole, endpoint: sb.endpoint });
+    const err = await cognito.send(new AdminGetUserCommand({ UserPoolId: pool.Id, Username: "nobody" })).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: "AccessDeniedException" });
+    expect((err as Error).message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/${ROLE}/test is not authorized to perform: cognito-idp:AdminGetUser on resource: ${pool.Arn} because no identity-based policy allows the cognito-idp:AdminGetUser action`,
+    );
+    const url = (await new SQSClient({ ...admin, endpoint: sb.endpoint }).send(new CreateQueueCommand({ QueueName: "authz-q" }))).QueueUrl!;
+    const sqsErr = await new SQSClient({ ...asRole, endpoint: sb.endpoint }).send(new SendMessageCommand({ QueueUrl: url, MessageBody: "x" })).catch((e: Error) => e);
+    expect(sqsErr).toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    expect((sqsErr as Error).name).toMatch(/^AccessDenied/);
+  });
+
+  it("never evaluates the administrator's calls", async () => {
+    await sb.admin.clearAuthzDecisions();
+    await new DynamoDBClient({ ...admin, endpoint: sb.endpoint }).send(new PutItemCommand({ TableName: "books", Item: { id: { S: "3" } } }));
+    expect(await sb.admin.authzDecisions()).toEqual([]);
+  });
+});

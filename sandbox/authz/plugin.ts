@@ -1,0 +1,259 @@
+// The authorizer: a gateway plugin that decides every call a role session makes
+// the way AWS does (identity policies, the target's resource policy, the KMS
+// permissions the call implies), answers a denial with AWS's error, and records
+// every decision for `GET /__sandbox/authz`. It also decides what AWS services do
+// on their own (Cognito invoking a trigger, CloudWatch publishing an alarm) and what
+// Lambda does with a function's role (writing its logs), for the plugins that
+// emulate those services.
+
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
+import type { Authority, AwsRequest, AwsResponse, Next, PermissionCheck, PermissionResult, SessionCredentials } from "../types";
+import { DecisionLog, type DecisionRecord } from "./decisions";
+import { accessDenied, kmsDenied, unmapped } from "./denied";
+import { deniedMessage, evaluate, type AuthzRequest, type Decision, type PolicySet } from "./evaluate";
+import { Identities } from "./identities";
+import { managedKeyPolicy, managedKeyService } from "./managed-keys";
+import { parseArn, PolicyStore } from "./policies";
+import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
+import { checksFor, UnmappedRequest, type Check } from "./requests";
+import { unusedGrants, type UnusedGrant } from "./unused";
+
+export interface AuthzOptions {
+  motoEndpoint: string;
+  /** Enforce (default). When false, nothing is evaluated or recorded. */
+  enabled?: boolean;
+}
+
+type AuthzResult = PermissionResult;
+
+/** Requests after which a policy or a resource's encryption may have changed. */
+function changesPolicies(req: AwsRequest): boolean {
+  const op = req.operation ?? "";
+  switch (req.service) {
+    case "iam":
+    case "kms":
+    case "sns":
+      return !/^(Get|List|Describe|Decrypt|Encrypt|GenerateDataKey|Publish|Subscribe|ConfirmSubscription)/.test(op);
+    case "sqs":
+      return ["CreateQueue", "SetQueueAttributes", "DeleteQueue", "AddPermission", "RemovePermission"].includes(op);
+    case "dynamodb":
+      return ["CreateTable", "UpdateTable", "DeleteTable"].includes(op);
+    case "lambda":
+      return req.method !== "GET" && !/\/invocations$/.test(req.path);
+    default:
+      return false;
+  }
+}
+
+const ACCOUNT_FALLBACK = "123456789012";
+
+export class AuthzPlugin implements SandboxPlugin, Authority {
+  readonly name = "authz";
+  readonly identities = new Identities();
+  readonly store: PolicyStore;
+  readonly log = new DecisionLog();
+  enabled: boolean;
+
+  constructor(opts: AuthzOptions) {
+    this.store = new PolicyStore(opts.motoEndpoint);
+    this.enabled = opts.enabled ?? true;
+  }
+
+  async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    const principal = this.identities.principalOf(req.headers, req.query);
+    if (principal.kind === "role" && this.enabled) {
+      const denied = await this.authorizeRequest(req, principal);
+      if (denied) return denied;
+    }
+    const res = await next(req);
+    if (res.status < 300 && changesPolicies(req)) this.store.invalidate();
+    return res;
+  }
+
+  /** Undefined when every check passes, else AWS's error answer. */
+  private async authorizeRequest(req: AwsRequest, principal: RolePrincipal): Promise<AwsResponse | undefined> {
+    let checks: Check[];
+    try {
+      checks = await checksFor(req, principal, this.store);
+    } catch (e) {
+      if (!(e instanceof UnmappedRequest)) throw e;
+      this.record(principal, { action: `${req.service}:${req.operation ?? req.path}`, resource: "?" }, { allowed: false, statements: [] }, "not mapped by the sandbox");
+      return unmapped(req, e.message);
+    }
+    for (const check of checks) {
+      const r = await this.decide(principal, check, { "aws:RequestedRegion": req.region });
+      if (r.allowed) continue;
+      return check.impliedBy ? kmsDenied(req, r.message!) : accessDenied(req, r.message!);
+    }
+    return undefined;
+  }
+
+  credentials(roleArn: string, sessionName: string, sessionToken?: string): SessionCredentials {
+    return this.identities.issue(roleArn, sessionName, sessionToken);
+  }
+
+  roleMay(roleArn: string, sessionName: string, check: PermissionCheck): Promise<PermissionResult> {
+    return this.authorizeRole(roleSession(roleArn, sessionName), check);
+  }
+
+  serviceMay(service: string, source: { arn?: string; account?: string }, check: PermissionCheck): Promise<PermissionResult> {
+    return this.authorizeService({ kind: "service", service, sourceArn: source.arn, sourceAccount: source.account }, check);
+  }
+
+  /** The role's trust policy decides whether `service` may assume it (sts:AssumeRole). */
+  async canAssume(roleArn: string, service: string): Promise<PermissionResult> {
+    if (!this.enabled) return { allowed: true };
+    const principal: ServicePrincipal = { kind: "service", service };
+    const role = roleSession(roleArn, "trust");
+    const trust = (await this.store.rolePolicies(role)).trust;
+    const request: AuthzRequest = { principal, action: "sts:AssumeRole", resource: roleArn, resourceAccount: role.accountId, context: globalContext(principal, role.accountId) };
+    const decision = await evaluate(request, { identity: [], resource: trust });
+    const message = decision.allowed ? undefined : decision.error ?? deniedMessage(request, decision);
+    this.record(principal, { action: "sts:AssumeRole", resource: roleArn }, decision, message);
+    return { allowed: decision.allowed, message };
+  }
+
+  /** A role session's permission for one action (Lambda writing a function's logs with its role, say). */
+  authorizeRole(principal: RolePrincipal, check: Check): Promise<AuthzResult> {
+    if (!this.enabled) return Promise.resolve({ allowed: true });
+    return this.decide(principal, check, {});
+  }
+
+  /** An AWS service acting on its own: only the resource policy (and a key policy for implied KMS use) can allow it. */
+  authorizeService(principal: ServicePrincipal, check: Check): Promise<AuthzResult> {
+    if (!this.enabled) return Promise.resolve({ allowed: true });
+    return this.decide(principal, check, {});
+  }
+
+  private async decide(principal: RolePrincipal | ServicePrincipal, given: Check, extra: Record<string, string>): Promise<AuthzResult> {
+    let check = given;
+    if (check.resourcePolicy === "kms-key" && check.resource.includes(":alias/") && !managedKeyService(check.resource)) {
+      check = { ...check, resource: await this.store.keyArn(parseArn(check.resource).region, check.resource) };
+    }
+    const arn = parseArn(check.resource);
+    const resourceAccount = arn.account || (principal.kind === "role" ? principal.accountId : principal.sourceAccount ?? ACCOUNT_FALLBACK);
+    const request: AuthzRequest = {
+      principal,
+      action: check.action,
+      resource: check.resource,
+      resourceAccount,
+      context: { ...globalContext(principal, resourceAccount), ...extra, ...(check.context ?? {}) },
+    };
+    const policies = await this.policiesFor(principal, check, arn.region);
+    const decision = await evaluate(request, policies);
+    const message = decision.allowed ? undefined : decision.error ?? deniedMessage(request, decision);
+    this.record(principal, check, decision, message);
+    return { allowed: decision.allowed, message };
+  }
+
+  private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet> {
+    const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
+    return { identity: role?.identity ?? [], boundary: role?.boundary, resource: await this.resourcePolicy(check, region) };
+  }
+
+  private async resourcePolicy(check: Check, region: string): Promise<unknown> {
+    switch (check.resourcePolicy) {
+      case "kms-key": {
+        const service = managedKeyService(check.resource);
+        if (service) return managedKeyPolicy(service, region, parseArn(check.resource).account || ACCOUNT_FALLBACK);
+        return this.store.keyPolicy(check.resource);
+      }
+      case "sqs-queue":
+        return check.queueUrl ? (await this.store.queue(check.resource, check.queueUrl)).policy : undefined;
+      case "sns-topic":
+        return (await this.store.topic(check.resource)).policy;
+      case "lambda-function":
+        return this.store.functionPolicy(check.resource);
+      default:
+        return undefined;
+    }
+  }
+
+  private record(principal: Principal, check: Pick<Check, "action" | "resource" | "impliedBy">, d: Decision, reason?: string): void {
+    this.log.add({
+      principal: describePrincipal(principal),
+      role: principal.kind === "role" ? principal.roleArn : undefined,
+      action: check.action,
+      resource: check.resource,
+      allowed: d.allowed,
+      statements: d.statements,
+      reason,
+      impliedBy: check.impliedBy,
+    });
+  }
+
+  /** Per role in moto's IAM: the granted actions no allowed decision used. */
+  async unused(): Promise<Array<{ role: string; unused: UnusedGrant[] }>> {
+    const out: Array<{ role: string; unused: UnusedGrant[] }> = [];
+    for (const roleArn of await this.store.roleArns()) {
+      const policies = await this.store.rolePolicies({ kind: "role", roleArn, roleName: roleArn.split("/").pop()!, sessionName: "report", accountId: parseArn(roleArn).account, partition: parseArn(roleArn).partition });
+      out.push({ role: roleArn, unused: unusedGrants({ roleArn, policies: policies.identity }, this.log.list()) });
+    }
+    return out;
+  }
+
+  /** What a run leaves for the suite-wide report: every decision and every role's grants. */
+  async snapshot(): Promise<{ host: string; decisions: DecisionRecord[]; roles: Array<{ roleArn: string; policies: unknown[] }> }> {
+    const roles = [];
+    for (const roleArn of await this.store.roleArns()) {
+      const p = await this.store.rolePolicies({ kind: "role", roleArn, roleName: roleArn.split("/").pop()!, sessionName: "report", accountId: parseArn(roleArn).account, partition: parseArn(roleArn).partition });
+      roles.push({ roleArn, policies: p.identity });
+    }
+    return { host: hostname(), decisions: this.log.list(), roles };
+  }
+
+  /**
+   * With SANDBOX_AUTHZ_REPORT_DIR set, each sandbox leaves its decisions and its roles' grants there
+   * when it stops, for the suite-wide least-privilege report (scripts/authz-report.ts).
+   */
+  async stop(): Promise<void> {
+    const dir = process.env.SANDBOX_AUTHZ_REPORT_DIR;
+    if (!dir || this.log.list().length === 0) return;
+    const snap = await this.snapshot().catch((e: Error) => ({ error: e.message, decisions: this.log.list(), roles: [] }));
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `authz-${process.pid}-${Date.now()}-${randomUUID().slice(0, 8)}.json`), JSON.stringify(snap));
+  }
+
+  async admin(req: AdminRequest): Promise<AdminResponse | undefined> {
+    if (req.path === "/authz") {
+      if (req.method === "GET") return { body: { enabled: this.enabled, decisions: this.log.list() } };
+      if (req.method === "DELETE") {
+        this.log.clear();
+        return { body: { ok: true } };
+      }
+      if (req.method === "POST" && typeof req.body?.enabled === "boolean") {
+        this.enabled = req.body.enabled;
+        return { body: { enabled: this.enabled } };
+      }
+    }
+    if (req.path === "/authz/unused" && req.method === "GET") return { body: { roles: await this.unused() } };
+    return undefined;
+  }
+}
+
+/** Global condition keys AWS sets on every request of a principal (IAM User Guide, "AWS global condition context keys"). */
+function globalContext(p: RolePrincipal | ServicePrincipal, resourceAccount: string): Record<string, string | string[]> {
+  const now = new Date();
+  const base = { "aws:CurrentTime": now.toISOString(), "aws:EpochTime": String(Math.floor(now.getTime() / 1000)), "aws:SecureTransport": "true", "aws:ResourceAccount": resourceAccount };
+  if (p.kind === "service") {
+    return {
+      ...base,
+      "aws:PrincipalServiceName": p.service,
+      "aws:PrincipalIsAWSService": "true",
+      ...(p.sourceArn ? { "aws:SourceArn": p.sourceArn } : {}),
+      ...(p.sourceAccount ? { "aws:SourceAccount": p.sourceAccount, "aws:SourceOwner": p.sourceAccount } : {}),
+    };
+  }
+  return {
+    ...base,
+    "aws:PrincipalArn": p.roleArn,
+    "aws:PrincipalAccount": p.accountId,
+    "aws:PrincipalType": "AssumedRole",
+    "aws:PrincipalIsAWSService": "false",
+    "aws:userid": `AROA${p.roleName.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 17)}:${p.sessionName}`,
+  };
+}
