@@ -24,6 +24,8 @@ export interface JsonCallOptions {
   body: unknown;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Whose call this is: a role session's key (the gateway's authorizer maps it to the role); default the sandbox's own. */
+  credentials?: { accessKeyId: string; sessionToken?: string };
 }
 
 export async function awsJson<T = Record<string, unknown>>(o: JsonCallOptions): Promise<T> {
@@ -41,7 +43,8 @@ export async function awsJson<T = Record<string, unknown>>(o: JsonCallOptions): 
       "content-type": "application/x-amz-json-1.0",
       "x-amz-target": o.target,
       "x-amz-date": amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=ASIASANDBOXLAMBDA000/${day}/${o.region}/${o.service}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${"0".repeat(64)}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${o.credentials?.accessKeyId ?? "ASIASANDBOXLAMBDA000"}/${day}/${o.region}/${o.service}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${"0".repeat(64)}`,
+      ...(o.credentials?.sessionToken ? { "x-amz-security-token": o.credentials.sessionToken } : {}),
       "user-agent": "sandbox-lambda-poller",
     },
     body: JSON.stringify(o.body ?? {}),

@@ -14,13 +14,14 @@ import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next } from "../types";
+import type { Authority, AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next } from "../types";
 import { awsJson, parseArn } from "./aws-http";
 import { BOOTSTRAP_SOURCE } from "./bootstrap";
 import { codeSha256, findSdkDir, materialize } from "./code";
 import { applyUpdate, describe, EsmError, newMapping, type MappingConfig } from "./esm";
 import { DynamoDbPoller, SqsPoller, type HostInvokeOutcome, type MappingStats, type Poller, type PollerHost } from "./pollers";
 import { Runtime, type ErrorPayload, type FunctionConfig, type InvokeOutcome, type LogLine } from "./runtime";
+import { runtimeState } from "./runtimes";
 
 export type { LogLine } from "./runtime";
 export type { MappingStats } from "./pollers";
@@ -52,6 +53,12 @@ export interface LambdaPluginOptions {
   asyncRetryDelayMs?: number;
   /** Receives sandbox-level messages (mapping errors, async failures). Default: none. */
   onLog?: (line: string) => void;
+  /**
+   * The gateway's authorizer: functions and their event source mappings then call AWS as the
+   * function's execution role, and what Lambda itself checks (the role's trust, the mapping's
+   * permissions, log delivery) is decided as in AWS. Without it every call is the sandbox's own.
+   */
+  authority?: Authority;
 }
 
 export interface FunctionStats {
@@ -118,6 +125,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   let setup: Promise<Runtime> | undefined;
 
   const log = (line: string) => opts.onLog?.(line);
+  const authority = opts.authority;
 
   function ensureRuntime(): Promise<Runtime> {
     if (runtime) return Promise.resolve(runtime);
@@ -134,6 +142,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
         maxConcurrency: opts.maxConcurrencyPerFunction ?? 10,
         idleTimeoutMs: opts.idleTimeoutMs ?? 5 * 60_000,
         logBufferLines: opts.logBufferLines ?? 2000,
+        credentialsFor: (fn) => (fn.role && authority ? authority.credentials(fn.role, fn.name, `sandbox-lambda:${fn.name}`) : undefined),
       });
       return runtime;
     })();
@@ -266,8 +275,25 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     return { ...res, body: Buffer.from(JSON.stringify(resp)), headers: { ...res.headers, "content-length": String(Buffer.byteLength(JSON.stringify(resp))) } };
   }
 
+  /** What Lambda refuses before it creates or changes a function: a blocked runtime, a role it cannot assume. */
+  async function refuseConfiguration(body: Record<string, unknown> | undefined): Promise<AwsResponse | undefined> {
+    const rt = typeof body?.Runtime === "string" ? body.Runtime : undefined;
+    const state = rt ? runtimeState(rt) : "unknown";
+    if (state === "create-blocked" || state === "update-blocked") {
+      // AWS's answer for a runtime past its block date (Lambda guide, "Runtime deprecation").
+      return error(400, "InvalidParameterValueException", `The runtime parameter of ${rt} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
+    }
+    if (authority && typeof body?.Role === "string") {
+      const trust = await authority.canAssume(body.Role, "lambda.amazonaws.com");
+      if (!trust.allowed) return error(400, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.");
+    }
+    return undefined;
+  }
+
   async function createFunction(req: AwsRequest, next: Next): Promise<AwsResponse> {
     const body = parseJson(req.body);
+    const refused = await refuseConfiguration(body);
+    if (refused) return refused;
     rememberLogging(req.region, body?.FunctionName, body);
     let zip: Buffer | undefined;
     try {
@@ -319,6 +345,8 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function updateConfiguration(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
+    const refused = await refuseConfiguration(parseJson(req.body));
+    if (refused) return refused;
     rememberLogging(req.region, parseFunctionRef(ref).name, parseJson(req.body));
     const res = withLogging(await next(req), req.region, ref, false);
     if (res.status >= 300) return res;
@@ -373,7 +401,29 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
         timedOut: false,
       };
     }
+    await checkLogDelivery(rt, entry);
     return rt.invoke(entry.cfg, event, o);
+  }
+
+  const logsChecked = new Map<string, number>(); // `${region}/${name}` -> generation checked
+
+  /**
+   * Lambda writes a function's logs with its execution role (Lambda guide, "Sending Lambda function
+   * logs to CloudWatch Logs": the role needs logs:CreateLogStream and logs:PutLogEvents). Without
+   * them AWS runs the function and drops its logs; the sandbox keeps them and says so.
+   */
+  async function checkLogDelivery(rt: Runtime, entry: FnEntry): Promise<void> {
+    const { cfg } = entry;
+    const key = `${cfg.region}/${cfg.name}`;
+    if (!authority || !cfg.role || logsChecked.get(key) === cfg.generation) return;
+    logsChecked.set(key, cfg.generation);
+    const account = parseArn(cfg.arn).account;
+    const group = (loggingConfigs.get(key) as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${cfg.name}`;
+    const stream = `arn:aws:logs:${cfg.region}:${account}:log-group:${group}:log-stream:${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]sandbox`;
+    for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+      const r = await authority.roleMay(cfg.role, cfg.name, { action, resource: stream });
+      if (!r.allowed) rt.note(cfg.region, cfg.name, `sandbox: in AWS this function's logs would be lost: ${r.message}`);
+    }
   }
 
   async function invokeHttp(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
@@ -458,6 +508,11 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
 
   const pollerHost: PollerHost = {
     gatewayEndpoint: opts.gatewayEndpoint,
+    credentials(functionArn: string) {
+      const entry = lookup(functionArn, parseArn(functionArn).region);
+      if (!authority || !entry?.cfg.role) return undefined;
+      return authority.credentials(entry.cfg.role, `${entry.cfg.name}.event-source-mapping`, `sandbox-esm:${entry.cfg.name}`);
+    },
     idlePollMs: opts.idlePollMs ?? 50,
     retryBackoffMs: opts.retryBackoffMs ?? 100,
     log: (m, msg) => {
@@ -523,6 +578,33 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     }
   }
 
+  /**
+   * Lambda checks the execution role when a mapping is created, and answers with these messages
+   * (Lambda guide, "Execution role permissions" on the DynamoDB and SQS event source pages list
+   * the actions; the messages are Lambda's InvalidParameterValueException texts).
+   */
+  async function validateRole(m: MappingConfig): Promise<void> {
+    const entry = lookup(m.FunctionArn, parseArn(m.FunctionArn).region);
+    if (!authority || !entry?.cfg.role) return;
+    const role = entry.cfg.role;
+    const session = `${entry.cfg.name}.event-source-mapping`;
+    const needs: Array<[string, string]> =
+      m.kind === "dynamodb"
+        ? [["dynamodb:DescribeStream", m.EventSourceArn], ["dynamodb:GetRecords", m.EventSourceArn], ["dynamodb:GetShardIterator", m.EventSourceArn], ["dynamodb:ListStreams", "*"]]
+        : [["sqs:ReceiveMessage", m.EventSourceArn], ["sqs:DeleteMessage", m.EventSourceArn], ["sqs:GetQueueAttributes", m.EventSourceArn]];
+    for (const [action, resource] of needs) {
+      const r = await authority.roleMay(role, session, { action, resource, ...(m.kind === "sqs" ? { resourcePolicy: "sqs-queue" as const } : {}) });
+      if (r.allowed) continue;
+      throw new EsmError(
+        "InvalidParameterValueException",
+        m.kind === "dynamodb"
+          ? `Cannot access stream ${m.EventSourceArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.`
+          : `The provided execution role does not have permissions to call ${action.split(":")[1]} on SQS`,
+        400,
+      );
+    }
+  }
+
   async function handleEsm(req: AwsRequest, next: Next, uuid: string | undefined): Promise<AwsResponse> {
     try {
       if (!uuid && req.method === "POST") {
@@ -540,6 +622,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
           }
         }
         await validateSource(m);
+        await validateRole(m);
         mappings.set(m.UUID, m);
         startPoller(m);
         return json(202, describe(m, m.Enabled ? "Enabled" : "Disabled"));

@@ -14,6 +14,12 @@ export type HostInvokeOutcome = InvokeOutcome | { kind: "missing"; message: stri
 
 export interface PollerHost {
   gatewayEndpoint: string;
+  /**
+   * Credentials of the mapping's function's execution role: Lambda reads the source and delivers
+   * on-failure records with that role (Lambda developer guide, "Execution role permissions" of the
+   * DynamoDB and SQS event source pages). Undefined: the sandbox's own keys.
+   */
+  credentials?(functionArn: string): { accessKeyId: string; sessionToken?: string } | undefined;
   invoke(functionArn: string, event: unknown): Promise<HostInvokeOutcome>;
   log(m: MappingConfig, msg: string): void;
   /** Poll interval when the source is idle. */
@@ -162,6 +168,7 @@ export class DynamoDbPoller implements Poller {
       body,
       signal: this.abort.signal,
       timeoutMs: 10_000,
+      credentials: this.host.credentials?.(this.m.FunctionArn),
     });
   }
 
@@ -499,6 +506,7 @@ export async function sendToDestination(host: PollerHost, m: MappingConfig, dest
         body: { QueueUrl, MessageBody: body },
         signal,
         timeoutMs: 10_000,
+        credentials: host.credentials?.(m.FunctionArn),
       });
       return true;
     } catch (e) {
@@ -542,7 +550,8 @@ export class SqsPoller implements Poller {
     this.loops = Array.from({ length: n }, () => this.run());
   }
 
-  private call<T>(op: string, body: unknown, timeoutMs = 10_000): Promise<T> {
+  /** `asService`: a call Lambda makes without the role (it knows the queue's URL from its ARN). */
+  private call<T>(op: string, body: unknown, timeoutMs = 10_000, asService = false): Promise<T> {
     return awsJson<T>({
       endpoint: this.host.gatewayEndpoint,
       region: this.arn.region,
@@ -551,6 +560,7 @@ export class SqsPoller implements Poller {
       body,
       signal: this.abort.signal,
       timeoutMs,
+      credentials: asService ? undefined : this.host.credentials?.(this.m.FunctionArn),
     });
   }
 
@@ -574,7 +584,7 @@ export class SqsPoller implements Poller {
       }
       try {
         if (!this.queueUrl) {
-          const r = await this.call<{ QueueUrl: string }>("GetQueueUrl", { QueueName: this.arn.resource, QueueOwnerAWSAccountId: this.arn.account });
+          const r = await this.call<{ QueueUrl: string }>("GetQueueUrl", { QueueName: this.arn.resource, QueueOwnerAWSAccountId: this.arn.account }, 10_000, true);
           this.queueUrl = r.QueueUrl;
         }
         const batch = await this.collect();
