@@ -139,7 +139,17 @@ async function loadHandler() {
   return fn;
 }
 
+// Node.js 24 runtimes take async handlers only (Lambda developer guide, "Define Lambda function
+// handler in Node.js": "Callback-based function handlers are only supported up to Node.js 22").
+// The runtime decides by the handler's arity, as the runtime interface client does.
+const NODE_MAJOR = Number((/nodejs(\d+)\.x/.exec(process.env.AWS_EXECUTION_ENV || "") || [])[1] || 0);
+
 function runHandler(fn, event, ctx) {
+  if (NODE_MAJOR >= 24 && fn.length >= 3) {
+    return Promise.reject(
+      new LambdaRuntimeError("Runtime.CallbackHandlerDeprecated", "ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24."),
+    );
+  }
   return new Promise((resolve, reject) => {
     let settled = false;
     const cb = (err, res) => {

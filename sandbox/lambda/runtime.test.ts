@@ -4,6 +4,7 @@ import {
   GetFunctionCommand,
   InvokeCommand,
   LambdaClient,
+  type Runtime,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   DeleteFunctionCommand,
@@ -34,8 +35,10 @@ exports.handler = async (event, context) => {
     remaining: context.getRemainingTimeInMillis(),
     requestId: context.awsRequestId,
     functionName: context.functionName,
+    node: process.version,
   };
 };
+exports.callbackStyle = (event, context, callback) => callback(null, { called: true });
 `;
 
 const NESTED_JS = `exports.handler = async () => ({ nested: true });`;
@@ -65,11 +68,11 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
 
   const decode = (p?: Uint8Array) => JSON.parse(Buffer.from(p ?? new Uint8Array()).toString("utf8")) as Record<string, unknown>;
 
-  async function create(name: string, handler: string, env: Record<string, string> | undefined, timeout = 3) {
+  async function create(name: string, handler: string, env: Record<string, string> | undefined, timeout = 3, runtime: Runtime = "nodejs24.x") {
     return lambda.send(
       new CreateFunctionCommand({
         FunctionName: name,
-        Runtime: "nodejs20.x",
+        Runtime: runtime,
         Role: ROLE,
         Handler: handler,
         Code: { ZipFile: ZIP },
@@ -117,6 +120,28 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     expect(r.payload.remaining as number).toBeGreaterThan(1000);
     expect(r.log).toContain("hello from ok-fn");
     expect(plugin.logs("ok-fn").map((l) => l.line).join("\n")).toMatch(/START RequestId[\s\S]*hello from ok-fn[\s\S]*REPORT RequestId/);
+  });
+
+  it("runs each function on the Node.js major its runtime names, as Lambda does", async () => {
+    await create("node20-fn", "index.handler", { GREETING: "hi" }, 3, "nodejs20.x");
+    expect((await call("ok-fn", {})).payload.node).toMatch(/^v24\./);
+    expect((await call("node20-fn", {})).payload.node).toMatch(/^v20\./);
+  });
+
+  it("refuses a callback-style handler on Node.js 24 and runs it on Node.js 20", async () => {
+    await create("callback-24", "index.callbackStyle", undefined);
+    const r = await call("callback-24", {});
+    expect(r.functionError).toBe("Unhandled");
+    expect(r.payload).toMatchObject({ errorType: "Runtime.CallbackHandlerDeprecated", errorMessage: expect.stringContaining("starting with Node.js 24") });
+    await create("callback-20", "index.callbackStyle", undefined, 3, "nodejs20.x");
+    expect((await call("callback-20", {})).payload).toEqual({ called: true });
+  });
+
+  it("refuses to create a function on a runtime past AWS's block-create date", async () => {
+    await expect(create("old-fn", "index.handler", undefined, 3, "nodejs18.x")).rejects.toMatchObject({
+      name: "InvalidParameterValueException",
+      message: expect.stringContaining("The runtime parameter of nodejs18.x is no longer supported"),
+    });
   });
 
   it("reuses a warm worker and replaces it when the configuration changes", async () => {

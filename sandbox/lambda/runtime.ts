@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import { nodeForRuntime } from "./node";
 
 export interface FunctionConfig {
   name: string;
@@ -43,9 +44,17 @@ export interface LogLine {
   line: string;
 }
 
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
 export interface RuntimeOptions {
   bootstrapPath: string;
   gatewayEndpoint: string;
+  /** Credentials of the function's execution role session (default: shared dummy keys naming the function). */
+  credentialsFor?: (fn: FunctionConfig) => SessionCredentials | undefined;
   logDir?: string;
   maxConcurrency: number;
   idleTimeoutMs: number;
@@ -85,7 +94,8 @@ class Worker {
     this.child = fork(opts.bootstrapPath, [], {
       cwd: fn.taskRoot,
       env,
-      execPath: process.execPath,
+      // The Node.js major the function's runtime names (nodejs24.x → Node 24), as in Lambda.
+      execPath: nodeForRuntime(fn.runtime).path,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
@@ -196,9 +206,17 @@ class Worker {
   }
 }
 
-export function lambdaEnv(fn: FunctionConfig, opts: Pick<RuntimeOptions, "gatewayEndpoint">): Record<string, string> {
+export function lambdaEnv(fn: FunctionConfig, opts: Pick<RuntimeOptions, "gatewayEndpoint" | "credentialsFor">): Record<string, string> {
   const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomUUID().replace(/-/g, "")}`;
-  const runtime = fn.runtime || "nodejs20.x";
+  const runtime = fn.runtime || "nodejs24.x";
+  // In AWS these are the execution role's temporary credentials; the sandbox's identify the role
+  // session to the gateway's authorizer, and the session token names the function (faults can
+  // target one function's calls).
+  const creds = opts.credentialsFor?.(fn) ?? {
+    accessKeyId: "ASIASANDBOXLAMBDA000",
+    secretAccessKey: "sandbox-lambda-secret-access-key",
+    sessionToken: `sandbox-lambda:${fn.name}`,
+  };
   return {
     ...fn.env,
     AWS_REGION: fn.region,
@@ -211,11 +229,9 @@ export function lambdaEnv(fn: FunctionConfig, opts: Pick<RuntimeOptions, "gatewa
     AWS_LAMBDA_LOG_STREAM_NAME: logStream,
     AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1",
-    AWS_ACCESS_KEY_ID: "ASIASANDBOXLAMBDA000",
-    AWS_SECRET_ACCESS_KEY: "sandbox-lambda-secret-access-key",
-    // Names the calling function, so sandbox faults can target one function's calls
-    // (in AWS these are the role's temporary credentials).
-    AWS_SESSION_TOKEN: `sandbox-lambda:${fn.name}`,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
     AWS_ENDPOINT_URL: opts.gatewayEndpoint,
     LAMBDA_TASK_ROOT: fn.taskRoot,
     LAMBDA_RUNTIME_DIR: path.dirname(fn.taskRoot),
@@ -257,6 +273,11 @@ export class Runtime {
       this.pools.set(key, p);
     }
     return p;
+  }
+
+  /** Adds a platform line to a function's log (what the sandbox has to say about an invocation). */
+  note(region: string, name: string, line: string): void {
+    this.appendLog(this.key({ region, name }), "platform", line);
   }
 
   appendLog(key: string, stream: LogLine["stream"], line: string): void {
