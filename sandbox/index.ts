@@ -136,3 +136,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     throw e;
   }
 }
+
+// Policy evaluation and AWS's runtime schedule, for the static rules over synthesized stacks.
+export { evaluate, deniedMessage, type AuthzRequest, type Decision, type PolicySet } from "./authz/evaluate";
+export { ITEM_OPERATIONS } from "./authz/requests";
+export { roleSession } from "./authz/principal";
+export { NODE_RUNTIMES, RUNTIMES_SOURCE, runtimeState, type RuntimeSchedule, type RuntimeState } from "./lambda/runtimes";

@@ -39,7 +39,7 @@ function params(req: AwsRequest): Record<string, any> {
  * table key) is made by DynamoDB itself under its grant. The key policy example conditions this
  * on `kms:ViaService` `dynamodb.*.amazonaws.com`.
  */
-const ITEM_OPERATIONS = new Set([
+export const ITEM_OPERATIONS = new Set([
   "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
   "TransactGetItems", "TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
 ]);

@@ -1,0 +1,183 @@
+// AWS's service rules over every synthesized stack, and each rule failing on a stack broken on
+// purpose (a copy of the real JSON with one thing changed), so no rule passes by not looking.
+
+import { describe, expect, it } from "vitest";
+import { globMatchesPattern } from "./arn-match";
+import {
+  alarmTopicRule,
+  checkStack,
+  emailRule,
+  healthCheckNameRule,
+  iamCatalogRule,
+  prodProtectionRule,
+  runtimeRule,
+  scheduleRetryRule,
+  stateRegionRule,
+  tableKeyRule,
+  type Finding,
+  type StackUnderTest,
+} from "./aws-rules";
+import { resources, synthAll, type TfJson } from "./synth";
+
+const envs = synthAll();
+const stacks: StackUnderTest[] = envs.flatMap(({ env, primary, dr }) => [
+  { name: `${env.prefix}-primary`, envName: env.name, json: primary },
+  { name: `${env.prefix}-dr`, envName: env.name, json: dr },
+]);
+const stack = (envName: string, role: "primary" | "dr") => stacks.find((s) => s.envName === envName && s.name.endsWith(`-${role}`))!;
+
+/** A deep copy of a stack with `edit` applied to its JSON. */
+function broken(base: StackUnderTest, edit: (j: TfJson) => void): StackUnderTest {
+  const json = structuredClone(base.json);
+  edit(json);
+  return { ...base, json };
+}
+const errors = (fs: Finding[]) => fs.filter((f) => f.severity === "error");
+const first = <T>(o: Record<string, T> | undefined): T => Object.values(o ?? {})[0]!;
+const policyOf = (j: TfJson, match: string) => resources(j, "aws_iam_role_policy").find(([n]) => n.includes(match))![1];
+
+describe("AWS service rules", () => {
+  it.each(stacks.map((s) => [s.name, s] as const))("%s follows them", async (_name, s) => {
+    const findings = await checkStack(s);
+    expect(errors(findings).map((f) => `${f.rule} ${f.where}: ${f.message}`)).toEqual([]);
+  });
+
+  describe("iam-catalog", () => {
+    const withStatement = (st: object) =>
+      broken(stack("local", "dr"), (j) => {
+        const p = policyOf(j, "replicate-user");
+        const doc = JSON.parse(String(p.policy));
+        doc.Statement.push(st);
+        p.policy = JSON.stringify(doc);
+      });
+    const replicaTable = "${data.aws_dynamodb_table.replica-table.arn}";
+
+    it("flags a stream action granted on a table ARN", async () => {
+      const f = await iamCatalogRule(withStatement({ Sid: "Bad", Effect: "Allow", Action: ["dynamodb:GetRecords"], Resource: [replicaTable] }));
+      expect(errors(f).map((x) => x.message)).toEqual([expect.stringContaining("matches none of dynamodb:GetRecords's resource types (stream")]);
+    });
+
+    it("flags an action AWS does not have", async () => {
+      const f = await iamCatalogRule(withStatement({ Effect: "Allow", Action: ["cognito-idp:AdminCreateUsers"], Resource: ["*"] }));
+      expect(errors(f).map((x) => x.message)).toEqual(["cognito-idp:AdminCreateUsers is not an action in AWS's Service Authorization Reference"]);
+    });
+
+    it("flags an action without resource types granted on a specific resource", async () => {
+      const f = await iamCatalogRule(withStatement({ Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: [`${replicaTable}/stream/*`] }));
+      expect(errors(f).map((x) => x.message)).toEqual([expect.stringContaining('dynamodb:ListStreams has no resource type, so only Resource "*" grants it')]);
+    });
+  });
+
+  it("table-key: flags a table writer that may not decrypt the table key through DynamoDB", async () => {
+    const s = broken(stack("prod", "primary"), (j) => {
+      const p = policyOf(j, "post-confirmation");
+      const doc = JSON.parse(String(p.policy));
+      doc.Statement = doc.Statement.filter((st: { Action: string[] }) => !st.Action.some((a) => a.startsWith("kms:")));
+      p.policy = JSON.stringify(doc);
+    });
+    expect(errors(await tableKeyRule(s)).map((f) => f.message)).toEqual([expect.stringMatching(/^cdr-prod-post-confirmation-role may dynamodb:PutItem on cdr-prod-replicated-users but not kms:Decrypt/)]);
+  });
+
+  it("runtime: flags a deprecated runtime, dated", () => {
+    const s = broken(stack("prod", "dr"), (j) => {
+      first(j.resource.aws_lambda_function).runtime = "nodejs20.x";
+    });
+    expect(errors(runtimeRule(s, "2026-11-30")).map((f) => f.message)).toEqual([expect.stringContaining("runtime nodejs20.x is deprecated on 2026-11-30 (deprecated 2026-04-30")]);
+    expect(runtimeRule(s, "2026-01-01")).toEqual([]);
+    expect(errors(runtimeRule(stack("prod", "dr"), "2028-05-01")).length).toBeGreaterThan(0);
+  });
+
+  describe("email", () => {
+    const defaultSender = (envName: string) =>
+      broken(stack(envName, "dr"), (j) => {
+        first(j.resource.aws_cognito_user_pool).email_configuration = { email_sending_account: "COGNITO_DEFAULT" };
+      });
+    it("flags EMAIL_OTP with Cognito's default sender in prod, warns in dev, allows it in local", () => {
+      expect(errors(emailRule(defaultSender("prod")))).toHaveLength(1);
+      expect(emailRule(defaultSender("dev"))).toEqual([expect.objectContaining({ severity: "warning" })]);
+      expect(emailRule(defaultSender("local"))).toEqual([]);
+    });
+    it("flags an SES identity in another region than the pool", () => {
+      const s = broken(stack("prod", "dr"), (j) => {
+        const pool = first(j.resource.aws_cognito_user_pool);
+        const email = pool.email_configuration as { source_arn: string };
+        email.source_arn = email.source_arn.replace(/:ses:[a-z0-9-]+:/, ":ses:eu-west-1:");
+      });
+      expect(errors(emailRule(s)).map((f) => f.message)).toEqual([expect.stringContaining("is in eu-west-1, the pool in us-west-2")]);
+    });
+  });
+
+  it("state-region: flags a DR stack whose state is in the primary region", () => {
+    const s = broken(stack("prod", "dr"), (j) => {
+      (j.terraform.backend as { s3: { region: string } }).s3.region = "us-east-1";
+    });
+    expect(errors(stateRegionRule(s)).map((f) => f.message)).toEqual(["state bucket region us-east-1 is not the stack's region us-west-2"]);
+  });
+
+  describe("alarm-topic", () => {
+    it("flags a topic encrypted with aws/sns", async () => {
+      const s = broken(stack("staging", "primary"), (j) => {
+        first(j.resource.aws_sns_topic).kms_master_key_id = "alias/aws/sns";
+      });
+      expect(errors(await alarmTopicRule(s)).map((f) => f.message)).toContain("encrypted with the AWS managed aws/sns key, whose policy CloudWatch can never use: alarm actions fail");
+    });
+    it("flags a key policy without CloudWatch, a missing topic policy and a topic nobody is subscribed to", async () => {
+      const s = broken(stack("staging", "dr"), (j) => {
+        const keys = j.resource.aws_kms_key ?? {};
+        for (const k of Object.values(keys)) {
+          const doc = JSON.parse(String(k.policy));
+          doc.Statement = doc.Statement.filter((st: { Principal?: { Service?: string } }) => st.Principal?.Service !== "cloudwatch.amazonaws.com");
+          k.policy = JSON.stringify(doc);
+        }
+        delete j.resource.aws_sns_topic_policy;
+        delete j.resource.aws_sns_topic_subscription;
+      });
+      const messages = errors(await alarmTopicRule(s)).map((f) => f.message);
+      expect(messages).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^CloudWatch may not sns:Publish to it/),
+          expect.stringMatching(/does not let CloudWatch kms:GenerateDataKey$/),
+          expect.stringMatching(/does not let CloudWatch kms:Decrypt$/),
+          "no subscription: alarms published here reach nobody",
+        ]),
+      );
+    });
+  });
+
+  it("schedule-retry: flags a scheduled function without an event invoke config", () => {
+    const s = broken(stack("dev", "dr"), (j) => {
+      delete j.resource.aws_lambda_function_event_invoke_config;
+    });
+    expect(errors(scheduleRetryRule(s)).map((f) => f.message)).toEqual([expect.stringContaining("cdr-dev-reconcile is invoked asynchronously but has no aws_lambda_function_event_invoke_config")]);
+  });
+
+  it("health-check-name: flags a reference_name over the provider's 27 characters", () => {
+    const s = broken(stack("local", "dr"), (j) => {
+      j.resource.aws_route53_health_check = { hc: { reference_name: "x".repeat(28) } };
+    });
+    expect(errors(healthCheckNameRule(s))).toHaveLength(1);
+  });
+
+  it("prod-protection: flags a prod table that terraform destroy would delete", () => {
+    const s = broken(stack("prod", "primary"), (j) => {
+      delete first(j.resource.aws_dynamodb_table).lifecycle;
+    });
+    expect(errors(prodProtectionRule(s)).map((f) => f.where)).toEqual([expect.stringMatching(/^aws_dynamodb_table\./)]);
+  });
+});
+
+describe("globMatchesPattern", () => {
+  const table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}";
+  const stream = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/stream/${StreamLabel}";
+  it("tells stream ARNs from table ARNs", () => {
+    expect(globMatchesPattern("arn:aws:dynamodb:us-east-1:123456789012:table/t", table)).toBe(true);
+    expect(globMatchesPattern("arn:aws:dynamodb:us-east-1:123456789012:table/t", stream)).toBe(false);
+    expect(globMatchesPattern("arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/*", stream)).toBe(true);
+    expect(globMatchesPattern("arn:aws:dynamodb:*:*:table/*", table)).toBe(true);
+  });
+  it("matches log-stream actions on a log group's `:*`", () => {
+    const logStream = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}";
+    expect(globMatchesPattern("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:*", logStream)).toBe(true);
+    expect(globMatchesPattern("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn", logStream)).toBe(false);
+  });
+});

