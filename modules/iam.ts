@@ -14,8 +14,22 @@ export function policyDocument(statements: Statement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-export function allow(actions: string[], resources: string[], sid?: string): Statement {
-  return { ...(sid ? { Sid: sid } : {}), Effect: "Allow", Action: actions, Resource: resources };
+export function allow(actions: string[], resources: string[], sid?: string, condition?: Statement["Condition"]): Statement {
+  return { ...(sid ? { Sid: sid } : {}), Effect: "Allow", Action: actions, Resource: resources, ...(condition ? { Condition: condition } : {}) };
+}
+
+/**
+ * Use of a table's customer managed key through DynamoDB, for a role that reads or writes the
+ * table's items or its stream. DynamoDB decrypts the table key with the caller's own credentials
+ * (DynamoDB developer guide, encryption.usagenotes.html: "When you first access an encrypted table,
+ * DynamoDB sends a request to AWS KMS to use the KMS key to decrypt the table key", and its
+ * CloudTrail example records that Decrypt as "the principal ... who is accessing the table"), so
+ * the role needs kms:Decrypt on the key, and only through DynamoDB in that region. GenerateDataKey
+ * is DynamoDB's own (under its grant), not the caller's. Stream readers get the same grant: AWS
+ * does not say whether GetRecords checks it, and the AWS CDK grants it (aws/aws-cdk#22796).
+ */
+export function useTableKey(keyArn: string, region: string, sid = "UseTableKeyThroughDynamoDB"): Statement {
+  return allow(["kms:Decrypt"], [keyArn], sid, { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } });
 }
 
 export function assumeRolePolicy(service: string): string {

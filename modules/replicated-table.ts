@@ -18,8 +18,6 @@ export interface ReplicatedTableProps {
   /** `arn:<partition>:iam::<account>:root`, for key administration only. */
   accountRootArn: string;
   accountId: string;
-  /** ARNs of the roles allowed to use the key (they need not exist yet). */
-  keyUserRoleArns: string[];
 }
 
 // Spelled out: wildcards such as kms:Get* would also grant actions added later.
@@ -37,11 +35,11 @@ const TABLE_ENCRYPTION_ACTIONS = [
 
 /**
  * Administrators manage the key but cannot use it directly. Data use goes through
- * DynamoDB only (the table and its stream), and direct decrypts only by the named
- * replication roles. Role ARNs are matched by condition because the DR roles do
- * not exist yet when the primary stack creates the key.
+ * DynamoDB only (the table and its stream): the account delegates to IAM, and a role
+ * may use the key only when its own policy allows it too (`useTableKey` in
+ * modules/iam.ts). Nobody decrypts with it directly.
  */
-export function keyPolicy(accountRootArn: string, accountId: string, keyUserRoleArns: string[]): string {
+export function keyPolicy(accountRootArn: string, accountId: string): string {
   const root = { AWS: accountRootArn };
   return JSON.stringify({
     Version: "2012-10-17",
@@ -58,14 +56,6 @@ export function keyPolicy(accountRootArn: string, accountId: string, keyUserRole
           StringEquals: { "kms:CallerAccount": accountId },
         },
       },
-      {
-        Sid: "StreamDecryptByReplicationRoles",
-        Effect: "Allow",
-        Principal: root,
-        Action: ["kms:Decrypt", "kms:DescribeKey"],
-        Resource: "*",
-        Condition: { ArnEquals: { "aws:PrincipalArn": keyUserRoleArns } },
-      },
     ],
   });
 }
@@ -77,7 +67,7 @@ export class ReplicatedTable extends Construct {
 
   constructor(scope: Construct, id: string, props: ReplicatedTableProps) {
     super(scope, id);
-    const policy = keyPolicy(props.accountRootArn, props.accountId, props.keyUserRoleArns);
+    const policy = keyPolicy(props.accountRootArn, props.accountId);
     // One description for the primary and its replica: they are one key material.
     const description = `Encrypts ${props.tableName} and its replicas (multi-Region key)`;
     this.key = new KmsKey(this, "key", {

@@ -12,7 +12,7 @@ import { alarmTopic, iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms
 import { configureBackend } from "../modules/backend";
 import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
-import { allow } from "../modules/iam";
+import { allow, useTableKey } from "../modules/iam";
 import { awsProvider } from "../modules/providers";
 import { PreTokenTrigger } from "../modules/pre-token-trigger";
 import { deadLetterQueue } from "../modules/queues";
@@ -68,9 +68,12 @@ export class DrStack extends TerraformStack {
       },
       statements: [
         allow(REPLICATOR_COGNITO_ACTIONS, [users.pool.arn], "UpsertDrUsers"),
+        // What Lambda's DynamoDB event source needs of the role (Lambda developer guide, with-ddb.html;
+        // Lambda checks all four when the mapping is created). ListStreams has no resource type in
+        // the Service Authorization Reference: only "*" grants it.
         allow(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], [replica.streamArn], "ReadReplicaStream"),
-        allow(["dynamodb:ListStreams"], [`${replica.arn}/stream/*`], "ListReplicaStreams"),
-        allow(["kms:Decrypt"], [replicaKey.targetKeyArn], "DecryptReplicaStream"),
+        allow(["dynamodb:ListStreams"], ["*"], "ListStreams"),
+        useTableKey(replicaKey.targetKeyArn, env.drRegion, "DecryptReplicaStream"),
         // Parked records (by the handler) and batch positions (by the mapping).
         allow(["sqs:SendMessage"], [dlq.arn], "ParkOnDlq"),
       ],

@@ -11,7 +11,7 @@ import { account } from "../modules/account";
 import { alarmTopic, queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
-import { allow } from "../modules/iam";
+import { allow, useTableKey } from "../modules/iam";
 import { awsProvider } from "../modules/providers";
 import { PreTokenTrigger } from "../modules/pre-token-trigger";
 import { deadLetterQueue, workQueue } from "../modules/queues";
@@ -41,7 +41,6 @@ export class PrimaryStack extends TerraformStack {
       deletionProtection: env.deletionProtection,
       accountRootArn: acct.rootArn,
       accountId: acct.id,
-      keyUserRoleArns: [acct.roleArn(n.role("replicate-user"))],
     });
 
     const fallbackDlq = deadLetterQueue(this, "fallback-dlq", n.fallbackDlq);
@@ -62,6 +61,7 @@ export class PrimaryStack extends TerraformStack {
       environment: { ...replicationEnv(env), [ENV.TABLE_NAME]: data.table.name, [ENV.FALLBACK_QUEUE_URL]: fallback.url },
       statements: [
         allow(["dynamodb:PutItem"], [data.table.arn], "WriteRecords"),
+        useTableKey(data.key.arn, env.primaryRegion),
         allow(["sqs:SendMessage"], [fallback.arn], "FallBackToQueue"),
       ],
       logRetentionDays: env.logRetentionDays,
@@ -94,11 +94,9 @@ export class PrimaryStack extends TerraformStack {
       environment: { ...replicationEnv(env), [ENV.TABLE_NAME]: data.table.name },
       statements: [
         allow(["dynamodb:PutItem"], [data.table.arn], "WriteRecords"),
-        allow(
-          ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
-          [fallback.arn],
-          "ConsumeFallbackQueue",
-        ),
+        useTableKey(data.key.arn, env.primaryRegion),
+        // What Lambda's SQS event source needs of the role (Lambda developer guide, with-sqs.html).
+        allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [fallback.arn], "ConsumeFallbackQueue"),
       ],
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,

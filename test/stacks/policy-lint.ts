@@ -13,7 +13,7 @@ interface Stmt {
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Actions IAM cannot scope to a resource: `*` is the only valid Resource for them. */
-const UNSCOPED_ACTIONS = new Set(["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "cognito-idp:ListUserPools"]);
+const UNSCOPED_ACTIONS = new Set(["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "cognito-idp:ListUserPools", "dynamodb:ListStreams"]);
 const KMS_USE = /^kms:(Encrypt|Decrypt|ReEncrypt.*|GenerateDataKey.*|CreateGrant|\*)$/;
 const NARROWING_CONDITIONS = ["aws:PrincipalArn", "kms:ViaService"];
 
