@@ -12,6 +12,9 @@ import { HANDLER_ENTRIES, type HandlerName } from "../handlers/contract";
 import { bundleHandler } from "./bundle";
 import { allow, assumeRolePolicy, policyDocument, type Statement } from "./iam";
 
+/** The runtime of every function the stacks deploy (the static rules check it against AWS's schedule). */
+export const LAMBDA_RUNTIME = "nodejs24.x";
+
 export interface BundledFunctionProps {
   handler: HandlerName;
   functionName: string;
@@ -58,7 +61,10 @@ export class BundledFunction extends Construct {
       filename: asset.path,
       sourceCodeHash: bundle.sha256,
       handler: "index.handler",
-      runtime: "nodejs20.x",
+      // Lambda runtimes page (lambda-runtimes.html, read 2026-11-30): nodejs20.x deprecated
+      // 2026-04-30, nodejs22.x deprecated 2027-04-30, nodejs24.x supported to 2028-04-30.
+      // Node.js 24 takes async handlers only; every handler here is one.
+      runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       timeout: props.timeoutSeconds ?? 30,
       memorySize: props.memoryMb ?? 256,

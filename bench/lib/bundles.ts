@@ -105,7 +105,7 @@ function sdkExternalZip(entry: string, outDir: string): { zipBytes: number; inde
     outfile: join(outDir, "index.js"),
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node24",
     format: "cjs",
     mainFields: ["module", "main"],
     minify: true,
