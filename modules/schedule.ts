@@ -1,8 +1,16 @@
-// An EventBridge Scheduler schedule that invokes one Lambda function, with its own
-// role allowed to invoke exactly that function. No retries: a scheduled run that
-// fails (e.g. reconcile finding drift) raises the function's errors alarm once.
+// An EventBridge Scheduler schedule that invokes one Lambda function, with its own role allowed to
+// invoke exactly that function.
+//
+// Retries happen in two places, and both are set here on purpose. Scheduler invokes Lambda
+// asynchronously (Lambda developer guide, with-eventbridge-scheduler.html: "EventBridge Scheduler
+// invokes your Lambda function asynchronously"), so a failed run is retried by Scheduler's own
+// RetryPolicy (Scheduler API, RetryPolicy: 0-185 attempts, 60-86400 s) *and* by Lambda's
+// asynchronous retries ("By default, Lambda retries an asynchronous invocation twice",
+// AWS::Lambda::EventInvokeConfig). A scheduled run that fails (reconcile finding drift) should
+// raise the function's errors alarm once, not run three times: both are 0.
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
 import { Construct } from "constructs";
 import { allow, assumeRolePolicy, policyDocument } from "./iam";
@@ -12,6 +20,12 @@ export interface ScheduledInvokeProps {
   /** `rate(1 day)`, `cron(...)`. */
   scheduleExpression: string;
   functionArn: string;
+  functionName: string;
+  /**
+   * How long a run may wait (Scheduler delivery, then Lambda's asynchronous queue when throttled)
+   * before it is dropped: a run that starts later than this is not worth starting. Default 1 hour.
+   */
+  maximumEventAgeSeconds?: number;
 }
 
 export class ScheduledInvoke extends Construct {
@@ -19,17 +33,23 @@ export class ScheduledInvoke extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledInvokeProps) {
     super(scope, id);
+    const maxAge = props.maximumEventAgeSeconds ?? 3600;
     const role = new IamRole(this, "role", { name: `${props.name}-schedule-role`, assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com") });
     new IamRolePolicy(this, "policy", {
       name: `${props.name}-schedule-invoke`,
       role: role.name,
       policy: policyDocument([allow(["lambda:InvokeFunction"], [props.functionArn], "InvokeTarget")]),
     });
+    new LambdaFunctionEventInvokeConfig(this, "async", {
+      functionName: props.functionName,
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: maxAge,
+    });
     this.schedule = new SchedulerSchedule(this, "schedule", {
       name: props.name,
       scheduleExpression: props.scheduleExpression,
       flexibleTimeWindow: { mode: "OFF" },
-      target: { arn: props.functionArn, roleArn: role.arn, retryPolicy: { maximumRetryAttempts: 0 } },
+      target: { arn: props.functionArn, roleArn: role.arn, retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: maxAge } },
     });
   }
 }

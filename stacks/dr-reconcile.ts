@@ -65,6 +65,6 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     errorsThreshold: 1,
     alarmTopicArn: props.alarmTopicArn,
   });
-  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn });
+  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName });
   return fn;
 }
