@@ -13,6 +13,7 @@
 // client id after failover. A hosted-UI custom domain needs an ACM certificate in
 // us-east-1, whatever the pool's region (Cognito docs), and is bound to one pool;
 // each region's pool needs its own custom domain.
+import { createHash } from "node:crypto";
 import { Route53HealthCheck } from "@cdktf/provider-aws/lib/route53-health-check";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { Construct } from "constructs";
@@ -44,6 +45,22 @@ export interface DnsFailoverSettings {
 
 export const DNS_FAILOVER_TTL_SECONDS = 60;
 
+/**
+ * The provider appends a 37-character unique id to `reference_name` to build the health check's
+ * CallerReference (64 at most), so it refuses names over 27 characters (hashicorp/aws,
+ * internal/service/route53/health_check.go). Longer names keep their start and a short hash of
+ * the whole, so two checks never share a name.
+ */
+export const HEALTH_CHECK_REFERENCE_MAX = 27;
+
+export function healthCheckReference(name: string, role: "primary" | "secondary"): string {
+  const full = `${name}-${role}`;
+  if (full.length <= HEALTH_CHECK_REFERENCE_MAX) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 6);
+  const tail = `-${role === "primary" ? "p" : "s"}-${hash}`;
+  return `${name.slice(0, HEALTH_CHECK_REFERENCE_MAX - tail.length)}${tail}`;
+}
+
 export class DnsFailover extends Construct {
   readonly healthChecks: { primary: Route53HealthCheck; secondary: Route53HealthCheck };
   readonly records: { primary: Route53Record; secondary: Route53Record };
@@ -61,7 +78,7 @@ export class DnsFailover extends Construct {
         requestInterval: s.requestIntervalSeconds ?? 30,
         enableSni: true,
         // Named through the provider's default tags only (stacks.test: no resource overrides them).
-        referenceName: `${props.name}-${role}`.slice(0, 64),
+        referenceName: healthCheckReference(props.name, role),
       });
     const record = (role: "primary" | "secondary", ep: RegionalEndpoint, hc: Route53HealthCheck) =>
       new Route53Record(this, `${role}-record`, {

@@ -17,6 +17,10 @@ import {
   type Finding,
   type StackUnderTest,
 } from "./aws-rules";
+import { Testing } from "cdktf";
+import { healthCheckReference } from "../../modules/dns-failover";
+import { DrStack } from "../../stacks/dr-stack";
+import { ENV_NAMES, environment } from "../../stacks/environments";
 import { resources, synthAll, type TfJson } from "./synth";
 
 const envs = synthAll();
@@ -149,6 +153,20 @@ describe("AWS service rules", () => {
       delete j.resource.aws_lambda_function_event_invoke_config;
     });
     expect(errors(scheduleRetryRule(s)).map((f) => f.message)).toEqual([expect.stringContaining("cdr-dev-reconcile is invoked asynchronously but has no aws_lambda_function_event_invoke_config")]);
+  });
+
+  it("health-check-name: the DR stack with DNS failover fits for the longest environment name", () => {
+    const longest = [...ENV_NAMES].sort((a, b) => b.length - a.length)[0]!;
+    const key = longest.toUpperCase();
+    const env = environment(longest, { [`${key}_DNS_ZONE_ID`]: "Z0123", [`${key}_AUTH_HOSTNAME`]: "auth.example.com", [`${key}_PRIMARY_AUTH_TARGET`]: "a.example.com", [`${key}_DR_AUTH_TARGET`]: "b.example.com" });
+    const json = JSON.parse(Testing.synth(new DrStack(Testing.app(), "dr", env))) as TfJson;
+    const names = resources(json, "aws_route53_health_check").map(([, c]) => String(c.reference_name));
+    expect(names).toHaveLength(2);
+    expect(healthCheckNameRule({ name: "dr", envName: longest, json })).toEqual([]);
+    // A prefix longer than any environment's still fits, and the two checks keep distinct names.
+    const long = ["primary", "secondary"].map((r) => healthCheckReference("cdr-a-very-long-environment-name-auth", r as "primary" | "secondary"));
+    expect(long.every((n) => n.length <= 27)).toBe(true);
+    expect(new Set(long).size).toBe(2);
   });
 
   it("health-check-name: flags a reference_name over the provider's 27 characters", () => {
