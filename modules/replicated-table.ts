@@ -61,6 +61,10 @@ export function keyPolicy(accountRootArn: string, accountId: string): string {
 }
 
 export class ReplicatedTable extends Construct {
+  // With deletion protection (prod), terraform also refuses to destroy the table and both keys
+  // (lifecycle.prevent_destroy). hashicorp/aws 5.100.0 cannot set deletion protection on a replica:
+  // the replica lives in the table resource's `replica` block, so prevent_destroy on the table is
+  // what stops `terraform destroy` from removing it (see the README for what else protects it).
   readonly table: DynamodbTable;
   readonly key: KmsKey;
   readonly replicaKey: KmsReplicaKey;
@@ -68,6 +72,7 @@ export class ReplicatedTable extends Construct {
   constructor(scope: Construct, id: string, props: ReplicatedTableProps) {
     super(scope, id);
     const policy = keyPolicy(props.accountRootArn, props.accountId);
+    const protect = props.deletionProtection ? { preventDestroy: true } : undefined;
     // One description for the primary and its replica: they are one key material.
     const description = `Encrypts ${props.tableName} and its replicas (multi-Region key)`;
     this.key = new KmsKey(this, "key", {
@@ -76,6 +81,7 @@ export class ReplicatedTable extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy,
+      lifecycle: protect,
     });
     new KmsAlias(this, "alias", { name: props.kmsAlias, targetKeyId: this.key.keyId });
     this.replicaKey = new KmsReplicaKey(this, "replica-key", {
@@ -84,6 +90,7 @@ export class ReplicatedTable extends Construct {
       primaryKeyArn: this.key.arn,
       deletionWindowInDays: 30,
       policy,
+      lifecycle: protect,
     });
     new KmsAlias(this, "replica-alias", { provider: props.drProvider, name: props.kmsAlias, targetKeyId: this.replicaKey.keyId });
 
@@ -98,6 +105,7 @@ export class ReplicatedTable extends Construct {
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
       deletionProtectionEnabled: props.deletionProtection,
+      lifecycle: protect,
       replica: [
         { regionName: props.drRegion, kmsKeyArn: this.replicaKey.arn, pointInTimeRecovery: true, propagateTags: true },
       ],

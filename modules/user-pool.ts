@@ -65,6 +65,8 @@ export class ReplicatedUserPool extends Construct {
         { name: CANONICAL_ID_ATTRIBUTE, attributeDataType: "String", required: false, mutable: true, developerOnlyAttribute: false, stringAttributeConstraints: { minLength: "1", maxLength: "64" } },
       ],
       lambdaConfig: lambdaConfig(props),
+      // Deletion protection stops Cognito deleting the pool; prevent_destroy stops terraform trying.
+      lifecycle: env.deletionProtection ? { preventDestroy: true } : undefined,
     });
     this.client = new CognitoUserPoolClient(this, "client", {
       name: `${env.prefix}-app`,
