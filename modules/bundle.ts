@@ -109,8 +109,8 @@ function build(entryPath: string, outDir: string, zipPath: string, manifestPath:
     outfile: join(outDir, "index.js"),
     bundle: true,
     platform: "node",
-    // The Node.js of the Lambda runtime the stacks deploy (nodejs24.x).
-    target: "node24",
+    // The Node.js of the Lambda runtime the stacks deploy (LAMBDA_RUNTIME, nodejs22.x).
+    target: "node22",
     format: "cjs",
     // Prefer the ES module builds: esbuild tree-shakes them, which measured about a
     // third smaller and faster to load than the CommonJS builds of the SDK.

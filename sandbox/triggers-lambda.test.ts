@@ -44,7 +44,7 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
   async function deploy(name: string, source: string): Promise<string> {
     const zip = zipSync({ "index.js": strToU8(source) });
     const out = await new LambdaClient({ endpoint: sb.endpoint, region: REGION, credentials: creds }).send(
-      new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs24.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: zip }, Timeout: 3 }),
+      new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs22.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: zip }, Timeout: 3 }),
     );
     return out.FunctionArn!;
   }

@@ -105,7 +105,7 @@ function sdkExternalZip(entry: string, outDir: string): { zipBytes: number; inde
     outfile: join(outDir, "index.js"),
     bundle: true,
     platform: "node",
-    target: "node24",
+    target: "node22",
     format: "cjs",
     mainFields: ["module", "main"],
     minify: true,

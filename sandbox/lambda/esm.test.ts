@@ -92,7 +92,7 @@ describe.skipIf(!!skip)(`lambda event source mappings${skip ? ` (skipped: ${skip
   }
 
   async function fn(name: string, handler: string): Promise<string> {
-    const r = await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs24.x", Role: role, Handler: handler, Code: { ZipFile: ZIP }, Timeout: 5 }));
+    const r = await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs22.x", Role: role, Handler: handler, Code: { ZipFile: ZIP }, Timeout: 5 }));
     return r.FunctionArn!;
   }
 

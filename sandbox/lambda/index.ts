@@ -205,7 +205,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       region,
       arn: String(resp.FunctionArn ?? prev?.arn),
       handler: String(resp.Handler ?? prev?.handler ?? "index.handler"),
-      runtime: String(resp.Runtime ?? prev?.runtime ?? "nodejs24.x"),
+      runtime: String(resp.Runtime ?? prev?.runtime ?? "nodejs22.x"),
       timeoutSec: Number(resp.Timeout ?? prev?.timeoutSec ?? 3),
       memoryMb: Number(resp.MemorySize ?? prev?.memoryMb ?? 128),
       env: env ?? (resp.Environment === undefined && prev ? prev.env : {}),

@@ -1,5 +1,5 @@
 // Which `node` runs a function's code: the Node.js major of its runtime setting
-// (`nodejs24.x` → Node 24), as Lambda would. Found, in order, at:
+// (`nodejs22.x` → Node 22), as Lambda would. Found, in order, at:
 //   SANDBOX_NODE_<major> (a path), the `node-<platform>-<arch>` package from the npm registry
 //   (an optional dependency of this project), this process's own node, or `node` on PATH,
 // whichever has that major. Without one, a warning names the runtime and how to get it, and the
@@ -47,7 +47,7 @@ function onPath(): string | undefined {
   return undefined;
 }
 
-/** The Node.js major a Lambda runtime identifier names (`nodejs24.x` → 24), or undefined. */
+/** The Node.js major a Lambda runtime identifier names (`nodejs22.x` → 22), or undefined. */
 export function runtimeMajor(runtime: string): number | undefined {
   const m = /^nodejs(\d+)\.x$/.exec(runtime);
   return m ? Number(m[1]) : undefined;

@@ -43,7 +43,7 @@ describe.skipIf(!!skip)("Lambda's checks of the execution role", { timeout: 60_0
   });
 
   const role = async (name: string, service: string) => (await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust(service) }))).Role!.Arn!;
-  const fn = (name: string, roleArn: string) => lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs24.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: ZIP } }));
+  const fn = (name: string, roleArn: string) => lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: "nodejs22.x", Handler: "index.handler", Role: roleArn, Code: { ZipFile: ZIP } }));
 
   it("refuses a role whose trust policy does not let Lambda assume it", async () => {
     const arn = await role("scheduler-only", "scheduler.amazonaws.com");

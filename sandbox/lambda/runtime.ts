@@ -94,7 +94,7 @@ class Worker {
     this.child = fork(opts.bootstrapPath, [], {
       cwd: fn.taskRoot,
       env,
-      // The Node.js major the function's runtime names (nodejs24.x → Node 24), as in Lambda.
+      // The Node.js major the function's runtime names (nodejs22.x → Node 22), as in Lambda.
       execPath: nodeForRuntime(fn.runtime).path,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -208,7 +208,7 @@ class Worker {
 
 export function lambdaEnv(fn: FunctionConfig, opts: Pick<RuntimeOptions, "gatewayEndpoint" | "credentialsFor">): Record<string, string> {
   const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomUUID().replace(/-/g, "")}`;
-  const runtime = fn.runtime || "nodejs24.x";
+  const runtime = fn.runtime || "nodejs22.x";
   // In AWS these are the execution role's temporary credentials; the sandbox's identify the role
   // session to the gateway's authorizer, and the session token names the function (faults can
   // target one function's calls).

@@ -494,7 +494,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
       [drRegion(), "exports.handler = async (e) => { return e; };"],
     ] as const) {
       const out = await lambdaClient(env, region).send(
-        new CreateFunctionCommand({ FunctionName: "ops-custom-message", Runtime: "nodejs24.x", Handler: "index.handler", Role: role, Code: { ZipFile: zipSync({ "index.js": strToU8(body) }) } }),
+        new CreateFunctionCommand({ FunctionName: "ops-custom-message", Runtime: "nodejs22.x", Handler: "index.handler", Role: role, Code: { ZipFile: zipSync({ "index.js": strToU8(body) }) } }),
       );
       arns.push(out.FunctionArn!);
     }
