@@ -1,18 +1,11 @@
-// The alarm topic of a stack and the alarms that are not tied to one function.
+// The alarms that are not tied to one function (the topic they notify: alarm-topic.ts).
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Construct } from "constructs";
-
-export function alarmTopic(scope: Construct, name: string): SnsTopic {
-  // AWS-managed SNS key: alarm notifications carry no personal data, and a
-  // customer key would need CloudWatch in its key policy for nothing gained.
-  return new SnsTopic(scope, "alarm-topic", { name, kmsMasterKeyId: "alias/aws/sns" });
-}
 
 export function queueDepthAlarm(
   scope: Construct,
   id: string,
-  props: { queueName: string; threshold: number; topicArn: string; what: string },
+  props: { queueName: string; threshold: number; actions: string[]; what: string },
 ): CloudwatchMetricAlarm {
   return new CloudwatchMetricAlarm(scope, id, {
     alarmName: `${props.queueName}-depth`,
@@ -26,15 +19,15 @@ export function queueDepthAlarm(
     threshold: props.threshold,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
-    alarmActions: [props.topicArn],
-    okActions: [props.topicArn],
+    alarmActions: props.actions,
+    okActions: props.actions,
   });
 }
 
 export function iteratorAgeAlarm(
   scope: Construct,
   id: string,
-  props: { functionName: string; thresholdMs: number; topicArn: string },
+  props: { functionName: string; thresholdMs: number; actions: string[] },
 ): CloudwatchMetricAlarm {
   return new CloudwatchMetricAlarm(scope, id, {
     alarmName: `${props.functionName}-iterator-age`,
@@ -48,7 +41,7 @@ export function iteratorAgeAlarm(
     threshold: props.thresholdMs,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
-    alarmActions: [props.topicArn],
-    okActions: [props.topicArn],
+    alarmActions: props.actions,
+    okActions: props.actions,
   });
 }

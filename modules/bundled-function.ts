@@ -12,8 +12,15 @@ import { HANDLER_ENTRIES, type HandlerName } from "../handlers/contract";
 import { bundleHandler } from "./bundle";
 import { allow, assumeRolePolicy, policyDocument, type Statement } from "./iam";
 
-/** The runtime of every function the stacks deploy (the static rules check it against AWS's schedule). */
-export const LAMBDA_RUNTIME = "nodejs24.x";
+/**
+ * The runtime of every function the stacks deploy (the static rules check it against AWS's schedule).
+ * nodejs22.x, not nodejs24.x: the pinned provider (hashicorp/aws 5.100.0, the one in this project's
+ * offline mirror and what @cdktf/provider-aws 20.1.0 wraps) refuses nodejs24.x at validate
+ * ("expected runtime to be one of [... nodejs22.x], got nodejs24.x"); the provider accepts it from
+ * 6.19.0 (hashicorp/terraform-provider-aws#44986). nodejs22.x is supported until 2027-04-30: the
+ * runtime rule warns now and fails from that day, so the provider upgrade cannot be forgotten.
+ */
+export const LAMBDA_RUNTIME = "nodejs22.x";
 
 export interface BundledFunctionProps {
   handler: HandlerName;
@@ -24,7 +31,8 @@ export interface BundledFunctionProps {
   statements: Statement[];
   logRetentionDays: number;
   errorsThreshold: number;
-  alarmTopicArn: string;
+  /** What the errors alarm notifies (the stack's alarm topic and any existing on-call topic). */
+  alarmActions: string[];
   timeoutSeconds?: number;
   memoryMb?: number;
 }
@@ -63,7 +71,7 @@ export class BundledFunction extends Construct {
       handler: "index.handler",
       // Lambda runtimes page (lambda-runtimes.html, read 2026-11-30): nodejs20.x deprecated
       // 2026-04-30, nodejs22.x deprecated 2027-04-30, nodejs24.x supported to 2028-04-30.
-      // Node.js 24 takes async handlers only; every handler here is one.
+      // Every handler is async, as Node.js 24 will require.
       runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       timeout: props.timeoutSeconds ?? 30,
@@ -91,8 +99,8 @@ export class BundledFunction extends Construct {
       threshold: props.errorsThreshold,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "notBreaching",
-      alarmActions: [props.alarmTopicArn],
-      okActions: [props.alarmTopicArn],
+      alarmActions: props.alarmActions,
+      okActions: props.alarmActions,
     });
   }
 }

@@ -13,7 +13,7 @@ import { BundledFunction } from "./bundled-function";
 export interface PreTokenTriggerProps {
   env: Environment;
   role: Role;
-  alarmTopicArn: string;
+  alarmActions: string[];
 }
 
 export class PreTokenTrigger extends Construct {
@@ -33,7 +33,7 @@ export class PreTokenTrigger extends Construct {
       statements: [],
       logRetentionDays: props.env.logRetentionDays,
       errorsThreshold: props.env.alarms.lambdaErrors,
-      alarmTopicArn: props.alarmTopicArn,
+      alarmActions: props.alarmActions,
     });
   }
 

@@ -6,9 +6,26 @@ import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool
 import { Construct } from "constructs";
 import { CANONICAL_ID_ATTRIBUTE, type Environment } from "../stacks/environments";
 
+/**
+ * How the pool sends email. Cognito's default sender allows 50 emails a day per account (Cognito
+ * developer guide, "Quotas"); with SES (`DEVELOPER`) the limit is the account's SES quota, which
+ * starts in the SES sandbox (200 a day, verified recipients only) until production access is granted.
+ */
+export type PoolEmail =
+  | { kind: "cognito-default" }
+  | {
+      kind: "ses";
+      /** From address, e.g. `Example <no-reply@example.com>`. */
+      from: string;
+      /** ARN of the verified SES identity, in the pool's own region. */
+      sourceArn: string;
+      configurationSet?: string;
+    };
+
 export interface ReplicatedUserPoolProps {
   env: Environment;
   name: string;
+  email: PoolEmail;
   /** Trigger ARNs; each role passes its own. */
   triggers?: CognitoUserPoolLambdaConfig;
   /** ARN of the PreTokenGeneration trigger (V2 event: ID and access token claims). */
@@ -57,7 +74,10 @@ export class ReplicatedUserPool extends Construct {
       },
       accountRecoverySetting: { recoveryMechanism: [{ name: "verified_email", priority: 1 }] },
       adminCreateUserConfig: { allowAdminCreateUserOnly: false },
-      emailConfiguration: { emailSendingAccount: "COGNITO_DEFAULT" },
+      emailConfiguration:
+        props.email.kind === "ses"
+          ? { emailSendingAccount: "DEVELOPER", sourceArn: props.email.sourceArn, fromEmailAddress: props.email.from, configurationSet: props.email.configurationSet }
+          : { emailSendingAccount: "COGNITO_DEFAULT" },
       schema: [
         { name: "email", attributeDataType: "String", required: true, mutable: true, stringAttributeConstraints: { minLength: "3", maxLength: "254" } },
         // Mutable so the primary can set it after confirmation (the user's own sub);

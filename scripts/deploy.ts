@@ -5,7 +5,7 @@
 //
 //   tsx scripts/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--destroy]
 //
-// Refuses a real environment without a state bucket, `local` without a running
+// Refuses a real environment with unset settings (state buckets; alarms and SES in staging/prod), `local` without a running
 // sandbox, and the DR stack before the primary stack has created the table.
 import "./lib/quiet-warnings";
 import { names, type Role } from "../stacks/names";
@@ -15,7 +15,7 @@ import {
   PRIMARY_FIRST,
   requirePrimaryApplied,
   requireSandbox,
-  requireStateBackend,
+  requireConfigured,
   runMain,
   runnerFor,
   stepSummary,
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   const destroy = values.destroy === true;
   const stack = names(env).stack(role);
 
-  requireStateBackend(env);
+  requireConfigured(env);
   await requireSandbox(env);
   if (role === "dr" && !destroy) await requirePrimaryApplied(env);
 

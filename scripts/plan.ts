@@ -13,7 +13,7 @@ import {
   PipelineError,
   requirePrimaryApplied,
   requireSandbox,
-  requireStateBackend,
+  requireConfigured,
   runMain,
   runnerFor,
   summaryLine,
@@ -29,7 +29,7 @@ interface Row {
 
 async function main(): Promise<number> {
   const { env, roles, values } = parseCommon(process.argv.slice(2), { out: { type: "string" } });
-  requireStateBackend(env);
+  requireConfigured(env);
   await requireSandbox(env);
   const workDir = workDirFor(env);
   const out = resolve((values.out as string | undefined) ?? join(workDir, "plans"));

@@ -32,7 +32,7 @@ export interface DrReconcileProps {
   settings: ReconcileSchedule;
   drPool: { id: string; arn: string };
   account: Account;
-  alarmTopicArn: string;
+  alarmActions: string[];
 }
 
 export function drReconcile(scope: Construct, props: DrReconcileProps): BundledFunction {
@@ -63,7 +63,7 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     logRetentionDays: env.logRetentionDays,
     // One failed run (drift left) is worth an alarm.
     errorsThreshold: 1,
-    alarmTopicArn: props.alarmTopicArn,
+    alarmActions: props.alarmActions,
   });
   new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName });
   return fn;

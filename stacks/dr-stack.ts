@@ -8,7 +8,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV } from "../handlers/contract";
 import { account } from "../modules/account";
-import { alarmTopic, iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
+import { iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
 import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
@@ -20,6 +20,7 @@ import { streamConsumer } from "../modules/stream-consumer";
 import { ReplicatedUserPool } from "../modules/user-pool";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
+import { alarmTopic, backendProps, poolEmail } from "./regional";
 import { drReconcile } from "./dr-reconcile";
 import { names } from "./names";
 
@@ -40,18 +41,18 @@ export class DrStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: Environment) {
     super(scope, id);
     const n = names(env);
-    configureBackend(this, env, id);
+    configureBackend(this, id, backendProps(env, "dr", id));
     awsProvider(this, "aws", env, env.drRegion);
     const acct = account(this);
-    const topic = alarmTopic(this, `${id}-alarms`);
+    const alarms = alarmTopic(this, env, acct, "dr", id);
 
     // Created by the primary stack in this region; looked up by name.
     const replicaKey = new DataAwsKmsAlias(this, "replica-key", { name: n.kmsAlias });
     const replica = new DataAwsDynamodbTable(this, "replica-table", { name: n.table });
 
     // Canonical id (the replicated custom:canonical_id) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmTopicArn: topic.arn });
-    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr"), preTokenGeneration: preToken.arn });
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmActions: alarms.actions });
+    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr"), email: poolEmail(env, acct, "dr"), preTokenGeneration: preToken.arn });
     preToken.allowInvokeFrom(users.pool.arn);
     const dlq = deadLetterQueue(this, "replicator-dlq", n.replicatorDlq);
 
@@ -79,19 +80,19 @@ export class DrStack extends TerraformStack {
       ],
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
-      alarmTopicArn: topic.arn,
+      alarmActions: alarms.actions,
     });
     streamConsumer(this, "replica-stream-to-replicator", { fn: replicator.fn, streamArn: replica.streamArn, onFailure: dlq });
 
     iteratorAgeAlarm(this, "replicator-iterator-age", {
       functionName: n.fn("replicate-user"),
       thresholdMs: env.alarms.iteratorAgeMs,
-      topicArn: topic.arn,
+      actions: alarms.actions,
     });
     queueDepthAlarm(this, "replicator-dlq-depth", {
       queueName: n.replicatorDlq,
       threshold: env.alarms.dlqDepth,
-      topicArn: topic.arn,
+      actions: alarms.actions,
       what: "Records could not be replicated to the DR pool and were parked with a reason.",
     });
 
@@ -100,11 +101,11 @@ export class DrStack extends TerraformStack {
     if (env.dnsFailover) new DnsFailover(this, "dns-failover", { name: `${env.prefix}-auth`, settings: env.dnsFailover });
 
     // Optional: the scheduled reconcile (the same code as `npm run reconcile`).
-    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmTopicArn: topic.arn });
+    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmActions: alarms.actions });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
     new TerraformOutput(this, "app_client_id", { value: users.client.id });
     new TerraformOutput(this, "replicator_dlq_url", { value: dlq.url });
-    new TerraformOutput(this, "alarm_topic_arn", { value: topic.arn });
+    new TerraformOutput(this, "alarm_topic_arn", { value: alarms.topic.arn });
   }
 }

@@ -15,9 +15,20 @@ export interface AlarmThresholds {
   iteratorAgeMs: number;
 }
 
+/** An S3 bucket holding one stack's state and its lock file (`use_lockfile`, terraform >= 1.10). */
+export interface StateBucket {
+  bucket: string;
+  region: string;
+}
+
+/**
+ * Each stack's state lives in its own region, so the DR stack can be planned and applied while
+ * the primary region is down. `local` keeps files, or with `LOCAL_STATE=s3` the sandbox's S3
+ * (buckets `cdr-local-state-<region>`), which the outage rehearsal uses.
+ */
 export type StateBackend =
   | { kind: "local"; dir: string }
-  | { kind: "s3"; bucket: string; keyPrefix: string; region: string; useLockfile: true };
+  | { kind: "s3"; keyPrefix: string; useLockfile: true; primary: StateBucket; dr: StateBucket; endpoint?: string; unset?: Unset };
 
 export interface ReplicationSettings {
   /** Standard attributes copied to the DR pool (never `sub` or Cognito-internal ones). */
@@ -59,7 +70,49 @@ export interface Environment {
   dnsFailover?: DnsFailoverSettings;
   /** The scheduled reconcile in the DR stack (scripts/lib/reconcile.ts as a Lambda). */
   reconcile?: ReconcileSchedule;
+  /** Who alarms reach, in both regions. */
+  notifications: AlarmNotifications;
+  /** How each region's pool sends email (EMAIL_OTP codes, verification). */
+  email: EmailSettings;
 }
+
+/** A setting that must be configured before plan/deploy of this environment: the variables that set it. */
+export interface Unset {
+  what: string;
+  variables: string[];
+  /** true: plan/deploy refuse; false: they warn (dev). */
+  required: boolean;
+}
+
+export interface AlarmNotifications {
+  /** Email addresses subscribed to each stack's alarm topic (they confirm by email). */
+  emails: string[];
+  /** An HTTPS endpoint (a paging service's SNS integration) subscribed to each topic. */
+  httpsEndpoint?: string;
+  /** Existing topics, per region, that every alarm also notifies (their policy must let CloudWatch publish). */
+  existingTopicArns: { primary?: string; dr?: string };
+  /** Set when nothing is configured: synth works, plan/deploy refuse (or warn in dev). */
+  unset?: Unset;
+}
+
+/**
+ * Cognito's default sender allows 50 emails a day per account (Cognito developer guide, "Quotas"):
+ * far too few when every DR sign-in of a replicated user is an EMAIL_OTP email. Outside `local`,
+ * pools send through SES (`DEVELOPER`) with a verified identity in **their own region** (the DR
+ * pool must not depend on the primary region's SES; user-pool-email.html: "Typically, the Region in
+ * the SourceArn and the user pool Region are the same").
+ */
+export type EmailSettings =
+  | { kind: "cognito-default"; unset?: Unset }
+  | {
+      kind: "ses";
+      /** The From address, e.g. `Example <no-reply@example.com>`. */
+      from: string;
+      /** The verified SES identity in each region: its name (a domain or an address) or its ARN. */
+      identities: { primary: string; dr: string };
+      configurationSet?: string;
+      unset?: Unset;
+    };
 
 export interface ReconcileSchedule {
   enabled: boolean;
@@ -107,16 +160,30 @@ function regionsFor(name: EnvName, env: Env): { primaryRegion: string; drRegion:
   };
 }
 
-function backendFor(name: EnvName, primaryRegion: string, env: Env): StateBackend {
-  if (name === "local") return { kind: "local", dir: env.LOCAL_STATE_DIR ?? ".sandbox/state" };
+/**
+ * `<ENV>_STATE_BUCKET` (or `STATE_BUCKET`): the primary stack's bucket, in the primary region.
+ * `<ENV>_DR_STATE_BUCKET` (or `DR_STATE_BUCKET`): the DR stack's, in the DR region; by default
+ * `<primary bucket>-<dr region>`. `<ENV>_STATE_KEY_PREFIX` names the objects in both.
+ */
+function backendFor(name: EnvName, regions: { primaryRegion: string; drRegion: string }, env: Env): StateBackend {
+  const keyPrefix = env[`${name.toUpperCase()}_STATE_KEY_PREFIX`] ?? `cognito-dr/${name}`;
+  if (name === "local") {
+    if (env.LOCAL_STATE !== "s3") return { kind: "local", dir: env.LOCAL_STATE_DIR ?? ".sandbox/state" };
+    const bucket = (region: string) => ({ bucket: `cdr-local-state-${region}`, region });
+    return { kind: "s3", keyPrefix, useLockfile: true, primary: bucket(regions.primaryRegion), dr: bucket(regions.drRegion), endpoint: sandboxEndpoint(env) };
+  }
   const key = name.toUpperCase();
+  const primary = setting(env, name, "STATE_BUCKET");
+  const dr = setting(env, name, "DR_STATE_BUCKET") ?? (primary ? `${primary}-${regions.drRegion}` : undefined);
+  // A placeholder keeps `synth` working without credentials; plan and deploy refuse it.
+  const unset: Unset | undefined = primary ? undefined : { what: "Terraform state buckets", variables: [`${key}_STATE_BUCKET (and ${key}_DR_STATE_BUCKET, default <bucket>-${regions.drRegion})`], required: true };
   return {
     kind: "s3",
-    // A placeholder keeps `synth` working without credentials; `deploy` checks for it.
-    bucket: env[`${key}_STATE_BUCKET`] ?? env.STATE_BUCKET ?? "UNSET-set-STATE_BUCKET",
-    keyPrefix: env[`${key}_STATE_KEY_PREFIX`] ?? `cognito-dr/${name}`,
-    region: env.STATE_BUCKET_REGION ?? primaryRegion,
+    keyPrefix,
     useLockfile: true,
+    primary: { bucket: primary ?? `${UNSET}-set-${key}_STATE_BUCKET`, region: regions.primaryRegion },
+    dr: { bucket: dr ?? `${UNSET}-set-${key}_DR_STATE_BUCKET`, region: regions.drRegion },
+    unset,
   };
 }
 
@@ -126,6 +193,74 @@ const PER_ENV: Record<EnvName, Pick<Environment, "logRetentionDays" | "alarms">>
   staging: { logRetentionDays: 30, alarms: { lambdaErrors: 3, dlqDepth: 1, iteratorAgeMs: 120_000 } },
   prod: { logRetentionDays: 90, alarms: { lambdaErrors: 1, dlqDepth: 1, iteratorAgeMs: 60_000 } },
 };
+
+/** A placeholder value that marks an unset setting (synth keeps working; plan and deploy check for it). */
+export const UNSET = "UNSET";
+
+/**
+ * `<ENV>_ALARM_EMAILS` (comma-separated), `<ENV>_ALARM_HTTPS_ENDPOINT`, `<ENV>_ALARM_TOPIC_ARN` and
+ * `<ENV>_DR_ALARM_TOPIC_ARN` (existing topics in the primary / DR region). `local` defaults to one
+ * address (the sandbox delivers nowhere); dev may run without (warned); staging and prod refuse.
+ */
+/** `<ENV>_<NAME>`, else the unprefixed `<NAME>` (what the workflows set for the environment they run). */
+function setting(env: Env, name: EnvName, variable: string): string | undefined {
+  return (env[`${name.toUpperCase()}_${variable}`] ?? env[variable])?.trim() || undefined;
+}
+
+function notificationsFor(name: EnvName, env: Env): AlarmNotifications {
+  const key = name.toUpperCase();
+  const emails = (setting(env, name, "ALARM_EMAILS") ?? (name === "local" ? "oncall@example.com" : ""))
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const httpsEndpoint = setting(env, name, "ALARM_HTTPS_ENDPOINT");
+  const existingTopicArns = { primary: setting(env, name, "ALARM_TOPIC_ARN"), dr: setting(env, name, "DR_ALARM_TOPIC_ARN") };
+  if (emails.length > 0 || httpsEndpoint || (existingTopicArns.primary && existingTopicArns.dr)) return { emails, httpsEndpoint, existingTopicArns };
+  const unset: Unset = {
+    what: "alarm notifications",
+    variables: [`${key}_ALARM_EMAILS`, `${key}_ALARM_HTTPS_ENDPOINT`, `${key}_ALARM_TOPIC_ARN + ${key}_DR_ALARM_TOPIC_ARN`],
+    required: name !== "dev",
+  };
+  // A placeholder subscriber keeps synth and validate working; deploy refuses it.
+  return { emails: name === "dev" ? [] : [`${UNSET}-set-${key}_ALARM_EMAILS@example.invalid`], existingTopicArns, unset };
+}
+
+/**
+ * `<ENV>_SES_FROM`, `<ENV>_SES_IDENTITY` (the identity's name, e.g. `example.com` or an address,
+ * verified in both regions) or the ARNs themselves as `<ENV>_SES_IDENTITY_ARN` /
+ * `<ENV>_DR_SES_IDENTITY_ARN`, and optionally `<ENV>_SES_CONFIGURATION_SET` (same name in both
+ * regions). `local` keeps Cognito's default sender (the sandbox's outbox); dev may (warned).
+ */
+function emailFor(name: EnvName, regions: { primaryRegion: string; drRegion: string }, env: Env): EmailSettings {
+  if (name === "local") return { kind: "cognito-default" };
+  const key = name.toUpperCase();
+  const from = setting(env, name, "SES_FROM");
+  const identity = setting(env, name, "SES_IDENTITY");
+  const primary = setting(env, name, "SES_IDENTITY_ARN") ?? identity;
+  const dr = setting(env, name, "DR_SES_IDENTITY_ARN") ?? identity;
+  const configurationSet = setting(env, name, "SES_CONFIGURATION_SET");
+  if (from && primary && dr) {
+    for (const [which, value, region] of [["primary", primary, regions.primaryRegion], ["DR", dr, regions.drRegion]] as const) {
+      if (value.startsWith("arn:") && value.split(":")[3] !== region) {
+        throw new Error(`Environment "${name}": the ${which} SES identity ${value} must be in ${region}, the ${which} pool's region`);
+      }
+    }
+    return { kind: "ses", from, identities: { primary, dr }, configurationSet };
+  }
+  const unset: Unset = { what: "SES email", variables: [`${key}_SES_FROM`, `${key}_SES_IDENTITY (or ${key}_SES_IDENTITY_ARN and ${key}_DR_SES_IDENTITY_ARN)`], required: name !== "dev" };
+  if (name === "dev") return { kind: "cognito-default", unset };
+  const placeholder = `${UNSET}-set-${key}_SES_IDENTITY.example.invalid`;
+  return { kind: "ses", from: `${UNSET}-set-${key}_SES_FROM@example.invalid`, identities: { primary: placeholder, dr: placeholder }, unset };
+}
+
+/** Settings of `env` that are not configured yet (plan and deploy refuse the required ones). */
+export function unsetSettings(env: Environment): Unset[] {
+  const out: Unset[] = [];
+  if (env.backend.kind === "s3" && env.backend.unset) out.push(env.backend.unset);
+  if (env.notifications.unset) out.push(env.notifications.unset);
+  if (env.email.unset) out.push(env.email.unset);
+  return out;
+}
 
 function appClientFor(name: EnvName, env: Env): AppClientSettings {
   const key = name.toUpperCase();
@@ -183,7 +318,7 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
     prefix: `cdr-${name}`,
     tags: { app: APP_TAG, env: name, "managed-by": "cdktf" },
     ...PER_ENV[name],
-    backend: backendFor(name, primaryRegion, env),
+    backend: backendFor(name, { primaryRegion, drRegion }, env),
     replication: {
       attributes: [...DEFAULT_REPLICATED_ATTRIBUTES],
       customAttributes: [],
@@ -195,6 +330,8 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
     sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
     reconcile: { ...RECONCILE_SCHEDULES[name] },
+    notifications: notificationsFor(name, env),
+    email: emailFor(name, { primaryRegion, drRegion }, env),
   };
 }
 

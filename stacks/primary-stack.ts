@@ -8,7 +8,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV } from "../handlers/contract";
 import { account } from "../modules/account";
-import { alarmTopic, queueDepthAlarm } from "../modules/alarms";
+import { queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
@@ -19,6 +19,7 @@ import { ReplicatedTable } from "../modules/replicated-table";
 import { ReplicatedUserPool } from "../modules/user-pool";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
+import { alarmTopic, backendProps, poolEmail } from "./regional";
 import { names } from "./names";
 
 const RETRY_WORKER_TIMEOUT_S = 30;
@@ -27,11 +28,11 @@ export class PrimaryStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: Environment) {
     super(scope, id);
     const n = names(env);
-    configureBackend(this, env, id);
+    configureBackend(this, id, backendProps(env, "primary", id));
     awsProvider(this, "aws", env, env.primaryRegion);
     const drProvider = awsProvider(this, "aws-dr", env, env.drRegion, "dr");
     const acct = account(this);
-    const topic = alarmTopic(this, `${id}-alarms`);
+    const alarms = alarmTopic(this, env, acct, "primary", id);
 
     const data = new ReplicatedTable(this, "data", {
       tableName: n.table,
@@ -66,14 +67,15 @@ export class PrimaryStack extends TerraformStack {
       ],
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
-      alarmTopicArn: topic.arn,
+      alarmActions: alarms.actions,
     });
 
     // Canonical id (here: the user's own sub) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmTopicArn: topic.arn });
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmActions: alarms.actions });
     const users = new ReplicatedUserPool(this, "users", {
       env,
       name: n.userPool("primary"),
+      email: poolEmail(env, acct, "primary"),
       triggers: { postConfirmation: capture.fn.arn },
       preTokenGeneration: preToken.arn,
     });
@@ -100,7 +102,7 @@ export class PrimaryStack extends TerraformStack {
       ],
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
-      alarmTopicArn: topic.arn,
+      alarmActions: alarms.actions,
     });
     new LambdaEventSourceMapping(this, "fallback-to-retry-worker", {
       functionName: retry.fn.arn,
@@ -111,7 +113,7 @@ export class PrimaryStack extends TerraformStack {
     queueDepthAlarm(this, "fallback-dlq-depth", {
       queueName: n.fallbackDlq,
       threshold: env.alarms.dlqDepth,
-      topicArn: topic.arn,
+      actions: alarms.actions,
       what: "Confirmed users failed to reach the replicated table even through the fallback queue.",
     });
 
@@ -119,6 +121,6 @@ export class PrimaryStack extends TerraformStack {
     new TerraformOutput(this, "app_client_id", { value: users.client.id });
     new TerraformOutput(this, "table_name", { value: data.table.name });
     new TerraformOutput(this, "fallback_queue_url", { value: fallback.url });
-    new TerraformOutput(this, "alarm_topic_arn", { value: topic.arn });
+    new TerraformOutput(this, "alarm_topic_arn", { value: alarms.topic.arn });
   }
 }

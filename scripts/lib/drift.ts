@@ -1,5 +1,5 @@
 // drift: compares the configuration of the primary and the DR pool (password
-// policy, schema, sign-in policy, MFA, tier, app clients, triggers and the code
+// policy, schema, sign-in policy, MFA, tier, email sender, app clients, triggers and the code
 // hash of each trigger function in its region) and prints every difference.
 import {
   DescribeUserPoolClientCommand,
@@ -56,6 +56,14 @@ export function poolSettings(p: UserPoolType): Record<string, unknown> {
     AccountRecoverySetting: p.AccountRecoverySetting,
     AdminCreateUserConfig: { AllowAdminCreateUserOnly: p.AdminCreateUserConfig?.AllowAdminCreateUserOnly },
     DeletionProtection: p.DeletionProtection,
+    // Same sender in both regions; the SES identity is each region's own (same name, its region in
+    // the ARN), so the ARN is compared without its region and account.
+    EmailConfiguration: {
+      EmailSendingAccount: p.EmailConfiguration?.EmailSendingAccount,
+      From: p.EmailConfiguration?.From,
+      ConfigurationSet: p.EmailConfiguration?.ConfigurationSet,
+      SourceIdentity: p.EmailConfiguration?.SourceArn?.split(":").slice(5).join(":"),
+    },
   };
 }
 

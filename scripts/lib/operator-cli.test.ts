@@ -22,7 +22,7 @@ import {
   TokenBucket,
   type CliIo,
 } from "./cli";
-import { diffValues, driftMain, triggers } from "./drift";
+import { diffValues, driftMain, poolSettings, triggers } from "./drift";
 import { reconcileMain } from "./reconcile";
 import { redriveMain } from "./redrive-cli";
 import { findPool } from "./target";
@@ -274,6 +274,16 @@ describe("drift comparison", () => {
     ]);
     expect(diffValues("pool", { Schema: [{ Name: "email", Required: true }] }, { Schema: [{ Name: "email", Required: false }] })[0].field).toBe("Schema[email].Required");
     expect(diffValues("c", { A: ["x"] }, { A: ["x", "y"] })).toEqual([{ area: "c", field: "A", primary: ["x"], dr: ["x", "y"] }]);
+  });
+
+  it("compares the email sender without the region of each pool's own SES identity", () => {
+    const pool = (region: string, from: string) => ({
+      EmailConfiguration: { EmailSendingAccount: "DEVELOPER" as const, From: from, SourceArn: `arn:aws:ses:${region}:111122223333:identity/example.com` },
+    });
+    expect(diffValues("pool", poolSettings(pool("us-east-1", "a@example.com")), poolSettings(pool("us-west-2", "a@example.com")))).toEqual([]);
+    expect(diffValues("pool", poolSettings(pool("us-east-1", "a@example.com")), poolSettings(pool("us-west-2", "b@example.com")))).toEqual([
+      { area: "pool", field: "EmailConfiguration.From", primary: "a@example.com", dr: "b@example.com" },
+    ]);
   });
 
   it("reads every trigger's function ARN", () => {

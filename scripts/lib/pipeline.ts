@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DrStack } from "../../stacks/dr-stack";
-import { environment, parseEnvName, type Environment } from "../../stacks/environments";
+import { environment, parseEnvName, unsetSettings, type Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
 import { PrimaryStack } from "../../stacks/primary-stack";
 import { regionClients } from "./clients";
@@ -63,16 +63,21 @@ export function synthEnvironment(env: Environment, workDir = workDirFor(env)): R
   return { primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
 }
 
-/** Refuses a real environment whose state bucket is the synth placeholder. */
-export function requireStateBackend(env: Environment): void {
-  if (env.backend.kind === "s3" && (!env.backend.bucket || env.backend.bucket.startsWith("UNSET"))) {
-    const key = env.name.toUpperCase();
-    throw new PipelineError(
-      `${key}_STATE_BUCKET (or STATE_BUCKET) is not set: "${env.name}" keeps its terraform state in S3 and ` +
-        `will not run against a placeholder bucket. Export ${key}_STATE_BUCKET=<bucket> (optionally ` +
-        `${key}_STATE_KEY_PREFIX, STATE_BUCKET_REGION); in GitHub it is the environment variable vars.${key}_STATE_BUCKET.`,
-    );
+/**
+ * Refuses an environment whose required settings are still the synth placeholders (state buckets;
+ * alarm subscribers and SES email in staging and prod), one line each naming the variables; warns
+ * for the ones dev may run without.
+ */
+export function requireConfigured(env: Environment): void {
+  const unset = unsetSettings(env);
+  for (const u of unset.filter((x) => !x.required)) {
+    console.warn(`warning: ${env.name}: ${u.what} not configured (${u.variables.join("; ")}); ${u.what === "SES email" ? "Cognito's default sender allows 50 emails a day per account" : "alarms will reach nobody"}`);
   }
+  const missing = unset.filter((x) => x.required);
+  if (missing.length === 0) return;
+  throw new PipelineError(
+    missing.map((u) => `${env.name}: ${u.what} not configured; set ${u.variables.join("; ")} (in GitHub: environment variables)`).join("\n"),
+  );
 }
 
 /** For `local`: the sandbox gateway must answer its health check. */

@@ -35,7 +35,7 @@ function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): Promise
 /** The environment without any state bucket or sandbox settings from the caller's shell. */
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/STATE_BUCKET|^SANDBOX_ENDPOINT$|^LOCAL_STATE_DIR$|^DEPLOY_WORKDIR$/.test(k)) delete env[k];
+  for (const k of Object.keys(env)) if (/STATE_BUCKET|_ALARM_|_SES_|^SANDBOX_ENDPOINT$|^LOCAL_STATE_DIR$|^LOCAL_STATE$|^DEPLOY_WORKDIR$/.test(k)) delete env[k];
   return { ...env, ...extra };
 }
 
@@ -52,7 +52,15 @@ describe("deploy scripts refuse what cannot work", () => {
   it("a real environment without a state bucket", async () => {
     const r = await npmRun("deploy:primary", ["--env", "dev"], cleanEnv({}));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/DEV_STATE_BUCKET \(or STATE_BUCKET\) is not set/);
+    expect(r.out).toMatch(/dev: Terraform state buckets not configured; set DEV_STATE_BUCKET/);
+  });
+
+  it("prod without alarm subscribers or SES email, one line each naming the variables", async () => {
+    const r = await npmRun("plan", ["--env", "prod"], cleanEnv({ PROD_STATE_BUCKET: "state-bucket" }));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/prod: alarm notifications not configured; set PROD_ALARM_EMAILS; PROD_ALARM_HTTPS_ENDPOINT; PROD_ALARM_TOPIC_ARN \+ PROD_DR_ALARM_TOPIC_ARN/);
+    expect(r.out).toMatch(/prod: SES email not configured; set PROD_SES_FROM; PROD_SES_IDENTITY/);
+    expect(r.out).not.toMatch(/state buckets/);
   });
 
   it("`local` with no sandbox running, saying how to start one", async () => {

@@ -87,8 +87,11 @@ describe("AWS service rules", () => {
       first(j.resource.aws_lambda_function).runtime = "nodejs20.x";
     });
     expect(errors(runtimeRule(s, "2026-11-30")).map((f) => f.message)).toEqual([expect.stringContaining("runtime nodejs20.x is deprecated on 2026-11-30 (deprecated 2026-04-30")]);
-    expect(runtimeRule(s, "2026-01-01")).toEqual([]);
-    expect(errors(runtimeRule(stack("prod", "dr"), "2028-05-01")).length).toBeGreaterThan(0);
+    expect(runtimeRule(s, "2025-01-01")).toEqual([]);
+    // The deployed runtime: a warning within 180 days of its deprecation, an error from that day.
+    const deployed = stack("prod", "dr");
+    expect(runtimeRule(deployed, "2027-04-01").map((f) => f.severity)).toContain("warning");
+    expect(errors(runtimeRule(deployed, "2027-04-30")).length).toBeGreaterThan(0);
   });
 
   describe("email", () => {

@@ -140,15 +140,25 @@ export async function tableKeyRule(s: StackUnderTest): Promise<Finding[]> {
   return out;
 }
 
-/** Every function's runtime is supported today (a dated table of AWS's deprecation schedule). */
+/** Days before a runtime's deprecation from which the rule warns. */
+export const RUNTIME_WARNING_DAYS = 180;
+
+/**
+ * Every function's runtime is supported today (a dated table of AWS's deprecation schedule); one
+ * that AWS deprecates within RUNTIME_WARNING_DAYS is a warning.
+ */
 export function runtimeRule(s: StackUnderTest, today = new Date().toISOString().slice(0, 10)): Finding[] {
-  return blocks(s.json, "aws_lambda_function").flatMap(([name, fn]) => {
+  return blocks(s.json, "aws_lambda_function").flatMap(([name, fn]): Finding[] => {
     const rt = String(fn.runtime);
     const state = runtimeState(rt, today);
-    if (state === "supported") return [];
     const row = NODE_RUNTIMES.find((r) => r.runtime === rt);
+    const where = `aws_lambda_function.${name}`;
+    if (state === "supported") {
+      const days = row ? Math.round((Date.parse(row.deprecation) - Date.parse(today)) / 86_400_000) : Infinity;
+      return days <= RUNTIME_WARNING_DAYS ? [{ rule: "runtime", where, message: `runtime ${rt} is deprecated in ${days} days (${row!.deprecation}); see ${RUNTIMES_SOURCE}`, severity: "warning" as const }] : [];
+    }
     const why = row ? `${state} on ${today} (deprecated ${row.deprecation}, block create ${row.blockCreate}, block update ${row.blockUpdate})` : "not in the table of supported runtimes";
-    return [{ rule: "runtime", where: `aws_lambda_function.${name}`, message: `runtime ${rt} is ${why}; see ${RUNTIMES_SOURCE}`, severity: "error" as const }];
+    return [{ rule: "runtime", where, message: `runtime ${rt} is ${why}; see ${RUNTIMES_SOURCE}`, severity: "error" as const }];
   });
 }
 
@@ -227,7 +237,8 @@ export async function alarmTopicRule(s: StackUnderTest): Promise<Finding[]> {
       if (!checked.has(action)) {
         checked.add(action);
         const subscribed = blocks(s.json, "aws_sns_topic_subscription").some(([, sub]) => sub.topic_arn === action);
-        if (!subscribed) out.push({ rule: "alarm-topic", where, message: "no subscription: alarms published here reach nobody", severity: "error" });
+        // dev may run without subscribers (plan and deploy warn); nowhere else.
+        if (!subscribed) out.push({ rule: "alarm-topic", where, message: "no subscription: alarms published here reach nobody", severity: s.envName === "dev" ? "warning" : "error" });
       }
     }
   }
@@ -273,12 +284,19 @@ export function healthCheckNameRule(s: StackUnderTest): Finding[] {
   });
 }
 
-/** In prod, the pools, the table and the keys refuse `terraform destroy` (lifecycle.prevent_destroy). */
+/** In prod, the pools, the table and the keys that encrypt it refuse `terraform destroy` (lifecycle.prevent_destroy). */
 export function prodProtectionRule(s: StackUnderTest): Finding[] {
   if (s.envName !== "prod") return [];
   const out: Finding[] = [];
+  const tableKeys = new Set(
+    blocks(s.json, "aws_dynamodb_table").flatMap(([, t]) => [
+      (t.server_side_encryption as { kms_key_arn?: string } | undefined)?.kms_key_arn,
+      ...list(t.replica as Array<{ kms_key_arn?: string }> | undefined).map((r) => r.kms_key_arn),
+    ]),
+  );
+  const encryptsTable = (type: string, name: string) => !type.startsWith("aws_kms") || tableKeys.has(refOf(type, name, "arn"));
   for (const type of ["aws_cognito_user_pool", "aws_dynamodb_table", "aws_kms_key", "aws_kms_replica_key"]) {
-    for (const [name, r] of blocks(s.json, type)) {
+    for (const [name, r] of blocks(s.json, type).filter(([n]) => encryptsTable(type, n))) {
       if ((r.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy !== true) {
         out.push({ rule: "prod-protection", where: `${type}.${name}`, message: "prod keeps it from terraform destroy: set lifecycle.prevent_destroy", severity: "error" });
       }

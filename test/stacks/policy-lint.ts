@@ -27,7 +27,7 @@ function hasNarrowingCondition(c: Stmt["Condition"]): boolean {
   return Object.values(c ?? {}).some((op) => Object.keys(op).some((k) => NARROWING_CONDITIONS.includes(k)));
 }
 
-export type PolicyKind = "identity" | "key" | "trust";
+export type PolicyKind = "identity" | "key" | "trust" | "resource";
 
 export function lintPolicy(doc: string, kind: PolicyKind, where: string): string[] {
   const problems: string[] = [];

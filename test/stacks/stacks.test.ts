@@ -7,8 +7,11 @@ import { only, refTo, resources, synthAll, type TfJson } from "./synth";
 
 const envs = synthAll();
 
+/** A pool without what differs by role: its name, its triggers, and the region of its SES identity. */
 function withoutRoleSpecific(pool: Record<string, unknown>): Record<string, unknown> {
   const { name: _name, lambda_config: _triggers, ...rest } = pool;
+  const email = rest.email_configuration as { source_arn?: string } | undefined;
+  if (email?.source_arn) rest.email_configuration = { ...email, source_arn: email.source_arn.replace(/:ses:[a-z0-9-]+:/, ":ses:<own region>:") };
   return rest;
 }
 
@@ -21,6 +24,12 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(p.username_attributes).toEqual(["email"]);
     expect(p.sign_in_policy).toEqual({ allowed_first_auth_factors: ["PASSWORD", "EMAIL_OTP"] });
     expect(p.name).not.toEqual(d.name);
+    // Each pool sends email through SES in its own region (Cognito's default sender only in local; dev may too).
+    for (const [pool, region] of [[p, env.primaryRegion], [d, env.drRegion]] as const) {
+      const email = pool.email_configuration as { email_sending_account: string; source_arn?: string };
+      if (env.name === "local" || env.name === "dev") expect(email.email_sending_account).toBe("COGNITO_DEFAULT");
+      else expect(email).toMatchObject({ email_sending_account: "DEVELOPER", source_arn: expect.stringContaining(`:ses:${region}:`) });
+    }
     const fnArn = (stack: TfJson, handler: string) => refTo(stack, "aws_lambda_function", "arn").find((r) => r.includes(handler));
     const preToken = (stack: TfJson) => ({ lambda_arn: fnArn(stack, "pre-token"), lambda_version: "V2_0" });
     expect(p.lambda_config).toEqual({ post_confirmation: fnArn(primary, "post-confirmation"), pre_token_generation_config: preToken(primary) });
@@ -68,12 +77,13 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
       ttl: { attribute_name: "expiresAt", enabled: true },
       point_in_time_recovery: { enabled: true },
     });
-    expect((table.server_side_encryption as { kms_key_arn: string }).kms_key_arn).toBe(refTo(primary, "aws_kms_key", "arn")[0]);
+    const tableKey = refTo(primary, "aws_kms_key", "arn").find((r) => r.includes("data_key"));
+    expect((table.server_side_encryption as { kms_key_arn: string }).kms_key_arn).toBe(tableKey);
     const replicas = table.replica as Array<Record<string, unknown>>;
     expect(replicas).toHaveLength(1);
     expect(replicas[0].region_name).toBe(env.drRegion);
     expect(replicas[0].kms_key_arn).toBe(refTo(primary, "aws_kms_replica_key", "arn")[0]);
-    expect(only(primary, "aws_kms_key").multi_region).toBe(true);
+    expect(resources(primary, "aws_kms_key").find(([n]) => n.includes("data_key"))![1].multi_region).toBe(true);
     expect(only(primary, "aws_kms_replica_key").provider).toBe("aws.dr");
   });
 
@@ -125,7 +135,8 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(metrics(primary)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible"]));
     expect(metrics(dr)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible", "IteratorAge"]));
     for (const s of [primary, dr]) {
-      for (const [, a] of resources(s, "aws_cloudwatch_metric_alarm")) expect((a.alarm_actions as string[]).length).toBe(1);
+      // Every alarm notifies the stack's own alarm topic (and the existing on-call topic when one is configured).
+      for (const [, a] of resources(s, "aws_cloudwatch_metric_alarm")) expect(a.alarm_actions).toEqual(refTo(s, "aws_sns_topic", "arn"));
     }
   });
 
@@ -169,7 +180,7 @@ describe("least privilege", () => {
       for (const [type, byName] of Object.entries(stack.resource)) {
         for (const [name, r] of Object.entries(byName)) {
           const where = `${type}.${name}`;
-          if (typeof r.policy === "string") policies.push({ where, kind: type.startsWith("aws_kms") ? "key" : "identity", doc: r.policy });
+          if (typeof r.policy === "string") policies.push({ where, kind: type.startsWith("aws_kms") ? "key" : type === "aws_iam_role_policy" ? "identity" : "resource", doc: r.policy });
           if (typeof r.assume_role_policy === "string") policies.push({ where, kind: "trust", doc: r.assume_role_policy });
         }
       }
@@ -177,10 +188,11 @@ describe("least privilege", () => {
   }
 
   it("walks every policy document of every stack", () => {
-    // Primary: 3 role policies, 3 trust policies, 2 key policies; DR: 2 role, 2 trust;
-    // with the scheduled reconcile, DR also: its function's and its schedule's role and trust.
+    // Primary: 3 role policies, 3 trust policies, 2 table key policies; DR: 2 role, 2 trust; each
+    // stack also its alarm topic's key and topic policy; with the scheduled reconcile, DR also its
+    // function's and its schedule's role and trust.
     const reconciling = envs.filter(({ env }) => env.reconcile?.enabled).length;
-    expect(policies.length).toBe(envs.length * 12 + reconciling * 4);
+    expect(policies.length).toBe(envs.length * 16 + reconciling * 4);
   });
 
   it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {

@@ -1,0 +1,59 @@
+// The per-environment settings AWS cannot check at synth: state buckets in each stack's own region,
+// who alarms reach, how the pools send email, and which of them plan and deploy refuse when unset.
+import { describe, expect, it } from "vitest";
+import { environment, unsetSettings } from "../../stacks/environments";
+
+describe("state per region", () => {
+  it("keeps the DR stack's state in a bucket of the DR region, named after the primary's by default", () => {
+    const env = environment("prod", { PROD_STATE_BUCKET: "acme-tf" });
+    expect(env.backend).toMatchObject({ kind: "s3", primary: { bucket: "acme-tf", region: "us-east-1" }, dr: { bucket: "acme-tf-us-west-2", region: "us-west-2" } });
+    expect(environment("prod", { PROD_STATE_BUCKET: "acme-tf", PROD_DR_STATE_BUCKET: "acme-tf-dr" }).backend).toMatchObject({ dr: { bucket: "acme-tf-dr", region: "us-west-2" } });
+  });
+
+  it("uses the sandbox's S3 for local with LOCAL_STATE=s3, one bucket per region", () => {
+    const env = environment("local", { LOCAL_STATE: "s3", SANDBOX_ENDPOINT: "http://127.0.0.1:5000" });
+    expect(env.backend).toMatchObject({ kind: "s3", primary: { bucket: "cdr-local-state-us-east-1" }, dr: { bucket: "cdr-local-state-us-west-2" }, endpoint: "http://127.0.0.1:5000" });
+  });
+});
+
+describe("alarm notifications and email", () => {
+  it("takes subscribers and SES identities from the environment", () => {
+    const env = environment("prod", {
+      PROD_STATE_BUCKET: "b",
+      PROD_ALARM_EMAILS: "oncall@example.com, sre@example.com",
+      PROD_ALARM_HTTPS_ENDPOINT: "https://events.pagerduty.com/integration/x/enqueue",
+      PROD_SES_FROM: "Example <no-reply@example.com>",
+      PROD_SES_IDENTITY: "example.com",
+    });
+    expect(env.notifications).toEqual({ emails: ["oncall@example.com", "sre@example.com"], httpsEndpoint: "https://events.pagerduty.com/integration/x/enqueue", existingTopicArns: {} });
+    expect(env.email).toEqual({ kind: "ses", from: "Example <no-reply@example.com>", identities: { primary: "example.com", dr: "example.com" } });
+    expect(unsetSettings(env)).toEqual([]);
+  });
+
+  it("refuses an SES identity ARN outside its pool's region", () => {
+    expect(() =>
+      environment("prod", { PROD_SES_FROM: "a@example.com", PROD_SES_IDENTITY_ARN: "arn:aws:ses:us-east-1:111122223333:identity/example.com", PROD_DR_SES_IDENTITY_ARN: "arn:aws:ses:us-east-1:111122223333:identity/example.com" }),
+    ).toThrow(/DR SES identity .* must be in us-west-2/);
+  });
+
+  it("marks what staging and prod must set before plan and deploy, and what dev may go without", () => {
+    expect(unsetSettings(environment("staging", {})).map((u) => [u.what, u.required])).toEqual([
+      ["Terraform state buckets", true],
+      ["alarm notifications", true],
+      ["SES email", true],
+    ]);
+    const dev = environment("dev", { DEV_STATE_BUCKET: "b" });
+    expect(unsetSettings(dev).map((u) => [u.what, u.required])).toEqual([
+      ["alarm notifications", false],
+      ["SES email", false],
+    ]);
+    expect(dev.email.kind).toBe("cognito-default");
+    expect(dev.notifications.emails).toEqual([]);
+    expect(unsetSettings(environment("local", {}))).toEqual([]);
+  });
+
+  it("reads the unprefixed variables the workflows set for the environment they run", () => {
+    const env = environment("staging", { STATE_BUCKET: "b", ALARM_EMAILS: "oncall@example.com", SES_FROM: "a@example.com", SES_IDENTITY: "example.com" });
+    expect(unsetSettings(env)).toEqual([]);
+  });
+});
