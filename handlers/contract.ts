@@ -55,3 +55,22 @@ export const TABLE_KEY = "canonicalId";
 export const TTL_ATTRIBUTE = "expiresAt";
 /** SQS message attribute carrying a parked record's reason code (the redrive tool groups by it). */
 export const PARK_REASON_ATTRIBUTE = "reason";
+
+/**
+ * Every Cognito call the shared upsert (handlers/shared/upsert.ts) makes on the DR pool, and no
+ * other: the replicator's and the repairing reconcile's IAM grants are built from it, and the
+ * upsert's tests fail if it calls anything not listed. AdminDeleteUser removes only a user the
+ * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover).
+ */
+export const UPSERT_COGNITO_ACTIONS = [
+  "cognito-idp:AdminCreateUser",
+  "cognito-idp:AdminGetUser",
+  "cognito-idp:AdminUpdateUserAttributes",
+  "cognito-idp:AdminDeleteUserAttributes",
+  "cognito-idp:AdminEnableUser",
+  "cognito-idp:AdminDisableUser",
+  "cognito-idp:AdminListGroupsForUser",
+  "cognito-idp:AdminAddUserToGroup",
+  "cognito-idp:AdminRemoveUserFromGroup",
+  "cognito-idp:AdminDeleteUser",
+] as const;

@@ -3,7 +3,7 @@
 // (`Environment.reconcile`). It finds the primary pool by name at run time, so the
 // DR stack keeps no reference to the primary stack and still plans during an outage.
 import type { Construct } from "constructs";
-import { ENV } from "../handlers/contract";
+import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
 import type { Account } from "../modules/account";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow } from "../modules/iam";
@@ -14,18 +14,6 @@ import { names } from "./names";
 
 /** What reconcile reads in both pools. */
 export const RECONCILE_READ_ACTIONS = ["cognito-idp:ListUsers", "cognito-idp:ListGroups", "cognito-idp:ListUsersInGroup"];
-/** What its repairs call in the DR pool: the shared upsert's calls (and deletion when allowed). */
-export const RECONCILE_REPAIR_ACTIONS = [
-  "cognito-idp:AdminCreateUser",
-  "cognito-idp:AdminGetUser",
-  "cognito-idp:AdminUpdateUserAttributes",
-  "cognito-idp:AdminDeleteUserAttributes",
-  "cognito-idp:AdminEnableUser",
-  "cognito-idp:AdminDisableUser",
-  "cognito-idp:AdminListGroupsForUser",
-  "cognito-idp:AdminAddUserToGroup",
-  "cognito-idp:AdminRemoveUserFromGroup",
-];
 
 export interface DrReconcileProps {
   env: Environment;
@@ -40,7 +28,9 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
   const n = names(env);
   // Pools of the primary region in this account: the primary pool id is not known here.
   const primaryPools = `arn:${props.account.partition}:cognito-idp:${env.primaryRegion}:${props.account.id}:userpool/*`;
-  const repair = settings.apply ? [...RECONCILE_REPAIR_ACTIONS, ...(settings.allowDelete ? ["cognito-idp:AdminDeleteUser"] : [])] : [];
+  // Repairs are the shared upsert's calls. Its AdminDeleteUser removes only users it just created
+  // unconfirmed; deleting DR users the primary no longer has stays behind allowDelete (a code path).
+  const repair = settings.apply ? [...UPSERT_COGNITO_ACTIONS] : [];
   const fn = new BundledFunction(scope, "reconcile", {
     handler: "reconcile",
     functionName: n.fn("reconcile"),

@@ -6,7 +6,7 @@ import { DataAwsDynamodbTable } from "@cdktf/provider-aws/lib/data-aws-dynamodb-
 import { DataAwsKmsAlias } from "@cdktf/provider-aws/lib/data-aws-kms-alias";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { ENV } from "../handlers/contract";
+import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
 import { account } from "../modules/account";
 import { iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
@@ -24,18 +24,6 @@ import { alarmTopic, backendProps, poolEmail } from "./regional";
 import { drReconcile } from "./dr-reconcile";
 import { names } from "./names";
 
-/** Every Cognito call the replicator's upsert makes, and no other. */
-export const REPLICATOR_COGNITO_ACTIONS = [
-  "cognito-idp:AdminCreateUser",
-  "cognito-idp:AdminGetUser",
-  "cognito-idp:AdminUpdateUserAttributes",
-  "cognito-idp:AdminDeleteUserAttributes",
-  "cognito-idp:AdminEnableUser",
-  "cognito-idp:AdminDisableUser",
-  "cognito-idp:AdminListGroupsForUser",
-  "cognito-idp:AdminAddUserToGroup",
-  "cognito-idp:AdminRemoveUserFromGroup",
-];
 
 export class DrStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: Environment) {
@@ -68,7 +56,7 @@ export class DrStack extends TerraformStack {
         [ENV.MAX_CONCURRENCY]: String(env.replication.maxConcurrency),
       },
       statements: [
-        allow(REPLICATOR_COGNITO_ACTIONS, [users.pool.arn], "UpsertDrUsers"),
+        allow([...UPSERT_COGNITO_ACTIONS], [users.pool.arn], "UpsertDrUsers"),
         // What Lambda's DynamoDB event source needs of the role (Lambda developer guide, with-ddb.html;
         // Lambda checks all four when the mapping is created). ListStreams has no resource type in
         // the Service Authorization Reference: only "*" grants it.

@@ -54,6 +54,23 @@ describe("scheduled reconcile", () => {
     expect(calls.dr).not.toContain("AdminCreateUserCommand");
   });
 
+  it("lists primary users whose email is not verified on their own, not as drift", async () => {
+    const { handler } = setup(true);
+    const out = await handler();
+    // `user` has no email_verified: the primary never proved the address.
+    expect(out.counts.unverifiedEmail).toBe(1);
+    const verified = { ...user, Attributes: [...user.Attributes, { Name: "email_verified", Value: "true" }] };
+    const calls = { primary: [] as string[], dr: [] as string[] };
+    const again = makeHandler({
+      config: { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() },
+      primary: pool([verified], calls.primary),
+      dr: pool([], calls.dr),
+      logger: createLogger({ logLevel: "SILENT" }),
+      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+    });
+    expect((await again()).counts.unverifiedEmail).toBe(0);
+  });
+
   it("apply: repairs through the shared upsert and succeeds", async () => {
     const { handler, metrics, calls } = setup(true);
     const out = await handler();

@@ -1,6 +1,7 @@
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
@@ -131,7 +132,7 @@ describe("replicate-user", () => {
 
   it("follows an email change from OldImage to NewImage", async () => {
     const before = userRecord({ attributes: { email: "old@example.com" } });
-    const after = userRecord({ attributes: { email: "new@example.com" }, version: before.version + 10 });
+    const after = userRecord({ attributes: { email: "new@example.com", email_verified: "true" }, version: before.version + 10 });
     cognito.on(AdminGetUserCommand, { Username: "old@example.com" }).resolves({
       Username: "dr-sub",
       Enabled: true,
@@ -172,6 +173,16 @@ describe("replicate-user", () => {
       parkedAt: FIXED_NOW,
     });
     expect(metrics.total("Parked")).toBe(1);
+  });
+
+  it("parks a user the DR pool did not confirm (it could not sign in), with the reason and the fix", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub", UserStatus: "FORCE_CHANGE_PASSWORD" } });
+    const out = await handler()(streamEvent(streamRecord(userRecord())));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { Username: "dr-sub" });
+    expect(parkedBodies()[0]).toMatchObject({ reason: "NOT_CONFIRMED", message: expect.stringContaining("allows EMAIL_OTP sign-in") });
+    expect(metrics.total("Parked")).toBe(1);
+    expect(metrics.total("Replicated")).toBe(0);
   });
 
   it("parks a malformed image with the raw image", async () => {

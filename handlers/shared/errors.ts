@@ -9,6 +9,7 @@ export const REASONS = [
   "ATTRIBUTE_REJECTED",
   "CANONICAL_ID_CONFLICT",
   "GROUP_NOT_FOUND",
+  "NOT_CONFIRMED",
   "THROTTLED",
   "TRANSIENT",
   "BLOCKED_BY_EARLIER_FAILURE",
@@ -74,6 +75,28 @@ export class GroupNotFoundError extends ReplicationError {
     options?: { cause?: unknown },
   ) {
     super("GROUP_NOT_FOUND", `group "${group}" does not exist in the DR pool`, false, options);
+  }
+}
+
+/**
+ * The DR pool created the user without a password but not as CONFIRMED (FORCE_CHANGE_PASSWORD):
+ * Cognito confirms such users only while passwordless sign-in is active and every required
+ * attribute has a value. The user could never sign in, so it is removed again and the record
+ * parked: fix the pool, then redrive.
+ */
+export class UserNotConfirmedError extends ReplicationError {
+  override readonly name = "UserNotConfirmedError";
+  constructor(
+    readonly status: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "NOT_CONFIRMED",
+      `the DR pool created the user as ${status}, not CONFIRMED, so it could not sign in; it was removed again. ` +
+        "Check that the DR pool still allows EMAIL_OTP sign-in (ESSENTIALS tier or higher) and that every required attribute has a value, then redrive",
+      false,
+      options,
+    );
   }
 }
 

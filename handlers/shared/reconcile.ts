@@ -58,14 +58,28 @@ export interface ReconcileOptions {
   onRepaired?: (done: number, total: number) => void;
 }
 
+/**
+ * A primary user whose email is not verified (confirmed by an administrator without proving it, or
+ * changed and not verified since). Not drift: DR carries the same state. Listed on its own because
+ * on-call should know who may struggle to sign in by EMAIL_OTP in DR. (Cognito's passwordless docs
+ * say a correct OTP marks the address verified, so AWS may still send the code; the address itself
+ * was never proven to be the user's.)
+ */
+export interface UnverifiedEmail {
+  canonicalId: string;
+  primaryUsername?: string;
+}
+
 export interface ReconcileResult {
   counts: {
     primaryUsers: number;
     drUsers: number;
     matched: number;
     inSync: number;
+    unverifiedEmail: number;
   } & Record<DriftKind, number> & { repaired: number; deleted: number; repairFailed: number };
   drift: DriftItem[];
+  unverifiedEmail: UnverifiedEmail[];
   /** Drift still there after this run (everything when not applying). */
   unrepaired: number;
   listSeconds: number;
@@ -101,6 +115,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     if (id) drById.set(id, u);
   }
   const primaryIds = new Set<string>();
+  const unverifiedEmail: UnverifiedEmail[] = [];
   const repairs = new Map<string, { record: ReplicatedUser; drUser?: UserType; items: DriftItem[] }>();
   let matched = 0;
   let inSync = 0;
@@ -116,6 +131,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       drift.push({ kind: "invalid", canonicalId: id, primaryUsername: u.Username, detail: classifyAwsError(err).message });
       continue;
     }
+    if (record.attributes.email_verified !== "true") unverifiedEmail.push({ canonicalId: record.canonicalId, primaryUsername: u.Username });
     const dr = drById.get(record.canonicalId);
     if (!dr) {
       const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id" };
@@ -198,10 +214,11 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     drUsers: dUsers.length,
     matched,
     inSync,
+    unverifiedEmail: unverifiedEmail.length,
     ...(Object.fromEntries(DRIFT_KINDS.map((k) => [k, drift.filter((d) => d.kind === k).length])) as Record<DriftKind, number>),
     repaired,
     deleted,
     repairFailed,
   };
-  return { counts, drift, unrepaired: drift.filter((d) => !d.repaired).length, listSeconds, seconds: (performance.now() - started) / 1000 };
+  return { counts, drift, unverifiedEmail, unrepaired: drift.filter((d) => !d.repaired).length, listSeconds, seconds: (performance.now() - started) / 1000 };
 }

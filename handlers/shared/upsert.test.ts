@@ -2,6 +2,7 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminDeleteUserAttributesCommand,
+  AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
@@ -17,7 +18,8 @@ import {
   type AttributeType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { UPSERT_COGNITO_ACTIONS } from "../contract";
 import { DR_POOL_ID, userRecord } from "../testing/events";
 import { replicationConfig } from "./replication-config";
 import { createUserInput, desiredAttributes, planUser, upsertDrUser } from "./upsert";
@@ -53,10 +55,21 @@ function existing(attrs: Record<string, string> = {}, enabled = true, drop: stri
   cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", UserAttributes, Enabled: enabled });
 }
 
-beforeEach(() => cognito.reset());
+// Every call the upsert makes, across all these tests: the IAM grants are built from
+// UPSERT_COGNITO_ACTIONS, so a call outside it would be denied in AWS.
+const called = new Set<string>();
+beforeEach(() => {
+  for (const c of cognito.calls()) called.add(`cognito-idp:${(c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, "")}`);
+  cognito.reset();
+});
+afterAll(() => {
+  for (const c of cognito.calls()) called.add(`cognito-idp:${(c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, "")}`);
+  expect([...called].filter((a) => !(UPSERT_COGNITO_ACTIONS as readonly string[]).includes(a))).toEqual([]);
+  expect([...UPSERT_COGNITO_ACTIONS].filter((a) => !called.has(a))).toEqual([]);
+});
 
 describe("desiredAttributes / createUserInput", () => {
-  it("adds email_verified=true and the canonical id, sorted, no TemporaryPassword", () => {
+  it("keeps the primary's email_verified, adds the canonical id, sorted, no TemporaryPassword", () => {
     const input = createUserInput(userRecord({ attributes: { email: "alice@example.com", email_verified: "false", name: "A" } }), ctx);
     expect(input).toEqual({
       UserPoolId: DR_POOL_ID,
@@ -65,10 +78,15 @@ describe("desiredAttributes / createUserInput", () => {
       UserAttributes: [
         { Name: "custom:canonical_id", Value: userRecord().canonicalId },
         { Name: "email", Value: "alice@example.com" },
-        { Name: "email_verified", Value: "true" },
+        { Name: "email_verified", Value: "false" },
         { Name: "name", Value: "A" },
       ],
     });
+    const verified = createUserInput(userRecord({ attributes: { email: "bob@example.com", email_verified: "true" } }), ctx);
+    expect(verified.UserAttributes).toContainEqual({ Name: "email_verified", Value: "true" });
+    // No verification state in the primary: none is invented for DR.
+    const unknown = createUserInput(userRecord({ attributes: { email: "carol@example.com" } }), ctx);
+    expect(unknown.UserAttributes!.map((a) => a.Name)).not.toContain("email_verified");
   });
 
   it("missing email is a permanent MISSING_REQUIRED_ATTRIBUTE", () => {
@@ -97,11 +115,16 @@ describe("planUser", () => {
     expect(plan).toEqual({ update: [{ Name: "name", Value: "Alice Example" }], delete: ["locale"], enabled: false, addGroups: ["b"], removeGroups: ["x"] });
   });
 
-  it("an email change carries email_verified=true in the same update", () => {
-    const plan = planUser(userRecord({ attributes: { email: "new@example.com", name: "Old", locale: "fr" } }), current, config);
+  it("an email change carries the primary's email_verified in the same update", () => {
+    const plan = planUser(userRecord({ attributes: { email: "new@example.com", email_verified: "true", name: "Old", locale: "fr" } }), current, config);
     expect(plan.update).toEqual([
       { Name: "email", Value: "new@example.com" },
       { Name: "email_verified", Value: "true" },
+    ]);
+    const unverified = planUser(userRecord({ attributes: { email: "new@example.com", email_verified: "false", name: "Old", locale: "fr" } }), current, config);
+    expect(unverified.update).toEqual([
+      { Name: "email", Value: "new@example.com" },
+      { Name: "email_verified", Value: "false" },
     ]);
   });
 });
@@ -203,6 +226,35 @@ describe("upsertDrUser", () => {
   it("throttling after the SDK's retries is a retryable THROTTLED", async () => {
     cognito.on(AdminCreateUserCommand).rejects(new TooManyRequestsException({ message: "slow down", ...meta }));
     await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "THROTTLED", retryable: true });
+  });
+
+  it("a user the DR pool does not confirm is removed again and fails permanently with NOT_CONFIRMED", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1", UserStatus: "FORCE_CHANGE_PASSWORD" } });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "NOT_CONFIRMED", retryable: false, message: expect.stringContaining("FORCE_CHANGE_PASSWORD") });
+    expect(cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
+    expect(cognito).not.toHaveReceivedCommand(AdminAddUserToGroupCommand);
+  });
+
+  it("a CONFIRMED user is kept", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1", UserStatus: "CONFIRMED" } });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "created", changes: ["create"] });
+    expect(cognito).not.toHaveReceivedCommand(AdminDeleteUserCommand);
+  });
+
+  it("our own user left FORCE_CHANGE_PASSWORD is created again, and kept once the pool confirms it", async () => {
+    existing();
+    cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: [{ Name: "custom:canonical_id", Value: userRecord().canonicalId }] });
+    cognito.on(AdminCreateUserCommand).rejectsOnce(new UsernameExistsException({ message: "exists", ...meta })).resolves({ User: { Username: "dr-sub-2", UserStatus: "CONFIRMED" } });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "created", changes: ["create"] });
+    expect(cognito).toHaveReceivedCommandTimes(AdminDeleteUserCommand, 1);
+    expect(cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { Username: "dr-sub-1" });
+  });
+
+  it("someone else's FORCE_CHANGE_PASSWORD user is never deleted", async () => {
+    existing({ "custom:canonical_id": "someone-else" });
+    cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: [{ Name: "custom:canonical_id", Value: "someone-else" }] });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
+    expect(cognito).not.toHaveReceivedCommand(AdminDeleteUserCommand);
   });
 
   it("a user that vanishes between create and read is retried", async () => {

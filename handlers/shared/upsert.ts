@@ -6,6 +6,7 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminDeleteUserAttributesCommand,
+  AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
@@ -18,7 +19,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { attributeMap, toCognitoAttributes } from "./attributes";
 import { classifyAwsError } from "./classify";
-import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError } from "./errors";
+import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError, UserNotConfirmedError } from "./errors";
 import type { ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
 
@@ -60,18 +61,16 @@ export interface UserPlan {
 const VERIFIED_FOR: Record<string, string> = { email: "email_verified", phone_number: "phone_number_verified" };
 
 /**
- * Attributes the DR user must have: the replicated ones, `email_verified=true` (the
- * primary confirmed the user; an unverified email would block EMAIL_OTP sign-in)
- * and the canonical id. Sorted by name.
+ * Attributes the DR user must have: the replicated ones exactly as the primary has them (its
+ * `email_verified` included: a user confirmed by an administrator without proving the email
+ * stays unverified in DR too) and the canonical id. Sorted by name.
  */
 export function desiredAttributes(record: ReplicatedUser, config: ReplicationConfig): AttributeType[] {
   for (const name of config.required) {
     if (!record.attributes[name]) throw new MissingRequiredAttributeError(name);
   }
-  const replicated = toCognitoAttributes(record.attributes, config).filter((a) => a.Name !== "email_verified");
-  return [...replicated, { Name: "email_verified", Value: "true" }, { Name: canonicalIdAttributeName(config), Value: record.canonicalId }].sort(
-    (a, b) => (a.Name! < b.Name! ? -1 : a.Name! > b.Name! ? 1 : 0),
-  );
+  const replicated = toCognitoAttributes(record.attributes, config);
+  return [...replicated, { Name: canonicalIdAttributeName(config), Value: record.canonicalId }].sort((a, b) => (a.Name! < b.Name! ? -1 : a.Name! > b.Name! ? 1 : 0));
 }
 
 /** The exact AdminCreateUser request for a record (no TemporaryPassword: passwordless pools confirm such users). */
@@ -112,10 +111,10 @@ export function planUser(record: ReplicatedUser, current: DrUserState, config: R
 
 const errorName = (err: unknown): string | undefined => (err as { name?: string } | null)?.name;
 
-async function getUser(ctx: UpsertContext, username: string): Promise<{ username: string; attributes: Record<string, string>; enabled: boolean } | undefined> {
+async function getUser(ctx: UpsertContext, username: string): Promise<{ username: string; attributes: Record<string, string>; enabled: boolean; status?: string } | undefined> {
   try {
     const out = await ctx.cognito.send(new AdminGetUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
-    return { username: out.Username ?? username, attributes: attributeMap(out.UserAttributes), enabled: out.Enabled ?? true };
+    return { username: out.Username ?? username, attributes: attributeMap(out.UserAttributes), enabled: out.Enabled ?? true, status: out.UserStatus };
   } catch (err) {
     if (errorName(err) === "UserNotFoundException") return undefined;
     throw err;
@@ -179,11 +178,11 @@ async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: NonNu
   return { action: changes.length > 0 ? "updated" : "unchanged", changes };
 }
 
-async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: UpsertOptions): Promise<UpsertResult> {
+async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: UpsertOptions, attempt = 1): Promise<UpsertResult> {
   const input = createUserInput(record, ctx); // validates required attributes before any call
   const email = record.attributes.email;
 
-  if (options.previousEmail && options.previousEmail !== email) {
+  if (options.previousEmail && options.previousEmail !== email && attempt === 1) {
     const previous = await getUser(ctx, options.previousEmail);
     // A user under the old email that is someone else's is not ours to move.
     if (previous && ownedBy(record, previous.attributes, ctx.config)) return reconcile(ctx, record, previous);
@@ -192,6 +191,13 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
   try {
     const created = await ctx.cognito.send(new AdminCreateUserCommand(input));
     const username = created.User?.Username ?? email;
+    const status = created.User?.UserStatus;
+    if (status !== undefined && status !== "CONFIRMED") {
+      // A user created without a password that is not CONFIRMED has a password nobody knows: it was
+      // ours a moment ago, so remove it (a redrive after the pool is fixed creates it properly).
+      await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
+      throw new UserNotConfirmedError(status);
+    }
     const changes = ["create"];
     if (!record.enabled) {
       await setEnabled(ctx, username, false);
@@ -209,6 +215,12 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
   if (!ownedBy(record, existing.attributes, ctx.config)) {
     const has = existing.attributes[canonicalIdAttributeName(ctx.config)] ? "another canonical id" : "no canonical id";
     throw new CanonicalIdConflictError(`the DR user with this email carries ${has}`);
+  }
+  if (existing.status === "FORCE_CHANGE_PASSWORD" && attempt === 1) {
+    // Ours, but left unable to sign in (created while the pool was misconfigured, and the removal
+    // failed): create it again, which confirms it now that the pool allows passwordless sign-in.
+    await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: existing.username }));
+    return upsert(ctx, record, options, 2);
   }
   return reconcile(ctx, record, existing);
 }

@@ -40,6 +40,8 @@ custom:canonical_id when set, else sub) and reports:
   enabled         enabled/disabled differs
   groups          group membership differs (+in primary only, -in DR only)
   invalid         a primary user that cannot be replicated (e.g. no email)
+Listed on their own (not drift, DR has the same state): users whose email is not verified in the
+primary, who may not be able to sign in by EMAIL_OTP in DR.
 Group membership is read with one ListUsersInGroup walk per group (UserList quota, 60 members a
 call) rather than one AdminListGroupsForUser per user (UserRead quota).
 
@@ -181,6 +183,10 @@ function humanReport(r: ReconcileReport): string {
     else if (r.counts.extra_in_dr > 0 && !r.allowDelete) lines.push("extra DR users are kept: pass --allow-delete to delete them");
   } else if (r.drift.length === 0) lines.push("no drift");
   else lines.push("all drift repaired");
+  if (r.unverifiedEmail.length > 0) {
+    lines.push(`email not verified in the primary (${r.unverifiedEmail.length}; EMAIL_OTP sign-in in DR may fail for them${r.unverifiedEmail.length > 25 ? "; first 25, --json for all" : ""}):`);
+    for (const u of r.unverifiedEmail.slice(0, 25)) lines.push(`  ${u.canonicalId}  ${u.primaryUsername ?? ""}`);
+  }
   lines.push(
     `${r.seconds} s (listing ${r.listSeconds} s): ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%)`,
     rateLines(r.rates),

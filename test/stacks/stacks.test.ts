@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SKIP_REMOVES_FILTER } from "../../modules/stream-consumer";
-import { REPLICATOR_COGNITO_ACTIONS } from "../../stacks/dr-stack";
+import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
 import { APP_TAG } from "../../stacks/environments";
 import { lintPolicy, type PolicyKind } from "./policy-lint";
 import { only, refTo, resources, synthAll, type TfJson } from "./synth";
@@ -205,7 +205,7 @@ describe("least privilege", () => {
     const policy = resources(dr, "aws_iam_role_policy").find(([n]) => n.includes("replicate-user"))![1];
     const doc = JSON.parse(policy.policy as string);
     const cognito = doc.Statement.find((s: { Sid: string }) => s.Sid === "UpsertDrUsers");
-    expect(cognito.Action).toEqual(REPLICATOR_COGNITO_ACTIONS);
+    expect(cognito.Action).toEqual(UPSERT_COGNITO_ACTIONS);
     expect(cognito.Resource).toEqual(refTo(dr, "aws_cognito_user_pool", "arn"));
   });
 
