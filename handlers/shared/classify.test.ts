@@ -23,6 +23,22 @@ describe("classifyAwsError", () => {
     expect(classifyAwsError(err)).toMatchObject({ reason, retryable });
   });
 
+  it("names the missing permission of an access denial (action and ARN only), KMS denials included", () => {
+    const kms = Object.assign(
+      new Error(
+        "KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException: User: arn:aws:sts::123456789012:assumed-role/r/fn is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/mrk-1 because no identity-based policy allows the kms:Decrypt action (Service: AWSKMS; ...)",
+      ),
+      { name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } },
+    );
+    expect(classifyAwsError(kms).message).toBe("unexpected error: AccessDeniedException (HTTP 400): KMS key access denied: kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/mrk-1");
+    const cognito = Object.assign(new Error("User: arn:aws:sts::1:assumed-role/r/fn is not authorized to perform: cognito-idp:AdminCreateUser on resource: arn:aws:cognito-idp:us-west-2:1:userpool/us-west-2_x because no identity-based policy allows it"), {
+      name: "AccessDeniedException",
+    });
+    expect(classifyAwsError(cognito).message).toBe("unexpected error: AccessDeniedException: cognito-idp:AdminCreateUser on arn:aws:cognito-idp:us-west-2:1:userpool/us-west-2_x");
+    // Anything else in a denial's message (here an address) is not copied.
+    expect(classifyAwsError(Object.assign(new Error("denied for bob@example.com"), { name: "AccessDeniedException" })).message).not.toContain("bob");
+  });
+
   it("passes ReplicationErrors through and never copies the AWS message", () => {
     const g = new GroupNotFoundError("admins");
     expect(classifyAwsError(g)).toBe(g);

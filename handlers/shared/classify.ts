@@ -64,7 +64,22 @@ interface SdkErrorShape {
 
 /** `name: ` only; AWS messages are not guaranteed value-free, so they are not copied. */
 function describe(e: SdkErrorShape, fallback: string): string {
-  return `${e.name ?? e.code ?? fallback}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ""}`;
+  return `${e.name ?? e.code ?? fallback}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ""}${accessDeniedDetail(e)}`;
+}
+
+const DENIED = /not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (arn:[A-Za-z0-9:/_.+=,@*-]+))?/;
+
+/**
+ * For an access denial, which permission is missing, so on-call sees what to grant: AWS's message
+ * ("User: <role> is not authorized to perform: <action> on resource: <arn> ...", IAM User Guide,
+ * "Troubleshoot access denied error messages") names only the action and ARNs, which are copied;
+ * nothing else of the message is. DynamoDB wraps a KMS denial as "KMS key access denied error".
+ */
+function accessDeniedDetail(e: SdkErrorShape): string {
+  if (!/AccessDenied|AuthorizationError|KmsAccessDenied|KMSAccessDenied/i.test(e.name ?? "")) return "";
+  const m = DENIED.exec(e.message ?? "");
+  const kms = /KMS key access denied|KmsAccessDenied|KMSAccessDenied/i.test(`${e.name} ${e.message}`) ? "KMS key access denied: " : "";
+  return m ? `: ${kms}${m[1]}${m[2] ? ` on ${m[2]}` : ""}` : kms ? `: ${kms.slice(0, -2)}` : "";
 }
 
 export function classifyAwsError(err: unknown): ReplicationError {
