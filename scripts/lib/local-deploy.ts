@@ -17,6 +17,10 @@ export interface LocalDeployment {
   dr: Record<string, string>;
   /** `terraform plan` of both stacks: true when either would change. */
   planChanges(): Promise<boolean>;
+  /** `terraform apply` of one stack's directory as it is now (tests apply variants of the JSON). */
+  apply(role: "primary" | "dr"): Promise<void>;
+  /** `terraform plan -detailed-exitcode` of one stack: whether it would change anything. */
+  plan(role: "primary" | "dr"): Promise<{ changes: boolean; log: string }>;
   destroy(): Promise<void>;
 }
 
@@ -24,12 +28,14 @@ export interface DeployOptions {
   endpoint: string;
   workDir: string;
   log?: (line: string) => void;
+  /** Where the stacks keep state: files under the work dir (default), or the sandbox's S3, one bucket per region (which must exist). */
+  state?: "files" | "s3";
 }
 
-export function synthLocal(endpoint: string, workDir: string): { env: Environment; primary: string; dr: string } {
+export function synthLocal(endpoint: string, workDir: string, state: DeployOptions["state"] = "files"): { env: Environment; primary: string; dr: string } {
   const outdir = resolve(workDir, "cdktf.out");
   mkdirSync(outdir, { recursive: true });
-  const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: endpoint, LOCAL_STATE_DIR: resolve(workDir, "state") });
+  const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: endpoint, LOCAL_STATE_DIR: resolve(workDir, "state"), LOCAL_STATE: state === "s3" ? "s3" : "files" });
   const n = names(env);
   const app = new App({ outdir });
   new PrimaryStack(app, n.stack("primary"), env);
@@ -40,7 +46,7 @@ export function synthLocal(endpoint: string, workDir: string): { env: Environmen
 
 export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment> {
   const log = opts.log ?? (() => {});
-  const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir);
+  const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir, opts.state);
   const tf = terraformRunner(join(opts.workDir, "logs"), { AWS_ENDPOINT_URL: opts.endpoint });
   const outputs: Record<string, Record<string, string>> = {};
   for (const [role, dir] of [["primary", primary], ["dr", dr]] as const) {
@@ -58,6 +64,12 @@ export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment>
     async planChanges() {
       const [p, d] = [await tf.plan(primary), await tf.plan(dr)];
       return p.changes || d.changes;
+    },
+    async apply(role) {
+      await tf.apply(role === "primary" ? primary : dr);
+    },
+    plan(role) {
+      return tf.plan(role === "primary" ? primary : dr);
     },
     async destroy() {
       for (const [role, dir] of [["dr", dr], ["primary", primary]] as const) {

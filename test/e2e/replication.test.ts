@@ -1,7 +1,9 @@
 // End to end against the real `local` stacks deployed to the sandbox: users are
 // confirmed in the primary pool through Cognito's own API, and every assertion
 // is about the DR pool's real state.
-import { CreateGroupCommand, AdminListGroupsForUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CreateGroupCommand, AdminListGroupsForUserCommand, DescribeUserPoolCommand, ListUsersCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
@@ -233,5 +235,147 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     // Users created before the crash were replayed from the checkpoint: found, not created twice.
     expect((await drStats()).operations["cognito-idp:AdminCreateUser"].calls).toBeGreaterThan(40);
     expect(await parked()).toEqual([]);
+  });
+  it("9. carries every kind of change of a record to the DR user: attributes set and removed, disabled and enabled, groups added and removed", async () => {
+    const drPool = w.deployment.dr.user_pool_id;
+    await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: drPool, GroupName: "staff" })).catch((e: Error) => {
+      if (e.name !== "GroupExistsException") throw e;
+    });
+    const [v1] = syntheticRecords("changes", 1);
+    v1!.groups = ["staff"];
+    const groupsOf = async () =>
+      w.dr.cognito
+        .send(new AdminListGroupsForUserCommand({ UserPoolId: drPool, Username: v1!.attributes.email }))
+        .then(
+          (out): string[] => out.Groups?.map((g) => g.GroupName!) ?? [],
+          (e: Error): string[] => {
+            if (e.name === "UserNotFoundException") return [];
+            throw e;
+          },
+        );
+    async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+      for (let i = 0; i < 150; i++) {
+        if (await check()) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`DR user never reached: ${what}`);
+    }
+    await writeRecords([v1!]);
+    await until("created in group staff", async () => (await groupsOf()).includes("staff"));
+
+    const v2 = { ...v1!, version: v1!.version + 1, enabled: false, attributes: { email: v1!.attributes.email, email_verified: "true", given_name: "Renamed" } };
+    await writeRecords([v2]);
+    await until("renamed, family_name removed, disabled", async () => {
+      const u = await getDrUser(w.dr.cognito, drPool, v1!.attributes.email);
+      return u?.attributes.given_name === "Renamed" && u.attributes.family_name === undefined && u.enabled === false;
+    });
+
+    const v3 = { ...v2, version: v2.version + 1, enabled: true, groups: [] };
+    await writeRecords([v3]);
+    await until("enabled, out of group staff", async () => (await getDrUser(w.dr.cognito, drPool, v1!.attributes.email))?.enabled === true && (await groupsOf()).length === 0);
+    expect(await parked()).toEqual([]);
+  });
+
+  it("10. alarms reach the on-call subscribers: CloudWatch may publish to each stack's topic and use its key", async () => {
+    for (const region of [primaryRegion(), drRegion()]) {
+      const fired = await w.sandbox.admin.fireAlarms(region);
+      expect(fired.length, region).toBeGreaterThan(0);
+      for (const alarm of fired) {
+        expect(alarm.deliveries.length, alarm.alarmName).toBeGreaterThan(0);
+        for (const d of alarm.deliveries) {
+          expect(d, `${alarm.alarmName} -> ${d.topicArn}`).toMatchObject({ allowed: true });
+          expect(d.subscriptions.map((x) => x.endpoint)).toEqual(expect.arrayContaining(w.deployment.env.notifications.emails));
+        }
+      }
+    }
+  });
+
+  it("11. parks users the DR pool cannot confirm (passwordless sign-in off there) instead of leaving them FORCE_CHANGE_PASSWORD, and replicates them once it is back", async () => {
+    const drPool = w.deployment.dr.user_pool_id;
+    const original = (await w.dr.cognito.send(new DescribeUserPoolCommand({ UserPoolId: drPool }))).UserPool!;
+    const withFactors = (factors: string[]) =>
+      w.dr.cognito.send(
+        new UpdateUserPoolCommand({
+          UserPoolId: drPool,
+          Policies: { ...original.Policies, SignInPolicy: { AllowedFirstAuthFactors: factors as never } },
+          LambdaConfig: original.LambdaConfig,
+          UserPoolTier: original.UserPoolTier,
+          AutoVerifiedAttributes: original.AutoVerifiedAttributes,
+        }),
+      );
+    await withFactors(["PASSWORD"]);
+    const records = syntheticRecords("unconfirmed", 3);
+    try {
+      await writeRecords(records);
+      // Positive signal first: every record parked, with the reason that names the fix.
+      let entries = await parked();
+      for (let i = 0; entries.length < 3 && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        entries = await parked();
+      }
+      expect(entries.map((e) => (e.kind === "parked" ? e.reason : e.kind))).toEqual(["NOT_CONFIRMED", "NOT_CONFIRMED", "NOT_CONFIRMED"]);
+      // None of them is left behind in the DR pool, and nobody there is FORCE_CHANGE_PASSWORD.
+      for (const r of records) expect(await getDrUser(w.dr.cognito, drPool, r.attributes.email)).toBeUndefined();
+      const stuck: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await w.dr.cognito.send(new ListUsersCommand({ UserPoolId: drPool, PaginationToken: token }));
+        for (const u of page.Users ?? []) if (u.UserStatus === "FORCE_CHANGE_PASSWORD") stuck.push(u.Username!);
+        token = page.PaginationToken;
+      } while (token);
+      expect(stuck).toEqual([]);
+    } finally {
+      await withFactors(original.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ["PASSWORD", "EMAIL_OTP"]);
+    }
+    const result = await redrive(
+      { sqs: w.dr.sqs, dynamodb: w.dr.dynamodb, streams: w.dr.streams, queueUrl: w.deployment.dr.replicator_dlq_url, tableName: n.table },
+      await parked(),
+    );
+    expect(result.redriven).toBe(3);
+    await expectAllInDr(records.map(asConfirmedUser));
+    for (const r of records) expect((await getDrUser(w.dr.cognito, drPool, r.attributes.email))?.status).toBe("CONFIRMED");
+    expect(await parked()).toEqual([]);
+  });
+
+  it("12. (regression) table writers without the table key: a sign-up never reaches DR, and the post-confirmation log names the KMS denial", async () => {
+    const file = join(w.deployment.stackDirs.primary, "cdk.tf.json");
+    const original = readFileSync(file, "utf8");
+    const variant = JSON.parse(original) as { resource: { aws_iam_role_policy: Record<string, { policy: string }> } };
+    let removed = 0;
+    for (const p of Object.values(variant.resource.aws_iam_role_policy)) {
+      const doc = JSON.parse(p.policy) as { Statement: Array<{ Sid?: string }> };
+      const kept = doc.Statement.filter((st) => st.Sid !== "UseTableKeyThroughDynamoDB");
+      removed += doc.Statement.length - kept.length;
+      p.policy = JSON.stringify({ ...doc, Statement: kept });
+    }
+    expect(removed).toBe(2); // post-confirmation and retry-worker
+    writeFileSync(file, JSON.stringify(variant, null, 2));
+    try {
+      await w.deployment.apply("primary");
+      await w.sandbox.admin.clearAuthzDecisions();
+      const [user] = await confirmAll(testUsers(1, "nokey"));
+      const denied = () => w.sandbox.admin.lambdaLogs(n.fn("post-confirmation"), primaryRegion());
+      let lines = await denied();
+      for (let i = 0; !lines.some((l) => l.line.includes("KMS key access denied")) && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        lines = await denied();
+      }
+      const failure = lines.filter((l) => l.line.includes("table write failed")).at(-1);
+      expect(failure?.line).toContain("KMS key access denied: kms:Decrypt on arn:aws:kms:");
+      // The retry worker fails the same way: the user is stuck in the fallback queue, not in DR.
+      let decisions = await w.sandbox.admin.authzDecisions();
+      for (let i = 0; !decisions.some((d) => d.role?.endsWith(n.role("retry-worker")) && !d.allowed) && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        decisions = await w.sandbox.admin.authzDecisions();
+      }
+      const deniedKms = decisions.filter((d) => !d.allowed && d.action === "kms:Decrypt" && d.impliedBy === "dynamodb:PutItem").map((d) => d.role?.split("/").pop());
+      expect(new Set(deniedKms)).toEqual(new Set([n.role("post-confirmation"), n.role("retry-worker")]));
+      await w.sandbox.admin.flushReplication(10_000);
+      expect(await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, user!.email)).toBeUndefined();
+      expect((await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: user!.sub } } }))).Item).toBeUndefined();
+    } finally {
+      writeFileSync(file, original);
+      await w.deployment.apply("primary");
+    }
   });
 });
