@@ -2,7 +2,7 @@
 // suite: started in beforeAll, torn down in afterAll.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { startSandbox, type Sandbox } from "../../sandbox";
 import { findMoto } from "../../sandbox/moto";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
@@ -36,11 +36,15 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(opts: { replicationDelayMs?: number } = {}): Promise<World> {
+/** Where every end-to-end sandbox leaves its authorization decisions for the suite's least-privilege report. */
+export const AUTHZ_REPORT_DIR = resolve(__dirname, "../../.sandbox/authz-report");
+
+export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-e2e-"));
-  const sandbox = await startSandbox({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0 });
+  const sandbox = await startSandbox({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0, authorization: true, authzReportDir: AUTHZ_REPORT_DIR });
   try {
-    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir });
+    await opts.beforeDeploy?.(sandbox);
+    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, state: opts.state });
     const { primary, dr } = bothRegions(deployment.env, { maxAttempts: 10 });
     return {
       sandbox,
