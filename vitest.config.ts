@@ -5,6 +5,7 @@ export default defineConfig({
     include: ["**/*.test.ts"],
     exclude: ["node_modules/**", "cdktf.out/**", ".build/**", ".sandbox/**"],
     setupFiles: ["test/setup.ts"],
+    globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 600_000,
     // Sandbox end-to-end suites share ports and a CPU budget of two cores.

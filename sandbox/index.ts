@@ -52,6 +52,8 @@ export interface SandboxOptions {
    * the demo and the game day run with it on). `SANDBOX_AUTHZ=off` turns the default off.
    */
   authorization?: boolean;
+  /** Leave the authorization decisions and the roles' grants here on stop (default: SANDBOX_AUTHZ_REPORT_DIR). */
+  authzReportDir?: string;
 }
 
 export interface Sandbox {
@@ -90,7 +92,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
   try {
     const faults = new FaultsPlugin({ quotas: opts.quotas });
-    const authz = new AuthzPlugin({ motoEndpoint: moto.endpoint, enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off" });
+    const authz = new AuthzPlugin({
+      motoEndpoint: moto.endpoint,
+      enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off",
+      reportDir: opts.authzReportDir ?? process.env.SANDBOX_AUTHZ_REPORT_DIR,
+    });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     const tables = new GlobalTablesPlugin({
       motoEndpoint: moto.endpoint,

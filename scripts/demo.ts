@@ -16,7 +16,8 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-demo-"));
   const started = Date.now();
   step("starting the sandbox (moto_server + gateway)");
-  const sandbox = await startSandbox({ port: 0, workDir });
+  // Authorization as AWS decides it, whatever SANDBOX_AUTHZ says: the demo shows what AWS would do.
+  const sandbox = await startSandbox({ port: 0, workDir, authorization: true });
   let deployment: Awaited<ReturnType<typeof deployLocal>> | undefined;
   try {
     step(`sandbox at ${sandbox.endpoint}; deploying the local stacks (primary, then DR)`);

@@ -67,7 +67,8 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-gameday-"));
   const started = Date.now();
   step("starting a fresh sandbox (moto_server + gateway)");
-  const sandbox = await startSandbox({ port: 0, workDir });
+  // Authorization as AWS decides it, whatever SANDBOX_AUTHZ says: a rehearsal must fail where AWS would.
+  const sandbox = await startSandbox({ port: 0, workDir, authorization: true });
   let deployment: Awaited<ReturnType<typeof deployLocal>> | undefined;
   try {
     step(`sandbox at ${sandbox.endpoint}; deploying the local stacks (primary, then DR)`);

@@ -17,7 +17,7 @@ import { accessDenied, kmsDenied, unmapped } from "./denied";
 import { deniedMessage, evaluate, type AuthzRequest, type Decision, type PolicySet } from "./evaluate";
 import { Identities } from "./identities";
 import { managedKeyPolicy, managedKeyService } from "./managed-keys";
-import { parseArn, PolicyStore } from "./policies";
+import { parseArn, PolicyStore, type NamedPolicy } from "./policies";
 import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
 import { checksFor, UnmappedRequest, type Check } from "./requests";
 import { unusedGrants, type UnusedGrant } from "./unused";
@@ -26,6 +26,8 @@ export interface AuthzOptions {
   motoEndpoint: string;
   /** Enforce (default). When false, nothing is evaluated or recorded. */
   enabled?: boolean;
+  /** Where to leave this sandbox's decisions and its roles' grants when it stops (the suite-wide report). */
+  reportDir?: string;
 }
 
 type AuthzResult = PermissionResult;
@@ -55,15 +57,24 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   readonly name = "authz";
   readonly identities = new Identities();
   readonly store: PolicyStore;
+  /** What `GET /authz` shows; `DELETE /authz` clears it. */
   readonly log = new DecisionLog();
+  /** Every decision of this sandbox's life, for the least-privilege report (never cleared). */
+  private readonly history = new DecisionLog();
+  /** The identity policies of every role seen, kept even after terraform destroys the role. */
+  private readonly grants = new Map<string, NamedPolicy[]>();
   enabled: boolean;
+
+  private readonly reportDir?: string;
 
   constructor(opts: AuthzOptions) {
     this.store = new PolicyStore(opts.motoEndpoint);
     this.enabled = opts.enabled ?? true;
+    this.reportDir = opts.reportDir;
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    if (req.service === "iam" && /^(DeleteRole|DeleteRolePolicy|DetachRolePolicy|PutRolePolicy)$/.test(req.operation ?? "")) await this.rememberGrants(req);
     const principal = this.identities.principalOf(req.headers, req.query);
     if (principal.kind === "role" && this.enabled) {
       const denied = await this.authorizeRequest(req, principal);
@@ -150,8 +161,20 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return { allowed: decision.allowed, message };
   }
 
+  /** Before a role's policies change or go (terraform destroy), keep what it was granted for the report. */
+  private async rememberGrants(req: AwsRequest): Promise<void> {
+    const roleName = new URLSearchParams(req.body.toString("utf8")).get("RoleName") ?? req.query.get("RoleName");
+    if (!roleName) return;
+    for (const arn of await this.store.roleArns().catch(() => [] as string[])) {
+      if (arn.split("/").pop() !== roleName) continue;
+      const role = await this.store.rolePolicies(roleSession(arn, "report")).catch(() => undefined);
+      if (role) this.grants.set(arn, role.identity);
+    }
+  }
+
   private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet> {
     const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
+    if (principal.kind === "role" && role) this.grants.set(principal.roleArn, role.identity);
     return { identity: role?.identity ?? [], boundary: role?.boundary, resource: await this.resourcePolicy(check, region) };
   }
 
@@ -174,7 +197,7 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   }
 
   private record(principal: Principal, check: Pick<Check, "action" | "resource" | "impliedBy">, d: Decision, reason?: string): void {
-    this.log.add({
+    const entry = {
       principal: describePrincipal(principal),
       role: principal.kind === "role" ? principal.roleArn : undefined,
       action: check.action,
@@ -183,36 +206,34 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
       statements: d.statements,
       reason,
       impliedBy: check.impliedBy,
-    });
+    };
+    this.log.add(entry);
+    this.history.add(entry);
   }
 
-  /** Per role in moto's IAM: the granted actions no allowed decision used. */
+  /** Per role this sandbox has known: the granted actions no allowed decision used. */
   async unused(): Promise<Array<{ role: string; unused: UnusedGrant[] }>> {
-    const out: Array<{ role: string; unused: UnusedGrant[] }> = [];
-    for (const roleArn of await this.store.roleArns()) {
-      const policies = await this.store.rolePolicies({ kind: "role", roleArn, roleName: roleArn.split("/").pop()!, sessionName: "report", accountId: parseArn(roleArn).account, partition: parseArn(roleArn).partition });
-      out.push({ role: roleArn, unused: unusedGrants({ roleArn, policies: policies.identity }, this.log.list()) });
-    }
-    return out;
+    const snap = await this.snapshot();
+    return snap.roles.map((r) => ({ role: r.roleArn, unused: unusedGrants({ roleArn: r.roleArn, policies: r.policies as NamedPolicy[] }, snap.decisions) }));
   }
 
-  /** What a run leaves for the suite-wide report: every decision and every role's grants. */
+  /** What a run leaves for the suite-wide report: every decision and every role's grants (destroyed roles included). */
   async snapshot(): Promise<{ host: string; decisions: DecisionRecord[]; roles: Array<{ roleArn: string; policies: unknown[] }> }> {
-    const roles = [];
-    for (const roleArn of await this.store.roleArns()) {
-      const p = await this.store.rolePolicies({ kind: "role", roleArn, roleName: roleArn.split("/").pop()!, sessionName: "report", accountId: parseArn(roleArn).account, partition: parseArn(roleArn).partition });
-      roles.push({ roleArn, policies: p.identity });
+    const roles = new Map(this.grants);
+    for (const roleArn of await this.store.roleArns().catch(() => [] as string[])) {
+      const p = await this.store.rolePolicies(roleSession(roleArn, "report")).catch(() => undefined);
+      if (p) roles.set(roleArn, p.identity);
     }
-    return { host: hostname(), decisions: this.log.list(), roles };
+    return { host: hostname(), decisions: this.history.list(), roles: [...roles].map(([roleArn, policies]) => ({ roleArn, policies })) };
   }
 
   /**
-   * With SANDBOX_AUTHZ_REPORT_DIR set, each sandbox leaves its decisions and its roles' grants there
-   * when it stops, for the suite-wide least-privilege report (scripts/authz-report.ts).
+   * With a report dir, each sandbox leaves its decisions and its roles' grants there when it stops,
+   * for the suite-wide least-privilege report (test/e2e/authz-report.ts).
    */
   async stop(): Promise<void> {
-    const dir = process.env.SANDBOX_AUTHZ_REPORT_DIR;
-    if (!dir || this.log.list().length === 0) return;
+    const dir = this.reportDir;
+    if (!dir || this.history.list().length === 0) return;
     const snap = await this.snapshot().catch((e: Error) => ({ error: e.message, decisions: this.log.list(), roles: [] }));
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `authz-${process.pid}-${Date.now()}-${randomUUID().slice(0, 8)}.json`), JSON.stringify(snap));

@@ -7,14 +7,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { GameDayReport } from "../../scripts/lib/gameday";
-import { missingTools } from "./harness";
+import { AUTHZ_REPORT_DIR, missingTools } from "./harness";
 
 const skip = missingTools();
 const ROOT = resolve(__dirname, "../..");
 
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "gameday.ts"), ...args], { cwd: ROOT, env: process.env });
+    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "gameday.ts"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, SANDBOX_AUTHZ_REPORT_DIR: AUTHZ_REPORT_DIR },
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

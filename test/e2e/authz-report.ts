@@ -1,0 +1,86 @@
+// The suite's least-privilege evidence, run by `npm test` after vitest: every end-to-end sandbox
+// left its authorization decisions and its roles' grants in AUTHZ_REPORT_DIR; this merges them and
+// prints, per role, how many decisions were made (allowed / denied) and which granted actions no
+// allowed call ever used. An unused grant fails the run unless stacks/kept-unused.ts keeps it with a
+// reason; an entry there that was used after all fails it too (the list must not go stale).
+//
+//   tsx test/e2e/authz-report.ts            (writes <AUTHZ_REPORT_DIR>/summary.json)
+
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DecisionRecord } from "../../sandbox";
+import { unusedGrants, type UnusedGrant } from "../../sandbox/authz/unused";
+import { KEPT_UNUSED } from "../../stacks/kept-unused";
+import { AUTHZ_REPORT_DIR } from "./harness";
+
+interface Snapshot {
+  decisions: DecisionRecord[];
+  roles: Array<{ roleArn: string; policies: Array<{ name: string; policy: unknown }> }>;
+  error?: string;
+}
+
+export interface RoleReport {
+  role: string;
+  decisions: number;
+  allowed: number;
+  denied: number;
+  unused: Array<UnusedGrant & { keptBecause?: string }>;
+}
+
+/** `cdr-local-replicate-user-role` → `replicate-user-role`: how kept-unused entries name roles. */
+const shortRole = (roleArn: string) => roleArn.split("/").pop()!.replace(/^cdr-[a-z]+-/, "");
+
+export function buildReport(snapshots: Snapshot[]): { roles: RoleReport[]; unexplained: string[]; stale: string[] } {
+  const decisions = snapshots.flatMap((s) => s.decisions);
+  const policies = new Map<string, Snapshot["roles"][number]["policies"]>();
+  for (const s of snapshots) for (const r of s.roles) if (!policies.has(r.roleArn)) policies.set(r.roleArn, r.policies);
+  const roles: RoleReport[] = [];
+  const unexplained: string[] = [];
+  const keptSeen = new Set<string>();
+  for (const [roleArn, pols] of [...policies].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const mine = decisions.filter((d) => d.role === roleArn);
+    const unused = unusedGrants({ roleArn, policies: pols }, decisions).map((u) => {
+      const kept = KEPT_UNUSED.find((k) => k.role === shortRole(roleArn) && k.action === u.action);
+      if (kept) keptSeen.add(`${kept.role} ${kept.action}`);
+      else unexplained.push(`${shortRole(roleArn)}: ${u.action} (${u.policy}#${u.statement}) was never used`);
+      return { ...u, keptBecause: kept?.why };
+    });
+    roles.push({
+      role: roleArn,
+      decisions: mine.reduce((n, d) => n + d.count, 0),
+      allowed: mine.filter((d) => d.allowed).reduce((n, d) => n + d.count, 0),
+      denied: mine.filter((d) => !d.allowed).reduce((n, d) => n + d.count, 0),
+      unused,
+    });
+  }
+  const stale = KEPT_UNUSED.filter((k) => !keptSeen.has(`${k.role} ${k.action}`)).map((k) => `${k.role}: ${k.action} is listed in stacks/kept-unused.ts but was used (or no longer granted)`);
+  return { roles, unexplained, stale };
+}
+
+function main(): number {
+  const files = existsSync(AUTHZ_REPORT_DIR) ? readdirSync(AUTHZ_REPORT_DIR).filter((f) => /^authz-.*\.json$/.test(f)) : [];
+  if (files.length === 0) {
+    const msg = `authz report: no end-to-end sandbox left decisions in ${AUTHZ_REPORT_DIR} (was the end-to-end suite skipped?)`;
+    if (process.env.CI === "true") {
+      console.error(`${msg}; CI=true requires them`);
+      return 1;
+    }
+    console.warn(msg);
+    return 0;
+  }
+  const snapshots = files.map((f) => JSON.parse(readFileSync(join(AUTHZ_REPORT_DIR, f), "utf8")) as Snapshot);
+  const broken = snapshots.filter((s) => s.error);
+  const { roles, unexplained, stale } = buildReport(snapshots);
+  writeFileSync(join(AUTHZ_REPORT_DIR, "summary.json"), JSON.stringify({ sandboxes: files.length, roles, unexplained, stale }, null, 2));
+  console.log(`authorization decisions in the end-to-end suite (${files.length} sandboxes):`);
+  for (const r of roles) {
+    console.log(`  ${shortRole(r.role).padEnd(34)} ${String(r.decisions).padStart(7)} decisions (${r.allowed} allowed, ${r.denied} denied)`);
+    for (const u of r.unused) console.log(`    unused: ${u.action} on ${u.resources.join(", ")}${u.keptBecause ? ` (kept: ${u.keptBecause})` : ""}`);
+  }
+  for (const b of broken) console.error(`a sandbox could not read its roles' grants: ${b.error}`);
+  for (const line of [...unexplained, ...stale]) console.error(`least privilege: ${line}`);
+  if (unexplained.length > 0) console.error("remove each unused grant from the stacks, or keep it with a one-line reason in stacks/kept-unused.ts");
+  return unexplained.length + stale.length + broken.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) process.exit(main());
