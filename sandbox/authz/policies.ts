@@ -20,7 +20,7 @@ import {
   ListRolePoliciesCommand,
   paginateListRoles,
 } from "@aws-sdk/client-iam";
-import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { RolePrincipal } from "./principal";
@@ -130,6 +130,15 @@ export class PolicyStore {
       const meta = (await kms.send(new DescribeKeyCommand({ KeyId: ref }))).KeyMetadata;
       if (!meta?.Arn) throw new Error(`no KMS key ${ref} in ${region}`);
       return meta.Arn;
+    });
+  }
+
+  /** The aliases of a key (the `kms:ResourceAliases` condition key of its cryptographic operations). */
+  keyAliases(keyArn: string): Promise<string[]> {
+    return this.cached(`keyaliases:${keyArn}`, async () => {
+      const kms = this.client("kms", parseArn(keyArn).region, (c) => new KMSClient(c));
+      const out = await kms.send(new ListAliasesCommand({ KeyId: keyArn.split("/").pop() }));
+      return (out.Aliases ?? []).map((a) => a.AliasName!).filter(Boolean);
     });
   }
 

@@ -16,6 +16,7 @@ const KEY = `arn:aws:kms:us-west-2:${ACCOUNT}:key/mrk-1`;
 /** Only what the mapping reads: which key encrypts a table (Books: a customer managed key; Plain: none). */
 const store = {
   tableKey: async (_region: string, table: string) => (table === "Books" ? KEY : undefined),
+  keyAliases: async () => ["alias/books"],
   queue: async () => ({}),
   keyArn: async (_region: string, ref: string) => (ref.startsWith("arn:") ? ref : `arn:aws:kms:us-west-2:${ACCOUNT}:key/${ref.replace("alias/", "")}`),
 } as unknown as PolicyStore;
@@ -43,7 +44,7 @@ describe("checksFor", () => {
         resource: KEY,
         resourcePolicy: "kms-key",
         impliedBy: "dynamodb:PutItem",
-        context: expect.objectContaining({ "kms:ViaService": "dynamodb.us-west-2.amazonaws.com", "kms:CallerAccount": ACCOUNT }),
+        context: expect.objectContaining({ "kms:ViaService": "dynamodb.us-west-2.amazonaws.com", "kms:CallerAccount": ACCOUNT, "kms:ResourceAliases": ["alias/books"] }),
       }),
     ]);
   });

