@@ -120,6 +120,19 @@ describe("gateway", () => {
     expect(seen.at(-1)?.region).toBe("us-east-1");
   });
 
+  it("puts partitional control planes (IAM, Route 53) in us-east-1 whatever region the client signed for", async () => {
+    const signed = (service: string, region: string) => ({ authorization: `AWS4-HMAC-SHA256 Credential=AKID/20261130/${region}/${service}/aws4_request, SignedHeaders=host, Signature=x`, "content-type": "application/x-www-form-urlencoded" });
+    await send(gw.endpoint, "POST", "/", signed("iam", "us-west-2"), "Action=GetRole&RoleName=r");
+    expect(seen.at(-1)).toMatchObject({ service: "iam", region: "us-east-1" });
+    await send(gw.endpoint, "POST", "/2013-04-01/healthcheck/h", signed("route53", "eu-west-1"), "");
+    expect(seen.at(-1)).toMatchObject({ service: "route53", region: "us-east-1" });
+    // ARC's routing-control data plane and every regional service stay where they were called.
+    await send(gw.endpoint, "POST", "/", signed("route53-recovery-cluster", "us-west-2"), "{}");
+    expect(seen.at(-1)?.region).toBe("us-west-2");
+    await send(gw.endpoint, "POST", "/", signed("sqs", "us-west-2"), "Action=ListQueues");
+    expect(seen.at(-1)?.region).toBe("us-west-2");
+  });
+
   it("routes /__sandbox/ to the plugins' admin handlers", async () => {
     const echo = await fetch(`${gw.endpoint}/__sandbox/echo`, { method: "POST", body: JSON.stringify({ a: 1 }) });
     expect(await echo.json()).toEqual({ method: "POST", body: { a: 1 } });

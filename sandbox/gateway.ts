@@ -49,6 +49,21 @@ export interface Gateway {
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "expect"]);
 
+/**
+ * Partitional services have one control plane, in us-east-1 for the aws partition, whatever region
+ * a client signs for (AWS Fault Isolation Boundaries whitepaper, "Appendix A - Partitional service
+ * guidance": IAM's control plane is "all public IAM APIs", Route 53's and ARC's configuration APIs
+ * likewise; the IAM User Guide, "Resilience in IAM": "one IAM control plane for all commercial AWS
+ * Regions, which is located in the US East (N. Virginia) Region"). So a us-east-1 outage takes
+ * them down for every caller, as it does in AWS, and aws:RequestedRegion is us-east-1. ARC's
+ * routing-control data plane (route53-recovery-cluster) is regional and stays where it is called.
+ */
+const PARTITIONAL_CONTROL_PLANES = new Set(["iam", "route53", "route53-recovery-control-config", "cloudfront", "organizations"]);
+
+export function controlPlaneRegion(service: string, region: string): string {
+  return PARTITIONAL_CONTROL_PLANES.has(service) ? "us-east-1" : region;
+}
+
 const SCOPE_RE = /Credential=[^/,\s]*\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
 /** Region and service from a SigV4 Authorization header (or presigned query). */
@@ -194,6 +209,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         }
         if (!areq.region) areq.region = opts.defaultRegion ?? process.env.AWS_REGION ?? "us-east-1";
       }
+      areq.region = controlPlaneRegion(areq.service, areq.region);
       let out: AwsResponse;
       try {
         out = await run(areq);

@@ -12,7 +12,7 @@ import { KmsPlugin } from "./kms";
 import { SqsPlugin } from "./sqs";
 import { createLambdaPlugin, type LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
-import type { GatewayPlugin, LambdaInvoker, SessionCredentials } from "./types";
+import type { Authority, GatewayPlugin, LambdaInvoker, SessionCredentials } from "./types";
 import { join } from "node:path";
 
 export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
@@ -70,8 +70,13 @@ export interface Sandbox {
    * a role and see what the authorizer decides). The role's trust policy is not consulted.
    */
   assumeRole(roleArn: string, sessionName: string): SessionCredentials;
+  /** What AWS services ask on their own behalf (Lambda's pollers, log delivery, Cognito, CloudWatch). */
+  authority: Authority;
   stop(): Promise<void>;
 }
+
+/** The account every sandbox resource belongs to (moto's default account). */
+export const SANDBOX_ACCOUNT_ID = "123456789012";
 
 export function sandboxEnv(endpoint: string): Record<string, string> {
   return {
@@ -135,6 +140,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       env: sandboxEnv(gateway.endpoint),
       lambda,
       assumeRole: (roleArn, sessionName) => authz.credentials(roleArn, sessionName),
+      authority: authz,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (e) {

@@ -4,9 +4,9 @@
 
 import { CognitoIdentityProviderClient, AdminGetUserCommand, CreateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../index";
 import { motoMissing } from "../test-support";
@@ -106,6 +106,27 @@ describe.skipIf(!!skip)("authorization in the sandbox", { timeout: 60_000 }, () 
     const sqsErr = await new SQSClient({ ...asRole, endpoint: sb.endpoint }).send(new SendMessageCommand({ QueueUrl: url, MessageBody: "x" })).catch((e: Error) => e);
     expect(sqsErr).toMatchObject({ $metadata: { httpStatusCode: 403 } });
     expect((sqsErr as Error).name).toMatch(/^AccessDenied/);
+  });
+
+  it("holds a role to its permissions boundary, for its own calls and what services do with it, in the right region", async () => {
+    const name = "bounded-role";
+    const arn = `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const queue = `arn:aws:sqs:${REGION}:${ACCOUNT}:bounded-q`;
+    const boundary = await iam.send(
+      new CreatePolicyCommand({ PolicyName: "boundary", PolicyDocument: doc({ Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage"], Resource: queue, Condition: { StringEquals: { "aws:RequestedRegion": [REGION] } } }) }),
+    );
+    await iam.send(new CreateRoleCommand({ RoleName: name, PermissionsBoundary: boundary.Policy!.Arn, AssumeRolePolicyDocument: doc({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "inline", PolicyDocument: doc({ Effect: "Allow", Action: ["sqs:*"], Resource: "*" }) }));
+    const url = (await new SQSClient({ ...admin, endpoint: sb.endpoint }).send(new CreateQueueCommand({ QueueName: "bounded-q" }))).QueueUrl!;
+    const sqs = new SQSClient({ region: REGION, credentials: sb.assumeRole(arn, "own"), maxAttempts: 1, endpoint: sb.endpoint });
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "x" }));
+    // The policy allows sqs:*, the boundary does not allow DeleteMessage: denied, naming the boundary.
+    const del = await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: "r" })).catch((e: Error) => e);
+    expect((del as Error).message).toMatch(/because no permissions boundary allows the sqs:DeleteMessage action/);
+    // Lambda's poller reading the queue with the role: the request goes to the queue's region.
+    expect(await sb.authority.roleMay(arn, "poller", { action: "sqs:ReceiveMessage", resource: queue, resourcePolicy: "sqs-queue" })).toEqual({ allowed: true });
+    const elsewhere = await sb.authority.roleMay(arn, "poller", { action: "sqs:ReceiveMessage", resource: queue, context: { "aws:RequestedRegion": "eu-west-1" } });
+    expect(elsewhere.allowed).toBe(false);
   });
 
   it("never evaluates the administrator's calls", async () => {

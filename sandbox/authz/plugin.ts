@@ -147,12 +147,16 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     }
     const arn = parseArn(check.resource);
     const resourceAccount = arn.account || (principal.kind === "role" ? principal.accountId : principal.sourceAccount ?? ACCOUNT_FALLBACK);
+    // A service acting for a role (Lambda's pollers, log delivery) calls the resource's regional
+    // endpoint, so aws:RequestedRegion is the resource's region unless the caller says otherwise:
+    // without it every boundary or policy conditioned on the region would deny them.
+    const requested: Record<string, string> = arn.region ? { "aws:RequestedRegion": arn.region } : {};
     const request: AuthzRequest = {
       principal,
       action: check.action,
       resource: check.resource,
       resourceAccount,
-      context: { ...globalContext(principal, resourceAccount), ...extra, ...(check.context ?? {}) },
+      context: { ...globalContext(principal, resourceAccount), ...requested, ...extra, ...(check.context ?? {}) },
     };
     const policies = await this.policiesFor(principal, check, arn.region);
     const decision = await evaluate(request, policies);

@@ -593,7 +593,9 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
         ? [["dynamodb:DescribeStream", m.EventSourceArn], ["dynamodb:GetRecords", m.EventSourceArn], ["dynamodb:GetShardIterator", m.EventSourceArn], ["dynamodb:ListStreams", "*"]]
         : [["sqs:ReceiveMessage", m.EventSourceArn], ["sqs:DeleteMessage", m.EventSourceArn], ["sqs:GetQueueAttributes", m.EventSourceArn]];
     for (const [action, resource] of needs) {
-      const r = await authority.roleMay(role, session, { action, resource, ...(m.kind === "sqs" ? { resourcePolicy: "sqs-queue" as const } : {}) });
+      // ListStreams has no resource ("*"): the mapping's region is where it is called.
+      const region = { "aws:RequestedRegion": parseArn(m.FunctionArn).region };
+      const r = await authority.roleMay(role, session, { action, resource, context: region, ...(m.kind === "sqs" ? { resourcePolicy: "sqs-queue" as const } : {}) });
       if (r.allowed) continue;
       throw new EsmError(
         "InvalidParameterValueException",
