@@ -11,11 +11,18 @@ export interface Account {
   partition: string;
   rootArn: string;
   roleArn(roleName: string): string;
+  policyArn(policyName: string): string;
 }
 
 export function account(scope: Construct): Account {
   const identity = new DataAwsCallerIdentity(scope, "account");
   const partition = new DataAwsPartition(scope, "partition");
   const iam = `arn:${partition.partition}:iam::${identity.accountId}`;
-  return { id: identity.accountId, partition: partition.partition, rootArn: `${iam}:root`, roleArn: (name) => `${iam}:role/${name}` };
+  return {
+    id: identity.accountId,
+    partition: partition.partition,
+    rootArn: `${iam}:root`,
+    roleArn: (name) => `${iam}:role/${name}`,
+    policyArn: (name) => `${iam}:policy/${name}`,
+  };
 }

@@ -35,6 +35,8 @@ export interface BundledFunctionProps {
   alarmActions: string[];
   timeoutSeconds?: number;
   memoryMb?: number;
+  /** ARN of the permissions boundary the role carries (the most any workload of the environment may do). */
+  permissionsBoundary: string;
 }
 
 export class BundledFunction extends Construct {
@@ -54,6 +56,7 @@ export class BundledFunction extends Construct {
     this.role = new IamRole(this, "role", {
       name: props.roleName,
       assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
+      permissionsBoundary: props.permissionsBoundary,
     });
     new IamRolePolicy(this, "policy", {
       name: `${props.functionName}-least-privilege`,

@@ -14,6 +14,7 @@ export interface PreTokenTriggerProps {
   env: Environment;
   role: Role;
   alarmActions: string[];
+  permissionsBoundary: string;
 }
 
 export class PreTokenTrigger extends Construct {
@@ -34,6 +35,7 @@ export class PreTokenTrigger extends Construct {
       logRetentionDays: props.env.logRetentionDays,
       errorsThreshold: props.env.alarms.lambdaErrors,
       alarmActions: props.alarmActions,
+      permissionsBoundary: props.permissionsBoundary,
     });
   }
 

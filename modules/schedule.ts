@@ -21,6 +21,8 @@ export interface ScheduledInvokeProps {
   scheduleExpression: string;
   functionArn: string;
   functionName: string;
+  /** ARN of the permissions boundary the schedule's role carries. */
+  permissionsBoundary: string;
   /**
    * How long a run may wait (Scheduler delivery, then Lambda's asynchronous queue when throttled)
    * before it is dropped: a run that starts later than this is not worth starting. Default 1 hour.
@@ -34,7 +36,11 @@ export class ScheduledInvoke extends Construct {
   constructor(scope: Construct, id: string, props: ScheduledInvokeProps) {
     super(scope, id);
     const maxAge = props.maximumEventAgeSeconds ?? 3600;
-    const role = new IamRole(this, "role", { name: `${props.name}-schedule-role`, assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com") });
+    const role = new IamRole(this, "role", {
+      name: `${props.name}-schedule-role`,
+      assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com"),
+      permissionsBoundary: props.permissionsBoundary,
+    });
     new IamRolePolicy(this, "policy", {
       name: `${props.name}-schedule-invoke`,
       role: role.name,

@@ -21,6 +21,7 @@ export interface DrReconcileProps {
   drPool: { id: string; arn: string };
   account: Account;
   alarmActions: string[];
+  permissionsBoundary: string;
 }
 
 export function drReconcile(scope: Construct, props: DrReconcileProps): BundledFunction {
@@ -54,7 +55,8 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     // One failed run (drift left) is worth an alarm.
     errorsThreshold: 1,
     alarmActions: props.alarmActions,
+    permissionsBoundary: props.permissionsBoundary,
   });
-  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName });
+  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName, permissionsBoundary: props.permissionsBoundary });
   return fn;
 }

@@ -32,6 +32,8 @@ export class DrStack extends TerraformStack {
     configureBackend(this, id, backendProps(env, "dr", id));
     awsProvider(this, "aws", env, env.drRegion);
     const acct = account(this);
+    // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
+    const boundary = acct.policyArn(n.boundary);
     const alarms = alarmTopic(this, env, acct, "dr", id);
 
     // Created by the primary stack in this region; looked up by name.
@@ -39,7 +41,7 @@ export class DrStack extends TerraformStack {
     const replica = new DataAwsDynamodbTable(this, "replica-table", { name: n.table });
 
     // Canonical id (the replicated custom:canonical_id) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmActions: alarms.actions });
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmActions: alarms.actions, permissionsBoundary: boundary });
     const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr"), email: poolEmail(env, acct, "dr"), preTokenGeneration: preToken.arn });
     preToken.allowInvokeFrom(users.pool.arn);
     const dlq = deadLetterQueue(this, "replicator-dlq", n.replicatorDlq);
@@ -69,6 +71,7 @@ export class DrStack extends TerraformStack {
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
       alarmActions: alarms.actions,
+      permissionsBoundary: boundary,
     });
     streamConsumer(this, "replica-stream-to-replicator", { fn: replicator.fn, streamArn: replica.streamArn, onFailure: dlq });
 
@@ -86,12 +89,18 @@ export class DrStack extends TerraformStack {
 
     // Optional: the auth-facing hostname fails over to this region. Here, not in the
     // primary stack, so it can be changed while the primary region is impaired.
-    if (env.dnsFailover) new DnsFailover(this, "dns-failover", { name: `${env.prefix}-auth`, settings: env.dnsFailover });
+    if (env.dnsFailover) {
+      const dns = new DnsFailover(this, "dns-failover", { name: `${env.prefix}-auth`, settings: env.dnsFailover });
+      // What the break-glass failover inverts to move sign-in to this region (npm run failover).
+      new TerraformOutput(this, "primary_health_check_id", { value: dns.healthChecks.primary.id });
+    }
 
     // Optional: the scheduled reconcile (the same code as `npm run reconcile`).
-    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmActions: alarms.actions });
+    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmActions: alarms.actions, permissionsBoundary: boundary });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
+    // Which commit this state was last applied from (the pipeline refuses to apply an older one).
+    new TerraformOutput(this, "deployed_commit", { value: env.deployCommit });
     new TerraformOutput(this, "app_client_id", { value: users.client.id });
     new TerraformOutput(this, "replicator_dlq_url", { value: dlq.url });
     new TerraformOutput(this, "alarm_topic_arn", { value: alarms.topic.arn });

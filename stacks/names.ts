@@ -17,6 +17,8 @@ export interface Names {
   replicatorDlq: string;
   fn(handler: string): string;
   role(handler: string): string;
+  /** The permissions boundary policy every role of the stacks carries (created once per account, outside the stacks). */
+  boundary: string;
 }
 
 export function names(env: Pick<Environment, "prefix" | "name">): Names {
@@ -32,5 +34,6 @@ export function names(env: Pick<Environment, "prefix" | "name">): Names {
     replicatorDlq: `${p}-replicator-dlq`,
     fn: (handler) => `${p}-${handler}`,
     role: (handler) => `${p}-${handler}-role`,
+    boundary: `${p}-boundary`,
   };
 }

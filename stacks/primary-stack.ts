@@ -32,6 +32,8 @@ export class PrimaryStack extends TerraformStack {
     awsProvider(this, "aws", env, env.primaryRegion);
     const drProvider = awsProvider(this, "aws-dr", env, env.drRegion, "dr");
     const acct = account(this);
+    // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
+    const boundary = acct.policyArn(n.boundary);
     const alarms = alarmTopic(this, env, acct, "primary", id);
 
     const data = new ReplicatedTable(this, "data", {
@@ -68,10 +70,11 @@ export class PrimaryStack extends TerraformStack {
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
       alarmActions: alarms.actions,
+      permissionsBoundary: boundary,
     });
 
     // Canonical id (here: the user's own sub) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmActions: alarms.actions });
+    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmActions: alarms.actions, permissionsBoundary: boundary });
     const users = new ReplicatedUserPool(this, "users", {
       env,
       name: n.userPool("primary"),
@@ -103,6 +106,7 @@ export class PrimaryStack extends TerraformStack {
       logRetentionDays: env.logRetentionDays,
       errorsThreshold: env.alarms.lambdaErrors,
       alarmActions: alarms.actions,
+      permissionsBoundary: boundary,
     });
     new LambdaEventSourceMapping(this, "fallback-to-retry-worker", {
       functionName: retry.fn.arn,
@@ -118,6 +122,8 @@ export class PrimaryStack extends TerraformStack {
     });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
+    // Which commit this state was last applied from (the pipeline refuses to apply an older one).
+    new TerraformOutput(this, "deployed_commit", { value: env.deployCommit });
     new TerraformOutput(this, "app_client_id", { value: users.client.id });
     new TerraformOutput(this, "table_name", { value: data.table.name });
     new TerraformOutput(this, "fallback_queue_url", { value: fallback.url });

@@ -10,6 +10,7 @@ import {
   healthCheckNameRule,
   iamCatalogRule,
   prodProtectionRule,
+  roleBoundaryRule,
   runtimeRule,
   scheduleRetryRule,
   stateRegionRule,
@@ -177,6 +178,13 @@ describe("AWS service rules", () => {
       j.resource.aws_route53_health_check = { hc: { reference_name: "x".repeat(28) } };
     });
     expect(errors(healthCheckNameRule(s))).toHaveLength(1);
+  });
+
+  it("role-boundary: flags a role created without the environment's permissions boundary", () => {
+    const s = broken(stack("staging", "dr"), (j) => {
+      delete first(j.resource.aws_iam_role).permissions_boundary;
+    });
+    expect(errors(roleBoundaryRule(s)).map((f) => f.message)).toEqual([expect.stringMatching(/has no permissions boundary cdr-staging-boundary \(got none\)$/)]);
   });
 
   it("prod-protection: flags a prod table that terraform destroy would delete", () => {

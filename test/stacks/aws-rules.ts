@@ -92,6 +92,8 @@ export async function checkPolicy(where: string, doc: { Statement?: Stmt | Stmt[
         }
         if (patterns.length === 0) {
           if (resource !== "*") out.push({ rule: "iam-catalog", where: at, message: `${action} has no resource type, so only Resource "*" grants it (got ${raw})`, severity: "error" });
+        } else if (resource === "*" && st.Effect !== "Deny") {
+          out.push({ rule: "iam-catalog", where: at, message: `Resource "*" for ${action}, which AWS scopes to ${details.resourceTypes.map((r) => r.name).join(", ")}: name the resources`, severity: "error" });
         } else if (resource !== "*" && !patterns.some((p) => globMatchesPattern(resource, p))) {
           out.push({ rule: "iam-catalog", where: at, message: `${raw} matches none of ${action}'s resource types (${details.resourceTypes.map((r) => r.name).join(", ")}: ${patterns.join(" | ")})`, severity: "error" });
         }
@@ -291,6 +293,19 @@ export function healthCheckNameRule(s: StackUnderTest): Finding[] {
   });
 }
 
+/**
+ * Every role the stacks create carries the environment's permissions boundary, so what a deploy role
+ * can hand a workload is capped (IAM User Guide, "Permissions boundaries for IAM entities"); the
+ * pipeline's deploy roles may create roles only with it (iam:PermissionsBoundary condition).
+ */
+export function roleBoundaryRule(s: StackUnderTest): Finding[] {
+  const prefix = s.name.replace(/-(primary|dr)$/, "");
+  return blocks(s.json, "aws_iam_role").flatMap(([name, role]) => {
+    const boundary = role.permissions_boundary === undefined ? "" : resolveRefs(s.json, String(role.permissions_boundary));
+    return boundary.endsWith(`:policy/${prefix}-boundary`) ? [] : [{ rule: "role-boundary", where: `aws_iam_role.${name}`, message: `role ${String(role.name)} has no permissions boundary ${prefix}-boundary (got ${boundary || "none"})`, severity: "error" as const }];
+  });
+}
+
 /** In prod, the pools, the table and the keys that encrypt it refuse `terraform destroy` (lifecycle.prevent_destroy). */
 export function prodProtectionRule(s: StackUnderTest): Finding[] {
   if (s.envName !== "prod") return [];
@@ -332,6 +347,7 @@ export async function checkStack(s: StackUnderTest, today?: string): Promise<Fin
     ...(await alarmTopicRule(s)),
     ...scheduleRetryRule(s),
     ...healthCheckNameRule(s),
+    ...roleBoundaryRule(s),
     ...prodProtectionRule(s),
   ];
 }

@@ -1,0 +1,325 @@
+// The IAM the pipeline needs in one account, per environment, as JSON an administrator creates
+// once (`npm run pipeline-policies -- --env prod --repo owner/repo --account 111122223333`):
+//
+// - plan role: read-only metadata, state read-only (plans run with -lock=false); trusted by the
+//   GitHub environment `<env>-plan` (pull requests, deploy plans, drift detection), never able to
+//   change anything or read user data.
+// - primary deploy role: manages `cdr-<env>-*` in both regions (the primary stack owns the table,
+//   the key and their DR replicas); trusted only by the GitHub environment `<env>`.
+// - DR deploy role: manages `cdr-<env>-*` in the DR region only, and the DR stack's state; trusted
+//   only by `<env>-dr`: AWS, not only GitHub, keeps the DR gate.
+// - failover role: the DR deploy role's rights plus switching sign-in to DR (Route 53 health
+//   checks, Application Recovery Controller routing controls); trusted only by `<env>-failover`.
+// - failback role: the operator tools' reads (reconcile and drift before switching back), the
+//   smoke checks' reads, and the switch; trusted only by `<env>-failback`.
+// - permissions boundary `cdr-<env>-boundary`: every role the stacks create must carry it, so a
+//   deploy role cannot create a role stronger than the workloads need.
+//
+// Trust: GitHub's OIDC provider, `aud` sts.amazonaws.com and the exact `sub` of the job
+// (OpenID Connect reference: `repo:ORG/REPO:environment:NAME` when the job names an environment,
+// `repo:ORG/REPO:pull_request` for pull requests, `repo:ORG/REPO:ref:refs/heads/main` otherwise).
+import type { Environment } from "../../stacks/environments";
+import { names } from "../../stacks/names";
+import { operatorPolicy } from "./operator-policy";
+
+type Condition = Record<string, Record<string, string | string[]>>;
+export interface Stmt {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Action: string[];
+  Resource: string[];
+  Condition?: Condition;
+  Principal?: unknown;
+}
+export interface Doc {
+  Version: "2012-10-17";
+  Statement: Stmt[];
+}
+export interface RoleSpec {
+  name: string;
+  /** The GitHub environment whose jobs may assume it (none: pull requests and main). */
+  environment?: string;
+  trust: Doc;
+  permissions: Doc;
+}
+export interface PipelinePolicies {
+  roles: RoleSpec[];
+  boundary: { name: string; policy: Doc };
+}
+
+export interface PolicyTarget {
+  env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion">;
+  account: string;
+  /** `owner/repo`. */
+  repository: string;
+  stateBuckets: { primary: string; dr: string };
+  stateKeyPrefix: string;
+  partition?: string;
+}
+
+const doc = (...Statement: Stmt[]): Doc => ({ Version: "2012-10-17", Statement });
+
+export function boundaryArn(t: Pick<PolicyTarget, "env" | "account" | "partition">): string {
+  return `arn:${t.partition ?? "aws"}:iam::${t.account}:policy/${t.env.prefix}-boundary`;
+}
+
+function trust(t: PolicyTarget, subs: string[]): Doc {
+  return doc({
+    Sid: "GitHubActions",
+    Effect: "Allow",
+    Principal: { Federated: `arn:${t.partition ?? "aws"}:iam::${t.account}:oidc-provider/token.actions.githubusercontent.com` },
+    Action: ["sts:AssumeRoleWithWebIdentity"],
+    Resource: [],
+    Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subs } },
+  });
+}
+
+function stateStatements(t: PolicyTarget, buckets: string[], write: boolean): Stmt[] {
+  const p = t.partition ?? "aws";
+  const objects = buckets.flatMap((b) => [`arn:${p}:s3:::${b}/${t.stateKeyPrefix}/*`]);
+  return [
+    { Sid: "ListStateBuckets", Effect: "Allow", Action: ["s3:ListBucket"], Resource: buckets.map((b) => `arn:${p}:s3:::${b}`), Condition: { StringLike: { "s3:prefix": [`${t.stateKeyPrefix}/*`] } } },
+    // The state object and its lock file (`<key>.tflock`, terraform >= 1.10 use_lockfile).
+    { Sid: write ? "ReadWriteStateAndLock" : "ReadState", Effect: "Allow", Action: write ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"], Resource: objects },
+  ];
+}
+
+/** What creates and manages the stacks' resources, scoped to `cdr-<env>-*` in `regions`. */
+function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
+  const p = t.partition ?? "aws";
+  const pre = t.env.prefix;
+  const arn = (service: string, resource: string, region = "*") => `arn:${p}:${service}:${region}:${t.account}:${resource}`;
+  const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
+  const tagged = { StringEquals: { "aws:ResourceTag/env": t.env.name, "aws:RequestedRegion": regions } };
+  const requestTagged = { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions } };
+  const verbs = (service: string, list: string[]) => list.map((v) => `${service}:${v}`);
+  return [
+    { Sid: "CallerIdentity", Effect: "Allow", Action: ["sts:GetCallerIdentity"], Resource: ["*"] },
+    // Created with the environment's tag (the provider's default tags), managed only when tagged so.
+    { Sid: "CreateTaggedPoolsAndKeys", Effect: "Allow", Action: ["cognito-idp:CreateUserPool", "kms:CreateKey"], Resource: ["*"], Condition: requestTagged },
+    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "kms:ListKeys", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
+    {
+      Sid: "ManageTaggedPools",
+      Effect: "Allow",
+      Action: verbs("cognito-idp", ["Describe*", "Get*", "List*", "Update*", "Delete*", "Set*", "TagResource", "UntagResource", "CreateUserPoolClient", "CreateGroup", "CreateUserPoolDomain", "AddCustomAttributes"]),
+      Resource: [arn("cognito-idp", "userpool/*")],
+      Condition: tagged,
+    },
+    {
+      Sid: "ManageTaggedKeys",
+      Effect: "Allow",
+      Action: verbs("kms", ["Describe*", "Get*", "List*", "PutKeyPolicy", "CreateAlias", "UpdateAlias", "DeleteAlias", "EnableKeyRotation", "DisableKeyRotation", "ScheduleKeyDeletion", "CancelKeyDeletion", "ReplicateKey", "TagResource", "UntagResource", "UpdateKeyDescription", "CreateGrant"]),
+      Resource: [arn("kms", "key/*")],
+      Condition: tagged,
+    },
+    { Sid: "ManageAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: [arn("kms", `alias/${pre}-*`)], Condition: inRegions },
+    {
+      Sid: "ManageTable",
+      Effect: "Allow",
+      Action: verbs("dynamodb", ["CreateTable", "UpdateTable", "DeleteTable", "Describe*", "List*", "UpdateTimeToLive", "UpdateContinuousBackups", "TagResource", "UntagResource", "CreateTableReplica", "DeleteTableReplica"]),
+      Resource: [arn("dynamodb", `table/${pre}-*`), arn("dynamodb", `table/${pre}-*/stream/*`)],
+      Condition: inRegions,
+    },
+    {
+      Sid: "ManageFunctions",
+      Effect: "Allow",
+      Action: verbs("lambda", ["CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction", "Get*", "List*", "AddPermission", "RemovePermission", "TagResource", "UntagResource", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"]),
+      Resource: [arn("lambda", `function:${pre}-*`)],
+      Condition: inRegions,
+    },
+    {
+      // Mappings have generated ids: they are scoped by the function they feed.
+      Sid: "CreateMappingsOfOwnFunctions",
+      Effect: "Allow",
+      Action: ["lambda:CreateEventSourceMapping"],
+      Resource: ["*"],
+      Condition: { ArnLike: { "lambda:FunctionArn": arn("lambda", `function:${pre}-*`) }, StringEquals: { "aws:RequestedRegion": regions } },
+    },
+    {
+      Sid: "ManageMappingsOfOwnFunctions",
+      Effect: "Allow",
+      Action: ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+      Resource: [arn("lambda", "event-source-mapping:*")],
+      Condition: { ArnLike: { "lambda:FunctionArn": arn("lambda", `function:${pre}-*`) }, StringEquals: { "aws:RequestedRegion": regions } },
+    },
+    { Sid: "ManageQueues", Effect: "Allow", Action: verbs("sqs", ["CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "ListQueueTags", "TagQueue", "UntagQueue"]), Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
+    {
+      Sid: "ManageAlarmTopics",
+      Effect: "Allow",
+      Action: verbs("sns", ["CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "ListSubscriptionsByTopic", "ListTagsForResource", "TagResource", "UntagResource"]),
+      Resource: [arn("sns", `${pre}-*`)],
+      Condition: inRegions,
+    },
+    {
+      Sid: "ManageLogGroups",
+      Effect: "Allow",
+      Action: verbs("logs", ["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "ListTagsForResource", "TagResource", "UntagResource", "ListTagsLogGroup", "TagLogGroup"]),
+      Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`), arn("logs", `log-group:/aws/lambda/${pre}-*:*`)],
+      Condition: inRegions,
+    },
+    { Sid: "ManageAlarms", Effect: "Allow", Action: verbs("cloudwatch", ["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "ListTagsForResource", "TagResource", "UntagResource"]), Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
+    { Sid: "ManageSchedules", Effect: "Allow", Action: verbs("scheduler", ["CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"]), Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
+    {
+      Sid: "CreateRolesOnlyWithTheBoundary",
+      Effect: "Allow",
+      Action: ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary"],
+      Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
+      Condition: { StringEquals: { "iam:PermissionsBoundary": boundaryArn(t) } },
+    },
+    {
+      Sid: "ManageOwnRoles",
+      Effect: "Allow",
+      Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"],
+      Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
+    },
+    {
+      // A role the stacks create goes only to Lambda (functions) and EventBridge Scheduler (schedules).
+      Sid: "PassOwnRolesToLambdaAndScheduler",
+      Effect: "Allow",
+      Action: ["iam:PassRole"],
+      Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
+      Condition: { StringEquals: { "iam:PassedToService": ["lambda.amazonaws.com", "scheduler.amazonaws.com"] } },
+    },
+    { Sid: "NeverLiftTheBoundary", Effect: "Deny", Action: ["iam:DeleteRolePermissionsBoundary"], Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`] },
+    { Sid: "NeverChangeTheBoundary", Effect: "Deny", Action: ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"], Resource: [boundaryArn(t)] },
+    { Sid: "ReadTheBoundary", Effect: "Allow", Action: ["iam:GetPolicy", "iam:GetPolicyVersion"], Resource: [boundaryArn(t)] },
+  ];
+}
+
+/** Read-only metadata for plans and drift detection: no item, user, message or log reads, no decrypt. */
+function readOnlyStatements(t: PolicyTarget): Stmt[] {
+  const p = t.partition ?? "aws";
+  const pre = t.env.prefix;
+  const regions = [t.env.primaryRegion, t.env.drRegion];
+  const arn = (service: string, resource: string) => `arn:${p}:${service}:*:${t.account}:${resource}`;
+  const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
+  return [
+    { Sid: "CallerIdentity", Effect: "Allow", Action: ["sts:GetCallerIdentity"], Resource: ["*"] },
+    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
+    { Sid: "MappingConfiguration", Effect: "Allow", Action: ["lambda:GetEventSourceMapping"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: inRegions },
+    {
+      Sid: "PoolConfiguration",
+      Effect: "Allow",
+      Action: ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:ListUserPoolClients", "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:ListTagsForResource"],
+      Resource: [arn("cognito-idp", "userpool/*")],
+      Condition: inRegions,
+    },
+    { Sid: "KeyConfiguration", Effect: "Allow", Action: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"], Resource: [arn("kms", "key/*")], Condition: inRegions },
+    {
+      Sid: "TableConfiguration",
+      Effect: "Allow",
+      Action: ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"],
+      Resource: [arn("dynamodb", `table/${pre}-*`)],
+      Condition: inRegions,
+    },
+    {
+      Sid: "FunctionConfiguration",
+      Effect: "Allow",
+      Action: ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:GetFunctionEventInvokeConfig"],
+      Resource: [arn("lambda", `function:${pre}-*`)],
+      Condition: inRegions,
+    },
+    { Sid: "QueueConfiguration", Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"], Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
+    { Sid: "TopicConfiguration", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"], Resource: [arn("sns", `${pre}-*`)], Condition: inRegions },
+    { Sid: "LogGroupConfiguration", Effect: "Allow", Action: ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`)], Condition: inRegions },
+    { Sid: "AlarmConfiguration", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
+    { Sid: "ScheduleConfiguration", Effect: "Allow", Action: ["scheduler:GetSchedule"], Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
+    {
+      Sid: "RoleConfiguration",
+      Effect: "Allow",
+      Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
+      Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
+    },
+  ];
+}
+
+/**
+ * The boundary every role the stacks create carries: the most any workload may ever do. A role's
+ * effective permissions are what both its own policy and the boundary allow (IAM User Guide,
+ * "Permissions boundaries for IAM entities"), so a deploy role can never create a stronger one.
+ */
+export function boundaryPolicy(t: Pick<PolicyTarget, "env" | "account" | "partition">): Doc {
+  const p = t.partition ?? "aws";
+  const pre = t.env.prefix;
+  const n = names(t.env);
+  const regions = [t.env.primaryRegion, t.env.drRegion];
+  const arn = (service: string, resource: string) => `arn:${p}:${service}:*:${t.account}:${resource}`;
+  const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
+  return doc(
+    { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*:*`)], Condition: inRegions },
+    {
+      Sid: "ReplicatedTableAndStream",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      Resource: [arn("dynamodb", `table/${n.table}`), arn("dynamodb", `table/${n.table}/stream/*`)],
+      Condition: inRegions,
+    },
+    { Sid: "ListStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"], Condition: inRegions },
+    { Sid: "TableKeyThroughDynamoDB", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [arn("kms", "key/*")], Condition: { StringEquals: { "kms:ViaService": regions.map((r) => `dynamodb.${r}.amazonaws.com`) } } },
+    { Sid: "OwnQueues", Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
+    { Sid: "Pools", Effect: "Allow", Action: ["cognito-idp:Admin*", "cognito-idp:ListUsers", "cognito-idp:ListGroups", "cognito-idp:ListUsersInGroup"], Resource: [arn("cognito-idp", "userpool/*")], Condition: inRegions },
+    { Sid: "FindPools", Effect: "Allow", Action: ["cognito-idp:ListUserPools"], Resource: ["*"], Condition: inRegions },
+    { Sid: "InvokeOwnFunctions", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn("lambda", `function:${pre}-*`)], Condition: inRegions },
+  );
+}
+
+/** What failback reads before switching back: reconcile's and drift's reads, and the smoke checks'. */
+function failbackReads(t: PolicyTarget): Stmt[] {
+  const op = operatorPolicy(t.env, { id: t.account, partition: t.partition });
+  const keep = new Set(["FindPoolsByName", "ReadBothPools", "CompareTriggerCode"]);
+  const p = t.partition ?? "aws";
+  const regions = [t.env.primaryRegion, t.env.drRegion];
+  return [
+    ...op.Statement.filter((s) => keep.has(s.Sid)).map((s) => ({ ...s, Action: [...s.Action] })),
+    { Sid: "SmokeTables", Effect: "Allow", Action: ["dynamodb:DescribeTable"], Resource: regions.map((r) => `arn:${p}:dynamodb:${r}:${t.account}:table/${names(t.env).table}`) },
+    { Sid: "SmokeMappings", Effect: "Allow", Action: ["lambda:ListEventSourceMappings"], Resource: ["*"], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
+  ];
+}
+
+export function pipelinePolicies(t: PolicyTarget): PipelinePolicies {
+  const sub = (what: string) => `repo:${t.repository}:${what}`;
+  const pre = t.env.prefix;
+  const { primaryRegion, drRegion } = t.env;
+  const failoverSwitch: Stmt[] = [
+    // DNS failover through Route 53 health checks: inverting the primary's check moves the records.
+    { Sid: "InvertHealthChecks", Effect: "Allow", Action: ["route53:GetHealthCheck", "route53:UpdateHealthCheck"], Resource: [`arn:${t.partition ?? "aws"}:route53:::healthcheck/*`] },
+    // Route 53 ARC: routing control states are changed through the cluster's regional endpoints.
+    { Sid: "RoutingControls", Effect: "Allow", Action: ["route53-recovery-cluster:GetRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlStates"], Resource: [`arn:${t.partition ?? "aws"}:route53-recovery-control::${t.account}:controlpanel/*/routingcontrol/*`] },
+  ];
+  return {
+    boundary: { name: `${pre}-boundary`, policy: boundaryPolicy(t) },
+    roles: [
+      {
+        name: `${pre}-pipeline-plan`,
+        environment: `${t.env.name}-plan`,
+        trust: trust(t, [sub(`environment:${t.env.name}-plan`)]),
+        permissions: doc(...readOnlyStatements(t), ...stateStatements(t, [t.stateBuckets.primary, t.stateBuckets.dr], false)),
+      },
+      {
+        name: `${pre}-pipeline-primary`,
+        environment: t.env.name,
+        trust: trust(t, [sub(`environment:${t.env.name}`)]),
+        permissions: doc(...manageStatements(t, [primaryRegion, drRegion]), ...stateStatements(t, [t.stateBuckets.primary], true)),
+      },
+      {
+        name: `${pre}-pipeline-dr`,
+        environment: `${t.env.name}-dr`,
+        trust: trust(t, [sub(`environment:${t.env.name}-dr`)]),
+        permissions: doc(...manageStatements(t, [drRegion]), ...stateStatements(t, [t.stateBuckets.dr], true)),
+      },
+      {
+        name: `${pre}-pipeline-failover`,
+        environment: `${t.env.name}-failover`,
+        trust: trust(t, [sub(`environment:${t.env.name}-failover`)]),
+        permissions: doc(...manageStatements(t, [drRegion]), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
+      },
+      {
+        name: `${pre}-pipeline-failback`,
+        environment: `${t.env.name}-failback`,
+        trust: trust(t, [sub(`environment:${t.env.name}-failback`)]),
+        // The DR stack's outputs (the primary's health check id) come from its state.
+        permissions: doc(...failbackReads(t), ...stateStatements(t, [t.stateBuckets.dr], false), ...failoverSwitch),
+      },
+    ],
+  };
+}

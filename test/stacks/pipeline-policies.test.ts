@@ -1,0 +1,55 @@
+// The pipeline's one-time IAM setup, held to AWS's catalogue and to what the runbook promises:
+// one exact GitHub `sub` per role, the DR roles confined to the DR region, roles created only with
+// the boundary and passed only to Lambda and Scheduler, plans unable to write state or read data.
+import { describe, expect, it } from "vitest";
+import { pipelinePolicies, type Doc } from "../../scripts/lib/pipeline-policies";
+import { environment } from "../../stacks/environments";
+import { checkPolicy } from "./aws-rules";
+
+const env = environment("prod", { PROD_STATE_BUCKET: "acme-tf" });
+const p = pipelinePolicies({ env, account: "111122223333", repository: "acme/cognito-dr", stateBuckets: { primary: "acme-tf", dr: "acme-tf-us-west-2" }, stateKeyPrefix: "cognito-dr/prod" });
+const role = (suffix: string) => p.roles.find((r) => r.name === `cdr-prod-pipeline-${suffix}`)!;
+const actions = (d: Doc) => d.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
+const regionsOf = (d: Doc) => new Set(d.Statement.flatMap((s) => s.Condition?.StringEquals?.["aws:RequestedRegion"] ?? []));
+
+describe("pipeline policies", () => {
+  it.each(["plan", "primary", "dr", "failover", "failback"])("%s role: actions and resources follow AWS's catalogue", async (r) => {
+    expect(await checkPolicy(r, role(r).permissions, { identity: true })).toEqual([]);
+  });
+
+  it("boundary: follows AWS's catalogue", async () => {
+    expect(await checkPolicy("boundary", p.boundary.policy, { identity: true })).toEqual([]);
+  });
+
+  it("trusts exactly one GitHub environment per role, with the sts audience", () => {
+    for (const [r, envName] of [["plan", "prod-plan"], ["primary", "prod"], ["dr", "prod-dr"], ["failover", "prod-failover"], ["failback", "prod-failback"]] as const) {
+      const cond = role(r).trust.Statement[0]!.Condition!.StringEquals!;
+      expect(cond, r).toEqual({ "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": [`repo:acme/cognito-dr:environment:${envName}`] });
+      expect(role(r).environment).toBe(envName);
+    }
+  });
+
+  it("keeps the DR roles in the DR region, so AWS (not only GitHub) holds the DR gate", () => {
+    expect([...regionsOf(role("primary").permissions)].sort()).toEqual(["us-east-1", "us-west-2"]);
+    for (const r of ["dr", "failover"]) expect([...regionsOf(role(r).permissions)], r).toEqual(["us-west-2"]);
+    // Their state is the DR bucket's only.
+    for (const r of ["dr", "failover"]) expect(JSON.stringify(role(r).permissions)).not.toContain("arn:aws:s3:::acme-tf/");
+  });
+
+  it("creates roles only with the boundary, passes them only to Lambda and Scheduler, and never lifts the boundary", () => {
+    for (const r of ["primary", "dr", "failover"]) {
+      const stmts = role(r).permissions.Statement;
+      expect(stmts.find((s) => s.Action.includes("iam:CreateRole"))!.Condition).toEqual({ StringEquals: { "iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/cdr-prod-boundary" } });
+      expect(stmts.find((s) => s.Action.includes("iam:PassRole"))!.Condition).toEqual({ StringEquals: { "iam:PassedToService": ["lambda.amazonaws.com", "scheduler.amazonaws.com"] } });
+      expect(stmts.find((s) => s.Effect === "Deny")!.Action).toContain("iam:DeleteRolePermissionsBoundary");
+    }
+  });
+
+  it("plans read metadata only: no state writes, no item, user, message or log reads, no decrypt", () => {
+    const a = actions(role("plan").permissions);
+    for (const forbidden of ["s3:PutObject", "s3:DeleteObject", "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "cognito-idp:ListUsers", "cognito-idp:AdminGetUser", "sqs:ReceiveMessage", "kms:Decrypt", "logs:GetLogEvents"]) {
+      expect(a, forbidden).not.toContain(forbidden);
+    }
+    expect(a.some((x) => /^[a-z0-9-]+:(Create|Update|Delete|Put|Set|Tag|Untag|Add|Remove)/.test(x))).toBe(false);
+  });
+});
