@@ -1,9 +1,10 @@
-// `npm run validate`: terraform init + validate of every synthesized stack, with
-// the provider from a filesystem mirror when one is found (offline) and from
-// the registry otherwise.
+// `npm run validate`: terraform init (with the committed provider lock file, read-only) +
+// validate of every synthesized stack, with the provider from a filesystem mirror when one is
+// found (offline) and from the registry otherwise.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { lockFileFor } from "./lib/terraform";
 import { findProviderMirror, findTerraform, missingTool, TERRAFORM_MISSING, terraformEnv } from "./lib/tools";
 
 const OUT = resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
@@ -19,7 +20,9 @@ function run(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
 }
 
 async function validateStack(bin: string, dir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const init = await run(bin, ["init", "-backend=false", "-input=false", "-no-color"], dir, env);
+  // The committed lock file, verified: what deploys will install is what is validated here.
+  copyFileSync(lockFileFor(dir), join(dir, ".terraform.lock.hcl"));
+  const init = await run(bin, ["init", "-backend=false", "-input=false", "-no-color", "-lockfile=readonly"], dir, env);
   if (init.code !== 0) return `init failed:\n${init.output}`;
   const v = await run(bin, ["validate", "-json", "-no-color"], dir, env);
   const result = JSON.parse(v.output) as { valid: boolean; diagnostics: Array<{ severity: string; summary: string; detail?: string }> };

@@ -1,14 +1,17 @@
 // Deploys the real `local` environment stacks to a running sandbox: synthesizes
 // them with the sandbox endpoint, applies the primary stack then the DR stack
 // (the order the pipeline promotes them in), and reads their outputs.
+import { CreatePolicyCommand, EntityAlreadyExistsException, IAMClient } from "@aws-sdk/client-iam";
 import { App } from "cdktf";
+import { SANDBOX_ACCOUNT_ID } from "../../sandbox";
+import { boundaryPolicy } from "./pipeline-policies";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DrStack } from "../../stacks/dr-stack";
 import { environment, type Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
 import { PrimaryStack } from "../../stacks/primary-stack";
-import { terraformRunner } from "./terraform";
+import { terraformRunner, type PlanOptions } from "./terraform";
 
 export interface LocalDeployment {
   env: Environment;
@@ -20,7 +23,7 @@ export interface LocalDeployment {
   /** `terraform apply` of one stack's directory as it is now (tests apply variants of the JSON). */
   apply(role: "primary" | "dr"): Promise<void>;
   /** `terraform plan -detailed-exitcode` of one stack: whether it would change anything. */
-  plan(role: "primary" | "dr"): Promise<{ changes: boolean; log: string }>;
+  plan(role: "primary" | "dr", opts?: PlanOptions): Promise<{ changes: boolean; log: string }>;
   destroy(): Promise<void>;
 }
 
@@ -44,9 +47,26 @@ export function synthLocal(endpoint: string, workDir: string, state: DeployOptio
   return { env, primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
 }
 
+/**
+ * The environment's permissions boundary in the sandbox, as an administrator creates it once per
+ * account before the first deploy (npm run pipeline-policies): every role the stacks create carries
+ * it, and the sandbox's authorizer holds every function to it.
+ */
+export async function ensureBoundary(endpoint: string, env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion">): Promise<void> {
+  const iam = new IAMClient({ region: "us-east-1", endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 5 });
+  try {
+    await iam.send(new CreatePolicyCommand({ PolicyName: names(env).boundary, PolicyDocument: JSON.stringify(boundaryPolicy({ env, account: SANDBOX_ACCOUNT_ID })) }));
+  } catch (e) {
+    if (!(e instanceof EntityAlreadyExistsException)) throw e;
+  } finally {
+    iam.destroy();
+  }
+}
+
 export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment> {
   const log = opts.log ?? (() => {});
   const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir, opts.state);
+  await ensureBoundary(opts.endpoint, env);
   const tf = terraformRunner(join(opts.workDir, "logs"), { AWS_ENDPOINT_URL: opts.endpoint });
   const outputs: Record<string, Record<string, string>> = {};
   for (const [role, dir] of [["primary", primary], ["dr", dr]] as const) {
@@ -68,8 +88,8 @@ export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment>
     async apply(role) {
       await tf.apply(role === "primary" ? primary : dr);
     },
-    plan(role) {
-      return tf.plan(role === "primary" ? primary : dr);
+    plan(role, opts) {
+      return tf.plan(role === "primary" ? primary : dr, opts);
     },
     async destroy() {
       for (const [role, dir] of [["dr", dr], ["primary", primary]] as const) {

@@ -1,7 +1,7 @@
 // Finds the external tools the project drives (terraform, its provider mirror)
 // at run time, and says plainly what is missing and how to get it.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 
@@ -24,8 +24,15 @@ export function findTerraform(): string | undefined {
 export const TERRAFORM_MISSING =
   "terraform not found on PATH (install terraform >= 1.10 from https://developer.hashicorp.com/terraform/install, or set TERRAFORM_BIN)";
 
+/** A mirror in either layout terraform reads: unpacked (`aws/<version>/<os_arch>/`) or packed (`aws/terraform-provider-aws_<version>_<os_arch>.zip`, what `terraform providers mirror` writes). */
 function hasAwsProvider(dir: string): boolean {
-  return existsSync(join(dir, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION));
+  const aws = join(dir, "registry.terraform.io", "hashicorp", "aws");
+  if (existsSync(join(aws, AWS_PROVIDER_VERSION))) return true;
+  try {
+    return readdirSync(aws).some((f) => f.startsWith(`terraform-provider-aws_${AWS_PROVIDER_VERSION}_`) && f.endsWith(".zip"));
+  } catch {
+    return false;
+  }
 }
 
 /**
