@@ -1,21 +1,27 @@
-// `npm run deploy:primary -- --env <name>` / `npm run deploy:dr -- --env <name>`
-// (and `destroy:dr` / `destroy:primary`): synthesizes that environment only and
-// applies (or destroys) one stack with terraform. The same command runs in the
-// deploy workflow and from a laptop.
+// `npm run deploy:primary -- --env <name>` / `npm run deploy:dr -- --env <name>` (and
+// `destroy:dr` / `destroy:primary`): synthesizes that environment only and applies (or destroys)
+// one stack with terraform, from a laptop or the sandbox. The pipeline does not use it: there a
+// reviewed plan is applied (npm run plan, npm run apply).
 //
-//   tsx scripts/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--destroy]
+//   tsx scripts/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--rollback]
+//   tsx scripts/deploy.ts <primary|dr> --env <name> --destroy --confirm <stack name>
 //
-// Refuses a real environment with unset settings (state buckets; alarms and SES in staging/prod), `local` without a running
-// sandbox, and the DR stack before the primary stack has created the table.
+// Refuses a real environment with unset settings (state buckets; alarms and SES in staging/prod),
+// `local` without a running sandbox, the DR stack before the primary stack has created the table,
+// a commit older than the one the stack was applied from (unless --rollback), a real environment
+// from inside GitHub Actions (the pipeline applies reviewed plans), and a destroy without
+// --confirm naming the stack, or under CI for anything but the sandbox.
 import "./lib/quiet-warnings";
 import { names, type Role } from "../stacks/names";
 import {
+  currentCommit,
   parseCommon,
   PipelineError,
   PRIMARY_FIRST,
   requirePrimaryApplied,
   requireSandbox,
   requireConfigured,
+  requireForward,
   runMain,
   runnerFor,
   stepSummary,
@@ -27,11 +33,18 @@ import {
 const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 async function main(): Promise<number> {
-  const { env, values, positionals } = parseCommon(process.argv.slice(2), { destroy: { type: "boolean" } });
+  const { env, values, positionals } = parseCommon(process.argv.slice(2), { destroy: { type: "boolean" }, confirm: { type: "string" }, rollback: { type: "boolean" } });
   const role = positionals[0] as Role | undefined;
-  if (role !== "primary" && role !== "dr") throw new PipelineError("usage: deploy.ts <primary|dr> --env <name> [--destroy]");
+  if (role !== "primary" && role !== "dr") throw new PipelineError("usage: deploy.ts <primary|dr> --env <name> [--destroy --confirm <stack name>]");
   const destroy = values.destroy === true;
   const stack = names(env).stack(role);
+  if (destroy && values.confirm !== stack) {
+    throw new PipelineError(`destroying ${stack} deletes what it holds; confirm by naming it: --confirm ${stack}${values.confirm ? ` (got --confirm ${String(values.confirm)})` : ""}`);
+  }
+  if (destroy && process.env.CI === "true" && env.name !== "local") throw new PipelineError(`destroy is never run by CI (CI=true): destroy ${stack} from a workstation, on purpose`);
+  if (!destroy && process.env.GITHUB_ACTIONS === "true" && env.name !== "local") {
+    throw new PipelineError("inside GitHub Actions, changes to a real environment go through a reviewed plan: npm run plan (--out), then npm run apply --plan");
+  }
 
   requireConfigured(env);
   await requireSandbox(env);
@@ -45,6 +58,7 @@ async function main(): Promise<number> {
 
   const t0 = Date.now();
   await tf.init(dirs[role]);
+  if (!destroy) await requireForward(tf, dirs[role], stack, currentCommit(), values.rollback === true);
   console.log(`${destroy ? "destroying" : "applying"} ${stack} (${role === "primary" ? env.primaryRegion : env.drRegion}); log in ${workDir}/logs`);
   try {
     if (destroy) await tf.destroy(dirs[role]);

@@ -68,12 +68,19 @@ export interface Environment {
   sandboxEndpoint?: string;
   /** Route 53 failover of the auth-facing hostname (DR stack). Off unless configured. */
   dnsFailover?: DnsFailoverSettings;
+  /** Route 53 Application Recovery Controller routing controls the break-glass failover flips, when configured. */
+  arc?: ArcSettings;
   /** The scheduled reconcile in the DR stack (scripts/lib/reconcile.ts as a Lambda). */
   reconcile?: ReconcileSchedule;
   /** Who alarms reach, in both regions. */
   notifications: AlarmNotifications;
   /** How each region's pool sends email (EMAIL_OTP codes, verification). */
   email: EmailSettings;
+  /**
+   * The commit being deployed (DEPLOY_COMMIT, which the pipeline scripts set from git): each stack
+   * records it as its `deployed_commit` output, so a later deploy can refuse to go backwards.
+   */
+  deployCommit: string;
 }
 
 /** A setting that must be configured before plan/deploy of this environment: the variables that set it. */
@@ -113,6 +120,17 @@ export type EmailSettings =
       configurationSet?: string;
       unset?: Unset;
     };
+
+/**
+ * Routing controls (one per region) of an ARC cluster. ARC keeps at least three of the cluster's five
+ * regional endpoints available for state changes and tells callers to try each in turn (ARC developer
+ * guide, "Getting and updating routing control states using the ARC API").
+ */
+export interface ArcSettings {
+  clusterEndpoints: Array<{ region: string; url: string }>;
+  primaryControlArn: string;
+  drControlArn: string;
+}
 
 export interface ReconcileSchedule {
   enabled: boolean;
@@ -298,12 +316,54 @@ function dnsFailoverFor(name: EnvName, regions: { primaryRegion: string; drRegio
   };
 }
 
+/**
+ * `<ENV>_ARC_CLUSTER_ENDPOINTS` (`<region>=<url>,...`, from DescribeCluster), `<ENV>_ARC_PRIMARY_CONTROL_ARN`
+ * and `<ENV>_ARC_DR_CONTROL_ARN`: all three or none.
+ */
+function arcFor(name: EnvName, env: Env): ArcSettings | undefined {
+  const endpoints = setting(env, name, "ARC_CLUSTER_ENDPOINTS");
+  const primary = setting(env, name, "ARC_PRIMARY_CONTROL_ARN");
+  const dr = setting(env, name, "ARC_DR_CONTROL_ARN");
+  if (!endpoints && !primary && !dr) return undefined;
+  const key = name.toUpperCase();
+  if (!endpoints || !primary || !dr) throw new Error(`Environment "${name}": ARC needs ${key}_ARC_CLUSTER_ENDPOINTS, ${key}_ARC_PRIMARY_CONTROL_ARN and ${key}_ARC_DR_CONTROL_ARN together`);
+  const clusterEndpoints = endpoints.split(",").map((pair) => {
+    const [region, url] = pair.split("=").map((x) => x?.trim());
+    if (!region || !url?.startsWith("https://")) throw new Error(`Environment "${name}": ${key}_ARC_CLUSTER_ENDPOINTS entries are <region>=https://<endpoint> (got "${pair}")`);
+    return { region, url };
+  });
+  return { clusterEndpoints, primaryControlArn: primary, drControlArn: dr };
+}
+
 export function sandboxEndpoint(env: Env = process.env): string {
   return env.SANDBOX_ENDPOINT ?? `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}`;
 }
 
+/**
+ * The settings: the process environment, over GitHub's configuration variables when a workflow
+ * passes them whole (`DEPLOY_VARS: ${{ toJSON(vars) }}`), so every `<ENV>_*` setting reaches the
+ * scripts without each workflow listing each variable. GitHub matches variable names without
+ * regard to case; they are upper-cased here.
+ */
+export function withGithubVars(env: Env): Env {
+  const raw = env.DEPLOY_VARS?.trim();
+  if (!raw) return env;
+  let vars: unknown;
+  try {
+    vars = JSON.parse(raw);
+  } catch {
+    throw new Error("DEPLOY_VARS is not JSON (expected ${{ toJSON(vars) }} from a workflow)");
+  }
+  if (typeof vars !== "object" || vars === null || Array.isArray(vars)) throw new Error("DEPLOY_VARS must be a JSON object of variable names to values");
+  const merged: Env = {};
+  for (const [k, v] of Object.entries(vars)) if (typeof v === "string") merged[k.toUpperCase()] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== "") merged[k] = v;
+  return merged;
+}
+
 /** Builds one environment; `env` is injectable so tests do not depend on the shell. */
-export function environment(name: EnvName, env: Env = process.env): Environment {
+export function environment(name: EnvName, rawEnv: Env = process.env): Environment {
+  const env = withGithubVars(rawEnv);
   if (!ENV_NAMES.includes(name)) {
     throw new Error(`Unknown environment "${name}". Expected one of: ${ENV_NAMES.join(", ")}`);
   }
@@ -327,8 +387,10 @@ export function environment(name: EnvName, env: Env = process.env): Environment 
     },
     appClient: appClientFor(name, env),
     deletionProtection: name === "prod",
+    deployCommit: env.DEPLOY_COMMIT?.trim() || "unrecorded",
     sandboxEndpoint: name === "local" ? sandboxEndpoint(env) : undefined,
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
+    arc: arcFor(name, env),
     reconcile: { ...RECONCILE_SCHEDULES[name] },
     notifications: notificationsFor(name, env),
     email: emailFor(name, { primaryRegion, drRegion }, env),

@@ -4,6 +4,7 @@
 // `local`, the primary stack's table before the DR stack), and run terraform.
 import { DescribeTableCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { App } from "cdktf";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +13,7 @@ import { environment, parseEnvName, unsetSettings, type Environment } from "../.
 import { names, type Role } from "../../stacks/names";
 import { PrimaryStack } from "../../stacks/primary-stack";
 import { regionClients } from "./clients";
+import { ensureBoundary } from "./local-deploy";
 import { terraformRunner, type TerraformRunner } from "./terraform";
 
 export const ROLES: readonly Role[] = ["primary", "dr"];
@@ -28,6 +30,8 @@ export interface CommonArgs {
 }
 
 export function parseCommon(argv: string[], extra: Record<string, { type: "string" | "boolean" }> = {}): CommonArgs {
+  // The stacks record the commit they are applied from (their deployed_commit output).
+  process.env.DEPLOY_COMMIT ??= currentCommit();
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -80,14 +84,22 @@ export function requireConfigured(env: Environment): void {
   );
 }
 
-/** For `local`: the sandbox gateway must answer its health check. */
-export async function requireSandbox(env: Environment): Promise<void> {
+/**
+ * For `local`: the sandbox gateway must answer its health check. `accountSetup` also creates what an
+ * administrator creates once per account (the permissions boundary, through IAM): not during a
+ * failover, which must not depend on IAM's control plane (in us-east-1).
+ */
+export async function requireSandbox(env: Environment, opts: { accountSetup?: boolean } = {}): Promise<void> {
   if (!env.sandboxEndpoint) return;
   const url = `${env.sandboxEndpoint}/__sandbox/health`;
   let problem: string;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (res.ok) return;
+    if (res.ok) {
+      // The one-time account setup of a real environment, done for the sandbox.
+      if (opts.accountSetup !== false) await ensureBoundary(env.sandboxEndpoint, env);
+      return;
+    }
     problem = `answered HTTP ${res.status}`;
   } catch (e) {
     problem = `did not answer (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`;
@@ -102,6 +114,38 @@ export async function requireSandbox(env: Environment): Promise<void> {
 export function runnerFor(env: Environment, workDir = workDirFor(env)): TerraformRunner {
   const extra: NodeJS.ProcessEnv = env.sandboxEndpoint ? { AWS_ENDPOINT_URL: env.sandboxEndpoint } : {};
   return terraformRunner(join(workDir, "logs"), extra);
+}
+
+/** The commit being deployed: DEPLOY_COMMIT, else the checkout's HEAD, else "unrecorded". */
+export function currentCommit(): string {
+  if (process.env.DEPLOY_COMMIT) return process.env.DEPLOY_COMMIT;
+  const r = spawnSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "unrecorded";
+}
+
+/** Whether `a` is an ancestor of (or equal to) `b` in this checkout; undefined when git cannot tell. */
+function isAncestor(a: string, b: string): boolean | undefined {
+  const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { encoding: "utf8" });
+  return r.status === 0 ? true : r.status === 1 ? false : undefined;
+}
+
+/**
+ * Refuses to apply a commit older than (or beside) the one a stack was last applied from, unless
+ * this run is a rollback: a re-run of an old workflow, or a deploy of a stale checkout, would
+ * otherwise put old code back over new. Reads the stack's `deployed_commit` output (init first).
+ */
+export async function requireForward(tf: TerraformRunner, dir: string, stack: string, commit: string, rollback: boolean): Promise<string | undefined> {
+  const deployed = (await tf.outputs(dir).catch(() => ({}) as Record<string, string>)).deployed_commit;
+  if (!deployed || deployed === "unrecorded" || commit === "unrecorded" || deployed === commit) return deployed;
+  const forward = isAncestor(deployed, commit);
+  if (forward === true || rollback) return deployed;
+  const why =
+    forward === undefined
+      ? `git cannot tell whether ${commit} comes after the deployed ${deployed} (fetch the full history: actions/checkout with fetch-depth: 0)`
+      : isAncestor(commit, deployed)
+        ? `${stack} was last applied from ${deployed}, which is newer than ${commit}`
+        : `${stack} was last applied from ${deployed}, which is not an ancestor of ${commit}`;
+  throw new PipelineError(`${why}; refusing to go backwards. To roll back on purpose, run again with --rollback (in GitHub: the deploy workflow's rollback input).`);
 }
 
 export const PRIMARY_FIRST = "apply the primary stack first";

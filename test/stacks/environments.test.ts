@@ -57,3 +57,22 @@ describe("alarm notifications and email", () => {
     expect(unsetSettings(env)).toEqual([]);
   });
 });
+
+describe("settings from GitHub's configuration variables (DEPLOY_VARS = toJSON(vars))", () => {
+  const vars = JSON.stringify({ PROD_STATE_BUCKET: "acme-tf", prod_dns_zone_id: "Z123", PROD_AUTH_HOSTNAME: "auth.example.com", PROD_PRIMARY_AUTH_TARGET: "p.example.com", PROD_DR_AUTH_TARGET: "d.example.com", PROD_DR_REGION: "eu-west-1" });
+
+  it("reads every <ENV>_* setting from them, whatever the case of the name", () => {
+    const env = environment("prod", { DEPLOY_VARS: vars });
+    expect(env.backend).toMatchObject({ primary: { bucket: "acme-tf" }, dr: { region: "eu-west-1" } });
+    expect(env.dnsFailover).toMatchObject({ hostedZoneId: "Z123", recordName: "auth.example.com", secondary: { region: "eu-west-1", target: "d.example.com" } });
+  });
+
+  it("lets the process environment win over them", () => {
+    expect(environment("prod", { DEPLOY_VARS: vars, PROD_DR_REGION: "us-west-2" }).drRegion).toBe("us-west-2");
+  });
+
+  it("says what is wrong with a malformed value", () => {
+    expect(() => environment("prod", { DEPLOY_VARS: "{nope" })).toThrow(/DEPLOY_VARS is not JSON/);
+    expect(() => environment("prod", { DEPLOY_VARS: "[1]" })).toThrow(/DEPLOY_VARS must be a JSON object/);
+  });
+});
