@@ -1,11 +1,16 @@
 // The DR stack can be operated while the primary region is down: both stacks keep their state in
 // the sandbox's S3, each in its own region, and with every primary-region endpoint answering 503
-// the DR stack still plans (and finds nothing to change). The control: the same DR stack with its
-// state in the primary region's bucket cannot even initialise.
+// the DR stack still plans from its state (and finds nothing to change) without a refresh, which
+// would need IAM's control plane (in us-east-1 whatever the region). The control: the same DR stack with its
+// state in the primary region's bucket cannot even initialise. Then the break-glass rehearsal: the
+// failover workflow's script, run as the workflow runs it, plans and applies the DR stack from
+// DR-region state, smokes the DR side and records what it did, with the primary region still down
+// and without a single call to it.
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from "@aws-sdk/client-s3";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox";
 import { terraformRunner } from "../../scripts/lib/terraform";
@@ -20,7 +25,26 @@ async function stateBuckets(sandbox: Sandbox): Promise<void> {
   }
 }
 
-describe.skipIf(skip)("the DR stack while the primary region is down", { timeout: 300_000 }, () => {
+const ROOT = resolve(__dirname, "../..");
+
+function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, env });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code: code ?? 1, out }));
+  });
+}
+
+/** Calls per `service:operation` the sandbox saw in one region. */
+async function callsIn(sandbox: Sandbox, region: string): Promise<Record<string, number>> {
+  const ops = (await sandbox.admin.stats()).regions[region]?.operations ?? {};
+  return Object.fromEntries(Object.entries(ops).map(([k, v]) => [k, v.calls]));
+}
+
+describe.skipIf(skip)("the DR stack while the primary region is down", { timeout: 600_000 }, () => {
   let w: World;
   const scratch = mkdtempSync(join(tmpdir(), "cdr-dr-outage-"));
 
@@ -46,7 +70,10 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
     try {
       // Positive control of the outage: the primary stack cannot even refresh now.
       await expect(w.deployment.plan("primary")).rejects.toThrow(/terraform plan failed/);
-      const dr = await w.deployment.plan("dr");
+      // From the DR state alone (-refresh=false) it plans, and finds nothing to change. (A refreshing
+      // plan would read every IAM role through IAM's control plane, in us-east-1 whatever the
+      // region, as in AWS: the provider retries those 503s for many minutes, then fails.)
+      const dr = await w.deployment.plan("dr", { refresh: false });
       expect(dr.changes).toBe(false);
       // The control: the DR stack with its state in the primary region's bucket cannot initialise.
       const misplaced = join(scratch, "dr-state-in-primary");
@@ -58,6 +85,53 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       writeFileSync(file, JSON.stringify(json));
       const tf = terraformRunner(join(scratch, "logs"), { AWS_ENDPOINT_URL: w.sandbox.endpoint });
       await expect(tf.init(misplaced)).rejects.toThrow(/terraform init failed/);
+    } finally {
+      await w.sandbox.admin.clearFaults();
+    }
+  });
+
+  it("break-glass rehearsal: npm run failover applies the DR stack from DR state and records it, calling nothing in the primary region", async () => {
+    const primary = w.deployment.env.primaryRegion;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SANDBOX_ENDPOINT: w.sandbox.endpoint,
+      LOCAL_STATE: "s3",
+      LOCAL_STATE_DIR: join(w.workDir, "state"),
+      DEPLOY_WORKDIR: join(scratch, "failover-work"),
+    };
+    for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"]) delete env[k];
+    // Refused without naming the DR stack.
+    const unconfirmed = await npmRun("failover", ["--env", "local", "--confirm", "cdr-local-primary"], env);
+    expect(unconfirmed.code, unconfirmed.out).toBe(1);
+    expect(unconfirmed.out).toContain("confirm by naming the DR stack: --confirm cdr-local-dr");
+
+    await w.sandbox.admin.injectFault({ service: "*", region: primary, outage: true });
+    try {
+      // Positive control: the primary region really is down.
+      await expect(w.deployment.plan("primary")).rejects.toThrow(/terraform plan failed/);
+      const before = await callsIn(w.sandbox, primary);
+      const r = await npmRun("failover", ["--env", "local", "--confirm", "cdr-local-dr"], env);
+      const after = await callsIn(w.sandbox, primary);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(/• DR stack: changes applied from us-west-2 state \(serial \d+\)/);
+      expect(r.out).toMatch(/• DR smoke: all \d+ checks passed/);
+      expect(r.out).toMatch(/• sign-in: neither ARC nor DNS failover is configured/);
+      // Lambda's poller of the primary region's fallback queue keeps knocking (sqs:ReceiveMessage);
+      // it is the sandbox's, not the failover's, which calls no SQS at all.
+      const made = Object.fromEntries(
+        Object.entries(after)
+          .filter(([k, n]) => n !== (before[k] ?? 0) && k !== "sqs:ReceiveMessage")
+          .map(([k, n]) => [k, n - (before[k] ?? 0)]),
+      );
+      expect(made, "calls the failover made to the primary region").toEqual({});
+
+      const dir = join(scratch, "failover-work", "failover");
+      const records = readdirSync(dir);
+      expect(records).toHaveLength(1);
+      const record = JSON.parse(readFileSync(join(dir, records[0]!), "utf8")) as { action: string; env: string; drRegion: string; stateSerial: number; switch: { method: string }; steps: unknown[] };
+      expect(record).toMatchObject({ action: "failover", env: "local", drRegion: "us-west-2", switch: { method: "none" } });
+      expect(record.stateSerial).toEqual(expect.any(Number));
+      expect(record.steps).toHaveLength(4);
     } finally {
       await w.sandbox.admin.clearFaults();
     }
