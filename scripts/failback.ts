@@ -11,12 +11,11 @@
 //  4. switch sign-in back (ARC routing controls, or the DNS failover's health check);
 //  5. record what it did: <workdir>/failback/<time>.json (and the job summary).
 import "./lib/quiet-warnings";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { DrillRecord } from "./lib/drill-record";
 import { names } from "../stacks/names";
 import type { CliIo } from "./lib/cli";
 import { driftMain } from "./lib/drift";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, stepSummary, synthEnvironment, workDirFor } from "./lib/pipeline";
+import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "./lib/pipeline";
 import { reconcileMain, type ReconcileReport } from "./lib/reconcile";
 import { switchSignIn } from "./lib/sign-in-switch";
 import { runSmoke } from "./lib/smoke";
@@ -41,12 +40,8 @@ async function main(): Promise<number> {
   if (values.confirm !== stack) throw new PipelineError(`failback moves sign-in back to ${env.primaryRegion}; confirm by naming the primary stack: --confirm ${stack}`);
   requireConfigured(env);
   await requireSandbox(env, { accountSetup: false });
-  const started = new Date();
-  const steps: Array<{ step: string; result: string }> = [];
-  const say = (step: string, result: string) => {
-    steps.push({ step, result });
-    console.log(`• ${step}: ${result}`);
-  };
+  const drill = new DrillRecord("failback", `Failback of \`${env.name}\` to ${env.primaryRegion}`);
+  const say = (step: string, result: string) => drill.say(step, result);
 
   const smoke = await runSmoke(env, ["primary", "dr"]);
   if (smoke.failed.length) throw new PipelineError(`not failing back: the smoke checks fail:\n${smoke.failed.map((f) => `  - ${f}`).join("\n")}`);
@@ -76,13 +71,7 @@ async function main(): Promise<number> {
   const switched = await switchSignIn(env, "primary", outputs.primary_health_check_id);
   say("sign-in", switched.detail);
 
-  const record = { action: "failback", env: env.name, commit: currentCommit(), startedAt: started.toISOString(), finishedAt: new Date().toISOString(), switch: switched, steps, run: process.env.GITHUB_RUN_ID };
-  const dir = join(workDir, "failback");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(record, null, 2));
-  stepSummary(`### Failback of \`${env.name}\` to ${env.primaryRegion}\n\n${steps.map((s) => `- **${s.step}**: ${s.result}`).join("\n")}`);
-  console.log(`failback done; record: ${file}`);
+  drill.write(workDir, { env: env.name, commit: currentCommit(), switch: switched });
   return 0;
 }
 

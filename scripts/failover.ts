@@ -11,11 +11,11 @@
 //     nothing is configured to switch);
 //  4. record what it did: <workdir>/failover/<time>.json (and the job summary).
 import "./lib/quiet-warnings";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DrillRecord } from "./lib/drill-record";
 import { names } from "../stacks/names";
 import { destructiveChanges, unapproved, type PlanJson } from "./lib/plan-guard";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireForward, requireSandbox, runMain, runnerFor, stepSummary, synthEnvironment, workDirFor } from "./lib/pipeline";
+import { currentCommit, parseCommon, PipelineError, requireConfigured, requireForward, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "./lib/pipeline";
 import { switchSignIn } from "./lib/sign-in-switch";
 import { runSmoke } from "./lib/smoke";
 
@@ -25,12 +25,8 @@ async function main(): Promise<number> {
   if (values.confirm !== stack) throw new PipelineError(`failover moves sign-in to ${env.drRegion}; confirm by naming the DR stack: --confirm ${stack}`);
   requireConfigured(env);
   await requireSandbox(env, { accountSetup: false });
-  const started = new Date();
-  const steps: Array<{ step: string; result: string }> = [];
-  const say = (step: string, result: string) => {
-    steps.push({ step, result });
-    console.log(`• ${step}: ${result}`);
-  };
+  const drill = new DrillRecord("failover", `Failover of \`${env.name}\` to ${env.drRegion}`);
+  const say = (step: string, result: string) => drill.say(step, result);
   const commit = currentCommit();
   const workDir = workDirFor(env);
   const dirs = synthEnvironment(env, workDir);
@@ -62,13 +58,7 @@ async function main(): Promise<number> {
   say("clients", `DR pool ${outputs.user_pool_id}, app client ${outputs.app_client_id} (${env.drRegion})`);
 
   // 4. Evidence.
-  const record = { action: "failover", env: env.name, commit, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), drRegion: env.drRegion, stateSerial: serial, switch: switched, steps, run: process.env.GITHUB_RUN_ID };
-  const dir = join(workDir, "failover");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(record, null, 2));
-  stepSummary(`### Failover of \`${env.name}\` to ${env.drRegion}\n\n${steps.map((s) => `- **${s.step}**: ${s.result}`).join("\n")}`);
-  console.log(`failover done; record: ${file}`);
+  drill.write(workDir, { env: env.name, commit, drRegion: env.drRegion, stateSerial: serial, switch: switched });
   return 0;
 }
 

@@ -7,13 +7,13 @@
 // DR-region state, smokes the DR side and records what it did, with the primary region still down
 // and without a single call to it.
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from "@aws-sdk/client-s3";
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox";
 import { terraformRunner } from "../../scripts/lib/terraform";
+import { npmRun } from "../support/npm-run";
 import { missingTools, startWorld, type World } from "./harness";
 
 const skip = missingTools();
@@ -23,19 +23,6 @@ async function stateBuckets(sandbox: Sandbox): Promise<void> {
     const s3 = new S3Client({ region, endpoint: sandbox.endpoint, forcePathStyle: true, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
     await s3.send(new CreateBucketCommand({ Bucket: `cdr-local-state-${region}`, ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
   }
-}
-
-const ROOT = resolve(__dirname, "../..");
-
-function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, env });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code: code ?? 1, out }));
-  });
 }
 
 /** Calls per `service:operation` the sandbox saw in one region. */

@@ -4,34 +4,15 @@
 // commit, a plan applied twice (stale), a commit older than the deployed one without --rollback,
 // the DR stack before the primary, a destroy without --confirm or under CI. Also the refusals that
 // need no tools.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../sandbox";
 import { missingTools } from "../e2e/harness";
-
-const ROOT = resolve(__dirname, "../..");
-
-interface Run {
-  code: number;
-  out: string;
-  seconds: number;
-}
-
-function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, env });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code: code ?? 1, out, seconds: (Date.now() - started) / 1000 }));
-  });
-}
+import { npmRun, ROOT } from "../support/npm-run";
 
 /** The environment without any state bucket or sandbox settings from the caller's shell. */
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -1,13 +1,11 @@
 // The preflight reads each GitHub environment's protection rules (REST "Get an environment") and
 // refuses to deploy through one that is missing or has no required reviewers. Runs `npm run
 // preflight` as the workflow does, against a local stand-in for api.github.com (GITHUB_API_URL).
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvals, checkProtected } from "../../scripts/lib/github";
+import { npmRun } from "../support/npm-run";
 
-const ROOT = resolve(__dirname, "../..");
 const reviewers = (login: string) => ({ protection_rules: [{ type: "wait_timer", wait_timer: 0 }, { type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login } }] }] });
 const ENVIRONMENTS: Record<string, unknown> = {
   prod: reviewers("alice"),
@@ -34,15 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
-function preflight(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn("npm", ["run", "--silent", "preflight", "--", ...args], { cwd: ROOT, env: { ...process.env, GITHUB_API_URL: api, GITHUB_REPOSITORY: "acme/cdr", GITHUB_TOKEN: "t0ken", ...env } });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code: code ?? 1, out }));
-  });
+function preflight(args: string[], env: NodeJS.ProcessEnv) {
+  return npmRun("preflight", args, { ...process.env, GITHUB_API_URL: api, GITHUB_REPOSITORY: "acme/cdr", GITHUB_TOKEN: "t0ken", ...env });
 }
 
 describe("preflight", () => {
