@@ -127,6 +127,13 @@ describe("planUser", () => {
       { Name: "email_verified", Value: "false" },
     ]);
   });
+
+  it("never deletes a *_verified flag, even when the primary has none (Cognito manages them)", () => {
+    const dr = { ...current, attributes: { ...current.attributes, phone_number: "+14155550100", phone_number_verified: "true" } };
+    const plan = planUser(userRecord({ attributes: { email: "alice@example.com", name: "Old", locale: "fr" } }), dr, config);
+    expect(plan.delete).toEqual(["phone_number"]);
+    expect(plan.update).toEqual([]);
+  });
 });
 
 describe("upsertDrUser", () => {
@@ -204,6 +211,26 @@ describe("upsertDrUser", () => {
         { Name: "email_verified", Value: "true" },
       ],
     });
+  });
+
+  it("a previous email now held by someone else's DR user is never taken over: the user is created under the new email", async () => {
+    for (const other of ["someone-else", undefined]) {
+      cognito.reset();
+      const UserAttributes = [
+        { Name: "email", Value: "old@example.com" },
+        { Name: "name", Value: "Bob Other" },
+        ...(other ? [{ Name: "custom:canonical_id", Value: other }] : []),
+      ];
+      cognito.on(AdminGetUserCommand, { Username: "old@example.com" }).resolves({ Username: "dr-bob", Enabled: true, UserAttributes });
+      cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: "bobs-group" }] });
+      cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-alice", UserStatus: "CONFIRMED" } });
+      await expect(upsertDrUser(ctx, userRecord(), { previousEmail: "old@example.com" })).resolves.toEqual({ action: "created", changes: ["create"] });
+      expect(cognito).toHaveReceivedCommandWith(AdminCreateUserCommand, { Username: "alice@example.com" });
+      // Nothing is written to the other person's user.
+      const touched = cognito.calls().filter((c) => (c.args[0].input as { Username?: string }).Username === "dr-bob");
+      expect(touched).toEqual([]);
+      for (const w of WRITES.slice(1)) expect(cognito).not.toHaveReceivedCommand(w);
+    }
   });
 
   it("an email change whose old user is gone creates the user under the new email", async () => {
