@@ -60,3 +60,51 @@ it("always returns the event unchanged, whatever happens", async () => {
     { numRuns: 60 },
   );
 });
+
+/** `target` whose methods throw whenever `fails()` says so (a broken logger, metrics sink or id source). */
+function flaky<T extends object>(target: T, fails: () => boolean): T {
+  return new Proxy(target, {
+    get(t, p, r) {
+      const v = Reflect.get(t, p, r);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        if (fails()) throw new Error(`observability down in ${String(p)}`);
+        return (v as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
+}
+
+it("a logger, metrics sink or id source that throws never fails the sign-up nor skips staging", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.infiniteStream(fc.boolean()), fc.boolean(), fc.constantFrom("ok", "fail"), fc.constantFrom("ok", "fail"), async (coins, idThrows, table, queue) => {
+      ddbMock.reset();
+      sqsMock.reset();
+      ddbMock.on(PutItemCommand).callsFake(() => (table === "ok" ? Promise.resolve({}) : Promise.reject(new Error("down"))));
+      sqsMock.on(SendMessageCommand).callsFake(() => (queue === "ok" ? Promise.resolve({}) : Promise.reject(new Error("down"))));
+      const toss = coins[Symbol.iterator]();
+      const fails = () => toss.next().value === true;
+      const handler = makeHandler({
+        ddb: new DynamoDBClient({ region: "us-east-1" }),
+        sqs: new SQSClient({ region: "us-east-1" }),
+        config,
+        logger: flaky(testLogger(), fails),
+        metrics: flaky(recordingMetrics(), fails),
+        now: fixedClock(),
+        newId: () => {
+          if (idThrows) throw new Error("no entropy");
+          return "corr-1";
+        },
+        budgets: { tableMs: 50, queueMs: 50 },
+      });
+      const event = postConfirmationEvent();
+      const snapshot = structuredClone(event);
+      await expect(handler(event, { awsRequestId: "req-1" } as never)).resolves.toBe(event);
+      expect(event).toEqual(snapshot);
+      // Observability failing must not change what is staged: the table once, the queue only after a table failure.
+      expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(1);
+      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(table === "ok" ? 0 : 1);
+    }),
+    { numRuns: 80 },
+  );
+});

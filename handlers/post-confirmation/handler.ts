@@ -1,7 +1,8 @@
 // PostConfirmation trigger (primary region): stage the confirmed user in the table,
 // which replicates to the DR region. Cognito waits at most 5 s and fails the
 // sign-up if the trigger throws, so this never throws and always returns the event:
-// table first, fallback queue second, and a `Lost` metric if both fail.
+// table first, fallback queue second, and a `Lost` metric if both fail. The logger, metrics
+// and id source are used through `quiet()`: their failures cannot skip a write or fail a sign-up.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -12,6 +13,7 @@ import { classifyAwsError } from "../shared/classify";
 import { withDeadline } from "../shared/deadline";
 import type { PostConfirmationConfig } from "../shared/env";
 import { count, METRIC, type MetricsSink } from "../shared/metrics";
+import { orElse, quiet } from "../shared/quiet";
 import { newRecord, type ReplicatedUser } from "../shared/record";
 import { putRecord } from "../shared/table";
 
@@ -36,7 +38,9 @@ export interface PostConfirmationDeps {
 }
 
 export function makeHandler(deps: PostConfirmationDeps) {
-  const { logger, metrics, config } = deps;
+  const { config } = deps;
+  const logger = quiet(deps.logger);
+  const metrics = quiet(deps.metrics);
   const budgets = deps.budgets ?? DEFAULT_BUDGETS;
 
   function buildRecord(event: PostConfirmationTriggerEvent): ReplicatedUser {
@@ -76,31 +80,34 @@ export function makeHandler(deps: PostConfirmationDeps) {
     }
   }
 
+  async function run(event: PostConfirmationTriggerEvent, correlationId: string): Promise<void> {
+    if (event.triggerSource !== "PostConfirmation_ConfirmSignUp") {
+      logger.debug("not a sign-up confirmation; nothing to replicate", { correlationId, triggerSource: event.triggerSource });
+      return;
+    }
+    let record: ReplicatedUser;
+    try {
+      record = buildRecord(event);
+    } catch (err) {
+      const e = classifyAwsError(err);
+      count(metrics, METRIC.Failed);
+      logger.error("cannot build a replication record", { correlationId, reason: e.reason, error: e.message });
+      return;
+    }
+    await stage(record, correlationId);
+  }
+
   return async function handler(event: PostConfirmationTriggerEvent, context?: Context): Promise<PostConfirmationTriggerEvent> {
     if (context) logger.addContext(context);
-    const correlationId = deps.newId();
+    const correlationId = orElse(deps.newId, "no-correlation-id");
     try {
-      if (event.triggerSource !== "PostConfirmation_ConfirmSignUp") {
-        logger.debug("not a sign-up confirmation; nothing to replicate", { correlationId, triggerSource: event.triggerSource });
-        return event;
-      }
-      let record: ReplicatedUser;
-      try {
-        record = buildRecord(event);
-      } catch (err) {
-        const e = classifyAwsError(err);
-        count(metrics, METRIC.Failed);
-        logger.error("cannot build a replication record", { correlationId, reason: e.reason, error: e.message });
-        return event;
-      }
-      await stage(record, correlationId);
-      return event;
+      await run(event, correlationId);
     } catch (err) {
       // Belt and braces: a bug here must not fail the user's sign-up.
       logger.error("unexpected error in post-confirmation", { correlationId, error: err as Error });
-      return event;
     } finally {
       metrics.publishStoredMetrics();
     }
+    return event;
   };
 }
