@@ -5,7 +5,9 @@ interface Stmt {
   Sid?: string;
   Effect: string;
   Action?: string | string[];
+  NotAction?: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Principal?: string | Record<string, string | string[]>;
   Condition?: Record<string, Record<string, unknown>>;
 }
@@ -36,9 +38,15 @@ export function lintPolicy(doc: string, kind: PolicyKind, where: string): string
     const at = `${where} statement ${s.Sid ?? i}`;
     const actions = asList(s.Action);
     if (s.Effect !== "Allow") continue;
+    // A role gets no wildcard at all, not only `*` and `service:*`: `cognito-idp:Admin*` grants
+    // AdminSetUserPassword too. Key policies keep the `kms:GenerateDataKey*` of AWS's documented
+    // service policies (SNS Developer Guide, "Configure AWS KMS permissions"), never `*`/`kms:*`.
+    // An Allow with NotAction or NotResource grants everything it does not name.
     for (const a of actions) {
-      if (a === "*" || /^[\w-]+:\*$/.test(a)) problems.push(`${at}: wildcard action ${a}`);
+      if (a === "*" || /^[\w-]+:\*$/.test(a) || (kind === "identity" && /[*?]/.test(a))) problems.push(`${at}: wildcard action ${a}`);
     }
+    if (s.NotAction !== undefined) problems.push(`${at}: Allow with NotAction ${asList(s.NotAction).join(", ")}`);
+    if (s.NotResource !== undefined) problems.push(`${at}: Allow with NotResource ${asList(s.NotResource).join(", ")}`);
     if (kind === "identity") {
       for (const r of asList(s.Resource)) {
         if (r === "*" && actions.some((a) => !UNSCOPED_ACTIONS.has(a))) {

