@@ -21,8 +21,8 @@
 // What this plugin adds:
 // (a) echoes what terraform set and moto drops (UserPoolTier, sign-in policy) in DescribeUserPool;
 // (b) passwordless pools (sign-in policy allows EMAIL_OTP or SMS_OTP as a first factor, tier not
-//     LITE): AdminCreateUser without TemporaryPassword makes the user CONFIRMED, as AWS does, by
-//     setting a random permanent password nobody knows (internal call: no quota, no fault);
+//     LITE): AdminCreateUser without TemporaryPassword makes the user CONFIRMED in one step, as AWS
+//     does, with a random permanent password nobody knows (sandbox/moto_server.py);
 //     ConfirmSignUp marks email verified when the pool auto-verifies email;
 // (c) triggers: PostConfirmation after ConfirmSignUp / AdminConfirmSignUp (and ConfirmForgotPassword,
 //     triggerSource PostConfirmation_ConfirmForgotPassword), and PreTokenGeneration
@@ -40,11 +40,14 @@
 //     the client id or the access token's issuer.
 
 import { randomBytes } from "node:crypto";
-import { AwsCallError, awsError, jsonResponse, motoJson, parseJson, responseWithJson } from "./aws";
+import { AwsCallError, awsError, jsonResponse, motoJson, parseJson, responseWithJson, withJson } from "./aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "./gateway";
 import type { Authority, AwsRequest, AwsResponse, LambdaInvoker, Next } from "./types";
 
 export const TRIGGER_TIMEOUT_MS = 5000;
+
+/** Asks the sandbox's moto to create the user CONFIRMED with its TemporaryPassword as permanent (sandbox/moto_server.py). */
+const PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password";
 
 export interface TriggerInvocation {
   at: string;
@@ -216,6 +219,8 @@ export class CognitoPlugin implements SandboxPlugin {
   // ---- request path --------------------------------------------------------------------------
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    // Only adminCreateUser's own call to moto may carry it, whatever a caller sends.
+    delete req.headers[PERMANENT_PASSWORD_HEADER];
     if (req.service !== "cognito-idp" || !req.operation) return next(req);
     const body = (req.json ?? {}) as Record<string, any>;
     switch (req.operation) {
@@ -318,10 +323,12 @@ export class CognitoPlugin implements SandboxPlugin {
   private async adminCreateUser(req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
     if (body.TemporaryPassword || body.MessageAction === "RESEND") return next(req);
     const poolId = String(body.UserPoolId);
-    // In AWS, creating a user without a password in a passwordless pool is one atomic step
-    // to CONFIRMED. Here it takes two moto calls, so read the pool first (a failure answers
-    // before any user exists and the caller retries), and undo the create if the second
-    // call fails, rather than leaving a FORCE_CHANGE_PASSWORD user behind.
+    // AWS: "When you create users without passwords, they immediately go into a CONFIRMED state"
+    // (Cognito developer guide, "Creating user accounts as administrator",
+    // https://docs.aws.amazon.com/cognito/latest/developerguide/how-to-create-user-accounts.html):
+    // one step, so no reader ever sees the user in another state. The sandbox's moto does it in one
+    // call (sandbox/moto_server.py). Read the pool first: a failure answers before any user exists
+    // and the caller retries.
     let pool: any;
     try {
       pool = await withRetries(() => this.describePool(req.region, poolId));
@@ -329,19 +336,30 @@ export class CognitoPlugin implements SandboxPlugin {
       if ((e as { code?: string }).code === "ResourceNotFoundException") return next(req); // moto answers with its own error
       return awsError(req, 500, "InternalErrorException", `sandbox: could not read pool ${poolId}: ${(e as Error).message}`);
     }
-    const res = await next(req);
-    if (res.status >= 300 || !CognitoPlugin.isPasswordless(pool)) return res;
+    if (!CognitoPlugin.isPasswordless(pool)) return next(req);
+    const password = randomPassword();
+    const asked = withJson({ ...req, headers: { ...req.headers, [PERMANENT_PASSWORD_HEADER]: "1" } }, { ...body, TemporaryPassword: password });
+    const res = await next(asked);
+    if (res.status >= 300) return res;
     const json = parseJson(res);
     const user = json?.User;
     if (!user?.Username) return res;
-    const password = randomPassword();
+    const key = `${poolId}|${user.Username}`;
+    if (user.UserStatus === "CONFIRMED") {
+      this.passwords.set(key, password);
+      return res;
+    }
+    // A moto without the sandbox's patch (MOTO_SERVER, moto_server from PATH, or internals the
+    // patch did not expect: it says so on stderr) created the user in FORCE_CHANGE_PASSWORD.
+    // Confirm it with a second call, which a concurrent reader can see in between, and undo the
+    // create if that call fails rather than leave a FORCE_CHANGE_PASSWORD user behind.
     try {
       await withRetries(() => this.idp(req.region, "AdminSetUserPassword", { UserPoolId: poolId, Username: user.Username, Password: password, Permanent: true }));
     } catch (e) {
       await withRetries(() => this.idp(req.region, "AdminDeleteUser", { UserPoolId: poolId, Username: user.Username })).catch(() => undefined);
       return awsError(req, 500, "InternalErrorException", `sandbox: could not confirm the new user: ${(e as Error).message}`);
     }
-    this.passwords.set(`${poolId}|${user.Username}`, password);
+    this.passwords.set(key, password);
     user.UserStatus = "CONFIRMED";
     return responseWithJson(res, json);
   }

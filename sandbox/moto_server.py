@@ -1,4 +1,4 @@
-"""Runs moto_server with the sandbox's speed patches: `python3 moto_server.py -H 127.0.0.1 -p <port>`.
+"""Runs moto_server with the sandbox's patches: `python3 moto_server.py -H 127.0.0.1 -p <port>`.
 
 moto finds a user of a pool whose usernames are email addresses by scanning every user
 and building a dict of each one's attributes (`CognitoIdpUserPool._get_user`), so each
@@ -9,13 +9,27 @@ every insert and delete of the pool's users, and rebuilt when a user's email or 
 number changes. Lookups answer exactly what the scan would (the first user whose
 attribute matches, else the user with that username).
 
-Behaviour is otherwise moto's own. If moto's internals ever differ from what the patch
-expects, it is skipped with a note on stderr and moto runs unpatched (slower, same answers).
+A second patch makes AdminCreateUser able to create a user CONFIRMED in one step, as AWS does
+for a user without a password in a passwordless pool (Cognito developer guide, "Creating user
+accounts as administrator", https://docs.aws.amazon.com/cognito/latest/developerguide/how-to-create-user-accounts.html:
+"When you create users without passwords, they immediately go into a CONFIRMED state."). The
+gateway asks for it with the header below and a TemporaryPassword; moto then keeps that password
+as permanent and stores the user already CONFIRMED. Setting the status after the user is in the
+pool would let a concurrent ListUsers / AdminGetUser (moto_server is multi-threaded) see it in
+FORCE_CHANGE_PASSWORD, a state AWS never shows.
+
+Behaviour is otherwise moto's own. If moto's internals ever differ from what a patch expects,
+it is skipped with a note on stderr and moto runs without it (the username index: slower, same
+answers; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword).
 """
 
 import runpy
 import sys
+import threading
 from collections import OrderedDict
+
+# Sent only by the sandbox gateway, which drops it from callers' requests (sandbox/cognito.ts).
+PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
 
 
 def _install_username_index():
@@ -123,10 +137,49 @@ def _install_username_index():
     user_cls.delete_attributes = watch(user_cls.delete_attributes)
 
 
+def _install_confirmed_create():
+    from moto.cognitoidp import models, responses
+
+    response_cls = responses.CognitoIdpResponse
+    user_cls = models.CognitoIdpUser
+    for owner, name in ((response_cls, "admin_create_user"), (user_cls, "__init__")):
+        if not callable(getattr(owner, name, None)):
+            raise RuntimeError(f"moto has no {owner.__name__}.{name}")
+    confirmed = models.UserStatus.CONFIRMED
+
+    # Set by the AdminCreateUser handler for the request it serves; the user that request
+    # constructs (moto builds exactly one) starts CONFIRMED, before the pool holds it.
+    request = threading.local()
+
+    original_handler = response_cls.admin_create_user
+
+    def admin_create_user(self):
+        request.confirm = self.headers.get(PERMANENT_PASSWORD_HEADER) == "1" and bool(self._get_param("TemporaryPassword"))
+        try:
+            return original_handler(self)
+        finally:
+            request.confirm = False
+
+    original_init = user_cls.__init__
+
+    def user_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if getattr(request, "confirm", False):
+            request.confirm = False
+            self.status = confirmed
+
+    response_cls.admin_create_user = admin_create_user
+    user_cls.__init__ = user_init
+
+
 if __name__ == "__main__":
     try:
         _install_username_index()
     except Exception as exc:  # noqa: BLE001 - any mismatch means "run moto as it is"
         print(f"sandbox: moto username index not installed ({exc}); moto runs unpatched", file=sys.stderr)
+    try:
+        _install_confirmed_create()
+    except Exception as exc:  # noqa: BLE001 - the gateway confirms with a second call instead
+        print(f"sandbox: moto confirmed AdminCreateUser not installed ({exc}); the gateway confirms in a second call", file=sys.stderr)
     sys.argv[0] = "moto_server"
     runpy.run_module("moto.server", run_name="__main__", alter_sys=True)
