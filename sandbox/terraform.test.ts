@@ -11,17 +11,15 @@ import { CognitoIdentityProviderClient, DescribeUserPoolCommand } from "@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motoJson } from "./aws";
 import { startSandbox, type Sandbox } from "./index";
-import { findMoto } from "./moto";
-import { findProviderMirror, findTerraform, requireTool } from "./test-support";
+import { findProviderMirror, findTerraform, PROVIDER_MIRROR_MISSING, TERRAFORM_MISSING } from "../scripts/lib/tools";
+import { motoMissing, requireTool } from "./test-support";
 
 /** Provider `endpoints` service keys this configuration needs. */
 export const TERRAFORM_ENDPOINT_KEYS = ["dynamodb", "kms", "cognitoidp"] as const;
 
+const terraform = findTerraform();
 const mirror = findProviderMirror();
-const skip =
-  requireTool("moto_server", findMoto() !== undefined, "pip install 'moto[server]'") ??
-  requireTool("terraform", findTerraform() !== undefined, "install terraform 1.11 on PATH") ??
-  requireTool("hashicorp/aws provider mirror", mirror !== undefined, "set TF_PLUGIN_DIR to the directory holding registry.terraform.io");
+const skip = motoMissing() ?? requireTool(terraform !== undefined, TERRAFORM_MISSING) ?? requireTool(mirror !== undefined, PROVIDER_MIRROR_MISSING);
 
 function providerBlock(endpoint: string, region: string, alias?: string): string {
   return `
@@ -136,7 +134,7 @@ output "replica_key_arn" { value = aws_kms_replica_key.dr.arn }
 
 function tf(dir: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("terraform", args, {
+    const child = spawn(terraform!, args, {
       cwd: dir,
       env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0", TF_LOG: "", TF_CLI_CONFIG_FILE: join(dir, "cli.tfrc") },
       stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { AWS_PROVIDER_VERSION, MIRROR_ENV } from "../../scripts/lib/tools";
 
 const ROOT = resolve(__dirname, "../..");
 const DIR = join(ROOT, ".github", "workflows");
@@ -44,6 +45,13 @@ const workflows: Record<string, Workflow> = Object.fromEntries(
     .map((f) => [f, parse(readFileSync(join(DIR, f), "utf8")) as Workflow]),
 );
 const setupAction = parse(readFileSync(join(ROOT, ".github", "actions", "setup", "action.yml"), "utf8")) as { runs: { steps: Step[] } };
+/** A job's steps with each local composite action (`uses: ./.github/actions/<name>`) expanded in place. */
+const expanded = (j: Job): Step[] =>
+  (j.steps ?? []).flatMap((s) =>
+    s.uses?.startsWith("./.github/actions/")
+      ? (parse(readFileSync(join(ROOT, s.uses, "action.yml"), "utf8")) as { runs: { steps: Step[] } }).runs.steps
+      : [s],
+  );
 const jobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job, wf })));
 const needsOf = (j: Job) => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 const envName = (j: Job) => (typeof j.environment === "string" ? j.environment : j.environment?.name);
@@ -171,12 +179,28 @@ describe("pipeline properties (parsed workflows)", () => {
     }
   });
 
-  it("builds the provider mirror once, cached by provider version, and exports TF_PLUGIN_DIR", () => {
-    const cache = setupAction.runs.steps.find((s) => s.uses?.startsWith("actions/cache@"));
-    expect(String(cache?.with?.key)).toMatch(/hashicorp-aws-5\.100\.0/);
-    const runs = setupAction.runs.steps.map((s) => s.run ?? "").join("\n");
-    expect(runs).toMatch(/providers mirror/);
-    expect(runs).toMatch(/TF_PLUGIN_DIR=/);
+  it("ci: the test job restores or builds the provider mirror, and exports its path in the variable discovery reads, before npm test", () => {
+    const steps = expanded(workflows["ci.yml"].jobs.checks);
+    const index = (what: string, test: (s: Step) => boolean) => {
+      const i = steps.findIndex(test);
+      expect(i, `ci checks: ${what}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const npmTest = index("npm test", (s) => /^npm test\b/m.test(s.run ?? ""));
+    const cache = index("actions/cache of the mirror", (s) => s.uses?.startsWith("actions/cache@") === true);
+    const dir = String(steps[cache].with?.path).replace("${{ runner.temp }}", "$RUNNER_TEMP");
+    const build = index(`provider-mirror.ts into ${dir}`, (s) => (s.run ?? "").includes(`scripts/provider-mirror.ts "${dir}"`));
+    const exported = index(`${MIRROR_ENV}=${dir} to GITHUB_ENV`, (s) => (s.run ?? "").includes(`echo "${MIRROR_ENV}=${dir}" >> "$GITHUB_ENV"`));
+    expect(cache, "the cache is restored before the mirror step").toBeLessThan(build);
+    expect(Math.max(build, exported), "mirror built and exported before npm test").toBeLessThan(npmTest);
+    // Keyed on the version scripts/lib/tools.ts pins, as the mirror script prints it (not a copy).
+    const key = String(steps[cache].with?.key);
+    const id = key.match(/\$\{\{ steps\.([\w-]+)\.outputs\.version \}\}/)?.[1];
+    const versionStep = id ? steps.findIndex((s) => s.id === id) : -1;
+    expect(versionStep, `cache key ${key} uses the version step's output`).toBeGreaterThanOrEqual(0);
+    expect(versionStep).toBeLessThan(cache);
+    expect(steps[versionStep].run).toMatch(/scripts\/provider-mirror\.ts --version/);
+    expect(key).not.toContain(AWS_PROVIDER_VERSION);
   });
 
   it("ci: moto where the sandbox's python3 finds it, no duplicate synth/validate steps", () => {
