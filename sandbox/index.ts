@@ -154,3 +154,4 @@ export { evaluate, deniedMessage, type AuthzRequest, type Decision, type PolicyS
 export { ITEM_OPERATIONS } from "./authz/requests";
 export { roleSession } from "./authz/principal";
 export { NODE_RUNTIMES, RUNTIMES_SOURCE, runtimeState, type RuntimeSchedule, type RuntimeState } from "./lambda/runtimes";
+export { matchesAny, parseFilterCriteria, type FilterCriteria, type FilterPattern } from "./lambda/filter";

@@ -31,6 +31,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as aws from "../handlers/testing/aws";
 import { motoJson } from "./aws";
 import { startSandbox, type LambdaInvoker, type Sandbox } from "./index";
 import { motoMissing } from "./test-support";
@@ -210,10 +211,13 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       };
       const east = await removes(EAST);
       expect(east).toHaveLength(1);
-      expect(east[0].userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
+      expect(east[0].userIdentity).toEqual(aws.ttlUserIdentity());
+      // The Streams API's record is AWS's, field for field (Lambda adds eventSourceARN when it invokes).
+      expect([...Object.keys(east[0]), "eventSourceARN"].sort()).toEqual(Object.keys(aws.streamRecord("TTL_REMOVE")).sort());
       const west = await removes(WEST);
       expect(west).toHaveLength(1);
       expect(west[0].userIdentity).toBeUndefined();
+      expect([...Object.keys(west[0]), "eventSourceARN"].sort()).toEqual(Object.keys(aws.streamRecord("REMOVE")).sort());
     });
 
     it("deleting the replica removes it from both regions' descriptions", async () => {
@@ -269,7 +273,11 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
           ],
         }),
       );
-      expect(out.User?.UserStatus).toBe("CONFIRMED");
+      expect(out.User?.UserStatus).toBe(aws.passwordlessCreateResponse().User.UserStatus);
+      // AdminCreateUser's documented response fields (its syntax also lists MFAOptions).
+      const documented = Object.keys(aws.passwordlessCreateResponse().User);
+      expect([...documented, "MFAOptions"]).toEqual(expect.arrayContaining(Object.keys(out.User!)));
+      expect(Object.keys(out.User!)).toEqual(expect.arrayContaining(documented));
       const got = await idp(EAST).send(new AdminGetUserCommand({ UserPoolId: passwordless, Username: "pw-less@example.com" }));
       expect(got.UserStatus).toBe("CONFIRMED");
       const stats = await sb.admin.stats();
@@ -306,6 +314,12 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       expect(call.event.request.userAttributes.sub).toMatch(/^[0-9a-f-]{36}$/);
       expect(call.event.userName).toBe(call.event.request.userAttributes.sub);
       expect(call.event.callerContext.awsSdkVersion).toMatch(/^aws-sdk-/);
+      // Cognito's event, field for field (clientMetadata only when the caller sent some).
+      const documented = aws.postConfirmationEvent();
+      expect(Object.keys(call.event).sort()).toEqual(Object.keys(documented).sort());
+      expect(Object.keys(call.event.callerContext).sort()).toEqual(Object.keys(documented.callerContext).sort());
+      expect(Object.keys(documented.request)).toEqual(expect.arrayContaining(Object.keys(call.event.request)));
+      for (const v of Object.values(call.event.request.userAttributes)) expect(typeof v).toBe("string");
     });
 
     it("turns a failing trigger into UserLambdaValidationException and a hanging one into UnexpectedLambdaException", async () => {
@@ -347,7 +361,11 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       const log = await sb.admin.triggers();
       expect(log).toHaveLength(1);
       expect(log[0]).toMatchObject({ trigger: "PreTokenGeneration", triggerSource: "TokenGeneration_Authentication", functionArn: pre });
-      expect(log[0]!.event).toMatchObject({ version: "2", request: { userAttributes: { email: "new@example.com" }, groupConfiguration: { groupsToOverride: [] } } });
+      const documented = aws.preTokenV2Event();
+      expect(Object.keys(log[0]!.event as object).sort()).toEqual(Object.keys(documented).sort());
+      const event = log[0]!.event as { request: object };
+      expect(Object.keys(documented.request)).toEqual(expect.arrayContaining(Object.keys(event.request)));
+      expect(log[0]!.event).toMatchObject({ version: documented.version, request: { userAttributes: { email: "new@example.com" }, groupConfiguration: { groupsToOverride: [] } } });
       expect(log[0]!.result).toBeDefined();
     });
   });
@@ -462,9 +480,10 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
           },
           body: JSON.stringify({ UserPoolId: pool, Username: "raw" }),
         });
-        expect(raw.status).toBe(400);
-        expect(raw.headers.get("x-amzn-errortype")).toBe("TooManyRequestsException");
-        expect(await raw.json()).toEqual({ __type: "TooManyRequestsException", message: "Too many requests" });
+        const documented = aws.cognitoError("TooManyRequestsException");
+        expect(raw.status).toBe(documented.status);
+        expect(raw.headers.get("x-amzn-errortype")).toBe(documented.body.__type);
+        expect(await raw.json()).toEqual({ ...documented.body, message: "Too many requests" });
         // Other regions keep the default quota.
         const eastPool = (await idp(EAST).send(new CreateUserPoolCommand({ PoolName: "quota-east" }))).UserPool!.Id!;
         const east = await Promise.allSettled(

@@ -3,6 +3,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readPostConfirmationConfig } from "../shared/env";
+import * as aws from "../testing/aws";
 import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../testing/events";
 import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
 import { installPiiGuard } from "../testing/pii-guard";
@@ -134,5 +135,26 @@ describe("post-confirmation", () => {
     await expect(handler()(event)).resolves.toBe(event);
     expect(ddbMock.calls()).toHaveLength(0);
     expect(metrics.total("Failed")).toBe(1);
+  });
+
+  it("stages the user of Cognito's documented event, keyed by its sub, and returns the event unchanged", async () => {
+    ddbMock.on(PutItemCommand).resolves({});
+    const event = aws.postConfirmationEvent();
+    const snapshot = structuredClone(event);
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(event).toEqual(snapshot);
+    const item = ddbMock.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item.canonicalId).toEqual({ S: snapshot.request.userAttributes.sub });
+    expect(item.originRegion).toEqual({ S: snapshot.region });
+    expect(item.originPoolId).toEqual({ S: snapshot.userPoolId });
+    expect(metrics.total("Written")).toBe(1);
+    // Cognito's own fields (cognito:user_status) are not replicated.
+    expect(JSON.stringify(item)).not.toContain("cognito:user_status");
+  });
+
+  it("stages nothing for the documented event of a password reset", async () => {
+    const event = { ...aws.postConfirmationEvent(), triggerSource: "PostConfirmation_ConfirmForgotPassword" as const };
+    await expect(handler()(event)).resolves.toBe(event);
+    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 });

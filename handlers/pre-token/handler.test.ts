@@ -2,6 +2,7 @@ import type { PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { CANONICAL_ID_CLAIM } from "../contract";
 import { ConfigError, readPreTokenConfig } from "../shared/env";
+import * as aws from "../testing/aws";
 import { DR_POOL_ID, DR_REGION, PRIMARY_POOL_ID, PRIMARY_REGION } from "../testing/events";
 import { testLogger } from "../testing/fakes";
 import { installPiiGuard } from "../testing/pii-guard";
@@ -104,5 +105,14 @@ describe("pre-token config", () => {
     expect(() => readPreTokenConfig({})).toThrow("Environment variable CANONICAL_ID_ATTRIBUTE is required but not set");
     expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(ConfigError);
     expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(/CANONICAL_ID_ATTRIBUTE/);
+  });
+
+  it("answers AWS's documented V2 event (its empty-array response included) with the user's own sub in both tokens", async () => {
+    const event = aws.preTokenV2Event();
+    const sub = event.request.userAttributes.sub;
+    const out = await handler(event);
+    expect(claimsOf(out)).toEqual({ id: { [CANONICAL_ID_CLAIM]: sub }, access: { [CANONICAL_ID_CLAIM]: sub } });
+    // Nothing else of the documented response is invented: no group or scope override.
+    expect(Object.keys(out.response.claimsAndScopeOverrideDetails ?? {}).sort()).toEqual(["accessTokenGeneration", "idTokenGeneration"]);
   });
 });

@@ -14,6 +14,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readReplicatorConfig } from "../shared/env";
+import * as aws from "../testing/aws";
 import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, userRecord } from "../testing/events";
 import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
 import { installPiiGuard } from "../testing/pii-guard";
@@ -252,5 +253,24 @@ describe("replicate-user", () => {
     const out = await handler({ MAX_CONCURRENCY: "3" })(streamEvent(...records));
     expect(out.batchItemFailures).toEqual([]);
     expect(peak).toBe(3);
+  });
+
+  it("records in AWS's documented envelopes: INSERT and MODIFY replicate, a TTL REMOVE is skipped without a call or a park", async () => {
+    const itemOf = (r: ReturnType<typeof userRecord>) => ({ keys: { canonicalId: { S: r.canonicalId } }, newImage: asImage(r), oldImage: asImage(r) });
+    const alice = userRecord();
+    const bob = userRecord({ canonicalId: "6a7b8c9d-0000-4000-8000-000000000002", username: "bob", attributes: { email: "bob@example.com", name: "Bob" } });
+    const ttl = aws.streamRecordOf("TTL_REMOVE", itemOf(alice));
+    expect(ttl.userIdentity).toEqual(aws.ttlUserIdentity());
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub", UserStatus: "CONFIRMED" } });
+    const out = await handler()(streamEvent(aws.streamRecordOf("INSERT", itemOf(alice)), aws.streamRecordOf("MODIFY", itemOf(bob))));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(cognito.commandCalls(AdminCreateUserCommand).map((c) => c.args[0].input.Username)).toEqual(["alice@example.com", "bob@example.com"]);
+    expect(metrics.total("Replicated")).toBe(2);
+
+    cognito.resetHistory();
+    await expect(handler()(streamEvent(ttl))).resolves.toEqual({ batchItemFailures: [] });
+    expect(cognito.calls()).toHaveLength(0);
+    expect(parkedBodies()).toEqual([]);
+    expect(metrics.total("Skipped")).toBe(1);
   });
 });

@@ -1,8 +1,10 @@
-import { InvalidParameterException, InternalErrorException, TooManyRequestsException } from "@aws-sdk/client-cognito-identity-provider";
+import { Readable } from "node:stream";
+import { AdminGetUserCommand, CognitoIdentityProviderClient, InvalidParameterException, InternalErrorException, TooManyRequestsException } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
 import { classifyAwsError } from "./classify";
 import { DeadlineExceededError } from "./deadline";
 import { GroupNotFoundError } from "./errors";
+import * as aws from "../testing/aws";
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 
@@ -44,5 +46,36 @@ describe("classifyAwsError", () => {
     expect(classifyAwsError(g)).toBe(g);
     const e = classifyAwsError(new InvalidParameterException({ message: "bad bob@example.com", ...meta }));
     expect(e.message).not.toContain("bob");
+  });
+});
+
+describe("Cognito's errors as they come over the wire", () => {
+  // AWS's documented status and body, parsed by the SDK itself: what the handlers classify in AWS.
+  function cognitoAnswering(name: aws.CognitoErrorName): CognitoIdentityProviderClient {
+    const { status, body } = aws.cognitoError(name);
+    return new CognitoIdentityProviderClient({
+      region: "us-west-2",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async () => ({
+          response: { statusCode: status, headers: { "content-type": "application/x-amz-json-1.1" }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
+        }),
+      },
+    });
+  }
+
+  it.each([
+    ["TooManyRequestsException", "THROTTLED", true],
+    ["InternalErrorException", "TRANSIENT", true],
+  ] as const)("%s is %s", async (name, reason, retryable) => {
+    const err = await cognitoAnswering(name).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_EXAMPLE", Username: "u" })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name, $metadata: { httpStatusCode: aws.cognitoError(name).status } });
+    expect(classifyAwsError(err)).toMatchObject({ reason, retryable });
+  });
+
+  it.each(["UserNotFoundException", "UsernameExistsException"] as const)("%s keeps the name the upsert branches on", async (name) => {
+    const err = await cognitoAnswering(name).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_EXAMPLE", Username: "u" })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name, message: aws.cognitoError(name).body.message });
   });
 });

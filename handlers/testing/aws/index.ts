@@ -1,0 +1,79 @@
+// Event and response shapes taken from AWS's documentation, one JSON file each with the page it
+// comes from ("source") and what was changed or assembled ("notes"). Handler tests and the
+// sandbox's tests both use them, so the emulator is held to AWS's shapes instead of its own.
+// Every accessor returns a fresh copy.
+import type { AttributeValue, DynamoDBRecord, PostConfirmationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
+import cloudTrailSignupPost from "./cloudtrail-cognito-signup-post.json";
+import cognitoErrors from "./cognito-errors.json";
+import passwordlessCreate from "./cognito-passwordless-create.json";
+import streamEvent from "./dynamodb-stream-event.json";
+import streamRemove from "./dynamodb-stream-remove.json";
+import ttlIdentity from "./dynamodb-stream-ttl-identity.json";
+import postConfirmation from "./post-confirmation-event.json";
+import preTokenV2 from "./pre-token-v2-event.json";
+
+interface Fixture<T> {
+  source: string | string[];
+  title: string;
+  notes?: string;
+  value: T;
+}
+
+const copy = <T>(f: Fixture<unknown>): T => structuredClone(f.value) as T;
+
+/** Every fixture, by file name: the README's table and the citation test read this. */
+export const ALL: Record<string, Fixture<unknown>> = {
+  "cloudtrail-cognito-signup-post.json": cloudTrailSignupPost,
+  "cognito-errors.json": cognitoErrors,
+  "cognito-passwordless-create.json": passwordlessCreate,
+  "dynamodb-stream-event.json": streamEvent,
+  "dynamodb-stream-remove.json": streamRemove,
+  "dynamodb-stream-ttl-identity.json": ttlIdentity,
+  "post-confirmation-event.json": postConfirmation,
+  "pre-token-v2-event.json": preTokenV2,
+};
+
+export const postConfirmationEvent = (): PostConfirmationTriggerEvent => copy(postConfirmation);
+/** As published: `preferredRole` is an array and the response an empty array, unlike the schema. */
+export const preTokenV2Event = (): PreTokenGenerationV2TriggerEvent => copy(preTokenV2);
+
+export type StreamKind = "INSERT" | "MODIFY" | "REMOVE" | "TTL_REMOVE";
+
+/** The documented record for `kind` (its own item: `Id` / `Message`). */
+export function streamRecord(kind: StreamKind): DynamoDBRecord {
+  const [insert, modify] = copy<{ Records: DynamoDBRecord[] }>(streamEvent).Records;
+  if (kind === "INSERT") return insert;
+  if (kind === "MODIFY") return modify;
+  const remove = copy<DynamoDBRecord>(streamRemove);
+  return kind === "TTL_REMOVE" ? { ...remove, userIdentity: copy(ttlIdentity) } : remove;
+}
+
+/** A documented record of `kind` carrying our item: AWS's envelope, our keys and images. */
+export function streamRecordOf(kind: StreamKind, item: { keys: Record<string, AttributeValue>; newImage?: Record<string, AttributeValue>; oldImage?: Record<string, AttributeValue> }): DynamoDBRecord {
+  const r = streamRecord(kind);
+  const { Keys: _keys, NewImage: _new, OldImage: _old, ...rest } = r.dynamodb!;
+  r.dynamodb = { ...rest, Keys: item.keys };
+  if (kind === "INSERT" || kind === "MODIFY") r.dynamodb.NewImage = item.newImage;
+  if (kind !== "INSERT") r.dynamodb.OldImage = item.oldImage;
+  return r;
+}
+
+/** `{ type, principalId }` of a record written by TTL. */
+export const ttlUserIdentity = (): { type: string; principalId: string } => copy(ttlIdentity);
+
+export type CognitoErrorName = keyof typeof cognitoErrors.value;
+/** A Cognito error as it is on the wire (AWS JSON 1.1): HTTP status and `{ __type, message }` body. */
+export const cognitoError = (name: CognitoErrorName): { status: number; body: { __type: string; message: string } } => structuredClone(cognitoErrors.value[name]);
+
+/** AdminCreateUser's response for a user created without a password in a passwordless pool. */
+export const passwordlessCreateResponse = (): typeof passwordlessCreate.value => copy(passwordlessCreate);
+
+export const cloudTrailManagedLoginSignup = (): typeof cloudTrailSignupPost.value => copy(cloudTrailSignupPost);
+
+/**
+ * DynamoDB Developer Guide, "Change data capture for DynamoDB Streams"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html): "If you perform a
+ * PutItem or UpdateItem operation that does not change any data in an item, DynamoDB Streams does
+ * not write a stream record for that operation."
+ */
+export const NO_RECORD_FOR_UNCHANGED_WRITE = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html";
