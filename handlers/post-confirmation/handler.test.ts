@@ -6,6 +6,7 @@ import { readPostConfirmationConfig } from "../shared/env";
 import * as aws from "../testing/aws";
 import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../testing/events";
 import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
+import { logsFrom } from "../testing/logs";
 import { installPiiGuard } from "../testing/pii-guard";
 import { makeHandler } from "./handler";
 
@@ -156,5 +157,61 @@ describe("post-confirmation", () => {
     const event = { ...aws.postConfirmationEvent(), triggerSource: "PostConfirmation_ConfirmForgotPassword" as const };
     await expect(handler()(event)).resolves.toBe(event);
     expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+});
+
+// What on-call reads in CloudWatch Logs: one line per step with its level, and the ids and reason
+// that let them find the user and act (never the email or phone number: the PII guard checks that).
+describe("post-confirmation log lines", () => {
+  const SUB = "6a7b8c9d-0000-4000-8000-000000000001";
+  const pick = (lines: { level: string; message: string }[]) => lines.map(({ level, message }) => `${level} ${message}`);
+
+  it("staged: INFO with the correlation id, the canonical id and the outcome", async () => {
+    ddbMock.on(PutItemCommand).resolves({});
+    const logs = logsFrom(guard);
+    await handler()(postConfirmationEvent());
+    expect(pick(logs.read())).toEqual(["INFO user staged for replication"]);
+    expect(logs.read()[0]).toMatchObject({ correlationId: "corr-1", canonicalId: SUB, outcome: "written" });
+  });
+
+  it("queued: WARN naming the table's failure, then INFO with the canonical id", async () => {
+    ddbMock.on(PutItemCommand).rejects(new InternalServerError({ message: "boom", ...meta }));
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const logs = logsFrom(guard);
+    await handler()(postConfirmationEvent());
+    expect(pick(logs.read())).toEqual(["WARN table write failed; using the fallback queue", "INFO user queued for a later table write"]);
+    expect(logs.read()[0]).toMatchObject({ correlationId: "corr-1", reason: "TRANSIENT", error: expect.stringMatching(/.+/) });
+    expect(logs.read()[1]).toMatchObject({ correlationId: "corr-1", canonicalId: SUB });
+  });
+
+  it("lost: WARN, then ERROR with the queue's reason", async () => {
+    ddbMock.on(PutItemCommand).rejects(new InternalServerError({ message: "boom", ...meta }));
+    sqsMock.on(SendMessageCommand).rejects(new Error("queue down"));
+    const logs = logsFrom(guard);
+    await handler()(postConfirmationEvent());
+    expect(pick(logs.read())).toEqual(["WARN table write failed; using the fallback queue", "ERROR user not staged: table and fallback queue both failed"]);
+    expect(logs.read()[1]).toMatchObject({ correlationId: "corr-1", reason: "TRANSIENT", error: expect.stringMatching(/.+/) });
+  });
+
+  it("not a sign-up: DEBUG with the trigger source; unusable event: ERROR with the reason", async () => {
+    let logs = logsFrom(guard);
+    await handler()(postConfirmationEvent({ triggerSource: "PostConfirmation_ConfirmForgotPassword" }));
+    expect(logs.read()).toEqual([expect.objectContaining({ level: "DEBUG", message: "not a sign-up confirmation; nothing to replicate", correlationId: "corr-1", triggerSource: "PostConfirmation_ConfirmForgotPassword" })]);
+    logs = logsFrom(guard);
+    await handler()(postConfirmationEvent({ userAttributes: { email: "x@example.com" } }));
+    expect(logs.read()).toEqual([expect.objectContaining({ level: "ERROR", message: "cannot build a replication record", correlationId: "corr-1", reason: "INVALID_RECORD", error: expect.stringContaining("canonicalId") })]);
+  });
+
+  it("a hanging call is cancelled at its budget, not left running", async () => {
+    const signals: AbortSignal[] = [];
+    const hang = (_cmd: unknown, options?: { abortSignal?: AbortSignal }) => {
+      if (options?.abortSignal) signals.push(options.abortSignal);
+      return new Promise(() => undefined);
+    };
+    const h = makeHandler({ ddb: { send: hang } as never, sqs: { send: hang } as never, config, logger: testLogger(), metrics, now: fixedClock(), newId: sequentialIds(), budgets: { tableMs: 5, queueMs: 5 } });
+    await h(postConfirmationEvent());
+    expect(signals).toHaveLength(2);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    expect(metrics.total("Lost")).toBe(1);
   });
 });

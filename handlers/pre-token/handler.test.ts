@@ -5,10 +5,11 @@ import { ConfigError, readPreTokenConfig } from "../shared/env";
 import * as aws from "../testing/aws";
 import { DR_POOL_ID, DR_REGION, PRIMARY_POOL_ID, PRIMARY_REGION } from "../testing/events";
 import { testLogger } from "../testing/fakes";
+import { logsFrom } from "../testing/logs";
 import { installPiiGuard } from "../testing/pii-guard";
 import { canonicalIdOf, makeHandler } from "./handler";
 
-installPiiGuard();
+const guard = installPiiGuard();
 
 const PRIMARY_SUB = "6a7b8c9d-0000-4000-8000-000000000001";
 const DR_SUB = "0f0e0d0c-0000-4000-8000-00000000dead";
@@ -114,5 +115,44 @@ describe("pre-token config", () => {
     expect(claimsOf(out)).toEqual({ id: { [CANONICAL_ID_CLAIM]: sub }, access: { [CANONICAL_ID_CLAIM]: sub } });
     // Nothing else of the documented response is invented: no group or scope override.
     expect(Object.keys(out.response.claimsAndScopeOverrideDetails ?? {}).sort()).toEqual(["accessTokenGeneration", "idTokenGeneration"]);
+  });
+});
+
+describe("pre-token generation: odd requests and its log lines", () => {
+  it("trims the sub and the stored id", async () => {
+    expect(canonicalIdOf({ sub: `  ${PRIMARY_SUB} ` }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "sub" });
+    expect(canonicalIdOf({ sub: DR_SUB, "custom:canonical_id": ` ${PRIMARY_SUB}\n` }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "attribute" });
+    expect(canonicalIdOf({ sub: "   " }, "canonical_id")).toBeUndefined();
+  });
+
+  it("adds the claim when the event carries no response object", async () => {
+    const e = event({ attributes: { sub: PRIMARY_SUB } });
+    delete (e as { response?: unknown }).response;
+    expect(claimsOf(await handler(e))).toEqual({ id: { [CANONICAL_ID_CLAIM]: PRIMARY_SUB }, access: { [CANONICAL_ID_CLAIM]: PRIMARY_SUB } });
+  });
+
+  it("no sub at all (or no request): ERROR with the trigger source and pool, tokens unchanged", async () => {
+    for (const e of [event({ attributes: {} }), { ...event({ attributes: {} }), request: undefined } as unknown as PreTokenGenerationV2TriggerEvent]) {
+      const logs = logsFrom(guard);
+      const out = await handler(e);
+      expect(claimsOf(out)).toEqual({ id: undefined, access: undefined });
+      expect(logs.read()).toEqual([
+        expect.objectContaining({ level: "ERROR", message: "no canonical id and no sub in the token request; tokens left without the claim", triggerSource: "TokenGeneration_Authentication", userPoolId: PRIMARY_POOL_ID }),
+      ]);
+    }
+  });
+
+  it("added: DEBUG with where the id came from", async () => {
+    const logs = logsFrom(guard);
+    await handler(event({ attributes: { sub: PRIMARY_SUB } }));
+    expect(logs.read()).toEqual([expect.objectContaining({ level: "DEBUG", message: "canonical id added to tokens", triggerSource: "TokenGeneration_Authentication", source: "sub", canonicalId: PRIMARY_SUB })]);
+  });
+
+  it("a request it cannot read never blocks sign-in: the event comes back and an ERROR says why", async () => {
+    const e = event({ attributes: { sub: PRIMARY_SUB } });
+    Object.defineProperty(e.request, "userAttributes", { get: () => { throw new Error("unreadable"); } });
+    const logs = logsFrom(guard);
+    await expect(handler(e)).resolves.toBe(e);
+    expect(logs.read()).toEqual([expect.objectContaining({ level: "ERROR", message: "unexpected error in pre-token generation", error: expect.objectContaining({ message: "unreadable" }) })]);
   });
 });

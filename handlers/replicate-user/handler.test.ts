@@ -17,10 +17,11 @@ import { readReplicatorConfig } from "../shared/env";
 import * as aws from "../testing/aws";
 import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, userRecord } from "../testing/events";
 import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
+import { logsFrom } from "../testing/logs";
 import { installPiiGuard } from "../testing/pii-guard";
-import { makeHandler } from "./handler";
+import { makeHandler, userKeyOf } from "./handler";
 
-installPiiGuard();
+const guard = installPiiGuard();
 const cognito = mockClient(CognitoIdentityProviderClient);
 const sqs = mockClient(SQSClient);
 const meta = { $metadata: {} };
@@ -272,5 +273,87 @@ describe("replicate-user", () => {
     expect(cognito.calls()).toHaveLength(0);
     expect(parkedBodies()).toEqual([]);
     expect(metrics.total("Skipped")).toBe(1);
+  });
+});
+
+// What on-call reads: one line per record outcome, with the stream position and the reason.
+describe("replicate-user log lines", () => {
+  const ID = userRecord().canonicalId;
+  const lines = (logs: { read(): { level: string; message: string }[] }) => logs.read().map(({ level, message }) => `${level} ${message}`);
+
+  it("replicated: INFO with the event, the canonical id, the action and the value-free changes", async () => {
+    const logs = logsFrom(guard);
+    const r = streamRecord(userRecord({ groups: ["g"] }));
+    await handler()(streamEvent(r));
+    expect(logs.read()).toEqual([expect.objectContaining({ level: "INFO", message: "user replicated", eventID: r.eventID, canonicalId: ID, action: "created", changes: ["create", "groups:+1-0"] })]);
+  });
+
+  it("skipped: DEBUG with why (TTL removal, written here, an older version in the same batch)", async () => {
+    const logs = logsFrom(guard);
+    const newer = userRecord({ version: userRecord().version + 5 });
+    await handler()(
+      streamEvent(
+        streamRecord(userRecord(), { eventName: "REMOVE" }),
+        streamRecord(userRecord({ canonicalId: "c2", originRegion: DR_REGION })),
+        streamRecord(newer),
+        streamRecord(userRecord()),
+      ),
+    );
+    const skipped = logs.read().filter((l) => l.message === "record skipped");
+    expect(skipped.map((l) => [l.level, l.why])).toEqual([
+      ["DEBUG", "REMOVE events (TTL expiry) never delete DR users"],
+      ["DEBUG", "written in this region"],
+      ["DEBUG", "an equal or newer version was applied in this batch"],
+    ]);
+    for (const l of skipped) expect(l.eventID).toMatch(/^event-/);
+  });
+
+  it("parked: WARN with the stream position, the canonical id and the reason", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub", UserStatus: "FORCE_CHANGE_PASSWORD" } });
+    const logs = logsFrom(guard);
+    const r = streamRecord(userRecord());
+    await handler()(streamEvent(r));
+    const parked = logs.read().find((l) => l.message === "record parked");
+    expect(parked).toMatchObject({ level: "WARN", eventID: r.eventID, sequenceNumber: r.dynamodb!.SequenceNumber, canonicalId: ID, reason: "NOT_CONFIRMED", error: expect.stringContaining("FORCE_CHANGE_PASSWORD") });
+  });
+
+  it("not parked: ERROR naming the queue's failure; the record is reported failed", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub", UserStatus: "FORCE_CHANGE_PASSWORD" } });
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error("queue down"), { name: "ServiceUnavailable", $fault: "server" }));
+    const logs = logsFrom(guard);
+    const r = streamRecord(userRecord());
+    const out = await handler()(streamEvent(r));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: r.dynamodb!.SequenceNumber }]);
+    expect(lines(logs)).toContain("ERROR record could not be parked; reporting it failed");
+    expect(logs.read().find((l) => l.level === "ERROR")).toMatchObject({ eventID: r.eventID, canonicalId: ID, reason: "NOT_CONFIRMED", parkError: expect.stringMatching(/.+/) });
+  });
+
+  it("retried: WARN with the reason, and INFO for the same user's later records deferred behind it", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new TooManyRequestsException({ message: "slow down", ...meta }));
+    const logs = logsFrom(guard);
+    const first = streamRecord(userRecord());
+    const second = streamRecord(userRecord({ version: userRecord().version + 1 }), { eventName: "MODIFY" });
+    await handler()(streamEvent(first, second));
+    expect(logs.read().find((l) => l.message === "record failed; it will be retried")).toMatchObject({ level: "WARN", eventID: first.eventID, canonicalId: ID, reason: "THROTTLED" });
+    expect(logs.read().find((l) => l.message === "record deferred behind an earlier failure of the same user")).toMatchObject({ level: "INFO", eventID: second.eventID });
+  });
+
+  it("measures lag from the change, not from the first confirmation", async () => {
+    const confirmedAt = FIXED_NOW - 60_000;
+    await handler()(streamEvent(streamRecord(userRecord({ confirmedAt, version: FIXED_NOW - 250 }))));
+    expect(metrics.values("ReplicationLagMs")).toEqual([250]);
+  });
+
+  it("reads the user of a malformed record leniently: a non-string key or email is no key or email", async () => {
+    expect(userKeyOf(streamRecord(undefined, { keys: { canonicalId: { N: "5" } }, newImage: { canonicalId: { S: 7 as unknown as string } } }))).toBeUndefined();
+    // A MODIFY whose old image has no attributes still replicates (no previous email to follow).
+    const r = userRecord();
+    const out = await handler()(streamEvent(streamRecord(r, { eventName: "MODIFY", oldImage: { canonicalId: { S: r.canonicalId } } })));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+    // An old email that is not a string is not followed either.
+    cognito.resetHistory();
+    await handler()(streamEvent(streamRecord(r, { eventName: "MODIFY", oldImage: { ...asImage(r), attributes: { M: { email: { S: 42 as unknown as string } } } } })));
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
   });
 });

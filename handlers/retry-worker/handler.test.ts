@@ -3,10 +3,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { FIXED_NOW, sqsEvent, sqsRecord, userRecord } from "../testing/events";
 import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
+import { logsFrom } from "../testing/logs";
 import { installPiiGuard } from "../testing/pii-guard";
-import { makeHandler } from "./handler";
+import { makeHandler, parseBody } from "./handler";
 
-installPiiGuard();
+const guard = installPiiGuard();
 const ddbMock = mockClient(DynamoDBClient);
 let metrics = recordingMetrics();
 const meta = { $metadata: {} };
@@ -72,5 +73,27 @@ describe("retry-worker", () => {
   it("a batch that fails entirely is reported, not thrown", async () => {
     const out = await handler()(sqsEvent(sqsRecord("{}", "only")));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: "only" }]);
+  });
+});
+
+describe("retry-worker log lines and errors", () => {
+  it("written: INFO with the message id, the canonical id and the outcome; not written: WARN with reason and retryable", async () => {
+    ddbMock.on(PutItemCommand).resolvesOnce({}).rejects(new InternalServerError({ message: "boom", $metadata: {} }));
+    const logs = logsFrom(guard);
+    await handler()(sqsEvent(sqsRecord(JSON.stringify(userRecord()), "m-ok"), sqsRecord(JSON.stringify(userRecord({ canonicalId: "c2" })), "m-bad")));
+    expect(logs.read()).toEqual([
+      expect.objectContaining({ level: "INFO", message: "fallback record written", messageId: "m-ok", canonicalId: userRecord().canonicalId, outcome: "written" }),
+      expect.objectContaining({ level: "WARN", message: "fallback record not written", messageId: "m-bad", reason: "TRANSIENT", retryable: true, error: expect.stringMatching(/.+/) }),
+    ]);
+  });
+
+  it("a body that is not JSON is a permanent INVALID_RECORD saying so", () => {
+    expect(() => parseBody("{not json")).toThrow(expect.objectContaining({ reason: "INVALID_RECORD", retryable: false, message: "message body is not JSON" }));
+  });
+
+  it("publishes its metrics even when the batch fails entirely", async () => {
+    ddbMock.on(PutItemCommand).rejects(new InternalServerError({ message: "boom", $metadata: {} }));
+    await handler()(sqsEvent(sqsRecord(JSON.stringify(userRecord()))));
+    expect(metrics.published).toBe(1);
   });
 });
