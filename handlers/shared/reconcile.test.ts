@@ -1,0 +1,162 @@
+// The reconcile core against two in-memory pools: every kind of drift found with a value-free
+// detail, repaired through the upsert when asked, extras deleted only when allowed, and a failed
+// repair reported with its reason instead of stopping the run.
+import { describe, expect, it } from "vitest";
+import { FakePool, type FakeUser } from "../testing/fake-cognito";
+import { reconcilePools, type ReconcileOptions } from "./reconcile";
+import { replicationConfig } from "./replication-config";
+
+const config = replicationConfig();
+const NOW = Date.UTC(2026, 10, 30);
+
+const primaryUser = (id: string, attributes: Record<string, string> = {}, more: Partial<FakeUser> = {}): FakeUser => ({
+  username: `p-${id}`,
+  attributes: { sub: id, email: `${id}@example.com`, email_verified: "true", name: `Name ${id}`, ...attributes },
+  ...more,
+});
+const drUser = (id: string, attributes: Record<string, string> = {}, more: Partial<FakeUser> = {}): FakeUser => ({
+  username: `${id}@example.com`,
+  attributes: { sub: `dr-${id}`, email: `${id}@example.com`, email_verified: "true", name: `Name ${id}`, "custom:canonical_id": id, ...attributes },
+  ...more,
+});
+
+function pools() {
+  const primary = new FakePool("us-east-1_P", [
+    primaryUser("same"),
+    primaryUser("missing"),
+    primaryUser("renamed", { name: "New Name" }),
+    primaryUser("off", {}, { enabled: false }),
+    primaryUser("grouped", {}, { groups: ["admins"] }),
+    primaryUser("pending", {}, { status: "UNCONFIRMED" }),
+    primaryUser("unverified", { email_verified: "false" }),
+    { username: "p-nosub", attributes: { email: "nosub@example.com" } },
+  ]);
+  const dr = new FakePool("us-west-2_D", [
+    drUser("same"),
+    drUser("renamed", { locale: "fr" }),
+    drUser("off"),
+    drUser("grouped", {}, { groups: ["old"] }),
+    drUser("unverified", { email_verified: "false" }),
+    drUser("gone"),
+    { username: "stranger@example.com", attributes: { sub: "dr-stranger", email: "stranger@example.com" } },
+  ]);
+  dr.groups.add("admins");
+  return { primary, dr };
+}
+
+const run = (p: ReturnType<typeof pools>, opts: ReconcileOptions = {}) =>
+  reconcilePools({ primary: p.primary, dr: p.dr, primaryPoolId: p.primary.poolId, drPoolId: p.dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, opts);
+
+describe("reconcilePools", () => {
+  it("finds every kind of drift, by canonical id, with value-free details", async () => {
+    const result = await run(pools());
+    const found = result.drift.map((d) => [d.kind, d.canonicalId, d.detail]);
+    expect(found).toEqual([
+      ["missing_in_dr", "missing", "no DR user with this canonical id"],
+      ["attributes", "renamed", "name,-locale"],
+      ["enabled", "off", "disabled in primary, enabled in DR"],
+      ["groups", "grouped", "+admins,-old"],
+      ["invalid", undefined, expect.stringContaining("canonicalId")],
+      ["extra_in_dr", "gone", "canonical id not in the primary pool"],
+      ["extra_in_dr", undefined, "DR user without a canonical id"],
+    ]);
+    // Names, not values: the new name itself is nowhere in the report.
+    expect(JSON.stringify(result.drift)).not.toContain("New Name");
+    expect(result.drift.find((d) => d.kind === "attributes")).toMatchObject({ primaryUsername: "p-renamed", drUsername: "renamed@example.com" });
+    expect(result.unverifiedEmail).toEqual([{ canonicalId: "unverified", primaryUsername: "p-unverified" }]);
+    expect(result.counts).toEqual({
+      primaryUsers: 8,
+      drUsers: 7,
+      matched: 5,
+      inSync: 2,
+      unverifiedEmail: 1,
+      missing_in_dr: 1,
+      extra_in_dr: 2,
+      attributes: 1,
+      enabled: 1,
+      groups: 1,
+      invalid: 1,
+      repaired: 0,
+      deleted: 0,
+      repairFailed: 0,
+    });
+    expect(result.unrepaired).toBe(7);
+    expect(result.seconds).toBeGreaterThanOrEqual(result.listSeconds);
+  });
+
+  it("reports the DR side of a user it cannot plan as invalid", async () => {
+    const p = pools();
+    p.primary.put(primaryUser("broken", { email: "" }));
+    p.dr.put(drUser("broken"));
+    const result = await run(p);
+    expect(result.drift.find((d) => d.canonicalId === "broken")).toMatchObject({ kind: "invalid", primaryUsername: "p-broken", drUsername: "broken@example.com", detail: expect.stringContaining("email") });
+  });
+
+  it("repairs through the upsert when asked, leaves extras alone, and a second run finds only them", async () => {
+    const p = pools();
+    const progress: Array<[number, number]> = [];
+    const result = await run(p, { apply: true, onRepaired: (done, total) => progress.push([done, total]) });
+    expect(result.counts).toMatchObject({ repaired: 4, deleted: 0, repairFailed: 0 });
+    expect(result.drift.filter((d) => d.repaired).map((d) => d.kind)).toEqual(["missing_in_dr", "attributes", "enabled", "groups"]);
+    expect(result.unrepaired).toBe(3);
+    expect(progress.map(([d]) => d)).toEqual([1, 2, 3, 4]);
+    expect(progress.every(([, t]) => t === 4)).toBe(true);
+    expect(p.dr.calls.filter((c) => c.startsWith("AdminDeleteUser:"))).toEqual([]);
+
+    const again = await run(p);
+    expect(again.drift.map((d) => d.kind)).toEqual(["invalid", "extra_in_dr", "extra_in_dr"]);
+    expect(again.counts.inSync).toBe(6);
+    expect(p.dr.users.get("renamed@example.com")!.attributes).not.toHaveProperty("locale");
+  });
+
+  it("follows an email change in the primary to the DR user under the old email", async () => {
+    const p = pools();
+    p.primary.put(primaryUser("mover", { email: "moved@example.com" }));
+    p.dr.put(drUser("mover"));
+    await run(p, { apply: true });
+    expect(p.dr.users.has("mover@example.com")).toBe(true);
+    expect(p.dr.users.get("mover@example.com")!.attributes.email).toBe("moved@example.com");
+    expect(p.dr.calls).not.toContain("AdminCreateUser:moved@example.com");
+  });
+
+  it("deletes extras only with allowDelete; one already gone counts as deleted, another failure is reported", async () => {
+    const p = pools();
+    p.dr.fail("AdminDeleteUser", { name: "UserNotFoundException" }, "gone@example.com");
+    p.dr.fail("AdminDeleteUser", { name: "InternalErrorException", message: "try later" }, "stranger@example.com");
+    const progress: number[] = [];
+    const result = await run(p, { apply: true, allowDelete: true, onRepaired: (_d, total) => progress.push(total) });
+    expect(result.counts).toMatchObject({ repaired: 4, deleted: 1, repairFailed: 1 });
+    expect(progress.every((t) => t === 6)).toBe(true);
+    expect(result.drift.find((d) => d.drUsername === "gone@example.com")).toMatchObject({ repaired: true });
+    expect(result.drift.find((d) => d.drUsername === "stranger@example.com")).toMatchObject({ repaired: false, error: expect.stringMatching(/.+/) });
+    expect(result.unrepaired).toBe(2);
+  });
+
+  it("a failed repair is reported with its reason, and the others go on", async () => {
+    const p = pools();
+    p.dr.fail("AdminCreateUser", { name: "TooManyRequestsException", message: "slow down" }, "missing@example.com");
+    const result = await run(p, { apply: true });
+    expect(result.drift.find((d) => d.kind === "missing_in_dr")).toMatchObject({ repaired: false, error: expect.stringMatching(/^THROTTLED: /) });
+    expect(result.counts).toMatchObject({ repaired: 3, repairFailed: 1 });
+  });
+
+  it("lists both pools with the filter, reports listing progress, and repairs at most `concurrency` users at once", async () => {
+    const p = pools();
+    for (let i = 0; i < 8; i++) p.primary.put(primaryUser(`new${i}`));
+    const listed: Array<[number, number]> = [];
+    const filterSeen: unknown[] = [];
+    for (const pool of [p.primary, p.dr]) {
+      const send = pool.send.bind(pool);
+      pool.send = async (cmd) => {
+        if (cmd.constructor.name === "ListUsersCommand") filterSeen.push(cmd.input.Filter);
+        return send(cmd);
+      };
+    }
+    await run(p, { apply: true, concurrency: 3, filter: 'email ^= "n"', onListed: (a, b) => listed.push([a, b]) });
+    expect(new Set(filterSeen)).toEqual(new Set(['email ^= "n"']));
+    expect(listed.at(-1)).toEqual([16, 7]);
+    expect(listed.some(([a]) => a > 0 && a < 16)).toBe(true);
+    expect(p.dr.maxInFlight).toBeLessThanOrEqual(3);
+    expect(p.dr.maxInFlight).toBeGreaterThan(1);
+  });
+});

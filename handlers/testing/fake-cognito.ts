@@ -1,0 +1,134 @@
+// An in-memory user pool answering the Cognito calls the core makes, with Cognito's error names,
+// for fast tests of code that reads and repairs whole pools (reconcile). Not an emulator: the
+// sandbox is that; this answers exactly the operations listed in `send` and throws on the rest.
+import type { AttributeType, UserType } from "@aws-sdk/client-cognito-identity-provider";
+
+export interface FakeUser {
+  username: string;
+  attributes: Record<string, string>;
+  enabled?: boolean;
+  status?: string;
+  groups?: string[];
+}
+
+const cognitoError = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
+
+export class FakePool {
+  readonly users = new Map<string, Required<FakeUser>>();
+  readonly groups = new Set<string>();
+  /** Every operation served, e.g. `AdminCreateUser:alice@example.com`. */
+  readonly calls: string[] = [];
+  /** Most calls in flight at once. */
+  maxInFlight = 0;
+  private inFlight = 0;
+  /** `operation` or `operation:username` -> the error to throw instead of answering. */
+  readonly failures = new Map<string, Error>();
+
+  constructor(
+    readonly poolId: string,
+    users: FakeUser[] = [],
+    readonly pageSize = 2,
+  ) {
+    for (const u of users) this.put(u);
+  }
+
+  put(u: FakeUser): void {
+    this.users.set(u.username, { enabled: true, status: "CONFIRMED", groups: [], ...u, attributes: { ...u.attributes } });
+    for (const g of u.groups ?? []) this.groups.add(g);
+  }
+
+  fail(operation: string, error: { name: string; message?: string }, username?: string): void {
+    this.failures.set(username ? `${operation}:${username}` : operation, cognitoError(error.name, error.message ?? error.name));
+  }
+
+  async send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
+    const op = command.constructor.name.replace(/Command$/, "");
+    const input = command.input;
+    const username = input.Username as string | undefined;
+    this.calls.push(username ? `${op}:${username}` : op);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setImmediate(r));
+      const failure = this.failures.get(`${op}:${username}`) ?? this.failures.get(op);
+      if (failure) throw failure;
+      return this.answer(op, input, username);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private user(username: string | undefined): Required<FakeUser> {
+    const u = username ? this.users.get(username) : undefined;
+    if (!u) throw cognitoError("UserNotFoundException", "User does not exist.");
+    return u;
+  }
+
+  private page<T>(items: T[], token: unknown, limit: unknown): { items: T[]; next?: string } {
+    const start = Number(token ?? 0);
+    const size = Math.min(Number(limit ?? this.pageSize), this.pageSize);
+    const end = start + size;
+    return { items: items.slice(start, end), next: end < items.length ? String(end) : undefined };
+  }
+
+  private asUserType(u: Required<FakeUser>): UserType {
+    return { Username: u.username, Enabled: u.enabled, UserStatus: u.status as UserType["UserStatus"], Attributes: Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value })) };
+  }
+
+  private answer(op: string, input: Record<string, unknown>, username: string | undefined): unknown {
+    switch (op) {
+      case "ListUsers": {
+        const p = this.page([...this.users.values()], input.PaginationToken, input.Limit);
+        return { Users: p.items.map((u) => this.asUserType(u)), PaginationToken: p.next };
+      }
+      case "ListGroups": {
+        const p = this.page([...this.groups].sort(), input.NextToken, input.Limit);
+        return { Groups: p.items.map((GroupName) => ({ GroupName })), NextToken: p.next };
+      }
+      case "ListUsersInGroup": {
+        const members = [...this.users.values()].filter((u) => u.groups.includes(String(input.GroupName)));
+        const p = this.page(members, input.NextToken, input.Limit);
+        return { Users: p.items.map((u) => this.asUserType(u)), NextToken: p.next };
+      }
+      case "AdminCreateUser": {
+        if (this.users.has(username!)) throw cognitoError("UsernameExistsException", "User account already exists.");
+        const attributes = Object.fromEntries(((input.UserAttributes ?? []) as AttributeType[]).map((a) => [a.Name!, a.Value!]));
+        this.put({ username: username!, attributes: { sub: `dr-${username}`, ...attributes } });
+        return { User: this.asUserType(this.user(username)) };
+      }
+      case "AdminGetUser": {
+        const u = this.user(username);
+        return { Username: u.username, Enabled: u.enabled, UserStatus: u.status, UserAttributes: this.asUserType(u).Attributes };
+      }
+      case "AdminListGroupsForUser":
+        return { Groups: this.user(username).groups.map((GroupName) => ({ GroupName })) };
+      case "AdminUpdateUserAttributes":
+        for (const a of input.UserAttributes as AttributeType[]) this.user(username).attributes[a.Name!] = a.Value!;
+        return {};
+      case "AdminDeleteUserAttributes":
+        for (const n of input.UserAttributeNames as string[]) delete this.user(username).attributes[n];
+        return {};
+      case "AdminEnableUser":
+      case "AdminDisableUser":
+        this.user(username).enabled = op === "AdminEnableUser";
+        return {};
+      case "AdminAddUserToGroup": {
+        if (!this.groups.has(String(input.GroupName))) throw cognitoError("ResourceNotFoundException", "Group not found.");
+        const u = this.user(username);
+        if (!u.groups.includes(String(input.GroupName))) u.groups.push(String(input.GroupName));
+        return {};
+      }
+      case "AdminRemoveUserFromGroup": {
+        const u = this.user(username);
+        u.groups = u.groups.filter((g) => g !== input.GroupName);
+        return {};
+      }
+      case "AdminDeleteUser":
+        this.user(username);
+        this.users.delete(username!);
+        return {};
+      default:
+        throw new Error(`FakePool does not answer ${op}`);
+    }
+  }
+}
