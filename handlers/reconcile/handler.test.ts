@@ -2,6 +2,9 @@ import { ListGroupsCommand, ListUserPoolsCommand, ListUsersCommand, AdminCreateU
 import { describe, expect, it } from "vitest";
 import { replicationConfig } from "../shared/replication-config";
 import { createLogger } from "../shared/logger";
+import { ENV } from "../contract";
+import { ConfigError } from "../shared/env";
+import { readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
 
 const PRIMARY = "us-east-1_primary1";
@@ -79,5 +82,51 @@ describe("scheduled reconcile", () => {
     expect(metrics.ReconcileUnrepaired).toBe(0);
     expect(calls.dr).toContain("AdminCreateUserCommand");
     expect(calls.primary.filter((c) => c === "ListUserPoolsCommand")).toHaveLength(1);
+  });
+});
+
+describe("scheduled reconcile: finding the primary pool, its report and its configuration", () => {
+  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, apply: false, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
+  const quiet = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
+
+  it("finds the primary pool by exact name across pages, and refuses none or two", async () => {
+    const pages = (pools: Array<Array<{ Id?: string; Name: string }>>) => ({
+      send: async (cmd: { input?: { NextToken?: string } }) => {
+        if (!(cmd instanceof ListUserPoolsCommand)) return cmd instanceof ListGroupsCommand ? { Groups: [] } : { Users: [] };
+        const i = Number(cmd.input?.NextToken ?? 0);
+        return { UserPools: pools[i], NextToken: i + 1 < pools.length ? String(i + 1) : undefined };
+      },
+    });
+    const run = (pools: Array<Array<{ Id?: string; Name: string }>>) =>
+      makeHandler({ config: base, primary: pages(pools), dr: pool([], []), logger: createLogger({ logLevel: "SILENT" }), metrics: quiet })();
+    await expect(run([[{ Id: "us-east-1_other", Name: "cdr-test-users-primary-old" }], [{ Id: PRIMARY, Name: "cdr-test-users-primary" }]])).resolves.toMatchObject({ unrepaired: 0 });
+    await expect(run([[{ Id: "us-east-1_other", Name: "cdr-test-users-primary-old" }, { Name: "cdr-test-users-primary" }]])).rejects.toThrow("expected one user pool named cdr-test-users-primary in us-east-1, found 0");
+    await expect(run([[{ Id: "a", Name: "cdr-test-users-primary" }], [{ Id: "b", Name: "cdr-test-users-primary" }]])).rejects.toThrow("expected one user pool named cdr-test-users-primary in us-east-1, found 2");
+  });
+
+  it("logs the unrepaired drift (kinds and canonical ids, no values) and says why it fails", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: "INFO" });
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as unknown as typeof process.stdout.write;
+    try {
+      const handler = makeHandler({ config: base, primary: pool([user], []), dr: pool([], []), logger, metrics: quiet });
+      await expect(handler()).rejects.toThrow(new DriftRemainsError("1 drift item(s) not repaired (report only); see the log for the list"));
+    } finally {
+      process.stdout.write = write;
+    }
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.message === "reconcile finished");
+    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
+    expect(JSON.stringify(line)).not.toContain("a@example.com");
+    expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
+  });
+
+  it("reads its flags strictly: true, false or unset (false); anything else names the variable", () => {
+    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.DR_USER_POOL_ID]: "us-west-2_x" };
+    expect(readReconcileConfig(env)).toMatchObject({ apply: false, allowDelete: false, quotaShare: 0.5 });
+    expect(readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: " true ", [ENV.RECONCILE_ALLOW_DELETE]: "false" })).toMatchObject({ apply: true, allowDelete: false });
+    expect(readReconcileConfig({ ...env, [ENV.RECONCILE_ALLOW_DELETE]: "true" })).toMatchObject({ apply: false, allowDelete: true });
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(ConfigError);
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(`must be "true" or "false" (got "yes")`);
   });
 });
