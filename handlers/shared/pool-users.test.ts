@@ -1,0 +1,68 @@
+// Reading pools: pages followed to the end, group membership from group walks, and the mapping
+// from a listed user to the record and to the DR state the drift checks compare.
+import { describe, expect, it } from "vitest";
+import { userRecord } from "../testing/events";
+import { FakePool } from "../testing/fake-cognito";
+import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, recordFromUser, replicable, sameContent } from "./pool-users";
+import { replicationConfig } from "./replication-config";
+
+const config = replicationConfig();
+const users = Array.from({ length: 5 }, (_, i) => ({ username: `u${i}`, attributes: { sub: `s${i}`, email: `u${i}@example.com` }, groups: i % 2 === 0 ? ["b-team", "a-team"] : [] }));
+
+describe("listing", () => {
+  it("asks for Cognito's maximum page of 60 with the filter, and follows every page", async () => {
+    const pool = new FakePool("p", users);
+    const inputs: Array<Record<string, unknown>> = [];
+    const send = pool.send.bind(pool);
+    pool.send = async (cmd) => (inputs.push(cmd.input), send(cmd));
+    const counts: number[] = [];
+    const all = await listAllUsers(pool, "p", { filter: 'email ^= "u"', onPage: (n) => counts.push(n) });
+    expect(all.map((u) => u.Username)).toEqual(["u0", "u1", "u2", "u3", "u4"]);
+    expect(counts).toEqual([2, 4, 5]);
+    expect(inputs[0]).toEqual({ UserPoolId: "p", Limit: 60, PaginationToken: undefined, Filter: 'email ^= "u"' });
+    expect(inputs[1]).toMatchObject({ PaginationToken: "2", Filter: 'email ^= "u"' });
+    expect((await listUsersPage(pool, "p", { limit: 1 })).users).toHaveLength(1);
+  });
+
+  it("maps every member to its groups, sorted, walking every group and every page", async () => {
+    const pool = new FakePool("p", users);
+    pool.groups.add("c-empty");
+    const m = await groupMembership(pool, "p");
+    expect(Object.fromEntries(m)).toEqual({ u0: ["a-team", "b-team"], u2: ["a-team", "b-team"], u4: ["a-team", "b-team"] });
+    expect(pool.calls.filter((c) => c === "ListUsersInGroup")).toHaveLength(2 + 2 + 1);
+  });
+});
+
+describe("users to records and DR state", () => {
+  const ctx = { region: "us-east-1", poolId: "us-east-1_P", config, ttlDays: 30, now: Date.UTC(2026, 10, 30) };
+
+  it("only UNCONFIRMED users wait; a DR user's canonical id is its attribute or nothing", () => {
+    expect(["CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED", "UNCONFIRMED"].map((UserStatus) => replicable({ UserStatus } as never))).toEqual([true, true, true, false]);
+    expect(drCanonicalId({ Attributes: [{ Name: "custom:canonical_id", Value: "c1" }] }, config)).toBe("c1");
+    expect(drCanonicalId({ Attributes: [{ Name: "custom:canonical_id", Value: "" }, { Name: "sub", Value: "s" }] }, config)).toBeUndefined();
+  });
+
+  it("a listed user becomes a record: enabled unless said otherwise, confirmed no later than now", () => {
+    const base = { Username: "u", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "u@example.com" }] };
+    expect(recordFromUser(base, ["b", "a"], ctx)).toMatchObject({ canonicalId: "s1", enabled: true, groups: ["a", "b"], confirmedAt: ctx.now, version: ctx.now });
+    expect(recordFromUser({ ...base, Enabled: false }, [], ctx).enabled).toBe(false);
+    const created = new Date(ctx.now - 86_400_000);
+    expect(recordFromUser({ ...base, UserCreateDate: created }, [], ctx).confirmedAt).toBe(created.getTime());
+    expect(recordFromUser({ ...base, UserCreateDate: new Date(ctx.now + 5_000) }, [], ctx).confirmedAt).toBe(ctx.now);
+  });
+
+  it("a DR user's state: enabled unless said otherwise, its groups as given", () => {
+    expect(drStateFromUser({ Username: "d", Attributes: [{ Name: "email", Value: "d@example.com" }] }, ["g"])).toEqual({ username: "d", attributes: { email: "d@example.com" }, enabled: true, groups: ["g"] });
+    expect(drStateFromUser({ Username: "d", Enabled: false }, []).enabled).toBe(false);
+  });
+
+  it("sameContent ignores order, version and origin, and nothing else", () => {
+    const a = userRecord({ groups: ["x", "y"], attributes: { email: "a@example.com", name: "A" } });
+    expect(sameContent(a, { ...a, groups: ["y", "x"], attributes: { name: "A", email: "a@example.com" }, version: a.version + 1, originRegion: "eu-west-1" })).toBe(true);
+    expect(sameContent(a, { ...a, username: "other" })).toBe(false);
+    expect(sameContent(a, { ...a, enabled: false })).toBe(false);
+    expect(sameContent(a, { ...a, attributes: { ...a.attributes, name: "B" } })).toBe(false);
+    expect(sameContent(a, { ...a, groups: ["x"] })).toBe(false);
+    expect(sameContent(a, { ...a, groups: ["x", "z"] })).toBe(false);
+  });
+});

@@ -1,0 +1,87 @@
+// The limiter that keeps the operator tools and the scheduled reconcile inside their share of
+// Cognito's quotas: categories, bucket sizing, refill arithmetic on a fake clock, and the wrapper.
+import { describe, expect, it } from "vitest";
+import { categoryOf, COGNITO_QUOTAS, RegionLimiter, TokenBucket } from "./rate-limit";
+
+describe("categoryOf", () => {
+  it("maps operations and their SDK command names to Cognito's quota categories", () => {
+    expect(categoryOf("AdminCreateUser")).toBe("UserCreation");
+    expect(categoryOf("AdminCreateUserCommand")).toBe("UserCreation");
+    expect(categoryOf("AdminDeleteUserCommand")).toBe("UserUpdate");
+    expect(categoryOf("AdminListGroupsForUserCommand")).toBe("UserRead");
+    expect(categoryOf("ListUsersInGroupCommand")).toBe("UserList");
+    expect(categoryOf("DescribeUserPoolCommand")).toBeUndefined();
+  });
+});
+
+describe("TokenBucket", () => {
+  function clocked(rate: number, burst?: number) {
+    let t = 1_000;
+    const sleeps: number[] = [];
+    const b = new TokenBucket(rate, burst, () => t, async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    });
+    return { b, sleeps, advance: (ms: number) => (t += ms), now: () => t };
+  }
+
+  it("holds a fifth of a second of requests by default, at least one", () => {
+    expect(new TokenBucket(50).burst).toBe(10);
+    expect(new TokenBucket(3).burst).toBe(1);
+    expect(new TokenBucket(0.5).burst).toBe(1);
+  });
+
+  it("refuses a rate that is not a positive number, saying which", () => {
+    for (const bad of [0, -1, Number.NaN]) expect(() => new TokenBucket(bad)).toThrow(new RangeError(`a rate must be a positive number (got ${bad})`));
+    expect(() => new TokenBucket(0.01)).not.toThrow();
+  });
+
+  it("refills at its rate: waits exactly for the missing part of a token", async () => {
+    const { b, sleeps, advance } = clocked(10, 1);
+    await b.take(); // the burst token
+    advance(50); // half a token back at 10/s
+    await b.take();
+    expect(sleeps).toEqual([50]);
+    advance(1_000); // a full second refills only up to the burst
+    await b.take();
+    await b.take();
+    expect(sleeps).toEqual([50, 100]);
+    expect(b.taken).toBe(4);
+  });
+
+  it("reports the rate achieved over a window, and 0 for an empty one", async () => {
+    const { b, now } = clocked(1_000, 5);
+    for (let i = 0; i < 5; i++) await b.take();
+    expect(b.achieved(now() - 2_000, now())).toBe(2.5);
+    expect(b.achieved(now(), now())).toBe(0);
+  });
+});
+
+describe("RegionLimiter", () => {
+  const rates = { UserCreation: 1_000, UserUpdate: 1_000, UserRead: 1_000, UserList: 1_000 };
+
+  it("takes a token of the command's category before each send, and passes everything else through", async () => {
+    const sent: string[] = [];
+    class AdminGetUserCommand {}
+    class DescribeUserPoolCommand {}
+    const client = { region: "us-west-2", send: async (c: object) => void sent.push(c.constructor.name) };
+    const limiter = new RegionLimiter("us-west-2", rates);
+    const wrapped = limiter.wrap(client as never) as typeof client;
+    await wrapped.send(new AdminGetUserCommand());
+    await wrapped.send(new AdminGetUserCommand());
+    await wrapped.send(new DescribeUserPoolCommand());
+    expect(sent).toEqual(["AdminGetUserCommand", "AdminGetUserCommand", "DescribeUserPoolCommand"]);
+    expect(wrapped.region).toBe("us-west-2");
+    expect([...limiter.buckets.keys()]).toEqual(["UserRead"]);
+    expect(limiter.bucket("UserRead").taken).toBe(2);
+  });
+
+  it("reports per category the requests, the rate achieved and its fraction of the bound", async () => {
+    const limiter = new RegionLimiter("us-east-1", { ...rates, UserList: 4 });
+    const b = limiter.bucket("UserList");
+    await b.take();
+    await b.take();
+    const since = 0;
+    expect(limiter.report(since + 1_000, since)).toEqual([{ region: "us-east-1", category: "UserList", bound: 4, quota: COGNITO_QUOTAS.UserList, requests: 2, achieved: 2, fractionOfBound: 0.5 }]);
+  });
+});
