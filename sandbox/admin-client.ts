@@ -5,13 +5,15 @@ import type { OutboxMessage, TriggerInvocation } from "./cognito";
 import type { AlarmFiring } from "./alarms";
 import type { DecisionRecord } from "./authz/decisions";
 import type { UnusedGrant } from "./authz/unused";
+import type { MappingsCaughtUp, ShardCheckpoint } from "./lambda";
 
 export interface ReplicationStatus {
   delayMs: number;
   tables: Array<{ table: string; regions: string[] }>;
   /** Changes waiting to be applied, per destination region. */
   pending: Record<string, number>;
-  counters: { read: number; applied: number; echoesSkipped: number; staleSkipped: number; errors: number; dropped: number };
+  /** `unchangedSkipped`: records of writes that changed nothing (DynamoDB writes none; moto does). */
+  counters: { read: number; applied: number; echoesSkipped: number; staleSkipped: number; unchangedSkipped: number; errors: number; dropped: number };
   lastError?: string;
 }
 
@@ -123,6 +125,20 @@ export class SandboxAdmin {
   /** The next `count` invocations of the function (with at least `minRecords` records) crash `afterMs` after they start. */
   async crashNext(spec: { function: string; region: string; afterMs?: number; count?: number; minRecords?: number }): Promise<void> {
     await this.call("POST", "/lambda/crash", spec);
+  }
+  /**
+   * Waits until the function's DynamoDB stream mappings have handled every record their streams
+   * held at the call: read past them, and each delivered in a finished successful invocation,
+   * dropped by the filter criteria or sent to the on-failure destination. With the stats that say
+   * how many records went which way. Call `flushReplication` first for records still on their way
+   * from another region.
+   */
+  mappingsCaughtUp(fn: string, region: string, timeoutMs?: number): Promise<MappingsCaughtUp> {
+    return this.call("POST", "/lambda/mappings/caught-up", { function: fn, region, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  }
+  /** Moves a stream mapping back to checkpoints `mappingsCaughtUp` reported: it delivers every record after them again, as on a retry. */
+  async rewindMapping(uuid: string, shards: ShardCheckpoint[]): Promise<void> {
+    await this.call("POST", "/lambda/mappings/rewind", { uuid, shards });
   }
 
   // authorization

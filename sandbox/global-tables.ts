@@ -13,6 +13,8 @@
 //   when it comes back on the destination's stream and is not copied again (no ping-pong).
 // - While a region is in an injected outage, reading from and writing into it pauses; the backlog
 //   (moto's stream + the pending queue) drains on restore.
+// - A write that changes nothing leaves no stream record, as in DynamoDB (moto records a MODIFY
+//   for it): GetRecords through the gateway leaves such records out, and replication ignores them.
 // - Admin: POST /__sandbox/ttl-sweep {region, table} deletes expired items like DynamoDB TTL;
 //   POST /__sandbox/replication {delayMs}; GET /__sandbox/replication;
 //   POST /__sandbox/replication/flush {timeoutMs?} waits until the backlog is empty.
@@ -88,6 +90,28 @@ function canon(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** `canon` of an attribute map with the members of sets (SS, NS, BS) in order: sets are unordered. */
+function canonImage(image: AttrMap): string {
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (!v || typeof v !== "object") return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, ["SS", "NS", "BS"].includes(k) && Array.isArray(x) ? [...(x as string[])].sort() : sorted(x)]));
+  };
+  return canon(sorted(image));
+}
+
+/**
+ * "If you perform a PutItem or UpdateItem operation that does not change any data in an item,
+ * DynamoDB Streams does not write a stream record for that operation." (DynamoDB Developer Guide,
+ * "Change data capture for DynamoDB Streams",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html). moto writes a
+ * MODIFY with equal images for it; only a stream with both images shows that.
+ */
+function changesNothing(rec: StreamRecord): boolean {
+  const { OldImage, NewImage } = rec.dynamodb;
+  return rec.eventName === "MODIFY" && OldImage !== undefined && NewImage !== undefined && canonImage(OldImage) === canonImage(NewImage);
+}
+
 export class GlobalTablesPlugin implements SandboxPlugin {
   readonly name = "global-tables";
   private readonly moto: string;
@@ -108,7 +132,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
   private ttlPending = new Map<string, number>();
   /** Stream records known to be TTL deletions: `${region}|${table}|${sequenceNumber}`. */
   private ttlSeqs = new Set<string>();
-  private counters = { read: 0, applied: 0, echoesSkipped: 0, staleSkipped: 0, errors: 0, dropped: 0 };
+  private counters = { read: 0, applied: 0, echoesSkipped: 0, staleSkipped: 0, unchangedSkipped: 0, errors: 0, dropped: 0 };
   private lastError: string | undefined;
 
   constructor(opts: GlobalTablesOptions) {
@@ -131,7 +155,7 @@ export class GlobalTablesPlugin implements SandboxPlugin {
     if (req.service !== "dynamodb" || !req.operation || !req.json || typeof req.json !== "object") return next(req);
     const body = req.json as Record<string, any>;
     if (req.operation === "GetRecords" && (req.headers["x-amz-target"] ?? "").startsWith("DynamoDBStreams")) {
-      return this.markTtlRecords(req, body, await next(req));
+      return this.streamRecords(req, body, await next(req));
     }
     switch (req.operation) {
       case "UpdateTable":
@@ -189,23 +213,26 @@ export class GlobalTablesPlugin implements SandboxPlugin {
   }
 
   /**
-   * DynamoDB marks the stream records of TTL deletions with
-   * `userIdentity: {type: "Service", principalId: "dynamodb.amazonaws.com"}` (in the region where
-   * TTL deleted the item only; the replicated deletion in another region carries none).
+   * GetRecords as DynamoDB answers it: without records of writes that changed nothing, and with
+   * TTL deletions marked `userIdentity: {type: "Service", principalId: "dynamodb.amazonaws.com"}`
+   * (in the region where TTL deleted the item only; the replicated deletion carries none).
    */
-  private markTtlRecords(req: AwsRequest, body: Record<string, any>, res: AwsResponse): AwsResponse {
-    if (res.status >= 300 || (this.ttlPending.size === 0 && this.ttlSeqs.size === 0)) return res;
-    const table = /:table\/([^/|]+)/.exec(String(body.ShardIterator ?? ""))?.[1];
-    if (!table) return res;
+  private streamRecords(req: AwsRequest, body: Record<string, any>, res: AwsResponse): AwsResponse {
+    if (res.status >= 300) return res;
     const json = parseJson(res);
-    let changed = false;
-    for (const rec of (json?.Records ?? []) as Array<StreamRecord & { userIdentity?: unknown }>) {
-      if (this.isTtlRecord(req.region, table, rec)) {
-        rec.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
-        changed = true;
+    const records = (json?.Records ?? []) as Array<StreamRecord & { userIdentity?: unknown }>;
+    const kept = records.filter((rec) => !changesNothing(rec));
+    let changed = kept.length !== records.length;
+    const table = /:table\/([^/|]+)/.exec(String(body.ShardIterator ?? ""))?.[1];
+    if (table && (this.ttlPending.size > 0 || this.ttlSeqs.size > 0)) {
+      for (const rec of kept) {
+        if (this.isTtlRecord(req.region, table, rec)) {
+          rec.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
+          changed = true;
+        }
       }
     }
-    return changed ? responseWithJson(res, json) : res;
+    return changed ? responseWithJson(res, { ...json, Records: kept }) : res;
   }
 
   private isTtlRecord(region: string, table: string, rec: StreamRecord): boolean {
@@ -529,6 +556,11 @@ export class GlobalTablesPlugin implements SandboxPlugin {
       list.shift();
       if (list.length === 0) echoes!.delete(fp);
       this.counters.echoesSkipped += 1;
+      return;
+    }
+    // Only after the echo check: an applied write that changed nothing still consumes its echo.
+    if (changesNothing(rec)) {
+      this.counters.unchangedSkipped += 1;
       return;
     }
     const ts = Math.round((rec.dynamodb.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000);

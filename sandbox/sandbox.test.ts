@@ -28,6 +28,7 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   DeleteItemCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -218,6 +219,43 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
       expect(west).toHaveLength(1);
       expect(west[0].userIdentity).toBeUndefined();
       expect([...Object.keys(west[0]), "eventSourceARN"].sort()).toEqual(Object.keys(aws.streamRecord("REMOVE")).sort());
+    });
+
+    it("writes no stream record for a write that changes nothing, and replicates nothing for it", async () => {
+      /** The records of `table`'s stream after sequence number `after`, read through the gateway (as Lambda and the tools read them). */
+      const recordsAfter = async (region: string, after?: string): Promise<any[]> => {
+        const arn = (await ddb(region).send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
+        const d = await gatewayJson(region, "DescribeStream", { StreamArn: arn });
+        const position = after ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after } : { ShardIteratorType: "TRIM_HORIZON" };
+        let it = (await gatewayJson(region, "GetShardIterator", { StreamArn: arn, ShardId: d.StreamDescription.Shards[0].ShardId, ...position })).ShardIterator;
+        const out: any[] = [];
+        while (it) {
+          const page = await gatewayJson(region, "GetRecords", { ShardIterator: it, Limit: 1000 });
+          out.push(...page.Records);
+          it = page.Records.length > 0 ? page.NextShardIterator : undefined;
+        }
+        return out;
+      };
+      const item = { pk: { S: "same" }, tags: { SS: ["a", "b"] }, v: { N: "1" } };
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: item }));
+      await sb.admin.flushReplication();
+      const tail = { [EAST]: (await recordsAfter(EAST)).at(-1)?.dynamodb.SequenceNumber, [WEST]: (await recordsAfter(WEST)).at(-1)?.dynamodb.SequenceNumber };
+      const before = await sb.admin.replication();
+
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: item }));
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { ...item, tags: { SS: ["b", "a"] } } })); // the same set
+      await ddb(EAST).send(new UpdateItemCommand({ TableName: table, Key: { pk: item.pk }, UpdateExpression: "SET v = :v", ExpressionAttributeValues: { ":v": { N: "1" } } }));
+      const after = await sb.admin.flushReplication();
+      expect(await recordsAfter(EAST, tail[EAST])).toEqual([]);
+      expect(await recordsAfter(WEST, tail[WEST])).toEqual([]);
+      expect(after.counters.applied).toBe(before.counters.applied);
+
+      // A write that changes the item is one MODIFY, replicated once.
+      await ddb(EAST).send(new PutItemCommand({ TableName: table, Item: { ...item, v: { N: "2" } } }));
+      await sb.admin.flushReplication();
+      const changes = (records: any[]) => records.map((r) => [r.eventName, r.dynamodb.OldImage?.v, r.dynamodb.NewImage?.v]);
+      expect(changes(await recordsAfter(EAST, tail[EAST]))).toEqual([["MODIFY", { N: "1" }, { N: "2" }]]);
+      expect(changes(await recordsAfter(WEST, tail[WEST]))).toEqual([["MODIFY", { N: "1" }, { N: "2" }]]);
     });
 
     it("deleting the replica removes it from both regions' descriptions", async () => {

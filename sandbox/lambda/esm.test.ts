@@ -281,6 +281,53 @@ describe.skipIf(!!skip)(`lambda event source mappings${skip ? ` (skipped: ${skip
     expect(Date.parse(msg.DDBStreamBatchInfo.approximateArrivalOfLastRecord)).not.toBeNaN();
   });
 
+  it("DynamoDB stream: answers once every record so far is handled, counts them by eventName, and delivers them again from an earlier checkpoint", async () => {
+    const stream = await table("progress-table");
+    await fn("progress-fn", "index.stream");
+    await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: "progress-fn",
+        EventSourceArn: stream,
+        StartingPosition: "TRIM_HORIZON",
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ["INSERT", "MODIFY"] }) }] },
+      }),
+    );
+    const start = await plugin.mappingsCaughtUp("progress-fn", REGION, 5000);
+    expect(start.caughtUp).toBe(true);
+    expect(start.mappings[0]!.shards).toEqual([{ shardId: expect.any(String), checkpoint: undefined }]);
+    await put("progress-table", "c1");
+    await put("progress-table", "c2");
+    await put("progress-table", "c1", "changed");
+    await ddb.send(new DeleteItemCommand({ TableName: "progress-table", Key: { pk: { S: "c2" } } }));
+
+    const done = await plugin.mappingsCaughtUp("progress-fn", REGION, 5000);
+    // Already true when it answers, not eventually.
+    const first = batches("progress-fn").flatMap((b) => b.seqs);
+    expect(batches("progress-fn").flatMap((b) => b.keys)).toEqual(["c1", "c2", "c1"]);
+    expect(done).toMatchObject({
+      caughtUp: true,
+      mappings: [{ state: "Enabled", stats: { recordsDelivered: 3, recordsFiltered: 1, deliveredByEventName: { INSERT: 2, MODIFY: 1 }, filteredByEventName: { REMOVE: 1 } } }],
+    });
+    const checkpoint = done.mappings[0]!.shards[0]!.checkpoint;
+    expect(checkpoint).toEqual(expect.any(String));
+    expect(BigInt(checkpoint!)).toBeGreaterThan(BigInt(first.at(-1)!)); // past the REMOVE the filter dropped
+
+    // Back to the checkpoint before them: the same records once more, as when Lambda retries.
+    await plugin.rewindMapping(done.mappings[0]!.uuid, start.mappings[0]!.shards);
+    const again = await plugin.mappingsCaughtUp("progress-fn", REGION, 5000);
+    expect(batches("progress-fn").flatMap((b) => b.seqs)).toEqual([...first, ...first]);
+    expect(again.mappings[0]).toMatchObject({
+      shards: done.mappings[0]!.shards,
+      stats: { recordsDelivered: 6, recordsFiltered: 2, deliveredByEventName: { INSERT: 4, MODIFY: 2 }, filteredByEventName: { REMOVE: 2 } },
+    });
+
+    // A disabled mapping does not catch up, and says so when the wait ends.
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: done.mappings[0]!.uuid, Enabled: false }));
+    await put("progress-table", "c3");
+    expect(await plugin.mappingsCaughtUp("progress-fn", REGION, 300)).toMatchObject({ caughtUp: false, mappings: [{ state: "Disabled" }] });
+    await expect(plugin.rewindMapping(done.mappings[0]!.uuid, start.mappings[0]!.shards)).rejects.toMatchObject({ name: "ResourceConflictException" });
+  });
+
   it("keeps a mapping whose function is missing and delivers once the function exists again", async () => {
     const stream = await table("orphan-table");
     await fn("orphan-fn", "index.stream");

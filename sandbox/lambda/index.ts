@@ -19,12 +19,12 @@ import { awsJson, parseArn } from "./aws-http";
 import { BOOTSTRAP_SOURCE } from "./bootstrap";
 import { codeSha256, findSdkDir, materialize } from "./code";
 import { applyUpdate, describe, EsmError, newMapping, type MappingConfig } from "./esm";
-import { DynamoDbPoller, SqsPoller, type HostInvokeOutcome, type MappingStats, type Poller, type PollerHost } from "./pollers";
+import { DynamoDbPoller, SqsPoller, type HostInvokeOutcome, type MappingStats, type Poller, type PollerHost, type ShardCheckpoint } from "./pollers";
 import { Runtime, type ErrorPayload, type FunctionConfig, type InvokeOutcome, type LogLine } from "./runtime";
 import { runtimeState } from "./runtimes";
 
 export type { LogLine } from "./runtime";
-export type { MappingStats } from "./pollers";
+export type { MappingStats, ShardCheckpoint } from "./pollers";
 export { matchesAny, parseFilterCriteria } from "./filter";
 
 export interface LambdaPluginOptions {
@@ -87,6 +87,13 @@ export interface MappingInfo {
   stats: MappingStats;
 }
 
+/** A function's DynamoDB stream mappings once caught up (or not, when the wait timed out). */
+export interface MappingsCaughtUp {
+  /** False when the wait timed out: the mapping is disabled, or records are still failing and retried. */
+  caughtUp: boolean;
+  mappings: Array<{ uuid: string; eventSourceArn: string; state: string; shards: ShardCheckpoint[]; stats: MappingStats }>;
+}
+
 export interface LambdaStats {
   functions: FunctionStats[];
   mappings: MappingInfo[];
@@ -99,6 +106,13 @@ export type LambdaPlugin = GatewayPlugin &
     logs(fn: string, region?: string): LogLine[];
     /** Every event source mapping the sandbox holds. */
     mappings(): MappingConfig[];
+    /**
+     * Waits until the function's DynamoDB stream mappings in `region` have handled every record
+     * their streams held at the call (see DynamoDbPoller.caughtUp), and says where they stand.
+     */
+    mappingsCaughtUp(fn: string, region: string, timeoutMs?: number): Promise<MappingsCaughtUp>;
+    /** Moves a stream mapping back to checkpoints `mappingsCaughtUp` reported (DynamoDbPoller.rewind). */
+    rewindMapping(uuid: string, shards: ShardCheckpoint[]): Promise<void>;
     stop(): Promise<void>;
   };
 
@@ -718,7 +732,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     return next(req);
   }
 
-  /** Admin routes under /__sandbox/lambda: stats, logs, and crash injection for tests. */
+  /** Admin routes under /__sandbox/lambda: stats, logs, crash injection, and stream mappings' progress for tests. */
   async function admin(req: { method: string; path: string; query: URLSearchParams; body: unknown }): Promise<{ status?: number; body?: unknown } | undefined> {
     if (!req.path.startsWith("/lambda")) return undefined;
     if (req.method === "GET" && req.path === "/lambda/stats") return { body: plugin.stats() };
@@ -734,7 +748,35 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       runtime.armCrash(region, fn, Number(afterMs), Number(count), Number(minRecords));
       return { body: { armed: { function: fn, region, afterMs: Number(afterMs), count: Number(count), minRecords: Number(minRecords) } } };
     }
+    if (req.method === "POST" && req.path === "/lambda/mappings/caught-up") {
+      const { function: fn, region, timeoutMs } = (req.body ?? {}) as { function?: unknown; region?: unknown; timeoutMs?: unknown };
+      if (typeof fn !== "string" || typeof region !== "string") return { status: 400, body: { error: "body needs `function` (name) and `region`" } };
+      return esmAdmin(() => plugin.mappingsCaughtUp(fn, region, timeoutMs === undefined ? undefined : Number(timeoutMs)));
+    }
+    if (req.method === "POST" && req.path === "/lambda/mappings/rewind") {
+      const { uuid, shards } = (req.body ?? {}) as { uuid?: unknown; shards?: unknown };
+      if (typeof uuid !== "string" || !Array.isArray(shards)) return { status: 400, body: { error: "body needs `uuid` and `shards`: [{shardId, checkpoint?}]" } };
+      return esmAdmin(async () => {
+        await plugin.rewindMapping(uuid, shards as ShardCheckpoint[]);
+        return { ok: true };
+      });
+    }
     return undefined;
+  }
+
+  async function esmAdmin(run: () => Promise<unknown>): Promise<{ status?: number; body: unknown }> {
+    try {
+      return { body: await run() };
+    } catch (e) {
+      if (e instanceof EsmError) return { status: e.status, body: { error: e.message } };
+      throw e;
+    }
+  }
+
+  function streamPoller(m: MappingConfig): DynamoDbPoller {
+    const p = pollers.get(m.UUID);
+    if (!(p instanceof DynamoDbPoller)) throw new EsmError("ResourceNotFoundException", `mapping ${m.UUID} has no stream poller`, 404);
+    return p;
   }
 
   const plugin = {
@@ -750,6 +792,28 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       return [];
     },
     mappings: () => [...mappings.values()],
+    async mappingsCaughtUp(fn: string, region: string, timeoutMs = 30_000): Promise<MappingsCaughtUp> {
+      const streams = [...mappings.values()].filter((m) => m.kind === "dynamodb" && m.region === region && parseFunctionRef(m.FunctionArn).name === parseFunctionRef(fn).name);
+      if (streams.length === 0) throw new EsmError("ResourceNotFoundException", `${fn} has no DynamoDB stream mapping in ${region}`, 404);
+      const done = await Promise.all(streams.map((m) => streamPoller(m).caughtUp(timeoutMs)));
+      return {
+        caughtUp: done.every(Boolean),
+        mappings: streams.map((m) => ({
+          uuid: m.UUID,
+          eventSourceArn: m.EventSourceArn,
+          state: m.Enabled ? "Enabled" : "Disabled",
+          shards: streamPoller(m).checkpoints(),
+          stats: structuredClone(streamPoller(m).stats),
+        })),
+      };
+    },
+    async rewindMapping(uuid: string, shards: ShardCheckpoint[]): Promise<void> {
+      const m = mappings.get(uuid);
+      if (!m || m.kind !== "dynamodb") throw new EsmError("ResourceNotFoundException", `no DynamoDB stream mapping ${uuid}`, 404);
+      // The poller applies a rewind between polls; a disabled mapping does not poll.
+      if (!m.Enabled) throw new EsmError("ResourceConflictException", `mapping ${uuid} is disabled: enable it to rewind`, 409);
+      await streamPoller(m).rewind(shards);
+    },
     stats(): LambdaStats {
       const rs = runtime?.stats() ?? {};
       return {

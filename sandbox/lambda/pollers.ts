@@ -30,8 +30,13 @@ export interface PollerHost {
 
 export interface MappingStats {
   invocations: number;
+  /** Records of successful invocations (a record delivered again, as on a retry, counts again). */
   recordsDelivered: number;
+  /** Records the filter criteria dropped (Lambda discards them: never delivered, never retried). */
   recordsFiltered: number;
+  /** recordsDelivered and recordsFiltered per stream record `eventName` (DynamoDB streams only). */
+  deliveredByEventName: Record<string, number>;
+  filteredByEventName: Record<string, number>;
   functionErrors: number;
   partialFailures: number;
   retries: number;
@@ -48,6 +53,8 @@ export function newStats(): MappingStats {
     invocations: 0,
     recordsDelivered: 0,
     recordsFiltered: 0,
+    deliveredByEventName: {},
+    filteredByEventName: {},
     functionErrors: 0,
     partialFailures: 0,
     retries: 0,
@@ -61,6 +68,13 @@ export function newStats(): MappingStats {
 export interface Poller {
   stats: MappingStats;
   stop(): Promise<void>;
+}
+
+/** A stream mapping's position in one shard: the last sequence number it has read (and handled, once caught up). */
+export interface ShardCheckpoint {
+  shardId: string;
+  /** Undefined until the mapping has read a record of the shard. */
+  checkpoint?: string;
 }
 
 /** Interprets a function response under ReportBatchItemFailures. `null` = whole batch failed; [] = all succeeded. */
@@ -120,6 +134,8 @@ interface ShardState {
   firstBufferedAt?: number;
   invokeCounts: Map<string, number>;
   lastResponse?: { statusCode: number; functionError?: string };
+  /** `epoch` when the last GetRecords that came back empty was sent (see caughtUp). */
+  emptyReadEpoch: number;
 }
 
 function toEpochSeconds(v: unknown): number {
@@ -131,6 +147,10 @@ function toEpochSeconds(v: unknown): number {
     if (!Number.isNaN(t)) return Math.floor(t / 1000);
   }
   return Math.floor(Date.now() / 1000);
+}
+
+function tally(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 function seqLess(a: string, b: string): boolean {
@@ -150,6 +170,10 @@ export class DynamoDbPoller implements Poller {
   private readonly streamRegion: string;
   private filters: FilterPattern[] = [];
   private filterSource?: unknown;
+  /** Bumped by each caughtUp call; reads and describes remember the value they were sent under. */
+  private epoch = 0;
+  private describedEpoch = -1;
+  private rewinds: Array<{ shards: ShardCheckpoint[]; done: (err?: Error) => void }> = [];
 
   constructor(
     private readonly m: MappingConfig,
@@ -185,6 +209,7 @@ export class DynamoDbPoller implements Poller {
           await this.describe(first);
           first = false;
         }
+        await this.applyRewinds();
         for (const shard of this.shards.values()) {
           if (this.abort.signal.aborted) break;
           if (shard.parent && this.shards.has(shard.parent)) {
@@ -207,6 +232,7 @@ export class DynamoDbPoller implements Poller {
 
   private async describe(initial: boolean): Promise<void> {
     this.lastDescribe = Date.now();
+    const epoch = this.epoch;
     let start: string | undefined;
     const seen: { ShardId: string; ParentShardId?: string }[] = [];
     do {
@@ -235,7 +261,65 @@ export class DynamoDbPoller implements Poller {
         limits: [],
         attempts: 0,
         invokeCounts: new Map(),
+        emptyReadEpoch: -1,
       });
+    }
+    this.describedEpoch = epoch;
+  }
+
+  /**
+   * Resolves true once every record the stream held when called has been handled: a DescribeStream
+   * and, in each shard, a GetRecords sent after the call came back empty, and nothing is left in
+   * flight or waiting for a retry (every record was delivered in a successful invocation, dropped
+   * by the filter criteria or sent to the on-failure destination). False after `timeoutMs`.
+   */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const target = ++this.epoch;
+    this.lastDescribe = 0; // look for new shards now rather than within the second
+    const deadline = Date.now() + timeoutMs;
+    while (!this.abort.signal.aborted) {
+      const shards = [...this.shards.values()];
+      if (this.describedEpoch >= target && shards.every((s) => s.buffer.length === 0 && (s.closed || s.emptyReadEpoch >= target))) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(20, this.abort.signal);
+    }
+    return false;
+  }
+
+  checkpoints(): ShardCheckpoint[] {
+    return [...this.shards.values()].map((s) => ({ shardId: s.id, checkpoint: s.lastReadSeq }));
+  }
+
+  /**
+   * Moves the mapping back to checkpoints `checkpoints()` reported earlier: it reads and delivers
+   * every record after them again, as Lambda does when it retries from its checkpoint after a
+   * failure (records the failed attempt had already processed arrive a second time). Applied by the
+   * poll loop before its next read, so never in the middle of a batch.
+   */
+  rewind(shards: ShardCheckpoint[]): Promise<void> {
+    return new Promise((resolve, reject) => this.rewinds.push({ shards, done: (err) => (err ? reject(err) : resolve()) }));
+  }
+
+  private async applyRewinds(): Promise<void> {
+    for (const r of this.rewinds.splice(0)) {
+      try {
+        for (const { shardId, checkpoint } of r.shards) {
+          const shard = this.shards.get(shardId);
+          if (!shard) throw new Error(`the mapping has no shard ${shardId}`);
+          const it = await this.call<{ ShardIterator?: string }>("GetShardIterator", {
+            StreamArn: this.m.EventSourceArn,
+            ShardId: shardId,
+            ...(checkpoint ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: checkpoint } : { ShardIteratorType: "TRIM_HORIZON" }),
+          });
+          Object.assign(shard, { iterator: it.ShardIterator, iteratorAt: Date.now(), closed: !it.ShardIterator, buffer: [], limits: [], attempts: 0, lastReadSeq: checkpoint, emptyReadEpoch: -1 });
+          shard.invokeCounts.clear();
+          shard.lastResponse = undefined;
+          shard.firstBufferedAt = undefined;
+        }
+        r.done();
+      } catch (e) {
+        r.done(e as Error);
+      }
     }
   }
 
@@ -257,6 +341,7 @@ export class DynamoDbPoller implements Poller {
     let fetched = false;
     if (shard.buffer.length < batchSize && shard.iterator && !shard.closed) {
       let r: { Records?: StreamRecord[]; NextShardIterator?: string };
+      const epoch = this.epoch;
       try {
         r = await this.call("GetRecords", { ShardIterator: shard.iterator, Limit: 1000 });
       } catch (e) {
@@ -278,6 +363,7 @@ export class DynamoDbPoller implements Poller {
       // shard keeps polling with the same one for a while instead of minting a new one per poll
       // (moto keeps every iterator it ever issued).
       const empty = (r.Records ?? []).length === 0;
+      if (empty) shard.emptyReadEpoch = epoch;
       if (!r.NextShardIterator) {
         shard.iterator = undefined;
         shard.closed = true;
@@ -291,6 +377,7 @@ export class DynamoDbPoller implements Poller {
         const rec = this.toLambdaRecord(raw);
         if (!matchesAny(filters, rec)) {
           this.stats.recordsFiltered++;
+          tally(this.stats.filteredByEventName, rec.eventName);
           continue;
         }
         if (shard.buffer.length === 0) shard.firstBufferedAt = Date.now();
@@ -320,6 +407,11 @@ export class DynamoDbPoller implements Poller {
     };
     if (raw.userIdentity) rec.userIdentity = raw.userIdentity;
     return rec;
+  }
+
+  private delivered(records: LambdaDdbRecord[]): void {
+    this.stats.recordsDelivered += records.length;
+    for (const r of records) tally(this.stats.deliveredByEventName, r.eventName);
   }
 
   private checkpoint(shard: ShardState, n: number): void {
@@ -376,7 +468,7 @@ export class DynamoDbPoller implements Poller {
         ? parseBatchItemFailures(outcome.payload, new Set(batch.map((r) => r.dynamodb.SequenceNumber)))
         : [];
       if (failed !== null && failed.length === 0) {
-        this.stats.recordsDelivered += batch.length;
+        this.delivered(batch);
         this.m.LastProcessingResult = "OK";
         this.checkpoint(shard, batch.length);
         if (shard.limits.length) shard.limits.shift();
@@ -390,7 +482,7 @@ export class DynamoDbPoller implements Poller {
         for (const f of failed) if (seqLess(f, lowest)) lowest = f;
         const idx = batch.findIndex((r) => r.dynamodb.SequenceNumber === lowest);
         if (idx > 0) {
-          this.stats.recordsDelivered += idx;
+          this.delivered(batch.slice(0, idx));
           // The remainder has been tried once: afterFailure counts that attempt.
           this.checkpoint(shard, idx);
           if (shard.limits.length) shard.limits[0] = shard.limits[0]! - idx;
@@ -477,6 +569,7 @@ export class DynamoDbPoller implements Poller {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop.catch(() => undefined);
+    for (const r of this.rewinds.splice(0)) r.done(new Error("the mapping was stopped"));
   }
 }
 
