@@ -3,12 +3,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startSandbox, type Sandbox } from "../../sandbox";
+import { startSandbox, type Sandbox, type SandboxAdmin } from "../../sandbox";
 import { findMoto } from "../../sandbox/moto";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
 import { findTerraform } from "../../scripts/lib/tools";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord, type Shard } from "@aws-sdk/client-dynamodb-streams";
 import { TABLE_KEY } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { getDrUser } from "../../scripts/lib/population";
@@ -66,6 +67,54 @@ export async function startWorld(opts: { replicationDelayMs?: number; state?: "f
 }
 
 export { listByEmailPrefix } from "../../scripts/lib/population";
+
+export type StreamMapping = Awaited<ReturnType<SandboxAdmin["mappingsCaughtUp"]>>["mappings"][number];
+export type ShardCheckpoint = StreamMapping["shards"][number];
+
+/**
+ * The positive signal to wait for before asserting that something did not happen: every change is
+ * replicated into the DR table, and the replicator's mapping has handled every record of the DR
+ * stream (checkpoint past them; delivered in finished invocations or dropped by its filter).
+ * Returns the mapping with its checkpoints and counts.
+ */
+export async function replicatorCaughtUp(w: World): Promise<StreamMapping> {
+  const flushed = await w.sandbox.admin.flushReplication(30_000);
+  if (!flushed.drained) throw new Error(`global-table replication did not drain: ${JSON.stringify(flushed.pending)}`);
+  const r = await w.sandbox.admin.mappingsCaughtUp(names(w.deployment.env).fn("replicate-user"), w.deployment.env.drRegion, 60_000);
+  if (!r.caughtUp || r.mappings.length !== 1) throw new Error(`the replicator's stream mapping did not catch up: ${JSON.stringify(r.mappings)}`);
+  return r.mappings[0]!;
+}
+
+/**
+ * The records of a table's stream after `after` (a shard without a checkpoint from its start), read
+ * through the gateway as any stream consumer reads them, and the checkpoints where they end.
+ */
+export async function readStream(c: RegionClients, table: string, after: ShardCheckpoint[] = []): Promise<{ records: StreamRecord[]; tail: ShardCheckpoint[] }> {
+  const arn = (await c.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
+  const shards: Shard[] = [];
+  let start: string | undefined;
+  do {
+    const d = await c.streams.send(new DescribeStreamCommand({ StreamArn: arn, ExclusiveStartShardId: start }));
+    shards.push(...(d.StreamDescription?.Shards ?? []));
+    start = d.StreamDescription?.LastEvaluatedShardId;
+  } while (start);
+  const records: StreamRecord[] = [];
+  const tail: ShardCheckpoint[] = [];
+  for (const { ShardId } of shards) {
+    let checkpoint = after.find((s) => s.shardId === ShardId)?.checkpoint;
+    const position = checkpoint ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER" as const, SequenceNumber: checkpoint } : { ShardIteratorType: "TRIM_HORIZON" as const };
+    let iterator = (await c.streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId, ...position }))).ShardIterator;
+    while (iterator) {
+      const page = await c.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      const got = page.Records ?? [];
+      records.push(...got);
+      checkpoint = got.at(-1)?.dynamodb?.SequenceNumber ?? checkpoint;
+      iterator = got.length > 0 ? page.NextShardIterator : undefined;
+    }
+    tail.push({ shardId: ShardId!, checkpoint });
+  }
+  return { records, tail };
+}
 
 /**
  * Where a user's replication stopped: the trigger invocation, the record in

@@ -224,7 +224,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   }
 
   async function expectInDr(users: ConfirmedUser[], timeoutMs = 90_000): Promise<void> {
-    const arrived = await waitForDr(w.dr.cognito, drPool(), users, { timeoutMs, pollMs: 250, concurrency: 4 });
+    const arrived = await waitForDr(w.dr.cognito, drPool(), users, { timeoutMs, pollMs: 250 });
     expect([...arrived].filter(([, t]) => t === undefined).map(([e]) => e)).toEqual([]);
   }
 

@@ -4,16 +4,17 @@
 import { CreateGroupCommand, AdminListGroupsForUserCommand, DescribeUserPoolCommand, ListUsersCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
+import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_KEY } from "../../handlers/contract";
 import { newRecord, toItem, type ReplicatedUser } from "../../handlers/shared/record";
+import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
 import { names } from "../../stacks/names";
-import { getDrUser, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
+import { getDrUser, listUsers, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
 import { readDlq, redrive } from "../../scripts/lib/redrive";
-import { listByEmailPrefix, missingTools, startWorld, traceUser, type World } from "./harness";
+import { missingTools, readStream, replicatorCaughtUp, startWorld, traceUser, type StreamMapping, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -45,10 +46,21 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     expect(missing).toEqual([]);
   }
 
-  async function expectNoDuplicates(tag: string, count: number): Promise<void> {
-    const emails = await listByEmailPrefix(w.dr.cognito, w.deployment.dr.user_pool_id, `user-${tag}-`);
-    expect(emails.length).toBe(count);
-    expect(new Set(emails).size).toBe(count);
+  /**
+   * Each user's canonical id is on exactly one DR user in the whole pool (a second user under
+   * another email counts), and the DR users under the tag's emails carry exactly these ids.
+   */
+  async function expectNoDuplicates(tag: string, users: ConfirmedUser[]): Promise<void> {
+    const all = await listUsers(w.dr.cognito, w.deployment.dr.user_pool_id);
+    const idOf = (u: { attributes: Record<string, string> }) => u.attributes[`custom:${CANONICAL_ID_ATTRIBUTE}`];
+    const holders = new Map<string, string[]>();
+    for (const u of all) {
+      const id = idOf(u);
+      if (id) holders.set(id, [...(holders.get(id) ?? []), u.email]);
+    }
+    expect(users.filter((u) => holders.get(u.sub)?.length !== 1).map((u) => [u.sub, holders.get(u.sub) ?? []])).toEqual([]);
+    const tagged = all.filter((u) => u.email.startsWith(`user-${tag}-`));
+    expect(tagged.map(idOf).sort()).toEqual(users.map((u) => u.sub).sort());
   }
 
   /** Records as the PostConfirmation trigger writes them, for users that exist only in the table. */
@@ -82,8 +94,15 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     confirmedAt: r.confirmedAt,
   });
 
-  const parked = async () => readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url);
+  /** What the replicator parked, once it has handled every record so far (nothing parked yet means nothing will be for them). */
+  const parked = async () => {
+    await replicatorCaughtUp(w);
+    return readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url);
+  };
   const drStats = async () => (await w.sandbox.admin.stats()).regions[drRegion()];
+  /** Records of one eventName the mapping delivered to the replicator (or dropped by its filter) between two of its snapshots. */
+  const handled = (before: StreamMapping, after: StreamMapping, how: "deliveredByEventName" | "filteredByEventName", eventName: string) =>
+    (after.stats[how][eventName] ?? 0) - (before.stats[how][eventName] ?? 0);
 
   it("deploys so that a plan right after apply is empty", async () => {
     expect(await w.deployment.planChanges()).toBe(false);
@@ -92,7 +111,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   it("1. replicates 200 users confirmed concurrently, CONFIRMED with equal attributes and canonical ids, no invitation sent", async () => {
     const users = await confirmAll(testUsers(200, "bulk"));
     await expectAllInDr(users);
-    await expectNoDuplicates("bulk", 200);
+    await expectNoDuplicates("bulk", users);
     const stats = await drStats();
     expect(stats.adminCreateUser.notSuppressed).toBe(0);
     expect(stats.adminCreateUser.invitationsSent).toBe(0);
@@ -111,7 +130,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     expect(during.faulted).toBe(during.calls);
     await w.sandbox.admin.clearFaults(fault.id);
     await expectAllInDr(users);
-    await expectNoDuplicates("outage", 30);
+    await expectNoDuplicates("outage", users);
     expect(await parked()).toEqual([]);
   });
 
@@ -120,7 +139,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     await w.sandbox.admin.resetStats();
     const users = await confirmAll(testUsers(40, "storm"));
     await expectAllInDr(users);
-    await expectNoDuplicates("storm", 40);
+    await expectNoDuplicates("storm", users);
     expect((await drStats()).categories.UserCreation.throttled).toBeGreaterThan(0);
     expect(await parked()).toEqual([]);
   });
@@ -179,31 +198,67 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   it("6. deletes no DR user when TTL expires the staging records", async () => {
     const users = await confirmAll(testUsers(5, "ttl"));
     await expectAllInDr(users);
+    const before = await replicatorCaughtUp(w);
     await w.sandbox.admin.resetStats();
     const swept = await w.sandbox.admin.ttlSweep(primaryRegion(), n.table, Math.floor(Date.now() / 1000) + 400 * 86_400);
     expect(swept.deleted).toBeGreaterThanOrEqual(5);
-    await w.sandbox.admin.flushReplication(10_000);
-    await new Promise((r) => setTimeout(r, 2000)); // let the replicator see the REMOVEs
+    // Positive signal first: every deletion reached the DR stream and the replicator's mapping
+    // (whose filter drops REMOVEs, as the function would skip them), which has handled them all.
+    const after = await replicatorCaughtUp(w);
+    const removes = handled(before, after, "filteredByEventName", "REMOVE") + handled(before, after, "deliveredByEventName", "REMOVE");
+    expect(removes).toBeGreaterThanOrEqual(swept.deleted);
     for (const u of users) expect((await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email))?.enabled).toBe(true);
     const ops = (await drStats()).operations;
     expect(ops["cognito-idp:AdminDeleteUser"]).toBeUndefined();
     expect(ops["cognito-idp:AdminDisableUser"]).toBeUndefined();
+    expect(await parked()).toEqual([]);
   });
 
   it("7. changes nothing on duplicate and replayed stream records", async () => {
+    const mark = await replicatorCaughtUp(w); // the checkpoint just before these users' records
     const users = await confirmAll(testUsers(3, "replay"));
     await expectAllInDr(users);
+    const processed = await replicatorCaughtUp(w);
     const before = await Promise.all(users.map((u) => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email)));
-    await w.sandbox.admin.resetStats();
-    for (let round = 0; round < 3; round++) {
-      for (const u of users) {
-        const item = (await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: u.sub } } }))).Item!;
-        // An unconditional rewrite of the same image: the stream carries a MODIFY with nothing changed.
-        await w.primary.dynamodb.send(new PutItemCommand({ TableName: n.table, Item: item }));
-      }
+    const ours = (records: Awaited<ReturnType<typeof readStream>>["records"]) => records.filter((r) => users.some((u) => u.sub === r.dynamodb?.Keys?.[TABLE_KEY]?.S));
+
+    // Rewriting an item unchanged writes no stream record in DynamoDB, so nothing is replicated.
+    const primaryTail = (await readStream(w.primary, n.table)).tail;
+    const applied = (await w.sandbox.admin.replication()).counters.applied;
+    for (const u of users) {
+      const item = (await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: u.sub } } }))).Item!;
+      await w.primary.dynamodb.send(new PutItemCommand({ TableName: n.table, Item: item }));
     }
-    await w.sandbox.admin.flushReplication(10_000);
-    await new Promise((r) => setTimeout(r, 2000));
+    expect(ours((await readStream(w.primary, n.table, primaryTail)).records)).toEqual([]);
+    expect((await w.sandbox.admin.flushReplication(30_000)).counters.applied).toBe(applied);
+
+    // Replayed: the mapping goes back to its checkpoint before these users and delivers their
+    // records again, as Lambda does when it retries a batch after a failure.
+    await w.sandbox.admin.resetStats();
+    const replayFrom = Date.now();
+    await w.sandbox.admin.rewindMapping(processed.uuid, mark.shards);
+    const replayed = await replicatorCaughtUp(w);
+    expect(handled(processed, replayed, "deliveredByEventName", "INSERT")).toBe(3);
+    expect(replayed.shards).toEqual(processed.shards);
+
+    // Duplicated: each of those records twice in one batch, invoked as the mapping invokes.
+    const { records } = await readStream(w.dr, n.table, mark.shards);
+    expect(ours(records).map((r) => r.eventName)).toEqual(["INSERT", "INSERT", "INSERT"]);
+    const asLambdaRecords = ours(records).map((r) => ({
+      ...r,
+      dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: Math.floor(r.dynamodb!.ApproximateCreationDateTime!.getTime() / 1000) },
+      eventSourceARN: replayed.eventSourceArn,
+    }));
+    const lambda = new LambdaClient({ region: drRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
+    const invoked = await lambda.send(new InvokeCommand({ FunctionName: n.fn("replicate-user"), Payload: JSON.stringify({ Records: [...asLambdaRecords, ...asLambdaRecords] }) }));
+    expect(invoked.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(invoked.Payload!).toString())).toEqual({ batchItemFailures: [] });
+    // The replicator looked at each record again, once per delivery, and found its user as it should be.
+    const unchanged = (await w.sandbox.admin.lambdaLogs(n.fn("replicate-user"), drRegion())).filter(
+      (l) => l.ts >= replayFrom && l.line.includes('"message":"user replicated"') && l.line.includes('"action":"unchanged"'),
+    );
+    for (const r of ours(records)) expect(unchanged.filter((l) => l.line.includes(r.eventID!)).length, r.eventID).toBeGreaterThanOrEqual(2);
+
     const after = await Promise.all(users.map((u) => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email)));
     expect(after).toEqual(before);
     const ops = (await drStats()).operations;
@@ -221,18 +276,34 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     const records = syntheticRecords("crash", 40);
     await writeRecords(records);
     await w.sandbox.admin.flushReplication(10_000);
-    // Slow DR calls (100 ms, 10 users in flight) make the 40-record invocation last ~400 ms;
-    // it dies 150 ms in, with some users created and some not.
-    await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion(), latencyMs: 100 });
-    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 150, minRecords: 20 });
+    // The DR UserCreation quota (10/s, burst 10) lets the first 10 users through at once and at
+    // most 25 by the crash 1.5 s in, however fast or slow this machine is: the crash lands
+    // mid-batch, which is checked below rather than assumed.
+    await w.sandbox.admin.setQuota({ region: drRegion(), category: "UserCreation", ratePerSecond: 10, burst: 10 });
+    await w.sandbox.admin.crashNext({ function: n.fn("replicate-user"), region: drRegion(), afterMs: 1500, minRecords: 40 });
     await w.sandbox.admin.resetStats();
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID!, Enabled: true }));
 
-    await expectAllInDr(records.map(asConfirmedUser));
-    await expectNoDuplicates("crash", 40);
+    const users = records.map(asConfirmedUser);
+    await expectAllInDr(users);
+    await expectNoDuplicates("crash", users);
     const logs = await w.sandbox.admin.lambdaLogs(n.fn("replicate-user"), drRegion());
-    expect(logs.filter((l) => l.line.includes("crashing the execution environment")).length).toBe(1);
-    // Users created before the crash were replayed from the checkpoint: found, not created twice.
+    const crashes = logs.filter((l) => l.line.includes("crashing the execution environment"));
+    expect(crashes).toHaveLength(1);
+    // It crashed mid-batch: the invocation that died had created some of the batch's users, and
+    // the retry from the checkpoint created the rest (and found the first ones there).
+    const crashedRequest = crashes[0]!.line.split(" ")[0]!;
+    const batch = new Set(records.map((r) => r.canonicalId));
+    const createdBy = (crashed: boolean) =>
+      logs
+        .filter((l) => l.line.includes('"message":"user replicated"') && l.line.includes('"action":"created"') && l.line.includes(crashedRequest) === crashed)
+        .map((l) => /"canonicalId":"([^"]+)"/.exec(l.line)?.[1])
+        .filter((id): id is string => id !== undefined && batch.has(id));
+    const beforeCrash = createdBy(true);
+    const byRetry = createdBy(false);
+    expect(beforeCrash.length).toBeGreaterThan(0);
+    expect(byRetry.length).toBeGreaterThan(0);
+    expect(beforeCrash.filter((id) => byRetry.includes(id))).toEqual([]);
     expect((await drStats()).operations["cognito-idp:AdminCreateUser"].calls).toBeGreaterThan(40);
     expect(await parked()).toEqual([]);
   });
@@ -370,7 +441,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
       }
       const deniedKms = decisions.filter((d) => !d.allowed && d.action === "kms:Decrypt" && d.impliedBy === "dynamodb:PutItem").map((d) => d.role?.split("/").pop());
       expect(new Set(deniedKms)).toEqual(new Set([n.role("post-confirmation"), n.role("retry-worker")]));
-      await w.sandbox.admin.flushReplication(10_000);
+      await replicatorCaughtUp(w);
       expect(await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, user!.email)).toBeUndefined();
       expect((await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: user!.sub } } }))).Item).toBeUndefined();
     } finally {
