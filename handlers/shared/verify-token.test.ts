@@ -1,9 +1,11 @@
 // Tokens are signed here with local RSA keys, one per pool; the verifier gets the
 // public keys through cacheJwks, so nothing touches the network.
+import { CognitoJwtVerifier } from "aws-jwt-verify";
+import { JwtInvalidIssuerError } from "aws-jwt-verify/error";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { createTokenVerifier, regionOfPool, TokenRejectedError, type TokenVerifier } from "./verify-token";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { canonicalIdFrom, createTokenVerifier, regionOfPool, TokenRejectedError, type TokenVerifier } from "./verify-token";
 
 const PRIMARY = { userPoolId: "us-east-1_Primary01", clientId: "primaryclient0000000000000" };
 const DR = { userPoolId: "us-west-2_DrPool001", clientId: "drclient000000000000000000" };
@@ -154,4 +156,78 @@ describe("token verifier (both pools)", () => {
     expect(() => createTokenVerifier({ pools: [], tokenUse: "access" })).toThrow(/at least one pool/);
     expect(() => createTokenVerifier({ pools: [{ userPoolId: "nope", clientId: "x" }], tokenUse: "access" })).toThrow(/not a Cognito user pool id/);
   });
+});
+
+describe("token verifier: reasons, messages and options callers rely on", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("names the untrusted issuer in a TokenRejectedError", async () => {
+    const err = await rejection(verifier().verify(accessToken(THIRD)));
+    expect(err).toMatchObject({ name: "TokenRejectedError", reason: "UntrustedIssuer", message: `issuer ${iss(THIRD.userPoolId)} is not a trusted pool` });
+  });
+
+  it("accepts a trusted pool's tokens under Cognito's updated issuer format too", async () => {
+    // IssuerConfiguration UPDATED, which AWS recommends for every pool: https://issuer-cognito-idp.<region>.amazonaws.com/<pool id>.
+    const updated = `https://issuer-cognito-idp.us-west-2.amazonaws.com/${DR.userPoolId}`;
+    await expect(verifier().verify(accessToken(DR, { iss: updated }))).resolves.toMatchObject({ canonicalId: CANONICAL, poolId: DR.userPoolId, region: "us-west-2" });
+    const forged = sign(DR.userPoolId, JSON.parse(Buffer.from(accessToken(DR, { iss: updated }).split(".")[1], "base64url").toString()), THIRD.userPoolId);
+    expect((await rejection(verifier().verify(forged))).reason).toBe("JwtInvalidSignatureError");
+    const third = `https://issuer-cognito-idp.eu-west-1.amazonaws.com/${THIRD.userPoolId}`;
+    expect((await rejection(verifier().verify(accessToken(THIRD, { iss: third })))).reason).toBe("UntrustedIssuer");
+  });
+
+  it("names the pool and the missing claim when a token has no canonical id", async () => {
+    const err = await rejection(verifier().verify(accessToken(DR, { canonical_id: undefined })));
+    expect(err.message).toBe(`token from ${DR.userPoolId} carries no canonical_id claim: is the pool's pre-token trigger deployed?`);
+  });
+
+  it("a blank canonical_id claim is no id: the custom:canonical_id attribute is used, trimmed", async () => {
+    const token = idToken(DR, { canonical_id: "   ", "custom:canonical_id": ` ${CANONICAL} ` });
+    await expect(verifier("id").verify(token)).resolves.toMatchObject({ canonicalId: CANONICAL });
+    expect(canonicalIdFrom({ canonical_id: `\t${CANONICAL}\n` })).toBe(CANONICAL);
+    expect(canonicalIdFrom({ canonical_id: " ", "custom:canonical_id": "" })).toBeUndefined();
+  });
+
+  it("rejects a token used before its nbf", async () => {
+    expect((await rejection(verifier().verify(accessToken(DR, { nbf: now() + 600 })))).reason).toBe("JwtNotBeforeError");
+  });
+
+  it("rejects a token without an issuer (JwtInvalid)", async () => {
+    expect((await rejection(verifier().verify(accessToken(DR, { iss: undefined })))).reason).toBe("JwtInvalid");
+  });
+
+  it("allows the configured clock skew on expiry, none by default", async () => {
+    const justExpired = accessToken(DR, { iat: now() - 3600, exp: now() - 30 });
+    expect((await rejection(verifier().verify(justExpired))).reason).toBe("JwtExpiredError");
+    const lenient = createTokenVerifier({ pools: [PRIMARY, DR], tokenUse: "access", graceSeconds: 60 });
+    lenient.cacheJwks(DR.userPoolId, keys[DR.userPoolId].jwks);
+    await expect(lenient.verify(justExpired)).resolves.toMatchObject({ canonicalId: CANONICAL });
+  });
+
+  // The library answers these itself today; the checks below must hold whatever its version does.
+  it("reports the library's own issuer rejection as UntrustedIssuer", async () => {
+    vi.spyOn(CognitoJwtVerifier.prototype, "verify").mockRejectedValue(new JwtInvalidIssuerError("Issuer not allowed", iss(THIRD.userPoolId), iss(DR.userPoolId)));
+    expect((await rejection(verifier().verify(accessToken(DR)))).reason).toBe("UntrustedIssuer");
+  });
+
+  it("never attributes verified claims from an issuer outside the pools to a pool", async () => {
+    const claims = JSON.parse(Buffer.from(accessToken(THIRD).split(".")[1], "base64url").toString()) as Record<string, unknown>;
+    vi.spyOn(CognitoJwtVerifier.prototype, "verify").mockResolvedValue(claims as never);
+    const err = await rejection(verifier().verify(accessToken(DR)));
+    expect(err).toMatchObject({ reason: "UntrustedIssuer", message: `issuer ${iss(THIRD.userPoolId)} is not a trusted pool` });
+  });
+});
+
+describe("regionOfPool", () => {
+  it("reads the region of a pool id, GovCloud included", () => {
+    expect(regionOfPool("us-east-1_Primary01")).toBe("us-east-1");
+    expect(regionOfPool("us-gov-west-1_AbC123")).toBe("us-gov-west-1");
+  });
+
+  it.each(["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Primary01", "us-east-1_Primary01/x", "us-east-1_Primary01 ", " us-east-1_Primary01", "xus-east-1_Primary01", "us-east-1_", "us-east-1"])(
+    "rejects %o: an issuer URL or anything around the pool id is a misconfiguration",
+    (id) => {
+      expect(() => regionOfPool(id)).toThrow(`"${id}" is not a Cognito user pool id (<region>_<id>)`);
+    },
+  );
 });
