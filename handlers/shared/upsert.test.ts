@@ -290,3 +290,131 @@ describe("upsertDrUser", () => {
     await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "TRANSIENT", retryable: true });
   });
 });
+
+describe("planUser: verification flags and stable plans", () => {
+  const dr = (attributes: Record<string, string>, groups: string[] = []) => ({ username: "u", attributes: { "custom:canonical_id": userRecord().canonicalId, ...attributes }, enabled: true, groups });
+
+  it("a phone number change carries the primary's phone_number_verified (Cognito would reset it otherwise)", () => {
+    const current = dr({ email: "alice@example.com", email_verified: "true", name: "Alice Example", phone_number: "+14155550100", phone_number_verified: "true" });
+    const record = userRecord({ attributes: { email: "alice@example.com", email_verified: "true", name: "Alice Example", phone_number: "+14155550199", phone_number_verified: "true" } });
+    expect(planUser(record, current, config).update).toEqual([
+      { Name: "phone_number", Value: "+14155550199" },
+      { Name: "phone_number_verified", Value: "true" },
+    ]);
+  });
+
+  it("an email change sends no email_verified when the primary has none: no verification state is invented", () => {
+    const current = dr({ email: "old@example.com", email_verified: "true", name: "Alice Example" });
+    const plan = planUser(userRecord({ attributes: { email: "alice@example.com", name: "Alice Example" } }), current, config);
+    expect(plan).toMatchObject({ update: [{ Name: "email", Value: "alice@example.com" }], delete: [] });
+  });
+
+  it("sorts every list of the plan by name, whatever order Cognito and the record list them in", () => {
+    const current = dr({ email: "old@example.com", email_verified: "true", name: "Old", locale: "fr", given_name: "G", family_name: "F" }, ["z", "a", "m"]);
+    const record = userRecord({ attributes: { email: "alice@example.com", email_verified: "true", name: "New" }, groups: ["y", "b", "k"] });
+    expect(planUser(record, current, config)).toEqual({
+      update: [
+        { Name: "email", Value: "alice@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "name", Value: "New" },
+      ],
+      delete: ["family_name", "given_name", "locale"],
+      enabled: undefined,
+      addGroups: ["b", "k", "y"],
+      removeGroups: ["a", "m", "z"],
+    });
+  });
+});
+
+describe("upsertDrUser: failures are never mistaken for absence, and users are not deleted by accident", () => {
+  const throttled = () => new TooManyRequestsException({ message: "slow down", ...meta });
+  /** The attributes of the DR user that is ours and matches `userRecord()`. */
+  const ours = (): AttributeType[] => [
+    { Name: "email", Value: "alice@example.com" },
+    { Name: "email_verified", Value: "true" },
+    { Name: "name", Value: "Alice Example" },
+    { Name: "custom:canonical_id", Value: userRecord().canonicalId },
+  ];
+
+  it("a user disabled in the primary is disabled in DR too, and the change is reported", async () => {
+    existing();
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(upsertDrUser(ctx, userRecord({ enabled: false }))).resolves.toEqual({ action: "updated", changes: ["disable"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
+    expect(cognito).not.toHaveReceivedCommand(AdminEnableUserCommand);
+  });
+
+  it("a DR user whose Enabled the response omits counts as enabled: no enable call", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", UserAttributes: ours() });
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "unchanged", changes: [] });
+    expect(cognito).not.toHaveReceivedCommand(AdminEnableUserCommand);
+  });
+
+  it("a failed look-up by the previous email fails the upsert instead of creating a second user under the new email", async () => {
+    cognito.on(AdminGetUserCommand).rejects(throttled());
+    await expect(upsertDrUser(ctx, userRecord(), { previousEmail: "old@example.com" })).rejects.toMatchObject({ reason: "THROTTLED", retryable: true });
+    expect(cognito).not.toHaveReceivedCommand(AdminCreateUserCommand);
+  });
+
+  it("a failed read after UsernameExists keeps its cause; only a missing user reads as 'vanished'", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).rejects(throttled());
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "THROTTLED" });
+    cognito.on(AdminGetUserCommand).rejects(new UserNotFoundException({ message: "no", ...meta }));
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "TRANSIENT", message: "user existed at create but not at read; retrying" });
+  });
+
+  it("only a missing group is a permanent GROUP_NOT_FOUND (with the AWS error as cause); a throttled group call stays retryable", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1", UserStatus: "CONFIRMED" } });
+    const missing = new ResourceNotFoundException({ message: "no group", ...meta });
+    cognito.on(AdminAddUserToGroupCommand).rejects(missing);
+    await expect(upsertDrUser(ctx, userRecord({ groups: ["ghost"] }))).rejects.toMatchObject({ reason: "GROUP_NOT_FOUND", message: expect.stringContaining('"ghost"'), cause: missing });
+    cognito.on(AdminAddUserToGroupCommand).rejects(throttled());
+    await expect(upsertDrUser(ctx, userRecord({ groups: ["admins"] }))).rejects.toMatchObject({ reason: "THROTTLED", retryable: true });
+  });
+
+  it("a conflict says whether the DR user belongs to someone else or to nobody", async () => {
+    existing({ "custom:canonical_id": "someone-else" });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries another canonical id" });
+    existing({}, true, ["custom:canonical_id"]);
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries no canonical id" });
+  });
+
+  it("our own user in any state but FORCE_CHANGE_PASSWORD is updated in place, never deleted (that would lose its password)", async () => {
+    for (const UserStatus of ["CONFIRMED", "RESET_REQUIRED", undefined] as const) {
+      cognito.reset();
+      cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+      cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus, UserAttributes: ours() });
+      cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+      await expect(upsertDrUser(ctx, userRecord({ attributes: { ...userRecord().attributes, name: "Alice New" } }))).resolves.toEqual({ action: "updated", changes: ["attributes:1"] });
+      expect(cognito).not.toHaveReceivedCommand(AdminDeleteUserCommand);
+    }
+  });
+
+  it("an OldImage with the same email still takes the create path, so our FORCE_CHANGE_PASSWORD leftover is recreated", async () => {
+    cognito.on(AdminCreateUserCommand).rejectsOnce(new UsernameExistsException({ message: "exists", ...meta })).resolves({ User: { Username: "dr-sub-2", UserStatus: "CONFIRMED" } });
+    cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: ours() });
+    await expect(upsertDrUser(ctx, userRecord(), { previousEmail: "alice@example.com" })).resolves.toEqual({ action: "created", changes: ["create"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { Username: "dr-sub-1" });
+  });
+
+  it("an email change whose new-email user is our leftover: looked up by the old email once, removed once, created again", async () => {
+    cognito.on(AdminGetUserCommand, { Username: "old@example.com" }).rejects(new UserNotFoundException({ message: "no", ...meta }));
+    cognito.on(AdminGetUserCommand, { Username: "alice@example.com" }).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: ours() });
+    cognito.on(AdminCreateUserCommand).rejectsOnce(new UsernameExistsException({ message: "exists", ...meta })).resolves({ User: { Username: "dr-sub-2", UserStatus: "CONFIRMED" } });
+    await expect(upsertDrUser(ctx, userRecord(), { previousEmail: "old@example.com" })).resolves.toEqual({ action: "created", changes: ["create"] });
+    const calls = cognito.calls().map((c) => `${c.args[0].constructor.name.replace(/Command$/, "")} ${(c.args[0].input as { Username?: string }).Username}`);
+    expect(calls).toEqual(["AdminGetUser old@example.com", "AdminCreateUser alice@example.com", "AdminGetUser alice@example.com", "AdminDeleteUser dr-sub-1", "AdminCreateUser alice@example.com"]);
+  });
+
+  it("a user still FORCE_CHANGE_PASSWORD after being created again is deleted only once, then left to reconcile", async () => {
+    cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
+    cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: ours() });
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "unchanged", changes: [] });
+    expect(cognito).toHaveReceivedCommandTimes(AdminDeleteUserCommand, 1);
+    expect(cognito).toHaveReceivedCommandTimes(AdminCreateUserCommand, 2);
+  });
+});
