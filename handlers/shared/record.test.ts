@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FIXED_NOW, userRecord } from "../testing/events";
+import { InvalidRecordError } from "./errors";
 import { fromItem, newRecord, parseRecord, toItem } from "./record";
 
 describe("record schema", () => {
@@ -52,5 +53,97 @@ describe("record schema", () => {
     expect(() => fromItem(undefined)).toThrow(expect.objectContaining({ reason: "INVALID_RECORD" }));
     expect(() => fromItem({ canonicalId: { Q: "x" } })).toThrow(expect.objectContaining({ reason: "INVALID_RECORD" }));
     expect(() => fromItem({ version: { N: "not a number" } })).toThrow(expect.objectContaining({ reason: "INVALID_RECORD" }));
+  });
+});
+
+describe("record validation messages", () => {
+  const rejection = (input: unknown): InvalidRecordError => {
+    try {
+      parseRecord(input);
+    } catch (err) {
+      return err as InvalidRecordError;
+    }
+    throw new Error("the record was accepted");
+  };
+  const issuesOf = (input: unknown) => rejection(input).issues;
+
+  it("a record that is not an object is reported at the record itself", () => {
+    expect(() => parseRecord(undefined)).toThrow(expect.objectContaining({ message: "invalid record: (record): expected object", issues: ["(record): expected object"] }));
+    expect(() => parseRecord([])).toThrow("invalid record: (record): expected object");
+  });
+
+  it("the message lists the first five issues, all of them are in issues", () => {
+    const err = rejection({});
+    expect(err.message).toBe(
+      "invalid record: schemaVersion: not an allowed value; canonicalId: expected string; username: expected string; attributes: expected record; enabled: expected boolean",
+    );
+    expect(err.issues).toHaveLength(11);
+    expect(err.issues.at(-1)).toBe("expiresAt: expected number");
+  });
+
+  it.each([
+    ["an empty canonical id", { canonicalId: "" }, "canonicalId: too small (min 1)"],
+    ["a negative version", { version: -1 }, "version: too small (min 0)"],
+    ["a fractional version", { version: 1.5 }, "version: expected int"],
+    ["a zero expiry", { expiresAt: 0 }, "expiresAt: too small (min 0, exclusive)"],
+    ["an empty group name", { groups: ["admins", ""] }, "groups.1: too small (min 1)"],
+    ["a 129-character username", { username: "u".repeat(129) }, "username: too big (max 128)"],
+    ["a region that is not one", { originRegion: "mars" }, "originRegion: invalid format (regex)"],
+  ])("%s is one issue naming the field", (_label, patch, issue) => {
+    expect(issuesOf({ ...userRecord(), ...patch })).toEqual([issue]);
+  });
+
+  it("an attribute name may be custom: plus up to 32 characters", () => {
+    const longest = `custom:${"a".repeat(32)}`;
+    expect(parseRecord({ ...userRecord(), attributes: { [longest]: "x" } }).attributes).toEqual({ [longest]: "x" });
+    expect(issuesOf({ ...userRecord(), attributes: { [`${longest}a`]: "x" } })).toEqual([`attributes.${longest}a: invalid attribute name`]);
+    expect(issuesOf({ ...userRecord(), attributes: { "": "x" } })).toEqual(["attributes.: invalid attribute name"]);
+  });
+
+  // Region names are <area>-<subarea>[-<subarea>]-<number>; the pool id is <region>_<suffix>.
+  it.each(["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-10"])("accepts the origin region %s", (originRegion) => {
+    expect(parseRecord({ ...userRecord(), originRegion }).originRegion).toBe(originRegion);
+  });
+
+  it.each([
+    ["an availability zone", "us-east-1a"],
+    ["a padded region", " us-east-1"],
+    ["a region without number", "us-east"],
+  ])("rejects %s as origin region", (_label, originRegion) => {
+    expect(issuesOf({ ...userRecord(), originRegion })).toEqual(["originRegion: invalid format (regex)"]);
+  });
+
+  it.each([
+    ["the pool's ARN", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Primary1"],
+    ["a pool id with a trailing space", "us-east-1_Primary1 "],
+    ["a pool name", "cdr-dev-primary"],
+  ])("rejects %s as origin pool id", (_label, originPoolId) => {
+    expect(issuesOf({ ...userRecord(), originPoolId })).toEqual(["originPoolId: invalid format (regex)"]);
+  });
+});
+
+describe("DynamoDB items", () => {
+  it("an attribute cleared to the empty string stays an empty string", () => {
+    const record = userRecord({ attributes: { email: "a@example.com", name: "" } });
+    expect(toItem(record).attributes).toEqual({ M: { email: { S: "a@example.com" }, name: { S: "" } } });
+    expect(fromItem(toItem(record))).toEqual(record);
+  });
+
+  it("an attribute whose value is undefined is left out, not a marshalling crash", () => {
+    const record = userRecord({ attributes: { email: "a@example.com", name: undefined as unknown as string } });
+    expect(toItem(record).attributes).toEqual({ M: { email: { S: "a@example.com" } } });
+  });
+
+  it.each([
+    ["undefined (a REMOVE event has no new image)", undefined],
+    ["null", null],
+    ["a list", [{ S: "x" }]],
+    ["a string", "x"],
+  ])("an image that is %s is missing or not a map", (_label, image) => {
+    expect(() => fromItem(image)).toThrow(expect.objectContaining({ name: "InvalidRecordError", message: "image is missing or not a map" }));
+  });
+
+  it("an image that is not in DynamoDB's AttributeValue shape says so", () => {
+    expect(() => fromItem({ canonicalId: { Q: "x" } })).toThrow(expect.objectContaining({ name: "InvalidRecordError", message: "image is not a valid DynamoDB item" }));
   });
 });
