@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readPostConfirmationConfig, readReplicatorConfig, readRetryWorkerConfig } from "./env";
+import { ConfigError, readPostConfirmationConfig, readPreTokenConfig, readReplicatorConfig, readRetryWorkerConfig } from "./env";
 
 const base = {
   AWS_REGION: "us-west-2",
@@ -37,5 +37,75 @@ describe("config loaders", () => {
     [{ CANONICAL_ID_ATTRIBUTE: "no spaces" }, /CANONICAL_ID_ATTRIBUTE is invalid/, readReplicatorConfig],
   ] as const)("%o fails naming the variable", (override, message, read) => {
     expect(() => read({ ...base, ...override })).toThrow(message);
+  });
+});
+
+describe("values as an operator writes them", () => {
+  it("throws a ConfigError naming the variable, as Lambda reports a failed cold start", () => {
+    expect(() => readRetryWorkerConfig({})).toThrow(expect.objectContaining({ name: "ConfigError", variable: "TABLE_NAME" }));
+    expect(() => readRetryWorkerConfig({})).toThrow(ConfigError);
+  });
+
+  it("trims surrounding whitespace, and blank counts as unset", () => {
+    expect(readRetryWorkerConfig({ TABLE_NAME: "  cdr-dev-users\n", RECORD_TTL_DAYS: " 7 " })).toEqual({ tableName: "cdr-dev-users", ttlDays: 7 });
+    expect(() => readRetryWorkerConfig({ TABLE_NAME: "   " })).toThrow("Environment variable TABLE_NAME is required but not set");
+    expect(readRetryWorkerConfig({ TABLE_NAME: "t", RECORD_TTL_DAYS: "  " }).ttlDays).toBe(30);
+    expect(readReplicatorConfig({ ...base, MAX_CONCURRENCY: "" }).maxConcurrency).toBe(10);
+  });
+
+  it.each([
+    ["RECORD_TTL_DAYS", "1", 1],
+    ["RECORD_TTL_DAYS", "3650", 3650],
+    ["MAX_CONCURRENCY", "1", 1],
+    ["MAX_CONCURRENCY", "100", 100],
+  ])("accepts %s=%s (bounds included)", (variable, value, expected) => {
+    const read = variable === "RECORD_TTL_DAYS" ? readRetryWorkerConfig({ ...base, [variable]: value }).ttlDays : readReplicatorConfig({ ...base, [variable]: value }).maxConcurrency;
+    expect(read).toBe(expected);
+  });
+
+  it.each([
+    ["RECORD_TTL_DAYS", "3651", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "3651")'],
+    ["RECORD_TTL_DAYS", "thirty", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "thirty")'],
+    ["RECORD_TTL_DAYS", "Infinity", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "Infinity")'],
+    ["MAX_CONCURRENCY", "101", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "101")'],
+    ["MAX_CONCURRENCY", "0", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "0")'],
+    ["MAX_CONCURRENCY", "ten", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "ten")'],
+  ])("rejects %s=%s, saying what it must be", (variable, value, message) => {
+    const read = variable === "RECORD_TTL_DAYS" ? readRetryWorkerConfig : readReplicatorConfig;
+    expect(() => read({ ...base, [variable]: value })).toThrow(message);
+  });
+
+  it("reads a list with stray commas and spaces; an empty custom list is none", () => {
+    const r = readReplicatorConfig({ ...base, REPLICATED_ATTRIBUTES: " email,, name , ", REPLICATED_CUSTOM_ATTRIBUTES: "" });
+    expect([...r.replication.replicated]).toEqual(["email", "name"]);
+  });
+
+  it("trims the canonical id attribute, and a blank one means the default", () => {
+    expect(readReplicatorConfig({ ...base, CANONICAL_ID_ATTRIBUTE: " primary_sub " }).replication.canonicalIdAttribute).toBe("primary_sub");
+    expect(readReplicatorConfig({ ...base, CANONICAL_ID_ATTRIBUTE: "  " }).replication.canonicalIdAttribute).toBe("canonical_id");
+  });
+
+  it.each([
+    ["an https SQS URL", "https://sqs.us-west-2.amazonaws.com/123456789012/cdr-dev-park"],
+    ["the local sandbox's plain http URL", "http://127.0.0.1:4599/000000000000/cdr-local-park"],
+  ])("accepts %s as a queue URL", (_label, url) => {
+    expect(readReplicatorConfig({ ...base, PARK_QUEUE_URL: url }).parkQueueUrl).toBe(url);
+  });
+
+  it.each([
+    ["a queue ARN", "arn:aws:sqs:us-west-2:123456789012:cdr-dev-park"],
+    ["a URL after other text", "QueueUrl=https://sqs.us-west-2.amazonaws.com/123456789012/cdr-dev-park"],
+    ["two URLs", "https://sqs.us-west-2.amazonaws.com/1/a https://sqs.us-west-2.amazonaws.com/1/b"],
+    ["a scheme only", "https://"],
+  ])("rejects %s as a queue URL, quoting it", (_label, url) => {
+    expect(() => readReplicatorConfig({ ...base, PARK_QUEUE_URL: url })).toThrow(`Environment variable PARK_QUEUE_URL must be an SQS queue URL (got "${url}")`);
+  });
+
+  it("pre-token: the canonical id attribute is required and named without custom:", () => {
+    expect(readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: " canonical_id " })).toEqual({ canonicalIdAttribute: "canonical_id" });
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(
+      'Environment variable CANONICAL_ID_ATTRIBUTE must be a custom attribute name without "custom:" (1-20 of A-Z a-z 0-9 _ -, got "custom:canonical_id")',
+    );
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "a".repeat(21) })).toThrow(ConfigError);
   });
 });
