@@ -6,7 +6,7 @@ import { readPostConfirmationConfig } from "../shared/env";
 import * as aws from "../testing/aws";
 import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../testing/events";
 import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
-import { logsFrom } from "../testing/logs";
+import { logLines, logsFrom } from "../testing/logs";
 import { installPiiGuard } from "../testing/pii-guard";
 import { makeHandler } from "./handler";
 
@@ -126,7 +126,7 @@ describe("post-confirmation", () => {
     const before = guard.lines.length;
     await expect(handler({ tableMs: 10, queueMs: 10 })(event)).resolves.toBe(event);
     expect(metrics.total("Lost")).toBe(1);
-    const lost = guard.lines.slice(before).map((l) => JSON.parse(l)).find((l) => l.level === "ERROR");
+    const lost = logLines(guard.lines, before).find((l) => l.level === "ERROR");
     expect(lost).toMatchObject({ correlationId: "corr-1", reason: "TRANSIENT" });
     expect(JSON.stringify(lost)).not.toContain("6a7b8c9d");
   });

@@ -4,6 +4,7 @@ import { replicationConfig } from "../shared/replication-config";
 import { createLogger } from "../shared/logger";
 import { ENV } from "../contract";
 import { ConfigError } from "../shared/env";
+import { logLines } from "../testing/logs";
 import { readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
 
@@ -115,7 +116,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     } finally {
       process.stdout.write = write;
     }
-    const line = lines.map((l) => JSON.parse(l)).find((l) => l.message === "reconcile finished");
+    const line = logLines(lines.join("\n").split("\n")).find((l) => l.message === "reconcile finished");
     expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
     expect(JSON.stringify(line)).not.toContain("a@example.com");
     expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
