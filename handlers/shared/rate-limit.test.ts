@@ -1,18 +1,8 @@
 // The limiter that keeps the operator tools and the scheduled reconcile inside their share of
 // Cognito's quotas: categories, bucket sizing, refill arithmetic on a fake clock, and the wrapper.
 import { describe, expect, it } from "vitest";
-import { categoryOf, COGNITO_QUOTAS, RegionLimiter, TokenBucket } from "./rate-limit";
-
-describe("categoryOf", () => {
-  it("maps operations and their SDK command names to Cognito's quota categories", () => {
-    expect(categoryOf("AdminCreateUser")).toBe("UserCreation");
-    expect(categoryOf("AdminCreateUserCommand")).toBe("UserCreation");
-    expect(categoryOf("AdminDeleteUserCommand")).toBe("UserUpdate");
-    expect(categoryOf("AdminListGroupsForUserCommand")).toBe("UserRead");
-    expect(categoryOf("ListUsersInGroupCommand")).toBe("UserList");
-    expect(categoryOf("DescribeUserPoolCommand")).toBeUndefined();
-  });
-});
+// (categoryOf is covered by scripts/lib/operator-cli.test.ts.)
+import { COGNITO_QUOTAS, RegionLimiter, TokenBucket } from "./rate-limit";
 
 describe("TokenBucket", () => {
   function clocked(rate: number, burst?: number) {
