@@ -215,3 +215,13 @@ describe("post-confirmation log lines", () => {
     expect(metrics.total("Lost")).toBe(1);
   });
 });
+
+describe("post-confirmation when its own tools fail", () => {
+  it("without an id source, its lines say no-correlation-id", async () => {
+    ddbMock.on(PutItemCommand).resolves({});
+    const logs = logsFrom(guard);
+    const h = makeHandler({ ddb: new DynamoDBClient({ region: "us-east-1" }), sqs: new SQSClient({ region: "us-east-1" }), config, logger: testLogger(), metrics, now: fixedClock(), newId: () => { throw new Error("no entropy"); } });
+    await h(postConfirmationEvent());
+    expect(logs.read()).toEqual([expect.objectContaining({ message: "user staged for replication", correlationId: "no-correlation-id" })]);
+  });
+});

@@ -130,4 +130,32 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(ConfigError);
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(`must be "true" or "false" (got "yes")`);
   });
+
+  it("logs at most 50 unrepaired items, only unrepaired ones, and says apply was on", async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...user, Username: `u${i}`, Attributes: [{ Name: "sub", Value: `s${i}` }, { Name: "email", Value: `u${i}@example.com` }] }));
+    const dr = {
+      send: async (cmd: { input?: { Username?: string } }) => {
+        if (cmd instanceof ListUsersCommand) return { Users: [] };
+        if (cmd instanceof ListGroupsCommand) return { Groups: [] };
+        // The first five users are repaired; the rest fail.
+        if (cmd instanceof AdminCreateUserCommand && /^u[0-4]@/.test(cmd.input?.Username ?? "")) return { User: { Username: cmd.input!.Username, UserStatus: "CONFIRMED" } };
+        throw Object.assign(new Error("denied"), { name: "NotAuthorizedException", $fault: "client" });
+      },
+    };
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as unknown as typeof process.stdout.write;
+    try {
+      const handler = makeHandler({ config: { ...base, apply: true }, primary: pool(many, []), dr, logger: createLogger({ logLevel: "INFO" }), metrics: quiet });
+      await expect(handler()).rejects.toThrow("55 drift item(s) not repaired (apply on); see the log for the list");
+    } finally {
+      process.stdout.write = write;
+    }
+    const line = logLines(lines.join("\n").split("\n")).find((l) => l.message === "reconcile finished")!;
+    const sample = line.sample as Array<{ canonicalId: string; error?: string }>;
+    expect(sample).toHaveLength(50);
+    expect(sample.map((d) => d.canonicalId)).not.toContain("s0");
+    expect(sample[0]).toMatchObject({ canonicalId: "s5", error: expect.stringMatching(/.+/) });
+  });
 });
+

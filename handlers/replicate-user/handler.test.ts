@@ -356,4 +356,18 @@ describe("replicate-user log lines", () => {
     await handler()(streamEvent(streamRecord(r, { eventName: "MODIFY", oldImage: { ...asImage(r), attributes: { M: { email: { S: 42 as unknown as string } } } } })));
     expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
   });
+
+  it("an old image without an email, and a park of an unreadable image", async () => {
+    const r = userRecord();
+    const noEmail = { ...asImage(r), attributes: { M: { name: { S: "Alice" } } } };
+    await expect(handler()(streamEvent(streamRecord(r, { eventName: "MODIFY", oldImage: noEmail })))).resolves.toEqual({ batchItemFailures: [] });
+    expect(cognito).not.toHaveReceivedCommand(AdminGetUserCommand);
+
+    // The image cannot be read, but the key can: the parked line still names the user.
+    const logs = logsFrom(guard);
+    const bad = streamRecord(undefined, { keys: { canonicalId: { S: "c-broken" } }, newImage: { canonicalId: { S: "c-broken" }, version: { S: "not a number" } } });
+    await expect(handler()(streamEvent(bad))).resolves.toEqual({ batchItemFailures: [] });
+    expect(logs.read().find((l) => l.message === "record parked")).toMatchObject({ canonicalId: "c-broken", reason: "INVALID_RECORD" });
+  });
 });
+

@@ -115,6 +115,7 @@ export function drStateFromUser(user: UserType, groups: readonly string[]): DrUs
 
 /** Whether two records say the same about a user (version, TTL and origin aside). */
 export function sameContent(a: ReplicatedUser, b: ReplicatedUser): boolean {
+  // Stryker disable next-line EqualityOperator: equivalent, attribute names are unique keys and both records are sorted by the same comparator, so `<=` or `>=` gives equal strings exactly when `<` does
   const attrs = (r: ReplicatedUser) => JSON.stringify(Object.entries(r.attributes).sort(([x], [y]) => (x < y ? -1 : 1)));
   return a.username === b.username && a.enabled === b.enabled && attrs(a) === attrs(b) && [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n");
 }

@@ -26,6 +26,7 @@ function pools() {
     primaryUser("missing"),
     primaryUser("renamed", { name: "New Name" }),
     primaryUser("off", {}, { enabled: false }),
+    primaryUser("on"),
     primaryUser("grouped", {}, { groups: ["admins"] }),
     primaryUser("pending", {}, { status: "UNCONFIRMED" }),
     primaryUser("unverified", { email_verified: "false" }),
@@ -35,6 +36,7 @@ function pools() {
     drUser("same"),
     drUser("renamed", { locale: "fr" }),
     drUser("off"),
+    drUser("on", {}, { enabled: false }),
     drUser("grouped", {}, { groups: ["old"] }),
     drUser("unverified", { email_verified: "false" }),
     drUser("gone"),
@@ -55,6 +57,7 @@ describe("reconcilePools", () => {
       ["missing_in_dr", "missing", "no DR user with this canonical id"],
       ["attributes", "renamed", "name,-locale"],
       ["enabled", "off", "disabled in primary, enabled in DR"],
+      ["enabled", "on", "enabled in primary, disabled in DR"],
       ["groups", "grouped", "+admins,-old"],
       ["invalid", undefined, expect.stringContaining("canonicalId")],
       ["extra_in_dr", "gone", "canonical id not in the primary pool"],
@@ -65,23 +68,24 @@ describe("reconcilePools", () => {
     expect(result.drift.find((d) => d.kind === "attributes")).toMatchObject({ primaryUsername: "p-renamed", drUsername: "renamed@example.com" });
     expect(result.unverifiedEmail).toEqual([{ canonicalId: "unverified", primaryUsername: "p-unverified" }]);
     expect(result.counts).toEqual({
-      primaryUsers: 8,
-      drUsers: 7,
-      matched: 5,
+      primaryUsers: 9,
+      drUsers: 8,
+      matched: 6,
       inSync: 2,
       unverifiedEmail: 1,
       missing_in_dr: 1,
       extra_in_dr: 2,
       attributes: 1,
-      enabled: 1,
+      enabled: 2,
       groups: 1,
       invalid: 1,
       repaired: 0,
       deleted: 0,
       repairFailed: 0,
     });
-    expect(result.unrepaired).toBe(7);
+    expect(result.unrepaired).toBe(8);
     expect(result.seconds).toBeGreaterThanOrEqual(result.listSeconds);
+    expect(result.seconds).toBeLessThan(60); // seconds, not milliseconds
   });
 
   it("reports the DR side of a user it cannot plan as invalid", async () => {
@@ -96,16 +100,16 @@ describe("reconcilePools", () => {
     const p = pools();
     const progress: Array<[number, number]> = [];
     const result = await run(p, { apply: true, onRepaired: (done, total) => progress.push([done, total]) });
-    expect(result.counts).toMatchObject({ repaired: 4, deleted: 0, repairFailed: 0 });
-    expect(result.drift.filter((d) => d.repaired).map((d) => d.kind)).toEqual(["missing_in_dr", "attributes", "enabled", "groups"]);
+    expect(result.counts).toMatchObject({ repaired: 5, deleted: 0, repairFailed: 0 });
+    expect(result.drift.filter((d) => d.repaired).map((d) => d.kind)).toEqual(["missing_in_dr", "attributes", "enabled", "enabled", "groups"]);
     expect(result.unrepaired).toBe(3);
-    expect(progress.map(([d]) => d)).toEqual([1, 2, 3, 4]);
-    expect(progress.every(([, t]) => t === 4)).toBe(true);
+    expect(progress.map(([d]) => d)).toEqual([1, 2, 3, 4, 5]);
+    expect(progress.every(([, t]) => t === 5)).toBe(true);
     expect(p.dr.calls.filter((c) => c.startsWith("AdminDeleteUser:"))).toEqual([]);
 
     const again = await run(p);
     expect(again.drift.map((d) => d.kind)).toEqual(["invalid", "extra_in_dr", "extra_in_dr"]);
-    expect(again.counts.inSync).toBe(6);
+    expect(again.counts.inSync).toBe(7);
     expect(p.dr.users.get("renamed@example.com")!.attributes).not.toHaveProperty("locale");
   });
 
@@ -123,10 +127,13 @@ describe("reconcilePools", () => {
     const p = pools();
     p.dr.fail("AdminDeleteUser", { name: "UserNotFoundException" }, "gone@example.com");
     p.dr.fail("AdminDeleteUser", { name: "InternalErrorException", message: "try later" }, "stranger@example.com");
-    const progress: number[] = [];
-    const result = await run(p, { apply: true, allowDelete: true, onRepaired: (_d, total) => progress.push(total) });
-    expect(result.counts).toMatchObject({ repaired: 4, deleted: 1, repairFailed: 1 });
-    expect(progress.every((t) => t === 6)).toBe(true);
+    p.dr.put(drUser("left"));
+    const progress: Array<[number, number]> = [];
+    const result = await run(p, { apply: true, allowDelete: true, onRepaired: (done, total) => progress.push([done, total]) });
+    expect(result.counts).toMatchObject({ repaired: 5, deleted: 2, repairFailed: 1 });
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((d) => [d, 8]));
+    expect(p.dr.users.has("left@example.com")).toBe(false);
+    expect(result.drift.find((d) => d.drUsername === "left@example.com")).toMatchObject({ repaired: true });
     expect(result.drift.find((d) => d.drUsername === "gone@example.com")).toMatchObject({ repaired: true });
     expect(result.drift.find((d) => d.drUsername === "stranger@example.com")).toMatchObject({ repaired: false, error: expect.stringMatching(/.+/) });
     expect(result.unrepaired).toBe(2);
@@ -137,7 +144,7 @@ describe("reconcilePools", () => {
     p.dr.fail("AdminCreateUser", { name: "TooManyRequestsException", message: "slow down" }, "missing@example.com");
     const result = await run(p, { apply: true });
     expect(result.drift.find((d) => d.kind === "missing_in_dr")).toMatchObject({ repaired: false, error: expect.stringMatching(/^THROTTLED: /) });
-    expect(result.counts).toMatchObject({ repaired: 3, repairFailed: 1 });
+    expect(result.counts).toMatchObject({ repaired: 4, repairFailed: 1 });
   });
 
   it("lists both pools with the filter, reports listing progress, and repairs at most `concurrency` users at once", async () => {
@@ -154,8 +161,8 @@ describe("reconcilePools", () => {
     }
     await run(p, { apply: true, concurrency: 3, filter: 'email ^= "n"', onListed: (a, b) => listed.push([a, b]) });
     expect(new Set(filterSeen)).toEqual(new Set(['email ^= "n"']));
-    expect(listed.at(-1)).toEqual([16, 7]);
-    expect(listed.some(([a]) => a > 0 && a < 16)).toBe(true);
+    expect(listed.at(-1)).toEqual([17, 8]);
+    expect(listed.some(([a]) => a > 0 && a < 17)).toBe(true);
     expect(p.dr.maxInFlight).toBeLessThanOrEqual(3);
     expect(p.dr.maxInFlight).toBeGreaterThan(1);
   });

@@ -82,7 +82,8 @@ export class FakePool {
         return { Users: p.items.map((u) => this.asUserType(u)), PaginationToken: p.next };
       }
       case "ListGroups": {
-        const p = this.page([...this.groups].sort(), input.NextToken, input.Limit);
+        // In creation order: callers must not rely on ListGroups being sorted.
+        const p = this.page([...this.groups], input.NextToken, input.Limit);
         return { Groups: p.items.map((GroupName) => ({ GroupName })), NextToken: p.next };
       }
       case "ListUsersInGroup": {
