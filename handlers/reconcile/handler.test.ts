@@ -5,6 +5,7 @@ import { createLogger } from "../shared/logger";
 import { ENV } from "../contract";
 import { ConfigError } from "../shared/env";
 import { logLines } from "../testing/logs";
+import { captureOutput } from "../testing/pii-guard";
 import { readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
 
@@ -106,17 +107,15 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
   });
 
   it("logs the unrepaired drift (kinds and canonical ids, no values) and says why it fails", async () => {
-    const lines: string[] = [];
     const logger = createLogger({ logLevel: "INFO" });
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as unknown as typeof process.stdout.write;
+    const output = captureOutput();
     try {
       const handler = makeHandler({ config: base, primary: pool([user], []), dr: pool([], []), logger, metrics: quiet });
       await expect(handler()).rejects.toThrow(new DriftRemainsError("1 drift item(s) not repaired (report only); see the log for the list"));
     } finally {
-      process.stdout.write = write;
+      output.restore();
     }
-    const line = logLines(lines.join("\n").split("\n")).find((l) => l.message === "reconcile finished");
+    const line = logLines(output.lines).find((l) => l.message === "reconcile finished");
     expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
     expect(JSON.stringify(line)).not.toContain("a@example.com");
     expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
@@ -142,16 +141,14 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
         throw Object.assign(new Error("denied"), { name: "NotAuthorizedException", $fault: "client" });
       },
     };
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as unknown as typeof process.stdout.write;
+    const output = captureOutput();
     try {
       const handler = makeHandler({ config: { ...base, apply: true }, primary: pool(many, []), dr, logger: createLogger({ logLevel: "INFO" }), metrics: quiet });
       await expect(handler()).rejects.toThrow("55 drift item(s) not repaired (apply on); see the log for the list");
     } finally {
-      process.stdout.write = write;
+      output.restore();
     }
-    const line = logLines(lines.join("\n").split("\n")).find((l) => l.message === "reconcile finished")!;
+    const line = logLines(output.lines).find((l) => l.message === "reconcile finished")!;
     const sample = line.sample as Array<{ canonicalId: string; error?: string }>;
     expect(sample).toHaveLength(50);
     expect(sample.map((d) => d.canonicalId)).not.toContain("s0");
