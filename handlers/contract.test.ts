@@ -2,7 +2,7 @@
 // handlers write must carry exactly those attributes, or lookups miss and staging records never expire.
 import { describe, expect, it } from "vitest";
 import { TABLE_KEY, TTL_ATTRIBUTE } from "./contract";
-import { newRecord, toItem } from "./shared/record";
+import { newRecord, toItem } from "./replication/record";
 import { FIXED_NOW, PRIMARY_POOL_ID, PRIMARY_REGION } from "./testing/events";
 
 describe("table contract", () => {

@@ -49,6 +49,21 @@ export const ENV = {
  */
 export const CANONICAL_ID_CLAIM = "canonical_id";
 
+/** Name of the custom attribute carrying the primary pool's `sub` (the canonical id). */
+export const CANONICAL_ID_ATTRIBUTE = "canonical_id";
+
+/** Standard attributes that replicate unless an environment names its own list. */
+export const DEFAULT_REPLICATED_ATTRIBUTES = [
+  "email",
+  "email_verified",
+  "name",
+  "given_name",
+  "family_name",
+  "phone_number",
+  "phone_number_verified",
+  "locale",
+];
+
 /** Partition key of the replicated-users table (the canonical id, a string). */
 export const TABLE_KEY = "canonicalId";
 /** Number attribute (epoch seconds) that DynamoDB TTL uses to expire staging records. */
@@ -57,7 +72,7 @@ export const TTL_ATTRIBUTE = "expiresAt";
 export const PARK_REASON_ATTRIBUTE = "reason";
 
 /**
- * Every Cognito call the shared upsert (handlers/shared/upsert.ts) makes on the DR pool, and no
+ * Every Cognito call the shared upsert (handlers/replication/upsert.ts) makes on the DR pool, and no
  * other: the replicator's and the repairing reconcile's IAM grants are built from it, and the
  * upsert's tests fail if it calls anything not listed. AdminDeleteUser removes only a user the
  * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover).

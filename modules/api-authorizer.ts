@@ -8,7 +8,7 @@
 // cross-stack reference is needed. The authorizer accepts a token from either
 // pool but knows nothing of the canonical id: integrations behind it key data by
 // the `canonical_id` claim (the pre-token trigger adds it in both pools), or use
-// the verifier library (handlers/shared/verify-token.ts) in a Lambda authorizer
+// the verifier library (handlers/tokens/verify-token.ts) in a Lambda authorizer
 // for client-id and token-use checks as well.
 import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
 import { DataAwsCognitoUserPools } from "@cdktf/provider-aws/lib/data-aws-cognito-user-pools";

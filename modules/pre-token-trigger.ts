@@ -3,16 +3,18 @@
 // group and errors alarm, and the permission for exactly this pool to invoke it.
 // Both stacks build it the same way; only the role name differs by role, because
 // IAM role names are global to the account.
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import type { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
-import { ENV } from "../handlers/contract";
-import { CANONICAL_ID_ATTRIBUTE, type Environment } from "../stacks/environments";
-import { names, type Role } from "../stacks/names";
+import { CANONICAL_ID_ATTRIBUTE, ENV } from "../handlers/contract";
 import { BundledFunction } from "./bundled-function";
+import { allowCognitoInvoke } from "./invoke-permission";
 
 export interface PreTokenTriggerProps {
-  env: Environment;
-  role: Role;
+  functionName: string;
+  /** Per region: IAM role names are global to the account. */
+  roleName: string;
+  logRetentionDays: number;
+  errorsThreshold: number;
   alarmActions: string[];
   permissionsBoundary: string;
 }
@@ -22,18 +24,17 @@ export class PreTokenTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: PreTokenTriggerProps) {
     super(scope, id);
-    const n = names(props.env);
     this.function = new BundledFunction(this, "fn", {
       handler: "pre-token",
-      functionName: n.fn("pre-token"),
-      roleName: n.role(`pre-token-${props.role}`),
+      functionName: props.functionName,
+      roleName: props.roleName,
       // Cognito waits 5 s; the handler reads the event only and needs milliseconds.
       timeoutSeconds: 5,
       environment: { [ENV.CANONICAL_ID_ATTRIBUTE]: CANONICAL_ID_ATTRIBUTE },
       // It calls nothing: the role only writes its own logs.
       statements: [],
-      logRetentionDays: props.env.logRetentionDays,
-      errorsThreshold: props.env.alarms.lambdaErrors,
+      logRetentionDays: props.logRetentionDays,
+      errorsThreshold: props.errorsThreshold,
       alarmActions: props.alarmActions,
       permissionsBoundary: props.permissionsBoundary,
     });
@@ -45,12 +46,6 @@ export class PreTokenTrigger extends Construct {
 
   /** Lets Cognito invoke the trigger on behalf of exactly this pool. */
   allowInvokeFrom(poolArn: string): LambdaPermission {
-    return new LambdaPermission(this, "cognito-invokes", {
-      statementId: "AllowCognitoPreTokenGeneration",
-      action: "lambda:InvokeFunction",
-      functionName: this.function.fn.functionName,
-      principal: "cognito-idp.amazonaws.com",
-      sourceArn: poolArn,
-    });
+    return allowCognitoInvoke(this, "cognito-invokes", { functionName: this.function.fn.functionName, poolArn, statementId: "AllowCognitoPreTokenGeneration" });
   }
 }

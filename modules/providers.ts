@@ -4,7 +4,6 @@
 // credentials and the provider's validation skips.
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
-import type { Environment } from "../stacks/environments";
 
 /** Every service the stacks, data sources and scripts reach. */
 const SANDBOX_SERVICES = [
@@ -23,9 +22,8 @@ const SANDBOX_SERVICES = [
   "apigateway",
 ] as const;
 
-function sandboxSettings(env: Environment) {
-  if (!env.sandboxEndpoint) return {};
-  const endpoint = env.sandboxEndpoint;
+function sandboxSettings(endpoint: string | undefined) {
+  if (!endpoint) return {};
   return {
     accessKey: "sandbox",
     secretKey: "sandbox",
@@ -37,11 +35,20 @@ function sandboxSettings(env: Environment) {
   };
 }
 
-export function awsProvider(scope: Construct, id: string, env: Environment, region: string, alias?: string) {
+export interface AwsProviderProps {
+  region: string;
+  /** Set for a second, aliased provider reaching the other region. */
+  alias?: string;
+  tags: Record<string, string>;
+  /** Set only for `local`: every endpoint points at the sandbox gateway. */
+  sandboxEndpoint?: string;
+}
+
+export function awsProvider(scope: Construct, id: string, props: AwsProviderProps) {
   return new AwsProvider(scope, id, {
-    region,
-    alias,
-    defaultTags: [{ tags: env.tags }],
-    ...sandboxSettings(env),
+    region: props.region,
+    alias: props.alias,
+    defaultTags: [{ tags: props.tags }],
+    ...sandboxSettings(props.sandboxEndpoint),
   });
 }

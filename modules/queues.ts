@@ -1,5 +1,6 @@
 // SQS queues: encrypted at rest (records carry personal data), kept 14 days so an
 // on-call engineer has time to look before anything expires.
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
 
@@ -20,5 +21,15 @@ export function workQueue(
     messageRetentionSeconds: FOURTEEN_DAYS,
     visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
     redrivePolicy: JSON.stringify({ deadLetterTargetArn: props.dlq.arn, maxReceiveCount: props.maxReceiveCount }),
+  });
+}
+
+/** A function consuming a work queue, reporting failed messages one by one (partial batch responses). */
+export function queueConsumer(scope: Construct, id: string, props: { functionArn: string; queue: SqsQueue; batchSize: number }): LambdaEventSourceMapping {
+  return new LambdaEventSourceMapping(scope, id, {
+    functionName: props.functionArn,
+    eventSourceArn: props.queue.arn,
+    batchSize: props.batchSize,
+    functionResponseTypes: ["ReportBatchItemFailures"],
   });
 }

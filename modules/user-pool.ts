@@ -4,7 +4,7 @@
 import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from "@cdktf/provider-aws/lib/cognito-user-pool";
 import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
 import { Construct } from "constructs";
-import { CANONICAL_ID_ATTRIBUTE, type Environment } from "../stacks/environments";
+import { CANONICAL_ID_ATTRIBUTE } from "../handlers/contract";
 
 /**
  * How the pool sends email. Cognito's default sender allows 50 emails a day per account (Cognito
@@ -22,9 +22,21 @@ export type PoolEmail =
       configurationSet?: string;
     };
 
+/** One app client definition, deployed identically to both pools. */
+export interface AppClientSettings {
+  callbackUrls: string[];
+  logoutUrls: string[];
+  accessTokenMinutes: number;
+  idTokenMinutes: number;
+  refreshTokenDays: number;
+}
+
 export interface ReplicatedUserPoolProps {
-  env: Environment;
   name: string;
+  clientName: string;
+  appClient: AppClientSettings;
+  /** Cognito deletion protection and terraform's prevent_destroy (prod). */
+  deletionProtection: boolean;
   email: PoolEmail;
   /** Trigger ARNs; each role passes its own. */
   triggers?: CognitoUserPoolLambdaConfig;
@@ -51,7 +63,6 @@ export class ReplicatedUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: ReplicatedUserPoolProps) {
     super(scope, id);
-    const { env } = props;
     this.pool = new CognitoUserPool(this, "pool", {
       name: props.name,
       // ESSENTIALS is the lowest tier with choice-based (passwordless) sign-in.
@@ -63,7 +74,7 @@ export class ReplicatedUserPool extends Construct {
       // password that cannot be copied; AWS requires PASSWORD alongside it.
       signInPolicy: { allowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] },
       mfaConfiguration: "OFF",
-      deletionProtection: env.deletionProtection ? "ACTIVE" : "INACTIVE",
+      deletionProtection: props.deletionProtection ? "ACTIVE" : "INACTIVE",
       passwordPolicy: {
         minimumLength: 12,
         requireLowercase: true,
@@ -86,10 +97,10 @@ export class ReplicatedUserPool extends Construct {
       ],
       lambdaConfig: lambdaConfig(props),
       // Deletion protection stops Cognito deleting the pool; prevent_destroy stops terraform trying.
-      lifecycle: env.deletionProtection ? { preventDestroy: true } : undefined,
+      lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
     });
     this.client = new CognitoUserPoolClient(this, "client", {
-      name: `${env.prefix}-app`,
+      name: props.clientName,
       userPoolId: this.pool.id,
       generateSecret: false,
       explicitAuthFlows: ["ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -99,11 +110,11 @@ export class ReplicatedUserPool extends Construct {
       allowedOauthFlows: ["code"],
       allowedOauthScopes: ["openid", "email", "profile"],
       supportedIdentityProviders: ["COGNITO"],
-      callbackUrls: env.appClient.callbackUrls,
-      logoutUrls: env.appClient.logoutUrls,
-      accessTokenValidity: env.appClient.accessTokenMinutes,
-      idTokenValidity: env.appClient.idTokenMinutes,
-      refreshTokenValidity: env.appClient.refreshTokenDays,
+      callbackUrls: props.appClient.callbackUrls,
+      logoutUrls: props.appClient.logoutUrls,
+      accessTokenValidity: props.appClient.accessTokenMinutes,
+      idTokenValidity: props.appClient.idTokenMinutes,
+      refreshTokenValidity: props.appClient.refreshTokenDays,
       tokenValidityUnits: [{ accessToken: "minutes", idToken: "minutes", refreshToken: "days" }],
       readAttributes: READ_ATTRIBUTES,
       writeAttributes: WRITE_ATTRIBUTES,

@@ -2,8 +2,6 @@
 // replicator that turns the table replica's stream into DR users. It finds the
 // replica key and table by name, so it plans and applies on its own after the
 // primary stack, with no cross-stack reference.
-import { DataAwsDynamodbTable } from "@cdktf/provider-aws/lib/data-aws-dynamodb-table";
-import { DataAwsKmsAlias } from "@cdktf/provider-aws/lib/data-aws-kms-alias";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
@@ -13,14 +11,12 @@ import { configureBackend } from "../modules/backend";
 import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
-import { awsProvider } from "../modules/providers";
-import { PreTokenTrigger } from "../modules/pre-token-trigger";
 import { deadLetterQueue } from "../modules/queues";
 import { streamConsumer } from "../modules/stream-consumer";
-import { ReplicatedUserPool } from "../modules/user-pool";
+import { findReplica } from "../modules/replica-lookup";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
-import { alarmTopic, backendProps, poolEmail } from "./regional";
+import { alarmTopic, backendProps, preTokenTrigger, provider, userPool } from "./regional";
 import { drReconcile } from "./dr-reconcile";
 import { names } from "./names";
 
@@ -30,19 +26,18 @@ export class DrStack extends TerraformStack {
     super(scope, id);
     const n = names(env);
     configureBackend(this, id, backendProps(env, "dr", id));
-    awsProvider(this, "aws", env, env.drRegion);
+    provider(this, "aws", env, env.drRegion);
     const acct = account(this);
     // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
     const boundary = acct.policyArn(n.boundary);
     const alarms = alarmTopic(this, env, acct, "dr", id);
 
     // Created by the primary stack in this region; looked up by name.
-    const replicaKey = new DataAwsKmsAlias(this, "replica-key", { name: n.kmsAlias });
-    const replica = new DataAwsDynamodbTable(this, "replica-table", { name: n.table });
+    const replica = findReplica(this, { tableName: n.table, kmsAlias: n.kmsAlias });
 
     // Canonical id (the replicated custom:canonical_id) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "dr", alarmActions: alarms.actions, permissionsBoundary: boundary });
-    const users = new ReplicatedUserPool(this, "users", { env, name: n.userPool("dr"), email: poolEmail(env, acct, "dr"), preTokenGeneration: preToken.arn });
+    const preToken = preTokenTrigger(this, env, "dr", alarms.actions, boundary);
+    const users = userPool(this, env, acct, "dr", { preTokenGeneration: preToken.arn });
     preToken.allowInvokeFrom(users.pool.arn);
     const dlq = deadLetterQueue(this, "replicator-dlq", n.replicatorDlq);
 
@@ -64,7 +59,7 @@ export class DrStack extends TerraformStack {
         // the Service Authorization Reference: only "*" grants it.
         allow(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], [replica.streamArn], "ReadReplicaStream"),
         allow(["dynamodb:ListStreams"], ["*"], "ListStreams"),
-        useTableKey(replicaKey.targetKeyArn, env.drRegion, "DecryptReplicaStream"),
+        useTableKey(replica.keyArn, env.drRegion, "DecryptReplicaStream"),
         // Parked records (by the handler) and batch positions (by the mapping).
         allow(["sqs:SendMessage"], [dlq.arn], "ParkOnDlq"),
       ],

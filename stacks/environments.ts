@@ -2,6 +2,8 @@
 // and the benchmarks all read it, so a region or a name changes in one place.
 // No account ids or secrets here: the remote state bucket comes from env vars.
 import type { DnsFailoverSettings } from "../modules/dns-failover";
+import type { AppClientSettings } from "../modules/user-pool";
+import { DEFAULT_REPLICATED_ATTRIBUTES } from "../handlers/contract";
 
 export type EnvName = "local" | "dev" | "staging" | "prod";
 export const ENV_NAMES: readonly EnvName[] = ["local", "dev", "staging", "prod"];
@@ -39,14 +41,6 @@ export interface ReplicationSettings {
   recordTtlDays: number;
   /** Upper bound of users the replicator works on at once within one batch. */
   maxConcurrency: number;
-}
-
-export interface AppClientSettings {
-  callbackUrls: string[];
-  logoutUrls: string[];
-  accessTokenMinutes: number;
-  idTokenMinutes: number;
-  refreshTokenDays: number;
 }
 
 export interface Environment {
@@ -153,20 +147,8 @@ export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
 };
 
 export const APP_TAG = "cognito-dr-replication";
-/** Name of the custom attribute carrying the primary pool's `sub` (the canonical id). */
-export const CANONICAL_ID_ATTRIBUTE = "canonical_id";
 export const DEFAULT_SANDBOX_PORT = 4599;
 
-export const DEFAULT_REPLICATED_ATTRIBUTES = [
-  "email",
-  "email_verified",
-  "name",
-  "given_name",
-  "family_name",
-  "phone_number",
-  "phone_number_verified",
-  "locale",
-];
 
 type Env = Record<string, string | undefined>;
 

@@ -1,6 +1,6 @@
 // Environment variables shared by the handlers that build or read records.
-import { ENV } from "../handlers/contract";
-import { CANONICAL_ID_ATTRIBUTE, type Environment } from "./environments";
+import { CANONICAL_ID_ATTRIBUTE, ENV } from "../handlers/contract";
+import type { Environment } from "./environments";
 
 export function replicationEnv(env: Environment): Record<string, string> {
   return {

@@ -2,8 +2,6 @@
 // trigger that captures each confirmed user into the replicated table, the
 // shared data plane (multi-Region key + global table), and the fallback queue
 // with its retry worker for when the table write fails.
-import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV } from "../handlers/contract";
@@ -12,14 +10,12 @@ import { queueDepthAlarm } from "../modules/alarms";
 import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
-import { awsProvider } from "../modules/providers";
-import { PreTokenTrigger } from "../modules/pre-token-trigger";
-import { deadLetterQueue, workQueue } from "../modules/queues";
+import { allowCognitoInvoke } from "../modules/invoke-permission";
+import { deadLetterQueue, queueConsumer, workQueue } from "../modules/queues";
 import { ReplicatedTable } from "../modules/replicated-table";
-import { ReplicatedUserPool } from "../modules/user-pool";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
-import { alarmTopic, backendProps, poolEmail } from "./regional";
+import { alarmTopic, backendProps, preTokenTrigger, provider, userPool } from "./regional";
 import { names } from "./names";
 
 const RETRY_WORKER_TIMEOUT_S = 30;
@@ -29,8 +25,8 @@ export class PrimaryStack extends TerraformStack {
     super(scope, id);
     const n = names(env);
     configureBackend(this, id, backendProps(env, "primary", id));
-    awsProvider(this, "aws", env, env.primaryRegion);
-    const drProvider = awsProvider(this, "aws-dr", env, env.drRegion, "dr");
+    provider(this, "aws", env, env.primaryRegion);
+    const drProvider = provider(this, "aws-dr", env, env.drRegion, "dr");
     const acct = account(this);
     // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
     const boundary = acct.policyArn(n.boundary);
@@ -74,22 +70,10 @@ export class PrimaryStack extends TerraformStack {
     });
 
     // Canonical id (here: the user's own sub) in ID and access tokens.
-    const preToken = new PreTokenTrigger(this, "pre-token", { env, role: "primary", alarmActions: alarms.actions, permissionsBoundary: boundary });
-    const users = new ReplicatedUserPool(this, "users", {
-      env,
-      name: n.userPool("primary"),
-      email: poolEmail(env, acct, "primary"),
-      triggers: { postConfirmation: capture.fn.arn },
-      preTokenGeneration: preToken.arn,
-    });
+    const preToken = preTokenTrigger(this, env, "primary", alarms.actions, boundary);
+    const users = userPool(this, env, acct, "primary", { triggers: { postConfirmation: capture.fn.arn }, preTokenGeneration: preToken.arn });
     preToken.allowInvokeFrom(users.pool.arn);
-    new LambdaPermission(this, "cognito-invokes-post-confirmation", {
-      statementId: "AllowCognitoPostConfirmation",
-      action: "lambda:InvokeFunction",
-      functionName: capture.fn.functionName,
-      principal: "cognito-idp.amazonaws.com",
-      sourceArn: users.pool.arn,
-    });
+    allowCognitoInvoke(this, "cognito-invokes-post-confirmation", { functionName: capture.fn.functionName, poolArn: users.pool.arn, statementId: "AllowCognitoPostConfirmation" });
 
     const retry = new BundledFunction(this, "retry-worker", {
       handler: "retry-worker",
@@ -108,12 +92,7 @@ export class PrimaryStack extends TerraformStack {
       alarmActions: alarms.actions,
       permissionsBoundary: boundary,
     });
-    new LambdaEventSourceMapping(this, "fallback-to-retry-worker", {
-      functionName: retry.fn.arn,
-      eventSourceArn: fallback.arn,
-      batchSize: 10,
-      functionResponseTypes: ["ReportBatchItemFailures"],
-    });
+    queueConsumer(this, "fallback-to-retry-worker", { functionArn: retry.fn.arn, queue: fallback, batchSize: 10 });
     queueDepthAlarm(this, "fallback-dlq-depth", {
       queueName: n.fallbackDlq,
       threshold: env.alarms.dlqDepth,

@@ -5,9 +5,11 @@ import type { Construct } from "constructs";
 import type { Account } from "../modules/account";
 import { AlarmTopic } from "../modules/alarm-topic";
 import type { BackendProps } from "../modules/backend";
-import type { PoolEmail } from "../modules/user-pool";
+import { PreTokenTrigger } from "../modules/pre-token-trigger";
+import { awsProvider } from "../modules/providers";
+import { ReplicatedUserPool, type PoolEmail, type ReplicatedUserPoolProps } from "../modules/user-pool";
 import type { Environment } from "./environments";
-import type { Role } from "./names";
+import { names, type Role } from "./names";
 
 export function regionOf(env: Environment, role: Role): string {
   return role === "primary" ? env.primaryRegion : env.drRegion;
@@ -41,4 +43,35 @@ export function poolEmail(env: Environment, account: Account, role: Role): PoolE
   const identity = e.identities[role];
   const arn = identity.startsWith("arn:") ? identity : `arn:${account.partition}:ses:${regionOf(env, role)}:${account.id}:identity/${identity}`;
   return { kind: "ses", from: e.from, sourceArn: arn, configurationSet: e.configurationSet };
+}
+
+/** The stack's provider for a region (the other region's with an alias). */
+export function provider(scope: Construct, id: string, env: Environment, region: string, alias?: string) {
+  return awsProvider(scope, id, { region, alias, tags: env.tags, sandboxEndpoint: env.sandboxEndpoint });
+}
+
+/** The pre-token trigger of one region's pool; its role name differs by role (IAM names are account-wide). */
+export function preTokenTrigger(scope: Construct, env: Environment, role: Role, alarmActions: string[], permissionsBoundary: string): PreTokenTrigger {
+  const n = names(env);
+  return new PreTokenTrigger(scope, "pre-token", {
+    functionName: n.fn("pre-token"),
+    roleName: n.role(`pre-token-${role}`),
+    logRetentionDays: env.logRetentionDays,
+    errorsThreshold: env.alarms.lambdaErrors,
+    alarmActions,
+    permissionsBoundary,
+  });
+}
+
+/** One region's pool: everything but the name, the sender and the triggers comes from the environment. */
+export function userPool(scope: Construct, env: Environment, account: Account, role: Role, triggers: Pick<ReplicatedUserPoolProps, "triggers" | "preTokenGeneration">): ReplicatedUserPool {
+  const n = names(env);
+  return new ReplicatedUserPool(scope, "users", {
+    name: n.userPool(role),
+    clientName: n.appClient,
+    appClient: env.appClient,
+    deletionProtection: env.deletionProtection,
+    email: poolEmail(env, account, role),
+    ...triggers,
+  });
 }

@@ -25,7 +25,7 @@ import type { BackfillReport } from "../../scripts/lib/backfill";
 import type { ReconcileReport } from "../../scripts/lib/reconcile";
 import { mapLimit } from "../../scripts/lib/population";
 import { DEFAULT_QUOTAS } from "../../sandbox";
-import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
+import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { ratio, round } from "./stats";
 import type { BenchWorld } from "./world";
 

@@ -3,7 +3,7 @@ import { ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { newRecord, toItem, type ReplicatedUser } from "../../handlers/shared/record";
+import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replication/record";
 import { getDrUser, mapLimit, signUpAndConfirm, testUsers } from "../../scripts/lib/population";
 import { readDlq } from "../../scripts/lib/redrive";
 import { DEFAULT_QUOTAS } from "../../sandbox";

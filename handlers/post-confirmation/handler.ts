@@ -8,14 +8,14 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, PostConfirmationTriggerEvent } from "aws-lambda";
-import { fromCognitoAttributes } from "../shared/attributes";
+import { fromCognitoAttributes } from "../replication/attributes";
 import { classifyAwsError } from "../shared/classify";
 import { withDeadline } from "../shared/deadline";
 import type { PostConfirmationConfig } from "../shared/env";
 import { count, METRIC, type MetricsSink } from "../shared/metrics";
 import { orElse, quiet } from "../shared/quiet";
-import { newRecord, type ReplicatedUser } from "../shared/record";
-import { putRecord } from "../shared/table";
+import { newRecord, type ReplicatedUser } from "../replication/record";
+import { putRecord } from "../replication/table";
 
 /**
  * Hard budgets per call, retries included. With the clients built in index.ts

@@ -1,6 +1,6 @@
 import { ListGroupsCommand, ListUserPoolsCommand, ListUsersCommand, AdminCreateUserCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
-import { replicationConfig } from "../shared/replication-config";
+import { replicationConfig } from "../replication/replication-config";
 import { createLogger } from "../shared/logger";
 import { ENV } from "../contract";
 import { ConfigError } from "../shared/env";

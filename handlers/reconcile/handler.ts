@@ -6,9 +6,9 @@ import { ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-s
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { MetricsSink } from "../shared/metrics";
-import { COGNITO_QUOTAS, RegionLimiter, type QuotaCategory } from "../shared/rate-limit";
-import { reconcilePools, type ReconcileResult } from "../shared/reconcile";
-import type { ReplicationConfig } from "../shared/replication-config";
+import { COGNITO_QUOTAS, RegionLimiter, type QuotaCategory } from "../replication/rate-limit";
+import { reconcilePools, type ReconcileResult } from "../replication/reconcile";
+import type { ReplicationConfig } from "../replication/replication-config";
 
 export interface ReconcileConfig {
   primaryRegion: string;

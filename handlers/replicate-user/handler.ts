@@ -15,8 +15,8 @@ import { ReplicationError } from "../shared/errors";
 import { count, lag, METRIC, type MetricsSink } from "../shared/metrics";
 import { orderByKey } from "../shared/ordering";
 import { park } from "../shared/park";
-import { fromItem, type ReplicatedUser } from "../shared/record";
-import { upsertDrUser } from "../shared/upsert";
+import { fromItem, type ReplicatedUser } from "../replication/record";
+import { upsertDrUser } from "../replication/upsert";
 
 export interface ReplicatorDeps {
   cognito: Pick<CognitoIdentityProviderClient, "send">;

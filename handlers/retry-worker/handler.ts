@@ -9,8 +9,8 @@ import { classifyAwsError } from "../shared/classify";
 import type { RetryWorkerConfig } from "../shared/env";
 import { InvalidRecordError } from "../shared/errors";
 import { count, METRIC, type MetricsSink } from "../shared/metrics";
-import { expiresAtFor, parseRecord, type ReplicatedUser } from "../shared/record";
-import { putRecord } from "../shared/table";
+import { expiresAtFor, parseRecord, type ReplicatedUser } from "../replication/record";
+import { putRecord } from "../replication/table";
 
 export interface RetryWorkerDeps {
   ddb: Pick<DynamoDBClient, "send">;

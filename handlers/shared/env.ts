@@ -2,7 +2,7 @@
 // Every failure names the variable, so a wiring mistake in a stack shows up as one
 // clear line in the function's first log instead of an obscure SDK error later.
 import { ENV } from "../contract";
-import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "./replication-config";
+import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "../replication/replication-config";
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 

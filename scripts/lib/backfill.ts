@@ -8,12 +8,12 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { TABLE_KEY } from "../../handlers/contract";
-import { attributeMap } from "../../handlers/shared/attributes";
+import { attributeMap } from "../../handlers/replication/attributes";
 import { classifyAwsError } from "../../handlers/shared/classify";
-import { fromItem, type ReplicatedUser } from "../../handlers/shared/record";
-import { replicationConfig, type ReplicationConfig } from "../../handlers/shared/replication-config";
-import { putRecord } from "../../handlers/shared/table";
-import { planUser, upsertDrUser, type UpsertContext } from "../../handlers/shared/upsert";
+import { fromItem, type ReplicatedUser } from "../../handlers/replication/record";
+import { replicationConfig, type ReplicationConfig } from "../../handlers/replication/replication-config";
+import { putRecord } from "../../handlers/replication/table";
+import { planUser, upsertDrUser, type UpsertContext } from "../../handlers/replication/upsert";
 import type { Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
 import {
@@ -42,8 +42,8 @@ import {
 import { bothRegions } from "./clients";
 import { mapLimit } from "./population";
 import { findPool } from "./target";
-import { groupMembership, listUsersPage, recordFromUser, replicable } from "../../handlers/shared/pool-users";
-import { sameContent } from "../../handlers/shared/pool-users";
+import { groupMembership, listUsersPage, recordFromUser, replicable } from "../../handlers/replication/pool-users";
+import { sameContent } from "../../handlers/replication/pool-users";
 
 export const BACKFILL_HELP = `Usage: npm run backfill -- --env <name> [options]
 

@@ -37,8 +37,8 @@ export class CliError extends Error {
   }
 }
 
-export { categoryOf, COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, RegionLimiter, round, TokenBucket, type QuotaCategory, type RateReport } from "../../handlers/shared/rate-limit";
-import { COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, round, type QuotaCategory, type RateReport } from "../../handlers/shared/rate-limit";
+export { categoryOf, COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, RegionLimiter, round, TokenBucket, type QuotaCategory, type RateReport } from "../../handlers/replication/rate-limit";
+import { COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, round, type QuotaCategory, type RateReport } from "../../handlers/replication/rate-limit";
 
 // ---- flags ----------------------------------------------------------------------------------
 

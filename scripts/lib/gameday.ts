@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { randomUUID } from "node:crypto";
 import { CANONICAL_ID_CLAIM } from "../../handlers/contract";
-import { createTokenVerifier } from "../../handlers/shared/verify-token";
+import { createTokenVerifier } from "../../handlers/tokens/verify-token";
 import type { Sandbox } from "../../sandbox";
 import { regionClients } from "./clients";
 import type { LocalDeployment } from "./local-deploy";

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { replicationConfig } from "../../handlers/shared/replication-config";
+import { replicationConfig } from "../../handlers/replication/replication-config";
 import { BACKFILL_OPTIONS, backfillMain, readCheckpoint, writeFileAtomic } from "./backfill";
 import {
   categoryOf,
@@ -26,7 +26,7 @@ import { diffValues, driftMain, poolSettings, triggers } from "./drift";
 import { reconcileMain } from "./reconcile";
 import { redriveMain } from "./redrive-cli";
 import { findPool } from "./target";
-import { primaryCanonicalId, recordFromUser, sameContent } from "../../handlers/shared/pool-users";
+import { primaryCanonicalId, recordFromUser, sameContent } from "../../handlers/replication/pool-users";
 
 function captureIo(isTTY = false): CliIo & { out: string; err: string } {
   const io = {

@@ -10,7 +10,7 @@ import {
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { randomBytes, randomUUID } from "node:crypto";
-import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
+import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 
 export interface TestUser {
   email: string;

@@ -1,8 +1,8 @@
-// reconcile: the operator CLI around the reconcile core (handlers/shared/reconcile.ts,
+// reconcile: the operator CLI around the reconcile core (handlers/replication/reconcile.ts,
 // which the scheduled Lambda runs too): flags, rate limits, pools by name, the human
 // summary and the JSON report.
 import { performance } from "node:perf_hooks";
-import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/shared/reconcile";
+import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 import { names } from "../../stacks/names";
 import { replicationConfigOf } from "./backfill";
 import {
@@ -28,7 +28,7 @@ import {
 import { bothRegions } from "./clients";
 import { findPool } from "./target";
 
-export { DRIFT_KINDS, reconcilePools, type DriftItem, type DriftKind, type ReconcileResult } from "../../handlers/shared/reconcile";
+export { DRIFT_KINDS, reconcilePools, type DriftItem, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 

@@ -13,8 +13,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { TABLE_KEY } from "../../handlers/contract";
-import { fromItem, parseRecord, type ReplicatedUser } from "../../handlers/shared/record";
-import { putRecord } from "../../handlers/shared/table";
+import { fromItem, parseRecord, type ReplicatedUser } from "../../handlers/replication/record";
+import { putRecord } from "../../handlers/replication/table";
 
 export type DlqEntry =
   | { kind: "parked"; message: Message; reason: string; detail: string; record?: ReplicatedUser }

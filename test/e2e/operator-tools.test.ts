@@ -29,7 +29,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { newRecord, toItem } from "../../handlers/shared/record";
+import { newRecord, toItem } from "../../handlers/replication/record";
 import { backfillMain, type BackfillReport, type Checkpoint } from "../../scripts/lib/backfill";
 import { describeError, type CliIo } from "../../scripts/lib/cli";
 import { driftMain, lambdaClient } from "../../scripts/lib/drift";

@@ -9,8 +9,8 @@ import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_KEY } from "../../handlers/contract";
-import { newRecord, toItem, type ReplicatedUser } from "../../handlers/shared/record";
-import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
+import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replication/record";
+import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { getDrUser, listUsers, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
 import { readDlq, redrive } from "../../scripts/lib/redrive";

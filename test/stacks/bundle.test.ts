@@ -85,7 +85,7 @@ describe("handler bundles", () => {
       expect(again.sha256).toBe(first.sha256);
       expect(statSync(again.zipPath).mtimeMs, "the zip was rewritten").toBe(builtAt);
 
-      const shared = join(work, "src", "handlers", "shared", "upsert.ts");
+      const shared = join(work, "src", "handlers", "replication", "upsert.ts");
       const original = readFileSync(shared, "utf8");
       writeFileSync(shared, `${original}\n(globalThis as Record<string, unknown>).cacheProbe = 42;\n`);
       const changed = build();

@@ -10,10 +10,10 @@ import { join } from "node:path";
 import type { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
 import { MultiPoolAuthorizer, poolArnsByName } from "../../modules/api-authorizer";
-import { awsProvider } from "../../modules/providers";
 import { DrStack } from "../../stacks/dr-stack";
 import { environment, type Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
+import { provider } from "../../stacks/regional";
 import { findTerraform, terraformEnv } from "../../scripts/lib/tools";
 import { only, refTo, resources, synthAll, type TfJson } from "./synth";
 
@@ -22,9 +22,9 @@ class ApiStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: Environment, region: string) {
     super(scope, id);
     const n = names(env);
-    awsProvider(this, "aws", env, region);
-    const primary = awsProvider(this, "aws-primary", env, env.primaryRegion, "primary");
-    const dr = awsProvider(this, "aws-dr", env, env.drRegion, "dr");
+    provider(this, "aws", env, region);
+    const primary = provider(this, "aws-primary", env, env.primaryRegion, "primary");
+    const dr = provider(this, "aws-dr", env, env.drRegion, "dr");
     const api = new ApiGatewayRestApi(this, "api", { name: `${env.prefix}-api` });
     new MultiPoolAuthorizer(this, "users", {
       restApiId: api.id,
@@ -58,7 +58,7 @@ describe("multi-pool API authorizer", () => {
 
   it("takes plain ARNs too, and refuses a single pool", () => {
     const s = new TerraformStack(Testing.app(), "plain");
-    awsProvider(s, "aws", env, env.primaryRegion);
+    provider(s, "aws", env, env.primaryRegion);
     const arns = ["arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_A", "arn:aws:cognito-idp:us-west-2:111122223333:userpool/us-west-2_B"];
     new MultiPoolAuthorizer(s, "a", { restApiId: "abc123", name: "either", userPoolArns: arns });
     expect(only(JSON.parse(Testing.synth(s)), "aws_api_gateway_authorizer").provider_arns).toEqual(arns);

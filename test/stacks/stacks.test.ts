@@ -241,7 +241,7 @@ describe("least privilege", () => {
   it("lets the replicator do on the DR pool exactly the upsert's Cognito actions, of every Cognito action AWS has", async () => {
     // Evaluated, not compared with the constant the policy was built from: a second statement, a
     // wildcard or a NotAction that grants one more action fails here. UPSERT_COGNITO_ACTIONS is
-    // itself held to the calls the upsert makes (handlers/shared/upsert.test.ts).
+    // itself held to the calls the upsert makes (handlers/replication/upsert.test.ts).
     const dr = envs[0].dr;
     const [roleName] = resources(dr, "aws_iam_role").find(([n]) => n.includes("replicate-user"))!;
     const roleRef = `\${aws_iam_role.${roleName}.name}`;

@@ -18,8 +18,8 @@ import {
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { attributeMap, toCognitoAttributes } from "./attributes";
-import { classifyAwsError } from "./classify";
-import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError, UserNotConfirmedError } from "./errors";
+import { classifyAwsError } from "../shared/classify";
+import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError, UserNotConfirmedError } from "../shared/errors";
 import type { ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
 

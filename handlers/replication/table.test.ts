@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect, it } from "vitest";
 import { userRecord } from "../testing/events";
-import { withDeadline } from "./deadline";
+import { withDeadline } from "../shared/deadline";
 import { putRecord } from "./table";
 
 type Ddb = Pick<DynamoDBClient, "send">;

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromCognitoAttributes, MAX_ATTRIBUTE_VALUE_LENGTH, toCognitoAttributes } from "./attributes";
-import { AttributeRejectedError, InvalidRecordError } from "./errors";
+import { AttributeRejectedError, InvalidRecordError } from "../shared/errors";
 import { fromItem, parseRecord, toItem } from "./record";
 import { replicationConfig } from "./replication-config";
 import { userRecord } from "../testing/events";

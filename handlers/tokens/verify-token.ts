@@ -31,7 +31,7 @@ import {
 } from "aws-jwt-verify/error";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { CANONICAL_ID_CLAIM } from "../contract";
-import { CANONICAL_ID_ATTRIBUTE } from "../../stacks/environments";
+import { CANONICAL_ID_ATTRIBUTE } from "../contract";
 
 export type TokenUse = "id" | "access";
 

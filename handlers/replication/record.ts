@@ -7,8 +7,8 @@ import type { $ZodIssue } from "zod/v4/core";
 // zod/mini is tree-shakable: the classic `z` API would add ~440 KB to every bundle.
 import * as z from "zod/mini";
 import { MAX_ATTRIBUTE_VALUE_LENGTH } from "./attributes";
-import { InvalidRecordError } from "./errors";
-import { redactPersonalData } from "./redact";
+import { InvalidRecordError } from "../shared/errors";
+import { redactPersonalData } from "../shared/redact";
 import { isInternalAttribute } from "./replication-config";
 
 export const RECORD_SCHEMA_VERSION = 1;

@@ -3,7 +3,7 @@
 // holds many attributes that must not travel). To Cognito: everything in the record
 // must be replicable, so an unknown name is an error, not a silent drop.
 import type { AttributeType } from "@aws-sdk/client-cognito-identity-provider";
-import { AttributeRejectedError } from "./errors";
+import { AttributeRejectedError } from "../shared/errors";
 import { canonicalIdAttributeName, isInternalAttribute, type ReplicationConfig } from "./replication-config";
 
 /** Cognito's limit on one attribute value. */

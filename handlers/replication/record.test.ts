@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FIXED_NOW, userRecord } from "../testing/events";
-import { InvalidRecordError } from "./errors";
+import { InvalidRecordError } from "../shared/errors";
 import { fromItem, newRecord, parseRecord, toItem } from "./record";
 
 describe("record schema", () => {

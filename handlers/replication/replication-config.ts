@@ -1,7 +1,7 @@
 // Which attributes replicate. Built from the environment's lists (stacks pass them as
 // env vars) and validated once at cold start: `sub`, `cognito:*`, `identities` and the
 // canonical-id attribute never replicate, whatever the configuration says.
-import { CANONICAL_ID_ATTRIBUTE, DEFAULT_REPLICATED_ATTRIBUTES } from "../../stacks/environments";
+import { CANONICAL_ID_ATTRIBUTE, DEFAULT_REPLICATED_ATTRIBUTES } from "../contract";
 
 /** Cognito's standard attributes (OIDC claims) that a pool can hold per user. */
 export const STANDARD_ATTRIBUTES: ReadonlySet<string> = new Set([

@@ -5,7 +5,7 @@
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { attributeMap } from "./attributes";
-import { classifyAwsError } from "./classify";
+import { classifyAwsError } from "../shared/classify";
 import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
 import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
