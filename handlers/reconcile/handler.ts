@@ -2,11 +2,12 @@
 // rate-limited to a share of Cognito's quotas. It reports drift in its log and as
 // metrics, repairs it when the environment says so, and fails the invocation when
 // drift remains, so the function's errors alarm fires (the schedule does not retry).
-import { ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { MetricsSink } from "../shared/metrics";
 import { COGNITO_QUOTAS, RegionLimiter, type QuotaCategory } from "../replication/rate-limit";
+import { poolIdByName } from "../replication/find-pool";
 import { reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
 
@@ -39,18 +40,6 @@ export interface ReconcileSummary {
   counts: ReconcileResult["counts"];
   unrepaired: number;
   seconds: number;
-}
-
-async function poolIdByName(cognito: Pick<CognitoIdentityProviderClient, "send">, name: string, region: string): Promise<string> {
-  const ids: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
-    for (const p of page.UserPools ?? []) if (p.Name === name && p.Id) ids.push(p.Id);
-    NextToken = page.NextToken;
-  } while (NextToken);
-  if (ids.length !== 1) throw new Error(`expected one user pool named ${name} in ${region}, found ${ids.length}`);
-  return ids[0];
 }
 
 export function makeHandler(deps: ReconcileDepsIn) {

@@ -7,7 +7,8 @@
 // dr:      the DR pool exists (by name); the replica table in the DR region has
 //          a stream; the replicator's event source mapping reads that stream
 //          and is Enabled.
-import { DescribeUserPoolCommand, ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { poolIdByName } from "../../handlers/replication/find-pool";
 import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
@@ -29,19 +30,6 @@ function lambdaClient(env: Environment, region: string): LambdaClient {
   });
 }
 
-async function poolIdByName(cognito: CognitoIdentityProviderClient, name: string): Promise<string> {
-  const found: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: token }));
-    for (const p of page.UserPools ?? []) if (p.Name === name && p.Id) found.push(p.Id);
-    token = page.NextToken;
-  } while (token);
-  if (found.length === 0) throw new Error(`no user pool named ${name}`);
-  if (found.length > 1) throw new Error(`${found.length} user pools named ${name} (${found.join(", ")}); expected one`);
-  return found[0];
-}
-
 async function table(c: RegionClients, name: string): Promise<TableDescription> {
   const t = (await c.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table;
   if (!t) throw new Error(`DescribeTable returned no table ${name}`);
@@ -54,13 +42,13 @@ function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, 
     {
       role: "primary",
       what: `user pool ${n.userPool("primary")} exists in ${env.primaryRegion}`,
-      run: async () => poolIdByName(primary.cognito, n.userPool("primary")),
+      run: async () => poolIdByName(primary.cognito, n.userPool("primary"), env.primaryRegion),
     },
     {
       role: "primary",
       what: `PostConfirmation trigger of the primary pool is ${n.fn("post-confirmation")}`,
       run: async () => {
-        const id = await poolIdByName(primary.cognito, n.userPool("primary"));
+        const id = await poolIdByName(primary.cognito, n.userPool("primary"), env.primaryRegion);
         const pool = (await primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: id }))).UserPool;
         const configured = pool?.LambdaConfig?.PostConfirmation;
         if (!configured) throw new Error("the primary pool has no PostConfirmation trigger");
@@ -88,7 +76,7 @@ function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, 
     {
       role: "dr",
       what: `user pool ${n.userPool("dr")} exists in ${env.drRegion}`,
-      run: async () => poolIdByName(dr.cognito, n.userPool("dr")),
+      run: async () => poolIdByName(dr.cognito, n.userPool("dr"), env.drRegion),
     },
     {
       role: "dr",

@@ -1,8 +1,9 @@
 // Finds what the operator tools work on: pools by name (ids are generated at
 // deploy time) or by id, queues by name. Every miss is a CliError naming the
 // region and what exists there, so "unknown pool" and "wrong region" read as such.
-import { DescribeUserPoolCommand, ListUserPoolsCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeUserPoolCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { poolsNamed } from "../../handlers/replication/find-pool";
 import { CliError, EXIT } from "./cli";
 
 export interface PoolRef {
@@ -28,17 +29,8 @@ export async function findPool(cognito: Pick<CognitoIdentityProviderClient, "sen
       throw err;
     }
   }
-  const matches: PoolRef[] = [];
-  const seen: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
-    for (const p of page.UserPools ?? []) {
-      if (p.Name) seen.push(p.Name);
-      if (p.Name === nameOrId && p.Id) matches.push({ id: p.Id, name: p.Name, region });
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const { ids, names: seen } = await poolsNamed(cognito, nameOrId);
+  const matches: PoolRef[] = ids.map((poolId) => ({ id: poolId, name: nameOrId, region }));
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new CliError(`${matches.length} ${role} pools are named ${nameOrId} in ${region}; pass the id instead (${matches.map((m) => m.id).join(", ")})`, EXIT.TARGET);
   const there = seen.length === 0 ? "none" : seen.slice(0, 10).join(", ") + (seen.length > 10 ? ", ..." : "");
