@@ -63,12 +63,24 @@ describe("RegionLimiter", () => {
     expect(sent).toEqual(["AdminGetUserCommand", "AdminGetUserCommand", "DescribeUserPoolCommand"]);
     expect(wrapped.region).toBe("us-west-2");
     expect([...limiter.buckets.keys()]).toEqual(["UserRead"]);
-    expect(limiter.bucket("UserRead").taken).toBe(2);
+    expect(limiter.bucket("UserRead")!.taken).toBe(2);
+  });
+
+  it("meters no category it has no rate for (AdminSetUserPassword: UserAccountRecovery)", async () => {
+    const sent: string[] = [];
+    class AdminSetUserPasswordCommand {}
+    const client = { send: async (c: object) => void sent.push(c.constructor.name) };
+    const limiter = new RegionLimiter("us-east-1", rates);
+    const wrapped = limiter.wrap(client as never) as typeof client;
+    await wrapped.send(new AdminSetUserPasswordCommand());
+    expect(sent).toEqual(["AdminSetUserPasswordCommand"]);
+    expect(limiter.bucket("UserAccountRecovery")).toBeUndefined();
+    expect(limiter.buckets.size).toBe(0);
   });
 
   it("reports per category the requests, the rate achieved and its fraction of the bound", async () => {
     const limiter = new RegionLimiter("us-east-1", { ...rates, UserList: 4 });
-    const b = limiter.bucket("UserList");
+    const b = limiter.bucket("UserList")!;
     await b.take();
     await b.take();
     const since = 0;

@@ -3,38 +3,12 @@
 // the command's category first. Shared by the operator CLIs and the scheduled
 // reconcile, so both stay inside a configured share of Cognito's quotas.
 import { performance } from "node:perf_hooks";
+import { categoryOf, COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
 
-// ---- Cognito quotas -------------------------------------------------------------------------
+export { categoryOf, COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
 
-export type QuotaCategory = "UserCreation" | "UserUpdate" | "UserRead" | "UserList";
-
-/** AWS default request rates per account and region (requests/s). */
-export const COGNITO_QUOTAS: Record<QuotaCategory, number> = { UserCreation: 50, UserUpdate: 25, UserRead: 120, UserList: 30 };
+/** Share of each quota the tools take by default, leaving room for the replicator and sign-ups. */
 export const DEFAULT_QUOTA_SHARE = 0.8;
-
-const CATEGORY_OF: Record<string, QuotaCategory> = {
-  AdminCreateUser: "UserCreation",
-  SignUp: "UserCreation",
-  ConfirmSignUp: "UserCreation",
-  AdminConfirmSignUp: "UserCreation",
-  AdminUpdateUserAttributes: "UserUpdate",
-  AdminDeleteUserAttributes: "UserUpdate",
-  AdminAddUserToGroup: "UserUpdate",
-  AdminRemoveUserFromGroup: "UserUpdate",
-  AdminDisableUser: "UserUpdate",
-  AdminEnableUser: "UserUpdate",
-  AdminDeleteUser: "UserUpdate",
-  AdminGetUser: "UserRead",
-  AdminListGroupsForUser: "UserRead",
-  ListUsers: "UserList",
-  ListUsersInGroup: "UserList",
-};
-
-/** The quota category of a Cognito operation (`AdminCreateUser` or `AdminCreateUserCommand`). */
-export function categoryOf(operation: string): QuotaCategory | undefined {
-  // Stryker disable next-line Regex: equivalent for Cognito's operation names, none of which contains "Command" but as the SDK's suffix
-  return CATEGORY_OF[operation.replace(/Command$/, "")];
-}
 
 // ---- rate limiting --------------------------------------------------------------------------
 
@@ -106,13 +80,16 @@ export class RegionLimiter {
   readonly started = performance.now();
   constructor(
     readonly region: string,
-    readonly rates: Record<QuotaCategory, number>,
+    /** A category without a rate is not metered (the tools never call those operations). */
+    readonly rates: Partial<Record<QuotaCategory, number>>,
   ) {}
 
-  bucket(category: QuotaCategory): TokenBucket {
+  bucket(category: QuotaCategory): TokenBucket | undefined {
+    const rate = this.rates[category];
+    if (rate === undefined) return undefined;
     let b = this.buckets.get(category);
     if (!b) {
-      b = new TokenBucket(this.rates[category]);
+      b = new TokenBucket(rate);
       this.buckets.set(category, b);
     }
     return b;
@@ -122,7 +99,7 @@ export class RegionLimiter {
     const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
     const limited = async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
       const category = categoryOf(command.constructor.name);
-      if (category) await this.bucket(category).take();
+      if (category) await this.bucket(category)?.take();
       return send(command, ...rest);
     };
     return new Proxy(client, { get: (target, prop, receiver) => (prop === "send" ? limited : Reflect.get(target, prop, receiver)) });

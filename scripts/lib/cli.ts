@@ -118,8 +118,11 @@ export function stringFlag(values: Values, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
+/** The categories the tools call (never UserAccountRecovery). */
+export type ToolCategory = Exclude<QuotaCategory, "UserAccountRecovery">;
+
 /** Configured rate per category: explicit flag, else share × quota. */
-export function rateLimits(values: Values): Record<QuotaCategory, number> {
+export function rateLimits(values: Values): Record<ToolCategory, number> {
   const share = numberFlag(values, "quota-share", { min: 0.01, max: 1 }) ?? DEFAULT_QUOTA_SHARE;
   const flag = (name: string, category: QuotaCategory) => {
     const v = numberFlag(values, name, { min: 0.1 });
