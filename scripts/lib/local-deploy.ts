@@ -7,10 +7,9 @@ import { SANDBOX_ACCOUNT_ID } from "../../sandbox";
 import { boundaryPolicy } from "./pipeline-policies";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DrStack } from "../../stacks/dr-stack";
+import { stackDirs, synthApp } from "../../stacks/app";
 import { environment, type Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
-import { PrimaryStack } from "../../stacks/primary-stack";
 import { terraformRunner, type PlanOptions } from "./terraform";
 
 export interface LocalDeployment {
@@ -39,12 +38,10 @@ export function synthLocal(endpoint: string, workDir: string, state: DeployOptio
   const outdir = resolve(workDir, "cdktf.out");
   mkdirSync(outdir, { recursive: true });
   const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: endpoint, LOCAL_STATE_DIR: resolve(workDir, "state"), LOCAL_STATE: state === "s3" ? "s3" : "files" });
-  const n = names(env);
   const app = new App({ outdir });
-  new PrimaryStack(app, n.stack("primary"), env);
-  new DrStack(app, n.stack("dr"), env);
+  synthApp(app, [env]);
   app.synth();
-  return { env, primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
+  return { env, ...stackDirs(outdir, env) };
 }
 
 /**

@@ -8,10 +8,9 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DrStack } from "../../stacks/dr-stack";
+import { stackDirs, synthApp } from "../../stacks/app";
 import { environment, parseEnvName, unsetSettings, type Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
-import { PrimaryStack } from "../../stacks/primary-stack";
 import { regionClients } from "./clients";
 import { ensureBoundary } from "./local-deploy";
 import { terraformRunner, type TerraformRunner } from "./terraform";
@@ -59,12 +58,10 @@ export function workDirFor(env: Environment): string {
 export function synthEnvironment(env: Environment, workDir = workDirFor(env)): Record<Role, string> {
   const outdir = join(workDir, "out");
   mkdirSync(outdir, { recursive: true });
-  const n = names(env);
   const app = new App({ outdir });
-  new PrimaryStack(app, n.stack("primary"), env);
-  new DrStack(app, n.stack("dr"), env);
+  synthApp(app, [env]);
   app.synth();
-  return { primary: join(outdir, "stacks", n.stack("primary")), dr: join(outdir, "stacks", n.stack("dr")) };
+  return stackDirs(outdir, env);
 }
 
 /**

@@ -1,10 +1,8 @@
 // Synthesizes an environment's stacks in memory with cdktf's Testing helpers and
 // gives tests the plain JSON to walk.
 import { Testing } from "cdktf";
-import { DrStack } from "../../stacks/dr-stack";
+import { synthApp } from "../../stacks/app";
 import { allEnvironments, type Environment } from "../../stacks/environments";
-import { names } from "../../stacks/names";
-import { PrimaryStack } from "../../stacks/primary-stack";
 
 export interface TfJson {
   provider: { aws: Array<Record<string, unknown>> };
@@ -20,10 +18,7 @@ export interface SynthedEnv {
 }
 
 export function synthEnvironment(env: Environment): SynthedEnv {
-  const app = Testing.app();
-  const n = names(env);
-  const primary = new PrimaryStack(app, n.stack("primary"), env);
-  const dr = new DrStack(app, n.stack("dr"), env);
+  const [{ primary, dr }] = synthApp(Testing.app(), [env]);
   return { env, primary: JSON.parse(Testing.synth(primary)), dr: JSON.parse(Testing.synth(dr)) };
 }
 
