@@ -6,10 +6,11 @@
 // one the tests ran against, the local sandbox runs exactly the deployed code, and
 // (measured, see README "Bundles") minified + tree-shaken clients cost little in
 // size and load time. The README records the figures for both choices.
-import { buildSync, version as esbuildVersion } from "esbuild";
+import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
 import { zipSync } from "fflate";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
 import { join, resolve } from "node:path";
 import { trimSourceMap } from "./sourcemap";
 
@@ -50,12 +51,6 @@ function hashFile(path: string): string {
   return h;
 }
 
-/** Writes via a temporary file and a rename, so a concurrent reader never sees half a file. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 /**
  * What a zip was built from: the recipe, esbuild's version, the lockfile and tsconfig
@@ -103,28 +98,31 @@ export function bundleHandler(name: string, entry: string, opts: BundleOptions =
   return bundle;
 }
 
+/**
+ * The esbuild options every handler is built with (the benchmark builds variants of these, so it
+ * imports them rather than copying). Entry and output paths are added per build.
+ */
+export const BUILD_OPTIONS = {
+  bundle: true,
+  platform: "node",
+  // The Node.js of the Lambda runtime the stacks deploy (LAMBDA_RUNTIME, nodejs22.x).
+  target: "node22",
+  format: "cjs",
+  // Prefer the ES module builds: esbuild tree-shakes them, which measured about a
+  // third smaller and faster to load than the CommonJS builds of the SDK.
+  mainFields: ["module", "main"],
+  minify: true,
+  sourcemap: "linked",
+  // Stack traces map back to our files and lines (the map is trimmed to our own
+  // sources below); the sources themselves stay out of the zip.
+  sourcesContent: false,
+  legalComments: "none",
+  write: false,
+  logLevel: "silent",
+} as const satisfies BuildOptions;
+
 function build(entryPath: string, outDir: string, zipPath: string, manifestPath: string, recipeKey: string): Uint8Array {
-  const result = buildSync({
-    entryPoints: [entryPath],
-    outfile: join(outDir, "index.js"),
-    bundle: true,
-    platform: "node",
-    // The Node.js of the Lambda runtime the stacks deploy (LAMBDA_RUNTIME, nodejs22.x).
-    target: "node22",
-    format: "cjs",
-    // Prefer the ES module builds: esbuild tree-shakes them, which measured about a
-    // third smaller and faster to load than the CommonJS builds of the SDK.
-    mainFields: ["module", "main"],
-    minify: true,
-    sourcemap: "linked",
-    // Stack traces map back to our files and lines (the map is trimmed to our own
-    // sources below); the sources themselves stay out of the zip.
-    sourcesContent: false,
-    legalComments: "none",
-    metafile: true,
-    write: false,
-    logLevel: "silent",
-  });
+  const result = buildSync({ ...BUILD_OPTIONS, entryPoints: [entryPath], outfile: join(outDir, "index.js"), metafile: true });
   const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
   for (const out of result.outputFiles) {
     const base = out.path.slice(outDir.length + 1);
@@ -135,11 +133,12 @@ function build(entryPath: string, outDir: string, zipPath: string, manifestPath:
   }
   const zip = zipSync(files, { level: 9 });
   mkdirSync(outDir, { recursive: true });
-  writeAtomic(zipPath, zip);
+  // Temporary file + rename (write-file-atomic): a concurrent synth never reads half a zip.
+  writeFileAtomic.sync(zipPath, Buffer.from(zip));
   // Metafile paths are relative to the working directory esbuild ran in.
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((f) => [resolve(f), hashFile(resolve(f))]));
   const manifest: BuildManifest = { key: recipeKey, inputs, zipSha256: sha256(zip, "base64") };
-  writeAtomic(manifestPath, JSON.stringify(manifest));
+  writeFileAtomic.sync(manifestPath, JSON.stringify(manifest));
   return zip;
 }
 

@@ -13,7 +13,7 @@ import { unzipSync, zipSync } from "fflate";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HANDLER_ENTRIES, type HandlerName } from "../../handlers/contract";
-import { bundleHandler } from "../../modules/bundle";
+import { BUILD_OPTIONS, bundleHandler } from "../../modules/bundle";
 import { median, round } from "./stats";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -100,22 +100,8 @@ export function loadTimes(file: string, runs: number, baseEnv: Record<string, st
 }
 
 function sdkExternalZip(entry: string, outDir: string): { zipBytes: number; indexJs: string; jsBytes: number } {
-  const result = buildSync({
-    entryPoints: [join(REPO_ROOT, "handlers", entry)],
-    outfile: join(outDir, "index.js"),
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    mainFields: ["module", "main"],
-    minify: true,
-    sourcemap: "linked",
-    sourcesContent: false,
-    legalComments: "none",
-    external: ["@aws-sdk/*", "@smithy/*"],
-    write: false,
-    logLevel: "silent",
-  });
+  // The deployed build, but with the SDK left to the Lambda runtime (the alternative the README weighs).
+  const result = buildSync({ ...BUILD_OPTIONS, entryPoints: [join(REPO_ROOT, "handlers", entry)], outfile: join(outDir, "index.js"), external: ["@aws-sdk/*", "@smithy/*"] });
   const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
   let js: Uint8Array = new Uint8Array();
   for (const out of result.outputFiles) {
