@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TABLE_KEY, TTL_ATTRIBUTE } from "./contract";
 import { newRecord, toItem } from "./replication/record";
-import { FIXED_NOW, PRIMARY_POOL_ID, PRIMARY_REGION } from "./testing/events";
+import { FIXED_NOW, PRIMARY_POOL_ID, PRIMARY_REGION } from "../test/support/events";
 
 describe("table contract", () => {
   it("a written record carries the table key and the TTL attribute, the latter as epoch seconds (what DynamoDB TTL reads)", () => {

@@ -32,7 +32,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as aws from "../handlers/testing/aws";
+import * as aws from "../test/support/aws";
 import { motoJson } from "./aws";
 import { startSandbox, type LambdaInvoker, type Sandbox } from "./index";
 import { motoMissing } from "./test-support";

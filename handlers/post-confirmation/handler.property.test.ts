@@ -8,9 +8,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { readPostConfirmationConfig } from "../shared/env";
-import { postConfirmationEvent } from "../testing/events";
-import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
-import { installPiiGuard } from "../testing/pii-guard";
+import { postConfirmationEvent } from "../../test/support/events";
+import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../../test/support/fakes";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { makeHandler } from "./handler";
 
 installPiiGuard();

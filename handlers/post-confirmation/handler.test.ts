@@ -3,11 +3,11 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readPostConfirmationConfig } from "../shared/env";
-import * as aws from "../testing/aws";
-import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../testing/events";
-import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../testing/fakes";
-import { logLines, logsFrom } from "../testing/logs";
-import { installPiiGuard } from "../testing/pii-guard";
+import * as aws from "../../test/support/aws";
+import { FIXED_NOW, postConfirmationEvent, PRIMARY_POOL_ID } from "../../test/support/events";
+import { fixedClock, recordingMetrics, sequentialIds, testLogger } from "../../test/support/fakes";
+import { logLines, logsFrom } from "../../test/support/logs";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { makeHandler } from "./handler";
 
 const guard = installPiiGuard();

@@ -2,11 +2,11 @@ import type { PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { CANONICAL_ID_CLAIM } from "../contract";
 import { ConfigError, readPreTokenConfig } from "../shared/env";
-import * as aws from "../testing/aws";
-import { DR_POOL_ID, DR_REGION, PRIMARY_POOL_ID, PRIMARY_REGION } from "../testing/events";
-import { testLogger } from "../testing/fakes";
-import { logsFrom } from "../testing/logs";
-import { installPiiGuard } from "../testing/pii-guard";
+import * as aws from "../../test/support/aws";
+import { DR_POOL_ID, DR_REGION, PRIMARY_POOL_ID, PRIMARY_REGION } from "../../test/support/events";
+import { testLogger } from "../../test/support/fakes";
+import { logsFrom } from "../../test/support/logs";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { canonicalIdOf, makeHandler } from "./handler";
 
 const guard = installPiiGuard();

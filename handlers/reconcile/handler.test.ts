@@ -4,8 +4,8 @@ import { replicationConfig } from "../replication/replication-config";
 import { createLogger } from "../shared/logger";
 import { ENV } from "../contract";
 import { ConfigError } from "../shared/env";
-import { logLines } from "../testing/logs";
-import { captureOutput } from "../testing/pii-guard";
+import { logLines } from "../../test/support/logs";
+import { captureOutput } from "../../test/support/pii-guard";
 import { readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
 

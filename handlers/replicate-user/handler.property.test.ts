@@ -10,9 +10,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readReplicatorConfig } from "../shared/env";
-import { asImage, DR_POOL_ID, DR_REGION, streamEvent, streamRecord, userRecord } from "../testing/events";
-import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
-import { installPiiGuard } from "../testing/pii-guard";
+import { asImage, DR_POOL_ID, DR_REGION, streamEvent, streamRecord, userRecord } from "../../test/support/events";
+import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { makeHandler } from "./handler";
 
 installPiiGuard();

@@ -14,11 +14,11 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readReplicatorConfig } from "../shared/env";
-import * as aws from "../testing/aws";
-import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, userRecord } from "../testing/events";
-import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
-import { logsFrom } from "../testing/logs";
-import { installPiiGuard } from "../testing/pii-guard";
+import * as aws from "../../test/support/aws";
+import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, userRecord } from "../../test/support/events";
+import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
+import { logsFrom } from "../../test/support/logs";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { makeHandler, userKeyOf } from "./handler";
 
 const guard = installPiiGuard();

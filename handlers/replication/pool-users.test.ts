@@ -1,8 +1,8 @@
 // Reading pools: pages followed to the end, group membership from group walks, and the mapping
 // from a listed user to the record and to the DR state the drift checks compare.
 import { describe, expect, it } from "vitest";
-import { userRecord } from "../testing/events";
-import { FakePool } from "../testing/fake-cognito";
+import { userRecord } from "../../test/support/events";
+import { FakePool } from "../../test/support/fake-cognito";
 import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, recordFromUser, replicable, sameContent } from "./pool-users";
 import { replicationConfig } from "./replication-config";
 

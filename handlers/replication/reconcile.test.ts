@@ -2,7 +2,7 @@
 // detail, repaired through the upsert when asked, extras deleted only when allowed, and a failed
 // repair reported with its reason instead of stopping the run.
 import { describe, expect, it } from "vitest";
-import { FakePool, type FakeUser } from "../testing/fake-cognito";
+import { FakePool, type FakeUser } from "../../test/support/fake-cognito";
 import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
 

@@ -6,7 +6,7 @@ import { fromCognitoAttributes, MAX_ATTRIBUTE_VALUE_LENGTH, toCognitoAttributes 
 import { AttributeRejectedError, InvalidRecordError } from "../shared/errors";
 import { fromItem, parseRecord, toItem } from "./record";
 import { replicationConfig } from "./replication-config";
-import { userRecord } from "../testing/events";
+import { userRecord } from "../../test/support/events";
 
 const config = replicationConfig({ customAttributes: ["tier"] });
 const SECRET = "leak.canary@example.com";

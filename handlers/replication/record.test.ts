@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FIXED_NOW, userRecord } from "../testing/events";
+import { FIXED_NOW, userRecord } from "../../test/support/events";
 import { InvalidRecordError } from "../shared/errors";
 import { fromItem, newRecord, parseRecord, toItem } from "./record";
 

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect, it } from "vitest";
-import { userRecord } from "../testing/events";
+import { userRecord } from "../../test/support/events";
 import { withDeadline } from "../shared/deadline";
 import { putRecord } from "./table";
 

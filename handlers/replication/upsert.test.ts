@@ -20,7 +20,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { UPSERT_COGNITO_ACTIONS } from "../contract";
-import { DR_POOL_ID, userRecord } from "../testing/events";
+import { DR_POOL_ID, userRecord } from "../../test/support/events";
 import { replicationConfig } from "./replication-config";
 import { createUserInput, desiredAttributes, planUser, upsertDrUser } from "./upsert";
 

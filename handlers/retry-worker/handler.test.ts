@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { FIXED_NOW, sqsEvent, sqsRecord, userRecord } from "../testing/events";
-import { fixedClock, recordingMetrics, testLogger } from "../testing/fakes";
-import { logsFrom } from "../testing/logs";
-import { installPiiGuard } from "../testing/pii-guard";
+import { FIXED_NOW, sqsEvent, sqsRecord, userRecord } from "../../test/support/events";
+import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
+import { logsFrom } from "../../test/support/logs";
+import { installPiiGuard } from "../../test/support/pii-guard";
 import { makeHandler, parseBody } from "./handler";
 
 const guard = installPiiGuard();

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { classifyAwsError } from "./classify";
 import { DeadlineExceededError } from "./deadline";
 import { GroupNotFoundError } from "./errors";
-import * as aws from "../testing/aws";
+import * as aws from "../../test/support/aws";
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 

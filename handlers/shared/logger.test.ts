@@ -2,7 +2,7 @@
 // the same log statements are caught.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
-import { assertNoPersonalData, captureOutput, findPersonalData, installPiiGuard } from "../testing/pii-guard";
+import { assertNoPersonalData, captureOutput, findPersonalData, installPiiGuard } from "../../test/support/pii-guard";
 import { createLogger } from "./logger";
 import { redactPersonalData } from "./redact";
 

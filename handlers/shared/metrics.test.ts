@@ -1,5 +1,5 @@
 import { afterEach, expect, it, vi } from "vitest";
-import { captureOutput } from "../testing/pii-guard";
+import { captureOutput } from "../../test/support/pii-guard";
 import { count, createMetrics, lag, METRIC } from "./metrics";
 
 afterEach(() => vi.unstubAllEnvs());

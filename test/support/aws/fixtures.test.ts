@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { ALL } from "./index";
+import { ALL } from ".";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 

@@ -1,7 +1,7 @@
 // Builders for the events the handlers receive, shared by unit, property and
 // sandbox tests. Every builder takes overrides; defaults are a plausible user.
 import type { AttributeValue as StreamAttributeValue, DynamoDBRecord, DynamoDBStreamEvent, PostConfirmationTriggerEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { toItem, type ReplicatedUser } from "../replication/record";
+import { toItem, type ReplicatedUser } from "../../handlers/replication/record";
 
 export const PRIMARY_REGION = "us-east-1";
 export const DR_REGION = "us-west-2";
