@@ -1,0 +1,148 @@
+// What an environment is: the typed settings every stack, script and benchmark reads, and the
+// per-environment constants. How an environment is built from env vars is environments.ts.
+import type { DnsFailoverSettings } from "../modules/dns-failover";
+import type { AppClientSettings } from "../modules/user-pool";
+
+export type EnvName = "local" | "dev" | "staging" | "prod";
+export const ENV_NAMES: readonly EnvName[] = ["local", "dev", "staging", "prod"];
+
+export interface AlarmThresholds {
+  /** Lambda errors in one 5-minute period before the errors alarm fires. */
+  lambdaErrors: number;
+  /** Messages visible in a dead-letter queue before the DLQ alarm fires. */
+  dlqDepth: number;
+  /** Replicator stream iterator age (ms) before the lag alarm fires. */
+  iteratorAgeMs: number;
+}
+
+/** An S3 bucket holding one stack's state and its lock file (`use_lockfile`, terraform >= 1.10). */
+export interface StateBucket {
+  bucket: string;
+  region: string;
+}
+
+/**
+ * Each stack's state lives in its own region, so the DR stack can be planned and applied while
+ * the primary region is down. `local` keeps files, or with `LOCAL_STATE=s3` the sandbox's S3
+ * (buckets `cdr-local-state-<region>`), which the outage rehearsal uses.
+ */
+export type StateBackend =
+  | { kind: "local"; dir: string }
+  | { kind: "s3"; keyPrefix: string; useLockfile: true; primary: StateBucket; dr: StateBucket; endpoint?: string; unset?: Unset };
+
+export interface ReplicationSettings {
+  /** Standard attributes copied to the DR pool (never `sub` or Cognito-internal ones). */
+  attributes: string[];
+  /** Custom attributes (without the `custom:` prefix) that also replicate. */
+  customAttributes: string[];
+  /** Days a staging record stays in the table before TTL removes it. */
+  recordTtlDays: number;
+  /** Upper bound of users the replicator works on at once within one batch. */
+  maxConcurrency: number;
+}
+
+export interface Environment {
+  name: EnvName;
+  primaryRegion: string;
+  drRegion: string;
+  /** Prefix of every resource name, e.g. `cdr-dev`. */
+  prefix: string;
+  tags: Record<string, string>;
+  logRetentionDays: number;
+  alarms: AlarmThresholds;
+  backend: StateBackend;
+  replication: ReplicationSettings;
+  /** One app client definition, deployed identically to both pools. */
+  appClient: AppClientSettings;
+  /** Protect pools and the table from deletion (prod). */
+  deletionProtection: boolean;
+  /** Set only for `local`: every provider endpoint and SDK client points here. */
+  sandboxEndpoint?: string;
+  /** Route 53 failover of the auth-facing hostname (DR stack). Off unless configured. */
+  dnsFailover?: DnsFailoverSettings;
+  /** Route 53 Application Recovery Controller routing controls the break-glass failover flips, when configured. */
+  arc?: ArcSettings;
+  /** The scheduled reconcile in the DR stack (scripts/lib/reconcile.ts as a Lambda). */
+  reconcile?: ReconcileSchedule;
+  /** Who alarms reach, in both regions. */
+  notifications: AlarmNotifications;
+  /** How each region's pool sends email (EMAIL_OTP codes, verification). */
+  email: EmailSettings;
+  /**
+   * The commit being deployed (DEPLOY_COMMIT, which the pipeline scripts set from git): each stack
+   * records it as its `deployed_commit` output, so a later deploy can refuse to go backwards.
+   */
+  deployCommit: string;
+}
+
+/** A setting that must be configured before plan/deploy of this environment: the variables that set it. */
+export interface Unset {
+  what: string;
+  variables: string[];
+  /** true: plan/deploy refuse; false: they warn (dev). */
+  required: boolean;
+}
+
+export interface AlarmNotifications {
+  /** Email addresses subscribed to each stack's alarm topic (they confirm by email). */
+  emails: string[];
+  /** An HTTPS endpoint (a paging service's SNS integration) subscribed to each topic. */
+  httpsEndpoint?: string;
+  /** Existing topics, per region, that every alarm also notifies (their policy must let CloudWatch publish). */
+  existingTopicArns: { primary?: string; dr?: string };
+  /** Set when nothing is configured: synth works, plan/deploy refuse (or warn in dev). */
+  unset?: Unset;
+}
+
+/**
+ * Cognito's default sender allows 50 emails a day per account (Cognito developer guide, "Quotas"):
+ * far too few when every DR sign-in of a replicated user is an EMAIL_OTP email. Outside `local`,
+ * pools send through SES (`DEVELOPER`) with a verified identity in **their own region** (the DR
+ * pool must not depend on the primary region's SES; user-pool-email.html: "Typically, the Region in
+ * the SourceArn and the user pool Region are the same").
+ */
+export type EmailSettings =
+  | { kind: "cognito-default"; unset?: Unset }
+  | {
+      kind: "ses";
+      /** The From address, e.g. `Example <no-reply@example.com>`. */
+      from: string;
+      /** The verified SES identity in each region: its name (a domain or an address) or its ARN. */
+      identities: { primary: string; dr: string };
+      configurationSet?: string;
+      unset?: Unset;
+    };
+
+/**
+ * Routing controls (one per region) of an ARC cluster. ARC keeps at least three of the cluster's five
+ * regional endpoints available for state changes and tells callers to try each in turn (ARC developer
+ * guide, "Getting and updating routing control states using the ARC API").
+ */
+export interface ArcSettings {
+  clusterEndpoints: Array<{ region: string; url: string }>;
+  primaryControlArn: string;
+  drControlArn: string;
+}
+
+export interface ReconcileSchedule {
+  enabled: boolean;
+  /** EventBridge Scheduler expression, e.g. `rate(1 day)`. */
+  schedule: string;
+  /** Repair drift (true) or only report it and fail the run, raising the errors alarm (false). */
+  apply: boolean;
+  /** With apply: also delete DR users the primary no longer has. */
+  allowDelete: boolean;
+  /** Share (0..1] of each Cognito quota a run may use, leaving the rest to the replicator. */
+  quotaShare: number;
+}
+
+/** Per environment: on/off, rate, and whether it repairs. The sandbox has no scheduler that invokes Lambda: off. */
+export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
+  local: { enabled: false, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  dev: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  staging: { enabled: true, schedule: "rate(6 hours)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  prod: { enabled: true, schedule: "rate(1 day)", apply: false, allowDelete: false, quotaShare: 0.25 },
+};
+
+export const APP_TAG = "cognito-dr-replication";
+export const DEFAULT_SANDBOX_PORT = 4599;
