@@ -28,7 +28,7 @@ import sys
 import threading
 from collections import OrderedDict
 
-# Sent only by the sandbox gateway, which drops it from callers' requests (sandbox/cognito.ts).
+# Sent only by the sandbox gateway, which drops it from callers' requests (sandbox/cognito/index.ts).
 PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
 
 

@@ -1,0 +1,127 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
+// Cognito user pools on top of moto: what AWS does that moto does not.
+//
+// What moto 5.2.1 supports for sign-in (checked against its source and by calling it):
+// - InitiateAuth: USER_PASSWORD_AUTH (tokens, or NEW_PASSWORD_REQUIRED / SMS_MFA /
+//   SOFTWARE_TOKEN_MFA challenges), USER_SRP_AUTH (PASSWORD_VERIFIER challenge),
+//   REFRESH_TOKEN_AUTH / REFRESH_TOKEN. CUSTOM_AUTH passes its enum check but is not implemented.
+// - AdminInitiateAuth: ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, REFRESH_TOKEN(_AUTH).
+// - RespondToAuthChallenge: PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA,
+//   MFA_SETUP.
+// - Not supported: the choice-based USER_AUTH flow (InvalidParameterException "Value 'USER_AUTH' at
+//   'authFlow' failed to satisfy constraint"), hence no EMAIL_OTP / SMS_OTP / WEB_AUTHN first factors
+//   and no SELECT_CHALLENGE. moto stores and echoes `Policies.SignInPolicy` and `UserPoolTier` but
+//   gives them no meaning. Tokens are RS256 JWTs signed with moto's fixed key ("kid": "dummy"),
+//   whose JWKS moto serves at `/<userPoolId>/.well-known/jwks.json`.
+// - moto never invokes Lambda triggers (LambdaConfig is stored and echoed only).
+// - For `username_attributes = ["email"]` pools moto makes the Username a UUID equal to `sub`.
+// - AdminCreateUser without TemporaryPassword always yields FORCE_CHANGE_PASSWORD;
+//   ConfirmSignUp does not set email_verified.
+//
+// What this plugin adds (one file each; they share one CognitoState, state.ts):
+// (a) echoes what terraform set and moto drops (UserPoolTier, sign-in policy) in DescribeUserPool
+//     (pool-settings.ts);
+// (b) passwordless pools (sign-in policy allows EMAIL_OTP or SMS_OTP as a first factor, tier not
+//     LITE): AdminCreateUser without TemporaryPassword makes the user CONFIRMED in one step, as AWS
+//     does, with a random permanent password nobody knows (sandbox/moto_server.py);
+//     ConfirmSignUp marks email verified when the pool auto-verifies email (passwordless.ts);
+// (c) triggers: PostConfirmation after ConfirmSignUp / AdminConfirmSignUp (and ConfirmForgotPassword,
+//     triggerSource PostConfirmation_ConfirmForgotPassword), and PreTokenGeneration
+//     (V1 or V2 event) after a sign-in that returns tokens, invoked through a LambdaInvoker with
+//     Cognito's 5 s timeout. A failing trigger turns the answer into UserLambdaValidationException
+//     (the function threw) or UnexpectedLambdaException (timeout / could not invoke). Token claims
+//     are not rewritten; every invocation is recorded for GET /__sandbox/cognito/triggers
+//     (triggers.ts);
+// (d) USER_AUTH (InitiateAuth / AdminInitiateAuth) for clients with ALLOW_USER_AUTH: SELECT_CHALLENGE
+//     (AvailableChallenges from the pool's sign-in policy and the user's attributes), EMAIL_OTP
+//     (an 8-digit code, "sent" to GET /__sandbox/cognito/outbox; 3 attempts, 3 min) and PASSWORD.
+//     On the right code moto itself issues the tokens (same signing key and JWKS, GetUser works):
+//     the gateway signs the user in with the password it saw set (SignUp, AdminSetUserPassword, the
+//     random one of a passwordless user, ...) or, when it never saw one, sets a random one first
+//     (sign-in.ts);
+// (e) the region of unsigned calls (InitiateAuth, SignUp, ConfirmSignUp, ...) from the pool id,
+//     the client id or the access token's issuer (clients.ts).
+// The admin routes (outbox, trigger log) are in admin.ts.
+
+import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
+import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
+import { cognitoAdmin } from "./admin";
+import { rememberClient, resolveRegion } from "./clients";
+import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
+import { isPasswordless, poolRequest } from "./pool-settings";
+import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
+import { createState, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
+import { afterSignIn } from "./triggers";
+
+export { randomPassword } from "./helpers";
+export { TRIGGER_TIMEOUT_MS, type CognitoPluginOptions, type OutboxMessage, type TriggerInvocation } from "./state";
+
+export class CognitoPlugin implements SandboxPlugin {
+  readonly name = "cognito";
+  private readonly s: CognitoState;
+
+  constructor(opts: CognitoPluginOptions) {
+    this.s = createState(opts);
+  }
+
+  setInvoker(invoker: LambdaInvoker | undefined): void {
+    this.s.invoker = invoker;
+  }
+
+  triggerLog(): TriggerInvocation[] {
+    return [...this.s.log];
+  }
+
+  resolveRegion(req: AwsRequest): Promise<string | undefined> {
+    return resolveRegion(this.s, req);
+  }
+
+  async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    // Only adminCreateUser's own call to moto may carry it, whatever a caller sends.
+    delete req.headers[PERMANENT_PASSWORD_HEADER];
+    if (req.service !== "cognito-idp" || !req.operation) return next(req);
+    const s = this.s;
+    const body = (req.json ?? {}) as Record<string, any>;
+    switch (req.operation) {
+      case "CreateUserPool":
+      case "UpdateUserPool":
+      case "DescribeUserPool":
+      case "DeleteUserPool":
+        return poolRequest(s, req, body, next);
+      case "CreateUserPoolClient":
+      case "DescribeUserPoolClient":
+        return rememberClient(s, req, next);
+      case "AdminCreateUser":
+        return adminCreateUser(s, req, body, next);
+      case "ConfirmSignUp":
+      case "AdminConfirmSignUp":
+        return confirmSignUp(s, req, body, next);
+      case "InitiateAuth":
+      case "AdminInitiateAuth":
+        if (body.AuthFlow === "USER_AUTH") return userAuth(s, req, body);
+        return afterSignIn(s, req, body, await next(req));
+      case "RespondToAuthChallenge":
+      case "AdminRespondToAuthChallenge":
+        if (typeof body.Session === "string" && s.otpSessions.has(body.Session)) return respondUserAuth(s, req, body);
+        return capturePassword(s, req, body, await afterSignIn(s, req, body, await next(req)));
+      case "ConfirmForgotPassword":
+        // AWS runs PostConfirmation here too, with triggerSource PostConfirmation_ConfirmForgotPassword.
+        return confirmSignUp(s, req, body, (r) => next(r).then((res) => capturePassword(s, req, body, res)));
+      case "SignUp":
+      case "AdminSetUserPassword":
+      case "ChangePassword":
+        return capturePassword(s, req, body, await next(req));
+      default:
+        return next(req);
+    }
+  }
+
+  /** Passwordless sign-in is active: an OTP first factor is allowed and the tier is not LITE. */
+  static isPasswordless(pool: any): boolean {
+    return isPasswordless(pool);
+  }
+
+  admin(req: AdminRequest): Promise<AdminResponse | undefined> {
+    return cognitoAdmin(this.s, req);
+  }
+}

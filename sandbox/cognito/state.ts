@@ -1,0 +1,112 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
+// What the parts of the Cognito plugin share: pool settings moto drops, the client -> pool index,
+// passwords seen on the way, OTP sessions, the outbox and the trigger log. One object per plugin,
+// passed to each part (no module-level state).
+
+import { motoJson } from "../aws";
+import type { Authority, LambdaInvoker } from "../types";
+
+/** Cognito's timeout for a Lambda trigger. */
+export const TRIGGER_TIMEOUT_MS = 5000;
+
+export interface CognitoPluginOptions {
+  motoEndpoint: string;
+  invoker?: LambdaInvoker;
+  /** Regions searched for a client id an unsigned call names (default us-east-1, us-west-2). */
+  regions?: string[];
+  triggerTimeoutMs?: number;
+  /** Decides whether Cognito may invoke a trigger (the function's resource policy), as AWS does. */
+  authority?: Authority;
+}
+
+export interface TriggerInvocation {
+  at: string;
+  region: string;
+  userPoolId: string;
+  trigger: string;
+  triggerSource: string;
+  functionArn: string;
+  event: unknown;
+  durationMs: number;
+  result?: unknown;
+  error?: { name: string; message: string };
+  /** Set when no LambdaInvoker was available. */
+  skipped?: string;
+}
+
+/** A message Cognito would have delivered (the sandbox sends nothing). */
+export interface OutboxMessage {
+  at: string;
+  region: string;
+  userPoolId: string;
+  username: string;
+  medium: "EMAIL";
+  destination: string;
+  kind: "EMAIL_OTP";
+  code: string;
+}
+
+export interface OtpSession {
+  region: string;
+  userPoolId: string;
+  clientId: string;
+  username: string;
+  /** Set once a code was sent (EMAIL_OTP challenge); undefined while selecting a challenge. */
+  code?: string;
+  expiresAt: number;
+  attempts: number;
+  admin: boolean;
+}
+
+/** What terraform set and moto drops. */
+export interface PoolSettings {
+  tier?: string;
+  signInPolicy?: { AllowedFirstAuthFactors?: string[] };
+}
+
+export interface CognitoState {
+  readonly moto: string;
+  invoker: LambdaInvoker | undefined;
+  readonly authority?: Authority;
+  readonly regions: string[];
+  /** Trigger timeout (ms). */
+  readonly timeoutMs: number;
+  /** Settings moto drops, by pool id. */
+  readonly pools: Map<string, PoolSettings>;
+  /** Client id -> its pool and region. */
+  readonly clients: Map<string, { poolId: string; region: string }>;
+  /** Client ids not found, until when not to look again. */
+  readonly clientMisses: Map<string, number>;
+  readonly poolCache: Map<string, { until: number; pool: any }>;
+  /** Trigger invocations (the last 1000), for GET /__sandbox/cognito/triggers. */
+  log: TriggerInvocation[];
+  /** Passwords seen passing through (sandbox only): `${poolId}|${username}`. Used to mint tokens after an OTP sign-in. */
+  readonly passwords: Map<string, string>;
+  /** USER_AUTH sessions by their Session string. */
+  readonly otpSessions: Map<string, OtpSession>;
+  /** Messages Cognito would have sent (the last 1000), for GET /__sandbox/cognito/outbox. */
+  outbox: OutboxMessage[];
+}
+
+export function createState(opts: CognitoPluginOptions): CognitoState {
+  return {
+    moto: opts.motoEndpoint,
+    invoker: opts.invoker,
+    authority: opts.authority,
+    regions: opts.regions ?? ["us-east-1", "us-west-2"],
+    timeoutMs: opts.triggerTimeoutMs ?? TRIGGER_TIMEOUT_MS,
+    pools: new Map(),
+    clients: new Map(),
+    clientMisses: new Map(),
+    poolCache: new Map(),
+    log: [],
+    passwords: new Map(),
+    otpSessions: new Map(),
+    outbox: [],
+  };
+}
+
+/** A Cognito call straight to moto (bypasses the plugin chain, quotas and faults). */
+export function idp<T = any>(s: CognitoState, region: string, op: string, input: unknown): Promise<T> {
+  return motoJson<T>(s.moto, "cognito-idp", region, op, input);
+}
