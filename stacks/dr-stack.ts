@@ -2,12 +2,10 @@
 // replicator that turns the table replica's stream into DR users. It finds the
 // replica key and table by name, so it plans and applies on its own after the
 // primary stack, with no cross-stack reference.
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
-import { account } from "../modules/account";
 import { iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
-import { configureBackend } from "../modules/backend";
 import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
@@ -16,21 +14,14 @@ import { streamConsumer } from "../modules/stream-consumer";
 import { findReplica } from "../modules/replica-lookup";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
-import { alarmTopic, backendProps, preTokenTrigger, provider, userPool } from "./regional";
+import { preTokenTrigger, userPool } from "./regional";
 import { drReconcile } from "./dr-reconcile";
-import { names } from "./names";
+import { RegionalStack } from "./regional-stack";
 
-
-export class DrStack extends TerraformStack {
+export class DrStack extends RegionalStack {
   constructor(scope: Construct, id: string, env: Environment) {
-    super(scope, id);
-    const n = names(env);
-    configureBackend(this, id, backendProps(env, "dr", id));
-    provider(this, "aws", env, env.drRegion);
-    const acct = account(this);
-    // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
-    const boundary = acct.policyArn(n.boundary);
-    const alarms = alarmTopic(this, env, acct, "dr", id);
+    super(scope, id, env, "dr");
+    const { n, acct, boundary, alarms } = this;
 
     // Created by the primary stack in this region; looked up by name.
     const replica = findReplica(this, { tableName: n.table, kmsAlias: n.kmsAlias });

@@ -2,12 +2,10 @@
 // trigger that captures each confirmed user into the replicated table, the
 // shared data plane (multi-Region key + global table), and the fallback queue
 // with its retry worker for when the table write fails.
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV } from "../handlers/contract";
-import { account } from "../modules/account";
 import { queueDepthAlarm } from "../modules/alarms";
-import { configureBackend } from "../modules/backend";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
 import { allowCognitoInvoke } from "../modules/invoke-permission";
@@ -15,22 +13,16 @@ import { deadLetterQueue, queueConsumer, workQueue } from "../modules/queues";
 import { ReplicatedTable } from "../modules/replicated-table";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
-import { alarmTopic, backendProps, preTokenTrigger, provider, userPool } from "./regional";
-import { names } from "./names";
+import { preTokenTrigger, provider, userPool } from "./regional";
+import { RegionalStack } from "./regional-stack";
 
 const RETRY_WORKER_TIMEOUT_S = 30;
 
-export class PrimaryStack extends TerraformStack {
+export class PrimaryStack extends RegionalStack {
   constructor(scope: Construct, id: string, env: Environment) {
-    super(scope, id);
-    const n = names(env);
-    configureBackend(this, id, backendProps(env, "primary", id));
-    provider(this, "aws", env, env.primaryRegion);
+    super(scope, id, env, "primary");
+    const { n, acct, boundary, alarms } = this;
     const drProvider = provider(this, "aws-dr", env, env.drRegion, "dr");
-    const acct = account(this);
-    // Every role of the stacks carries it (created once per account; npm run pipeline-policies).
-    const boundary = acct.policyArn(n.boundary);
-    const alarms = alarmTopic(this, env, acct, "primary", id);
 
     const data = new ReplicatedTable(this, "data", {
       tableName: n.table,
