@@ -1,3 +1,6 @@
+// The upsert against a mocked Cognito: creating, updating, enabling and grouping the DR user,
+// idempotence, and failures that must never read as "the user does not exist". Every call it
+// makes is checked against UPSERT_COGNITO_ACTIONS (the IAM grants). The pure plan: plan.test.ts.
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -22,7 +25,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { UPSERT_COGNITO_ACTIONS } from "../contract";
 import { DR_POOL_ID, userRecord } from "../../test/support/events";
 import { replicationConfig } from "./replication-config";
-import { createUserInput, desiredAttributes, planUser, upsertDrUser } from "./upsert";
+import { upsertDrUser } from "./upsert";
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const config = replicationConfig({ customAttributes: ["tier"] });
@@ -66,74 +69,6 @@ afterAll(() => {
   for (const c of cognito.calls()) called.add(`cognito-idp:${(c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, "")}`);
   expect([...called].filter((a) => !(UPSERT_COGNITO_ACTIONS as readonly string[]).includes(a))).toEqual([]);
   expect([...UPSERT_COGNITO_ACTIONS].filter((a) => !called.has(a))).toEqual([]);
-});
-
-describe("desiredAttributes / createUserInput", () => {
-  it("keeps the primary's email_verified, adds the canonical id, sorted, no TemporaryPassword", () => {
-    const input = createUserInput(userRecord({ attributes: { email: "alice@example.com", email_verified: "false", name: "A" } }), ctx);
-    expect(input).toEqual({
-      UserPoolId: DR_POOL_ID,
-      Username: "alice@example.com",
-      MessageAction: "SUPPRESS",
-      UserAttributes: [
-        { Name: "custom:canonical_id", Value: userRecord().canonicalId },
-        { Name: "email", Value: "alice@example.com" },
-        { Name: "email_verified", Value: "false" },
-        { Name: "name", Value: "A" },
-      ],
-    });
-    const verified = createUserInput(userRecord({ attributes: { email: "bob@example.com", email_verified: "true" } }), ctx);
-    expect(verified.UserAttributes).toContainEqual({ Name: "email_verified", Value: "true" });
-    // No verification state in the primary: none is invented for DR.
-    const unknown = createUserInput(userRecord({ attributes: { email: "carol@example.com" } }), ctx);
-    expect(unknown.UserAttributes!.map((a) => a.Name)).not.toContain("email_verified");
-  });
-
-  it("missing email is a permanent MISSING_REQUIRED_ATTRIBUTE", () => {
-    expect(() => desiredAttributes(userRecord({ attributes: { name: "A" } }), config)).toThrow(
-      expect.objectContaining({ reason: "MISSING_REQUIRED_ATTRIBUTE", retryable: false }),
-    );
-  });
-
-  it("an attribute outside the replication set is rejected", () => {
-    expect(() => desiredAttributes(userRecord({ attributes: { email: "a@b.co", nickname: "x" } }), config)).toThrow(
-      expect.objectContaining({ reason: "ATTRIBUTE_REJECTED" }),
-    );
-  });
-});
-
-describe("planUser", () => {
-  const current = {
-    username: "u",
-    attributes: { email: "alice@example.com", email_verified: "true", name: "Old", "custom:canonical_id": userRecord().canonicalId, locale: "fr" },
-    enabled: true,
-    groups: ["a", "x"],
-  };
-
-  it("lists only differences, deletes dropped attributes, diffs groups and enabled", () => {
-    const plan = planUser(userRecord({ enabled: false, groups: ["a", "b"] }), current, config);
-    expect(plan).toEqual({ update: [{ Name: "name", Value: "Alice Example" }], delete: ["locale"], enabled: false, addGroups: ["b"], removeGroups: ["x"] });
-  });
-
-  it("an email change carries the primary's email_verified in the same update", () => {
-    const plan = planUser(userRecord({ attributes: { email: "new@example.com", email_verified: "true", name: "Old", locale: "fr" } }), current, config);
-    expect(plan.update).toEqual([
-      { Name: "email", Value: "new@example.com" },
-      { Name: "email_verified", Value: "true" },
-    ]);
-    const unverified = planUser(userRecord({ attributes: { email: "new@example.com", email_verified: "false", name: "Old", locale: "fr" } }), current, config);
-    expect(unverified.update).toEqual([
-      { Name: "email", Value: "new@example.com" },
-      { Name: "email_verified", Value: "false" },
-    ]);
-  });
-
-  it("never deletes a *_verified flag, even when the primary has none (Cognito manages them)", () => {
-    const dr = { ...current, attributes: { ...current.attributes, phone_number: "+14155550100", phone_number_verified: "true" } };
-    const plan = planUser(userRecord({ attributes: { email: "alice@example.com", name: "Old", locale: "fr" } }), dr, config);
-    expect(plan.delete).toEqual(["phone_number"]);
-    expect(plan.update).toEqual([]);
-  });
 });
 
 describe("upsertDrUser", () => {
@@ -288,41 +223,6 @@ describe("upsertDrUser", () => {
     cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
     cognito.on(AdminGetUserCommand).rejects(new UserNotFoundException({ message: "no", ...meta }));
     await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "TRANSIENT", retryable: true });
-  });
-});
-
-describe("planUser: verification flags and stable plans", () => {
-  const dr = (attributes: Record<string, string>, groups: string[] = []) => ({ username: "u", attributes: { "custom:canonical_id": userRecord().canonicalId, ...attributes }, enabled: true, groups });
-
-  it("a phone number change carries the primary's phone_number_verified (Cognito would reset it otherwise)", () => {
-    const current = dr({ email: "alice@example.com", email_verified: "true", name: "Alice Example", phone_number: "+14155550100", phone_number_verified: "true" });
-    const record = userRecord({ attributes: { email: "alice@example.com", email_verified: "true", name: "Alice Example", phone_number: "+14155550199", phone_number_verified: "true" } });
-    expect(planUser(record, current, config).update).toEqual([
-      { Name: "phone_number", Value: "+14155550199" },
-      { Name: "phone_number_verified", Value: "true" },
-    ]);
-  });
-
-  it("an email change sends no email_verified when the primary has none: no verification state is invented", () => {
-    const current = dr({ email: "old@example.com", email_verified: "true", name: "Alice Example" });
-    const plan = planUser(userRecord({ attributes: { email: "alice@example.com", name: "Alice Example" } }), current, config);
-    expect(plan).toMatchObject({ update: [{ Name: "email", Value: "alice@example.com" }], delete: [] });
-  });
-
-  it("sorts every list of the plan by name, whatever order Cognito and the record list them in", () => {
-    const current = dr({ email: "old@example.com", email_verified: "true", name: "Old", locale: "fr", given_name: "G", family_name: "F" }, ["z", "a", "m"]);
-    const record = userRecord({ attributes: { email: "alice@example.com", email_verified: "true", name: "New" }, groups: ["y", "b", "k"] });
-    expect(planUser(record, current, config)).toEqual({
-      update: [
-        { Name: "email", Value: "alice@example.com" },
-        { Name: "email_verified", Value: "true" },
-        { Name: "name", Value: "New" },
-      ],
-      delete: ["family_name", "given_name", "locale"],
-      enabled: undefined,
-      addGroups: ["b", "k", "y"],
-      removeGroups: ["a", "m", "z"],
-    });
   });
 });
 
