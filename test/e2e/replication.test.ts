@@ -1,6 +1,8 @@
 // End to end against the real `local` stacks deployed to the sandbox: users are
 // confirmed in the primary pool through Cognito's own API, and every assertion
 // is about the DR pool's real state.
+// One file on purpose (over 300 lines): its scenarios share one deployment of both stacks, and
+// each further file would deploy them again.
 import { CreateGroupCommand, AdminListGroupsForUserCommand, DescribeUserPoolCommand, ListUsersCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
