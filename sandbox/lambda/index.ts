@@ -15,10 +15,10 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Authority, AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next } from "../types";
-import { awsJson, parseArn } from "./aws-http";
+import { awsJson, AwsCallError, fakeSigV4, httpCall, jsonResponse, parseArn, parseJsonObject } from "../aws";
 import { BOOTSTRAP_SOURCE } from "./bootstrap";
 import { codeSha256, findSdkDir, materialize } from "./code";
-import { applyUpdate, describe, EsmError, newMapping, type MappingConfig } from "./esm";
+import { applyUpdate, describe, newMapping, type MappingConfig } from "./esm";
 import { DynamoDbPoller, SqsPoller, type HostInvokeOutcome, type MappingStats, type Poller, type PollerHost, type ShardCheckpoint } from "./pollers";
 import { Runtime, type ErrorPayload, type FunctionConfig, type InvokeOutcome, type LogLine } from "./runtime";
 import { runtimeState } from "./runtimes";
@@ -186,16 +186,10 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     if (!code) return undefined;
     if (typeof code.ZipFile === "string") return Buffer.from(code.ZipFile, "base64");
     if (typeof code.S3Bucket === "string" && typeof code.S3Key === "string") {
-      const url = `${opts.motoEndpoint.replace(/\/$/, "")}/${code.S3Bucket}/${code.S3Key.split("/").map(encodeURIComponent).join("/")}`;
-      const day = new Date().toISOString().slice(0, 10).replace(/-/g, "");
-      const res = await fetch(url, {
-        headers: {
-          authorization: `AWS4-HMAC-SHA256 Credential=ASIASANDBOXLAMBDA000/${day}/${region}/s3/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`,
-          "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-        },
-      });
-      if (!res.ok) throw new Error(`S3 GetObject ${code.S3Bucket}/${code.S3Key} failed: ${res.status}`);
-      return Buffer.from(await res.arrayBuffer());
+      const key = code.S3Key.split("/").map(encodeURIComponent).join("/");
+      const res = await httpCall(opts.motoEndpoint, "GET", `/${code.S3Bucket}/${key}`, { authorization: fakeSigV4({ region, service: "s3" }), "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, Buffer.alloc(0));
+      if (res.status >= 300) throw new Error(`S3 GetObject ${code.S3Bucket}/${code.S3Key} failed: ${res.status}`);
+      return res.body;
     }
     return undefined;
   }
@@ -229,27 +223,15 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     };
   }
 
-  function parseJson(buf: Buffer): Record<string, unknown> | undefined {
-    try {
-      const v = JSON.parse(buf.toString("utf8")) as unknown;
-      return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   function header(req: AwsRequest, name: string): string | undefined {
     const lower = name.toLowerCase();
     for (const [k, v] of Object.entries(req.headers)) if (k.toLowerCase() === lower) return v;
     return undefined;
   }
 
+  /** Lambda's REST-JSON answer. */
   function json(status: number, body: unknown, headers: Record<string, string> = {}): AwsResponse {
-    return {
-      status,
-      headers: { "content-type": "application/json", "x-amzn-requestid": randomUUID(), ...headers },
-      body: Buffer.from(body === undefined ? "" : JSON.stringify(body)),
-    };
+    return jsonResponse(status, body, { "content-type": "application/json", "x-amzn-requestid": randomUUID(), ...headers });
   }
 
   function error(status: number, code: string, message: string): AwsResponse {
@@ -259,7 +241,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   /** Replaces CodeSha256/CodeSize in a moto response body when they differ from AWS's base64(sha256(zip)). */
   function patchCodeSha(res: AwsResponse, zip: Buffer | undefined): AwsResponse {
     if (!zip) return res;
-    const body = parseJson(res.body);
+    const body = parseJsonObject(res);
     if (!body) return res;
     const sha = codeSha256(zip);
     if (body.CodeSha256 === sha && body.CodeSize === zip.length) return res;
@@ -281,7 +263,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
 
   function withLogging(res: AwsResponse, region: string, ref: string, nested: boolean): AwsResponse {
     const logging = loggingConfigs.get(`${region}/${parseFunctionRef(ref).name}`);
-    const resp = logging && res.status < 300 ? parseJson(res.body) : undefined;
+    const resp = logging && res.status < 300 ? parseJsonObject(res) : undefined;
     if (!resp) return res;
     const target = (nested ? resp.Configuration : resp) as Record<string, unknown> | undefined;
     if (!target) return res;
@@ -305,7 +287,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function createFunction(req: AwsRequest, next: Next): Promise<AwsResponse> {
-    const body = parseJson(req.body);
+    const body = parseJsonObject(req);
     const refused = await refuseConfiguration(body);
     if (refused) return refused;
     rememberLogging(req.region, body?.FunctionName, body);
@@ -317,7 +299,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     }
     const res = await next(req);
     if (res.status >= 300) return res;
-    const resp = parseJson(res.body);
+    const resp = parseJsonObject(res);
     if (!resp || !zip) return res;
     const cfg = configFrom({ ...body, ...resp }, req.region);
     await ensureRuntime();
@@ -335,7 +317,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function updateCode(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
-    const body = parseJson(req.body);
+    const body = parseJsonObject(req);
     let zip: Buffer | undefined;
     try {
       zip = await codeFromRequest(body, req.region);
@@ -345,7 +327,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     const res = await next(req);
     if (res.status >= 300 || body?.DryRun === true) return res;
     let entry = lookup(ref, req.region);
-    const resp = parseJson(res.body);
+    const resp = parseJsonObject(res);
     if (!entry && zip && resp?.FunctionName) {
       // Created before this plugin started: the response carries the whole configuration.
       entry = { cfg: configFrom(resp, req.region), sha: "", codeVersion: 0 };
@@ -359,15 +341,15 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function updateConfiguration(req: AwsRequest, next: Next, ref: string): Promise<AwsResponse> {
-    const refused = await refuseConfiguration(parseJson(req.body));
+    const refused = await refuseConfiguration(parseJsonObject(req));
     if (refused) return refused;
-    rememberLogging(req.region, parseFunctionRef(ref).name, parseJson(req.body));
+    rememberLogging(req.region, parseFunctionRef(ref).name, parseJsonObject(req));
     const res = withLogging(await next(req), req.region, ref, false);
     if (res.status >= 300) return res;
     const entry = lookup(ref, req.region);
-    const resp = parseJson(res.body);
+    const resp = parseJsonObject(res);
     if (entry && resp) {
-      const body = parseJson(req.body) ?? {};
+      const body = parseJsonObject(req) ?? {};
       entry.cfg = configFrom({ ...body, ...resp }, entry.cfg.region, entry.cfg);
       runtime?.recycle(entry.cfg.region, entry.cfg.name);
     }
@@ -552,7 +534,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   }
 
   async function resolveFunctionArn(req: AwsRequest, next: Next, ref: unknown): Promise<string> {
-    if (typeof ref !== "string" || !ref) throw new EsmError("InvalidParameterValueException", "Missing FunctionName", 400);
+    if (typeof ref !== "string" || !ref) throw new AwsCallError("InvalidParameterValueException", "Missing FunctionName", 400);
     const p = parseFunctionRef(ref);
     const entry = functions.get(`${p.region ?? req.region}/${p.name}`);
     let arn = entry?.cfg.arn;
@@ -565,10 +547,10 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
         body: Buffer.alloc(0),
         json: undefined,
       });
-      const body = parseJson(probe.body);
+      const body = parseJsonObject(probe);
       const cfg = body?.Configuration as { FunctionArn?: string } | undefined;
       if (probe.status >= 300 || !cfg?.FunctionArn) {
-        throw new EsmError("ResourceNotFoundException", `Function not found: ${ref}`, 404);
+        throw new AwsCallError("ResourceNotFoundException", `Function not found: ${ref}`, 404);
       }
       arn = cfg.FunctionArn;
     }
@@ -579,14 +561,14 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     const a = parseArn(m.EventSourceArn);
     try {
       if (m.kind === "dynamodb") {
-        await awsJson({ endpoint: opts.motoEndpoint, region: a.region, service: "dynamodb", target: "DynamoDBStreams_20120810.DescribeStream", body: { StreamArn: m.EventSourceArn }, timeoutMs: 10_000 });
+        await awsJson({ endpoint: opts.motoEndpoint, region: a.region, service: "streams", operation: "DescribeStream", body: { StreamArn: m.EventSourceArn }, timeoutMs: 10_000 });
       } else {
-        await awsJson({ endpoint: opts.motoEndpoint, region: a.region, service: "sqs", target: "AmazonSQS.GetQueueUrl", body: { QueueName: a.resource, QueueOwnerAWSAccountId: a.account }, timeoutMs: 10_000 });
+        await awsJson({ endpoint: opts.motoEndpoint, region: a.region, service: "sqs", operation: "GetQueueUrl", body: { QueueName: a.resource, QueueOwnerAWSAccountId: a.account }, timeoutMs: 10_000 });
       }
     } catch (e) {
       const code = (e as { code?: string }).code ?? "";
       if (/NotFound|NonExistent|DoesNotExist/i.test(code) || /not found|does not exist/i.test((e as Error).message)) {
-        throw new EsmError("InvalidParameterValueException", `Cannot access event source ${m.EventSourceArn}: it does not exist`, 400);
+        throw new AwsCallError("InvalidParameterValueException", `Cannot access event source ${m.EventSourceArn}: it does not exist`, 400);
       }
       // Anything else (e.g. moto unreachable) is not the caller's fault: accept the mapping.
     }
@@ -611,7 +593,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       const region = { "aws:RequestedRegion": parseArn(m.FunctionArn).region };
       const r = await authority.roleMay(role, session, { action, resource, context: region, ...(m.kind === "sqs" ? { resourcePolicy: "sqs-queue" as const } : {}) });
       if (r.allowed) continue;
-      throw new EsmError(
+      throw new AwsCallError(
         "InvalidParameterValueException",
         m.kind === "dynamodb"
           ? `Cannot access stream ${m.EventSourceArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.`
@@ -624,13 +606,13 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
   async function handleEsm(req: AwsRequest, next: Next, uuid: string | undefined): Promise<AwsResponse> {
     try {
       if (!uuid && req.method === "POST") {
-        const body = parseJson(req.body) ?? {};
+        const body = parseJsonObject(req) ?? {};
         const functionArn = await resolveFunctionArn(req, next, body.FunctionName);
         const account = parseArn(functionArn).account || "123456789012";
         const m = newMapping(req.region, account, body, functionArn);
         for (const other of mappings.values()) {
           if (other.EventSourceArn === m.EventSourceArn && other.FunctionArn === m.FunctionArn) {
-            throw new EsmError(
+            throw new AwsCallError(
               "ResourceConflictException",
               `The event source arn (" ${m.EventSourceArn} ") and function (" ${parseFunctionRef(functionArn).name} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${other.UUID}`,
               409,
@@ -662,11 +644,11 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       }
       const m = uuid ? mappings.get(uuid) : undefined;
       if (!m || m.region !== req.region) {
-        throw new EsmError("ResourceNotFoundException", `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${randomUUID()})`, 404);
+        throw new AwsCallError("ResourceNotFoundException", `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${randomUUID()})`, 404);
       }
       if (req.method === "GET") return json(200, describe(m));
       if (req.method === "PUT") {
-        const body = parseJson(req.body) ?? {};
+        const body = parseJsonObject(req) ?? {};
         const before = JSON.stringify(describe(m));
         const candidate: MappingConfig = { ...m, explicit: new Set(m.explicit) };
         if (typeof body.FunctionName === "string") candidate.FunctionArn = await resolveFunctionArn(req, next, body.FunctionName);
@@ -685,7 +667,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
       }
       return error(405, "InvalidParameterValueException", `Unsupported method ${req.method}`);
     } catch (e) {
-      if (e instanceof EsmError) return error(e.status, e.code, e.message);
+      if (e instanceof AwsCallError) return error(e.status, e.code, e.detail);
       throw e;
     }
   }
@@ -696,7 +678,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     if (!m) return error(404, "ResourceNotFoundException", `Event source mapping ${uuid} not found.`);
     if (req.method === "GET") return json(200, { Tags: m.Tags });
     if (req.method === "POST") {
-      const body = parseJson(req.body) ?? {};
+      const body = parseJsonObject(req) ?? {};
       Object.assign(m.Tags, (body.Tags as Record<string, string>) ?? {});
       return { status: 204, headers: { "x-amzn-requestid": randomUUID() }, body: Buffer.alloc(0) };
     }
@@ -768,14 +750,14 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     try {
       return { body: await run() };
     } catch (e) {
-      if (e instanceof EsmError) return { status: e.status, body: { error: e.message } };
+      if (e instanceof AwsCallError) return { status: e.status, body: { error: e.detail } };
       throw e;
     }
   }
 
   function streamPoller(m: MappingConfig): DynamoDbPoller {
     const p = pollers.get(m.UUID);
-    if (!(p instanceof DynamoDbPoller)) throw new EsmError("ResourceNotFoundException", `mapping ${m.UUID} has no stream poller`, 404);
+    if (!(p instanceof DynamoDbPoller)) throw new AwsCallError("ResourceNotFoundException", `mapping ${m.UUID} has no stream poller`, 404);
     return p;
   }
 
@@ -794,7 +776,7 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     mappings: () => [...mappings.values()],
     async mappingsCaughtUp(fn: string, region: string, timeoutMs = 30_000): Promise<MappingsCaughtUp> {
       const streams = [...mappings.values()].filter((m) => m.kind === "dynamodb" && m.region === region && parseFunctionRef(m.FunctionArn).name === parseFunctionRef(fn).name);
-      if (streams.length === 0) throw new EsmError("ResourceNotFoundException", `${fn} has no DynamoDB stream mapping in ${region}`, 404);
+      if (streams.length === 0) throw new AwsCallError("ResourceNotFoundException", `${fn} has no DynamoDB stream mapping in ${region}`, 404);
       const done = await Promise.all(streams.map((m) => streamPoller(m).caughtUp(timeoutMs)));
       return {
         caughtUp: done.every(Boolean),
@@ -809,9 +791,9 @@ export function createLambdaPlugin(opts: LambdaPluginOptions): LambdaPlugin {
     },
     async rewindMapping(uuid: string, shards: ShardCheckpoint[]): Promise<void> {
       const m = mappings.get(uuid);
-      if (!m || m.kind !== "dynamodb") throw new EsmError("ResourceNotFoundException", `no DynamoDB stream mapping ${uuid}`, 404);
+      if (!m || m.kind !== "dynamodb") throw new AwsCallError("ResourceNotFoundException", `no DynamoDB stream mapping ${uuid}`, 404);
       // The poller applies a rewind between polls; a disabled mapping does not poll.
-      if (!m.Enabled) throw new EsmError("ResourceConflictException", `mapping ${uuid} is disabled: enable it to rewind`, 409);
+      if (!m.Enabled) throw new AwsCallError("ResourceConflictException", `mapping ${uuid} is disabled: enable it to rewind`, 409);
       await streamPoller(m).rewind(shards);
     },
     stats(): LambdaStats {

@@ -5,7 +5,7 @@
 // apply to Lambda's reads as they would in AWS.
 
 import { randomUUID } from "node:crypto";
-import { awsJson, AwsCallError, parseArn, sleep } from "./aws-http";
+import { awsJson, AwsCallError, parseArn } from "../aws";
 import type { MappingConfig } from "./esm";
 import { matchesAny, parseFilterCriteria, type FilterPattern } from "./filter";
 import type { ErrorPayload, InvokeOutcome } from "./runtime";
@@ -187,8 +187,8 @@ export class DynamoDbPoller implements Poller {
     return awsJson<T>({
       endpoint: this.host.gatewayEndpoint,
       region: this.streamRegion,
-      service: "dynamodb",
-      target: `DynamoDBStreams_20120810.${target}`,
+      service: "streams",
+      operation: target,
       body,
       signal: this.abort.signal,
       timeoutMs: 10_000,
@@ -586,7 +586,7 @@ export async function sendToDestination(host: PollerHost, m: MappingConfig, dest
         endpoint: host.gatewayEndpoint,
         region: arn.region,
         service: "sqs",
-        target: "AmazonSQS.GetQueueUrl",
+        operation: "GetQueueUrl",
         body: { QueueName: arn.resource, QueueOwnerAWSAccountId: arn.account },
         signal,
         timeoutMs: 10_000,
@@ -595,7 +595,7 @@ export async function sendToDestination(host: PollerHost, m: MappingConfig, dest
         endpoint: host.gatewayEndpoint,
         region: arn.region,
         service: "sqs",
-        target: "AmazonSQS.SendMessage",
+        operation: "SendMessage",
         body: { QueueUrl, MessageBody: body },
         signal,
         timeoutMs: 10_000,
@@ -649,7 +649,7 @@ export class SqsPoller implements Poller {
       endpoint: this.host.gatewayEndpoint,
       region: this.arn.region,
       service: "sqs",
-      target: `AmazonSQS.${op}`,
+      operation: op,
       body,
       signal: this.abort.signal,
       timeoutMs,
@@ -841,8 +841,23 @@ export class SqsPoller implements Poller {
 }
 
 function describeError(e: unknown): string {
+  // An AwsCallError's message already starts with its code (its name).
+  if (e instanceof AwsCallError) return e.message;
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function describePayload(e: ErrorPayload): string {

@@ -7,9 +7,9 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import type { SessionCredentials } from "../types";
 import { nodeForRuntime } from "./node";
 
 export interface FunctionConfig {
@@ -42,12 +42,6 @@ export interface LogLine {
   ts: number;
   stream: "stdout" | "stderr" | "platform";
   line: string;
-}
-
-export interface SessionCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
 }
 
 export interface RuntimeOptions {
@@ -541,8 +535,4 @@ export class Runtime {
     );
     this.files.clear();
   }
-}
-
-export async function ensureDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
 }
