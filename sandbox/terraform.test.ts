@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motoJson } from "./aws";
 import { startSandbox, type Sandbox } from "./index";
 import { findProviderMirror, findTerraform, PROVIDER_MIRROR_MISSING, TERRAFORM_MISSING } from "../scripts/lib/tools";
-import { motoMissing, requireTool } from "./test-support";
+import { motoMissing, requireTool, UNMETERED } from "./test-support";
 
 /** Provider `endpoints` service keys this configuration needs. */
 export const TERRAFORM_ENDPOINT_KEYS = ["dynamodb", "kms", "cognitoidp"] as const;
@@ -152,7 +152,7 @@ describe.skipIf(skip)("terraform against the sandbox", () => {
   let dir: string;
 
   beforeAll(async () => {
-    sb = await startSandbox({ lambda: false });
+    sb = await startSandbox({ lambda: false, cognitoQuotas: UNMETERED });
     dir = mkdtempSync(join(tmpdir(), "sbx-tf-"));
     writeFileSync(join(dir, "main.tf"), config(sb.endpoint));
     // Offline: the provider comes from the local mirror only.

@@ -9,7 +9,7 @@ import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeSigV4, httpCall } from "./aws";
 import { startSandbox, type Sandbox } from "./index";
-import { motoMissing } from "./test-support";
+import { motoMissing, UNMETERED } from "./test-support";
 
 const skip = motoMissing();
 const REGION = "us-east-1";
@@ -20,7 +20,7 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
   let roleArn: string;
 
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = await startSandbox({ cognitoQuotas: UNMETERED });
     // IAM (query protocol) straight through the gateway: moto wants the function's role to exist.
     const body = Buffer.from(
       new URLSearchParams({

@@ -12,7 +12,7 @@
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { internalError, throttled, unavailable } from "./answers";
-import { Quotas, type QuotaCategory, type QuotaSetting } from "./quotas";
+import { Quotas, type CognitoQuotaTable, type QuotaCategory, type QuotaSetting } from "./quotas";
 
 export interface FaultSpec {
   /** Signing name (`cognito-idp`, `dynamodb`, `sqs`, `lambda`, ...) or `*` (default) for all services. */
@@ -69,6 +69,8 @@ function matches(f: FaultSpec, service: string, region: string, operation?: stri
 }
 
 export interface FaultsOptions {
+  /** Cognito's categories, rates and per-user operations (the project's table). */
+  cognitoQuotas: CognitoQuotaTable;
   /** Per-region overrides: `{ "us-west-2": { UserCreation: 10 } }`; key `*` for every region. */
   quotas?: Record<string, Partial<Record<QuotaCategory, number>>>;
   random?: () => number;
@@ -83,9 +85,9 @@ export class FaultsPlugin implements SandboxPlugin {
   private readonly random: () => number;
   private listeners = new Set<() => void>();
 
-  constructor(opts: FaultsOptions = {}) {
+  constructor(opts: FaultsOptions) {
     this.random = opts.random ?? Math.random;
-    this.quotas = new Quotas(opts.quotas);
+    this.quotas = new Quotas(opts.cognitoQuotas, opts.quotas);
   }
 
   // ---- configuration -------------------------------------------------------------------------

@@ -3,73 +3,36 @@
 // quotas (per pool and username, or per access token subject), which AWS enforces at 10/s each
 // but the sandbox leaves off unless set, so that test helpers polling one user fast keep working.
 // Rates can be overridden per region (`*` = every region) at start or through the admin API.
+//
+// The categories, their rates and which operation counts against which are Cognito's table, and
+// the project keeps that table in one place: startSandbox is handed it (CognitoQuotaTable); the
+// sandbox keeps no copy. Its own categories come on top: `Other` (every other operation,
+// unmetered), `UserReadPerUser` and `UserWritePerUser` (off unless set).
 
 import type { AwsRequest } from "../types";
 
-export type QuotaCategory =
-  | "UserCreation"
-  | "UserUpdate"
-  | "UserRead"
-  | "UserList"
-  | "UserAccountRecovery"
-  | "Other"
-  /** Per user (per pool and username), on top of the account-level categories. */
-  | "UserReadPerUser"
-  | "UserWritePerUser";
+/** Cognito's quota table, as the project's core defines it (AWS's "Quotas in Amazon Cognito"). */
+export interface CognitoQuotaTable {
+  /** AWS's default requests per second per account and Region, per category. */
+  readonly rates: Readonly<Record<string, number>>;
+  /** The category of an operation (`AdminCreateUser`), or undefined when it is not metered. */
+  categoryOf(operation: string): string | undefined;
+  /** Operations on one user that count against that user's own read quota. */
+  readonly perUserRead: ReadonlySet<string>;
+  /** Operations on one user that count against that user's own write quota. */
+  readonly perUserWrite: ReadonlySet<string>;
+}
 
-export const QUOTA_CATEGORIES: QuotaCategory[] = [
-  "UserCreation",
-  "UserUpdate",
-  "UserRead",
-  "UserList",
-  "UserAccountRecovery",
-  "Other",
-  "UserReadPerUser",
-  "UserWritePerUser",
-];
+/** A category of the table, or one of the sandbox's own (SANDBOX_CATEGORIES). */
+export type QuotaCategory = string;
 
-/** Requests per second per account per region, as AWS sets them by default. `Other`: unmetered. */
-export const DEFAULT_QUOTAS: Record<QuotaCategory, number> = {
-  UserCreation: 50,
-  UserUpdate: 25,
-  UserRead: 120,
-  UserList: 30,
-  UserAccountRecovery: 30,
-  Other: Infinity,
-  // AWS enforces 10/s per user for each; off by default here so that test helpers polling one user
-  // fast keep working. Turn on with quotas { "*": { UserReadPerUser: AWS_PER_USER_QUOTA, ... } }.
-  UserReadPerUser: Infinity,
-  UserWritePerUser: Infinity,
-};
-
-/** AWS's per-user quota (requests per second per user, for reads and for writes). */
-export const AWS_PER_USER_QUOTA = 10;
-
-/** Operations on one user that count against that user's own read / write quota (10/s each). */
-const PER_USER_READ = new Set(["AdminGetUser", "GetUser", "AdminListGroupsForUser", "AdminListDevices", "ListDevices", "AdminGetDevice", "GetDevice", "AdminListUserAuthEvents"]);
-const PER_USER_WRITE = new Set([
-  "AdminUpdateUserAttributes",
-  "UpdateUserAttributes",
-  "AdminDeleteUserAttributes",
-  "DeleteUserAttributes",
-  "AdminAddUserToGroup",
-  "AdminRemoveUserFromGroup",
-  "AdminDisableUser",
-  "AdminEnableUser",
-  "AdminSetUserPassword",
-  "AdminResetUserPassword",
-  "ChangePassword",
-  "AdminSetUserMFAPreference",
-  "SetUserMFAPreference",
-  "AdminUserGlobalSignOut",
-  "AdminDeleteUser",
-  "DeleteUser",
-]);
+/** Every operation the table does not meter; and the per-user quotas, per pool and username. */
+export const SANDBOX_CATEGORIES = ["Other", "UserReadPerUser", "UserWritePerUser"] as const;
 
 /** The per-user category and user key of a Cognito call, if it targets one user. */
-export function perUser(req: Pick<AwsRequest, "operation" | "json" | "region">): { category: QuotaCategory; user: string } | undefined {
+export function perUser(table: CognitoQuotaTable, req: Pick<AwsRequest, "operation" | "json" | "region">): { category: QuotaCategory; user: string } | undefined {
   const op = req.operation ?? "";
-  const category: QuotaCategory | undefined = PER_USER_READ.has(op) ? "UserReadPerUser" : PER_USER_WRITE.has(op) ? "UserWritePerUser" : undefined;
+  const category: QuotaCategory | undefined = table.perUserRead.has(op) ? "UserReadPerUser" : table.perUserWrite.has(op) ? "UserWritePerUser" : undefined;
   if (!category) return undefined;
   const b = (req.json ?? {}) as { UserPoolId?: unknown; Username?: unknown; AccessToken?: unknown };
   if (typeof b.UserPoolId === "string" && typeof b.Username === "string") return { category, user: `${b.UserPoolId}|${b.Username.toLowerCase()}` };
@@ -82,32 +45,6 @@ export function perUser(req: Pick<AwsRequest, "operation" | "json" | "region">):
     }
   }
   return undefined;
-}
-
-const CATEGORY_OF: Record<string, QuotaCategory> = {
-  AdminCreateUser: "UserCreation",
-  SignUp: "UserCreation",
-  ConfirmSignUp: "UserCreation",
-  AdminConfirmSignUp: "UserCreation",
-  AdminUpdateUserAttributes: "UserUpdate",
-  AdminAddUserToGroup: "UserUpdate",
-  AdminRemoveUserFromGroup: "UserUpdate",
-  AdminDisableUser: "UserUpdate",
-  AdminEnableUser: "UserUpdate",
-  AdminDeleteUser: "UserUpdate",
-  AdminDeleteUserAttributes: "UserUpdate",
-  AdminGetUser: "UserRead",
-  AdminListGroupsForUser: "UserRead",
-  ListUsers: "UserList",
-  ListUsersInGroup: "UserList",
-  AdminSetUserPassword: "UserAccountRecovery",
-  AdminResetUserPassword: "UserAccountRecovery",
-  ForgotPassword: "UserAccountRecovery",
-  ConfirmForgotPassword: "UserAccountRecovery",
-};
-
-export function cognitoCategory(operation: string | undefined): QuotaCategory {
-  return (operation && CATEGORY_OF[operation]) || "Other";
 }
 
 export interface QuotaSetting {
@@ -144,9 +81,15 @@ class Bucket {
 export class Quotas {
   private settings = new Map<string, { rate: number; burst: number }>(); // key `${region}|${category}`, region may be `*`
   private buckets = new Map<string, Bucket>();
+  /** The table's categories, then the sandbox's own. */
+  readonly categories: readonly QuotaCategory[];
 
   /** `overrides`: `{ "us-west-2": { UserCreation: 10 } }`; key `*` for every region. */
-  constructor(overrides: Record<string, Partial<Record<QuotaCategory, number>>> = {}) {
+  constructor(
+    private readonly table: CognitoQuotaTable,
+    overrides: Record<string, Partial<Record<QuotaCategory, number>>> = {},
+  ) {
+    this.categories = [...Object.keys(table.rates), ...SANDBOX_CATEGORIES];
     for (const [region, cats] of Object.entries(overrides)) {
       for (const [cat, rate] of Object.entries(cats)) {
         if (rate !== undefined) this.set({ region, category: cat as QuotaCategory, ratePerSecond: rate });
@@ -155,7 +98,7 @@ export class Quotas {
   }
 
   isCategory(category: unknown): category is QuotaCategory {
-    return QUOTA_CATEGORIES.includes(category as QuotaCategory);
+    return typeof category === "string" && this.categories.includes(category);
   }
 
   set(q: QuotaSetting): void {
@@ -174,8 +117,9 @@ export class Quotas {
     this.buckets.clear();
   }
 
+  /** The rate in force: set for the region, else for every region, else the table's (the sandbox's own categories: unmetered). */
   quotaFor(region: string, category: QuotaCategory): { rate: number; burst: number } {
-    const rate = DEFAULT_QUOTAS[category];
+    const rate = Object.hasOwn(this.table.rates, category) ? this.table.rates[category]! : Infinity;
     return this.settings.get(`${region}|${category}`) ?? this.settings.get(`*|${category}`) ?? { rate, burst: Math.max(1, rate) };
   }
 
@@ -184,7 +128,7 @@ export class Quotas {
     const out: Record<string, Record<string, number | null>> = {};
     for (const region of new Set(["*", ...[...this.settings.keys()].map((k) => k.split("|")[0]!)])) {
       out[region] = {};
-      for (const c of QUOTA_CATEGORIES) {
+      for (const c of this.categories) {
         const q = this.quotaFor(region, c);
         out[region][c] = Number.isFinite(q.rate) ? q.rate : null;
       }
@@ -195,9 +139,9 @@ export class Quotas {
   /** The categories a Cognito call counts against (its user's first, then its account category), each with its bucket key. */
   checks(req: Pick<AwsRequest, "operation" | "json" | "region">): Array<{ category: QuotaCategory; key: string }> {
     const checks: Array<{ category: QuotaCategory; key: string }> = [];
-    const pu = perUser(req);
+    const pu = perUser(this.table, req);
     if (pu) checks.push({ category: pu.category, key: `${req.region}|${pu.category}|${pu.user}` });
-    const category = cognitoCategory(req.operation);
+    const category = (req.operation && this.table.categoryOf(req.operation)) || "Other";
     checks.push({ category, key: `${req.region}|${category}` });
     return checks;
   }
