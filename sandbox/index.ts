@@ -22,7 +22,7 @@ export { MotoNotFoundError, findMoto } from "./moto";
 export type { LambdaPlugin } from "./lambda";
 export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
 export type { DecisionRecord } from "./authz/decisions";
-export type { UnusedGrant } from "./authz/unused";
+export { unusedGrants, type UnusedGrant } from "./authz/unused";
 export type { AlarmDelivery, AlarmFiring } from "./alarms";
 
 export interface SandboxOptions {

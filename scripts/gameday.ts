@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { findMoto } from "../sandbox/moto";
+import { findMoto } from "@cognito-dr/sandbox";
 import { formatReport, runGameDay, type GameDayOptions } from "./lib/gameday";
 import { startLocalAws } from "./lib/local-aws";
 import { deployLocal } from "./lib/local-deploy";

@@ -2,7 +2,7 @@
 // the project's Cognito quota table, prints the endpoint and the environment to export, and stays
 // up until SIGINT/SIGTERM.
 
-import { MotoNotFoundError } from "../sandbox";
+import { MotoNotFoundError } from "@cognito-dr/sandbox";
 import { startLocalAws } from "./lib/local-aws";
 
 async function main(): Promise<void> {

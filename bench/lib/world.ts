@@ -10,7 +10,7 @@ import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";

@@ -3,7 +3,7 @@
 // enforces are the ones the operator tools and the scheduled reconcile budget against. Every
 // script, benchmark and test that needs a local AWS starts it here.
 
-import { startSandbox, type CognitoQuotaTable, type Sandbox, type SandboxOptions } from "../../sandbox";
+import { startSandbox, type CognitoQuotaTable, type Sandbox, type SandboxOptions } from "@cognito-dr/sandbox";
 import { categoryOf, COGNITO_QUOTAS, PER_USER_READ, PER_USER_WRITE } from "../../handlers/replication/cognito-quotas";
 
 /** The core's table in the shape the sandbox takes. */

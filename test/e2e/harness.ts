@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Sandbox, SandboxAdmin } from "../../sandbox";
-import { findMoto } from "../../sandbox/moto";
+import { findMoto, type Sandbox, type SandboxAdmin } from "@cognito-dr/sandbox";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";

