@@ -1,22 +1,16 @@
-// Shared by the sandbox's own test files: the skip-or-fail rule for a missing tool (skip with a
+// Shared by the sandbox's own test files: the skip-or-fail rule for moto_server (skip with a
 // one-line reason, but fail when CI=true), and the quota table the sandbox is started with.
 
 import type { CognitoQuotaTable } from "./faults";
 import { findMoto } from "./moto";
 
-/** GitHub (and most CI services) set CI=true: there a missing tool is a failure, not a skip. */
-const isCI = () => process.env.CI === "true";
-
-/** Undefined when present; else `missing` (what is missing and how to get it), logged. Throws under CI=true. */
-export function requireTool(present: boolean, missing: string): string | undefined {
-  if (present) return undefined;
-  if (isCI()) throw new Error(`${missing}; CI=true requires it`);
+/** Undefined when moto_server is found; else why not, logged, to skip with. Throws under CI=true (GitHub and most CI services set it). */
+export function motoMissing(): string | undefined {
+  if (findMoto() !== undefined) return undefined;
+  const missing = "moto_server not found (pip install 'moto[server]')";
+  if (process.env.CI === "true") throw new Error(`${missing}; CI=true requires it`);
   console.warn(`skipping: ${missing}`);
   return missing;
-}
-
-export function motoMissing(): string | undefined {
-  return requireTool(findMoto() !== undefined, "moto_server not found (pip install 'moto[server]')");
 }
 
 /**
