@@ -1,3 +1,6 @@
+// Event source mappings end to end (the Lambda plugin behind a test gateway, moto as the source):
+// one suite whose seven scenarios share one moto, gateway and plugin, hence over 300 lines.
+
 import {
   CreateTableCommand,
   DeleteItemCommand,
