@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "cdktf.out/**", ".build/**", ".sandbox/**", ".stryker-tmp*/**"],
+    exclude: ["**/node_modules/**", "cdktf.out/**", ".build/**", ".sandbox/**", ".stryker-tmp*/**"],
     setupFiles: ["test/setup.ts"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,

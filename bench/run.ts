@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { findMoto } from "../sandbox/moto";
+import { findMoto } from "@cognito-dr/sandbox";
 import { findTerraform } from "../scripts/lib/tools";
 import { benchBundles, type BundlesBench } from "./lib/bundles";
 import { benchBackfill, benchReconcile, seedPools, type BackfillResult, type ReconcileBenchResult } from "./lib/operator";

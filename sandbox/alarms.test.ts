@@ -7,7 +7,7 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "./index";
-import { motoMissing } from "./test-support";
+import { motoMissing, UNMETERED } from "./test-support";
 
 const skip = motoMissing();
 const REGION = "us-east-1";
@@ -21,7 +21,7 @@ describe.skipIf(!!skip)("alarm actions", { timeout: 60_000 }, () => {
   let kms: KMSClient;
 
   beforeAll(async () => {
-    sb = await startSandbox({ port: 0, lambda: false });
+    sb = await startSandbox({ port: 0, lambda: false, cognitoQuotas: UNMETERED });
     const cfg = { region: REGION, endpoint: sb.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } };
     sns = new SNSClient(cfg);
     cw = new CloudWatchClient(cfg);

@@ -1,6 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
-// Small helpers shared by the gateway and its plugins: building AWS-shaped responses and
-// calling moto directly (internal calls that bypass the plugin chain, quotas and faults).
+// The sandbox's one AWS layer, shared by the gateway and every plugin: AWS-shaped answers, one
+// HTTP client, one JSON-protocol client (to moto directly, for internal calls that bypass the
+// plugin chain, quotas and faults; or to the gateway, for what Lambda's pollers read), one error
+// type for an error answer, and one fake SigV4 header. Nothing checks a signature: moto and the
+// gateway read only the credential scope (region, service) and the access key (the authorizer
+// maps a role session's key to its role).
 
 import { Agent, request } from "node:http";
 import type { AwsRequest, AwsResponse } from "./types";
@@ -72,14 +76,20 @@ export function awsError(req: Pick<AwsRequest, "headers" | "service">, status: n
   return { status, headers: { "content-type": "text/xml", "x-amzn-requestid": rid }, body: Buffer.from(xml) };
 }
 
-/** Parses a JSON response body, or undefined. */
-export function parseJson(res: AwsResponse): any {
+/** Parses a JSON body (of a response or a request), or undefined. */
+export function parseJson(res: { body: Buffer }): any {
   if (res.body.length === 0) return undefined;
   try {
     return JSON.parse(res.body.toString("utf8"));
   } catch {
     return undefined;
   }
+}
+
+/** Parses a JSON body that must be an object (not an array or a scalar), or undefined. */
+export function parseJsonObject(res: { body: Buffer }): Record<string, unknown> | undefined {
+  const v: unknown = parseJson(res);
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 /** A copy of `req` whose JSON body is `json`. */
@@ -98,7 +108,12 @@ export function responseWithJson(res: AwsResponse, json: unknown): AwsResponse {
   return { ...res, headers, body };
 }
 
+/**
+ * An AWS error answer, as a thrown error. `message` is `<code>: <detail>` (what a log line wants);
+ * `detail` is the service's own message (what an answer built from the error repeats).
+ */
 export class AwsCallError extends Error {
+  readonly detail: string;
   constructor(
     readonly code: string,
     message: string,
@@ -106,24 +121,29 @@ export class AwsCallError extends Error {
   ) {
     super(`${code}: ${message}`);
     this.name = code;
+    this.detail = message;
   }
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
+export interface HttpCallOptions {
+  /** Idle socket timeout (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Aborts the call (with `timeoutMs`, whichever comes first). */
+  signal?: AbortSignal;
+  /** Whole-call deadline. */
+  timeoutMs?: number;
+}
+
 /** Sends a raw HTTP request to `endpoint` and collects the answer. */
-export function httpCall(
-  endpoint: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Buffer,
-  timeoutMs = 120_000,
-): Promise<AwsResponse> {
+export function httpCall(endpoint: string, method: string, path: string, headers: Record<string, string>, body: Buffer, o: HttpCallOptions = {}): Promise<AwsResponse> {
+  const signals = [o.signal, o.timeoutMs ? AbortSignal.timeout(o.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   return new Promise((resolve, reject) => {
     const url = new URL(path, endpoint);
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, agent, timeout: timeoutMs },
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, agent, timeout: o.idleTimeoutMs ?? 120_000, signal },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -144,39 +164,75 @@ export function httpCall(
   });
 }
 
-/** Authorization header whose credential scope names `region` and `service` (moto reads the region from it). */
-export function fakeAuthorization(region: string, service: string): string {
-  const date = new Date().toISOString().slice(0, 10).replace(/-/g, "");
-  return `AWS4-HMAC-SHA256 Credential=sandbox/${date}/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+/** `X-Amz-Date` form of now: `20260101T120000Z`. */
+function amzDate(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
 /**
- * Calls a JSON-protocol operation on moto directly. `service` is a key of JSON_TARGETS
- * (`streams` for DynamoDB Streams). Throws AwsCallError on an error answer.
+ * A SigV4-shaped Authorization header whose credential scope names `region` and `service` (moto
+ * reads the region from it, the gateway also the service) and whose access key is `accessKeyId`
+ * (default the sandbox's own, which the authorizer treats as the administrator). Never verified.
  */
-export async function motoJson<T = any>(motoEndpoint: string, service: string, region: string, operation: string, input: unknown): Promise<T> {
-  const t = JSON_TARGETS[service];
-  if (!t) throw new Error(`no JSON target for ${service}`);
-  const body = Buffer.from(JSON.stringify(input ?? {}));
-  const signing = service === "streams" ? "dynamodb" : service;
-  const res = await httpCall(
-    motoEndpoint,
-    "POST",
-    "/",
-    {
-      "content-type": t.contentType,
-      "x-amz-target": `${t.prefix}.${operation}`,
-      authorization: fakeAuthorization(region, signing),
-      "content-length": String(body.length),
-      host: new URL(motoEndpoint).host,
-    },
-    body,
-  );
+export function fakeSigV4(o: { region: string; service: string; accessKeyId?: string }): string {
+  const day = amzDate().slice(0, 8);
+  return `AWS4-HMAC-SHA256 Credential=${o.accessKeyId ?? "sandbox"}/${day}/${o.region}/${o.service}/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`;
+}
+
+export interface JsonCallOptions {
+  /** moto's endpoint (internal calls) or the gateway's (calls that faults and authorization apply to). */
+  endpoint: string;
+  region: string;
+  /** A key of JSON_TARGETS: `streams` for DynamoDB Streams. */
+  service: string;
+  /** Operation name, e.g. `GetRecords`. */
+  operation: string;
+  body: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Whose call this is: a role session's key (the gateway's authorizer maps it to the role); default the sandbox's own. */
+  credentials?: { accessKeyId: string; sessionToken?: string };
+}
+
+/** Calls a JSON-protocol operation. Resolves with the answer's JSON ({} when empty); throws AwsCallError on an error answer. */
+export async function awsJson<T = any>(o: JsonCallOptions): Promise<T> {
+  const t = JSON_TARGETS[o.service];
+  if (!t) throw new Error(`no JSON target for ${o.service}`);
+  const body = Buffer.from(JSON.stringify(o.body ?? {}));
+  const signing = o.service === "streams" ? "dynamodb" : o.service;
+  const headers: Record<string, string> = {
+    "content-type": t.contentType,
+    "x-amz-target": `${t.prefix}.${o.operation}`,
+    "x-amz-date": amzDate(),
+    authorization: fakeSigV4({ region: o.region, service: signing, accessKeyId: o.credentials?.accessKeyId }),
+    "content-length": String(body.length),
+    host: new URL(o.endpoint).host,
+  };
+  if (o.credentials?.sessionToken) headers["x-amz-security-token"] = o.credentials.sessionToken;
+  const res = await httpCall(o.endpoint, "POST", "/", headers, body, { signal: o.signal, timeoutMs: o.timeoutMs });
   const json = parseJson(res);
   if (res.status >= 300) {
-    const type = String(json?.__type ?? json?.code ?? `HTTP${res.status}`);
-    const code = type.includes("#") ? type.slice(type.indexOf("#") + 1) : type;
+    const type = String(json?.__type ?? json?.code ?? res.headers["x-amzn-errortype"] ?? `HTTP${res.status}`);
+    // `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`, `InvalidParameterValueException:http://...`
+    const code = type.split("#").pop()!.split(":")[0]!;
     throw new AwsCallError(code, String(json?.message ?? json?.Message ?? res.body.toString()), res.status);
   }
-  return json as T;
+  return (json ?? {}) as T;
+}
+
+/** awsJson to moto directly: an internal call, outside the plugin chain. */
+export function motoJson<T = any>(motoEndpoint: string, service: string, region: string, operation: string, input: unknown): Promise<T> {
+  return awsJson<T>({ endpoint: motoEndpoint, service, region, operation, body: input });
+}
+
+/** `arn:aws:<service>:<region>:<account>:<resource>` → parts. */
+export function parseArn(arn: string): { partition: string; service: string; region: string; account: string; resource: string } {
+  const parts = arn.split(":");
+  return {
+    partition: parts[1] ?? "aws",
+    service: parts[2] ?? "",
+    region: parts[3] ?? "",
+    account: parts[4] ?? "",
+    resource: parts.slice(5).join(":"),
+  };
 }

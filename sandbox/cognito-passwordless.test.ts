@@ -14,6 +14,7 @@ import {
   type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeSigV4 } from "./aws";
 import { CognitoPlugin } from "./cognito";
 import { startGateway, type Gateway } from "./gateway";
 import { startMoto, type MotoServer } from "./moto";
@@ -127,7 +128,7 @@ describe.skipIf(skip)("passwordless AdminCreateUser under concurrent reads", () 
       headers: {
         "content-type": "application/x-amz-json-1.1",
         "x-amz-target": "AWSCognitoIdentityProviderService.AdminCreateUser",
-        authorization: `AWS4-HMAC-SHA256 Credential=sandbox/20260101/${REGION}/cognito-idp/aws4_request, SignedHeaders=host, Signature=0`,
+        authorization: fakeSigV4({ region: REGION, service: "cognito-idp" }),
         "x-sandbox-permanent-password": "1",
       },
       body: JSON.stringify({ UserPoolId: pool, Username: "outsider@example.com", TemporaryPassword: "Temp0rary!Passw0rd", MessageAction: "SUPPRESS" }),

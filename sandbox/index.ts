@@ -5,33 +5,38 @@ import { SandboxAdmin } from "./admin-client";
 import { AlarmsPlugin } from "./alarms";
 import { AuthzPlugin } from "./authz/plugin";
 import { CognitoPlugin } from "./cognito";
-import { FaultsPlugin, type QuotaCategory } from "./faults";
+import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
 import { KmsPlugin } from "./kms";
 import { SqsPlugin } from "./sqs";
-import { createLambdaPlugin, type LambdaPlugin } from "./lambda";
+import { LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
 import type { Authority, GatewayPlugin, LambdaInvoker, SessionCredentials } from "./types";
 import { join } from "node:path";
 
 export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
-export type { ActiveFault, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
-export { AWS_PER_USER_QUOTA, DEFAULT_QUOTAS } from "./faults";
+export type { ActiveFault, CognitoQuotaTable, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
 export { MotoNotFoundError, findMoto } from "./moto";
 export type { LambdaPlugin } from "./lambda";
 export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
 export type { DecisionRecord } from "./authz/decisions";
-export type { UnusedGrant } from "./authz/unused";
+export { unusedGrants, type UnusedGrant } from "./authz/unused";
 export type { AlarmDelivery, AlarmFiring } from "./alarms";
 
 export interface SandboxOptions {
+  /**
+   * Cognito's quota table (categories, AWS's rates, per-user operations): the project's own, so
+   * that the sandbox and the project's rate limiter cannot drift apart. Required: a sandbox
+   * without it would leave Cognito unmetered without saying so.
+   */
+  cognitoQuotas: CognitoQuotaTable;
   /** Gateway port; 0 or omitted = a free port. */
   port?: number;
   /** Delay before a global-table change reaches the other regions (ms). Default 0. */
   replicationDelayMs?: number;
-  /** Cognito quota overrides per region (`*` = every region), requests per second. */
+  /** Cognito quota overrides per region (`*` = every region), requests per second; a category of the table or the sandbox's own. */
   quotas?: Record<string, Partial<Record<QuotaCategory, number>>>;
   /** Start the Lambda runtime plugin (default true). */
   lambda?: boolean;
@@ -88,7 +93,7 @@ export function sandboxEnv(endpoint: string): Record<string, string> {
   };
 }
 
-export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const regions = opts.regions ?? ["us-east-1", "us-west-2"];
   const moto = await startMoto();
   const stops: Array<() => Promise<void>> = [() => moto.stop()];
@@ -96,7 +101,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
-    const faults = new FaultsPlugin({ quotas: opts.quotas });
+    const faults = new FaultsPlugin({ cognitoQuotas: opts.cognitoQuotas, quotas: opts.quotas });
     const authz = new AuthzPlugin({
       motoEndpoint: moto.endpoint,
       enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off",
@@ -122,7 +127,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let lambda: LambdaPlugin | undefined;
     if (opts.lambda !== false) {
       // Created once the gateway listens: functions and pollers call AWS through its endpoint.
-      lambda = createLambdaPlugin({
+      lambda = new LambdaPlugin({
         gatewayEndpoint: gateway.endpoint,
         motoEndpoint: moto.endpoint,
         workDir: opts.workDir ? join(opts.workDir, "lambda") : undefined,

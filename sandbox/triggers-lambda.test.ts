@@ -7,9 +7,9 @@ import { CognitoIdentityProviderClient, AdminConfirmSignUpCommand, CreateUserPoo
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpCall } from "./aws";
+import { fakeSigV4, httpCall } from "./aws";
 import { startSandbox, type Sandbox } from "./index";
-import { motoMissing } from "./test-support";
+import { motoMissing, UNMETERED } from "./test-support";
 
 const skip = motoMissing();
 const REGION = "us-east-1";
@@ -20,7 +20,7 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
   let roleArn: string;
 
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = await startSandbox({ cognitoQuotas: UNMETERED });
     // IAM (query protocol) straight through the gateway: moto wants the function's role to exist.
     const body = Buffer.from(
       new URLSearchParams({
@@ -32,7 +32,7 @@ describe.skipIf(skip)("Cognito triggers run on the Lambda plugin", () => {
     );
     const res = await httpCall(sb.endpoint, "POST", "/", {
       "content-type": "application/x-www-form-urlencoded",
-      authorization: `AWS4-HMAC-SHA256 Credential=sandbox/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=x`,
+      authorization: fakeSigV4({ region: REGION, service: "iam" }),
     }, body);
     expect(res.status).toBe(200);
     roleArn = /<Arn>([^<]+)<\/Arn>/.exec(res.body.toString())![1]!;

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSandbox } from "../sandbox";
 import { bothRegions } from "./lib/clients";
+import { startLocalAws } from "./lib/local-aws";
 import { deployLocal } from "./lib/local-deploy";
 import { getDrUser, signUpAndConfirm, testUsers, waitForDr } from "./lib/population";
 
@@ -17,7 +17,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   step("starting the sandbox (moto_server + gateway)");
   // Authorization as AWS decides it, whatever SANDBOX_AUTHZ says: the demo shows what AWS would do.
-  const sandbox = await startSandbox({ port: 0, workDir, authorization: true });
+  const sandbox = await startLocalAws({ port: 0, workDir, authorization: true });
   let deployment: Awaited<ReturnType<typeof deployLocal>> | undefined;
   try {
     step(`sandbox at ${sandbox.endpoint}; deploying the local stacks (primary, then DR)`);

@@ -11,9 +11,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { startSandbox } from "../sandbox";
-import { findMoto } from "../sandbox/moto";
+import { findMoto } from "@cognito-dr/sandbox";
 import { formatReport, runGameDay, type GameDayOptions } from "./lib/gameday";
+import { startLocalAws } from "./lib/local-aws";
 import { deployLocal } from "./lib/local-deploy";
 import { findTerraform, TERRAFORM_MISSING } from "./lib/tools";
 
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   step("starting a fresh sandbox (moto_server + gateway)");
   // Authorization as AWS decides it, whatever SANDBOX_AUTHZ says: a rehearsal must fail where AWS would.
-  const sandbox = await startSandbox({ port: 0, workDir, authorization: true });
+  const sandbox = await startLocalAws({ port: 0, workDir, authorization: true });
   let deployment: Awaited<ReturnType<typeof deployLocal>> | undefined;
   try {
     step(`sandbox at ${sandbox.endpoint}; deploying the local stacks (primary, then DR)`);

@@ -24,7 +24,7 @@ import { TABLE_KEY } from "../../handlers/contract";
 import type { BackfillReport } from "../../scripts/lib/backfill";
 import type { ReconcileReport } from "../../scripts/lib/reconcile";
 import { mapLimit } from "../../scripts/lib/population";
-import { DEFAULT_QUOTAS } from "../../sandbox";
+import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { ratio, round } from "./stats";
 import type { BenchWorld } from "./world";
@@ -148,7 +148,7 @@ export async function benchBackfill(w: BenchWorld, seeded: Seeded, log: (s: stri
       BillingMode: "PAY_PER_REQUEST",
     }),
   );
-  log(`backfill: ${seeded.users} users at the default quotas (bound ${DEFAULT_QUOTAS.UserCreation}/s), about ${Math.ceil(seeded.users / DEFAULT_QUOTAS.UserCreation)} s`);
+  log(`backfill: ${seeded.users} users at the default quotas (bound ${COGNITO_QUOTAS.UserCreation}/s), about ${Math.ceil(seeded.users / COGNITO_QUOTAS.UserCreation)} s`);
   const run = await runTool<BackfillReport>(w, "backfill", [
     "--primary-pool",
     seeded.primaryPoolId,
@@ -167,7 +167,7 @@ export async function benchBackfill(w: BenchWorld, seeded: Seeded, log: (s: stri
     start = page.LastEvaluatedKey;
   } while (start);
   const lost = seeded.canonicalIds.filter((id) => !found.has(id)).length;
-  const bound = Math.min(DEFAULT_QUOTAS.UserCreation, DEFAULT_QUOTAS.UserList * 60);
+  const bound = Math.min(COGNITO_QUOTAS.UserCreation, COGNITO_QUOTAS.UserList * 60);
   const achieved = run.report.counts.listed / run.report.seconds;
   return {
     users: seeded.users,
@@ -203,7 +203,7 @@ export async function benchReconcile(w: BenchWorld, seeded: Seeded, log: (s: str
   await w.reset();
   log(`reconcile: ${seeded.users} users in each pool at the default quotas (ListUsers 30/s per region)`);
   const run = await runTool<ReconcileReport>(w, "reconcile", ["--primary-pool", seeded.primaryPoolId, "--dr-pool", seeded.drPoolId, "--quota-share", "1"]);
-  const bound = DEFAULT_QUOTAS.UserList * 60;
+  const bound = COGNITO_QUOTAS.UserList * 60;
   const achieved = seeded.users / run.report.seconds;
   return {
     users: seeded.users,

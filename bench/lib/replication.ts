@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replication/record";
 import { getDrUser, mapLimit, signUpAndConfirm, testUsers } from "../../scripts/lib/population";
 import { readDlq } from "../../scripts/lib/redrive";
-import { DEFAULT_QUOTAS } from "../../sandbox";
+import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { percentile, ratio, round } from "./stats";
 import type { BenchWorld } from "./world";
 
@@ -123,7 +123,7 @@ export async function benchReplicator(w: BenchWorld, opts: { users: number; faul
   const op = stats?.operations["cognito-idp:AdminCreateUser"] ?? { calls: 0, throttled: 0, faulted: 0 };
   const parked = (await readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url)).length;
   await w.sandbox.admin.clearFaults();
-  const bound = DEFAULT_QUOTAS.UserCreation;
+  const bound = COGNITO_QUOTAS.UserCreation;
   const created = records.filter((r) => unique.has(r.attributes.email)).length;
   const achieved = created / seconds;
   return {

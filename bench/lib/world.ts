@@ -10,8 +10,9 @@ import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSandbox, type Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
+import { startLocalAws } from "../../scripts/lib/local-aws";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
 import { names } from "../../stacks/names";
 
@@ -35,7 +36,7 @@ export interface BenchSandbox {
 export async function startBenchSandbox(): Promise<BenchSandbox> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-bench-"));
   try {
-    return { sandbox: await startSandbox({ port: 0, workDir, replicationDelayMs: 0 }), workDir };
+    return { sandbox: await startLocalAws({ port: 0, workDir, replicationDelayMs: 0 }), workDir };
   } catch (err) {
     rmSync(workDir, { recursive: true, force: true });
     throw err;

@@ -7,13 +7,8 @@
 // administrator, and unsigned calls (SignUp, InitiateAuth, ...) carry no key at all.
 
 import { createHash, randomBytes } from "node:crypto";
+import type { SessionCredentials } from "../types";
 import { ADMIN, roleSession, type Principal, type RolePrincipal } from "./principal";
-
-export interface SessionCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
 
 const CREDENTIAL = /Credential=([A-Z0-9]+)\//;
 

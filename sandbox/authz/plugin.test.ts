@@ -9,7 +9,7 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateQueueCommand, DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../index";
-import { motoMissing } from "../test-support";
+import { motoMissing, UNMETERED } from "../test-support";
 
 const skip = motoMissing();
 const REGION = "us-east-1";
@@ -30,7 +30,7 @@ describe.skipIf(!!skip)("authorization in the sandbox", { timeout: 60_000 }, () 
     iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "inline", PolicyDocument: doc(...statements) }));
 
   beforeAll(async () => {
-    sb = await startSandbox({ port: 0, lambda: false });
+    sb = await startSandbox({ port: 0, lambda: false, cognitoQuotas: UNMETERED });
     const cfg = { ...admin, endpoint: sb.endpoint };
     iam = new IAMClient(cfg);
     await iam.send(new CreateRoleCommand({ RoleName: ROLE, AssumeRolePolicyDocument: doc({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }) }));

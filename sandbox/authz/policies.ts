@@ -23,6 +23,7 @@ import {
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { parseArn } from "../aws";
 import type { RolePrincipal } from "./principal";
 
 export interface NamedPolicy {
@@ -34,19 +35,6 @@ export interface RolePolicies {
   identity: NamedPolicy[];
   boundary?: NamedPolicy;
   trust?: unknown;
-}
-
-export interface ArnParts {
-  partition: string;
-  service: string;
-  region: string;
-  account: string;
-  resource: string;
-}
-
-export function parseArn(arn: string): ArnParts {
-  const p = arn.split(":");
-  return { partition: p[1] ?? "aws", service: p[2] ?? "", region: p[3] ?? "", account: p[4] ?? "", resource: p.slice(5).join(":") };
 }
 
 /** A policy document as AWS returns it: JSON, URL-encoded by IAM. */

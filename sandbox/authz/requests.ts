@@ -4,7 +4,8 @@
 // topic). Each rule names the AWS page it comes from.
 
 import type { AwsRequest, PermissionCheck } from "../types";
-import { parseArn, type PolicyStore } from "./policies";
+import { parseArn } from "../aws";
+import type { PolicyStore } from "./policies";
 import type { RolePrincipal } from "./principal";
 
 export interface Check extends PermissionCheck {

@@ -1,3 +1,6 @@
+// Event source mappings end to end (the Lambda plugin behind a test gateway, moto as the source):
+// one suite whose seven scenarios share one moto, gateway and plugin, hence over 300 lines.
+
 import {
   CreateTableCommand,
   DeleteItemCommand,
@@ -19,9 +22,11 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLambdaPlugin, type LambdaPlugin } from "./index";
-import { createRole, motoSkipReason, startMoto, startTestGateway, type Moto, type TestGateway } from "./testing";
+import { startMoto, type MotoServer } from "../moto";
+import { motoMissing } from "../test-support";
+import { createRole, startTestGateway, type TestGateway } from "./testing";
 
-const skip = motoSkipReason();
+const skip = motoMissing();
 const REGION = "us-west-2";
 
 const HANDLERS = `
@@ -65,7 +70,7 @@ interface Batch {
 }
 
 describe.skipIf(!!skip)(`lambda event source mappings${skip ? ` (skipped: ${skip})` : ""}`, () => {
-  let moto: Moto;
+  let moto: MotoServer;
   let gw: TestGateway;
   let plugin: LambdaPlugin;
   let lambda: LambdaClient;

@@ -6,8 +6,8 @@
 // success), for SQS it receives (and counts a receive of) every sent message.
 
 import { randomUUID } from "node:crypto";
+import { AwsCallError, parseArn } from "../aws";
 import { parseFilterCriteria, type FilterCriteria } from "./filter";
-import { parseArn } from "./aws-http";
 
 export type SourceKind = "dynamodb" | "sqs" | "kinesis";
 
@@ -43,17 +43,6 @@ export interface MappingConfig {
   explicit: Set<string>;
 }
 
-export class EsmError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
-
 const UPDATABLE = [
   "BatchSize",
   "MaximumBatchingWindowInSeconds",
@@ -76,15 +65,15 @@ export function sourceKind(arn: string): SourceKind {
   if (service === "dynamodb" && arn.includes("/stream/")) return "dynamodb";
   if (service === "sqs") return "sqs";
   if (service === "kinesis") return "kinesis";
-  throw new EsmError("InvalidParameterValueException", `Unsupported event source type: ${arn}`, 400);
+  throw new AwsCallError("InvalidParameterValueException", `Unsupported event source type: ${arn}`, 400);
 }
 
 /** Validates and normalises a Create body into a mapping (FunctionArn already resolved). */
 export function newMapping(region: string, account: string, body: Record<string, unknown>, functionArn: string): MappingConfig {
   const src = body.EventSourceArn;
-  if (typeof src !== "string" || !src) throw new EsmError("InvalidParameterValueException", "Missing EventSourceArn", 400);
+  if (typeof src !== "string" || !src) throw new AwsCallError("InvalidParameterValueException", "Missing EventSourceArn", 400);
   const kind = sourceKind(src);
-  if (kind === "kinesis") throw new EsmError("InvalidParameterValueException", "Kinesis event sources are not emulated by the sandbox", 400);
+  if (kind === "kinesis") throw new AwsCallError("InvalidParameterValueException", "Kinesis event sources are not emulated by the sandbox", 400);
   const uuid = randomUUID();
   const explicit = new Set(Object.keys(body));
   const m: MappingConfig = {
@@ -107,7 +96,7 @@ export function newMapping(region: string, account: string, body: Record<string,
   if (kind === "dynamodb") {
     const sp = body.StartingPosition;
     if (sp !== "TRIM_HORIZON" && sp !== "LATEST") {
-      throw new EsmError(
+      throw new AwsCallError(
         "InvalidParameterValueException",
         sp === undefined
           ? "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null"
@@ -122,7 +111,7 @@ export function newMapping(region: string, account: string, body: Record<string,
     m.BisectBatchOnFunctionError = false;
     m.TumblingWindowInSeconds = 0;
   } else if (body.StartingPosition !== undefined) {
-    throw new EsmError("InvalidParameterValueException", "StartingPosition is not valid for SQS event sources", 400);
+    throw new AwsCallError("InvalidParameterValueException", "StartingPosition is not valid for SQS event sources", 400);
   }
   applyUpdate(m, body, true);
   return m;
@@ -143,7 +132,7 @@ export function applyUpdate(m: MappingConfig, body: Record<string, unknown>, cre
 
 function validate(m: MappingConfig): void {
   const bad = (msg: string) => {
-    throw new EsmError("InvalidParameterValueException", msg, 400);
+    throw new AwsCallError("InvalidParameterValueException", msg, 400);
   };
   if (!Number.isInteger(m.BatchSize) || m.BatchSize < 1 || m.BatchSize > 10000) bad(`BatchSize ${m.BatchSize} is out of range`);
   if (m.kind === "sqs" && m.BatchSize > 10 && !(m.MaximumBatchingWindowInSeconds >= 1)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matchesAny, parseFilterCriteria } from "./filter";
-import { parseBatchItemFailures } from "./pollers";
+import { parseBatchItemFailures } from "./pollers/poller";
 
 const rec = (eventName: string, newImage?: Record<string, unknown>, oldImage?: Record<string, unknown>) => ({
   eventName,

@@ -8,7 +8,7 @@ import { CreateEventSourceMappingCommand, CreateFunctionCommand, InvokeCommand, 
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../index";
-import { motoMissing } from "../test-support";
+import { motoMissing, UNMETERED } from "../test-support";
 
 const skip = motoMissing();
 const REGION = "us-east-1";
@@ -23,7 +23,7 @@ describe.skipIf(!!skip)("Lambda's checks of the execution role", { timeout: 60_0
   let streamArn: string;
 
   beforeAll(async () => {
-    sb = await startSandbox({ port: 0 });
+    sb = await startSandbox({ port: 0, cognitoQuotas: UNMETERED });
     const cfg = { region: REGION, endpoint: sb.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 1 };
     iam = new IAMClient(cfg);
     lambda = new LambdaClient(cfg);

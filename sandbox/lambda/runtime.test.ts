@@ -12,9 +12,11 @@ import {
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLambdaPlugin, type LambdaPlugin } from "./index";
-import { createRole, motoSkipReason, startMoto, startTestGateway, type Moto, type TestGateway } from "./testing";
+import { startMoto, type MotoServer } from "../moto";
+import { motoMissing } from "../test-support";
+import { createRole, startTestGateway, type TestGateway } from "./testing";
 
-const skip = motoSkipReason();
+const skip = motoMissing();
 const REGION = "us-east-1";
 let ROLE = "";
 
@@ -61,7 +63,7 @@ function makeZip(files: Record<string, string>): Uint8Array {
 const ZIP = makeZip({ "index.js": INDEX_JS, "dist/x.js": NESTED_JS, "esm.mjs": ESM_MJS, "sdk.js": SDK_JS });
 
 describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, () => {
-  let moto: Moto;
+  let moto: MotoServer;
   let gw: TestGateway;
   let plugin: LambdaPlugin;
   let lambda: LambdaClient;

@@ -16,7 +16,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { CANONICAL_ID_CLAIM } from "../../handlers/contract";
 import { createTokenVerifier } from "../../handlers/tokens/verify-token";
-import type { Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
 import { regionClients } from "./clients";
 import type { LocalDeployment } from "./local-deploy";
 import { drUserMatches, getDrUser, listByEmailPrefix, mapLimit, signUpAndConfirm, type ConfirmedUser } from "./population";

@@ -3,7 +3,7 @@
 // (the order the pipeline promotes them in), and reads their outputs.
 import { CreatePolicyCommand, EntityAlreadyExistsException, IAMClient } from "@aws-sdk/client-iam";
 import { App } from "cdktf";
-import { SANDBOX_ACCOUNT_ID } from "../../sandbox";
+import { SANDBOX_ACCOUNT_ID } from "@cognito-dr/sandbox";
 import { boundaryPolicy } from "./pipeline-policies";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";

@@ -115,6 +115,14 @@ export function terraformEnv(workDir: string, mirror = findProviderMirror()): No
   return env;
 }
 
+/** For tests: undefined when the tool is `present`; else `missing` (what is missing and how to get it), logged to skip with. Throws under CI=true. */
+export function requireTool(present: boolean, missing: string): string | undefined {
+  if (present) return undefined;
+  if (isCI()) throw new Error(`${missing}; CI=true requires it`);
+  console.warn(`skipping: ${missing}`);
+  return missing;
+}
+
 /** For scripts: skips (exit 0) with a one-line reason, or fails under CI=true. */
 export function missingTool(reason: string): never {
   if (isCI()) {

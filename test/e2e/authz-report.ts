@@ -8,8 +8,7 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DecisionRecord } from "../../sandbox";
-import { unusedGrants, type UnusedGrant } from "../../sandbox/authz/unused";
+import { unusedGrants, type DecisionRecord, type UnusedGrant } from "@cognito-dr/sandbox";
 import { KEPT_UNUSED } from "../../stacks/kept-unused";
 import { AUTHZ_REPORT_DIR } from "./harness";
 

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
 import { terraformRunner } from "../../scripts/lib/terraform";
 import { npmRun } from "../support/npm-run";
 import { missingTools, startWorld, type World } from "./harness";

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startSandbox, type Sandbox, type SandboxAdmin } from "../../sandbox";
-import { findMoto } from "../../sandbox/moto";
+import { findMoto, type Sandbox, type SandboxAdmin } from "@cognito-dr/sandbox";
 import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
+import { startLocalAws } from "../../scripts/lib/local-aws";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
 import { findTerraform } from "../../scripts/lib/tools";
 import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -42,7 +42,7 @@ export const AUTHZ_REPORT_DIR = resolve(__dirname, "../../.sandbox/authz-report"
 
 export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-e2e-"));
-  const sandbox = await startSandbox({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0, authorization: true, authzReportDir: AUTHZ_REPORT_DIR });
+  const sandbox = await startLocalAws({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0, authorization: true, authzReportDir: AUTHZ_REPORT_DIR });
   try {
     await opts.beforeDeploy?.(sandbox);
     const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, state: opts.state });

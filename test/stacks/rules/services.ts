@@ -1,7 +1,7 @@
 // AWS's service rules on the synthesized stacks, beyond IAM: supported runtimes, the email sender,
 // the state bucket's region, alarm topics that can be published to, schedule retries, health
 // check names, permission boundaries and prod's deletion protection.
-import { evaluate, NODE_RUNTIMES, RUNTIMES_SOURCE, runtimeState } from "../../../sandbox";
+import { evaluate, NODE_RUNTIMES, RUNTIMES_SOURCE, runtimeState } from "@cognito-dr/sandbox";
 import { regionOf, resolveRefs, SAMPLE_ACCOUNT } from "../refs";
 import { blocks, dedupe, list, refOf, type Block, type Finding, type StackUnderTest } from "./types";
 

@@ -1,6 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // End-to-end tests of the sandbox through the AWS SDK: global tables, passwordless users,
-// Cognito triggers, quotas and faults. One sandbox (moto + gateway) for the file.
+// Cognito triggers, quotas and faults. One sandbox (moto + gateway) for the file, started as the
+// project starts it (with the core's Cognito quota table); here rather than in sandbox/ because it
+// checks the sandbox against the documented AWS shapes in handlers/testing/aws and against
+// Cognito's real quota categories, which the sandbox workspace may not import.
 
 import {
   AdminConfirmSignUpCommand,
@@ -32,10 +35,10 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as aws from "../test/support/aws";
-import { motoJson } from "./aws";
-import { startSandbox, type LambdaInvoker, type Sandbox } from "./index";
-import { motoMissing } from "./test-support";
+import * as aws from "../support/aws";
+import type { LambdaInvoker, Sandbox } from "@cognito-dr/sandbox";
+import { startLocalAws } from "../../scripts/lib/local-aws";
+import { motoMissing } from "./support";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -71,7 +74,7 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
   const idp = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: creds, maxAttempts: 1 });
   /** Reads a table straight from moto (works while the gateway reports an outage). */
   const motoGet = (region: string, table: string, pk: string) =>
-    motoJson(sb.motoEndpoint, "dynamodb", region, "GetItem", { TableName: table, Key: { pk: { S: pk } } }).then((r) => r.Item);
+    new DynamoDBClient({ endpoint: sb.motoEndpoint, region, credentials: creds, maxAttempts: 1 }).send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } } })).then((r) => r.Item);
 
   /** A DynamoDB Streams call through the gateway (no streams SDK client is installed). */
   const gatewayJson = async (region: string, op: string, body: unknown): Promise<any> => {
@@ -91,8 +94,8 @@ describe.skipIf(skip)("sandbox (SDK end-to-end)", () => {
   beforeAll(async () => {
     // A fake invoker stands in for Lambda here, so no function exists to hold the resource policy
     // Cognito's invocation is authorized against: authorization is tested with real functions in
-    // triggers-lambda.test.ts and authz/.
-    sb = await startSandbox({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300, authorization: false });
+    // sandbox/triggers-lambda.test.ts and sandbox/authz/.
+    sb = await startLocalAws({ lambda: false, lambdaInvoker: invoker, cognitoTriggerTimeoutMs: 300, authorization: false });
   });
   afterAll(async () => {
     await sb?.stop();

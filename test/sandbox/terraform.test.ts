@@ -1,18 +1,19 @@
 // terraform against the sandbox: a multi-Region KMS key + replica + aliases, a DynamoDB table with
 // a `replica` block (stream, TTL, PITR, SSE with the key) and an ESSENTIALS Cognito pool with an
-// EMAIL_OTP sign-in policy must apply, plan empty right after, and destroy.
+// EMAIL_OTP sign-in policy must apply, plan empty right after, and destroy. Here rather than in
+// sandbox/ because it needs the project's terraform tooling (scripts/lib/tools.ts).
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { CognitoIdentityProviderClient, DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { motoJson } from "./aws";
-import { startSandbox, type Sandbox } from "./index";
-import { findProviderMirror, findTerraform, PROVIDER_MIRROR_MISSING, TERRAFORM_MISSING } from "../scripts/lib/tools";
-import { motoMissing, requireTool } from "./test-support";
+import type { Sandbox } from "@cognito-dr/sandbox";
+import { startLocalAws } from "../../scripts/lib/local-aws";
+import { findProviderMirror, findTerraform, PROVIDER_MIRROR_MISSING, requireTool, TERRAFORM_MISSING } from "../../scripts/lib/tools";
+import { motoMissing } from "./support";
 
 /** Provider `endpoints` service keys this configuration needs. */
 export const TERRAFORM_ENDPOINT_KEYS = ["dynamodb", "kms", "cognitoidp"] as const;
@@ -152,7 +153,7 @@ describe.skipIf(skip)("terraform against the sandbox", () => {
   let dir: string;
 
   beforeAll(async () => {
-    sb = await startSandbox({ lambda: false });
+    sb = await startLocalAws({ lambda: false });
     dir = mkdtempSync(join(tmpdir(), "sbx-tf-"));
     writeFileSync(join(dir, "main.tf"), config(sb.endpoint));
     // Offline: the provider comes from the local mirror only.
@@ -188,7 +189,7 @@ describe.skipIf(skip)("terraform against the sandbox", () => {
     const destroy = await tf(dir, ["destroy", "-no-color", "-input=false", "-auto-approve"]);
     expect(destroy.code, destroy.out).toBe(0);
     for (const region of ["us-east-1", "us-west-2"]) {
-      const tables = await motoJson(sb.motoEndpoint, "dynamodb", region, "ListTables", {});
+      const tables = await new DynamoDBClient({ endpoint: sb.motoEndpoint, region, credentials: creds }).send(new ListTablesCommand({}));
       expect(tables.TableNames, region).toEqual([]);
     }
   });
