@@ -2,8 +2,9 @@
 // End-to-end tests of the sandbox through the AWS SDK: global tables, passwordless users,
 // Cognito triggers, quotas and faults. One sandbox (moto + gateway) for the file, started as the
 // project starts it (with the core's Cognito quota table); here rather than in sandbox/ because it
-// checks the sandbox against the documented AWS shapes in handlers/testing/aws and against
-// Cognito's real quota categories, which the sandbox workspace may not import.
+// checks the sandbox against the documented AWS shapes in test/support/aws and against
+// Cognito's real quota categories, which the sandbox workspace may not import. One file over 300
+// lines on purpose: its four groups share the one started sandbox and its clients.
 
 import {
   AdminConfirmSignUpCommand,
