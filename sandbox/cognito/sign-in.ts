@@ -129,7 +129,7 @@ async function passwordSignIn(s: CognitoState, req: AwsRequest, body: Record<str
       AuthParameters: { USERNAME: session.username, PASSWORD: password },
     });
   } catch (e) {
-    if (e instanceof AwsCallError) return awsError(req, e.status, e.code, e.code === "NotAuthorizedException" ? "Incorrect username or password." : e.message.replace(/^[^:]+: /, ""));
+    if (e instanceof AwsCallError) return awsError(req, e.status, e.code, e.code === "NotAuthorizedException" ? "Incorrect username or password." : e.detail);
     throw e;
   }
   return afterSignIn(s, req, { ...body, UserPoolId: session.userPoolId, ClientId: session.clientId }, jsonResponse(200, out));

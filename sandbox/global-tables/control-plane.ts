@@ -293,7 +293,7 @@ function replicaTableInput(table: string, src: any, kmsKeyId: string | undefined
 function errorResponse(_req: AwsRequest, e: unknown): AwsResponse {
   const code = e instanceof AwsCallError ? e.code : "InternalServerError";
   const status = e instanceof AwsCallError ? e.status : 500;
-  const message = e instanceof AwsCallError ? e.message.replace(/^[^:]+: /, "") : (e as Error).message;
+  const message = e instanceof AwsCallError ? e.detail : (e as Error).message;
   return {
     status,
     headers: { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": code },
