@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["handlers/**/*.test.ts", "scripts/lib/operator-cli.test.ts"],
+    include: ["handlers/**/*.test.ts", "scripts/operator/operator-cli.test.ts"],
     setupFiles: ["test/setup.ts"],
     testTimeout: 30_000,
   },

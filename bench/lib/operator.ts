@@ -1,5 +1,5 @@
-// Backfill and reconcile throughput: the operator CLIs (scripts/backfill.ts,
-// scripts/reconcile.ts) run as child processes with `--env local --json`, exactly
+// Backfill and reconcile throughput: the operator CLIs (scripts/operator/backfill.ts,
+// scripts/operator/reconcile.ts) run as child processes with `--env local --json`, exactly
 // as an operator runs them, against scratch pools in the benchmark's sandbox.
 //
 // Why scratch pools: the deployed pools use email as the username, and moto finds
@@ -21,9 +21,9 @@ import { randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { TABLE_KEY } from "../../handlers/contract";
-import type { BackfillReport } from "../../scripts/lib/backfill";
-import type { ReconcileReport } from "../../scripts/lib/reconcile";
-import { mapLimit } from "../../scripts/lib/population";
+import type { BackfillReport } from "../../scripts/operator/backfill";
+import type { ReconcileReport } from "../../scripts/operator/reconcile";
+import { mapLimit } from "../../scripts/lib/map-limit";
 import { DEFAULT_QUOTAS } from "../../sandbox";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { ratio, round } from "./stats";
@@ -97,7 +97,7 @@ interface ChildRun<T> {
 
 function runTool<T>(w: BenchWorld, tool: "backfill" | "reconcile", args: string[]): Promise<ChildRun<T>> {
   const started = performance.now();
-  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts", `${tool}.ts`), "--env", "local", "--json", ...args], {
+  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts", "operator", `${tool}.ts`), "--env", "local", "--json", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint },
     stdio: ["ignore", "pipe", "pipe"],

@@ -30,13 +30,14 @@ import { join, resolve } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newRecord, toItem } from "../../handlers/replication/record";
-import { backfillMain, type BackfillReport, type Checkpoint } from "../../scripts/lib/backfill";
+import { backfillMain, type BackfillReport, type Checkpoint } from "../../scripts/operator/backfill";
 import { describeError, type CliIo } from "../../scripts/lib/cli";
-import { driftMain, lambdaClient } from "../../scripts/lib/drift";
+import { driftMain, lambdaClient } from "../../scripts/operator/drift";
 import { operatorPolicy } from "../../scripts/lib/operator-policy";
-import { mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
-import { reconcileMain, type ReconcileReport } from "../../scripts/lib/reconcile";
-import { redriveMain } from "../../scripts/lib/redrive-cli";
+import { mapLimit } from "../../scripts/lib/map-limit";
+import { signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
+import { reconcileMain, type ReconcileReport } from "../../scripts/operator/reconcile";
+import { redriveMain } from "../../scripts/operator/redrive";
 import { names } from "../../stacks/names";
 import { missingTools, startWorld, type World } from "./harness";
 
@@ -149,9 +150,9 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     return { code, stdout: io.out, stderr: io.err, json: (args.includes("--json") && io.out ? JSON.parse(io.out) : undefined) as T };
   }
 
-  /** A tool as a child process (`node --import tsx scripts/<tool>.ts`), killable. */
+  /** A tool as a child process (`node --import tsx scripts/operator/<tool>.ts`), killable. */
   function child(tool: string, args: string[]) {
-    const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", `${tool}.ts`), "--env", "local", ...args], {
+    const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "operator", `${tool}.ts`), "--env", "local", ...args], {
       cwd: ROOT,
       env: { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint },
       stdio: ["ignore", "pipe", "pipe"],

@@ -11,11 +11,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { startSandbox } from "../sandbox";
-import { findMoto } from "../sandbox/moto";
-import { formatReport, runGameDay, type GameDayOptions } from "./lib/gameday";
-import { deployLocal } from "./lib/local-deploy";
-import { findTerraform, TERRAFORM_MISSING } from "./lib/tools";
+import { startSandbox } from "../../sandbox";
+import { findMoto } from "../../sandbox/moto";
+import { formatReport, runGameDay, type GameDayOptions } from "./gameday-run";
+import { deployLocal } from "../lib/local-deploy";
+import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
 
 const step = (msg: string) => console.log(`• ${msg}`);
 

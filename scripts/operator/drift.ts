@@ -1,6 +1,7 @@
 // drift: compares the configuration of the primary and the DR pool (password
 // policy, schema, sign-in policy, MFA, tier, email sender, app clients, triggers and the code
 // hash of each trigger function in its region) and prints every difference.
+import "../lib/quiet-warnings";
 import {
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
@@ -12,8 +13,8 @@ import {
 import { GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
-import { COMMON_HELP, EXIT, EXIT_CODES_HELP, parseFlags, rememberEnvironment, resolveEnvironment, stringFlag, table, type CliIo } from "./cli";
-import { bothRegions, sandboxCredentials } from "./clients";
+import { COMMON_HELP, EXIT, EXIT_CODES_HELP, parseFlags, rememberEnvironment, resolveEnvironment, runMain, stringFlag, table, type CliIo } from "../lib/cli";
+import { bothRegions, sandboxCredentials } from "../lib/clients";
 import { findPool } from "./target";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
@@ -265,3 +266,6 @@ export async function driftMain(argv: string[], io: CliIo): Promise<number> {
   }
   return result.differences.length > 0 ? EXIT.DRIFT : EXIT.OK;
 }
+
+// `npm run drift -- --help`; the README's "Operator tools".
+if (require.main === module) runMain(driftMain);

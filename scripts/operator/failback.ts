@@ -10,15 +10,15 @@
 //  3. drift: the two pools' configuration must match;
 //  4. switch sign-in back (ARC routing controls, or the DNS failover's health check);
 //  5. record what it did: <workdir>/failback/<time>.json (and the job summary).
-import "./lib/quiet-warnings";
-import { DrillRecord } from "./lib/drill-record";
-import { names } from "../stacks/names";
-import type { CliIo } from "./lib/cli";
-import { driftMain } from "./lib/drift";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "./lib/pipeline";
-import { reconcileMain, type ReconcileReport } from "./lib/reconcile";
-import { switchSignIn } from "./lib/sign-in-switch";
-import { runSmoke } from "./lib/smoke";
+import "../lib/quiet-warnings";
+import { DrillRecord } from "./drill-record";
+import { names } from "../../stacks/names";
+import type { CliIo } from "../lib/cli";
+import { driftMain } from "./drift";
+import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "../lib/stacks";
+import { reconcileMain, type ReconcileReport } from "./reconcile";
+import { switchSignIn } from "./sign-in-switch";
+import { runSmoke } from "./smoke-checks";
 
 /** Runs an operator tool's main and returns its exit code and JSON report. */
 async function tool<T>(main: (argv: string[], io: CliIo) => Promise<number>, argv: string[]): Promise<{ code: number; json: T | undefined; err: string }> {

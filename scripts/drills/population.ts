@@ -64,20 +64,6 @@ export async function signUpAndConfirm(cognito: CognitoIdentityProviderClient, c
   return { ...user, sub: signUp.UserSub!, confirmedAt: Date.now() };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export async function getDrUser(cognito: CognitoIdentityProviderClient, poolId: string, email: string): Promise<DrUser | undefined> {
   try {
     const u = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email }));

@@ -10,14 +10,14 @@
 //  3. switch sign-in to DR (ARC routing controls, or the DNS failover's health check, or say that
 //     nothing is configured to switch);
 //  4. record what it did: <workdir>/failover/<time>.json (and the job summary).
-import "./lib/quiet-warnings";
+import "../lib/quiet-warnings";
 import { join } from "node:path";
-import { DrillRecord } from "./lib/drill-record";
-import { names } from "../stacks/names";
-import { destructiveChanges, unapproved, type PlanJson } from "./lib/plan-guard";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireForward, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "./lib/pipeline";
-import { switchSignIn } from "./lib/sign-in-switch";
-import { runSmoke } from "./lib/smoke";
+import { DrillRecord } from "./drill-record";
+import { names } from "../../stacks/names";
+import { destructiveChanges, unapproved, type PlanJson } from "../lib/plan-guard";
+import { currentCommit, parseCommon, PipelineError, requireConfigured, requireForward, requireSandbox, runMain, runnerFor, synthEnvironment, workDirFor } from "../lib/stacks";
+import { switchSignIn } from "./sign-in-switch";
+import { runSmoke } from "./smoke-checks";
 
 async function main(): Promise<number> {
   const { env, values } = parseCommon(process.argv.slice(2), { confirm: { type: "string" }, rollback: { type: "boolean" }, "allow-destroy": { type: "string" } });

@@ -6,13 +6,13 @@
 // Refuses a plan the plan step refused (destructive changes nobody named). Leaves evidence: the plan
 // JSON, the apply log, the commit, the approvers (GitHub's approvals of this run, when in Actions) and
 // the state serial the apply produced, in <evidence> (default: <dir>), and a summary for the job.
-import "./lib/quiet-warnings";
+import "../lib/quiet-warnings";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { names, type Role } from "../stacks/names";
-import { approvals, githubContext } from "./lib/github";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, stepSummary, synthEnvironment, workDirFor } from "./lib/pipeline";
+import { names, type Role } from "../../stacks/names";
+import { approvals, githubContext } from "./github";
+import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, stepSummary, synthEnvironment, workDirFor } from "../lib/stacks";
 import type { PlanMeta } from "./plan";
 
 async function approvers(): Promise<Array<{ user: string; environments: string[]; state: string; comment: string }>> {

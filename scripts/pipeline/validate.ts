@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { lockFileFor } from "./lib/terraform";
-import { findProviderMirror, findTerraform, missingTool, TERRAFORM_MISSING, terraformEnv } from "./lib/tools";
+import { lockFileFor } from "../lib/terraform";
+import { findProviderMirror, findTerraform, missingTool, TERRAFORM_MISSING, terraformEnv } from "../lib/tools";
 
 const OUT = resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
 

@@ -1,9 +1,9 @@
 // `npm run smoke -- --env <name> [--stack primary|dr|all]`: read-only checks that a deployed
 // environment is wired the way the picture says (scripts/lib/smoke.ts). Exits non-zero with the
 // list of what failed.
-import "./lib/quiet-warnings";
-import { parseCommon, requireSandbox, runMain } from "./lib/pipeline";
-import { runSmoke } from "./lib/smoke";
+import "../lib/quiet-warnings";
+import { parseCommon, requireSandbox, runMain } from "../lib/stacks";
+import { runSmoke } from "./smoke-checks";
 
 async function main(): Promise<number> {
   const { env, roles } = parseCommon(process.argv.slice(2));

@@ -8,9 +8,9 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { synthLocal } from "./lib/local-deploy";
-import { LOCKS_DIR } from "./lib/terraform";
-import { findProviderMirror, findTerraform, TERRAFORM_MISSING, terraformEnv } from "./lib/tools";
+import { synthLocal } from "../lib/local-deploy";
+import { LOCKS_DIR } from "../lib/terraform";
+import { findProviderMirror, findTerraform, TERRAFORM_MISSING, terraformEnv } from "../lib/tools";
 
 const bin = findTerraform();
 if (!bin) throw new Error(TERRAFORM_MISSING);

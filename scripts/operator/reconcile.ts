@@ -1,6 +1,7 @@
 // reconcile: the operator CLI around the reconcile core (handlers/replication/reconcile.ts,
 // which the scheduled Lambda runs too): flags, rate limits, pools by name, the human
 // summary and the JSON report.
+import "../lib/quiet-warnings";
 import { performance } from "node:perf_hooks";
 import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 import { names } from "../../stacks/names";
@@ -18,14 +19,15 @@ import {
   rateLines,
   RegionLimiter,
   rememberEnvironment,
+  runMain,
   resolveEnvironment,
   round,
   stringFlag,
   table,
   type CliIo,
   type RateReport,
-} from "./cli";
-import { bothRegions } from "./clients";
+} from "../lib/cli";
+import { bothRegions } from "../lib/clients";
 import { findPool } from "./target";
 
 export { DRIFT_KINDS, reconcilePools, type DriftItem, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
@@ -193,3 +195,6 @@ function humanReport(r: ReconcileReport): string {
   );
   return lines.join("\n");
 }
+
+// `npm run reconcile -- --help`; the README's "Operator tools".
+if (require.main === module) runMain(reconcileMain);

@@ -7,5 +7,5 @@ import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", ".bin");
+const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "node_modules", ".bin");
 for (const name of ["node", "node.cmd", "node.ps1"]) rmSync(join(bin, name), { force: true });

@@ -4,7 +4,7 @@
 // GitHub on the spot, without protection, and a deploy through it would not wait for anyone.
 // Needs GITHUB_TOKEN (with actions: read) and GITHUB_REPOSITORY, as in GitHub Actions.
 import { parseArgs } from "node:util";
-import { checkProtected, githubContext } from "./lib/github";
+import { checkProtected, githubContext } from "./github";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { environments: { type: "string" } } });

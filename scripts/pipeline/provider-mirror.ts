@@ -1,4 +1,4 @@
-// `npx tsx scripts/provider-mirror.ts <dir>`: a filesystem mirror of hashicorp/aws at the pinned
+// `npx tsx scripts/pipeline/provider-mirror.ts <dir>`: a filesystem mirror of hashicorp/aws at the pinned
 // version (scripts/lib/tools.ts) in <dir>, made by `terraform providers mirror` from a generated
 // one-provider configuration. Point TF_PLUGIN_DIR at it: terraform init then installs the provider
 // from disk (offline, and not ~700 MB per init). CI builds it once per version and caches it
@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AWS_PROVIDER_VERSION, findTerraform, hasAwsProvider, hostPlatform, MIRROR_ENV, TERRAFORM_MISSING } from "./lib/tools";
+import { AWS_PROVIDER_VERSION, findTerraform, hasAwsProvider, hostPlatform, MIRROR_ENV, TERRAFORM_MISSING } from "../lib/tools";
 
 function fail(message: string): never {
   console.error(`provider-mirror: ${message}`);
@@ -23,7 +23,7 @@ if (arg === "--version") {
   console.log(AWS_PROVIDER_VERSION);
   process.exit(0);
 }
-if (!arg || arg.startsWith("-")) fail("usage: npx tsx scripts/provider-mirror.ts <dir> | --version");
+if (!arg || arg.startsWith("-")) fail("usage: npx tsx scripts/pipeline/provider-mirror.ts <dir> | --version");
 
 const dir = resolve(arg);
 const platforms = (process.env.PLATFORMS || hostPlatform()).split(",").map((p) => p.trim()).filter(Boolean);

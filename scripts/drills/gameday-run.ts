@@ -17,10 +17,11 @@ import { randomUUID } from "node:crypto";
 import { CANONICAL_ID_CLAIM } from "../../handlers/contract";
 import { createTokenVerifier } from "../../handlers/tokens/verify-token";
 import type { Sandbox } from "../../sandbox";
-import { regionClients } from "./clients";
-import type { LocalDeployment } from "./local-deploy";
-import { drUserMatches, getDrUser, listByEmailPrefix, mapLimit, signUpAndConfirm, type ConfirmedUser } from "./population";
-import { readDlq } from "./redrive";
+import { regionClients } from "../lib/clients";
+import type { LocalDeployment } from "../lib/local-deploy";
+import { mapLimit } from "../lib/map-limit";
+import { drUserMatches, getDrUser, listByEmailPrefix, signUpAndConfirm, type ConfirmedUser } from "./population";
+import { readDlq } from "../lib/dlq";
 
 export interface GameDayOptions {
   /** Global-table lag during the game day (ms). */

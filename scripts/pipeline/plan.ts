@@ -16,11 +16,11 @@
 // --no-order-check skips the commit order for plans that are never applied (pull requests, drift).
 // --fail-on-changes exits 3 when a stack would change (scheduled drift detection). The DR plan before the primary stack
 // exists is reported as skipped (the DR stack reads the primary's table by name).
-import "./lib/quiet-warnings";
+import "../lib/quiet-warnings";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { names } from "../stacks/names";
-import { destructiveChanges, planCounts, unapproved, type PlanJson } from "./lib/plan-guard";
+import { names } from "../../stacks/names";
+import { destructiveChanges, planCounts, unapproved, type PlanJson } from "../lib/plan-guard";
 import {
   currentCommit,
   parseCommon,
@@ -35,7 +35,7 @@ import {
   summaryLine,
   synthEnvironment,
   workDirFor,
-} from "./lib/pipeline";
+} from "../lib/stacks";
 
 export interface PlanMeta {
   env: string;

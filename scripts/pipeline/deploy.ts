@@ -11,8 +11,8 @@
 // a commit older than the one the stack was applied from (unless --rollback), a real environment
 // from inside GitHub Actions (the pipeline applies reviewed plans), and a destroy without
 // --confirm naming the stack, or under CI for anything but the sandbox.
-import "./lib/quiet-warnings";
-import { names, type Role } from "../stacks/names";
+import "../lib/quiet-warnings";
+import { names, type Role } from "../../stacks/names";
 import {
   currentCommit,
   parseCommon,
@@ -28,7 +28,7 @@ import {
   summaryLine,
   synthEnvironment,
   workDirFor,
-} from "./lib/pipeline";
+} from "../lib/stacks";
 
 const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 

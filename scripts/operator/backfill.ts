@@ -2,6 +2,7 @@
 // (a record in the table, which the replicator turns into the DR user) or, with
 // --direct, straight into the DR pool through the shared upsert. Resumable from a
 // checkpoint written atomically after each fully processed ListUsers page.
+import "../lib/quiet-warnings";
 import { BatchGetItemCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { AdminGetUserCommand, DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
@@ -31,6 +32,7 @@ import {
   rateLines,
   RegionLimiter,
   rememberEnvironment,
+  runMain,
   resolveEnvironment,
   round,
   stringFlag,
@@ -38,9 +40,9 @@ import {
   TokenBucket,
   type CliIo,
   type RateReport,
-} from "./cli";
-import { bothRegions } from "./clients";
-import { mapLimit } from "./population";
+} from "../lib/cli";
+import { bothRegions } from "../lib/clients";
+import { mapLimit } from "../lib/map-limit";
 import { findPool } from "./target";
 import { groupMembership, listUsersPage, recordFromUser, replicable } from "../../handlers/replication/pool-users";
 import { sameContent } from "../../handlers/replication/pool-users";
@@ -441,3 +443,6 @@ function humanReport(r: BackfillReport): string {
   }
   return lines.filter(Boolean).join("\n");
 }
+
+// `npm run backfill -- --help`; the README's "Operator tools".
+if (require.main === module) runMain(backfillMain);

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSandbox } from "../sandbox";
-import { bothRegions } from "./lib/clients";
-import { deployLocal } from "./lib/local-deploy";
-import { getDrUser, signUpAndConfirm, testUsers, waitForDr } from "./lib/population";
+import { startSandbox } from "../../sandbox";
+import { bothRegions } from "../lib/clients";
+import { deployLocal } from "../lib/local-deploy";
+import { getDrUser, signUpAndConfirm, testUsers, waitForDr } from "./population";
 
 const step = (msg: string) => console.log(`• ${msg}`);
 

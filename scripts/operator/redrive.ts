@@ -1,9 +1,11 @@
 // redrive: shows the replicator DLQ grouped by reason and moves messages back
 // for reprocessing (all, or one reason) through the redrive core in ./redrive.
+import "../lib/quiet-warnings";
 import { names } from "../../stacks/names";
-import { COMMON_HELP, EXIT, EXIT_CODES_HELP, numberFlag, parseFlags, rememberEnvironment, resolveEnvironment, stringFlag, table, type CliIo } from "./cli";
-import { bothRegions } from "./clients";
-import { countByReason, readDlq, redrive, type DlqEntry } from "./redrive";
+import { COMMON_HELP, EXIT, EXIT_CODES_HELP, numberFlag, parseFlags, rememberEnvironment, resolveEnvironment, runMain, stringFlag, table, type CliIo } from "../lib/cli";
+import { bothRegions } from "../lib/clients";
+import { countByReason, readDlq, type DlqEntry } from "../lib/dlq";
+import { redrive } from "./redrive-core";
 import { findQueueUrl } from "./target";
 
 export const REDRIVE_HELP = `Usage: npm run redrive -- --env <name> [options]
@@ -105,3 +107,6 @@ function countKinds(entries: DlqEntry[]): Record<string, number> {
   for (const e of entries) out[e.kind] = (out[e.kind] ?? 0) + 1;
   return out;
 }
+
+// `npm run redrive -- --help`; the README's "Operator tools".
+if (require.main === module) runMain(redriveMain);

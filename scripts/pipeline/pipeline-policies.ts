@@ -4,8 +4,8 @@
 // deploy, DR deploy, failover, failback) with their trust and permissions policies. Without
 // --account the account id is a placeholder; no account id is ever committed.
 import { parseArgs } from "node:util";
-import { environment, parseEnvName } from "../stacks/environments";
-import { pipelinePolicies } from "./lib/pipeline-policies";
+import { environment, parseEnvName } from "../../stacks/environments";
+import { pipelinePolicies } from "../lib/pipeline-policies";
 
 function main(): number {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { env: { type: "string" }, repo: { type: "string" }, account: { type: "string" }, partition: { type: "string" } } });

@@ -2,8 +2,8 @@
 // Prints the IAM policy the operator tools need for that environment (scripts/lib/operator-policy.ts).
 // Without --account the account id is a placeholder to fill in; no account id is ever committed.
 import { parseArgs } from "node:util";
-import { environment, parseEnvName } from "../stacks/environments";
-import { operatorPolicy } from "./lib/operator-policy";
+import { environment, parseEnvName } from "../../stacks/environments";
+import { operatorPolicy } from "../lib/operator-policy";
 
 function main(): number {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { env: { type: "string" }, account: { type: "string" }, partition: { type: "string" } } });

@@ -13,8 +13,8 @@ import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dyn
 import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
-import { regionClients, sandboxCredentials, type RegionClients } from "./clients";
-import { stepSummary } from "./pipeline";
+import { regionClients, sandboxCredentials, type RegionClients } from "../lib/clients";
+import { stepSummary } from "../lib/stacks";
 
 interface Check {
   role: Role;

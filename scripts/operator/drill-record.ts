@@ -2,7 +2,7 @@
 // <workdir>/<action>/<start time>.json (uploaded by the workflow) and to the job summary.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stepSummary } from "./pipeline";
+import { stepSummary } from "../lib/stacks";
 
 export interface DrillStep {
   step: string;

@@ -21,10 +21,10 @@ import {
   resolveEnvironment,
   TokenBucket,
   type CliIo,
-} from "./cli";
+} from "../lib/cli";
 import { diffValues, driftMain, poolSettings, triggers } from "./drift";
 import { reconcileMain } from "./reconcile";
-import { redriveMain } from "./redrive-cli";
+import { redriveMain } from "./redrive";
 import { findPool } from "./target";
 import { primaryCanonicalId, recordFromUser, sameContent } from "../../handlers/replication/pool-users";
 
