@@ -1,53 +1,17 @@
-// Shared by the pipeline scripts (`deploy`, `plan`, `smoke`): parse `--env`,
-// synthesize that one environment into its own folder, check what a deploy
-// needs (a state bucket for the real environments, a running sandbox for
-// `local`, the primary stack's table before the DR stack), and run terraform.
-import { DescribeTableCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+// An environment's two stacks as the pipeline's steps and the break-glass tools (failover,
+// failback, smoke) work on them: synthesized into their own folder, checked before anything
+// touches them (the settings a real environment needs, a running sandbox for `local`, a commit
+// no older than the deployed one), run with terraform, and summarized for the GitHub job.
 import { App } from "cdktf";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stackDirs, synthApp } from "../../stacks/app";
-import { environment, parseEnvName, unsetSettings, type Environment } from "../../stacks/environments";
-import { names, type Role } from "../../stacks/names";
-import { regionClients } from "./clients";
+import { unsetSettings, type Environment } from "../../stacks/environments";
+import type { Role } from "../../stacks/names";
+import { PipelineError } from "./errors";
 import { ensureBoundary } from "./local-deploy";
 import { terraformRunner, type TerraformRunner } from "./terraform";
-
-export const ROLES: readonly Role[] = ["primary", "dr"];
-
-/** A problem the operator can fix; printed as one clear message, no stack trace. */
-export class PipelineError extends Error {}
-
-export interface CommonArgs {
-  env: Environment;
-  /** Stacks selected by `--stack primary|dr|all` (default: all). */
-  roles: Role[];
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-
-export function parseCommon(argv: string[], extra: Record<string, { type: "string" | "boolean" }> = {}): CommonArgs {
-  // The stacks record the commit they are applied from (their deployed_commit output).
-  process.env.DEPLOY_COMMIT ??= currentCommit();
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { env: { type: "string" }, stack: { type: "string" }, ...extra },
-  });
-  if (!values.env) throw new PipelineError("--env <local|dev|staging|prod> is required");
-  let env: Environment;
-  try {
-    env = environment(parseEnvName(values.env as string));
-  } catch (e) {
-    throw new PipelineError((e as Error).message);
-  }
-  const stack = (values.stack as string | undefined) ?? "all";
-  if (!["primary", "dr", "all"].includes(stack)) throw new PipelineError(`--stack must be primary, dr or all (got ${stack})`);
-  const roles = stack === "all" ? [...ROLES] : [stack as Role];
-  return { env, roles, values: values as CommonArgs["values"], positionals };
-}
 
 /** Where one environment is synthesized and its terraform logs go (never `cdktf.out/stacks`, which `npm run synth` owns). */
 export function workDirFor(env: Environment): string {
@@ -113,13 +77,6 @@ export function runnerFor(env: Environment, workDir = workDirFor(env)): Terrafor
   return terraformRunner(join(workDir, "logs"), extra);
 }
 
-/** The commit being deployed: DEPLOY_COMMIT, else the checkout's HEAD, else "unrecorded". */
-export function currentCommit(): string {
-  if (process.env.DEPLOY_COMMIT) return process.env.DEPLOY_COMMIT;
-  const r = spawnSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : "unrecorded";
-}
-
 /** Whether `a` is an ancestor of (or equal to) `b` in this checkout; undefined when git cannot tell. */
 function isAncestor(a: string, b: string): boolean | undefined {
   const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { encoding: "utf8" });
@@ -145,57 +102,24 @@ export async function requireForward(tf: TerraformRunner, dir: string, stack: st
   throw new PipelineError(`${why}; refusing to go backwards. To roll back on purpose, run again with --rollback (in GitHub: the deploy workflow's rollback input).`);
 }
 
-export const PRIMARY_FIRST = "apply the primary stack first";
-
-/**
- * The DR stack finds the replica table (and its stream) by name in the DR
- * region; before the primary stack has created it, say so instead of letting
- * terraform fail on a data source.
- */
-export async function requirePrimaryApplied(env: Environment): Promise<void> {
-  const n = names(env);
-  const { dynamodb } = regionClients(env, env.drRegion, { maxAttempts: 3 });
-  try {
-    const t = await dynamodb.send(new DescribeTableCommand({ TableName: n.table }));
-    if (!t.Table?.LatestStreamArn) {
-      throw new PipelineError(`the table ${n.table} in ${env.drRegion} has no stream yet: ${PRIMARY_FIRST} (npm run deploy:primary -- --env ${env.name}) and let it finish`);
-    }
-  } catch (e) {
-    if (e instanceof ResourceNotFoundException) {
-      throw new PipelineError(
-        `the DR stack needs the replicated table ${n.table} in ${env.drRegion}, which does not exist: ${PRIMARY_FIRST} ` +
-          `(npm run deploy:primary -- --env ${env.name}).`,
-      );
-    }
-    throw e;
-  } finally {
-    dynamodb.destroy();
-  }
-}
-
-/** The line terraform ends an apply/plan/destroy with, from its log. */
-export function summaryLine(log: string): string | undefined {
-  const text = readFileSync(log, "utf8");
-  for (const re of [/^(Apply complete!.*)$/m, /^(Destroy complete!.*)$/m, /^(Plan: .*)$/m, /^(No changes\..*)$/m]) {
-    const m = text.match(re);
-    if (m) return m[1];
-  }
-  return undefined;
-}
-
 /** Appends markdown to the GitHub job summary when running in Actions; a no-op elsewhere. */
 export function stepSummary(markdown: string): void {
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file) appendFileSync(file, `${markdown}\n\n`);
 }
 
-/** Runs `main`, prints PipelineErrors as one line, exits with its code. */
-export function runMain(name: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (e: Error) => {
-      console.error(e instanceof PipelineError ? `${name}: ${e.message}` : `${name} failed: ${e.stack ?? e.message}`);
-      process.exit(1);
-    },
-  );
+/**
+ * What every step that plans, applies or switches checks first: the environment's required
+ * settings, and for `local` a running sandbox (`accountSetup: false` during a failover: see
+ * requireSandbox).
+ */
+export async function requireTarget(env: Environment, opts: { accountSetup?: boolean } = {}): Promise<void> {
+  requireConfigured(env);
+  await requireSandbox(env, opts);
+}
+
+/** The environment synthesized into its work folder, and a terraform runner for its stacks. */
+export function prepareStacks(env: Environment): { workDir: string; dirs: Record<Role, string>; tf: TerraformRunner } {
+  const workDir = workDirFor(env);
+  return { workDir, dirs: synthEnvironment(env, workDir), tf: runnerFor(env, workDir) };
 }

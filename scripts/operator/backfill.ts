@@ -1,51 +1,23 @@
-// backfill: every user of the primary pool through the normal replication path
-// (a record in the table, which the replicator turns into the DR user) or, with
-// --direct, straight into the DR pool through the shared upsert. Resumable from a
-// checkpoint written atomically after each fully processed ListUsers page.
+// `npm run backfill -- --env <name> [options]`: every user of the primary pool through the
+// normal replication path (a record in the table, which the replicator turns into the DR user)
+// or, with --direct, straight into the DR pool through the shared upsert. Resumable from a
+// checkpoint (checkpoint.ts) written atomically after each fully processed ListUsers page; the
+// paging itself is backfill-core.ts.
 import "../lib/quiet-warnings";
-import { BatchGetItemCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { AdminGetUserCommand, DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { TABLE_KEY } from "../../handlers/contract";
-import { attributeMap } from "../../handlers/replication/attributes";
-import { classifyAwsError } from "../../handlers/shared/classify";
-import { fromItem, type ReplicatedUser } from "../../handlers/replication/record";
-import { replicationConfig, type ReplicationConfig } from "../../handlers/replication/replication-config";
-import { putRecord } from "../../handlers/replication/table";
-import { planUser, upsertDrUser, type UpsertContext } from "../../handlers/replication/upsert";
-import type { Environment } from "../../stacks/environments";
-import { names } from "../../stacks/names";
-import {
-  CliError,
-  COGNITO_QUOTAS,
-  COMMON_HELP,
-  EXIT,
-  EXIT_CODES_HELP,
-  numberFlag,
-  parseFlags,
-  Progress,
-  RATE_HELP,
-  RATE_OPTIONS,
-  rateLimits,
-  rateLines,
-  RegionLimiter,
-  rememberEnvironment,
-  runMain,
-  resolveEnvironment,
-  round,
-  stringFlag,
-  table,
-  TokenBucket,
-  type CliIo,
-  type RateReport,
-} from "../lib/cli";
-import { bothRegions } from "../lib/clients";
-import { mapLimit } from "../lib/map-limit";
+import { groupMembership } from "../../handlers/replication/pool-users";
+import { COGNITO_QUOTAS, RegionLimiter, round, TokenBucket, type RateReport } from "../../handlers/replication/rate-limit";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { CliError, EXIT, EXIT_CODES_HELP } from "../lib/errors";
+import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
+import { table } from "../lib/output";
+import { backfillPages, type BackfillState } from "./backfill-core";
+import { checkSameRun, readCheckpoint, writeCheckpoint, zeroCounts, type BackfillCounts, type Failure } from "./checkpoint";
+import { RATE_HELP, RATE_OPTIONS, rateLimits, rateLines } from "./rates";
 import { findPool } from "./target";
-import { groupMembership, listUsersPage, recordFromUser, replicable } from "../../handlers/replication/pool-users";
-import { sameContent } from "../../handlers/replication/pool-users";
 
 export const BACKFILL_HELP = `Usage: npm run backfill -- --env <name> [options]
 
@@ -94,98 +66,7 @@ export const BACKFILL_OPTIONS = {
   "primary-pool": { type: "string" },
   "dr-pool": { type: "string" },
   table: { type: "string" },
-} as const;
-
-export interface BackfillCounts {
-  listed: number;
-  skipped: number;
-  /** Table mode: records written. */
-  written: number;
-  /** Direct mode. */
-  created: number;
-  updated: number;
-  /** Already matching (table record with the same content, or DR user unchanged). */
-  unchanged: number;
-  /** Table mode: a newer record was there first (a concurrent change). */
-  newer: number;
-  failed: number;
-}
-
-export interface Checkpoint {
-  version: 1;
-  tool: "backfill";
-  env: string;
-  mode: "table" | "direct";
-  primaryPoolId: string;
-  filter?: string;
-  pageIndex: number;
-  nextToken?: string;
-  done: boolean;
-  counts: BackfillCounts;
-  failures: Failure[];
-  updatedAt: string;
-}
-
-export interface Failure {
-  username?: string;
-  canonicalId?: string;
-  reason: string;
-  message: string;
-}
-
-const zeroCounts = (): BackfillCounts => ({ listed: 0, skipped: 0, written: 0, created: 0, updated: 0, unchanged: 0, newer: 0, failed: 0 });
-
-/** Replaces `path` atomically: write + fsync a temporary file beside it, then rename over. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-export function readCheckpoint(path: string): Checkpoint | undefined {
-  if (!existsSync(path)) return undefined;
-  let parsed: Checkpoint;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8")) as Checkpoint;
-  } catch {
-    throw new CliError(`checkpoint ${path} is not valid JSON; remove it or pass --restart`);
-  }
-  if (parsed?.tool !== "backfill" || parsed.version !== 1) throw new CliError(`${path} is not a backfill checkpoint; remove it or pass --restart`);
-  return parsed;
-}
-
-export function replicationConfigOf(env: Environment): ReplicationConfig {
-  return replicationConfig({ attributes: env.replication.attributes, customAttributes: env.replication.customAttributes });
-}
-
-async function readRecords(ddb: Pick<DynamoDBClient, "send">, tableName: string, ids: string[]): Promise<Map<string, ReplicatedUser>> {
-  const found = new Map<string, ReplicatedUser>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Array<Record<string, { S: string }>> | undefined = unique.slice(i, i + 100).map((id) => ({ [TABLE_KEY]: { S: id } }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      const out = await ddb.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of out.Responses?.[tableName] ?? []) {
-        try {
-          const r = fromItem(item);
-          found.set(r.canonicalId, r);
-        } catch {
-          // An unreadable item is rewritten by the backfill: treat as absent.
-        }
-      }
-      keys = out.UnprocessedKeys?.[tableName]?.Keys as typeof keys;
-      if (keys && keys.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-    }
-  }
-  return found;
-}
+} as const satisfies Options;
 
 export interface BackfillReport {
   tool: "backfill";
@@ -206,13 +87,10 @@ export interface BackfillReport {
   rates: RateReport[];
 }
 
-export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
-  const values = parseFlags(argv, BACKFILL_OPTIONS);
-  if (values.help) {
-    io.stdout(`${BACKFILL_HELP}\n`);
-    return EXIT.OK;
-  }
-  const env = rememberEnvironment(resolveEnvironment(values));
+export const backfill = defineCommand({ name: "backfill", help: BACKFILL_HELP, options: BACKFILL_OPTIONS, run: runBackfill });
+
+async function runBackfill(ctx: CommandContext): Promise<number> {
+  const { env, values } = ctx;
   const rates = rateLimits(values);
   const direct = values.direct === true;
   const dryRun = values["dry-run"] === true;
@@ -220,24 +98,23 @@ export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
   const writeRate = numberFlag(values, "write-rate", { min: 0.1 }) ?? rates.UserCreation;
   const filter = stringFlag(values, "filter");
   const mode = direct ? "direct" : "table";
-  const n = names(env);
-  const tableName = stringFlag(values, "table") ?? n.table;
+  const tableName = stringFlag(values, "table") ?? ctx.names.table;
   const checkpointPath = resolve(stringFlag(values, "checkpoint") ?? `backfill-${env.name}-${mode}.checkpoint.json`);
-  const config = replicationConfigOf(env);
+  const config = ctx.replication;
 
-  const clients = bothRegions(env);
+  const { primary, dr } = ctx.clients;
   const primaryLimiter = new RegionLimiter(env.primaryRegion, rates);
   const drLimiter = new RegionLimiter(env.drRegion, rates);
-  const primaryCognito = primaryLimiter.wrap(clients.primary.cognito);
-  const drCognito = drLimiter.wrap(clients.dr.cognito);
+  const primaryCognito = primaryLimiter.wrap(primary.cognito);
+  const drCognito = drLimiter.wrap(dr.cognito);
   const writeBucket = new TokenBucket(writeRate);
   const started = performance.now();
 
-  const pool = await findPool(primaryCognito, stringFlag(values, "primary-pool") ?? n.userPool("primary"), env.primaryRegion, "primary");
-  const drPool = direct ? await findPool(drCognito, stringFlag(values, "dr-pool") ?? n.userPool("dr"), env.drRegion, "dr") : undefined;
+  const pool = await findPool(primaryCognito, stringFlag(values, "primary-pool") ?? ctx.names.userPool("primary"), env.primaryRegion, "primary");
+  const drPool = direct ? await findPool(drCognito, stringFlag(values, "dr-pool") ?? ctx.names.userPool("dr"), env.drRegion, "dr") : undefined;
   if (!direct) {
     try {
-      await clients.primary.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+      await primary.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     } catch (err) {
       if ((err as { name?: string }).name === "ResourceNotFoundException") {
         throw new CliError(`unknown table: no DynamoDB table ${tableName} in ${env.primaryRegion}. Deployed? Right --env and region?`, EXIT.TARGET);
@@ -246,112 +123,50 @@ export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
-  let checkpoint: Checkpoint | undefined = dryRun || values.restart ? undefined : readCheckpoint(checkpointPath);
-  if (checkpoint && (checkpoint.primaryPoolId !== pool.id || checkpoint.mode !== mode || checkpoint.env !== env.name || (checkpoint.filter ?? "") !== (filter ?? ""))) {
-    throw new CliError(
-      `checkpoint ${checkpointPath} belongs to another run (env ${checkpoint.env}, ${checkpoint.mode} mode, pool ${checkpoint.primaryPoolId}${checkpoint.filter ? `, filter ${checkpoint.filter}` : ""}); pass --restart or another --checkpoint`,
-    );
-  }
+  const checkpoint = dryRun || values.restart ? undefined : readCheckpoint(checkpointPath);
+  if (checkpoint) checkSameRun(checkpointPath, checkpoint, { env: env.name, mode, primaryPoolId: pool.id, filter });
   const resumedFromPage = checkpoint?.pageIndex ?? 0;
-  const counts = checkpoint ? { ...zeroCounts(), ...checkpoint.counts } : zeroCounts();
-  const failures: Failure[] = checkpoint?.failures ?? [];
-  let token = checkpoint?.nextToken;
-  let pageIndex = checkpoint?.pageIndex ?? 0;
+  const state: BackfillState = {
+    token: checkpoint?.nextToken,
+    pageIndex: checkpoint?.pageIndex ?? 0,
+    counts: checkpoint ? { ...zeroCounts(), ...checkpoint.counts } : zeroCounts(),
+    failures: checkpoint?.failures ?? [],
+  };
   const alreadyComplete = checkpoint?.done === true;
-  const processedThisRun = { users: 0 };
+  let processedThisRun = 0;
   let loopStart = performance.now();
 
   if (!alreadyComplete) {
     const memberships = await groupMembership(primaryCognito, pool.id);
-    const estimate = (await clients.primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: pool.id }))).UserPool?.EstimatedNumberOfUsers;
-    const progress = Progress.for(dryRun ? "backfill (dry run)" : "backfill", io, values, filter ? undefined : estimate);
-    const ctx = { region: env.primaryRegion, poolId: pool.id, config, ttlDays: env.replication.recordTtlDays };
-    const upsertCtx: UpsertContext | undefined = drPool ? { cognito: drCognito, userPoolId: drPool.id, config } : undefined;
-
-    const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
-      const e = classifyAwsError(err);
-      counts.failed++;
-      if (failures.length < 1000) failures.push({ username: user.Username, canonicalId, reason: e.reason, message: e.message });
-    };
-
+    const estimate = (await primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: pool.id }))).UserPool?.EstimatedNumberOfUsers;
+    const progress = ctx.progress(dryRun ? "backfill (dry run)" : "backfill", filter ? undefined : estimate);
     loopStart = performance.now();
-    do {
-      const page = await listUsersPage(primaryCognito, pool.id, { token, filter });
-      counts.listed += page.users.length;
-      const now = Date.now();
-      const records: Array<{ user: (typeof page.users)[number]; record: ReplicatedUser }> = [];
-      for (const user of page.users) {
-        if (!replicable(user)) {
-          counts.skipped++;
-          continue;
-        }
-        try {
-          records.push({ user, record: recordFromUser(user, memberships.get(user.Username ?? "") ?? [], { ...ctx, now }) });
-        } catch (err) {
-          fail(user, undefined, err);
-        }
-      }
-
-      if (!upsertCtx) {
-        const existing = await readRecords(clients.primary.dynamodb, tableName, records.map((r) => r.record.canonicalId));
-        await mapLimit(records, concurrency, async ({ user, record }) => {
-          const current = existing.get(record.canonicalId);
-          if (current && sameContent(current, record)) {
-            counts.unchanged++;
-            return;
+    processedThisRun = await backfillPages(
+      {
+        cognito: primaryCognito,
+        poolId: pool.id,
+        dynamodb: primary.dynamodb,
+        tableName,
+        direct: drPool ? { cognito: drCognito, userPoolId: drPool.id, config } : undefined,
+        writeBucket,
+        memberships,
+        record: { region: env.primaryRegion, config, ttlDays: env.replication.recordTtlDays },
+      },
+      state,
+      {
+        dryRun,
+        concurrency,
+        filter,
+        onPage: ({ pageIndex, token, counts, failures }) => {
+          if (!dryRun) {
+            const at = { version: 1, tool: "backfill", env: env.name, mode, primaryPoolId: pool.id, filter, pageIndex, nextToken: token } as const;
+            writeCheckpoint(checkpointPath, { ...at, done: !token, counts, failures, updatedAt: new Date().toISOString() });
           }
-          const next = { ...record, version: Math.max(record.version, (current?.version ?? 0) + 1), confirmedAt: current?.confirmedAt ?? record.confirmedAt };
-          if (dryRun) {
-            counts.written++;
-            return;
-          }
-          try {
-            await writeBucket.take();
-            const outcome = await putRecord(clients.primary.dynamodb, tableName, next);
-            if (outcome === "written") counts.written++;
-            else counts.newer++;
-          } catch (err) {
-            fail(user, record.canonicalId, err);
-          }
-        });
-      } else {
-        await mapLimit(records, concurrency, async ({ user, record }) => {
-          try {
-            if (dryRun) {
-              const action = await planDirect(upsertCtx, record);
-              counts[action]++;
-              return;
-            }
-            const result = await upsertDrUser(upsertCtx, record);
-            counts[result.action]++;
-          } catch (err) {
-            fail(user, record.canonicalId, err);
-          }
-        });
-      }
-      processedThisRun.users += page.users.length;
-      pageIndex++;
-      token = page.nextToken;
-      if (!dryRun) {
-        checkpoint = {
-          version: 1,
-          tool: "backfill",
-          env: env.name,
-          mode,
-          primaryPoolId: pool.id,
-          filter,
-          pageIndex,
-          nextToken: token,
-          done: !token,
-          counts,
-          failures,
-          updatedAt: new Date().toISOString(),
-        };
-        writeFileAtomic(checkpointPath, `${JSON.stringify(checkpoint, null, 2)}\n`);
-      }
-      progress.update(counts.listed, `failed ${counts.failed}`);
-    } while (token);
-    progress.finish(`failed ${counts.failed}`);
+          progress.update(counts.listed, `failed ${counts.failed}`);
+        },
+      },
+    );
+    progress.finish(`failed ${state.counts.failed}`);
   }
 
   const until = performance.now();
@@ -371,7 +186,7 @@ export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
     });
   }
   const pagingSeconds = (until - loopStart) / 1000;
-  const usersPerSecond = pagingSeconds > 0 ? processedThisRun.users / pagingSeconds : 0;
+  const usersPerSecond = pagingSeconds > 0 ? processedThisRun / pagingSeconds : 0;
   const boundUsersPerSecond = Math.min(direct ? rates.UserCreation : writeRate, rates.UserList * 60);
   const report: BackfillReport = {
     tool: "backfill",
@@ -383,10 +198,10 @@ export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
     table: direct ? undefined : tableName,
     checkpoint: dryRun ? undefined : checkpointPath,
     resumedFromPage,
-    pages: pageIndex,
+    pages: state.pageIndex,
     alreadyComplete,
-    counts,
-    failures,
+    counts: state.counts,
+    failures: state.failures,
     seconds: round(seconds, 2),
     throughput: {
       usersPerSecond: round(usersPerSecond),
@@ -397,25 +212,8 @@ export async function backfillMain(argv: string[], io: CliIo): Promise<number> {
     },
     rates: rateReports,
   };
-  if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  else io.stdout(`${humanReport(report)}\n`);
-  return counts.failed > 0 ? EXIT.PARTIAL : EXIT.OK;
-}
-
-/** Dry run of --direct: what upsertDrUser would do, from reads only. */
-async function planDirect(ctx: UpsertContext, record: ReplicatedUser): Promise<"created" | "updated" | "unchanged"> {
-  let user;
-  try {
-    user = await ctx.cognito.send(new AdminGetUserCommand({ UserPoolId: ctx.userPoolId, Username: record.attributes.email }));
-  } catch (err) {
-    if ((err as { name?: string }).name === "UserNotFoundException") return "created";
-    throw err;
-  }
-  const { AdminListGroupsForUserCommand } = await import("@aws-sdk/client-cognito-identity-provider");
-  const groups = await ctx.cognito.send(new AdminListGroupsForUserCommand({ UserPoolId: ctx.userPoolId, Username: user.Username!, Limit: 60 }));
-  const plan = planUser(record, { username: user.Username!, attributes: attributeMap(user.UserAttributes), enabled: user.Enabled ?? true, groups: (groups.Groups ?? []).map((g) => g.GroupName!) }, ctx.config);
-  const changes = plan.update.length + plan.delete.length + plan.addGroups.length + plan.removeGroups.length + (plan.enabled === undefined ? 0 : 1);
-  return changes > 0 ? "updated" : "unchanged";
+  ctx.report(report, humanReport);
+  return state.counts.failed > 0 ? EXIT.PARTIAL : EXIT.OK;
 }
 
 function humanReport(r: BackfillReport): string {
@@ -444,5 +242,4 @@ function humanReport(r: BackfillReport): string {
   return lines.filter(Boolean).join("\n");
 }
 
-// `npm run backfill -- --help`; the README's "Operator tools".
-if (require.main === module) runMain(backfillMain);
+if (require.main === module) backfill.main();

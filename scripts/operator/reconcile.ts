@@ -1,36 +1,16 @@
-// reconcile: the operator CLI around the reconcile core (handlers/replication/reconcile.ts,
-// which the scheduled Lambda runs too): flags, rate limits, pools by name, the human
-// summary and the JSON report.
+// `npm run reconcile -- --env <name> [options]`: the operator command around the reconcile core
+// (handlers/replication/reconcile.ts, which the scheduled Lambda runs too): flags, rate limits,
+// pools by name, the human summary and the JSON report.
 import "../lib/quiet-warnings";
 import { performance } from "node:perf_hooks";
+import { RegionLimiter, round, type RateReport } from "../../handlers/replication/rate-limit";
 import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
-import { names } from "../../stacks/names";
-import { replicationConfigOf } from "./backfill";
-import {
-  COMMON_HELP,
-  EXIT,
-  EXIT_CODES_HELP,
-  numberFlag,
-  parseFlags,
-  Progress,
-  RATE_HELP,
-  RATE_OPTIONS,
-  rateLimits,
-  rateLines,
-  RegionLimiter,
-  rememberEnvironment,
-  runMain,
-  resolveEnvironment,
-  round,
-  stringFlag,
-  table,
-  type CliIo,
-  type RateReport,
-} from "../lib/cli";
-import { bothRegions } from "../lib/clients";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
+import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
+import { table } from "../lib/output";
+import { RATE_HELP, RATE_OPTIONS, rateLimits, rateLines } from "./rates";
 import { findPool } from "./target";
-
-export { DRIFT_KINDS, reconcilePools, type DriftItem, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 
@@ -75,7 +55,7 @@ export const RECONCILE_OPTIONS = {
   concurrency: { type: "string" },
   "primary-pool": { type: "string" },
   "dr-pool": { type: "string" },
-} as const;
+} as const satisfies Options;
 
 export interface ReconcileReport extends ReconcileResult {
   tool: "reconcile";
@@ -88,32 +68,27 @@ export interface ReconcileReport extends ReconcileResult {
   rates: RateReport[];
 }
 
-export async function reconcileMain(argv: string[], io: CliIo): Promise<number> {
-  const values = parseFlags(argv, RECONCILE_OPTIONS);
-  if (values.help) {
-    io.stdout(`${RECONCILE_HELP}\n`);
-    return EXIT.OK;
-  }
-  const env = rememberEnvironment(resolveEnvironment(values));
+export const reconcile = defineCommand({ name: "reconcile", help: RECONCILE_HELP, options: RECONCILE_OPTIONS, run: runReconcile });
+
+async function runReconcile(ctx: CommandContext): Promise<number> {
+  const { env, values } = ctx;
   const rates = rateLimits(values);
   const concurrency = numberFlag(values, "concurrency", { min: 1, max: 256, integer: true }) ?? 8;
   const apply = values.apply === true;
   const allowDelete = values["allow-delete"] === true;
-  const n = names(env);
-  const clients = bothRegions(env);
   const pl = new RegionLimiter(env.primaryRegion, rates);
   const dl = new RegionLimiter(env.drRegion, rates);
-  const primary = pl.wrap(clients.primary.cognito);
-  const dr = dl.wrap(clients.dr.cognito);
+  const primary = pl.wrap(ctx.clients.primary.cognito);
+  const dr = dl.wrap(ctx.clients.dr.cognito);
   const [pPool, dPool] = await Promise.all([
-    findPool(primary, stringFlag(values, "primary-pool") ?? n.userPool("primary"), env.primaryRegion, "primary"),
-    findPool(dr, stringFlag(values, "dr-pool") ?? n.userPool("dr"), env.drRegion, "dr"),
+    findPool(primary, stringFlag(values, "primary-pool") ?? ctx.names.userPool("primary"), env.primaryRegion, "primary"),
+    findPool(dr, stringFlag(values, "dr-pool") ?? ctx.names.userPool("dr"), env.drRegion, "dr"),
   ]);
-  const listing = Progress.for("listing", io, values);
-  const repairing = Progress.for("repairing", io, values);
+  const listing = ctx.progress("listing");
+  const repairing = ctx.progress("repairing");
   const listStart = performance.now();
   const result = await reconcilePools(
-    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: replicationConfigOf(env), ttlDays: env.replication.recordTtlDays },
+    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: ctx.replication, ttlDays: env.replication.recordTtlDays },
     {
       apply,
       allowDelete,
@@ -152,7 +127,7 @@ export async function reconcileMain(argv: string[], io: CliIo): Promise<number> 
       r.category === "UserList" ? { ...r, achieved: round(r.requests / result.listSeconds), fractionOfBound: round(r.requests / result.listSeconds / r.bound, 3) } : r,
     ),
   };
-  io.stdout(`${values.json ? JSON.stringify(report, null, 2) : humanReport(report)}\n`);
+  ctx.report(report, humanReport);
   if (result.counts.repairFailed > 0) return EXIT.PARTIAL;
   return result.unrepaired > 0 ? EXIT.DRIFT : EXIT.OK;
 }
@@ -196,5 +171,4 @@ function humanReport(r: ReconcileReport): string {
   return lines.join("\n");
 }
 
-// `npm run reconcile -- --help`; the README's "Operator tools".
-if (require.main === module) runMain(reconcileMain);
+if (require.main === module) reconcile.main();

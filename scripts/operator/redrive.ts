@@ -1,11 +1,13 @@
-// redrive: shows the replicator DLQ grouped by reason and moves messages back
-// for reprocessing (all, or one reason) through the redrive core in ./redrive.
+// `npm run redrive -- --env <name> [options]`: shows the replicator DLQ grouped by reason
+// (scripts/lib/dlq.ts reads it) and moves messages back for reprocessing, all or one reason,
+// through the redrive core (redrive-core.ts).
 import "../lib/quiet-warnings";
-import { names } from "../../stacks/names";
-import { COMMON_HELP, EXIT, EXIT_CODES_HELP, numberFlag, parseFlags, rememberEnvironment, resolveEnvironment, runMain, stringFlag, table, type CliIo } from "../lib/cli";
-import { bothRegions } from "../lib/clients";
+import { defineCommand, type CommandContext } from "../lib/command";
 import { countByReason, readDlq, type DlqEntry } from "../lib/dlq";
-import { redrive } from "./redrive-core";
+import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
+import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
+import { table } from "../lib/output";
+import { redrive as redriveEntries } from "./redrive-core";
 import { findQueueUrl } from "./target";
 
 export const REDRIVE_HELP = `Usage: npm run redrive -- --env <name> [options]
@@ -41,21 +43,17 @@ export const REDRIVE_OPTIONS = {
   max: { type: "string" },
   queue: { type: "string" },
   table: { type: "string" },
-} as const;
+} as const satisfies Options;
 
-export async function redriveMain(argv: string[], io: CliIo): Promise<number> {
-  const values = parseFlags(argv, REDRIVE_OPTIONS);
-  if (values.help) {
-    io.stdout(`${REDRIVE_HELP}\n`);
-    return EXIT.OK;
-  }
-  const env = rememberEnvironment(resolveEnvironment(values));
+export const redrive = defineCommand({ name: "redrive", help: REDRIVE_HELP, options: REDRIVE_OPTIONS, run: runRedrive });
+
+async function runRedrive(ctx: CommandContext): Promise<number> {
+  const { env, values } = ctx;
   const max = numberFlag(values, "max", { min: 1, max: 1_000_000, integer: true }) ?? 10_000;
   const reasons = (values.reason as unknown as string[] | undefined) ?? [];
-  const n = names(env);
-  const { dr } = bothRegions(env);
-  const queueUrl = await findQueueUrl(dr.sqs, stringFlag(values, "queue") ?? n.replicatorDlq, env.drRegion);
-  const tableName = stringFlag(values, "table") ?? n.table;
+  const { dr } = ctx.clients;
+  const queueUrl = await findQueueUrl(dr.sqs, stringFlag(values, "queue") ?? ctx.names.replicatorDlq, env.drRegion);
+  const tableName = stringFlag(values, "table") ?? ctx.names.table;
 
   const entries = await readDlq(dr.sqs, queueUrl, { max });
   const byReason = countByReason(entries);
@@ -67,7 +65,7 @@ export async function redriveMain(argv: string[], io: CliIo): Promise<number> {
   if (!listOnly && selected.length > 0) {
     result = { redriven: 0, skipped: [] };
     for (const reason of new Set(selected.map((e) => e.reason))) {
-      const r = await redrive({ sqs: dr.sqs, dynamodb: dr.dynamodb, streams: dr.streams, queueUrl, tableName }, selected, { reason, dryRun });
+      const r = await redriveEntries({ sqs: dr.sqs, dynamodb: dr.dynamodb, streams: dr.streams, queueUrl, tableName }, selected, { reason, dryRun });
       result.redriven += r.redriven;
       result.skipped.push(...r.skipped);
     }
@@ -86,8 +84,7 @@ export async function redriveMain(argv: string[], io: CliIo): Promise<number> {
     usersRedriven: result?.redriven ?? 0,
     skipped: result?.skipped ?? [],
   };
-  if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  else {
+  ctx.report(report, () => {
     const lines = [`DLQ ${queueUrl}: ${entries.length} message(s)`];
     if (entries.length > 0) lines.push(table([["reason", "messages"], ...Object.entries(byReason).sort().map(([r, c]) => [r, c])]));
     if (reasons.length > 0) lines.push(`selected by --reason ${reasons.join(", ")}: ${selected.length}`);
@@ -95,8 +92,8 @@ export async function redriveMain(argv: string[], io: CliIo): Promise<number> {
       lines.push(`${dryRun ? "would redrive" : "redriven"}: ${report.usersRedriven} user(s) from ${selected.length - report.skipped.length} message(s)`);
       for (const s of report.skipped) lines.push(`  skipped ${s.reason}: ${s.why}`);
     }
-    io.stdout(`${lines.join("\n")}\n`);
-  }
+    return lines.join("\n");
+  });
   if (report.skipped.length > 0) return EXIT.PARTIAL;
   if ((listOnly || dryRun) && selected.length > 0) return EXIT.DRIFT;
   return EXIT.OK;
@@ -108,5 +105,4 @@ function countKinds(entries: DlqEntry[]): Record<string, number> {
   return out;
 }
 
-// `npm run redrive -- --help`; the README's "Operator tools".
-if (require.main === module) runMain(redriveMain);
+if (require.main === module) redrive.main();

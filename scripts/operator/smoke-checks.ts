@@ -1,5 +1,5 @@
 // Read-only checks that a deployed environment is wired the way the picture says
-// (npm run smoke, and the failover and failback scripts).
+// (smoke.ts, and the failover and failback commands).
 //
 // primary: the primary pool exists (by name); its PostConfirmation trigger is
 //          the deployed post-confirmation function; the table is ACTIVE with a
@@ -10,24 +10,16 @@
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { poolIdByName } from "../../handlers/replication/find-pool";
 import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dynamodb";
-import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
+import { GetFunctionCommand, ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
-import { regionClients, sandboxCredentials, type RegionClients } from "../lib/clients";
+import { lambdaClient, regionClients, type RegionClients } from "../lib/clients";
 import { stepSummary } from "../lib/stacks";
 
 interface Check {
   role: Role;
   what: string;
   run(): Promise<string>; // detail on success; throws on failure
-}
-
-function lambdaClient(env: Environment, region: string): LambdaClient {
-  return new LambdaClient({
-    region,
-    maxAttempts: 5,
-    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),
-  });
 }
 
 async function table(c: RegionClients, name: string): Promise<TableDescription> {

@@ -4,7 +4,7 @@
 import { DescribeUserPoolCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { poolsNamed } from "../../handlers/replication/find-pool";
-import { CliError, EXIT } from "../lib/cli";
+import { CliError, EXIT } from "../lib/errors";
 
 export interface PoolRef {
   id: string;

@@ -10,9 +10,12 @@ import "../lib/quiet-warnings";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { names, type Role } from "../../stacks/names";
+import type { Role } from "../../stacks/names";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { currentCommit } from "../lib/commit";
+import { PipelineError } from "../lib/errors";
+import { prepareStacks, requireTarget, stepSummary } from "../lib/stacks";
 import { approvals, githubContext } from "./github";
-import { currentCommit, parseCommon, PipelineError, requireConfigured, requireSandbox, runMain, runnerFor, stepSummary, synthEnvironment, workDirFor } from "../lib/stacks";
 import type { PlanMeta } from "./plan";
 
 async function approvers(): Promise<Array<{ user: string; environments: string[]; state: string; comment: string }>> {
@@ -20,13 +23,14 @@ async function approvers(): Promise<Array<{ user: string; environments: string[]
   return approvals(githubContext(), process.env.GITHUB_RUN_ID).catch(() => []);
 }
 
-async function main(): Promise<number> {
-  const { env, values } = parseCommon(process.argv.slice(2), { plan: { type: "string" }, evidence: { type: "string" } });
+const command = defineCommand({ name: "apply", kind: "step", options: { plan: { type: "string" }, evidence: { type: "string" } }, run: runApply });
+
+async function runApply({ env, values, names }: CommandContext): Promise<number> {
   const role = values.stack as Role | undefined;
   if (role !== "primary" && role !== "dr") throw new PipelineError("--stack primary|dr is required: apply one reviewed plan at a time");
   if (!values.plan) throw new PipelineError("--plan <dir> is required: the folder npm run plan wrote (the plan artifact)");
   const dir = resolve(values.plan as string);
-  const stack = names(env).stack(role);
+  const stack = names.stack(role);
   const planFile = join(dir, `${stack}.tfplan`);
   const metaFile = join(dir, `${stack}.meta.json`);
   if (!existsSync(planFile) || !existsSync(metaFile)) throw new PipelineError(`no reviewed plan of ${stack} in ${dir} (expected ${stack}.tfplan and ${stack}.meta.json from npm run plan)`);
@@ -35,12 +39,9 @@ async function main(): Promise<number> {
   if (meta.env !== env.name || meta.stack !== stack) throw new PipelineError(`the plan in ${dir} is of ${meta.stack} (${meta.env}), not ${stack}`);
   if (meta.commit !== commit) throw new PipelineError(`the plan was made from ${meta.commit}, this checkout is ${commit}: apply from the commit that was planned, or plan again`);
   if (meta.refused.length > 0) throw new PipelineError(`the plan step refused this plan (${meta.refused.join(", ")}); it must not be applied`);
-  requireConfigured(env);
-  await requireSandbox(env);
+  await requireTarget(env);
 
-  const workDir = workDirFor(env);
-  const dirs = synthEnvironment(env, workDir);
-  const tf = runnerFor(env, workDir);
+  const { dirs, tf } = prepareStacks(env);
   await tf.init(dirs[role]);
   const started = Date.now();
   let log: string;
@@ -80,4 +81,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runMain("apply", main);
+command.main();

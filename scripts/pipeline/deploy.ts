@@ -12,32 +12,27 @@
 // from inside GitHub Actions (the pipeline applies reviewed plans), and a destroy without
 // --confirm naming the stack, or under CI for anything but the sandbox.
 import "../lib/quiet-warnings";
-import { names, type Role } from "../../stacks/names";
-import {
-  currentCommit,
-  parseCommon,
-  PipelineError,
-  PRIMARY_FIRST,
-  requirePrimaryApplied,
-  requireSandbox,
-  requireConfigured,
-  requireForward,
-  runMain,
-  runnerFor,
-  stepSummary,
-  summaryLine,
-  synthEnvironment,
-  workDirFor,
-} from "../lib/stacks";
+import type { Role } from "../../stacks/names";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { currentCommit } from "../lib/commit";
+import { PipelineError } from "../lib/errors";
+import { prepareStacks, requireForward, requireTarget, stepSummary } from "../lib/stacks";
+import { PRIMARY_FIRST, requirePrimaryApplied, summaryLine } from "./stack-order";
 
 const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-async function main(): Promise<number> {
-  const { env, values, positionals } = parseCommon(process.argv.slice(2), { destroy: { type: "boolean" }, confirm: { type: "string" }, rollback: { type: "boolean" } });
+const command = defineCommand({
+  name: "deploy",
+  kind: "step",
+  options: { destroy: { type: "boolean" }, confirm: { type: "string" }, rollback: { type: "boolean" } },
+  run: runDeploy,
+});
+
+async function runDeploy({ env, values, positionals, names }: CommandContext): Promise<number> {
   const role = positionals[0] as Role | undefined;
   if (role !== "primary" && role !== "dr") throw new PipelineError("usage: deploy.ts <primary|dr> --env <name> [--destroy --confirm <stack name>]");
   const destroy = values.destroy === true;
-  const stack = names(env).stack(role);
+  const stack = names.stack(role);
   if (destroy && values.confirm !== stack) {
     throw new PipelineError(`destroying ${stack} deletes what it holds; confirm by naming it: --confirm ${stack}${values.confirm ? ` (got --confirm ${String(values.confirm)})` : ""}`);
   }
@@ -46,15 +41,12 @@ async function main(): Promise<number> {
     throw new PipelineError("inside GitHub Actions, changes to a real environment go through a reviewed plan: npm run plan (--out), then npm run apply --plan");
   }
 
-  requireConfigured(env);
-  await requireSandbox(env);
+  await requireTarget(env);
   if (role === "dr" && !destroy) await requirePrimaryApplied(env);
 
   const started = Date.now();
-  const workDir = workDirFor(env);
-  const dirs = synthEnvironment(env, workDir);
+  const { workDir, dirs, tf } = prepareStacks(env);
   console.log(`synthesized ${env.name} into ${workDir}/out in ${secs(started)}`);
-  const tf = runnerFor(env, workDir);
 
   const t0 = Date.now();
   await tf.init(dirs[role]);
@@ -82,4 +74,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runMain("deploy", main);
+command.main();

@@ -19,23 +19,12 @@
 import "../lib/quiet-warnings";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { names } from "../../stacks/names";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { currentCommit } from "../lib/commit";
+import { PipelineError } from "../lib/errors";
 import { destructiveChanges, planCounts, unapproved, type PlanJson } from "../lib/plan-guard";
-import {
-  currentCommit,
-  parseCommon,
-  PipelineError,
-  requireConfigured,
-  requireForward,
-  requirePrimaryApplied,
-  requireSandbox,
-  runMain,
-  runnerFor,
-  stepSummary,
-  summaryLine,
-  synthEnvironment,
-  workDirFor,
-} from "../lib/stacks";
+import { prepareStacks, requireForward, requireTarget, stepSummary } from "../lib/stacks";
+import { requirePrimaryApplied, summaryLine } from "./stack-order";
 
 export interface PlanMeta {
   env: string;
@@ -57,31 +46,34 @@ interface Row {
   result: string;
 }
 
-async function main(): Promise<number> {
-  const { env, roles, values } = parseCommon(process.argv.slice(2), {
+const command = defineCommand({
+  name: "plan",
+  kind: "step",
+  options: {
     out: { type: "string" },
     "read-only": { type: "boolean" },
     rollback: { type: "boolean" },
     "allow-destroy": { type: "string" },
     "fail-on-changes": { type: "boolean" },
     "no-order-check": { type: "boolean" },
-  });
+  },
+  run: runPlan,
+});
+
+async function runPlan({ env, roles, values, names }: CommandContext): Promise<number> {
   const readOnly = values["read-only"] === true;
   const rollback = values.rollback === true;
   const allowDestroy = (values["allow-destroy"] as string | undefined) ?? process.env.ALLOW_DESTROY;
-  requireConfigured(env);
-  await requireSandbox(env);
-  const workDir = workDirFor(env);
+  await requireTarget(env);
+  const { workDir, dirs, tf } = prepareStacks(env);
   const out = resolve((values.out as string | undefined) ?? join(workDir, "plans"));
   mkdirSync(out, { recursive: true });
-  const dirs = synthEnvironment(env, workDir);
-  const tf = runnerFor(env, workDir);
   const commit = currentCommit();
   const rows: Row[] = [];
   let failed = 0;
   let changed = 0;
   for (const role of roles) {
-    const stack = names(env).stack(role);
+    const stack = names.stack(role);
     if (role === "dr") {
       try {
         await requirePrimaryApplied(env);
@@ -130,4 +122,4 @@ async function main(): Promise<number> {
   return values["fail-on-changes"] === true && changed > 0 ? 3 : 0;
 }
 
-if (require.main === module) runMain("plan", main);
+if (require.main === module) command.main();
