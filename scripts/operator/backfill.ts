@@ -9,15 +9,15 @@ import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { groupMembership } from "../../handlers/replication/pool-users";
-import { COGNITO_QUOTAS, RegionLimiter, round, TokenBucket, type RateReport } from "../../handlers/replication/rate-limit";
+import { COGNITO_QUOTAS, round, TokenBucket, type RateReport } from "../../handlers/replication/rate-limit";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { CliError, EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
 import { backfillPages, type BackfillState } from "./backfill-core";
 import { checkSameRun, readCheckpoint, writeCheckpoint, zeroCounts, type BackfillCounts, type Failure } from "./checkpoint";
-import { RATE_HELP, RATE_OPTIONS, rateLimits, rateLines } from "./rates";
-import { findPool } from "./target";
+import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
+import { POOL_OPTIONS, poolOf } from "./target";
 
 export const BACKFILL_HELP = `Usage: npm run backfill -- --env <name> [options]
 
@@ -55,16 +55,13 @@ Example:
   npm run backfill -- --env prod --direct --dry-run --json`;
 
 export const BACKFILL_OPTIONS = {
-  ...RATE_OPTIONS,
+  ...USER_WALK_OPTIONS,
   direct: { type: "boolean", default: false },
   "dry-run": { type: "boolean", default: false },
   checkpoint: { type: "string" },
   restart: { type: "boolean", default: false },
-  filter: { type: "string" },
-  concurrency: { type: "string" },
   "write-rate": { type: "string" },
-  "primary-pool": { type: "string" },
-  "dr-pool": { type: "string" },
+  ...POOL_OPTIONS,
   table: { type: "string" },
 } as const satisfies Options;
 
@@ -102,16 +99,14 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
   const checkpointPath = resolve(stringFlag(values, "checkpoint") ?? `backfill-${env.name}-${mode}.checkpoint.json`);
   const config = ctx.replication;
 
-  const { primary, dr } = ctx.clients;
-  const primaryLimiter = new RegionLimiter(env.primaryRegion, rates);
-  const drLimiter = new RegionLimiter(env.drRegion, rates);
-  const primaryCognito = primaryLimiter.wrap(primary.cognito);
-  const drCognito = drLimiter.wrap(dr.cognito);
+  const { primary } = ctx.clients;
+  const limited = limitedCognito(ctx, rates);
+  const primaryCognito = limited.primary.cognito;
   const writeBucket = new TokenBucket(writeRate);
   const started = performance.now();
 
-  const pool = await findPool(primaryCognito, stringFlag(values, "primary-pool") ?? ctx.names.userPool("primary"), env.primaryRegion, "primary");
-  const drPool = direct ? await findPool(drCognito, stringFlag(values, "dr-pool") ?? ctx.names.userPool("dr"), env.drRegion, "dr") : undefined;
+  const pool = await poolOf(ctx, primaryCognito, "primary");
+  const drPool = direct ? await poolOf(ctx, limited.dr.cognito, "dr") : undefined;
   if (!direct) {
     try {
       await primary.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
@@ -147,7 +142,7 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
         poolId: pool.id,
         dynamodb: primary.dynamodb,
         tableName,
-        direct: drPool ? { cognito: drCognito, userPoolId: drPool.id, config } : undefined,
+        direct: drPool ? { cognito: limited.dr.cognito, userPoolId: drPool.id, config } : undefined,
         writeBucket,
         memberships,
         record: { region: env.primaryRegion, config, ttlDays: env.replication.recordTtlDays },
@@ -172,7 +167,7 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
   const until = performance.now();
   const seconds = (until - started) / 1000;
   // Rates over the paging phase (after pool lookup and group membership), which the bounds govern.
-  const rateReports = [...primaryLimiter.report(until, loopStart), ...drLimiter.report(until, loopStart)];
+  const rateReports = [...limited.primary.limiter.report(until, loopStart), ...limited.dr.limiter.report(until, loopStart)];
   if (!direct && writeBucket.taken > 0) {
     const achieved = writeBucket.achieved(loopStart, until);
     rateReports.push({
@@ -186,7 +181,6 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
     });
   }
   const pagingSeconds = (until - loopStart) / 1000;
-  const usersPerSecond = pagingSeconds > 0 ? processedThisRun / pagingSeconds : 0;
   const boundUsersPerSecond = Math.min(direct ? rates.UserCreation : writeRate, rates.UserList * 60);
   const report: BackfillReport = {
     tool: "backfill",
@@ -203,13 +197,13 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
     counts: state.counts,
     failures: state.failures,
     seconds: round(seconds, 2),
-    throughput: {
-      usersPerSecond: round(usersPerSecond),
+    throughput: throughput(
+      processedThisRun,
+      pagingSeconds,
       boundUsersPerSecond,
-      fractionOfBound: round(usersPerSecond / boundUsersPerSecond, 3),
-      pagingSeconds: round(pagingSeconds, 2),
-      bound: direct ? "DR UserCreation (--create-rate): one AdminCreateUser per new user" : "table records/s (--write-rate)",
-    },
+      direct ? "DR UserCreation (--create-rate): one AdminCreateUser per new user" : "table records/s (--write-rate)",
+      { pagingSeconds: round(pagingSeconds, 2) },
+    ),
     rates: rateReports,
   };
   ctx.report(report, humanReport);

@@ -3,10 +3,10 @@
 import "../lib/quiet-warnings";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
-import { COMMON_HELP, stringFlag, type Options } from "../lib/flags";
+import { COMMON_HELP } from "../lib/flags";
 import { table } from "../lib/output";
 import { comparePools } from "./drift-core";
-import { findPool } from "./target";
+import { POOL_OPTIONS, poolOf } from "./target";
 
 export const DRIFT_HELP = `Usage: npm run drift -- --env <name> [options]
 
@@ -34,21 +34,15 @@ Examples:
   npm run drift -- --env local
   npm run drift -- --env prod --json`;
 
-export const DRIFT_OPTIONS = {
-  "primary-pool": { type: "string" },
-  "dr-pool": { type: "string" },
-} as const satisfies Options;
+export const DRIFT_OPTIONS = POOL_OPTIONS;
 
 export const drift = defineCommand({ name: "drift", help: DRIFT_HELP, options: DRIFT_OPTIONS, run: runDrift });
 
 const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
 async function runDrift(ctx: CommandContext): Promise<number> {
-  const { env, values, clients } = ctx;
-  const [pPool, dPool] = await Promise.all([
-    findPool(clients.primary.cognito, stringFlag(values, "primary-pool") ?? ctx.names.userPool("primary"), env.primaryRegion, "primary"),
-    findPool(clients.dr.cognito, stringFlag(values, "dr-pool") ?? ctx.names.userPool("dr"), env.drRegion, "dr"),
-  ]);
+  const { env, clients } = ctx;
+  const [pPool, dPool] = await Promise.all([poolOf(ctx, clients.primary.cognito, "primary"), poolOf(ctx, clients.dr.cognito, "dr")]);
   const result = await comparePools({
     primary: { cognito: clients.primary.cognito, lambda: clients.lambda(env.primaryRegion), poolId: pPool.id, region: env.primaryRegion },
     dr: { cognito: clients.dr.cognito, lambda: clients.lambda(env.drRegion), poolId: dPool.id, region: env.drRegion },

@@ -2,7 +2,9 @@
 // per quota category (an explicit flag, else --quota-share of AWS's quota) and the table that
 // reports the achieved rate against it. The limiter itself is the core's
 // (handlers/replication/rate-limit.ts), shared with the scheduled reconcile.
-import { COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, round, type QuotaCategory, type RateReport } from "../../handlers/replication/rate-limit";
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, RegionLimiter, round, type QuotaCategory, type RateReport } from "../../handlers/replication/rate-limit";
+import type { CommandContext } from "../lib/command";
 import { numberFlag, type Options, type Values } from "../lib/flags";
 import { table } from "../lib/output";
 
@@ -13,6 +15,13 @@ export const RATE_OPTIONS = {
   "create-rate": { type: "string" },
   "update-rate": { type: "string" },
   "read-rate": { type: "string" },
+} as const satisfies Options;
+
+/** Flags of the tools that walk every user of the pools (backfill, reconcile): the rates, a ListUsers filter, the work in flight. */
+export const USER_WALK_OPTIONS = {
+  ...RATE_OPTIONS,
+  filter: { type: "string" },
+  concurrency: { type: "string" },
 } as const satisfies Options;
 
 export const RATE_HELP = `Rate limits (requests/s per region; default: --quota-share of Cognito's quota):
@@ -38,6 +47,26 @@ export function rateLimits(values: Values): Record<ToolCategory, number> {
     UserUpdate: flag("update-rate", "UserUpdate"),
     UserRead: flag("read-rate", "UserRead"),
   };
+}
+
+export interface LimitedRegion {
+  limiter: RegionLimiter;
+  cognito: Pick<CognitoIdentityProviderClient, "send">;
+}
+
+/** Each region's Cognito behind its own limiter: Cognito's quotas are per account and region. */
+export function limitedCognito(ctx: Pick<CommandContext, "env" | "clients">, rates: Record<ToolCategory, number>): { primary: LimitedRegion; dr: LimitedRegion } {
+  const limited = (region: string, cognito: CognitoIdentityProviderClient): LimitedRegion => {
+    const limiter = new RegionLimiter(region, rates);
+    return { limiter, cognito: limiter.wrap(cognito) };
+  };
+  return { primary: limited(ctx.env.primaryRegion, ctx.clients.primary.cognito), dr: limited(ctx.env.drRegion, ctx.clients.dr.cognito) };
+}
+
+/** Users per second over `seconds`, against the bound the configured rates allow (every summary prints it). */
+export function throughput<E extends object>(users: number, seconds: number, bound: number, what: string, extra: E = {} as E) {
+  const usersPerSecond = seconds > 0 ? users / seconds : 0;
+  return { usersPerSecond: round(usersPerSecond), boundUsersPerSecond: bound, fractionOfBound: round(usersPerSecond / bound, 3), ...extra, bound: what };
 }
 
 export function rateLines(reports: RateReport[]): string {

@@ -3,14 +3,14 @@
 // pools by name, the human summary and the JSON report.
 import "../lib/quiet-warnings";
 import { performance } from "node:perf_hooks";
-import { RegionLimiter, round, type RateReport } from "../../handlers/replication/rate-limit";
+import { round, type RateReport } from "../../handlers/replication/rate-limit";
 import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
-import { RATE_HELP, RATE_OPTIONS, rateLimits, rateLines } from "./rates";
-import { findPool } from "./target";
+import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
+import { POOL_OPTIONS, poolOf } from "./target";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 
@@ -48,13 +48,10 @@ Examples:
   npm run reconcile -- --env prod --apply --allow-delete --progress`;
 
 export const RECONCILE_OPTIONS = {
-  ...RATE_OPTIONS,
+  ...USER_WALK_OPTIONS,
   apply: { type: "boolean", default: false },
   "allow-delete": { type: "boolean", default: false },
-  filter: { type: "string" },
-  concurrency: { type: "string" },
-  "primary-pool": { type: "string" },
-  "dr-pool": { type: "string" },
+  ...POOL_OPTIONS,
 } as const satisfies Options;
 
 export interface ReconcileReport extends ReconcileResult {
@@ -76,14 +73,9 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   const concurrency = numberFlag(values, "concurrency", { min: 1, max: 256, integer: true }) ?? 8;
   const apply = values.apply === true;
   const allowDelete = values["allow-delete"] === true;
-  const pl = new RegionLimiter(env.primaryRegion, rates);
-  const dl = new RegionLimiter(env.drRegion, rates);
-  const primary = pl.wrap(ctx.clients.primary.cognito);
-  const dr = dl.wrap(ctx.clients.dr.cognito);
-  const [pPool, dPool] = await Promise.all([
-    findPool(primary, stringFlag(values, "primary-pool") ?? ctx.names.userPool("primary"), env.primaryRegion, "primary"),
-    findPool(dr, stringFlag(values, "dr-pool") ?? ctx.names.userPool("dr"), env.drRegion, "dr"),
-  ]);
+  const limited = limitedCognito(ctx, rates);
+  const [primary, dr] = [limited.primary.cognito, limited.dr.cognito];
+  const [pPool, dPool] = await Promise.all([poolOf(ctx, primary, "primary"), poolOf(ctx, dr, "dr")]);
   const listing = ctx.progress("listing");
   const repairing = ctx.progress("repairing");
   const listStart = performance.now();
@@ -104,8 +96,6 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   listing.finish(`(primary ${result.counts.primaryUsers}, DR ${result.counts.drUsers})`);
   if (apply) repairing.finish();
   const users = Math.max(result.counts.primaryUsers, result.counts.drUsers);
-  const usersPerSecond = result.listSeconds > 0 ? users / result.listSeconds : 0;
-  const bound = rates.UserList * 60;
   const report: ReconcileReport = {
     tool: "reconcile",
     env: env.name,
@@ -116,14 +106,9 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
     ...result,
     listSeconds: round(result.listSeconds, 2),
     seconds: round(result.seconds, 2),
-    throughput: {
-      usersPerSecond: round(usersPerSecond),
-      boundUsersPerSecond: bound,
-      fractionOfBound: round(usersPerSecond / bound, 3),
-      bound: "ListUsers pages/s (--list-rate) x 60 users, both pools listed in parallel; listing phase only",
-    },
+    throughput: throughput(users, result.listSeconds, rates.UserList * 60, "ListUsers pages/s (--list-rate) x 60 users, both pools listed in parallel; listing phase only"),
     // UserList over the listing phase; the repair categories over the whole run.
-    rates: [...pl.report(undefined, listStart), ...dl.report(undefined, listStart)].map((r) =>
+    rates: [...limited.primary.limiter.report(undefined, listStart), ...limited.dr.limiter.report(undefined, listStart)].map((r) =>
       r.category === "UserList" ? { ...r, achieved: round(r.requests / result.listSeconds), fractionOfBound: round(r.requests / result.listSeconds / r.bound, 3) } : r,
     ),
   };

@@ -4,7 +4,16 @@
 import { DescribeUserPoolCommand, type CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { poolsNamed } from "../../handlers/replication/find-pool";
+import type { Role } from "../../stacks/names";
+import type { CommandContext } from "../lib/command";
 import { CliError, EXIT } from "../lib/errors";
+import { stringFlag, type Options } from "../lib/flags";
+
+/** The flags that name the pools instead of the environment's defaults. */
+export const POOL_OPTIONS = {
+  "primary-pool": { type: "string" },
+  "dr-pool": { type: "string" },
+} as const satisfies Options;
 
 export interface PoolRef {
   id: string;
@@ -35,6 +44,12 @@ export async function findPool(cognito: Pick<CognitoIdentityProviderClient, "sen
   if (matches.length > 1) throw new CliError(`${matches.length} ${role} pools are named ${nameOrId} in ${region}; pass the id instead (${matches.map((m) => m.id).join(", ")})`, EXIT.TARGET);
   const there = seen.length === 0 ? "none" : seen.slice(0, 10).join(", ") + (seen.length > 10 ? ", ..." : "");
   throw new CliError(`unknown ${role} pool: no user pool named ${nameOrId} in ${region} (pools there: ${there}). Deployed? Right --env and region?`, EXIT.TARGET);
+}
+
+/** The pool of `role` a tool works on: --primary-pool/--dr-pool, else the environment's pool name, in the role's region. */
+export function poolOf(ctx: Pick<CommandContext, "env" | "names" | "values">, cognito: Pick<CognitoIdentityProviderClient, "send">, role: Role): Promise<PoolRef> {
+  const region = role === "primary" ? ctx.env.primaryRegion : ctx.env.drRegion;
+  return findPool(cognito, stringFlag(ctx.values, `${role}-pool`) ?? ctx.names.userPool(role), region, role);
 }
 
 export async function findQueueUrl(sqs: Pick<SQSClient, "send">, nameOrUrl: string, region: string): Promise<string> {
