@@ -6,7 +6,7 @@
 // must drain with nobody lost. Measures RPO (users missing in DR while the primary
 // is down) and RTO (cut → DR serves every such user).
 //
-// `runGameDay` works on a running sandbox + deployment (scripts/gameday.ts starts
+// `runGameDay` works on a running sandbox + deployment (scripts/drills/gameday.ts starts
 // and tears them down); it returns a report and never throws for a failed check.
 import {
   InitiateAuthCommand,

@@ -3,8 +3,8 @@
 // one stack with terraform, from a laptop or the sandbox. The pipeline does not use it: there a
 // reviewed plan is applied (npm run plan, npm run apply).
 //
-//   tsx scripts/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--rollback]
-//   tsx scripts/deploy.ts <primary|dr> --env <name> --destroy --confirm <stack name>
+//   tsx scripts/pipeline/deploy.ts <primary|dr> --env <local|dev|staging|prod> [--rollback]
+//   tsx scripts/pipeline/deploy.ts <primary|dr> --env <name> --destroy --confirm <stack name>
 //
 // Refuses a real environment with unset settings (state buckets; alarms and SES in staging/prod),
 // `local` without a running sandbox, the DR stack before the primary stack has created the table,
