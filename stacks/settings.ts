@@ -62,7 +62,7 @@ export interface Environment {
   dnsFailover?: DnsFailoverSettings;
   /** Route 53 Application Recovery Controller routing controls the break-glass failover flips, when configured. */
   arc?: ArcSettings;
-  /** The scheduled reconcile in the DR stack (scripts/lib/reconcile.ts as a Lambda). */
+  /** The scheduled reconcile in the DR stack (handlers/replication/reconcile.ts as a Lambda). */
   reconcile?: ReconcileSchedule;
   /** Who alarms reach, in both regions. */
   notifications: AlarmNotifications;

@@ -1,5 +1,5 @@
-// Backfill and reconcile throughput: the operator CLIs (scripts/backfill.ts,
-// scripts/reconcile.ts) run as child processes with `--env local --json`, exactly
+// Backfill and reconcile throughput: the operator CLIs (scripts/operator/backfill.ts,
+// scripts/operator/reconcile.ts) run as child processes with `--env local --json`, exactly
 // as an operator runs them, against scratch pools in the benchmark's sandbox.
 //
 // Why scratch pools: the deployed pools use email as the username, and moto finds
@@ -16,20 +16,18 @@ import {
   CreateUserPoolCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateTableCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { TABLE_KEY } from "../../handlers/contract";
-import type { BackfillReport } from "../../scripts/lib/backfill";
-import type { ReconcileReport } from "../../scripts/lib/reconcile";
-import { mapLimit } from "../../scripts/lib/population";
+import type { BackfillReport } from "../../scripts/operator/backfill";
+import type { ReconcileReport } from "../../scripts/operator/reconcile";
+import { mapLimit } from "../../scripts/lib/map-limit";
 import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
+import { spawnTool } from "../../test/support/tool-process";
 import { ratio, round } from "./stats";
 import type { BenchWorld } from "./world";
-
-const REPO_ROOT = resolve(__dirname, "..", "..");
 
 export interface Seeded {
   primaryPoolId: string;
@@ -95,27 +93,15 @@ interface ChildRun<T> {
   stderr: string;
 }
 
-function runTool<T>(w: BenchWorld, tool: "backfill" | "reconcile", args: string[]): Promise<ChildRun<T>> {
+async function runTool<T>(w: BenchWorld, tool: "backfill" | "reconcile", args: string[]): Promise<ChildRun<T>> {
   const started = performance.now();
-  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts", `${tool}.ts`), "--env", "local", "--json", ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (d) => (stdout += d));
-  proc.stderr.on("data", (d) => (stderr += d));
-  return new Promise((res, rej) =>
-    proc.on("close", (code) => {
-      const wallSeconds = (performance.now() - started) / 1000;
-      try {
-        res({ code, report: JSON.parse(stdout) as T, wallSeconds, stderr });
-      } catch {
-        rej(new Error(`${tool} exited ${code} without a JSON report: ${stderr.trim().split("\n").slice(-3).join(" | ")}`));
-      }
-    }),
-  );
+  const { code, stdout, stderr } = await spawnTool(tool, ["--json", ...args], w.sandbox.endpoint).done;
+  const wallSeconds = (performance.now() - started) / 1000;
+  try {
+    return { code, report: JSON.parse(stdout) as T, wallSeconds, stderr };
+  } catch {
+    throw new Error(`${tool} exited ${code} without a JSON report: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  }
 }
 
 export interface BackfillResult {

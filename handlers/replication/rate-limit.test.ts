@@ -1,7 +1,7 @@
 // The limiter that keeps the operator tools and the scheduled reconcile inside their share of
 // Cognito's quotas: categories, bucket sizing, refill arithmetic on a fake clock, and the wrapper.
 import { describe, expect, it } from "vitest";
-// (categoryOf is covered by scripts/lib/operator-cli.test.ts.)
+// (categoryOf is covered by scripts/operator/rates.test.ts.)
 import { COGNITO_QUOTAS, RegionLimiter, TokenBucket } from "./rate-limit";
 
 describe("TokenBucket", () => {

@@ -1,6 +1,6 @@
 // The reconcile core: lists both pools, joins users by canonical id, reports every
 // kind of drift and, when asked, repairs it through the shared upsert (the same
-// code the replicator runs). The operator CLI (scripts/lib/reconcile.ts) and the
+// code the replicator runs). The operator CLI (scripts/operator/reconcile.ts) and the
 // scheduled reconcile Lambda (handlers/reconcile) both run this.
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";

@@ -113,7 +113,8 @@ export function planUser(record: ReplicatedUser, current: DrUserState, config: R
 
 const errorName = (err: unknown): string | undefined => (err as { name?: string } | null)?.name;
 
-async function getUser(ctx: UpsertContext, username: string): Promise<{ username: string; attributes: Record<string, string>; enabled: boolean; status?: string } | undefined> {
+/** The DR user under `username` (reads only; undefined when there is none). Backfill's dry run reads the same way. */
+export async function readDrUser(ctx: UpsertContext, username: string): Promise<{ username: string; attributes: Record<string, string>; enabled: boolean; status?: string } | undefined> {
   try {
     const out = await ctx.cognito.send(new AdminGetUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
     return { username: out.Username ?? username, attributes: attributeMap(out.UserAttributes), enabled: out.Enabled ?? true, status: out.UserStatus };
@@ -123,7 +124,8 @@ async function getUser(ctx: UpsertContext, username: string): Promise<{ username
   }
 }
 
-async function listGroups(ctx: UpsertContext, username: string): Promise<string[]> {
+/** Every group of the DR user, all pages (reads only). */
+export async function readDrGroups(ctx: UpsertContext, username: string): Promise<string[]> {
   const groups: string[] = [];
   let NextToken: string | undefined;
   do {
@@ -173,8 +175,8 @@ async function applyPlan(ctx: UpsertContext, username: string, plan: UserPlan): 
   return changes;
 }
 
-async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: NonNullable<Awaited<ReturnType<typeof getUser>>>): Promise<UpsertResult> {
-  const groups = await listGroups(ctx, user.username);
+async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: NonNullable<Awaited<ReturnType<typeof readDrUser>>>): Promise<UpsertResult> {
+  const groups = await readDrGroups(ctx, user.username);
   const plan = planUser(record, { ...user, groups }, ctx.config);
   const changes = await applyPlan(ctx, user.username, plan);
   return { action: changes.length > 0 ? "updated" : "unchanged", changes };
@@ -185,7 +187,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
   const email = record.attributes.email;
 
   if (options.previousEmail && options.previousEmail !== email && attempt === 1) {
-    const previous = await getUser(ctx, options.previousEmail);
+    const previous = await readDrUser(ctx, options.previousEmail);
     // A user under the old email that is someone else's is not ours to move.
     if (previous && ownedBy(record, previous.attributes, ctx.config)) return reconcile(ctx, record, previous);
   }
@@ -212,7 +214,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
     if (errorName(err) !== "UsernameExistsException") throw err;
   }
 
-  const existing = await getUser(ctx, email);
+  const existing = await readDrUser(ctx, email);
   if (!existing) throw new TransientError("user existed at create but not at read; retrying");
   if (!ownedBy(record, existing.attributes, ctx.config)) {
     const has = existing.attributes[canonicalIdAttributeName(ctx.config)] ? "another canonical id" : "no canonical id";

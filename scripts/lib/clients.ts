@@ -6,6 +6,7 @@
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Environment } from "../../stacks/environments";
 
@@ -43,4 +44,13 @@ export function regionClients(env: Environment, region: string, opts: { maxAttem
 
 export function bothRegions(env: Environment, opts?: { maxAttempts?: number }): { primary: RegionClients; dr: RegionClients } {
   return { primary: regionClients(env, env.primaryRegion, opts), dr: regionClients(env, env.drRegion, opts) };
+}
+
+/** Lambda in one region (drift compares trigger code, smoke reads the mappings). */
+export function lambdaClient(env: Environment, region: string): LambdaClient {
+  return new LambdaClient({
+    region,
+    maxAttempts: 5,
+    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),
+  });
 }

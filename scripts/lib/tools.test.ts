@@ -1,5 +1,5 @@
 // Tool discovery (scripts/lib/tools.ts) over temporary directory trees, and the mirror builder
-// (scripts/provider-mirror.ts) driven against a stand-in terraform that records what it was asked.
+// (scripts/pipeline/provider-mirror.ts) driven against a stand-in terraform that records what it was asked.
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,7 +37,7 @@ describe("findProviderMirror", () => {
   it(`fails, saying how to fix it, when $${MIRROR_ENV} lacks the pinned version`, () => {
     const env = isolated({ [MIRROR_ENV]: mirrorAt(join(tmp, "old"), "packed", "5.0.0") });
     expect(() => findProviderMirror(env, [])).toThrow(`${MIRROR_ENV}=${join(tmp, "old")} has no registry.terraform.io/hashicorp/aws ${AWS_PROVIDER_VERSION}`);
-    expect(() => findProviderMirror(env, [])).toThrow(/scripts\/provider-mirror\.ts/);
+    expect(() => findProviderMirror(env, [])).toThrow(/scripts\/pipeline\/provider-mirror\.ts/);
   });
 
   it("finds terraform's plugin folders: ~/.terraform.d, $XDG_DATA_HOME, each of $XDG_DATA_DIRS", () => {
@@ -62,7 +62,7 @@ describe("findProviderMirror", () => {
     expect(findProviderMirror(isolated(), [join(tmp, "opt")])).toBeUndefined();
     // What the tests print or throw then says what is missing and how to get it.
     expect(PROVIDER_MIRROR_MISSING).toContain(`hashicorp/aws ${AWS_PROVIDER_VERSION}`);
-    expect(PROVIDER_MIRROR_MISSING).toContain("npx tsx scripts/provider-mirror.ts <dir>");
+    expect(PROVIDER_MIRROR_MISSING).toContain("npx tsx scripts/pipeline/provider-mirror.ts <dir>");
     expect(PROVIDER_MIRROR_MISSING).toContain(`${MIRROR_ENV}=<dir>`);
   });
 });
@@ -78,7 +78,7 @@ describe("findTerraform", () => {
   });
 });
 
-describe("scripts/provider-mirror.ts", () => {
+describe("scripts/pipeline/provider-mirror.ts", () => {
   // Records its arguments and the configuration it was given, then writes what `providers mirror` would.
   const STUB = `#!/usr/bin/env bash
 set -euo pipefail
@@ -93,7 +93,7 @@ mkdir -p "$out/registry.terraform.io/hashicorp/aws"
 `;
   const run = (args: string[], env: NodeJS.ProcessEnv) =>
     // node --import tsx, not the tsx bin: that finds node through PATH, which one test empties.
-    spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "provider-mirror.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+    spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "pipeline", "provider-mirror.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
 
   it("prints the pinned version (the CI cache key)", () => {
     expect(run(["--version"], {}).stdout.trim()).toBe(AWS_PROVIDER_VERSION);

@@ -35,7 +35,7 @@ export const TERRAFORM_MISSING =
 
 export const PROVIDER_MIRROR_MISSING =
   `no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} for ${hostPlatform()} found (${MIRROR_ENV} unset, none in terraform's plugin folders); ` +
-  `build one with \`npx tsx scripts/provider-mirror.ts <dir>\` (downloads it from registry.terraform.io) and set ${MIRROR_ENV}=<dir>`;
+  `build one with \`npx tsx scripts/pipeline/provider-mirror.ts <dir>\` (downloads it from registry.terraform.io) and set ${MIRROR_ENV}=<dir>`;
 
 /** Terraform's name for this machine's platform (`linux_amd64`, `darwin_arm64`, …). */
 export function hostPlatform(): string {
@@ -80,7 +80,7 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env, package
     if (!hasAwsProvider(explicit)) {
       throw new Error(
         `${MIRROR_ENV}=${explicit} has no registry.terraform.io/hashicorp/aws ${AWS_PROVIDER_VERSION} for ${hostPlatform()}; ` +
-          `build it with \`npx tsx scripts/provider-mirror.ts ${explicit}\`, or unset ${MIRROR_ENV}`,
+          `build it with \`npx tsx scripts/pipeline/provider-mirror.ts ${explicit}\`, or unset ${MIRROR_ENV}`,
       );
     }
     return explicit;

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { GameDayReport } from "../../scripts/lib/gameday";
+import type { GameDayReport } from "../../scripts/drills/gameday-run";
 import { AUTHZ_REPORT_DIR, missingTools } from "./harness";
 
 const skip = missingTools();
@@ -14,7 +14,7 @@ const ROOT = resolve(__dirname, "../..");
 
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "gameday.ts"), ...args], {
+    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "drills", "gameday.ts"), ...args], {
       cwd: ROOT,
       env: { ...process.env, SANDBOX_AUTHZ_REPORT_DIR: AUTHZ_REPORT_DIR },
     });

@@ -12,8 +12,8 @@ import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord, type Shard } from "@aws-sdk/client-dynamodb-streams";
 import { TABLE_KEY } from "../../handlers/contract";
 import { names } from "../../stacks/names";
-import { getDrUser } from "../../scripts/lib/population";
-import { readDlq } from "../../scripts/lib/redrive";
+import { getDrUser } from "../../scripts/drills/population";
+import { readDlq } from "../../scripts/lib/dlq";
 
 /** Why the suite cannot run here, or undefined. Under CI=true a missing tool is an error. */
 export function missingTools(): string | undefined {
@@ -66,7 +66,7 @@ export async function startWorld(opts: { replicationDelayMs?: number; state?: "f
   }
 }
 
-export { listByEmailPrefix } from "../../scripts/lib/population";
+export { listByEmailPrefix } from "../../scripts/drills/population";
 
 export type StreamMapping = Awaited<ReturnType<SandboxAdmin["mappingsCaughtUp"]>>["mappings"][number];
 export type ShardCheckpoint = StreamMapping["shards"][number];

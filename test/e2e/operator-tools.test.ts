@@ -23,25 +23,27 @@ import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCo
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newRecord, toItem } from "../../handlers/replication/record";
-import { backfillMain, type BackfillReport, type Checkpoint } from "../../scripts/lib/backfill";
-import { describeError, type CliIo } from "../../scripts/lib/cli";
-import { driftMain, lambdaClient } from "../../scripts/lib/drift";
+import { lambdaClient } from "../../scripts/lib/clients";
+import type { Command } from "../../scripts/lib/command";
+import { backfill, type BackfillReport } from "../../scripts/operator/backfill";
+import type { Checkpoint } from "../../scripts/operator/checkpoint";
+import { drift } from "../../scripts/operator/drift";
 import { operatorPolicy } from "../../scripts/lib/operator-policy";
-import { mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
-import { reconcileMain, type ReconcileReport } from "../../scripts/lib/reconcile";
-import { redriveMain } from "../../scripts/lib/redrive-cli";
+import { mapLimit } from "../../scripts/lib/map-limit";
+import { signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
+import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
+import { redrive } from "../../scripts/operator/redrive";
 import { names } from "../../stacks/names";
+import { spawnTool } from "../support/tool-process";
 import { missingTools, startWorld, type World } from "./harness";
 
 const skip = missingTools();
-const ROOT = resolve(".");
 
 interface Run<T = unknown> {
   code: number;
@@ -120,13 +122,13 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   });
 
   /** A tool's main in this process with the operator role's credentials (as an on-call engineer runs it). */
-  async function asOperator<T>(main: (argv: string[], io: CliIo) => Promise<number>, args: string[]): Promise<Run<T>> {
+  async function asOperator<T>(command: Command, args: string[]): Promise<Run<T>> {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
     process.env.AWS_ACCESS_KEY_ID = operator.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = operator.secretAccessKey;
     process.env.AWS_SESSION_TOKEN = operator.sessionToken;
     try {
-      return await inProcess<T>(main, args);
+      return await inProcess<T>(command, args);
     } finally {
       for (const [k, v] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret], ["AWS_SESSION_TOKEN", saved.token]] as const) {
         if (v === undefined) delete process.env[k];
@@ -135,36 +137,15 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     }
   }
 
-  /** A tool's main in this process, exactly as `runMain` would report it. */
-  async function inProcess<T>(main: (argv: string[], io: CliIo) => Promise<number>, args: string[]): Promise<Run<T>> {
+  /** A tool in this process, its failures reported exactly as the process entry reports them. */
+  async function inProcess<T>(command: Command, args: string[]): Promise<Run<T>> {
     const io = { out: "", err: "", isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-    let code: number;
-    try {
-      code = await main(["--env", "local", ...args], io);
-    } catch (err) {
-      const d = describeError(err);
-      io.err += `error: ${d.message}\n`;
-      code = d.exitCode;
-    }
+    const code = await command.run(["--env", "local", ...args], io);
     return { code, stdout: io.out, stderr: io.err, json: (args.includes("--json") && io.out ? JSON.parse(io.out) : undefined) as T };
   }
 
-  /** A tool as a child process (`node --import tsx scripts/<tool>.ts`), killable. */
-  function child(tool: string, args: string[]) {
-    const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", `${tool}.ts`), "--env", "local", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) =>
-      proc.on("close", (code, signal) => res({ code, signal, stdout, stderr })),
-    );
-    return { proc, done };
-  }
+  /** A tool as a child process (test/support/tool-process.ts), killable. */
+  const child = (tool: string, args: string[]) => spawnTool(tool, args, w.sandbox.endpoint);
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -250,25 +231,25 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
 
     let listed: Run<{ byReason: Record<string, number> }> | undefined;
     for (let i = 0; i < 60; i++) {
-      listed = await asOperator(redriveMain, ["--list", "--json"]);
+      listed = await asOperator(redrive, ["--list", "--json"]);
       if ((listed.json.byReason.GROUP_NOT_FOUND ?? 0) >= 2) break;
       await sleep(500);
     }
     expect(listed!.code).toBe(1); // messages waiting
     expect(listed!.json.byReason).toEqual({ GROUP_NOT_FOUND: 2 });
 
-    const dry = await asOperator<{ usersRedriven: number; mode: string }>(redriveMain, ["--dry-run", "--reason", "GROUP_NOT_FOUND", "--json"]);
+    const dry = await asOperator<{ usersRedriven: number; mode: string }>(redrive, ["--dry-run", "--reason", "GROUP_NOT_FOUND", "--json"]);
     expect([dry.code, dry.json.mode, dry.json.usersRedriven]).toEqual([1, "dry-run", 2]);
 
     await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: drPool(), GroupName: group }));
-    const moved = await asOperator(redriveMain, ["--reason", "GROUP_NOT_FOUND"]);
+    const moved = await asOperator(redrive, ["--reason", "GROUP_NOT_FOUND"]);
     expect(moved.stdout).toMatch(/GROUP_NOT_FOUND\s+2/);
     expect(moved.stdout).toMatch(/redriven: 2 user\(s\) from 2 message\(s\)/);
     expect(moved.code).toBe(0);
     await expectInDr([asUser(0), asUser(1)]);
     const groups = () => groupsOf(w.dr.cognito, drPool(), records[0].attributes.email);
     expect(await eventually(groups, (g) => g.length === 1)).toEqual([group]);
-    const after = await asOperator<{ messages: number }>(redriveMain, ["--list", "--json"]);
+    const after = await asOperator<{ messages: number }>(redrive, ["--list", "--json"]);
     expect([after.code, after.json.messages]).toEqual([0, 0]);
   });
 
@@ -303,7 +284,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     );
 
     const filter = ["--filter", `email ^= "user-${tag}-"`];
-    const found = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--json"]);
+    const found = await asOperator<ReconcileReport>(reconcile, [...filter, "--json"]);
     expect(found.code).toBe(1);
     const c = found.json.counts;
     expect({ missing: c.missing_in_dr, extra: c.extra_in_dr, attributes: c.attributes, enabled: c.enabled, groups: c.groups, invalid: c.invalid }).toEqual({
@@ -322,16 +303,16 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     expect(kinds(users[4].sub)).toEqual(["attributes:email,email_verified"]);
     expect(found.json.drift.some((d) => d.kind === "extra_in_dr" && d.drUsername)).toBe(true);
     // Human summary: a table of kinds and a hint.
-    const human = await inProcess(reconcileMain, filter);
+    const human = await inProcess(reconcile, filter);
     expect(human.stdout).toMatch(/missing in DR\s+1/);
     expect(human.stdout).toMatch(/run again with --apply/);
 
-    const applied = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--apply", "--json"]);
+    const applied = await asOperator<ReconcileReport>(reconcile, [...filter, "--apply", "--json"]);
     expect(applied.code).toBe(1); // the extra DR user stays without --allow-delete
     expect(applied.json.drift.filter((d) => !d.repaired).map((d) => d.kind)).toEqual(["extra_in_dr"]);
-    const deleted = await asOperator<ReconcileReport>(reconcileMain, [...filter, "--apply", "--allow-delete", "--json"]);
+    const deleted = await asOperator<ReconcileReport>(reconcile, [...filter, "--apply", "--allow-delete", "--json"]);
     expect([deleted.code, deleted.json.counts.deleted, deleted.json.unrepaired]).toEqual([0, 1, 0]);
-    const clean = await inProcess<ReconcileReport>(reconcileMain, [...filter, "--json"]);
+    const clean = await inProcess<ReconcileReport>(reconcile, [...filter, "--json"]);
     expect([clean.code, clean.json.drift]).toEqual([0, []]);
     expect(clean.json.counts.inSync).toBe(6);
     expect(await groupsOf(w.dr.cognito, drPool(), users[3].email)).toEqual([group]);
@@ -351,19 +332,19 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     );
     const args = ["--filter", `email ^= "user-${tag}-"`, "--checkpoint", join(tmp, `${tag}.json`), "--json"];
 
-    const dry = await inProcess<BackfillReport>(backfillMain, [...args, "--dry-run"]);
+    const dry = await inProcess<BackfillReport>(backfill, [...args, "--dry-run"]);
     expect([dry.code, dry.json.counts.written, dry.json.counts.skipped, existsSync(join(tmp, `${tag}.json`))]).toEqual([0, 200, 1, false]);
 
-    const run = await asOperator<BackfillReport>(backfillMain, args); // default rates: 80 % of the quotas
+    const run = await asOperator<BackfillReport>(backfill, args); // default rates: 80 % of the quotas
     expect(run.code).toBe(0);
     expect(run.json.counts).toMatchObject({ listed: 201, skipped: 1, written: 200, failed: 0 });
     console.log(`backfill table mode (default rates): ${JSON.stringify(run.json.throughput)} rates ${JSON.stringify(run.json.rates)}`);
     await expectInDr(users, 120_000);
     expect(await eventually(() => groupsOf(w.dr.cognito, drPool(), users[0].email), (g) => g.length === 1)).toEqual([group]);
 
-    const again = await inProcess<BackfillReport>(backfillMain, args);
+    const again = await inProcess<BackfillReport>(backfill, args);
     expect([again.code, again.json.alreadyComplete]).toEqual([0, true]);
-    const restart = await inProcess<BackfillReport>(backfillMain, [...args, "--restart"]);
+    const restart = await inProcess<BackfillReport>(backfill, [...args, "--restart"]);
     expect(restart.json.counts).toMatchObject({ written: 0, unchanged: 200 });
   });
 
@@ -371,16 +352,16 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     const tag = `bd${randomUUID().slice(0, 6)}`;
     const users = await adminCreate(w.primary.cognito, primaryPool(), tag, 200);
     const args = ["--direct", "--filter", `email ^= "user-${tag}-"`, "--checkpoint", join(tmp, `${tag}.json`), "--json"];
-    const run = await inProcess<BackfillReport>(backfillMain, args);
+    const run = await inProcess<BackfillReport>(backfill, args);
     expect(run.code).toBe(0);
     expect(run.json.counts).toMatchObject({ listed: 200, created: 200, failed: 0 });
     console.log(`backfill --direct (default rates): ${JSON.stringify(run.json.throughput)} rates ${JSON.stringify(run.json.rates)}`);
     await expectInDr(users, 10_000);
-    const restart = await inProcess<BackfillReport>(backfillMain, [...args, "--restart"]);
+    const restart = await inProcess<BackfillReport>(backfill, [...args, "--restart"]);
     expect(restart.json.counts).toMatchObject({ created: 0, updated: 0, unchanged: 200 });
 
     // Reconcile throughput at the default rates over the ~400 users both backfill tests made.
-    const rc = await inProcess<ReconcileReport>(reconcileMain, ["--filter", 'email ^= "user-b"', "--json"]);
+    const rc = await inProcess<ReconcileReport>(reconcile, ["--filter", 'email ^= "user-b"', "--json"]);
     console.log(`reconcile over ${rc.json.counts.primaryUsers} users (default rates): ${JSON.stringify(rc.json.throughput)} listSeconds ${rc.json.listSeconds} rates ${JSON.stringify(rc.json.rates)}`);
     expect(rc.json.counts.primaryUsers).toBeGreaterThanOrEqual(400);
   });
@@ -447,7 +428,7 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     );
 
     // Finished: the same command is a no-op; --restart re-checks everything and writes nothing.
-    const third = await inProcess<BackfillReport>(backfillMain, args);
+    const third = await inProcess<BackfillReport>(backfill, args);
     expect([third.code, third.json.alreadyComplete]).toEqual([0, true]);
     let items = 0;
     let start: Record<string, AttributeValue> | undefined;
@@ -503,14 +484,14 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   }
 
   it("drift: none after deploy; reports a changed password policy and a trigger whose code differs between regions", async () => {
-    const clean = await asOperator<{ differences: unknown[] }>(driftMain, ["--json"]);
+    const clean = await asOperator<{ differences: unknown[] }>(drift, ["--json"]);
     expect(clean.json.differences).toEqual([]);
     expect(clean.code).toBe(0);
 
     const originalDr = await updatePool(w.dr.cognito, drPool(), (input, pool) => {
       input.Policies = { ...pool.Policies, PasswordPolicy: { ...pool.Policies!.PasswordPolicy, MinimumLength: 8 } };
     });
-    const policy = await inProcess(driftMain, []);
+    const policy = await inProcess(drift, []);
     expect(policy.code).toBe(1);
     expect(policy.stdout).toMatch(/pool\s+PasswordPolicy\.MinimumLength\s+12\s+8/);
 
@@ -534,20 +515,20 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
       input.Policies = originalDr.Policies; // password policy back in line: only the code differs now
       input.LambdaConfig = { ...pool.LambdaConfig, CustomMessage: arns[1] };
     });
-    const code = await inProcess<{ differences: Array<{ area: string; field: string }> }>(driftMain, ["--json"]);
+    const code = await inProcess<{ differences: Array<{ area: string; field: string }> }>(drift, ["--json"]);
     expect(code.code).toBe(1);
     expect(code.json.differences.map((d) => `${d.area} ${d.field}`)).toEqual(["trigger:CustomMessage CodeSha256"]);
 
     await updatePool(w.primary.cognito, primaryPool(), (input) => void (input.LambdaConfig = originalPrimary.LambdaConfig));
     await updatePool(w.dr.cognito, drPool(), (input) => void (input.LambdaConfig = originalDr.LambdaConfig));
-    expect((await inProcess(driftMain, [])).code).toBe(0);
+    expect((await inProcess(drift, [])).code).toBe(0);
   });
 
   it("clear errors: unknown pool, wrong region", async () => {
-    const unknown = await inProcess(reconcileMain, ["--primary-pool", "no-such-pool"]);
+    const unknown = await inProcess(reconcile, ["--primary-pool", "no-such-pool"]);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/^error: unknown primary pool: no user pool named no-such-pool in us-east-1 \(pools there: .*cdr-local-users-primary/);
-    const wrong = await inProcess(driftMain, ["--dr-pool", primaryPool()]);
+    const wrong = await inProcess(drift, ["--dr-pool", primaryPool()]);
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/wrong region: dr pool id us-east-1_\w+ belongs to us-east-1, but the dr region is us-west-2/);
   });

@@ -14,8 +14,10 @@ import { TABLE_KEY } from "../../handlers/contract";
 import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replication/record";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { names } from "../../stacks/names";
-import { getDrUser, listUsers, mapLimit, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/lib/population";
-import { readDlq, redrive } from "../../scripts/lib/redrive";
+import { mapLimit } from "../../scripts/lib/map-limit";
+import { getDrUser, listUsers, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
+import { readDlq } from "../../scripts/lib/dlq";
+import { redrive } from "../../scripts/operator/redrive-core";
 import { missingTools, readStream, replicatorCaughtUp, startWorld, traceUser, type StreamMapping, type World } from "./harness";
 
 const skip = missingTools();

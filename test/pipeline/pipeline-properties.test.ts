@@ -189,7 +189,7 @@ describe("pipeline properties (parsed workflows)", () => {
     const npmTest = index("npm test", (s) => /^npm test\b/m.test(s.run ?? ""));
     const cache = index("actions/cache of the mirror", (s) => s.uses?.startsWith("actions/cache@") === true);
     const dir = String(steps[cache].with?.path).replace("${{ runner.temp }}", "$RUNNER_TEMP");
-    const build = index(`provider-mirror.ts into ${dir}`, (s) => (s.run ?? "").includes(`scripts/provider-mirror.ts "${dir}"`));
+    const build = index(`provider-mirror.ts into ${dir}`, (s) => (s.run ?? "").includes(`scripts/pipeline/provider-mirror.ts "${dir}"`));
     const exported = index(`${MIRROR_ENV}=${dir} to GITHUB_ENV`, (s) => (s.run ?? "").includes(`echo "${MIRROR_ENV}=${dir}" >> "$GITHUB_ENV"`));
     expect(cache, "the cache is restored before the mirror step").toBeLessThan(build);
     expect(Math.max(build, exported), "mirror built and exported before npm test").toBeLessThan(npmTest);
@@ -199,7 +199,7 @@ describe("pipeline properties (parsed workflows)", () => {
     const versionStep = id ? steps.findIndex((s) => s.id === id) : -1;
     expect(versionStep, `cache key ${key} uses the version step's output`).toBeGreaterThanOrEqual(0);
     expect(versionStep).toBeLessThan(cache);
-    expect(steps[versionStep].run).toMatch(/scripts\/provider-mirror\.ts --version/);
+    expect(steps[versionStep].run).toMatch(/scripts\/pipeline\/provider-mirror\.ts --version/);
     expect(key).not.toContain(AWS_PROVIDER_VERSION);
   });
 

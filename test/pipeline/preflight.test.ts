@@ -3,7 +3,7 @@
 // preflight` as the workflow does, against a local stand-in for api.github.com (GITHUB_API_URL).
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approvals, checkProtected } from "../../scripts/lib/github";
+import { approvals, checkProtected } from "../../scripts/pipeline/github";
 import { npmRun } from "../support/npm-run";
 
 const reviewers = (login: string) => ({ protection_rules: [{ type: "wait_timer", wait_timer: 0 }, { type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login } }] }] });

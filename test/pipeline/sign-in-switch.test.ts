@@ -4,7 +4,7 @@ import { UpdateHealthCheckCommand } from "@aws-sdk/client-route-53";
 import { UpdateRoutingControlStatesCommand } from "@aws-sdk/client-route53-recovery-cluster";
 import { describe, expect, it } from "vitest";
 import { environment } from "../../stacks/environments";
-import { switchSignIn, type SwitchClients } from "../../scripts/lib/sign-in-switch";
+import { switchSignIn, type SwitchClients } from "../../scripts/operator/sign-in-switch";
 
 interface Sent {
   via: string;

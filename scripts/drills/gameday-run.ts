@@ -1,0 +1,451 @@
+// The game day: a primary-region outage rehearsed against the sandbox with the real
+// `local` stacks deployed. Users sign up continuously in the primary pool; the
+// primary region is cut off; every user confirmed at least `safetyMarginMs` before
+// the cut must be served by the DR pool (CONFIRMED, enabled, same attributes and
+// canonical id) and sign in there; then the primary is restored and the backlog
+// must drain with nobody lost. Measures RPO (users missing in DR while the primary
+// is down) and RTO (cut → DR serves every such user).
+//
+// `runGameDay` works on a running sandbox + deployment (scripts/drills/gameday.ts starts
+// and tears them down); it returns a report and never throws for a failed check.
+import {
+  InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
+  type CognitoIdentityProviderClient,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { randomUUID } from "node:crypto";
+import { CANONICAL_ID_CLAIM } from "../../handlers/contract";
+import { createTokenVerifier } from "../../handlers/tokens/verify-token";
+import type { Sandbox } from "@cognito-dr/sandbox";
+import { regionClients } from "../lib/clients";
+import type { LocalDeployment } from "../lib/local-deploy";
+import { mapLimit } from "../lib/map-limit";
+import { drUserMatches, getDrUser, listByEmailPrefix, signUpAndConfirm, type ConfirmedUser } from "./population";
+import { readDlq } from "../lib/dlq";
+
+export interface GameDayOptions {
+  /** Global-table lag during the game day (ms). */
+  replicationDelayMs: number;
+  /** Sign-ups before the cut, from the first confirmation (ms). */
+  warmupMs: number;
+  /** How long the primary stays cut off (ms); the DR checks run inside it. */
+  outageMs: number;
+  /** Sign-ups keep going this long after the restore (ms). */
+  afterRestoreMs: number;
+  /** Users confirmed at least this long before the cut must be in DR (ms). */
+  safetyMarginMs: number;
+  /** Concurrent sign-up workers (each signs up one user after another). */
+  signupConcurrency: number;
+  /** Pause of each worker between sign-ups (ms). */
+  signupPauseMs: number;
+  /** Eligible users that sign in to the DR pool with EMAIL_OTP during the outage. */
+  signInSample: number;
+  /** Give-up time for "DR serves every eligible user" after the cut (ms). */
+  rtoTimeoutMs: number;
+  /** Give-up time for the backlog to drain after the restore (ms). */
+  drainTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_GAMEDAY_OPTIONS: GameDayOptions = {
+  replicationDelayMs: 1_000,
+  warmupMs: 10_000,
+  outageMs: 10_000,
+  afterRestoreMs: 2_000,
+  safetyMarginMs: 2_000,
+  signupConcurrency: 3,
+  signupPauseMs: 100,
+  signInSample: 5,
+  rtoTimeoutMs: 60_000,
+  drainTimeoutMs: 90_000,
+  log: () => {},
+};
+
+export interface SignInResult {
+  email: string;
+  ok: boolean;
+  /** ms from the cut until this sign-in returned tokens. */
+  atMsAfterCut?: number;
+  /** Canonical id the verifier library read from the DR ID token. */
+  verifiedCanonicalId?: string;
+  /** Which claim it came from: the sandbox does not rewrite token claims, so moto's ID token has only the attribute. */
+  verifiedFrom?: "canonical_id" | "custom:canonical_id";
+  /** Canonical id the DR pool's pre-token trigger returned for the token claims. */
+  triggerCanonicalId?: string;
+  error?: string;
+}
+
+export interface GameDayReport {
+  startedAt: string;
+  finishedAt: string;
+  environment: string;
+  primaryRegion: string;
+  drRegion: string;
+  settings: Omit<GameDayOptions, "log">;
+  population: {
+    attempts: number;
+    confirmed: number;
+    failedAttempts: number;
+    /** Sign-up attempts that failed while the primary region was cut off. */
+    failedDuringOutage: number;
+    ratePerSecondBeforeCut: number;
+  };
+  cut: {
+    at: string;
+    /** Confirmed ≥ safetyMarginMs before the cut: must be served by DR. */
+    eligible: number;
+    /** Confirmed within safetyMarginMs before the cut: may still be in flight. */
+    window: number;
+    /** Confirmation answered after the cut began (the trigger raced the outage). */
+    inFlight: number;
+    /** Confirmed after the restore. */
+    afterRestore: number;
+  };
+  rpo: {
+    /** Eligible users not served by DR by the end of the RTO wait (the pass/fail number). */
+    usersMissing: number;
+    missing: string[];
+    /** Users of the window missing in DR at that moment (expected to arrive after the restore). */
+    windowMissing: number;
+    /** Age of the newest confirmation already in DR at the cut's check, relative to the cut (ms; negative = before). */
+    newestReplicatedMs?: number;
+  };
+  rto: {
+    /** Cut → DR serves every eligible user (CONFIRMED, enabled, attributes, canonical id). */
+    ms?: number;
+    /** Cut → first EMAIL_OTP sign-in to the DR pool returned tokens. */
+    firstSignInMs?: number;
+    /** Cut → every sampled user signed in to the DR pool. */
+    allSignInsMs?: number;
+  };
+  signIn: {
+    flow: string;
+    attempted: number;
+    succeeded: number;
+    canonicalIdOk: number;
+    /** A primary sign-in attempt during the outage was refused (the cut is real). */
+    primaryRefusedDuringOutage: boolean;
+    /** Before the cut: a primary user's EMAIL_OTP sign-in to the primary pool; its trigger's canonical id must be the own sub. */
+    primaryBeforeCut: SignInResult & { sub?: string };
+    results: SignInResult[];
+  };
+  restore: {
+    at: string;
+    /** Restore → every user confirmed before the cut or after the restore is in DR (ms). */
+    drainMs?: number;
+    /** Users confirmed before the cut or after the restore still missing in DR after the drain timeout. */
+    lost: string[];
+    /** In-flight users (confirmation answered after the cut began) that reached DR / did not. */
+    inFlightArrived: number;
+    inFlightMissing: string[];
+    duplicatesInDr: number;
+    parkedInDlq: number;
+    replication: { pending: Record<string, number>; dropped: number; errors: number };
+  };
+  pass: boolean;
+  failures: string[];
+}
+
+interface Attempt {
+  email: string;
+  startedAt: number;
+  user?: ConfirmedUser;
+  failedAt?: number;
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, overrides: Partial<GameDayOptions> = {}): Promise<GameDayReport> {
+  const o: GameDayOptions = { ...DEFAULT_GAMEDAY_OPTIONS, ...overrides };
+  const { env } = deployment;
+  const log = o.log;
+  const started = Date.now();
+  const failures: string[] = [];
+  // Sign-ups fail fast during the outage (no retries); checks retry as operators would.
+  const signupClients = regionClients(env, env.primaryRegion, { maxAttempts: 1 });
+  const primary = regionClients(env, env.primaryRegion, { maxAttempts: 1 });
+  const dr = regionClients(env, env.drRegion, { maxAttempts: 6 });
+  const drPool = deployment.dr.user_pool_id;
+  const drClientId = deployment.dr.app_client_id;
+  const tag = `gd${randomUUID().slice(0, 6)}`;
+
+  async function primarySignInCheck(): Promise<SignInResult & { sub?: string }> {
+    const u = attempts.find((a) => a.user)?.user;
+    if (!u) return { email: "", ok: false, error: "nobody confirmed yet" };
+    const r: SignInResult & { sub?: string } = { email: u.email, ok: false, sub: u.sub };
+    try {
+      await signInWithEmailOtp(primary.cognito, sandbox, deployment.primary.app_client_id, u.email);
+      r.ok = true;
+      r.triggerCanonicalId = await triggerCanonicalId(deployment.primary.user_pool_id, u.email);
+    } catch (err) {
+      r.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    return r;
+  }
+
+  async function triggerCanonicalId(poolId: string, email: string): Promise<string | undefined> {
+    const inv = (await sandbox.admin.triggers())
+      .filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === poolId)
+      .reverse()
+      .find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === email);
+    const out = inv?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } } | undefined;
+    return out?.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride?.[CANONICAL_ID_CLAIM];
+  }
+
+  await sandbox.admin.setReplicationDelay(o.replicationDelayMs);
+  await sandbox.admin.clearFaults();
+  await sandbox.admin.clearOutbox();
+  log(`replication delay ${o.replicationDelayMs} ms; signing users up continuously (${o.signupConcurrency} workers, tag ${tag})`);
+
+  // 1. continuous sign-ups
+  const attempts: Attempt[] = [];
+  let stop = false;
+  let seq = 0;
+  const worker = async () => {
+    while (!stop) {
+      const i = seq++;
+      const u = { email: `user-${tag}-${i}@example.com`, givenName: `Given${i}`, familyName: `Family-${tag}` };
+      const a: Attempt = { email: u.email, startedAt: Date.now() };
+      attempts.push(a);
+      try {
+        a.user = await signUpAndConfirm(signupClients.cognito, deployment.primary.app_client_id, u);
+      } catch (err) {
+        a.failedAt = Date.now();
+        a.error = (err as Error).name;
+        await sleep(200);
+      }
+      await sleep(o.signupPauseMs);
+    }
+  };
+  const workers = Promise.all(Array.from({ length: o.signupConcurrency }, worker));
+
+  // Before the cut: a primary user signs in to the primary pool, whose pre-token
+  // trigger must put the user's own sub into the tokens.
+  // (The first sign-ups pay the functions' cold starts: wait for one.)
+  while (!attempts.some((a) => a.user) && Date.now() < started + 60_000) await sleep(100);
+  const primaryCheck = await primarySignInCheck();
+  const ownSub = primaryCheck.ok && primaryCheck.triggerCanonicalId === primaryCheck.sub;
+  log(`primary sign-in before the cut: ${primaryCheck.ok ? "ok" : `failed (${primaryCheck.error})`}; pre-token canonical id ${ownSub ? "= the user's own sub" : `${primaryCheck.triggerCanonicalId ?? "missing"}`}`);
+
+  // 2. the cut, warmupMs after the first confirmation (cold starts do not eat the warm-up)
+  const firstAt = Math.min(...attempts.filter((a) => a.user).map((a) => a.user!.confirmedAt), Date.now());
+  await sleep(firstAt + o.warmupMs - Date.now());
+  const cutAt = Date.now();
+  const outage = await sandbox.admin.regionOutage(env.primaryRegion);
+  log(`cut: ${env.primaryRegion} is down (every service)`);
+  const confirmedBy = (t: number) => attempts.filter((a) => a.user && a.user.confirmedAt <= t).map((a) => a.user!);
+  const eligible = confirmedBy(cutAt - o.safetyMarginMs);
+  const window = confirmedBy(cutAt).filter((u) => u.confirmedAt > cutAt - o.safetyMarginMs);
+  log(`${eligible.length} users confirmed ≥ ${o.safetyMarginMs} ms before the cut must be served by ${env.drRegion}; ${window.length} in the last ${o.safetyMarginMs} ms`);
+
+  // 3. RTO/RPO: poll DR until every eligible user is served
+  const served = new Map<string, number>();
+  let rtoMs: number | undefined;
+  const rtoDeadline = cutAt + o.rtoTimeoutMs;
+  for (;;) {
+    const pending = eligible.filter((u) => !served.has(u.email));
+    await mapLimit(pending, 10, async (u) => {
+      if (drUserMatches(u, await getDrUser(dr.cognito, drPool, u.email).catch(() => undefined))) served.set(u.email, Date.now());
+    });
+    if (served.size === eligible.length) {
+      rtoMs = Date.now() - cutAt;
+      break;
+    }
+    if (Date.now() > rtoDeadline) break;
+    await sleep(100);
+  }
+  const missing = eligible.filter((u) => !served.has(u.email)).map((u) => u.email);
+  const windowState = await mapLimit(window, 10, async (u) => drUserMatches(u, await getDrUser(dr.cognito, drPool, u.email).catch(() => undefined)));
+  const replicated = [...eligible.filter((u) => served.has(u.email)), ...window.filter((_, i) => windowState[i])];
+  const newest = replicated.length ? Math.max(...replicated.map((u) => u.confirmedAt)) - cutAt : undefined;
+  log(rtoMs === undefined ? `DR did not serve ${missing.length} eligible users within ${o.rtoTimeoutMs} ms` : `DR serves all ${eligible.length} eligible users ${rtoMs} ms after the cut`);
+
+  // 4. sign-in to the DR pool during the outage
+  const primaryRefused = await primary.cognito
+    .send(new InitiateAuthCommand({ AuthFlow: "USER_AUTH", ClientId: deployment.primary.app_client_id, AuthParameters: { USERNAME: eligible[0]?.email ?? "nobody@example.com" } }))
+    .then(
+      () => false,
+      () => true,
+    );
+  const sample = spread(eligible, o.signInSample);
+  const jwks = await fetchJwks(sandbox, drPool);
+  const verifier = createTokenVerifier({ pools: [{ userPoolId: deployment.primary.user_pool_id, clientId: deployment.primary.app_client_id }, { userPoolId: drPool, clientId: drClientId }], tokenUse: "id" });
+  if (jwks) verifier.cacheJwks(drPool, jwks);
+  const results: SignInResult[] = [];
+  for (const u of sample) {
+    const r: SignInResult = { email: u.email, ok: false };
+    try {
+      const tokens = await signInWithEmailOtp(dr.cognito, sandbox, drClientId, u.email);
+      r.ok = true;
+      r.atMsAfterCut = Date.now() - cutAt;
+      if (tokens.IdToken && jwks) {
+        const identity = await verifier.verify(tokens.IdToken);
+        r.verifiedCanonicalId = identity.canonicalId;
+        r.verifiedFrom = identity.claims.canonical_id ? "canonical_id" : "custom:canonical_id";
+      }
+    } catch (err) {
+      r.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    results.push(r);
+  }
+  for (const r of results) if (r.ok) r.triggerCanonicalId = await triggerCanonicalId(drPool, r.email);
+  const bySub = new Map(sample.map((u) => [u.email, u.sub]));
+  const canonicalOk = results.filter((r) => r.ok && r.verifiedCanonicalId === bySub.get(r.email) && r.triggerCanonicalId === bySub.get(r.email)).length;
+  const okTimes = results.filter((r) => r.ok).map((r) => r.atMsAfterCut!);
+  log(`DR sign-in (USER_AUTH + EMAIL_OTP): ${okTimes.length}/${results.length} ok, canonical id right in ${canonicalOk}`);
+
+  // 5. hold the outage, then restore
+  await sleep(cutAt + o.outageMs - Date.now());
+  await sandbox.admin.clearFaults(outage.id);
+  const restoredAt = Date.now();
+  log(`restore: ${env.primaryRegion} is back after ${restoredAt - cutAt} ms`);
+  await sleep(o.afterRestoreMs);
+  stop = true;
+  await workers;
+
+  // 6. the backlog drains, nobody lost
+  const beforeCut = confirmedBy(cutAt);
+  const afterRestore = attempts.filter((a) => a.user && a.startedAt >= restoredAt).map((a) => a.user!);
+  const inFlight = attempts.filter((a) => a.user && a.user.confirmedAt > cutAt && a.startedAt < restoredAt).map((a) => a.user!);
+  const mustArrive = [...beforeCut, ...afterRestore];
+  const arrived = new Set<string>();
+  let drainMs: number | undefined;
+  const drainDeadline = Date.now() + o.drainTimeoutMs;
+  for (;;) {
+    const pending = [...mustArrive, ...inFlight].filter((u) => !arrived.has(u.email));
+    await mapLimit(pending, 10, async (u) => {
+      if (drUserMatches(u, await getDrUser(dr.cognito, drPool, u.email).catch(() => undefined))) arrived.add(u.email);
+    });
+    if (mustArrive.every((u) => arrived.has(u.email))) {
+      drainMs = Date.now() - restoredAt;
+      // In-flight users get one more look once the replication queue is empty.
+      await sandbox.admin.flushReplication(10_000).catch(() => undefined);
+      await sleep(1_000);
+      await mapLimit(
+        inFlight.filter((u) => !arrived.has(u.email)),
+        10,
+        async (u) => {
+          if (drUserMatches(u, await getDrUser(dr.cognito, drPool, u.email).catch(() => undefined))) arrived.add(u.email);
+        },
+      );
+      break;
+    }
+    if (Date.now() > drainDeadline) break;
+    await sleep(200);
+  }
+  const lost = mustArrive.filter((u) => !arrived.has(u.email)).map((u) => u.email);
+  const inFlightMissing = inFlight.filter((u) => !arrived.has(u.email)).map((u) => u.email);
+  const drEmails = await listByEmailPrefix(dr.cognito, drPool, `user-${tag}-`);
+  const duplicates = drEmails.length - new Set(drEmails).size;
+  const parked = await readDlq(dr.sqs, deployment.dr.replicator_dlq_url).catch(() => []);
+  const repl = await sandbox.admin.replication();
+  log(drainMs === undefined ? `backlog did not drain: ${lost.length} users missing` : `backlog drained ${drainMs} ms after the restore; ${lost.length} lost`);
+
+  // verdict
+  if (missing.length > 0) failures.push(`RPO: ${missing.length} users confirmed ≥ ${o.safetyMarginMs} ms before the cut were not served by DR`);
+  if (eligible.length === 0) failures.push("no users were confirmed before the cut: nothing was tested");
+  if (lost.length > 0) failures.push(`${lost.length} users confirmed before the cut or after the restore never reached DR`);
+  if (results.length === 0 || okTimes.length < results.length) failures.push(`DR sign-in: ${okTimes.length}/${results.length} succeeded`);
+  if (canonicalOk < results.length) failures.push(`canonical id: right in ${canonicalOk}/${results.length} DR sign-ins (verifier and pre-token trigger)`);
+  if (!primaryCheck.ok || primaryCheck.triggerCanonicalId !== primaryCheck.sub) {
+    failures.push(`primary sign-in before the cut: ${primaryCheck.ok ? `pre-token canonical id ${primaryCheck.triggerCanonicalId ?? "missing"} is not the user's sub` : primaryCheck.error}`);
+  }
+  if (!primaryRefused) failures.push("the primary pool still answered during the outage: the cut was not real");
+  if (duplicates > 0) failures.push(`${duplicates} duplicate users in DR`);
+  if (parked.length > 0) failures.push(`${parked.length} records parked on the replicator DLQ`);
+
+  const attemptsBeforeCut = attempts.filter((a) => a.startedAt < cutAt);
+  const failedDuringOutage = attempts.filter((a) => a.failedAt !== undefined && a.failedAt >= cutAt && a.failedAt <= restoredAt + 1_000).length;
+  const { log: _log, ...settings } = o;
+  return {
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    environment: env.name,
+    primaryRegion: env.primaryRegion,
+    drRegion: env.drRegion,
+    settings,
+    population: {
+      attempts: attempts.length,
+      confirmed: attempts.filter((a) => a.user).length,
+      failedAttempts: attempts.filter((a) => a.error).length,
+      failedDuringOutage,
+      ratePerSecondBeforeCut: Math.round((attemptsBeforeCut.filter((a) => a.user).length / Math.max(1, (cutAt - firstAt) / 1000)) * 10) / 10,
+    },
+    cut: { at: new Date(cutAt).toISOString(), eligible: eligible.length, window: window.length, inFlight: inFlight.length, afterRestore: afterRestore.length },
+    rpo: { usersMissing: missing.length, missing, windowMissing: windowState.filter((x) => !x).length, newestReplicatedMs: newest },
+    rto: {
+      ms: rtoMs,
+      firstSignInMs: okTimes.length ? Math.min(...okTimes) : undefined,
+      allSignInsMs: okTimes.length === results.length && okTimes.length ? Math.max(...okTimes) : undefined,
+    },
+    signIn: {
+      flow: "InitiateAuth USER_AUTH (PREFERRED_CHALLENGE=EMAIL_OTP) → code from the sandbox outbox → RespondToAuthChallenge EMAIL_OTP",
+      attempted: results.length,
+      succeeded: okTimes.length,
+      canonicalIdOk: canonicalOk,
+      primaryRefusedDuringOutage: primaryRefused,
+      primaryBeforeCut: primaryCheck,
+      results,
+    },
+    restore: {
+      at: new Date(restoredAt).toISOString(),
+      drainMs,
+      lost,
+      inFlightArrived: inFlight.length - inFlightMissing.length,
+      inFlightMissing,
+      duplicatesInDr: duplicates,
+      parkedInDlq: parked.length,
+      replication: { pending: repl.pending, dropped: repl.counters.dropped, errors: repl.counters.errors },
+    },
+    pass: failures.length === 0,
+    failures,
+  };
+}
+
+/** `count` items spread over `items` (oldest, newest and between). */
+function spread<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / Math.max(1, count - 1))]);
+}
+
+/** The passwordless sign-in replicated users have in the DR pool (their password cannot be copied). */
+export async function signInWithEmailOtp(cognito: CognitoIdentityProviderClient, sandbox: Sandbox, clientId: string, email: string) {
+  const start = await cognito.send(new InitiateAuthCommand({ AuthFlow: "USER_AUTH", ClientId: clientId, AuthParameters: { USERNAME: email, PREFERRED_CHALLENGE: "EMAIL_OTP" } }));
+  if (start.ChallengeName !== "EMAIL_OTP") throw new Error(`expected an EMAIL_OTP challenge, got ${start.ChallengeName ?? "tokens"}`);
+  const code = (await sandbox.admin.outbox(email)).at(-1)?.code;
+  if (!code) throw new Error("no EMAIL_OTP code in the sandbox outbox");
+  const done = await cognito.send(
+    new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: "EMAIL_OTP", Session: start.Session, ChallengeResponses: { USERNAME: email, EMAIL_OTP_CODE: code } }),
+  );
+  if (!done.AuthenticationResult?.IdToken) throw new Error(`no tokens after the code (challenge ${done.ChallengeName ?? "none"})`);
+  return done.AuthenticationResult;
+}
+
+/** The pool's JWKS as the sandbox (moto) serves it, through the gateway or from moto directly. */
+async function fetchJwks(sandbox: Sandbox, poolId: string) {
+  for (const base of [sandbox.endpoint, sandbox.motoEndpoint]) {
+    try {
+      const res = await fetch(`${base}/${poolId}/.well-known/jwks.json`);
+      if (res.ok) return (await res.json()) as Parameters<ReturnType<typeof createTokenVerifier>["cacheJwks"]>[1];
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** A few lines for people. */
+export function formatReport(r: GameDayReport): string {
+  const ms = (v: number | undefined) => (v === undefined ? "not reached" : `${(v / 1000).toFixed(2)} s`);
+  return [
+    `game day ${r.pass ? "PASSED" : "FAILED"}: ${r.primaryRegion} cut off for ${(r.settings.outageMs / 1000).toFixed(0)} s, replication delay ${r.settings.replicationDelayMs} ms`,
+    `  population: ${r.population.confirmed} confirmed of ${r.population.attempts} sign-ups (${r.population.ratePerSecondBeforeCut}/s before the cut; ${r.population.failedDuringOutage} refused during the outage)`,
+    `  at the cut: ${r.cut.eligible} eligible (≥ ${r.settings.safetyMarginMs} ms old), ${r.cut.window} in the last ${r.settings.safetyMarginMs} ms, ${r.cut.inFlight} in flight`,
+    `  RPO: ${r.rpo.usersMissing} eligible users missing in ${r.drRegion} (window users missing: ${r.rpo.windowMissing}; newest replicated confirmation ${r.rpo.newestReplicatedMs ?? "n/a"} ms from the cut)`,
+    `  RTO: DR serves every eligible user ${ms(r.rto.ms)} after the cut; first DR sign-in ${ms(r.rto.firstSignInMs)}, all ${r.signIn.attempted} sampled ${ms(r.rto.allSignInsMs)}`,
+    `  sign-in: ${r.signIn.succeeded}/${r.signIn.attempted} EMAIL_OTP sign-ins to the DR pool, canonical id right in ${r.signIn.canonicalIdOk} (verifier + DR pre-token trigger); primary before the cut ${r.signIn.primaryBeforeCut.ok ? "ok" : "failed"}, refused during the outage: ${r.signIn.primaryRefusedDuringOutage}`,
+    `  restore: backlog drained ${ms(r.restore.drainMs)} after the restore; lost ${r.restore.lost.length}; in flight at the cut ${r.restore.inFlightArrived} arrived, ${r.restore.inFlightMissing.length} missing; duplicates ${r.restore.duplicatesInDr}; parked ${r.restore.parkedInDlq}`,
+    ...r.failures.map((f) => `  ✗ ${f}`),
+  ].join("\n");
+}

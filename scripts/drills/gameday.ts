@@ -1,0 +1,88 @@
+// `npm run gameday`: rehearses a primary-region outage on a fresh sandbox with the
+// real `local` stacks deployed (see gameday-run.ts for what is checked),
+// prints a short report, writes it as JSON (default .sandbox/gameday/latest.json,
+// or --out <file> / GAMEDAY_OUT), tears everything down, and exits 1 when a check
+// failed, above all when RPO > 0 for users confirmed ≥ 2 s before the cut.
+// Teardown stops the sandbox, which holds every deployed resource (moto's memory,
+// the Lambda child processes, a temp work dir); `--destroy` runs `terraform
+// destroy` on both stacks first (about 2-3 min more; the e2e suite covers it).
+//
+//   npm run gameday [-- --out <file>] [--warmup-s 10] [--outage-s 10] [--delay-ms 1000] [--workers 3] [--destroy]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { findMoto } from "@cognito-dr/sandbox";
+import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
+import { onFreshStacks, runDrill, step } from "./drill";
+import { formatReport, runGameDay, type GameDayOptions } from "./gameday-run";
+
+const OPTIONS = {
+  out: { type: "string" },
+  "warmup-s": { type: "string" },
+  "outage-s": { type: "string" },
+  "delay-ms": { type: "string" },
+  workers: { type: "string" },
+  destroy: { type: "boolean", default: false },
+} as const;
+
+/** The flags (node:util parseArgs), with the game day's own words for what is wrong with them. */
+function readFlags(argv: string[]): { values: Partial<Record<keyof typeof OPTIONS, string | boolean>> } {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+    const flag = quoted.split(" ")[0];
+    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new Error(`unknown option ${flag} (known: ${Object.keys(OPTIONS).map((k) => `--${k}`).join(", ")})`);
+    if (e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new Error(`unexpected argument "${quoted}"`);
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && /argument missing/.test(e.message)) throw new Error(`${flag} needs a value`);
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && /ambiguous/.test(e.message)) {
+      // A value starting with "-" (parseArgs will not guess): only a negative number is meant that way.
+      const value = argv[argv.indexOf(flag) + 1];
+      throw new Error(flag === "--out" ? `--out needs a value (got "${value}", which reads as a flag)` : `${flag} must be a non-negative number (got "${value}")`);
+    }
+    throw err;
+  }
+}
+
+function readArgs(argv: string[]): { out: string; destroy: boolean; options: Partial<GameDayOptions> } {
+  const { values } = readFlags(argv);
+  const num = (k: keyof typeof OPTIONS, scale: number): number | undefined => {
+    const v = values[k];
+    if (typeof v !== "string") return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${k} must be a non-negative number (got "${v}")`);
+    return n * scale;
+  };
+  const options: Partial<GameDayOptions> = {};
+  const warmup = num("warmup-s", 1000);
+  const outage = num("outage-s", 1000);
+  const delay = num("delay-ms", 1);
+  const workers = num("workers", 1);
+  if (warmup !== undefined) options.warmupMs = warmup;
+  if (outage !== undefined) options.outageMs = outage;
+  if (delay !== undefined) options.replicationDelayMs = delay;
+  if (workers !== undefined) options.signupConcurrency = Math.max(1, Math.round(workers));
+  const out = resolve((values.out as string | undefined) ?? process.env.GAMEDAY_OUT ?? join(".sandbox", "gameday", "latest.json"));
+  return { out, destroy: values.destroy === true, options };
+}
+
+async function main(): Promise<number> {
+  const { out, destroy, options } = readArgs(process.argv.slice(2));
+  const missing = [findTerraform() ? undefined : TERRAFORM_MISSING, findMoto() ? undefined : "moto_server not found (pip install 'moto[server]')"].filter(Boolean);
+  if (missing.length) {
+    console.error(`✗ the game day cannot run here: ${missing.join("; ")}`);
+    return 1;
+  }
+  const fresh = { name: "gameday", starting: "starting a fresh sandbox (moto_server + gateway)", destroy, stopping: "stopping the sandbox (every deployed resource goes with it)" };
+  return onFreshStacks(fresh, async (sandbox, deployment) => {
+    const report = await runGameDay(sandbox, deployment, { ...options, log: step });
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(formatReport(report));
+    console.log(`report: ${out}`);
+    return report.pass ? 0 : 1;
+  });
+}
+
+runDrill("game day", main, (err) => err.stack ?? err.message);

@@ -1,0 +1,149 @@
+// The backfill's paging: every ListUsers page of the primary pool turned into records and
+// either written to the replicated table with the conditional put (the replicator does the
+// rest) or, in direct mode, upserted into the DR pool through the replicator's own upsert. A
+// record whose table item already says the same is not written again, so a re-run (or the
+// page in flight when a run was killed) writes nobody twice. The command (backfill.ts) owns
+// the flags, the checkpoint between pages and the report.
+import { BatchGetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { TABLE_KEY } from "../../handlers/contract";
+import { listUsersPage, recordFromUser, replicable, sameContent } from "../../handlers/replication/pool-users";
+import type { TokenBucket } from "../../handlers/replication/rate-limit";
+import { fromItem, type ReplicatedUser } from "../../handlers/replication/record";
+import type { ReplicationConfig } from "../../handlers/replication/replication-config";
+import { putRecord } from "../../handlers/replication/table";
+import { planUser, readDrGroups, readDrUser, upsertDrUser, type UpsertAction, type UpsertContext } from "../../handlers/replication/upsert";
+import { classifyAwsError } from "../../handlers/shared/classify";
+import { mapLimit } from "../lib/map-limit";
+import type { BackfillCounts, Failure } from "./checkpoint";
+
+export interface BackfillDeps {
+  /** The primary pool's Cognito, rate-limited. */
+  cognito: Pick<CognitoIdentityProviderClient, "send">;
+  poolId: string;
+  /** Primary-region DynamoDB and the table the records go to (table mode). */
+  dynamodb: Pick<DynamoDBClient, "send">;
+  tableName: string;
+  /** Direct mode: the DR pool the users are upserted into. */
+  direct?: UpsertContext;
+  /** Paces table writes (--write-rate). */
+  writeBucket: TokenBucket;
+  /** Group names per primary username (one ListUsersInGroup walk per group). */
+  memberships: Map<string, string[]>;
+  record: { region: string; config: ReplicationConfig; ttlDays: number };
+}
+
+/** Where the run is: resumed from a checkpoint or fresh; updated after every page. */
+export interface BackfillState {
+  token?: string;
+  pageIndex: number;
+  counts: BackfillCounts;
+  failures: Failure[];
+}
+
+export interface BackfillOptions {
+  dryRun: boolean;
+  concurrency: number;
+  filter?: string;
+  /** After each fully processed page (the checkpoint is written here). */
+  onPage(state: BackfillState): void;
+}
+
+/** Pages from `state` to the last page; returns how many users this run listed. */
+export async function backfillPages(deps: BackfillDeps, state: BackfillState, opts: BackfillOptions): Promise<number> {
+  const { counts, failures } = state;
+  let users = 0;
+  const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
+    const e = classifyAwsError(err);
+    counts.failed++;
+    if (failures.length < 1000) failures.push({ username: user.Username, canonicalId, reason: e.reason, message: e.message });
+  };
+  do {
+    const page = await listUsersPage(deps.cognito, deps.poolId, { token: state.token, filter: opts.filter });
+    counts.listed += page.users.length;
+    const now = Date.now();
+    const records: Array<{ user: (typeof page.users)[number]; record: ReplicatedUser }> = [];
+    for (const user of page.users) {
+      if (!replicable(user)) {
+        counts.skipped++;
+        continue;
+      }
+      try {
+        records.push({ user, record: recordFromUser(user, deps.memberships.get(user.Username ?? "") ?? [], { ...deps.record, poolId: deps.poolId, now }) });
+      } catch (err) {
+        fail(user, undefined, err);
+      }
+    }
+
+    const direct = deps.direct;
+    if (!direct) {
+      const existing = await readRecords(deps.dynamodb, deps.tableName, records.map((r) => r.record.canonicalId));
+      await mapLimit(records, opts.concurrency, async ({ user, record }) => {
+        const current = existing.get(record.canonicalId);
+        if (current && sameContent(current, record)) {
+          counts.unchanged++;
+          return;
+        }
+        const next = { ...record, version: Math.max(record.version, (current?.version ?? 0) + 1), confirmedAt: current?.confirmedAt ?? record.confirmedAt };
+        if (opts.dryRun) {
+          counts.written++;
+          return;
+        }
+        try {
+          await deps.writeBucket.take();
+          const outcome = await putRecord(deps.dynamodb, deps.tableName, next);
+          if (outcome === "written") counts.written++;
+          else counts.newer++;
+        } catch (err) {
+          fail(user, record.canonicalId, err);
+        }
+      });
+    } else {
+      await mapLimit(records, opts.concurrency, async ({ user, record }) => {
+        try {
+          const action = opts.dryRun ? await wouldUpsert(direct, record) : (await upsertDrUser(direct, record)).action;
+          counts[action]++;
+        } catch (err) {
+          fail(user, record.canonicalId, err);
+        }
+      });
+    }
+    users += page.users.length;
+    state.pageIndex++;
+    state.token = page.nextToken;
+    opts.onPage(state);
+  } while (state.token);
+  return users;
+}
+
+/** The table's current records of these canonical ids (an unreadable item counts as absent). */
+async function readRecords(ddb: Pick<DynamoDBClient, "send">, tableName: string, ids: string[]): Promise<Map<string, ReplicatedUser>> {
+  const found = new Map<string, ReplicatedUser>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Array<Record<string, { S: string }>> | undefined = unique.slice(i, i + 100).map((id) => ({ [TABLE_KEY]: { S: id } }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      const out = await ddb.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of out.Responses?.[tableName] ?? []) {
+        try {
+          const r = fromItem(item);
+          found.set(r.canonicalId, r);
+        } catch {
+          // An unreadable item is rewritten by the backfill: treat as absent.
+        }
+      }
+      keys = out.UnprocessedKeys?.[tableName]?.Keys as typeof keys;
+      if (keys && keys.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    }
+  }
+  return found;
+}
+
+/** Dry run of direct mode: what upsertDrUser would do, from the upsert's own reads only. */
+async function wouldUpsert(ctx: UpsertContext, record: ReplicatedUser): Promise<UpsertAction> {
+  const user = await readDrUser(ctx, record.attributes.email);
+  if (!user) return "created";
+  const plan = planUser(record, { ...user, groups: await readDrGroups(ctx, user.username) }, ctx.config);
+  const changes = plan.update.length + plan.delete.length + plan.addGroups.length + plan.removeGroups.length + (plan.enabled === undefined ? 0 : 1);
+  return changes > 0 ? "updated" : "unchanged";
+}

@@ -1,0 +1,189 @@
+// drift's comparison: the configuration of the primary and the DR pool (password policy, schema,
+// sign-in policy, MFA, tier, email sender, app clients, triggers and the code hash of each
+// trigger function in its region), normalised, as a list of leaf differences.
+import {
+  DescribeUserPoolClientCommand,
+  DescribeUserPoolCommand,
+  ListUserPoolClientsCommand,
+  type CognitoIdentityProviderClient,
+  type UserPoolClientType,
+  type UserPoolType,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { GetFunctionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+
+type Cognito = Pick<CognitoIdentityProviderClient, "send">;
+type Lambda = Pick<LambdaClient, "send">;
+
+export interface Difference {
+  /** `pool`, `client:<name>` or `trigger:<TriggerName>`. */
+  area: string;
+  field: string;
+  primary: unknown;
+  dr: unknown;
+}
+
+/** Triggers only the primary pool has by design (replication is one way: DR captures nothing). */
+export const PRIMARY_ONLY_TRIGGERS = ["PostConfirmation"];
+
+const byName = <T extends { Name?: string }>(list: T[] | undefined) => [...(list ?? [])].sort((a, b) => ((a.Name ?? "") < (b.Name ?? "") ? -1 : 1));
+const sorted = (list: string[] | undefined) => (list ? [...list].sort() : undefined);
+
+/** The pool settings that must be identical, normalised (order-free lists, no ids or dates). */
+export function poolSettings(p: UserPoolType): Record<string, unknown> {
+  return {
+    PasswordPolicy: p.Policies?.PasswordPolicy,
+    SignInPolicy: { AllowedFirstAuthFactors: sorted(p.Policies?.SignInPolicy?.AllowedFirstAuthFactors) },
+    Schema: byName(p.SchemaAttributes).map((a) => ({
+      Name: a.Name,
+      AttributeDataType: a.AttributeDataType,
+      Mutable: a.Mutable,
+      Required: a.Required,
+      DeveloperOnlyAttribute: a.DeveloperOnlyAttribute,
+      StringAttributeConstraints: a.StringAttributeConstraints,
+      NumberAttributeConstraints: a.NumberAttributeConstraints,
+    })),
+    MfaConfiguration: p.MfaConfiguration,
+    UserPoolTier: p.UserPoolTier,
+    UsernameAttributes: sorted(p.UsernameAttributes),
+    AliasAttributes: sorted(p.AliasAttributes),
+    UsernameConfiguration: p.UsernameConfiguration,
+    AutoVerifiedAttributes: sorted(p.AutoVerifiedAttributes),
+    AccountRecoverySetting: p.AccountRecoverySetting,
+    AdminCreateUserConfig: { AllowAdminCreateUserOnly: p.AdminCreateUserConfig?.AllowAdminCreateUserOnly },
+    DeletionProtection: p.DeletionProtection,
+    // Same sender in both regions; the SES identity is each region's own (same name, its region in
+    // the ARN), so the ARN is compared without its region and account.
+    EmailConfiguration: {
+      EmailSendingAccount: p.EmailConfiguration?.EmailSendingAccount,
+      From: p.EmailConfiguration?.From,
+      ConfigurationSet: p.EmailConfiguration?.ConfigurationSet,
+      SourceIdentity: p.EmailConfiguration?.SourceArn?.split(":").slice(5).join(":"),
+    },
+  };
+}
+
+export function clientSettings(c: UserPoolClientType): Record<string, unknown> {
+  return {
+    ExplicitAuthFlows: sorted(c.ExplicitAuthFlows),
+    CallbackURLs: sorted(c.CallbackURLs),
+    LogoutURLs: sorted(c.LogoutURLs),
+    AllowedOAuthFlows: sorted(c.AllowedOAuthFlows),
+    AllowedOAuthScopes: sorted(c.AllowedOAuthScopes),
+    AllowedOAuthFlowsUserPoolClient: c.AllowedOAuthFlowsUserPoolClient,
+    SupportedIdentityProviders: sorted(c.SupportedIdentityProviders),
+    ReadAttributes: sorted(c.ReadAttributes),
+    WriteAttributes: sorted(c.WriteAttributes),
+    AccessTokenValidity: c.AccessTokenValidity,
+    IdTokenValidity: c.IdTokenValidity,
+    RefreshTokenValidity: c.RefreshTokenValidity,
+    TokenValidityUnits: c.TokenValidityUnits,
+    PreventUserExistenceErrors: c.PreventUserExistenceErrors,
+    EnableTokenRevocation: c.EnableTokenRevocation,
+    GenerateSecret: c.ClientSecret !== undefined,
+  };
+}
+
+/** Trigger name -> function ARN (v2 pre-token and sender triggers included). */
+export function triggers(p: UserPoolType): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(p.LambdaConfig ?? {})) {
+    if (typeof value === "string") {
+      if (key !== "KMSKeyID") out[key] = value;
+    } else if (value && typeof value === "object" && typeof (value as { LambdaArn?: unknown }).LambdaArn === "string") {
+      out[key] = (value as { LambdaArn: string }).LambdaArn;
+    }
+  }
+  // The V1 PreTokenGeneration field mirrors PreTokenGenerationConfig when both are set.
+  if (out.PreTokenGenerationConfig && out.PreTokenGeneration === out.PreTokenGenerationConfig) delete out.PreTokenGeneration;
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Leaf-level differences between two normalised values. */
+export function diffValues(area: string, a: unknown, b: unknown, path = ""): Difference[] {
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => diffValues(area, a[k], b[k], path ? `${path}.${k}` : k));
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x) => isObject(x))) {
+    return a.flatMap((x, i) => diffValues(area, x, b[i], `${path}[${(x as { Name?: string }).Name ?? i}]`));
+  }
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null) ? [] : [{ area, field: path || "(value)", primary: a ?? null, dr: b ?? null }];
+}
+
+export interface DriftDeps {
+  primary: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
+  dr: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
+  primaryOnlyTriggers?: readonly string[];
+}
+
+async function clients(cognito: Cognito, poolId: string): Promise<Map<string, UserPoolClientType>> {
+  const out = new Map<string, UserPoolClientType>();
+  let NextToken: string | undefined;
+  do {
+    const page = await cognito.send(new ListUserPoolClientsCommand({ UserPoolId: poolId, MaxResults: 60, NextToken }));
+    for (const c of page.UserPoolClients ?? []) {
+      const full = await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: c.ClientId }));
+      if (full.UserPoolClient) out.set(c.ClientName ?? c.ClientId!, full.UserPoolClient);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+async function codeOf(lambda: Lambda, arn: string): Promise<Record<string, unknown>> {
+  try {
+    const out = await lambda.send(new GetFunctionCommand({ FunctionName: arn }));
+    const c = out.Configuration;
+    return { CodeSha256: c?.CodeSha256, Runtime: c?.Runtime, Handler: c?.Handler };
+  } catch (err) {
+    if ((err as { name?: string }).name === "ResourceNotFoundException") return { CodeSha256: "(function not found)" };
+    throw err;
+  }
+}
+
+const regionOfArn = (arn: string) => arn.split(":")[3];
+
+export async function comparePools(deps: DriftDeps): Promise<{ differences: Difference[]; notes: string[]; compared: Record<string, number> }> {
+  const [p, d] = await Promise.all([
+    deps.primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.primary.poolId })),
+    deps.dr.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.dr.poolId })),
+  ]);
+  const pPool = p.UserPool ?? {};
+  const dPool = d.UserPool ?? {};
+  const differences = diffValues("pool", poolSettings(pPool), poolSettings(dPool));
+  const notes: string[] = [];
+
+  const [pClients, dClients] = await Promise.all([clients(deps.primary.cognito, deps.primary.poolId), clients(deps.dr.cognito, deps.dr.poolId)]);
+  for (const name of [...new Set([...pClients.keys(), ...dClients.keys()])].sort()) {
+    const a = pClients.get(name);
+    const b = dClients.get(name);
+    if (!a || !b) differences.push({ area: `client:${name}`, field: "(exists)", primary: Boolean(a), dr: Boolean(b) });
+    else differences.push(...diffValues(`client:${name}`, clientSettings(a), clientSettings(b)));
+  }
+
+  const pTriggers = triggers(pPool);
+  const dTriggers = triggers(dPool);
+  const primaryOnly = new Set(deps.primaryOnlyTriggers ?? PRIMARY_ONLY_TRIGGERS);
+  let codeCompared = 0;
+  for (const name of [...new Set([...Object.keys(pTriggers), ...Object.keys(dTriggers)])].sort()) {
+    const a = pTriggers[name];
+    const b = dTriggers[name];
+    if (!a || !b) {
+      if (a && !b && primaryOnly.has(name)) {
+        notes.push(`${name} is configured in the primary pool only, by design (replication is one way)`);
+        continue;
+      }
+      differences.push({ area: `trigger:${name}`, field: "(configured)", primary: a ?? null, dr: b ?? null });
+      continue;
+    }
+    for (const [role, arn, region] of [["primary", a, deps.primary.region], ["dr", b, deps.dr.region]] as const) {
+      if (regionOfArn(arn) !== region) differences.push({ area: `trigger:${name}`, field: `${role} function region`, primary: role === "primary" ? regionOfArn(arn) : region, dr: role === "dr" ? regionOfArn(arn) : region });
+    }
+    const [ca, cb] = await Promise.all([codeOf(deps.primary.lambda, a), codeOf(deps.dr.lambda, b)]);
+    codeCompared++;
+    differences.push(...diffValues(`trigger:${name}`, { FunctionName: a.split(":").pop(), ...ca }, { FunctionName: b.split(":").pop(), ...cb }));
+  }
+  return { differences, notes, compared: { appClients: new Set([...pClients.keys(), ...dClients.keys()]).size, triggers: codeCompared } };
+}

@@ -1,0 +1,63 @@
+// `npm run drift -- --env <name> [options]`: compares the primary and the DR pool's configuration
+// (drift-core.ts) and prints every difference; the pipeline runs it after promoting the DR stack.
+import "../lib/quiet-warnings";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
+import { COMMON_HELP } from "../lib/flags";
+import { table } from "../lib/output";
+import { comparePools } from "./drift-core";
+import { POOL_OPTIONS, poolOf } from "./target";
+
+export const DRIFT_HELP = `Usage: npm run drift -- --env <name> [options]
+
+Compares the primary and the DR pool's configuration and prints every difference:
+  pool      password policy, schema and custom attributes, sign-in policy (first factors), MFA,
+            tier, username/alias attributes, auto-verified attributes, account recovery,
+            admin-create-only, deletion protection
+  clients   app clients matched by name: auth flows, callback and logout URLs, OAuth flows and
+            scopes, identity providers, read/write attributes, token validity and units,
+            user-existence errors, token revocation, secret
+  triggers  which triggers are configured, and for each trigger in both pools the deployed
+            function's code SHA-256, runtime and handler in its own region (Lambda GetFunction).
+            PostConfirmation exists in the primary only by design and is not drift.
+The pipeline runs it after promoting the DR stack.
+
+Options:
+  --primary-pool <name|id> default: the environment's primary pool name
+  --dr-pool <name|id>      default: the environment's DR pool name
+${COMMON_HELP}
+
+${EXIT_CODES_HELP}
+  drift exits 1 on any difference.
+
+Examples:
+  npm run drift -- --env local
+  npm run drift -- --env prod --json`;
+
+export const DRIFT_OPTIONS = POOL_OPTIONS;
+
+export const drift = defineCommand({ name: "drift", help: DRIFT_HELP, options: DRIFT_OPTIONS, run: runDrift });
+
+const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+async function runDrift(ctx: CommandContext): Promise<number> {
+  const { env, clients } = ctx;
+  const [pPool, dPool] = await Promise.all([poolOf(ctx, clients.primary.cognito, "primary"), poolOf(ctx, clients.dr.cognito, "dr")]);
+  const result = await comparePools({
+    primary: { cognito: clients.primary.cognito, lambda: clients.lambda(env.primaryRegion), poolId: pPool.id, region: env.primaryRegion },
+    dr: { cognito: clients.dr.cognito, lambda: clients.lambda(env.drRegion), poolId: dPool.id, region: env.drRegion },
+  });
+  ctx.report({ tool: "drift", env: env.name, primaryPool: pPool, drPool: dPool, ...result }, () => {
+    const lines = [`drift ${pPool.name} (${pPool.id}, ${env.primaryRegion}) vs ${dPool.name} (${dPool.id}, ${env.drRegion}): ${result.compared.appClients} app client(s), ${result.compared.triggers} trigger function(s) compared`];
+    if (result.differences.length === 0) lines.push("no differences");
+    else {
+      lines.push(`${result.differences.length} difference(s):`);
+      lines.push(table([["area", "field", "primary", "DR"], ...result.differences.map((d) => [d.area, d.field, show(d.primary), show(d.dr)])]));
+    }
+    for (const note of result.notes) lines.push(`note: ${note}`);
+    return lines.join("\n");
+  });
+  return result.differences.length > 0 ? EXIT.DRIFT : EXIT.OK;
+}
+
+if (require.main === module) drift.main();

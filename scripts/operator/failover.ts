@@ -1,0 +1,68 @@
+// `npm run failover -- --env <name> --confirm cdr-<env>-dr [--rollback] [--allow-destroy <addresses>]`
+//
+// Break-glass: moves sign-in to the DR region while the primary region is down. Uses the DR region
+// only: the DR stack's state (in the DR region's bucket), the DR stack, DR-region checks; nothing
+// here calls the primary region, so it works during the outage it exists for.
+//  1. plan the DR stack from its own state without refreshing it (a refresh reads IAM, whose control
+//     plane is in us-east-1), refuse destructive changes, apply that plan (the approval of the
+//     GitHub environment <env>-failover is the review);
+//  2. smoke the DR side (pool, replica stream, replicator mapping);
+//  3. switch sign-in to DR (ARC routing controls, or the DNS failover's health check, or say that
+//     nothing is configured to switch);
+//  4. record what it did: <workdir>/failover/<time>.json (and the job summary; drill-record.ts).
+import "../lib/quiet-warnings";
+import { join } from "node:path";
+import { defineCommand } from "../lib/command";
+import { currentCommit } from "../lib/commit";
+import { PipelineError } from "../lib/errors";
+import { destructiveChanges, unapproved, type PlanJson } from "../lib/plan-guard";
+import { prepareStacks, requireForward, requireTarget } from "../lib/stacks";
+import { DrillRecord } from "./drill-record";
+import { switchSignIn } from "./sign-in-switch";
+import { runSmoke } from "./smoke-checks";
+
+export const failover = defineCommand({
+  name: "failover",
+  kind: "step",
+  options: { confirm: { type: "string" }, rollback: { type: "boolean" }, "allow-destroy": { type: "string" } },
+  async run({ env, names, values }) {
+    const stack = names.stack("dr");
+    if (values.confirm !== stack) throw new PipelineError(`failover moves sign-in to ${env.drRegion}; confirm by naming the DR stack: --confirm ${stack}`);
+    await requireTarget(env, { accountSetup: false });
+    const drill = new DrillRecord("failover", `Failover of \`${env.name}\` to ${env.drRegion}`);
+    const say = (step: string, result: string) => drill.say(step, result);
+    const commit = currentCommit();
+    const { workDir, dirs, tf } = prepareStacks(env);
+
+    // 1. The DR stack, from the DR region's state only.
+    await tf.init(dirs.dr);
+    await requireForward(tf, dirs.dr, stack, commit, values.rollback === true);
+    const planFile = join(workDir, "failover.tfplan");
+    // From the state alone (-refresh=false): a refresh would read every role through IAM's control
+    // plane in us-east-1 (AWS Fault Isolation Boundaries, Appendix A: "you should not rely on the IAM
+    // control plane in your recovery path"). Drift is looked for by the next normal plan.
+    const plan = await tf.planToFile(dirs.dr, planFile, { refresh: false });
+    const refused = unapproved(destructiveChanges((await tf.showPlan(dirs.dr, planFile)) as PlanJson), (values["allow-destroy"] as string | undefined) ?? process.env.ALLOW_DESTROY);
+    if (refused.length) throw new PipelineError(`the DR plan would ${refused.map((d) => `${d.kind} ${d.address}`).join(", ")}; not during a failover (name them with --allow-destroy if you must)`);
+    await tf.applyPlan(dirs.dr, planFile);
+    const serial = await tf.stateSerial(dirs.dr);
+    const outputs = await tf.outputs(dirs.dr);
+    say("DR stack", `${plan.changes ? "changes applied" : "no changes"} from ${env.drRegion} state (serial ${serial ?? "?"})`);
+
+    // 2. The DR side works.
+    const smoke = await runSmoke(env, ["dr"]);
+    if (smoke.failed.length) throw new PipelineError(`the DR side is not ready, sign-in stays where it is:\n${smoke.failed.map((f) => `  - ${f}`).join("\n")}`);
+    say("DR smoke", `all ${smoke.total} checks passed`);
+
+    // 3. Sign-in to DR.
+    const switched = await switchSignIn(env, "dr", outputs.primary_health_check_id);
+    say("sign-in", switched.detail);
+    say("clients", `DR pool ${outputs.user_pool_id}, app client ${outputs.app_client_id} (${env.drRegion})`);
+
+    // 4. Evidence.
+    drill.write(workDir, { env: env.name, commit, drRegion: env.drRegion, stateSerial: serial, switch: switched });
+    return 0;
+  },
+});
+
+if (require.main === module) failover.main();

@@ -1,0 +1,159 @@
+// `npm run reconcile -- --env <name> [options]`: the operator command around the reconcile core
+// (handlers/replication/reconcile.ts, which the scheduled Lambda runs too): flags, rate limits,
+// pools by name, the human summary and the JSON report.
+import "../lib/quiet-warnings";
+import { performance } from "node:perf_hooks";
+import { round, type RateReport } from "../../handlers/replication/rate-limit";
+import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
+import { defineCommand, type CommandContext } from "../lib/command";
+import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
+import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
+import { table } from "../lib/output";
+import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
+import { POOL_OPTIONS, poolOf } from "./target";
+
+export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
+
+Lists the primary and the DR pool, joins users by canonical id (DR: custom:canonical_id; primary:
+custom:canonical_id when set, else sub) and reports:
+  missing_in_dr   a confirmed primary user with no DR user
+  extra_in_dr     a DR user whose canonical id is not in the primary pool (or has none)
+  attributes      replicated attributes that differ (names only, never values)
+  enabled         enabled/disabled differs
+  groups          group membership differs (+in primary only, -in DR only)
+  invalid         a primary user that cannot be replicated (e.g. no email)
+Listed on their own (not drift, DR has the same state): users whose email is not verified in the
+primary, who may not be able to sign in by EMAIL_OTP in DR.
+Group membership is read with one ListUsersInGroup walk per group (UserList quota, 60 members a
+call) rather than one AdminListGroupsForUser per user (UserRead quota).
+
+Options:
+  --apply                  repair: missing users, attributes, enabled flags and groups through the
+                           replicator's upsert
+  --allow-delete           with --apply, also delete extra_in_dr users from the DR pool
+  --filter <expr>          ListUsers filter applied to both pools, e.g. 'email ^= "user-"'
+  --concurrency <n>        repairs in flight at once (default 8)
+  --primary-pool <name|id> default: the environment's primary pool name
+  --dr-pool <name|id>      default: the environment's DR pool name
+${RATE_HELP}
+${COMMON_HELP}
+
+${EXIT_CODES_HELP}
+  reconcile exits 1 when drift was found and is not (all) repaired: always without --apply, and with
+  --apply when extra DR users remain because --allow-delete was not given.
+
+Examples:
+  npm run reconcile -- --env local
+  npm run reconcile -- --env prod --json > drift.json
+  npm run reconcile -- --env prod --apply --allow-delete --progress`;
+
+export const RECONCILE_OPTIONS = {
+  ...USER_WALK_OPTIONS,
+  apply: { type: "boolean", default: false },
+  "allow-delete": { type: "boolean", default: false },
+  ...POOL_OPTIONS,
+} as const satisfies Options;
+
+export interface ReconcileReport extends ReconcileResult {
+  tool: "reconcile";
+  env: string;
+  apply: boolean;
+  allowDelete: boolean;
+  primaryPool: { id: string; region: string };
+  drPool: { id: string; region: string };
+  throughput: { usersPerSecond: number; boundUsersPerSecond: number; fractionOfBound: number; bound: string };
+  rates: RateReport[];
+}
+
+export const reconcile = defineCommand({ name: "reconcile", help: RECONCILE_HELP, options: RECONCILE_OPTIONS, run: runReconcile });
+
+async function runReconcile(ctx: CommandContext): Promise<number> {
+  const { env, values } = ctx;
+  const rates = rateLimits(values);
+  const concurrency = numberFlag(values, "concurrency", { min: 1, max: 256, integer: true }) ?? 8;
+  const apply = values.apply === true;
+  const allowDelete = values["allow-delete"] === true;
+  const limited = limitedCognito(ctx, rates);
+  const [primary, dr] = [limited.primary.cognito, limited.dr.cognito];
+  const [pPool, dPool] = await Promise.all([poolOf(ctx, primary, "primary"), poolOf(ctx, dr, "dr")]);
+  const listing = ctx.progress("listing");
+  const repairing = ctx.progress("repairing");
+  const listStart = performance.now();
+  const result = await reconcilePools(
+    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: ctx.replication, ttlDays: env.replication.recordTtlDays },
+    {
+      apply,
+      allowDelete,
+      filter: stringFlag(values, "filter"),
+      concurrency,
+      onListed: (p, d) => listing.update(p + d, `(primary ${p}, DR ${d})`),
+      onRepaired: (done, total) => {
+        repairing.total = total;
+        repairing.update(done);
+      },
+    },
+  );
+  listing.finish(`(primary ${result.counts.primaryUsers}, DR ${result.counts.drUsers})`);
+  if (apply) repairing.finish();
+  const users = Math.max(result.counts.primaryUsers, result.counts.drUsers);
+  const report: ReconcileReport = {
+    tool: "reconcile",
+    env: env.name,
+    apply,
+    allowDelete,
+    primaryPool: { id: pPool.id, region: env.primaryRegion },
+    drPool: { id: dPool.id, region: env.drRegion },
+    ...result,
+    listSeconds: round(result.listSeconds, 2),
+    seconds: round(result.seconds, 2),
+    throughput: throughput(users, result.listSeconds, rates.UserList * 60, "ListUsers pages/s (--list-rate) x 60 users, both pools listed in parallel; listing phase only"),
+    // UserList over the listing phase; the repair categories over the whole run.
+    rates: [...limited.primary.limiter.report(undefined, listStart), ...limited.dr.limiter.report(undefined, listStart)].map((r) =>
+      r.category === "UserList" ? { ...r, achieved: round(r.requests / result.listSeconds), fractionOfBound: round(r.requests / result.listSeconds / r.bound, 3) } : r,
+    ),
+  };
+  ctx.report(report, humanReport);
+  if (result.counts.repairFailed > 0) return EXIT.PARTIAL;
+  return result.unrepaired > 0 ? EXIT.DRIFT : EXIT.OK;
+}
+
+const LABEL: Record<DriftKind, string> = {
+  missing_in_dr: "missing in DR",
+  extra_in_dr: "extra in DR",
+  attributes: "attribute differences",
+  enabled: "enabled/disabled differences",
+  groups: "group differences",
+  invalid: "not replicable (invalid)",
+};
+
+function humanReport(r: ReconcileReport): string {
+  const lines = [
+    `reconcile ${r.primaryPool.id} (${r.primaryPool.region}) -> ${r.drPool.id} (${r.drPool.region})`,
+    `primary users ${r.counts.primaryUsers}, DR users ${r.counts.drUsers}, matched ${r.counts.matched}, in sync ${r.counts.inSync}`,
+    table([
+      ["drift", "found", ...(r.apply ? ["repaired"] : [])],
+      ...DRIFT_KINDS.map((k) => [LABEL[k], r.counts[k], ...(r.apply ? [r.drift.filter((d) => d.kind === k && d.repaired).length] : [])]),
+    ]),
+  ];
+  const open = r.drift.filter((d) => !d.repaired);
+  if (open.length > 0) {
+    lines.push(`${r.apply ? "not repaired" : "drift"} (${open.length}${open.length > 25 ? ", first 25; --json for all" : ""}):`);
+    for (const d of open.slice(0, 25)) {
+      lines.push(`  ${d.kind.padEnd(13)} ${d.canonicalId ?? "-"}  ${d.primaryUsername ?? d.drUsername ?? ""}  ${d.detail}${d.error ? `  (${d.error})` : ""}`);
+    }
+    if (!r.apply) lines.push("run again with --apply to repair (and --allow-delete to delete extra DR users)");
+    else if (r.counts.extra_in_dr > 0 && !r.allowDelete) lines.push("extra DR users are kept: pass --allow-delete to delete them");
+  } else if (r.drift.length === 0) lines.push("no drift");
+  else lines.push("all drift repaired");
+  if (r.unverifiedEmail.length > 0) {
+    lines.push(`email not verified in the primary (${r.unverifiedEmail.length}; EMAIL_OTP sign-in in DR may fail for them${r.unverifiedEmail.length > 25 ? "; first 25, --json for all" : ""}):`);
+    for (const u of r.unverifiedEmail.slice(0, 25)) lines.push(`  ${u.canonicalId}  ${u.primaryUsername ?? ""}`);
+  }
+  lines.push(
+    `${r.seconds} s (listing ${r.listSeconds} s): ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%)`,
+    rateLines(r.rates),
+  );
+  return lines.join("\n");
+}
+
+if (require.main === module) reconcile.main();
