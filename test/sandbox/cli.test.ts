@@ -1,4 +1,4 @@
-// `npm run sandbox` (scripts/sandbox.ts): starts, prints the endpoint and env, serves, and on SIGTERM
+// `npm run sandbox` (scripts/drills/sandbox.ts): starts, prints the endpoint and env, serves, and on SIGTERM
 // stops cleanly (exit 0, moto gone).
 
 import { spawn } from "node:child_process";
@@ -12,7 +12,7 @@ const skip = motoMissing();
 describe.skipIf(skip)("sandbox CLI", () => {
   it("prints the endpoint and env, answers, and stops cleanly on SIGTERM", { timeout: 60_000 }, async () => {
     const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-    const cli = fileURLToPath(new URL("../../scripts/sandbox.ts", import.meta.url));
+    const cli = fileURLToPath(new URL("../../scripts/drills/sandbox.ts", import.meta.url));
     const child = spawn(process.execPath, [tsx, cli], { env: { ...process.env, SANDBOX_PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
