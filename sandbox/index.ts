@@ -18,7 +18,7 @@ import { join } from "node:path";
 export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin-client";
 export type { ActiveFault, CognitoQuotaTable, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
-export { MotoNotFoundError, findMoto } from "./moto";
+export { MOTO_MISSING, MotoNotFoundError, findMoto } from "./moto";
 export type { LambdaPlugin } from "./lambda";
 export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
 export type { DecisionRecord } from "./authz/decisions";

@@ -36,6 +36,9 @@ export interface MotoCommand {
   description: string;
 }
 
+/** One line for a skip or a missing-tools list: what is missing and how to get it. */
+export const MOTO_MISSING = "moto_server not found (pip install 'moto[server]')";
+
 export class MotoNotFoundError extends Error {
   constructor() {
     super(

@@ -2,15 +2,14 @@
 // one-line reason, but fail when CI=true), and the quota table the sandbox is started with.
 
 import type { CognitoQuotaTable } from "./faults";
-import { findMoto } from "./moto";
+import { findMoto, MOTO_MISSING } from "./moto";
 
 /** Undefined when moto_server is found; else why not, logged, to skip with. Throws under CI=true (GitHub and most CI services set it). */
 export function motoMissing(): string | undefined {
   if (findMoto() !== undefined) return undefined;
-  const missing = "moto_server not found (pip install 'moto[server]')";
-  if (process.env.CI === "true") throw new Error(`${missing}; CI=true requires it`);
-  console.warn(`skipping: ${missing}`);
-  return missing;
+  if (process.env.CI === "true") throw new Error(`${MOTO_MISSING}; CI=true requires it`);
+  console.warn(`skipping: ${MOTO_MISSING}`);
+  return MOTO_MISSING;
 }
 
 /**

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { findMoto } from "@cognito-dr/sandbox";
+import { findMoto, MOTO_MISSING } from "@cognito-dr/sandbox";
 import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
 import { onFreshStacks, runDrill, step } from "./drill";
 import { formatReport, runGameDay, type GameDayOptions } from "./gameday-run";
@@ -69,7 +69,7 @@ function readArgs(argv: string[]): { out: string; destroy: boolean; options: Par
 
 async function main(): Promise<number> {
   const { out, destroy, options } = readArgs(process.argv.slice(2));
-  const missing = [findTerraform() ? undefined : TERRAFORM_MISSING, findMoto() ? undefined : "moto_server not found (pip install 'moto[server]')"].filter(Boolean);
+  const missing = [findTerraform() ? undefined : TERRAFORM_MISSING, findMoto() ? undefined : MOTO_MISSING].filter(Boolean);
   if (missing.length) {
     console.error(`✗ the game day cannot run here: ${missing.join("; ")}`);
     return 1;
