@@ -4,7 +4,6 @@
 import { findMoto, MOTO_MISSING } from "@cognito-dr/sandbox";
 import { requireTool } from "../../scripts/lib/tools";
 
-
 export function motoMissing(): string | undefined {
   return requireTool(findMoto() !== undefined, MOTO_MISSING);
 }
