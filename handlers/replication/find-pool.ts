@@ -29,6 +29,7 @@ export async function poolsNamed(cognito: Pick<CognitoIdentityProviderClient, "s
 /** The id of the one pool with this name; throws naming the region and how many were found. */
 export async function poolIdByName(cognito: Pick<CognitoIdentityProviderClient, "send">, name: string, region: string): Promise<string> {
   const { ids } = await poolsNamed(cognito, name);
+  // Stryker disable next-line EqualityOperator: inside this branch the length is 0 or at least 2, so `>= 1` is `> 1`
   if (ids.length !== 1) throw new Error(`expected one user pool named ${name} in ${region}, found ${ids.length}${ids.length > 1 ? ` (${ids.join(", ")})` : ""}`);
   return ids[0];
 }
