@@ -6,7 +6,8 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { MetricsSink } from "../shared/metrics";
-import { COGNITO_QUOTAS, RegionLimiter, type QuotaCategory } from "../replication/rate-limit";
+import { COGNITO_QUOTAS, type QuotaCategory } from "../replication/cognito-quotas";
+import { RegionLimiter } from "../replication/rate-limit";
 import { poolIdByName } from "../replication/find-pool";
 import { reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";

@@ -2,7 +2,8 @@
 // Cognito's quotas: categories, bucket sizing, refill arithmetic on a fake clock, and the wrapper.
 import { describe, expect, it } from "vitest";
 // (categoryOf is covered by scripts/operator/rates.test.ts.)
-import { COGNITO_QUOTAS, RegionLimiter, TokenBucket } from "./rate-limit";
+import { COGNITO_QUOTAS } from "./cognito-quotas";
+import { RegionLimiter, TokenBucket } from "./rate-limit";
 
 describe("TokenBucket", () => {
   function clocked(rate: number, burst?: number) {

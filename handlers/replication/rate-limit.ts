@@ -5,8 +5,6 @@
 import { performance } from "node:perf_hooks";
 import { categoryOf, COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
 
-export { categoryOf, COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
-
 /** Share of each quota the tools take by default, leaving room for the replicator and sign-ups. */
 export const DEFAULT_QUOTA_SHARE = 0.8;
 

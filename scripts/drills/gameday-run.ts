@@ -26,7 +26,6 @@ import { drUserMatches, getDrUser, listByEmailPrefix, signUpAndConfirm, type Con
 import { readDlq } from "../lib/dlq";
 import { DEFAULT_GAMEDAY_OPTIONS, type GameDayOptions, type GameDayReport, type SignInResult } from "./gameday-report";
 
-export { DEFAULT_GAMEDAY_OPTIONS, formatReport, type GameDayOptions, type GameDayReport, type SignInResult } from "./gameday-report";
 
 interface Attempt {
   email: string;

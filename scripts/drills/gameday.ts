@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { findMoto, MOTO_MISSING } from "@cognito-dr/sandbox";
 import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
 import { onFreshStacks, runDrill, step } from "./drill";
-import { formatReport, runGameDay, type GameDayOptions } from "./gameday-run";
+import { formatReport, type GameDayOptions } from "./gameday-report";
+import { runGameDay } from "./gameday-run";
 
 const OPTIONS = {
   out: { type: "string" },

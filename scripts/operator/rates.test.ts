@@ -2,7 +2,8 @@
 // defaults at 80 % of Cognito's quotas, overrides, each call metered in its quota category.
 import { DescribeUserPoolCommand, ListUserPoolsCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
-import { categoryOf, RegionLimiter, TokenBucket } from "../../handlers/replication/rate-limit";
+import { categoryOf } from "../../handlers/replication/cognito-quotas";
+import { RegionLimiter, TokenBucket } from "../../handlers/replication/rate-limit";
 import { usage } from "../../test/support/cli-io";
 import { rateLimits } from "./rates";
 

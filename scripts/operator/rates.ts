@@ -3,7 +3,8 @@
 // reports the achieved rate against it. The limiter itself is the core's
 // (handlers/replication/rate-limit.ts), shared with the scheduled reconcile.
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { COGNITO_QUOTAS, DEFAULT_QUOTA_SHARE, RegionLimiter, round, type QuotaCategory, type RateReport } from "../../handlers/replication/rate-limit";
+import { COGNITO_QUOTAS, type QuotaCategory } from "../../handlers/replication/cognito-quotas";
+import { DEFAULT_QUOTA_SHARE, RegionLimiter, round, type RateReport } from "../../handlers/replication/rate-limit";
 import type { CommandContext } from "../lib/command";
 import { numberFlag, type Options, type Values } from "../lib/flags";
 import { table } from "../lib/output";

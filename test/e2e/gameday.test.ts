@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { GameDayReport } from "../../scripts/drills/gameday-run";
+import type { GameDayReport } from "../../scripts/drills/gameday-report";
 import { AUTHZ_REPORT_DIR, missingTools } from "./harness";
 
 const skip = missingTools();
