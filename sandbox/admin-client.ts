@@ -150,6 +150,14 @@ export class SandboxAdmin {
     await this.call("DELETE", "/authz");
   }
   /** Per role: the granted actions no allowed decision has used yet. */
+  /**
+   * A GitHub Actions OIDC token for a job whose subject is `sub` (`repo:<owner>/<repo>:environment:<name>`),
+   * minted by the sandbox's stand-in issuer: what a workflow job hands to STS AssumeRoleWithWebIdentity.
+   */
+  async githubToken(sub: string, opts: { aud?: string; ttlSeconds?: number; claims?: Record<string, string> } = {}): Promise<string> {
+    return (await this.call<{ token: string }>("POST", "/oidc/token", { sub, ...opts })).token;
+  }
+
   async unusedGrants(): Promise<Array<{ role: string; unused: UnusedGrant[] }>> {
     return (await this.call<{ roles: Array<{ role: string; unused: UnusedGrant[] }> }>("GET", "/authz/unused")).roles;
   }

@@ -95,11 +95,26 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/**
+ * A regional endpoint for calls that carry no signature and so no region: STS's
+ * AssumeRoleWithWebIdentity, which a pipeline job sends to its region's STS endpoint
+ * (`sts.<region>.amazonaws.com`). Point the client at `<gateway>/__region/<region>`; the prefix
+ * is removed before anything else sees the request.
+ */
+export function regionalEndpoint(endpoint: string, region: string): string {
+  return `${endpoint.replace(/\/$/, "")}/__region/${region}`;
+}
+
+const REGION_PREFIX = /^\/__region\/([a-z0-9-]+)(\/.*)?$/;
+
 /** Parses an incoming HTTP request into an AwsRequest (region may still be unknown: ""). */
 export function parseAwsRequest(method: string, url: string, headers: Record<string, string>, body: Buffer): AwsRequest {
   const u = new URL(url, "http://gateway");
+  const prefixed = REGION_PREFIX.exec(u.pathname);
+  if (prefixed) u.pathname = prefixed[2] ?? "/";
   const query = u.searchParams;
   const scope = parseScope(headers, query);
+  if (prefixed && !scope.region) scope.region = prefixed[1];
   const target = headers["x-amz-target"];
   let operation: string | undefined;
   let service = scope.service ?? "";
@@ -126,6 +141,8 @@ export function parseAwsRequest(method: string, url: string, headers: Record<str
       operation = form.get("Action") ?? undefined;
     }
   }
+  // STS's unsigned operations name no service in a credential scope.
+  if (!service && (operation === "AssumeRoleWithWebIdentity" || operation === "AssumeRoleWithSAML")) service = "sts";
   return { method, path: u.pathname, query, headers, body, service, region: scope.region ?? "", operation, json };
 }
 
@@ -214,6 +231,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       try {
         out = await run(areq);
       } catch (e) {
+        if (process.env.SANDBOX_DEBUG) console.error((e as Error).stack);
         out = awsError(areq, 500, "InternalFailure", `sandbox gateway: ${(e as Error).message}`);
       }
       send(res, out);

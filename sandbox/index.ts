@@ -8,6 +8,7 @@ import { CognitoPlugin } from "./cognito";
 import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
+import { IamGrammarPlugin } from "./iam-grammar";
 import { KmsPlugin } from "./kms";
 import { SqsPlugin } from "./sqs";
 import { LambdaPlugin } from "./lambda";
@@ -19,6 +20,9 @@ export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin
 export type { ActiveFault, CognitoQuotaTable, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
 export { MOTO_MISSING, MotoNotFoundError, findMoto } from "./moto";
+export { regionalEndpoint } from "./gateway";
+export { policyGrammarProblem } from "./iam-grammar";
+export { GITHUB_ISSUER, GITHUB_PROVIDER_HOST } from "./authz/oidc";
 export type { LambdaPlugin } from "./lambda";
 export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
 export type { DecisionRecord } from "./authz/decisions";
@@ -116,8 +120,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
     const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
     const alarms = new AlarmsPlugin({ motoEndpoint: moto.endpoint, authority: authz });
-    // Faults first (an outage answers before anything is decided), then authorization.
-    const plugins: GatewayPlugin[] = [faults, authz, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
+    // Faults first (an outage answers before anything is decided), then IAM's grammar and authorization.
+    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), authz, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);
@@ -134,6 +138,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         authority: authz,
       });
       plugins.push(lambda);
+      const l = lambda;
+      authz.store.mappingSource = () => l.mappings();
       if (!opts.lambdaInvoker) cognito.setInvoker(lambda);
     }
 

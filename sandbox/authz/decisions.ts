@@ -15,6 +15,8 @@ export interface DecisionRecord {
   reason?: string;
   /** The call that implied this check (`dynamodb:PutItem` for its table key), when it is not the call itself. */
   impliedBy?: string;
+  /** For a denial: the request's own condition keys (not the global ones every request carries), to see why. */
+  context?: Record<string, string | string[]>;
   count: number;
   first: string;
   last: string;
@@ -24,7 +26,7 @@ export class DecisionLog {
   private byKey = new Map<string, DecisionRecord>();
 
   add(d: Omit<DecisionRecord, "count" | "first" | "last">): void {
-    const key = JSON.stringify([d.principal, d.action, d.resource, d.allowed, d.statements, d.impliedBy ?? "", d.reason ?? ""]);
+    const key = JSON.stringify([d.principal, d.action, d.resource, d.allowed, d.statements, d.impliedBy ?? "", d.reason ?? "", d.context ?? {}]);
     const now = new Date().toISOString();
     const known = this.byKey.get(key);
     if (known) {

@@ -38,8 +38,25 @@ export function accessDenied(req: AwsRequest, message: string): AwsResponse {
       };
     case "sns":
       return awsError(req, 403, "AuthorizationError", message);
+    case "iam":
+    case "sts":
+    case "monitoring":
+    case "route53":
+      // Query-protocol (and Route 53's REST-XML) services: HTTP 403, code AccessDenied.
+      return awsError(req, 403, "AccessDenied", message);
+    case "s3": {
+      // S3's REST error document (Amazon S3 API Reference, "Error responses"): 403 AccessDenied.
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${message}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+      return { status: 403, headers: { "content-type": "application/xml" }, body: Buffer.from(xml) };
+    }
+    case "scheduler":
+      return {
+        status: 403,
+        headers: { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException", "x-amzn-requestid": randomUUID() },
+        body: Buffer.from(JSON.stringify({ Message: message })),
+      };
     default:
-      // Cognito user pools and KMS: 400 AccessDeniedException.
+      // Cognito user pools, KMS and CloudWatch Logs: 400 AccessDeniedException.
       return jsonError(400, "AccessDeniedException", message, "application/x-amz-json-1.1");
   }
 }

@@ -6,7 +6,8 @@
 //
 // AGPL-3.0: used by the sandbox and tests only, never bundled into Lambda code.
 
-import { getDenialReasons, getGrantReasons, runSimulation, type RequestDenial, type RequestGrant } from "@cloud-copilot/iam-simulate";
+import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
+import { getDenialReasons, getGrantReasons, runSimulation, runUnsafeSimulation, type RequestDenial, type RequestGrant } from "@cloud-copilot/iam-simulate";
 import type { NamedPolicy } from "./policies";
 import { describePrincipal, type Principal } from "./principal";
 
@@ -46,6 +47,8 @@ function principalId(p: Principal): string {
       return `arn:${p.partition}:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
     case "service":
       return p.service;
+    case "federated":
+      return p.provider;
     case "admin":
       throw new Error("the administrator is not evaluated");
   }
@@ -92,6 +95,28 @@ export async function evaluate(req: AuthzRequest, policies: PolicySet): Promise<
     statements: reasons.filter((r) => r.denialType === "Explicit").map(label),
     denial: { explicit: !!explicit, policyType: POLICY_TYPE[first?.policyType ?? "identity"] ?? "identity-based policy" },
   };
+}
+
+/**
+ * A role's trust policy for a web identity. The identity provider's claims are condition keys of
+ * their own (`token.actions.githubusercontent.com:sub`, `:aud`: IAM User Guide, "Available keys for
+ * AWS web identity federation"), which the simulator's action catalogue does not list for
+ * sts:AssumeRoleWithWebIdentity and would drop; so this one evaluation runs with the context as
+ * given. The policy itself was accepted by IAM when the role was created.
+ */
+export function evaluateTrust(req: AuthzRequest, trust: unknown): Decision {
+  const result = runUnsafeSimulation(
+    {
+      request: { principal: principalId(req.principal), action: req.action, resource: { resource: req.resource, accountId: req.resourceAccount }, contextVariables: req.context },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      // Handed over validated, with a name: the unchecked path loads a plain resource policy without one.
+      resourcePolicy: createValidatedPolicy(trust, validateTrustPolicy, { name: "trust" }),
+    },
+    {},
+  );
+  return { allowed: result === "Allowed", statements: [], denial: result === "Allowed" ? undefined : { explicit: result === "ExplicitlyDenied", policyType: "resource-based policy" } };
 }
 
 /** AWS's access denied message (IAM User Guide, "Troubleshoot access denied error messages"). */

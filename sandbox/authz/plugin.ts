@@ -10,17 +10,20 @@ import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { parseArn } from "../aws";
+import { awsError, parseArn } from "../aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { Authority, AwsRequest, AwsResponse, Next, PermissionCheck, PermissionResult, SessionCredentials } from "../types";
+import { withSupportedTagKeys } from "./condition-keys";
 import { DecisionLog, type DecisionRecord } from "./decisions";
 import { accessDenied, kmsDenied, unmapped } from "./denied";
 import { deniedMessage, evaluate, type AuthzRequest, type Decision, type PolicySet } from "./evaluate";
 import { Identities } from "./identities";
+import { OidcIssuer } from "./oidc";
 import { managedKeyPolicy, managedKeyService } from "./managed-keys";
 import { PolicyStore, type NamedPolicy } from "./policies";
 import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
 import { checksFor, UnmappedRequest, type Check } from "./requests";
+import { handleSts } from "./sts";
 import { unusedGrants, type UnusedGrant } from "./unused";
 
 export interface AuthzOptions {
@@ -47,6 +50,14 @@ function changesPolicies(req: AwsRequest): boolean {
       return ["CreateTable", "UpdateTable", "DeleteTable"].includes(op);
     case "lambda":
       return req.method !== "GET" && !/\/invocations$/.test(req.path);
+    // What changes a resource's tags or existence (aws:ResourceTag is read from them).
+    case "cognito-idp":
+      return /^(CreateUserPool|DeleteUserPool|UpdateUserPool|TagResource|UntagResource)$/.test(op);
+    case "logs":
+    case "monitoring":
+      return /^(Create|Delete|Put|Tag|Untag)/.test(op);
+    case "scheduler":
+      return req.method !== "GET";
     default:
       return false;
   }
@@ -57,6 +68,8 @@ const ACCOUNT_FALLBACK = "123456789012";
 export class AuthzPlugin implements SandboxPlugin, Authority {
   readonly name = "authz";
   readonly identities = new Identities();
+  /** The sandbox's stand-in for GitHub's OIDC token issuer (pipeline jobs assume roles with its tokens). */
+  readonly issuer = new OidcIssuer();
   readonly store: PolicyStore;
   /** What `GET /authz` shows; `DELETE /authz` clears it. */
   readonly log = new DecisionLog();
@@ -77,8 +90,16 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
     if (req.service === "iam" && /^(DeleteRole|DeleteRolePolicy|DetachRolePolicy|PutRolePolicy)$/.test(req.operation ?? "")) await this.rememberGrants(req);
     const principal = this.identities.principalOf(req.headers, req.query);
+    const sts = await handleSts(req, principal, { store: this.store, identities: this.identities, issuer: this.issuer, record: (p, c, d, r) => this.record(p, c, d, r) });
+    if (sts) return sts;
     if (principal.kind === "role" && this.enabled) {
-      const denied = await this.authorizeRequest(req, principal);
+      let denied: AwsResponse | undefined;
+      try {
+        denied = await this.authorizeRequest(req, principal);
+      } catch (e) {
+        // Not retryable: an SDK retries a 500 for minutes, hiding what the sandbox could not decide.
+        return awsError(req, 400, "SandboxAuthorizationError", `the sandbox could not decide ${req.service}:${req.operation ?? `${req.method} ${req.path}`}: ${(e as Error).message}`);
+      }
       if (denied) return denied;
     }
     const res = await next(req);
@@ -97,11 +118,24 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
       return unmapped(req, e.message);
     }
     for (const check of checks) {
-      const r = await this.decide(principal, check, { "aws:RequestedRegion": req.region });
+      const r = await this.decideAny(principal, check, { "aws:RequestedRegion": req.region });
       if (r.allowed) continue;
-      return check.impliedBy ? kmsDenied(req, r.message!) : accessDenied(req, r.message!);
+      if (check.denial) return awsError(req, check.denial.status, check.denial.code, check.denial.message);
+      // A key another service uses for the caller (a table's, a queue's) fails as that service reports KMS errors.
+      return check.impliedBy && check.action.startsWith("kms:") && req.service !== "kms" ? kmsDenied(req, r.message!) : accessDenied(req, r.message!);
     }
     return undefined;
+  }
+
+  /** A check whose `orActions` are alternatives: allowed when any one is (the first denial is reported). */
+  private async decideAny(principal: RolePrincipal, check: Check, extra: Record<string, string>): Promise<AuthzResult> {
+    const first = await this.decide(principal, check, extra);
+    if (first.allowed || !check.orActions?.length) return first;
+    for (const action of check.orActions) {
+      const r = await this.decide(principal, { ...check, action, orActions: undefined }, extra);
+      if (r.allowed) return r;
+    }
+    return first;
   }
 
   credentials(roleArn: string, sessionName: string, sessionToken?: string): SessionCredentials {
@@ -152,17 +186,18 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     // endpoint, so aws:RequestedRegion is the resource's region unless the caller says otherwise:
     // without it every boundary or policy conditioned on the region would deny them.
     const requested: Record<string, string> = arn.region ? { "aws:RequestedRegion": arn.region } : {};
-    const request: AuthzRequest = {
-      principal,
-      action: check.action,
-      resource: check.resource,
-      resourceAccount,
-      context: { ...globalContext(principal, resourceAccount), ...requested, ...extra, ...(check.context ?? {}) },
-    };
     const policies = await this.policiesFor(principal, check, arn.region);
+    const context = await withSupportedTagKeys(check.action, check.resource, {
+      ...(await this.resourceTagContext(check, policies)),
+      ...globalContext(principal, resourceAccount),
+      ...requested,
+      ...extra,
+      ...(check.context ?? {}),
+    });
+    const request: AuthzRequest = { principal, action: check.action, resource: check.resource, resourceAccount, context };
     const decision = await evaluate(request, policies);
     const message = decision.allowed ? undefined : decision.error ?? deniedMessage(request, decision);
-    this.record(principal, check, decision, message);
+    this.record(principal, check, decision, message, decision.allowed ? undefined : requestKeys(context));
     return { allowed: decision.allowed, message };
   }
 
@@ -177,6 +212,16 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     }
   }
 
+  /**
+   * `aws:ResourceTag/*` of the resource (or the tags the check gives for one being created), read
+   * only when a policy in play mentions resource tags: most calls need no tag lookup.
+   */
+  private async resourceTagContext(check: Check, policies: PolicySet): Promise<Record<string, string>> {
+    if (check.resource === "*" || !JSON.stringify(policies).includes("ResourceTag")) return {};
+    const tags = typeof check.resourceTags === "object" ? check.resourceTags : await this.store.resourceTags(check.resourceTags ?? check.resource);
+    return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+  }
+
   private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet> {
     const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
     if (principal.kind === "role" && role) this.grants.set(principal.roleArn, role.identity);
@@ -184,6 +229,7 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   }
 
   private async resourcePolicy(check: Check, region: string): Promise<unknown> {
+    if (check.resourcePolicyDocument !== undefined) return check.resourcePolicyDocument;
     switch (check.resourcePolicy) {
       case "kms-key": {
         const service = managedKeyService(check.resource);
@@ -201,8 +247,9 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     }
   }
 
-  private record(principal: Principal, check: Pick<Check, "action" | "resource" | "impliedBy">, d: Decision, reason?: string): void {
+  private record(principal: Principal, check: Pick<Check, "action" | "resource" | "impliedBy">, d: Decision, reason?: string, context?: Record<string, string | string[]>): void {
     const entry = {
+      context,
       principal: describePrincipal(principal),
       role: principal.kind === "role" ? principal.roleArn : undefined,
       action: check.action,
@@ -257,8 +304,20 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
       }
     }
     if (req.path === "/authz/unused" && req.method === "GET") return { body: { roles: await this.unused() } };
+    if (req.path === "/oidc/token" && req.method === "POST") {
+      const b = (req.body ?? {}) as { sub?: unknown; aud?: unknown; ttlSeconds?: unknown; claims?: Record<string, string> };
+      if (typeof b.sub !== "string" || !b.sub) return { status: 400, body: { error: "sub (the job's OIDC subject, repo:<owner>/<repo>:environment:<name>) is required" } };
+      const token = this.issuer.mint({ sub: b.sub, aud: typeof b.aud === "string" ? b.aud : undefined, ttlSeconds: typeof b.ttlSeconds === "number" ? b.ttlSeconds : undefined, extra: b.claims });
+      return { body: { token } };
+    }
     return undefined;
   }
+}
+
+/** The keys that describe this request (a prefix, tags, a passed role's service), without those every request carries. */
+function requestKeys(context: Record<string, string | string[]>): Record<string, string | string[]> {
+  const everyRequest = /^aws:(CurrentTime|EpochTime|SecureTransport|ResourceAccount|PrincipalArn|PrincipalAccount|PrincipalType|PrincipalIsAWSService|userid|PrincipalServiceName|SourceOwner)$/;
+  return Object.fromEntries(Object.entries(context).filter(([k]) => !everyRequest.test(k)));
 }
 
 /** Global condition keys AWS sets on every request of a principal (IAM User Guide, "AWS global condition context keys"). */

@@ -8,22 +8,25 @@
 // until something changes a policy: the authorizer calls `invalidate()` whenever a
 // request that can change one passes through the gateway.
 
-import { GetPolicyCommand as GetLambdaPolicyCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetEventSourceMappingCommand, GetPolicyCommand as GetLambdaPolicyCommand, LambdaClient, ListTagsCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { CloudWatchClient, DescribeAlarmsCommand, ListTagsForResourceCommand as ListAlarmTagsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeTableCommand, DynamoDBClient, ListTagsOfResourceCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
+  GetOpenIDConnectProviderCommand,
   GetRolePolicyCommand,
   IAMClient,
+  ListOpenIDConnectProvidersCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   paginateListRoles,
 } from "@aws-sdk/client-iam";
-import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
-import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { parseArn } from "../aws";
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, ListResourceTagsCommand } from "@aws-sdk/client-kms";
+import { GetTopicAttributesCommand, ListTagsForResourceCommand as ListTopicTagsCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { motoJson, parseArn } from "../aws";
 import type { RolePrincipal } from "./principal";
 
 export interface NamedPolicy {
@@ -97,6 +100,43 @@ export class PolicyStore {
     });
   }
 
+  /** A role by name as IAM has it (ARN with its path, permissions boundary, tags), or undefined. */
+  role(name: string): Promise<{ arn: string; boundary?: string; tags: Record<string, string> } | undefined> {
+    return this.cached(`roleinfo:${name}`, async () => {
+      const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
+      try {
+        const r = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
+        if (!r?.Arn) return undefined;
+        return { arn: r.Arn, boundary: r.PermissionsBoundary?.PermissionsBoundaryArn, tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key!, t.Value ?? ""])) };
+      } catch (e) {
+        if ((e as Error).name === "NoSuchEntityException" || (e as Error).name === "NoSuchEntity") return undefined;
+        throw e;
+      }
+    });
+  }
+
+  /** Whether the account has the service-linked role of `service` (IAM keeps it under `/aws-service-role/<service>/`). */
+  serviceLinkedRoleExists(service: string): Promise<boolean> {
+    return this.cached(`slr:${service}`, async () => {
+      const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
+      for await (const page of paginateListRoles({ client: iam }, { PathPrefix: `/aws-service-role/${service}/` })) if ((page.Roles ?? []).length) return true;
+      return false;
+    });
+  }
+
+  /** The account's IAM OIDC providers: ARN, issuer URL (without scheme) and audiences. */
+  oidcProviders(): Promise<Array<{ arn: string; url: string; clientIds: string[] }>> {
+    return this.cached("oidc-providers", async () => {
+      const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
+      const out: Array<{ arn: string; url: string; clientIds: string[] }> = [];
+      for (const p of (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []) {
+        const d = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: p.Arn }));
+        out.push({ arn: p.Arn!, url: (d.Url ?? "").replace(/^https:\/\//, ""), clientIds: d.ClientIDList ?? [] });
+      }
+      return out;
+    });
+  }
+
   /** Every role in the account (IAM is global). */
   async roleArns(): Promise<string[]> {
     const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
@@ -162,9 +202,77 @@ export class PolicyStore {
   topic(topicArn: string): Promise<{ policy?: unknown; keyRef?: string }> {
     return this.cached(`topic:${topicArn}`, async () => {
       const sns = this.client("sns", parseArn(topicArn).region, (c) => new SNSClient(c));
-      const a = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes ?? {};
+      // A topic that does not exist has no policy (the call itself then fails as SNS answers it).
+      const a = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn })).catch((e: Error) => {
+        if (e.name === "NotFoundException" || e.name === "NotFound") return { Attributes: {} as Record<string, string> };
+        throw e;
+      })).Attributes ?? {};
       return { policy: parseDocument(a.Policy), keyRef: a.KmsMasterKeyId || undefined };
     });
+  }
+
+  /**
+   * A resource's tags as its service reports them (`aws:ResourceTag/*`); {} for a resource that
+   * does not exist (yet) or a kind the sandbox does not read tags of.
+   */
+  resourceTags(arn: string): Promise<Record<string, string>> {
+    return this.cached(`tags:${arn}`, async () => {
+      const a = parseArn(arn);
+      const pairs = (list: Array<{ Key?: string; Value?: string; TagKey?: string; TagValue?: string }> | undefined) =>
+        Object.fromEntries((list ?? []).map((t) => [t.Key ?? t.TagKey ?? "", t.Value ?? t.TagValue ?? ""]));
+      try {
+        switch (a.service) {
+          case "cognito-idp": {
+            // moto's ListTagsForResource fails (HTTP 500); DescribeUserPool carries the same tags.
+            const pool = a.resource.split("/")[1];
+            return ((await motoJson(this.motoEndpoint, "cognito-idp", a.region, "DescribeUserPool", { UserPoolId: pool })).UserPool?.UserPoolTags ?? {}) as Record<string, string>;
+          }
+          case "kms":
+            return pairs((await this.client("kms", a.region, (c) => new KMSClient(c)).send(new ListResourceTagsCommand({ KeyId: arn }))).Tags);
+          case "dynamodb":
+            return pairs((await this.client("dynamodb", a.region, (c) => new DynamoDBClient(c)).send(new ListTagsOfResourceCommand({ ResourceArn: arn.replace(/\/(stream|index)\/.*$/, "") }))).Tags);
+          case "lambda":
+            return (await this.client("lambda", a.region, (c) => new LambdaClient(c)).send(new ListTagsCommand({ Resource: arn }))).Tags ?? {};
+          case "sqs": {
+            const sqs = this.client("sqs", a.region, (c) => new SQSClient(c));
+            const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: a.resource }))).QueueUrl;
+            return (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+          }
+          case "sns":
+            return pairs((await this.client("sns", a.region, (c) => new SNSClient(c)).send(new ListTopicTagsCommand({ ResourceArn: arn }))).Tags);
+          case "logs":
+            return ((await motoJson(this.motoEndpoint, "logs", a.region, "ListTagsForResource", { resourceArn: arn })).tags ?? {}) as Record<string, string>;
+          case "cloudwatch":
+            return pairs((await this.client("cloudwatch", a.region, (c) => new CloudWatchClient(c)).send(new ListAlarmTagsCommand({ ResourceARN: arn }))).Tags);
+          case "iam": {
+            const name = a.resource.startsWith("role/") ? a.resource.split("/").pop()! : undefined;
+            return name ? ((await this.role(name))?.tags ?? {}) : {};
+          }
+          default:
+            return {};
+        }
+      } catch {
+        return {};
+      }
+    });
+  }
+
+  /** Where event source mappings live when the sandbox's Lambda runtime owns them (moto knows none of them then). */
+  mappingSource?: () => Array<{ UUID: string; FunctionArn: string }>;
+
+  /** The function an event source mapping feeds, or undefined. */
+  mappingFunction(region: string, uuid: string): Promise<string | undefined> {
+    if (this.mappingSource) return Promise.resolve(this.mappingSource().find((m) => m.UUID === uuid)?.FunctionArn);
+    return this.cached(`esm:${region}:${uuid}`, async () => {
+      const lambda = this.client("lambda", region, (c) => new LambdaClient(c));
+      return (await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })).catch(() => undefined))?.FunctionArn;
+    });
+  }
+
+  /** Whether an alarm exists (tags of a PutMetricAlarm apply only when it creates the alarm). */
+  async alarmExists(region: string, name: string): Promise<boolean> {
+    const cw = this.client("cloudwatch", region, (c) => new CloudWatchClient(c));
+    return ((await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms ?? []).length > 0;
   }
 
   /** A Lambda function's resource policy (AddPermission statements), or undefined when it has none. */

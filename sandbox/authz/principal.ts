@@ -31,7 +31,16 @@ export interface ServicePrincipal {
   sourceAccount?: string;
 }
 
-export type Principal = AdminPrincipal | RolePrincipal | ServicePrincipal;
+/** A web identity (a GitHub Actions OIDC token) asking STS for a role: only the trust policy decides. */
+export interface FederatedPrincipal {
+  kind: "federated";
+  /** The IAM OIDC provider's ARN: `arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`. */
+  provider: string;
+  /** The token's subject (`repo:<owner>/<repo>:environment:<name>`). */
+  subject: string;
+}
+
+export type Principal = AdminPrincipal | RolePrincipal | ServicePrincipal | FederatedPrincipal;
 
 export const ADMIN: AdminPrincipal = { kind: "admin" };
 
@@ -58,5 +67,7 @@ export function describePrincipal(p: Principal): string {
       return callerArn(p);
     case "service":
       return p.service;
+    case "federated":
+      return `${p.provider} (${p.subject})`;
   }
 }

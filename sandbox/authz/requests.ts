@@ -7,12 +7,21 @@ import type { AwsRequest, PermissionCheck } from "../types";
 import { parseArn } from "../aws";
 import type { PolicyStore } from "./policies";
 import type { RolePrincipal } from "./principal";
+import { controlPlaneChecks } from "./calls";
 
 export interface Check extends PermissionCheck {
   /** The queue's URL, for reading its policy (SQS addresses queues by URL). */
   queueUrl?: string;
   /** Set for a permission AWS checks on the caller's behalf: `dynamodb:PutItem` for the table's key. */
   impliedBy?: string;
+  /** Other actions any one of which also satisfies this check (`logs:TagLogGroup` beside `logs:TagResource`). */
+  orActions?: string[];
+  /** The resource policy to evaluate instead of the resource's own: a key policy not created yet. */
+  resourcePolicyDocument?: unknown;
+  /** Whose tags are `aws:ResourceTag/*` (default: the resource), or the tags themselves for a resource not created yet. */
+  resourceTags?: string | Record<string, string>;
+  /** AWS's answer when this check fails, when it is not the service's access denied error. */
+  denial?: { status: number; code: string; message: string };
 }
 
 export class UnmappedRequest extends Error {}
@@ -230,6 +239,8 @@ function dedupe(checks: Check[]): Check[] {
  * cannot map yet: failing loudly beats allowing what AWS might deny.
  */
 export async function checksFor(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): Promise<Check[]> {
+  const control = await controlPlaneChecks({ req, caller, store });
+  if (control) return control;
   switch (req.service) {
     case "dynamodb":
       return dynamodb(req, caller, store);

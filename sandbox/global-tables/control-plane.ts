@@ -8,7 +8,7 @@
 //   their KMS key) and GlobalTableVersion, so terraform's `replica` block completes.
 // - DeleteTable leaves the group; UpdateTimeToLive follows to the other members.
 
-import { AwsCallError, parseJson, responseWithJson, withJson } from "../aws";
+import { AwsCallError, fakeSigV4, httpCall, parseJson, responseWithJson, withJson } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import type { Replication } from "./replication";
 import { ddb, type Group, type GlobalTablesState } from "./state";
@@ -160,6 +160,22 @@ export class ControlPlane {
     return g;
   }
 
+  /**
+   * DynamoDB "automatically creates the AWSServiceRoleForDynamoDBReplication service-linked role
+   * when you create your first global table" (developer guide, "DynamoDB global tables security"):
+   * from then on adding a replica needs no iam:CreateServiceLinkedRole of the caller. moto names the
+   * role its own way; the sandbox's authorizer looks for it by its path,
+   * `/aws-service-role/replication.dynamodb.amazonaws.com/`.
+   */
+  private async ensureReplicationRole(): Promise<void> {
+    const form = (action: string, extra: string) => Buffer.from(`Action=${action}&Version=2010-05-08&${extra}`);
+    const call = (body: Buffer) =>
+      httpCall(this.s.moto, "POST", "/", { "content-type": "application/x-www-form-urlencoded", authorization: fakeSigV4({ region: "us-east-1", service: "iam" }), "content-length": String(body.length) }, body);
+    const listed = await call(form("ListRoles", `PathPrefix=${encodeURIComponent("/aws-service-role/replication.dynamodb.amazonaws.com/")}`));
+    if (listed.body.toString("utf8").includes("<RoleName>")) return;
+    await call(form("CreateServiceLinkedRole", "AWSServiceName=replication.dynamodb.amazonaws.com"));
+  }
+
   /** Creates `table` in `replicaRegion` like the one in `sourceRegion`, copies its items and starts replicating. */
   async addReplica(sourceRegion: string, table: string, replicaRegion: string, kmsKeyId?: string): Promise<void> {
     if (replicaRegion === sourceRegion) throw new AwsCallError("ValidationException", "Cannot add a replica in the table's own region", 400);
@@ -175,6 +191,7 @@ export class ControlPlane {
       src = (await ddb(this.s, sourceRegion, "DescribeTable", { TableName: table })).Table;
     }
     const srcKms: string | undefined = src.SSEDescription?.KMSMasterKeyArn;
+    await this.ensureReplicationRole();
     let existing = false;
     try {
       await ddb(this.s, replicaRegion, "CreateTable", replicaTableInput(table, src, kmsKeyId));
