@@ -42,13 +42,17 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(d.lambda_config).toEqual({ pre_token_generation_config: preToken(dr) });
   });
 
-  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group", () => {
+  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group; only DR trusts the canonical id attribute", () => {
     const fn = (stack: TfJson) => resources(stack, "aws_lambda_function").find(([n]) => n.includes("pre-token"))![1];
+    const vars = (f: Record<string, unknown>) => (f.environment as { variables: Record<string, string> }).variables;
+    // Alike but for one variable: only the DR pool's custom:canonical_id is set by this project.
+    const alike = (f: Record<string, unknown>) => ({ ...f, environment: { variables: { ...vars(f), TRUST_CANONICAL_ID_ATTRIBUTE: "<by role>" } } });
     const p = fn(primary);
     const d = fn(dr);
-    expect(d).toEqual(p);
+    expect(alike(d)).toEqual(alike(p));
     expect(p.function_name).toBe(`${env.prefix}-pre-token`);
-    expect((p.environment as { variables: Record<string, string> }).variables.CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
+    expect(vars(p).CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
+    expect([vars(p).TRUST_CANONICAL_ID_ATTRIBUTE, vars(d).TRUST_CANONICAL_ID_ATTRIBUTE]).toEqual(["false", "true"]);
     const roleNames = (s: TfJson) => resources(s, "aws_iam_role").map(([, r]) => r.name);
     // IAM role names are account-wide: the two stacks must not collide.
     expect(roleNames(primary).filter((r) => roleNames(dr).includes(r))).toEqual([]);
