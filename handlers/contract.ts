@@ -28,6 +28,12 @@ export const ENV = {
   REPLICATED_CUSTOM_ATTRIBUTES: "REPLICATED_CUSTOM_ATTRIBUTES",
   /** Custom attribute name (without `custom:`) holding the canonical id. */
   CANONICAL_ID_ATTRIBUTE: "CANONICAL_ID_ATTRIBUTE",
+  /**
+   * "true": the pre-token trigger takes a user's canonical id from the attribute when set (the DR
+   * pool, where the replicator sets it); "false": always from `sub` (the primary pool, where
+   * nothing of this project sets it, so a value there is not to be trusted).
+   */
+  TRUST_CANONICAL_ID_ATTRIBUTE: "TRUST_CANONICAL_ID_ATTRIBUTE",
   /** Days before a staging record expires (post-confirmation, retry-worker). */
   RECORD_TTL_DAYS: "RECORD_TTL_DAYS",
   /** Upper bound of users processed at once in one batch (replicate-user). */

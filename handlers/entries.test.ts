@@ -15,7 +15,7 @@ const REQUIRED: Record<HandlerName, string[]> = {
   "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
   "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
   "retry-worker": [ENV.TABLE_NAME],
-  "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE],
+  "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE, ENV.TRUST_CANONICAL_ID_ATTRIBUTE],
   reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID],
 };
 
@@ -26,6 +26,7 @@ const FULL_ENV: Record<string, string> = {
   [ENV.DR_USER_POOL_ID]: "us-west-2_abc",
   [ENV.PARK_QUEUE_URL]: "https://sqs.us-west-2.amazonaws.com/123456789012/park",
   [ENV.CANONICAL_ID_ATTRIBUTE]: "canonical_id",
+  [ENV.TRUST_CANONICAL_ID_ATTRIBUTE]: "true",
   [ENV.PRIMARY_REGION]: "us-east-1",
   [ENV.PRIMARY_USER_POOL_NAME]: "cdr-test-users-primary",
   POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",

@@ -44,7 +44,9 @@ export interface ReplicatedUserPoolProps {
   preTokenGeneration?: string;
 }
 
-// Readable by the app; the canonical id is readable but never writable by users.
+// Readable by the app; the canonical id is readable but never writable by users. The write list
+// must stay non-empty: a client without one (terraform drops an empty list) can write every
+// attribute, the canonical id included.
 const READ_ATTRIBUTES = ["email", "email_verified", "name", "given_name", "family_name", "locale", "phone_number", "phone_number_verified", `custom:${CANONICAL_ID_ATTRIBUTE}`];
 const WRITE_ATTRIBUTES = ["email", "name", "given_name", "family_name", "locale", "phone_number"];
 
@@ -91,8 +93,9 @@ export class ReplicatedUserPool extends Construct {
           : { emailSendingAccount: "COGNITO_DEFAULT" },
       schema: [
         { name: "email", attributeDataType: "String", required: true, mutable: true, stringAttributeConstraints: { minLength: "3", maxLength: "254" } },
-        // Mutable so the primary can set it after confirmation (the user's own sub);
-        // the app client cannot write it (WRITE_ATTRIBUTES leaves it out).
+        // Mutable so the replicator can set and correct it on DR users (an Admin* call, which no
+        // client list limits); the app client cannot write it (WRITE_ATTRIBUTES leaves it out, and
+        // `npm run drift` flags any client of either pool that can).
         { name: CANONICAL_ID_ATTRIBUTE, attributeDataType: "String", required: false, mutable: true, developerOnlyAttribute: false, stringAttributeConstraints: { minLength: "1", maxLength: "64" } },
       ],
       lambdaConfig: lambdaConfig(props),

@@ -18,9 +18,18 @@ as permanent and stores the user already CONFIRMED. Setting the status after the
 pool would let a concurrent ListUsers / AdminGetUser (moto_server is multi-threaded) see it in
 FORCE_CHANGE_PASSWORD, a state AWS never shows.
 
+A third patch makes the ID tokens moto issues carry the user attributes the app client may read,
+and only those: moto puts in the client's ReadAttributes plus every `custom:` attribute whatever the
+client may read, and no standard attribute at all for a client without ReadAttributes. Cognito's
+ID token carries the attributes the client can read (a client without the list reads all of them;
+see sandbox/cognito/client-attributes.ts for the pages and the reasoning). The token moto signed is
+read back, its attribute claims replaced, and signed again with moto's own key, so it still verifies
+against moto's JWKS. The gateway filters GetUser by the same rule.
+
 Behaviour is otherwise moto's own. If moto's internals ever differ from what a patch expects,
 it is skipped with a note on stderr and moto runs without it (the username index: slower, same
-answers; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword).
+answers; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword; the
+ID token claims: moto's own, which show custom attributes a client may not read).
 """
 
 import runpy
@@ -172,6 +181,46 @@ def _install_confirmed_create():
     user_cls.__init__ = user_init
 
 
+def _install_readable_id_tokens():
+    from moto.cognitoidp import models
+
+    pool_cls = models.CognitoIdpUserPool
+    for name in ("create_id_token", "_get_user"):
+        if not callable(getattr(pool_cls, name, None)):
+            raise RuntimeError(f"moto has no {pool_cls.__name__}.{name}")
+    jwt = models.jwt
+    verified = ("email_verified", "phone_number_verified")
+
+    original = pool_cls.create_id_token
+
+    def readable(client, attribute):
+        # Same rule as mayRead in sandbox/cognito/client-attributes.ts.
+        listed = (client.extended_config.get("ReadAttributes") or []) if client is not None else []
+        return attribute == "sub" or not listed or attribute in listed
+
+    def create_id_token(self, client_id, username, origin_jti):
+        token, expires_in = original(self, client_id, username, origin_jti)
+        user = self._get_user(username)
+        client = self.clients.get(client_id)
+        decoded = jwt.decode(token, self.json_web_key)
+        claims = dict(decoded.claims)
+        for attribute in user.attributes:
+            name, value = attribute["Name"], attribute.get("Value")
+            if name == "sub":
+                continue
+            if not readable(client, name):
+                claims.pop(name, None)
+            elif value is not None:
+                # Cognito's ID token has the verified flags as JSON booleans.
+                claims[name] = (value == "true") if name in verified else value
+        signed = jwt.encode(dict(decoded.header), claims, self.json_web_key)
+        self.id_tokens.pop(token, None)
+        self.id_tokens[signed] = (client_id, username)
+        return signed, expires_in
+
+    pool_cls.create_id_token = create_id_token
+
+
 if __name__ == "__main__":
     try:
         _install_username_index()
@@ -181,5 +230,9 @@ if __name__ == "__main__":
         _install_confirmed_create()
     except Exception as exc:  # noqa: BLE001 - the gateway confirms with a second call instead
         print(f"sandbox: moto confirmed AdminCreateUser not installed ({exc}); the gateway confirms in a second call", file=sys.stderr)
+    try:
+        _install_readable_id_tokens()
+    except Exception as exc:  # noqa: BLE001 - tokens then carry moto's own claims
+        print(f"sandbox: moto readable ID token claims not installed ({exc}); ID tokens carry moto's claims", file=sys.stderr)
     sys.argv[0] = "moto_server"
     runpy.run_module("moto.server", run_name="__main__", alter_sys=True)

@@ -60,6 +60,9 @@ export function preTokenTrigger(scope: Construct, env: Environment, role: Role, 
     errorsThreshold: env.alarms.lambdaErrors,
     alarmActions,
     permissionsBoundary,
+    // One-way replication sets custom:canonical_id on DR users only; in the primary pool a value
+    // was written by someone else, so tokens there carry the user's own sub.
+    trustCanonicalIdAttribute: role === "dr",
   });
 }
 

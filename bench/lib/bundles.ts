@@ -40,6 +40,7 @@ export const HANDLER_ENV: Record<string, string> = {
   DR_USER_POOL_ID: "us-west-2_bench",
   PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/000000000000/cdr-bench-dlq",
   CANONICAL_ID_ATTRIBUTE: "canonical_id",
+  TRUST_CANONICAL_ID_ATTRIBUTE: "true",
   POWERTOOLS_SERVICE_NAME: "bench",
   POWERTOOLS_METRICS_NAMESPACE: "bench",
 };

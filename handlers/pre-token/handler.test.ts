@@ -31,7 +31,9 @@ function event(o: { attributes: Record<string, string>; region?: string; poolId?
   } as PreTokenGenerationV2TriggerEvent;
 }
 
-const handler = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id" }), logger: testLogger() });
+/** The DR pool's trigger (trusts the attribute the replicator sets); `primaryHandler` is the primary pool's. */
+const handler = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id", TRUST_CANONICAL_ID_ATTRIBUTE: "true" }), logger: testLogger() });
+const primaryHandler = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id", TRUST_CANONICAL_ID_ATTRIBUTE: "false" }), logger: testLogger() });
 
 const claimsOf = (e: PreTokenGenerationV2TriggerEvent) => ({
   id: e.response.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride,
@@ -52,7 +54,7 @@ describe("pre-token generation", () => {
   });
 
   it("gives a user the same claim in both pools", async () => {
-    const p = await handler(event({ attributes: { sub: PRIMARY_SUB } }));
+    const p = await primaryHandler(event({ attributes: { sub: PRIMARY_SUB } }));
     const d = await handler(event({ region: DR_REGION, poolId: DR_POOL_ID, attributes: { sub: DR_SUB, "custom:canonical_id": PRIMARY_SUB } }));
     expect(claimsOf(d)).toEqual(claimsOf(p));
   });
@@ -83,11 +85,24 @@ describe("pre-token generation", () => {
   });
 
   it("ignores a blank attribute and uses sub", () => {
-    expect(canonicalIdOf({ sub: PRIMARY_SUB, "custom:canonical_id": "  " }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "sub" });
+    expect(canonicalIdOf({ sub: PRIMARY_SUB, "custom:canonical_id": "  " }, { canonicalIdAttribute: "canonical_id", trustAttribute: true })).toEqual({ id: PRIMARY_SUB, source: "sub" });
+  });
+
+  it("primary pool: a custom:canonical_id naming another user is ignored, the tokens carry the user's own sub, and a WARN says so without values", async () => {
+    const logs = logsFrom(guard);
+    const out = await primaryHandler(event({ attributes: { sub: PRIMARY_SUB, "custom:canonical_id": DR_SUB, email: "thief@example.com" } }));
+    expect(claimsOf(out)).toEqual({ id: { canonical_id: PRIMARY_SUB }, access: { canonical_id: PRIMARY_SUB } });
+    const lines = logs.read();
+    expect(lines).toContainEqual(expect.objectContaining({ level: "WARN", message: "custom canonical id attribute ignored in this pool: the tokens carry the user's own sub", userPoolId: PRIMARY_POOL_ID }));
+    expect(JSON.stringify(lines.filter((l) => l.level === "WARN"))).not.toContain(DR_SUB);
+    // The same attribute equal to the user's own sub is no news.
+    const quiet = logsFrom(guard);
+    await primaryHandler(event({ attributes: { sub: PRIMARY_SUB, "custom:canonical_id": PRIMARY_SUB } }));
+    expect(quiet.read().filter((l) => l.level === "WARN")).toEqual([]);
   });
 
   it("honours the configured attribute name", async () => {
-    const h = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "primary_sub" }), logger: testLogger() });
+    const h = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "primary_sub", TRUST_CANONICAL_ID_ATTRIBUTE: "true" }), logger: testLogger() });
     const out = await h(event({ attributes: { sub: DR_SUB, "custom:primary_sub": PRIMARY_SUB, "custom:canonical_id": "other" } }));
     expect(claimsOf(out).id).toEqual({ canonical_id: PRIMARY_SUB });
   });
@@ -103,7 +118,7 @@ describe("pre-token generation", () => {
 
 describe("pre-token config", () => {
   it("requires the attribute name and validates it, naming the variable", () => {
-    expect(() => readPreTokenConfig({})).toThrow("Environment variable CANONICAL_ID_ATTRIBUTE is required but not set");
+    expect(() => readPreTokenConfig({ TRUST_CANONICAL_ID_ATTRIBUTE: "true" })).toThrow("Environment variable CANONICAL_ID_ATTRIBUTE is required but not set");
     expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(ConfigError);
     expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(/CANONICAL_ID_ATTRIBUTE/);
   });
@@ -120,9 +135,11 @@ describe("pre-token config", () => {
 
 describe("pre-token generation: odd requests and its log lines", () => {
   it("trims the sub and the stored id", async () => {
-    expect(canonicalIdOf({ sub: `  ${PRIMARY_SUB} ` }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "sub" });
-    expect(canonicalIdOf({ sub: DR_SUB, "custom:canonical_id": ` ${PRIMARY_SUB}\n` }, "canonical_id")).toEqual({ id: PRIMARY_SUB, source: "attribute" });
-    expect(canonicalIdOf({ sub: "   " }, "canonical_id")).toBeUndefined();
+    const dr = { canonicalIdAttribute: "canonical_id", trustAttribute: true };
+    expect(canonicalIdOf({ sub: `  ${PRIMARY_SUB} ` }, dr)).toEqual({ id: PRIMARY_SUB, source: "sub" });
+    expect(canonicalIdOf({ sub: DR_SUB, "custom:canonical_id": ` ${PRIMARY_SUB}\n` }, dr)).toEqual({ id: PRIMARY_SUB, source: "attribute" });
+    expect(canonicalIdOf({ sub: "   " }, dr)).toBeUndefined();
+    expect(canonicalIdOf({ sub: ` ${PRIMARY_SUB}`, "custom:canonical_id": `${PRIMARY_SUB} ` }, { ...dr, trustAttribute: false })).toEqual({ id: PRIMARY_SUB, source: "sub" });
   });
 
   it("adds the claim when the event carries no response object", async () => {

@@ -4,14 +4,16 @@
 //
 // Where the canonical id comes from:
 // - DR users carry it as `custom:<canonical attribute>`, set by the replicator to
-//   the primary user's `sub`.
-// - Primary users need no stored copy: their canonical id *is* their own `sub`.
-//   So the sign-up path makes no extra write (no AdminUpdateUserAttributes after
-//   confirmation); this trigger falls back to `sub` when the attribute is absent.
-//   A user who signs up directly in the DR pool during a failover gets its own DR
-//   `sub` the same way, which is right: that user was born there.
-// - When the attribute is present in the primary pool (e.g. a user copied back after
-//   a failback), it wins over `sub`, as it does in DR.
+//   the primary user's `sub`. The DR pool's trigger trusts it (TRUST_CANONICAL_ID_ATTRIBUTE).
+//   A user who signs up directly in the DR pool during a failover has no attribute and
+//   gets its own DR `sub`, which is right: that user was born there.
+// - Primary users need no stored copy: their canonical id *is* their own `sub`, so the
+//   sign-up path makes no extra write. Nothing of this project sets the attribute in the
+//   primary pool (one-way mode), so the primary pool's trigger ignores it: a value there
+//   was written by an administrator or by an app client allowed to write it, and trusting
+//   it would hand whoever wrote it another user's id in every token (issue 20). A later
+//   two-way mode, whose primary copies of DR-born users carry the DR `sub` there, must
+//   decide per user (see handlers/replication/pool-users.ts, primaryCanonicalId).
 //
 // Cognito fails the sign-in when this trigger throws, so it never throws: without
 // any id it logs an error and leaves the tokens alone (the verifier then rejects
@@ -27,15 +29,18 @@ export interface PreTokenDeps {
   logger: Logger;
 }
 
-/** The canonical id of the user in `attributes`, and where it came from. */
+/**
+ * The canonical id of the user in `attributes`, and where it came from; `ignored` when the pool
+ * does not trust the attribute and it named another id.
+ */
 export function canonicalIdOf(
   attributes: Readonly<Record<string, string | undefined>>,
-  canonicalIdAttribute: string,
-): { id: string; source: "attribute" | "sub" } | undefined {
-  const stored = attributes[`custom:${canonicalIdAttribute}`]?.trim();
-  if (stored) return { id: stored, source: "attribute" };
+  config: Pick<PreTokenConfig, "canonicalIdAttribute" | "trustAttribute">,
+): { id: string; source: "attribute" | "sub"; ignored?: true } | undefined {
+  const stored = attributes[`custom:${config.canonicalIdAttribute}`]?.trim();
+  if (stored && config.trustAttribute) return { id: stored, source: "attribute" };
   const sub = attributes.sub?.trim();
-  if (sub) return { id: sub, source: "sub" };
+  if (sub) return stored && stored !== sub ? { id: sub, source: "sub", ignored: true } : { id: sub, source: "sub" };
   return undefined;
 }
 
@@ -45,13 +50,20 @@ export function makeHandler(deps: PreTokenDeps) {
   return async function handler(event: PreTokenGenerationV2TriggerEvent, context?: Context): Promise<PreTokenGenerationV2TriggerEvent> {
     if (context) logger.addContext(context);
     try {
-      const found = canonicalIdOf(event.request?.userAttributes ?? {}, config.canonicalIdAttribute);
+      const found = canonicalIdOf(event.request?.userAttributes ?? {}, config);
       if (!found) {
         logger.error("no canonical id and no sub in the token request; tokens left without the claim", {
           triggerSource: event.triggerSource,
           userPoolId: event.userPoolId,
         });
         return event;
+      }
+      if (found.ignored) {
+        // No values: which user and which id are for reconcile's conflict report to show.
+        logger.warn("custom canonical id attribute ignored in this pool: the tokens carry the user's own sub", {
+          triggerSource: event.triggerSource,
+          userPoolId: event.userPoolId,
+        });
       }
       const claim = { [CANONICAL_ID_CLAIM]: found.id };
       const previous = event.response?.claimsAndScopeOverrideDetails ?? {};

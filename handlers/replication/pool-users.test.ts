@@ -51,6 +51,11 @@ describe("users to records and DR state", () => {
     expect(recordFromUser({ ...base, UserCreateDate: new Date(ctx.now + 5_000) }, [], ctx).confirmedAt).toBe(ctx.now);
   });
 
+  it("a record's canonical id is the primary user's sub, never a custom:canonical_id it carries (backfill and reconcile build records here)", () => {
+    const claimed = { Username: "u", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "u@example.com" }, { Name: "custom:canonical_id", Value: "someone-else" }] };
+    expect(recordFromUser(claimed, [], ctx).canonicalId).toBe("s1");
+  });
+
   it("a DR user's state: enabled unless said otherwise, its groups as given", () => {
     expect(drStateFromUser({ Username: "d", Attributes: [{ Name: "email", Value: "d@example.com" }] }, ["g"])).toEqual({ username: "d", attributes: { email: "d@example.com" }, enabled: true, groups: ["g"] });
     expect(drStateFromUser({ Username: "d", Enabled: false }, []).enabled).toBe(false);

@@ -66,10 +66,21 @@ export async function groupMembership(cognito: Cognito, poolId: string): Promise
   return members;
 }
 
-/** A primary user's canonical id: its `custom:canonical_id` when set, else its `sub`. */
-export function primaryCanonicalId(user: UserType, config: ReplicationConfig): string | undefined {
-  const attrs = attributeMap(user.Attributes);
-  return attrs[canonicalIdAttributeName(config)] || attrs.sub || undefined;
+/**
+ * A primary user's canonical id: its own `sub`, never its `custom:canonical_id`.
+ *
+ * Who may legitimately carry `custom:canonical_id`: in one-way mode (the only mode today) only DR
+ * users, set by the replicator's upsert to the primary user's `sub`. No primary user does: the
+ * PostConfirmation record, backfill and reconcile all take the `sub`, and nothing of this project
+ * writes the attribute in the primary pool. A value there was written by an administrator or by an
+ * app client allowed to write it (the drift check flags such clients), and trusting it let one user
+ * take over another's canonical id (issue 20); canonical-claims.ts reports it as a conflict instead.
+ * A later two-way mode will create primary copies of DR-born users carrying the DR `sub` there; it
+ * must trust the value only for users its own replicator created (a table record of DR origin for
+ * that id) and only where no other primary user's `sub` is that id.
+ */
+export function primaryCanonicalId(user: UserType): string | undefined {
+  return attributeMap(user.Attributes).sub || undefined;
 }
 
 /** A DR user's canonical id (set by the replicator), or undefined for users it did not create. */
@@ -92,7 +103,7 @@ export interface RecordContext {
 
 /** The record for a primary user as ListUsers returns it. Throws a ReplicationError when it cannot be built. */
 export function recordFromUser(user: UserType, groups: readonly string[], ctx: RecordContext): ReplicatedUser {
-  const canonicalId = primaryCanonicalId(user, ctx.config);
+  const canonicalId = primaryCanonicalId(user);
   const created = user.UserCreateDate ? new Date(user.UserCreateDate).getTime() : ctx.now;
   return parseRecord({
     schemaVersion: RECORD_SCHEMA_VERSION,

@@ -1,6 +1,7 @@
 // The reconcile core against two in-memory pools: every kind of drift found with a value-free
-// detail, repaired through the upsert when asked, extras deleted only when allowed, and a failed
-// repair reported with its reason instead of stopping the run.
+// detail, repaired through the upsert when asked, extras deleted only when allowed, a failed
+// repair reported with its reason instead of stopping the run, and primary users disputing a
+// canonical id reported as conflicts that nothing repairs.
 import { describe, expect, it } from "vitest";
 import { FakePool, type FakeUser } from "../../test/support/fake-cognito";
 import { reconcilePools, type ReconcileOptions } from "./reconcile";
@@ -79,6 +80,7 @@ describe("reconcilePools", () => {
       enabled: 2,
       groups: 1,
       invalid: 1,
+      conflict: 0,
       repaired: 0,
       deleted: 0,
       repairFailed: 0,
@@ -165,5 +167,65 @@ describe("reconcilePools", () => {
     expect(listed.some(([a]) => a > 0 && a < 17)).toBe(true);
     expect(p.dr.maxInFlight).toBeLessThanOrEqual(3);
     expect(p.dr.maxInFlight).toBeGreaterThan(1);
+  });
+
+  describe("canonical id conflicts", () => {
+    /** The issue 20 story: a user set the victim's sub as its own custom:canonical_id. */
+    function hijacked() {
+      const p = pools();
+      p.primary.put(primaryUser("victim"));
+      p.primary.put(primaryUser("thief", { "custom:canonical_id": "victim", name: "Thief" }));
+      p.dr.put(drUser("victim"));
+      p.dr.put(drUser("thief", { name: "Thief" }));
+      return p;
+    }
+    const writes = (p: ReturnType<typeof pools>, who: string[]) => p.dr.calls.filter((c) => who.some((w) => c.endsWith(`:${w}@example.com`)) && !/^Admin(Get|ListGroupsFor)User/.test(c));
+
+    it("reports both users of one claimed canonical id as conflicts, repairs neither side, and exits as drift", async () => {
+      const p = hijacked();
+      const result = await run(p, { apply: true, allowDelete: true });
+      expect(result.drift.filter((d) => d.kind === "conflict")).toEqual([
+        { kind: "conflict", canonicalId: "victim", primaryUsername: "p-victim", drUsername: "victim@example.com", detail: "another primary user claims this canonical id in custom:canonical_id (thief)" },
+        {
+          kind: "conflict",
+          canonicalId: "thief",
+          primaryUsername: "p-thief",
+          drUsername: "thief@example.com",
+          detail: "custom:canonical_id claims the canonical id of another primary user (victim); replication never sets it on a primary user",
+        },
+      ]);
+      expect(result.counts.conflict).toBe(2);
+      // Neither DR user is written, created or deleted; the victim's DR user keeps its own email and name.
+      expect(writes(p, ["victim", "thief"])).toEqual([]);
+      expect(p.dr.users.get("victim@example.com")!.attributes).toMatchObject({ email: "victim@example.com", name: "Name victim", "custom:canonical_id": "victim" });
+      expect(result.drift.filter((d) => d.kind === "conflict").every((d) => d.repaired === undefined)).toBe(true);
+      expect(result.unrepaired).toBeGreaterThanOrEqual(2);
+      // The other drift is still repaired around them.
+      expect(result.counts.repaired).toBe(5);
+    });
+
+    it("matches primary users by sub only: the claim never joins the thief to the victim's DR user", async () => {
+      const p = hijacked();
+      p.primary.put(primaryUser("thief", { "custom:canonical_id": "victim", name: "Thief", email: "victim@example.com" }));
+      const result = await run(p);
+      // Before, the thief's email and name were reported as the victim's DR user's drift on every run.
+      expect(result.drift.filter((d) => d.drUsername === "victim@example.com").map((d) => d.kind)).toEqual(["conflict"]);
+      expect(result.drift.some((d) => d.kind === "extra_in_dr" && (d.canonicalId === "victim" || d.canonicalId === "thief"))).toBe(false);
+    });
+
+    it("a custom:canonical_id naming no user is a conflict without its value; one equal to the user's own sub is not", async () => {
+      const p = pools();
+      p.primary.put(primaryUser("planted", { "custom:canonical_id": "someone@example.com" }));
+      p.primary.put(primaryUser("self", { "custom:canonical_id": "self" }));
+      p.dr.put(drUser("planted"));
+      p.dr.put(drUser("self"));
+      const result = await run(p, { apply: true });
+      expect(result.drift.filter((d) => d.kind === "conflict")).toEqual([
+        { kind: "conflict", canonicalId: "planted", primaryUsername: "p-planted", drUsername: "planted@example.com", detail: "custom:canonical_id set on a primary user (value not shown); replication never sets it on a primary user" },
+      ]);
+      expect(JSON.stringify(result)).not.toContain("someone@example.com");
+      expect(writes(p, ["planted"])).toEqual([]);
+      expect(result.drift.some((d) => d.canonicalId === "self")).toBe(false);
+    });
   });
 });

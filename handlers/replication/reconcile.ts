@@ -1,10 +1,13 @@
-// The reconcile core: lists both pools, joins users by canonical id, reports every
-// kind of drift and, when asked, repairs it through the shared upsert (the same
-// code the replicator runs). The operator CLI (scripts/operator/reconcile.ts) and the
-// scheduled reconcile Lambda (handlers/reconcile) both run this.
+// The reconcile core: lists both pools, joins users by canonical id (DR: custom:canonical_id,
+// primary: the user's own sub), reports every kind of drift and, when asked, repairs it through
+// the shared upsert (the same code the replicator runs). Primary users in a canonical-id conflict
+// (canonical-claims.ts) are reported and never repaired. The operator CLI
+// (scripts/operator/reconcile.ts) and the scheduled reconcile Lambda (handlers/reconcile) both
+// run this.
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { attributeMap } from "./attributes";
+import { primaryConflicts } from "./canonical-claims";
 import { classifyAwsError } from "../shared/classify";
 import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
 import type { ReplicatedUser } from "./record";
@@ -22,8 +25,8 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 
-export type DriftKind = "missing_in_dr" | "extra_in_dr" | "attributes" | "enabled" | "groups" | "invalid";
-export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "extra_in_dr", "attributes", "enabled", "groups", "invalid"];
+export type DriftKind = "missing_in_dr" | "extra_in_dr" | "attributes" | "enabled" | "groups" | "invalid" | "conflict";
+export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "extra_in_dr", "attributes", "enabled", "groups", "invalid", "conflict"];
 
 export interface DriftItem {
   kind: DriftKind;
@@ -115,14 +118,22 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     if (id) drById.set(id, u);
   }
   const primaryIds = new Set<string>();
+  const conflicts = primaryConflicts(pUsers, deps.config);
   const unverifiedEmail: UnverifiedEmail[] = [];
   const repairs = new Map<string, { record: ReplicatedUser; drUser?: UserType; items: DriftItem[] }>();
   let matched = 0;
   let inSync = 0;
 
   for (const u of pUsers) {
-    const id = primaryCanonicalId(u, deps.config);
+    const id = primaryCanonicalId(u);
     if (id) primaryIds.add(id);
+    const conflict = conflicts.get(u);
+    if (conflict) {
+      // Never repaired, unconfirmed users included: whichever side a repair took, it could hand one
+      // person's DR account to the other.
+      drift.push({ kind: "conflict", canonicalId: conflict.canonicalId, primaryUsername: u.Username, drUsername: id ? drById.get(id)?.Username : undefined, detail: conflict.detail });
+      continue;
+    }
     if (!replicable(u)) continue;
     let record: ReplicatedUser;
     try {

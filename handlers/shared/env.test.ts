@@ -101,11 +101,15 @@ describe("values as an operator writes them", () => {
     expect(() => readReplicatorConfig({ ...base, PARK_QUEUE_URL: url })).toThrow(`Environment variable PARK_QUEUE_URL must be an SQS queue URL (got "${url}")`);
   });
 
-  it("pre-token: the canonical id attribute is required and named without custom:", () => {
-    expect(readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: " canonical_id " })).toEqual({ canonicalIdAttribute: "canonical_id" });
-    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id" })).toThrow(
+  it("pre-token: the canonical id attribute is required and named without custom:; whether to trust it is required", () => {
+    const trust = { TRUST_CANONICAL_ID_ATTRIBUTE: "true" };
+    expect(readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: " canonical_id ", ...trust })).toEqual({ canonicalIdAttribute: "canonical_id", trustAttribute: true });
+    expect(readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id", TRUST_CANONICAL_ID_ATTRIBUTE: " false " })).toEqual({ canonicalIdAttribute: "canonical_id", trustAttribute: false });
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id" })).toThrow("Environment variable TRUST_CANONICAL_ID_ATTRIBUTE is required but not set");
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id", TRUST_CANONICAL_ID_ATTRIBUTE: "yes" })).toThrow('Environment variable TRUST_CANONICAL_ID_ATTRIBUTE must be "true" or "false" (got "yes")');
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "custom:canonical_id", ...trust })).toThrow(
       'Environment variable CANONICAL_ID_ATTRIBUTE must be a custom attribute name without "custom:" (1-20 of A-Z a-z 0-9 _ -, got "custom:canonical_id")',
     );
-    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "a".repeat(21) })).toThrow(ConfigError);
+    expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "a".repeat(21), ...trust })).toThrow(ConfigError);
   });
 });

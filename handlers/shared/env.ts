@@ -114,16 +114,21 @@ export function readRetryWorkerConfig(env: EnvSource): RetryWorkerConfig {
 
 export interface PreTokenConfig {
   canonicalIdAttribute: string;
+  /** Whether this pool's `custom:<attribute>` may name the canonical id (DR), or only `sub` does (primary). */
+  trustAttribute: boolean;
 }
 
 /**
- * Required, not defaulted: a pool whose attribute name differs from the trigger's
- * would silently put DR users' own `sub` into their tokens.
+ * Both required, not defaulted: a pool whose attribute name differs from the trigger's would
+ * silently put DR users' own `sub` into their tokens, and trusting the attribute in the wrong pool
+ * would let whoever can write it claim another user's id.
  */
 export function readPreTokenConfig(env: EnvSource): PreTokenConfig {
   const name = requireString(env, ENV.CANONICAL_ID_ATTRIBUTE);
   if (!/^[A-Za-z0-9_-]{1,20}$/.test(name)) {
     throw new ConfigError(ENV.CANONICAL_ID_ATTRIBUTE, `must be a custom attribute name without "custom:" (1-20 of A-Z a-z 0-9 _ -, got "${name}")`);
   }
-  return { canonicalIdAttribute: name };
+  const trust = requireString(env, ENV.TRUST_CANONICAL_ID_ATTRIBUTE);
+  if (trust !== "true" && trust !== "false") throw new ConfigError(ENV.TRUST_CANONICAL_ID_ATTRIBUTE, `must be "true" or "false" (got "${trust}")`);
+  return { canonicalIdAttribute: name, trustAttribute: trust === "true" };
 }

@@ -40,12 +40,18 @@
 //     random one of a passwordless user, ...) or, when it never saw one, sets a random one first
 //     (sign-in.ts);
 // (e) the region of unsigned calls (InitiateAuth, SignUp, ConfirmSignUp, ...) from the pool id,
-//     the client id or the access token's issuer (clients.ts).
+//     the client id or the access token's issuer (clients.ts);
+// (f) app clients' attribute permissions, which moto stores and never checks: SignUp and
+//     UpdateUserAttributes naming an attribute outside the client's WriteAttributes are refused
+//     with NotAuthorizedException "A client attempted to write unauthorized attribute"; GetUser
+//     answers only the client's ReadAttributes, and so do the ID tokens (sandbox/moto_server.py).
+//     Admin* calls are not limited by clients (client-attributes.ts).
 // The admin routes (outbox, trigger log) are in admin.ts.
 
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
 import { cognitoAdmin } from "./admin";
+import { checkWrite, filterRead, forgetClient } from "./client-attributes";
 import { rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
 import { isPasswordless, poolRequest } from "./pool-settings";
@@ -91,6 +97,14 @@ export class CognitoPlugin implements SandboxPlugin {
       case "CreateUserPoolClient":
       case "DescribeUserPoolClient":
         return rememberClient(s, req, next);
+      case "UpdateUserPoolClient":
+      case "DeleteUserPoolClient":
+        forgetClient(s, body);
+        return next(req);
+      case "UpdateUserAttributes":
+        return checkWrite(s, req, body, next);
+      case "GetUser":
+        return filterRead(s, req, body, await next(req));
       case "AdminCreateUser":
         return adminCreateUser(s, req, body, next);
       case "ConfirmSignUp":
@@ -108,6 +122,7 @@ export class CognitoPlugin implements SandboxPlugin {
         // AWS runs PostConfirmation here too, with triggerSource PostConfirmation_ConfirmForgotPassword.
         return confirmSignUp(s, req, body, (r) => next(r).then((res) => capturePassword(s, req, body, res)));
       case "SignUp":
+        return checkWrite(s, req, body, async (r) => capturePassword(s, req, body, await next(r)));
       case "AdminSetUserPassword":
       case "ChangePassword":
         return capturePassword(s, req, body, await next(req));

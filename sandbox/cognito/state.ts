@@ -1,10 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // What the parts of the Cognito plugin share: pool settings moto drops, the client -> pool index,
-// passwords seen on the way, OTP sessions, the outbox and the trigger log. One object per plugin,
-// passed to each part (no module-level state).
+// the clients' attribute permissions, passwords seen on the way, OTP sessions, the outbox and the
+// trigger log. One object per plugin, passed to each part (no module-level state).
 
 import { motoJson } from "../aws";
 import type { Authority, LambdaInvoker } from "../types";
+import type { ClientPermissions } from "./client-attributes";
 
 /** Cognito's timeout for a Lambda trigger. */
 export const TRIGGER_TIMEOUT_MS = 5000;
@@ -77,6 +78,8 @@ export interface CognitoState {
   readonly clients: Map<string, { poolId: string; region: string }>;
   /** Client ids not found, until when not to look again. */
   readonly clientMisses: Map<string, number>;
+  /** Client id -> its ReadAttributes / WriteAttributes, briefly (client-attributes.ts). */
+  readonly clientPermissions: Map<string, { until: number; permissions: ClientPermissions }>;
   readonly poolCache: Map<string, { until: number; pool: any }>;
   /** Trigger invocations (the last 1000), for GET /__sandbox/cognito/triggers. */
   log: TriggerInvocation[];
@@ -98,6 +101,7 @@ export function createState(opts: CognitoPluginOptions): CognitoState {
     pools: new Map(),
     clients: new Map(),
     clientMisses: new Map(),
+    clientPermissions: new Map(),
     poolCache: new Map(),
     log: [],
     passwords: new Map(),

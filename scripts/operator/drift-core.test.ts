@@ -1,7 +1,8 @@
 // drift's comparison: leaf differences by path, the email sender without its region, every
-// trigger's function ARN.
+// trigger's function ARN, and the app clients of either pool that can write the canonical id.
+import type { UserPoolClientType } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
-import { diffValues, poolSettings, triggers } from "./drift-core";
+import { canonicalIdWriters, comparePools, diffValues, poolSettings, triggers } from "./drift-core";
 
 describe("drift comparison", () => {
   it("reports leaf differences by path", () => {
@@ -33,5 +34,59 @@ describe("drift comparison", () => {
         },
       }),
     ).toEqual({ PostConfirmation: "arn:aws:lambda:us-east-1:1:function:pc", PreTokenGenerationConfig: "arn:aws:lambda:us-east-1:1:function:pt" });
+  });
+});
+
+describe("app clients that can write the canonical id", () => {
+  const clients = (list: UserPoolClientType[]) => new Map(list.map((c) => [c.ClientName!, c]));
+
+  it("flags a client listing custom:canonical_id, and one without WriteAttributes (which writes everything)", () => {
+    const found = canonicalIdWriters(
+      "dr",
+      clients([
+        { ClientName: "web", ClientId: "c-web", WriteAttributes: ["email", "name"] },
+        { ClientName: "admin-ui", ClientId: "c-admin", WriteAttributes: ["email", "custom:canonical_id"] },
+        { ClientName: "legacy", ClientId: "c-legacy" },
+        { ClientName: "emptied", ClientId: "c-empty", WriteAttributes: [] },
+        { ClientName: "tiers", ClientId: "c-tiers", WriteAttributes: ["custom:canonical_id_old", "custom:tier"] },
+      ]),
+    );
+    expect(found).toEqual([
+      { pool: "dr", client: "admin-ui", clientId: "c-admin", why: "WriteAttributes lists custom:canonical_id" },
+      { pool: "dr", client: "emptied", clientId: "c-empty", why: "no WriteAttributes: the client can write every attribute, custom:canonical_id included" },
+      { pool: "dr", client: "legacy", clientId: "c-legacy", why: "no WriteAttributes: the client can write every attribute, custom:canonical_id included" },
+    ]);
+  });
+
+  it("uses the configured attribute name", () => {
+    const list = clients([{ ClientName: "app", WriteAttributes: ["custom:primary_sub"] }]);
+    expect(canonicalIdWriters("primary", list, "primary_sub")).toHaveLength(1);
+    expect(canonicalIdWriters("primary", list)).toEqual([]);
+  });
+
+  it("comparePools reports them for either pool, even when both pools have the same client", async () => {
+    const pool = (region: string, appClients: UserPoolClientType[]) => ({
+      async send(cmd: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
+        switch (cmd.constructor.name) {
+          case "DescribeUserPoolCommand":
+            return { UserPool: { Id: `${region}_P`, LambdaConfig: {} } };
+          case "ListUserPoolClientsCommand":
+            return { UserPoolClients: appClients.map((c) => ({ ClientId: c.ClientId, ClientName: c.ClientName })) };
+          case "DescribeUserPoolClientCommand":
+            return { UserPoolClient: appClients.find((c) => c.ClientId === cmd.input.ClientId) };
+          default:
+            throw new Error(`unexpected ${cmd.constructor.name}`);
+        }
+      },
+    });
+    const app = { ClientName: "app", ClientId: "c1", WriteAttributes: ["email"] };
+    const open = { ClientName: "partner", ClientId: "c2" };
+    const lambda = { send: async () => ({}) };
+    const result = await comparePools({
+      primary: { cognito: pool("us-east-1", [app, open]), lambda, poolId: "us-east-1_P", region: "us-east-1" },
+      dr: { cognito: pool("us-west-2", [app, open]), lambda, poolId: "us-west-2_P", region: "us-west-2" },
+    });
+    expect(result.differences).toEqual([]);
+    expect(result.canonicalIdWriters.map((w) => `${w.pool} ${w.client}`)).toEqual(["primary partner", "dr partner"]);
   });
 });

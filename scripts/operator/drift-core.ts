@@ -1,6 +1,7 @@
 // drift's comparison: the configuration of the primary and the DR pool (password policy, schema,
 // sign-in policy, MFA, tier, email sender, app clients, triggers and the code hash of each
-// trigger function in its region), normalised, as a list of leaf differences.
+// trigger function in its region), normalised, as a list of leaf differences; and, in either pool,
+// every app client that can write the canonical id attribute (canonicalIdWriters).
 import {
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
@@ -10,6 +11,7 @@ import {
   type UserPoolType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetFunctionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 type Lambda = Pick<LambdaClient, "send">;
@@ -112,10 +114,39 @@ export function diffValues(area: string, a: unknown, b: unknown, path = ""): Dif
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null) ? [] : [{ area, field: path || "(value)", primary: a ?? null, dr: b ?? null }];
 }
 
+/** An app client that can write the canonical id attribute: a user of it could claim someone else's id. */
+export interface CanonicalIdWriter {
+  pool: "primary" | "dr";
+  client: string;
+  clientId?: string;
+  why: string;
+}
+
+/**
+ * The clients of one pool that can write `custom:<attribute>`: those listing it in WriteAttributes,
+ * and those with no WriteAttributes at all. Cognito's API reference gives such a client "the
+ * Standard attributes" only, but observed behaviour is wider: every attribute, custom ones included,
+ * but the two *_verified flags (aws/aws-cdk#30608; hashicorp/terraform-provider-aws#28684, where an
+ * empty list is dropped and "all attributes are marked as writable"); the sandbox emulates the same
+ * (sandbox/cognito/client-attributes.ts). An empty list counts as none, since terraform drops it.
+ */
+export function canonicalIdWriters(pool: "primary" | "dr", clients: ReadonlyMap<string, UserPoolClientType>, attribute = CANONICAL_ID_ATTRIBUTE): CanonicalIdWriter[] {
+  const name = `custom:${attribute}`;
+  const out: CanonicalIdWriter[] = [];
+  for (const [client, c] of [...clients].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const write = c.WriteAttributes ?? [];
+    if (write.length === 0) out.push({ pool, client, clientId: c.ClientId, why: `no WriteAttributes: the client can write every attribute, ${name} included` });
+    else if (write.includes(name)) out.push({ pool, client, clientId: c.ClientId, why: `WriteAttributes lists ${name}` });
+  }
+  return out;
+}
+
 export interface DriftDeps {
   primary: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
   dr: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
   primaryOnlyTriggers?: readonly string[];
+  /** Custom attribute (without `custom:`) holding the canonical id; default the contract's. */
+  canonicalIdAttribute?: string;
 }
 
 async function clients(cognito: Cognito, poolId: string): Promise<Map<string, UserPoolClientType>> {
@@ -145,7 +176,15 @@ async function codeOf(lambda: Lambda, arn: string): Promise<Record<string, unkno
 
 const regionOfArn = (arn: string) => arn.split(":")[3];
 
-export async function comparePools(deps: DriftDeps): Promise<{ differences: Difference[]; notes: string[]; compared: Record<string, number> }> {
+export interface DriftResult {
+  differences: Difference[];
+  /** App clients of either pool that can write the canonical id attribute (drift exits 1 on any). */
+  canonicalIdWriters: CanonicalIdWriter[];
+  notes: string[];
+  compared: Record<string, number>;
+}
+
+export async function comparePools(deps: DriftDeps): Promise<DriftResult> {
   const [p, d] = await Promise.all([
     deps.primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.primary.poolId })),
     deps.dr.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.dr.poolId })),
@@ -156,6 +195,7 @@ export async function comparePools(deps: DriftDeps): Promise<{ differences: Diff
   const notes: string[] = [];
 
   const [pClients, dClients] = await Promise.all([clients(deps.primary.cognito, deps.primary.poolId), clients(deps.dr.cognito, deps.dr.poolId)]);
+  const writers = [...canonicalIdWriters("primary", pClients, deps.canonicalIdAttribute), ...canonicalIdWriters("dr", dClients, deps.canonicalIdAttribute)];
   for (const name of [...new Set([...pClients.keys(), ...dClients.keys()])].sort()) {
     const a = pClients.get(name);
     const b = dClients.get(name);
@@ -185,5 +225,5 @@ export async function comparePools(deps: DriftDeps): Promise<{ differences: Diff
     codeCompared++;
     differences.push(...diffValues(`trigger:${name}`, { FunctionName: a.split(":").pop(), ...ca }, { FunctionName: b.split(":").pop(), ...cb }));
   }
-  return { differences, notes, compared: { appClients: new Set([...pClients.keys(), ...dClients.keys()]).size, triggers: codeCompared } };
+  return { differences, canonicalIdWriters: writers, notes, compared: { appClients: new Set([...pClients.keys(), ...dClients.keys()]).size, triggers: codeCompared } };
 }

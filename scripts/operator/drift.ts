@@ -20,6 +20,9 @@ Compares the primary and the DR pool's configuration and prints every difference
   triggers  which triggers are configured, and for each trigger in both pools the deployed
             function's code SHA-256, runtime and handler in its own region (Lambda GetFunction).
             PostConfirmation exists in the primary only by design and is not drift.
+And, in either pool, every app client that can write the canonical id attribute
+(custom:canonical_id): one listing it in WriteAttributes, or one without WriteAttributes (which
+can write every attribute). A user of such a client could claim another user's canonical id.
 The pipeline runs it after promoting the DR stack.
 
 Options:
@@ -28,7 +31,7 @@ Options:
 ${COMMON_HELP}
 
 ${EXIT_CODES_HELP}
-  drift exits 1 on any difference.
+  drift exits 1 on any difference and on any client that can write the canonical id attribute.
 
 Examples:
   npm run drift -- --env local
@@ -46,6 +49,7 @@ async function runDrift(ctx: CommandContext): Promise<number> {
   const result = await comparePools({
     primary: { cognito: clients.primary.cognito, lambda: clients.lambda(env.primaryRegion), poolId: pPool.id, region: env.primaryRegion },
     dr: { cognito: clients.dr.cognito, lambda: clients.lambda(env.drRegion), poolId: dPool.id, region: env.drRegion },
+    canonicalIdAttribute: ctx.replication.canonicalIdAttribute,
   });
   ctx.report({ tool: "drift", env: env.name, primaryPool: pPool, drPool: dPool, ...result }, () => {
     const lines = [`drift ${pPool.name} (${pPool.id}, ${env.primaryRegion}) vs ${dPool.name} (${dPool.id}, ${env.drRegion}): ${result.compared.appClients} app client(s), ${result.compared.triggers} trigger function(s) compared`];
@@ -54,10 +58,14 @@ async function runDrift(ctx: CommandContext): Promise<number> {
       lines.push(`${result.differences.length} difference(s):`);
       lines.push(table([["area", "field", "primary", "DR"], ...result.differences.map((d) => [d.area, d.field, show(d.primary), show(d.dr)])]));
     }
+    if (result.canonicalIdWriters.length > 0) {
+      lines.push(`${result.canonicalIdWriters.length} app client(s) can write the canonical id attribute (a user of one could claim another user's id; set WriteAttributes without it):`);
+      lines.push(table([["pool", "client", "client id", "why"], ...result.canonicalIdWriters.map((w) => [w.pool, w.client, w.clientId ?? "-", w.why])]));
+    }
     for (const note of result.notes) lines.push(`note: ${note}`);
     return lines.join("\n");
   });
-  return result.differences.length > 0 ? EXIT.DRIFT : EXIT.OK;
+  return result.differences.length + result.canonicalIdWriters.length > 0 ? EXIT.DRIFT : EXIT.OK;
 }
 
 if (require.main === module) drift.main();

@@ -14,14 +14,17 @@ import { POOL_OPTIONS, poolOf } from "./target";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 
-Lists the primary and the DR pool, joins users by canonical id (DR: custom:canonical_id; primary:
-custom:canonical_id when set, else sub) and reports:
+Lists the primary and the DR pool, joins users by canonical id (DR: custom:canonical_id, set by
+the replicator; primary: the user's own sub, never its custom:canonical_id) and reports:
   missing_in_dr   a confirmed primary user with no DR user
   extra_in_dr     a DR user whose canonical id is not in the primary pool (or has none)
   attributes      replicated attributes that differ (names only, never values)
   enabled         enabled/disabled differs
   groups          group membership differs (+in primary only, -in DR only)
   invalid         a primary user that cannot be replicated (e.g. no email)
+  conflict        a primary user carrying custom:canonical_id (replication never sets it there),
+                  and the primary user whose sub it claims: never repaired, either side; remove
+                  the attribute from the user that should not carry it and run again
 Listed on their own (not drift, DR has the same state): users whose email is not verified in the
 primary, who may not be able to sign in by EMAIL_OTP in DR.
 Group membership is read with one ListUsersInGroup walk per group (UserList quota, 60 members a
@@ -29,7 +32,7 @@ call) rather than one AdminListGroupsForUser per user (UserRead quota).
 
 Options:
   --apply                  repair: missing users, attributes, enabled flags and groups through the
-                           replicator's upsert
+                           replicator's upsert (conflicts never)
   --allow-delete           with --apply, also delete extra_in_dr users from the DR pool
   --filter <expr>          ListUsers filter applied to both pools, e.g. 'email ^= "user-"'
   --concurrency <n>        repairs in flight at once (default 8)
@@ -40,7 +43,7 @@ ${COMMON_HELP}
 
 ${EXIT_CODES_HELP}
   reconcile exits 1 when drift was found and is not (all) repaired: always without --apply, and with
-  --apply when extra DR users remain because --allow-delete was not given.
+  --apply when conflicts remain or extra DR users remain because --allow-delete was not given.
 
 Examples:
   npm run reconcile -- --env local
@@ -124,9 +127,11 @@ const LABEL: Record<DriftKind, string> = {
   enabled: "enabled/disabled differences",
   groups: "group differences",
   invalid: "not replicable (invalid)",
+  conflict: "canonical id conflicts (never repaired)",
 };
 
-function humanReport(r: ReconcileReport): string {
+/** The human summary; --json prints the report itself. */
+export function humanReport(r: ReconcileReport): string {
   const lines = [
     `reconcile ${r.primaryPool.id} (${r.primaryPool.region}) -> ${r.drPool.id} (${r.drPool.region})`,
     `primary users ${r.counts.primaryUsers}, DR users ${r.counts.drUsers}, matched ${r.counts.matched}, in sync ${r.counts.inSync}`,
@@ -143,6 +148,7 @@ function humanReport(r: ReconcileReport): string {
     }
     if (!r.apply) lines.push("run again with --apply to repair (and --allow-delete to delete extra DR users)");
     else if (r.counts.extra_in_dr > 0 && !r.allowDelete) lines.push("extra DR users are kept: pass --allow-delete to delete them");
+    if (r.counts.conflict > 0) lines.push("conflicts are never repaired: remove custom:canonical_id from the primary user that should not carry it (AdminDeleteUserAttributes), then run again");
   } else if (r.drift.length === 0) lines.push("no drift");
   else lines.push("all drift repaired");
   if (r.unverifiedEmail.length > 0) {

@@ -3,7 +3,15 @@
 // is about the DR pool's real state.
 // One file on purpose (over 300 lines): its scenarios share one deployment of both stacks, and
 // each further file would deploy them again.
-import { CreateGroupCommand, AdminListGroupsForUserCommand, DescribeUserPoolCommand, ListUsersCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminListGroupsForUserCommand,
+  AdminUpdateUserAttributesCommand,
+  CreateGroupCommand,
+  DescribeUserPoolCommand,
+  ListUsersCommand,
+  SignUpCommand,
+  UpdateUserPoolCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
@@ -15,7 +23,9 @@ import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replicati
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { mapLimit } from "../../scripts/lib/map-limit";
-import { getDrUser, listUsers, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
+import { signInWithEmailOtp } from "../../scripts/drills/gameday-run";
+import { getDrUser, listByEmailPrefix, listUsers, signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
+import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
 import { readDlq } from "../../scripts/lib/dlq";
 import { redrive } from "../../scripts/operator/redrive-core";
 import { missingTools, readStream, replicatorCaughtUp, startWorld, traceUser, type StreamMapping, type World } from "./harness";
@@ -452,5 +462,58 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
       writeFileSync(file, original);
       await w.deployment.apply("primary");
     }
+  });
+
+  it("13. (issue 20) nobody takes another user's canonical id: the app clients refuse the attribute, the primary's tokens ignore a planted one, reconcile reports a conflict it never repairs", async () => {
+    const tag = `cf${randomUUID().slice(0, 6)}`;
+    const [victim, thief] = await confirmAll(testUsers(2, tag));
+    await expectAllInDr([victim!, thief!]);
+    // A new user tries it through the deployed app client of either pool: Cognito's answer, nothing created.
+    for (const [cognito, clientId] of [
+      [w.primary.cognito, w.deployment.primary.app_client_id],
+      [w.dr.cognito, w.deployment.dr.app_client_id],
+    ] as const) {
+      const email = `user-${tag}-new@example.com`;
+      const signUp = new SignUpCommand({ ClientId: clientId, Username: email, Password: `Aa1!${randomUUID()}`, UserAttributes: [{ Name: "email", Value: email }, { Name: `custom:${CANONICAL_ID_ATTRIBUTE}`, Value: victim!.sub }] });
+      await expect(cognito.send(signUp)).rejects.toMatchObject({ name: "NotAuthorizedException", message: "A client attempted to write unauthorized attribute" });
+    }
+    expect(await listByEmailPrefix(w.primary.cognito, w.deployment.primary.user_pool_id, `user-${tag}-new`)).toEqual([]);
+
+    // An administrator can (Admin* calls are not limited by app clients): plant the claim on the thief.
+    await w.primary.cognito.send(
+      new AdminUpdateUserAttributesCommand({ UserPoolId: w.deployment.primary.user_pool_id, Username: thief!.email, UserAttributes: [{ Name: `custom:${CANONICAL_ID_ATTRIBUTE}`, Value: victim!.sub }] }),
+    );
+    // The primary pool's pre-token trigger still gives the thief its own sub.
+    await signInWithEmailOtp(w.primary.cognito, w.sandbox, w.deployment.primary.app_client_id, thief!.email);
+    const invocation = (await w.sandbox.admin.triggers())
+      .filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === w.deployment.primary.user_pool_id)
+      .reverse()
+      .find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === thief!.email);
+    const claims = (invocation?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } })?.response
+      ?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride;
+    expect(claims).toEqual({ canonical_id: thief!.sub });
+
+    // reconcile --apply: both users are conflicts, neither is repaired, and it exits 1.
+    const saved = process.env.SANDBOX_ENDPOINT;
+    process.env.SANDBOX_ENDPOINT = w.sandbox.endpoint;
+    const io = { out: "", err: "", isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+    let code: number;
+    try {
+      code = await reconcile.run(["--env", "local", "--filter", `email ^= "user-${tag}-"`, "--apply", "--json"], io);
+    } finally {
+      if (saved === undefined) delete process.env.SANDBOX_ENDPOINT;
+      else process.env.SANDBOX_ENDPOINT = saved;
+    }
+    expect(code, io.err).toBe(1);
+    const report = JSON.parse(io.out) as ReconcileReport;
+    expect(report.counts.conflict).toBe(2);
+    expect(report.drift.map((d) => [d.kind, d.canonicalId, d.repaired]).sort()).toEqual(
+      [
+        ["conflict", victim!.sub, undefined],
+        ["conflict", thief!.sub, undefined],
+      ].sort(),
+    );
+    const drVictim = await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, victim!.email);
+    expect(drVictim?.attributes).toMatchObject({ email: victim!.email, given_name: victim!.givenName, [`custom:${CANONICAL_ID_ATTRIBUTE}`]: victim!.sub });
   });
 });

