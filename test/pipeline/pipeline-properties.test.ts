@@ -17,6 +17,7 @@ interface Step {
   id?: string;
   uses?: string;
   run?: string;
+  shell?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
@@ -34,6 +35,7 @@ interface Job {
 interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
+  defaults?: { run?: { shell?: string } };
   concurrency?: { group: string; "cancel-in-progress"?: boolean | string };
   env?: Record<string, string>;
   jobs: Record<string, Job>;
@@ -159,6 +161,14 @@ describe("pipeline properties (parsed workflows)", () => {
       const job = workflows["deploy.yml"].jobs[env];
       expect(job.concurrency).toEqual({ group: `deploy-${env}`, "cancel-in-progress": false });
     }
+  });
+
+  // GitHub runs a `run:` step with no shell as `bash -e {0}` and only an explicit `shell: bash` as
+  // `bash --noprofile --norc -eo pipefail {0}` (workflow syntax, "Exit codes and error action
+  // preference"): without it `npm run plan | tee log` would pass when the plan fails.
+  it("runs every step with shell: bash (-eo pipefail), in every workflow and in the setup action", () => {
+    for (const [file, wf] of Object.entries(workflows)) expect(wf.defaults?.run?.shell, file).toBe("bash");
+    for (const s of setupAction.runs.steps.filter((s) => s.run)) expect(s.shell, s.name).toBe("bash");
   });
 
   it("pins every remote action by full commit SHA, with the version in a comment", () => {
