@@ -5,6 +5,7 @@
 // gate would silently vanish. The preflight reads each environment's protection rules ("Get an
 // environment", GET /repos/{owner}/{repo}/environments/{name}) and refuses to go on unless
 // required reviewers are set.
+import { PipelineError } from "../lib/errors";
 
 export interface GithubContext {
   /** `https://api.github.com` (GITHUB_API_URL). */
@@ -54,12 +55,20 @@ export async function checkProtected(ctx: GithubContext, environments: string[])
 }
 
 /**
- * Who approved the pending deployments of this run (GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals),
- * for the evidence a deploy leaves.
+ * Who approved the pending deployments of this run, for the evidence a deploy leaves: "Get the
+ * review history for a workflow run", GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals
+ * (https://docs.github.com/en/rest/actions/workflow-runs#get-the-review-history-for-a-workflow-run;
+ * the token needs the Actions repository permission, `actions: read` for GITHUB_TOKEN). Any other
+ * answer than 200 is an error with its status: an empty list would read "approved by nobody".
  */
 export async function approvals(ctx: GithubContext, runId: string): Promise<Array<{ user: string; environments: string[]; state: string; comment: string }>> {
   const r = await getJson(ctx, `/repos/${ctx.repository}/actions/runs/${encodeURIComponent(runId)}/approvals`);
-  if (r.status >= 300 || !Array.isArray(r.body)) return [];
+  if (r.status !== 200 || !Array.isArray(r.body)) {
+    const message = (r.body as { message?: string } | undefined)?.message;
+    throw new PipelineError(
+      `GitHub answered HTTP ${r.status}${message ? ` (${message})` : ""} when asked who approved run ${runId}: the job's token needs actions: read (permissions: actions: read)`,
+    );
+  }
   return (r.body as Array<{ user?: { login?: string }; environments?: Array<{ name?: string }>; state?: string; comment?: string }>).map((a) => ({
     user: a.user?.login ?? "unknown",
     environments: (a.environments ?? []).map((e) => e.name ?? ""),

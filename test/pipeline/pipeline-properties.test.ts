@@ -128,6 +128,22 @@ describe("pipeline properties (parsed workflows)", () => {
     }
   });
 
+  // apply reads who approved the run (GET .../actions/runs/{run_id}/approvals, Actions permission
+  // read). A reusable workflow's token can only be narrowed, never widened, from the caller's
+  // ("Reuse workflows": the GITHUB_TOKEN permissions passed from the caller workflow can be only
+  // downgraded by the called workflow), so the calling jobs in deploy.yml need it too.
+  it("grants actions: read to every job that applies (it reads the run's approvals), through its callers", () => {
+    const canRead = (p: Record<string, string> | undefined) => p?.actions === "read" || p?.actions === "write";
+    const appliers = jobs.filter(({ job }) => /npm run apply\b/.test(scripts(job)));
+    expect(appliers.length).toBeGreaterThan(0);
+    for (const { file, id, job, wf } of appliers) {
+      expect(canRead(job.permissions ?? wf.permissions), `${file} ${id}`).toBe(true);
+      const callers = jobs.filter((c) => c.job.uses === `./.github/workflows/${file}`);
+      expect(callers.length, `${file} is called`).toBeGreaterThan(0);
+      for (const c of callers) expect(canRead(c.job.permissions ?? c.wf.permissions), `${c.file} ${c.id} calls ${file}`).toBe(true);
+    }
+  });
+
   it("no step plans and applies at once: no deploy:/destroy: scripts, no -auto-approve, no terraform apply", () => {
     for (const { file, id, job } of jobs) {
       expect(scripts(job), `${file} ${id}`).not.toMatch(/npm run (deploy|destroy):|auto-approve|terraform apply|cdktf (deploy|destroy)/);

@@ -1,0 +1,53 @@
+// A stand-in terraform for running the pipeline's scripts (`npm run apply`, `npm run failover`)
+// without AWS: it records every command it is given, answers `plan` with exit 2 (changes),
+// `show -json` and `output -json` with JSON files the test writes, and succeeds at the rest. The
+// scripts find it through TERRAFORM_BIN (scripts/lib/tools.ts findTerraform), as they would a
+// real one.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface FakeTerraform {
+  dir: string;
+  /** What to pass the script: TERRAFORM_BIN and where the answers are. */
+  env: NodeJS.ProcessEnv;
+  /** The plan `show -json` prints (terraform's JSON plan format). */
+  setPlan(plan: unknown): void;
+  /** The outputs `output -json` prints, as terraform prints them ({ name: { value } }). */
+  setOutputs(outputs: Record<string, string>): void;
+  /** Every command run so far, one argument list each. */
+  calls(): string[][];
+}
+
+export function fakeTerraform(): FakeTerraform {
+  const dir = mkdtempSync(join(tmpdir(), "fake-tf-"));
+  const bin = join(dir, "terraform");
+  const calls = join(dir, "calls");
+  const plan = join(dir, "plan.json");
+  const outputs = join(dir, "outputs.json");
+  writeFileSync(plan, "{}");
+  writeFileSync(outputs, "{}");
+  writeFileSync(
+    bin,
+    [
+      "#!/bin/sh",
+      `printf '%s\\n' "$*" >> '${calls}'`,
+      'case "$1" in',
+      "  plan) exit 2;;",
+      `  show) cat '${plan}';;`,
+      `  output) cat '${outputs}';;`,
+      `  state) echo '{"serial": 7}';;`,
+      "esac",
+      "exit 0",
+      "",
+    ].join("\n"),
+  );
+  chmodSync(bin, 0o755);
+  return {
+    dir,
+    env: { TERRAFORM_BIN: bin },
+    setPlan: (p) => writeFileSync(plan, JSON.stringify(p)),
+    setOutputs: (o) => writeFileSync(outputs, JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, value]) => [k, { value }])))),
+    calls: () => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split(" ")) : []),
+  };
+}
