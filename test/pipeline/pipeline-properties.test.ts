@@ -276,6 +276,24 @@ describe("pipeline properties (parsed workflows)", () => {
     expect(JSON.stringify(job)).not.toMatch(/AWS_(PRIMARY|PLAN)_ROLE/);
   });
 
+  it("failover: applies the DR stack from the commit it was deployed from, not from the head of main", () => {
+    const steps = workflows["failover.yml"].jobs.failover.steps!;
+    const at = (what: string, test: (s: Step) => boolean, from = 0) => {
+      const i = steps.findIndex((s, k) => k >= from && test(s));
+      expect(i, `failover job: ${what}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const creds = at("credentials", (s) => s.uses?.startsWith(CONFIGURE) === true);
+    const read = at("reads the DR stack's deployed commit", (s) => /npm run --silent deployed-commit -- --env "\$DEPLOY_ENV" --stack dr/.test(s.run ?? ""));
+    const id = steps[read].id!;
+    const checkout = at(`checks out steps.${id}.outputs.commit`, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === `\${{ steps.${id}.outputs.commit }}`);
+    const setup = at("sets up that commit (npm ci of its lock file)", (s) => s.uses === "./.github/actions/setup", checkout);
+    const failover = at("fails over", (s) => /npm run failover\b/.test(s.run ?? ""));
+    expect(creds).toBeLessThan(read);
+    expect(read).toBeLessThan(checkout);
+    expect(setup).toBeLessThan(failover);
+  });
+
   it("failback: its own environment, checks before switching, evidence", () => {
     const job = workflows["failback.yml"].jobs.failback;
     expect(envName(job)).toBe("${{ inputs.environment }}-failback");
