@@ -205,6 +205,34 @@ describe("pipeline properties (parsed workflows)", () => {
     }
   });
 
+  // Jobs that set up go on to hold AWS credentials (plan, apply, failover, failback, drift): a
+  // dependency's install script must not run there. `npm ci --ignore-scripts` skips the project's
+  // own postinstall too, so the action runs it by name.
+  it("setup: npm ci --ignore-scripts, then the project's own postinstall", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const runs = setupAction.runs.steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toMatch(/^npm ci --ignore-scripts\b/m);
+    expect(runs).not.toMatch(/^npm ci(?! --ignore-scripts)/m);
+    const ci = runs.split("\n").findIndex((l) => l.startsWith("npm ci"));
+    expect(runs.split("\n").slice(ci + 1)).toContain(pkg.scripts.postinstall);
+  });
+
+  // What `--ignore-scripts` skips, dependency by dependency (package-lock.json's hasInstallScript),
+  // and why the build does not need it. A new dependency with an install script fails here until
+  // someone decides the same for it.
+  it("setup: every dependency's skipped install script is one the build does without", () => {
+    const NOT_NEEDED: Record<string, string> = {
+      // Its JS API runs the binary from the optional @esbuild/<platform> package; the install
+      // script only swaps the bin/esbuild shim for that binary and checks its version.
+      "node_modules/esbuild": "binary from @esbuild/<platform>",
+      // cdktf-cli's interactive terminal; the scripts run terraform themselves, never cdktf-cli.
+      "node_modules/@cdktf/node-pty-prebuilt-multiarch": "cdktf-cli terminal, unused",
+    };
+    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages).filter(([path, p]) => path !== "" && p.hasInstallScript).map(([path]) => path);
+    expect(withScripts.sort()).toEqual(Object.keys(NOT_NEEDED).sort());
+  });
+
   it("ci: the test job restores or builds the provider mirror, and exports its path in the variable discovery reads, before npm test", () => {
     const steps = expanded(workflows["ci.yml"].jobs.checks);
     const index = (what: string, test: (s: Step) => boolean) => {
