@@ -71,10 +71,14 @@ export async function requireSandbox(env: Environment, opts: { accountSetup?: bo
   );
 }
 
-/** Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise. */
+/**
+ * Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise.
+ * A changed state location (another LOCAL_STATE_DIR, LOCAL_STATE=s3) just works for `local`; a real
+ * environment's is refused, naming both (terraform.ts).
+ */
 export function runnerFor(env: Environment, workDir = workDirFor(env)): TerraformRunner {
   const extra: NodeJS.ProcessEnv = env.sandboxEndpoint ? { AWS_ENDPOINT_URL: env.sandboxEndpoint } : {};
-  return terraformRunner(join(workDir, "logs"), extra);
+  return terraformRunner(join(workDir, "logs"), extra, { onBackendChange: env.name === "local" ? "reconfigure" : "refuse" });
 }
 
 /** Whether `a` is an ancestor of (or equal to) `b` in this checkout; undefined when git cannot tell. */
