@@ -46,22 +46,21 @@ export function controlPlaneChanges(plan: PlanJson): ResourceChange[] {
  * stack's deployed_commit output, `commit` the checkout's.
  */
 export function failoverRefusal(plan: PlanJson, opts: { stack: string; commit: string; deployed: string | undefined }): string | undefined {
+  const recorded = opts.deployed && opts.deployed !== "unrecorded" ? opts.deployed : undefined;
   const global = controlPlaneChanges(plan);
-  const at = opts.deployed && opts.deployed !== "unrecorded" ? ` (${opts.deployed})` : "";
   if (global.length > 0) {
     return (
       `the DR plan would ${global.map((c) => `${c.action} ${c.address}`).join(", ")}, which needs a control plane in another region (IAM, Route 53: us-east-1), ` +
-      `possibly the one that is down; nothing applied, sign-in not switched. Fail over from the commit ${opts.stack} was deployed from${at} ` +
+      `possibly the one that is down; nothing applied, sign-in not switched. Fail over from the commit ${opts.stack} was deployed from${recorded ? ` (${recorded})` : ""} ` +
       `(the failover workflow checks it out) and make this change through the deploy workflow once both regions are up.`
     );
   }
   const changes = changedResources(plan);
   if (changes.length === 0 || opts.deployed === opts.commit) return undefined;
-  const from = opts.deployed && opts.deployed !== "unrecorded" ? opts.deployed : "an unrecorded commit";
   return (
-    `${opts.stack} was deployed from ${from}, this checkout is ${opts.commit}, and the plan would change what the DR promotion did not review:\n` +
+    `${opts.stack} was deployed from ${recorded ?? "an unrecorded commit"}, this checkout is ${opts.commit}, and the plan would change what the DR promotion did not review:\n` +
     changes.map((c) => `  - ${c.action} ${c.address}`).join("\n") +
-    `\nNothing applied, sign-in not switched: check out ${opts.deployed && opts.deployed !== "unrecorded" ? opts.deployed : "the commit the DR stack was deployed from"} and fail over from there ` +
+    `\nNothing applied, sign-in not switched: check out ${recorded ?? "the commit the DR stack was deployed from"} and fail over from there ` +
     `(the failover workflow does), or promote these changes through the deploy workflow.`
   );
 }
