@@ -71,10 +71,14 @@ export async function requireSandbox(env: Environment, opts: { accountSetup?: bo
   );
 }
 
-/** Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise. */
+/**
+ * Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise.
+ * A changed state location (another LOCAL_STATE_DIR, LOCAL_STATE=s3) just works for `local`; a real
+ * environment's is refused, naming both (terraform.ts).
+ */
 export function runnerFor(env: Environment, workDir = workDirFor(env)): TerraformRunner {
   const extra: NodeJS.ProcessEnv = env.sandboxEndpoint ? { AWS_ENDPOINT_URL: env.sandboxEndpoint } : {};
-  return terraformRunner(join(workDir, "logs"), extra);
+  return terraformRunner(join(workDir, "logs"), extra, { onBackendChange: env.name === "local" ? "reconfigure" : "refuse" });
 }
 
 /** Whether `a` is an ancestor of (or equal to) `b` in this checkout; undefined when git cannot tell. */
@@ -86,20 +90,36 @@ function isAncestor(a: string, b: string): boolean | undefined {
 /**
  * Refuses to apply a commit older than (or beside) the one a stack was last applied from, unless
  * this run is a rollback: a re-run of an old workflow, or a deploy of a stale checkout, would
- * otherwise put old code back over new. Reads the stack's `deployed_commit` output (init first).
+ * otherwise put old code back over new. A rollback goes only backwards: to a commit older than the
+ * deployed one (its ancestor), never to a newer one or one beside it. Reads the stack's
+ * `deployed_commit` output (init first).
  */
 export async function requireForward(tf: TerraformRunner, dir: string, stack: string, commit: string, rollback: boolean): Promise<string | undefined> {
   const deployed = (await tf.outputs(dir).catch(() => ({}) as Record<string, string>)).deployed_commit;
   if (!deployed || deployed === "unrecorded" || commit === "unrecorded" || deployed === commit) return deployed;
+  const history = "fetch the full history: actions/checkout with fetch-depth: 0";
+  if (rollback) {
+    const backward = isAncestor(commit, deployed);
+    if (backward === true) return deployed;
+    const why =
+      backward === undefined
+        ? `git cannot tell whether ${commit} is older than the deployed ${deployed} (${history})`
+        : isAncestor(deployed, commit)
+          ? `${commit} is newer than the deployed ${deployed}: that is a deploy, not a rollback (run it without --rollback)`
+          : `${commit} is not an ancestor of the deployed ${deployed}: roll back only to an older commit of main`;
+    throw new PipelineError(`${stack}: ${why}; refusing the rollback.`);
+  }
   const forward = isAncestor(deployed, commit);
-  if (forward === true || rollback) return deployed;
+  if (forward === true) return deployed;
   const why =
     forward === undefined
-      ? `git cannot tell whether ${commit} comes after the deployed ${deployed} (fetch the full history: actions/checkout with fetch-depth: 0)`
+      ? `git cannot tell whether ${commit} comes after the deployed ${deployed} (${history})`
       : isAncestor(commit, deployed)
         ? `${stack} was last applied from ${deployed}, which is newer than ${commit}`
         : `${stack} was last applied from ${deployed}, which is not an ancestor of ${commit}`;
-  throw new PipelineError(`${why}; refusing to go backwards. To roll back on purpose, run again with --rollback (in GitHub: the deploy workflow's rollback input).`);
+  throw new PipelineError(
+    `${why}; refusing to go backwards. To roll back on purpose, run again with --rollback (in GitHub: the deploy workflow, run from main with the commit to go back to).`,
+  );
 }
 
 /** Appends markdown to the GitHub job summary when running in Actions; a no-op elsewhere. */

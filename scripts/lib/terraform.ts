@@ -3,10 +3,15 @@
 // that reviewed file, or directly for local and break-glass), destroy, outputs, the state's serial.
 // Every command that takes the state lock waits for it (`-lock-timeout`) instead of failing at
 // once: a concurrent run (a CI plan, a drift check) holds it for seconds. Output goes to a log file
-// per stack and command; errors quote its tail so the reason is on screen.
+// per stack and command; errors quote its tail so the reason is on screen. A stack folder is kept
+// between runs and terraform remembers its backend: when the synthesized backend differs, init
+// stops with "Backend configuration changed", and the runner either initialises again with
+// -reconfigure (`local`: a new state location just works) or refuses in one line (never re-points
+// a real environment's state by itself).
 import { spawn } from "node:child_process";
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { PipelineError } from "./errors";
 import { findTerraform, TERRAFORM_MISSING, terraformEnv } from "./tools";
 
 /** Committed provider lock files, one per stack role (npm run providers:lock writes them). */
@@ -48,7 +53,37 @@ export interface TerraformRunner {
   stateSerial(stackDir: string): Promise<number | undefined>;
 }
 
-export function terraformRunner(logDir: string, extraEnv: NodeJS.ProcessEnv = {}): TerraformRunner {
+export interface RunnerOptions {
+  /**
+   * When init finds the backend changed: `reconfigure` (init again with -reconfigure, starting from
+   * whatever state the new location holds) or `refuse` (the default).
+   */
+  onBackendChange?: "reconfigure" | "refuse";
+}
+
+/** A backend as a person reads it: `s3://bucket/key (region)`, or the local state file. */
+function describeBackend(type: string | undefined, config: Record<string, unknown> | undefined): string {
+  if (type === "s3") return `s3://${String(config?.bucket)}/${String(config?.key)} (${String(config?.region)})`;
+  if (type === "local") return `local state ${String(config?.path ?? "terraform.tfstate")}`;
+  return type ?? "none";
+}
+
+/** The backend the folder was initialised with (.terraform) and the one its configuration now has. */
+function backends(dir: string): { was: string; now: string } {
+  const read = (file: string) => {
+    try {
+      return JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  };
+  const was = (read(join(".terraform", "terraform.tfstate")).backend ?? {}) as { type?: string; config?: Record<string, unknown> };
+  const block = ((read("cdk.tf.json").terraform ?? {}) as { backend?: Record<string, Record<string, unknown>> }).backend ?? {};
+  const [type, config] = Object.entries(block)[0] ?? [];
+  return { was: describeBackend(was.type, was.config), now: describeBackend(type, config) };
+}
+
+export function terraformRunner(logDir: string, extraEnv: NodeJS.ProcessEnv = {}, runnerOpts: RunnerOptions = {}): TerraformRunner {
   const bin = findTerraform();
   if (!bin) throw new Error(TERRAFORM_MISSING);
   mkdirSync(logDir, { recursive: true });
@@ -81,7 +116,20 @@ export function terraformRunner(logDir: string, extraEnv: NodeJS.ProcessEnv = {}
       const lock = lockFileFor(dir);
       if (!existsSync(lock)) throw new Error(`${lock} is missing: run npm run providers:lock and commit it`);
       copyFileSync(lock, join(dir, ".terraform.lock.hcl"));
-      await run(dir, ["init", "-input=false", "-no-color", "-lockfile=readonly", `-lock-timeout=${LOCK_TIMEOUT}`, ...(opts.reconfigure ? ["-reconfigure"] : [])]);
+      const args = ["init", "-input=false", "-no-color", "-lockfile=readonly", `-lock-timeout=${LOCK_TIMEOUT}`];
+      try {
+        await run(dir, [...args, ...(opts.reconfigure ? ["-reconfigure"] : [])]);
+      } catch (e) {
+        // Terraform's own check (https://developer.hashicorp.com/terraform/cli/commands/init#backend-initialization).
+        if (opts.reconfigure || !/Error: Backend configuration changed/.test((e as Error).message)) throw e;
+        if (runnerOpts.onBackendChange === "reconfigure") return void (await run(dir, [...args, "-reconfigure"]));
+        const { was, now } = backends(dir);
+        throw new PipelineError(
+          `${basename(dir)}: its state backend changed from ${was} to ${now}; not re-pointing the state silently. ` +
+            `If the state really moved there, run \`terraform -chdir=${dir} init -migrate-state\` (it copies the state and asks before overwriting any); ` +
+            `if not, restore the setting that changed (<ENV>_STATE_BUCKET, <ENV>_DR_STATE_BUCKET, <ENV>_STATE_KEY_PREFIX, the regions).`,
+        );
+      }
     },
     async apply(dir) {
       await run(dir, ["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", `-lock-timeout=${LOCK_TIMEOUT}`]);

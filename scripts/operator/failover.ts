@@ -1,11 +1,13 @@
-// `npm run failover -- --env <name> --confirm cdr-<env>-dr [--rollback] [--allow-destroy <addresses>]`
+// `npm run failover -- --env <name> --confirm cdr-<env>-dr [--allow-destroy <addresses>]`
 //
 // Break-glass: moves sign-in to the DR region while the primary region is down. Uses the DR region
 // only: the DR stack's state (in the DR region's bucket), the DR stack, DR-region checks; nothing
 // here calls the primary region, so it works during the outage it exists for.
 //  1. plan the DR stack from its own state without refreshing it (a refresh reads IAM, whose control
-//     plane is in us-east-1), refuse destructive changes, apply that plan (the approval of the
-//     GitHub environment <env>-failover is the review);
+//     plane is in us-east-1), refuse destructive changes, a change that needs IAM or another
+//     control plane outside the DR region, and any resource change unless this checkout is the
+//     commit the DR stack was deployed from (its promotion reviewed that; failover-plan.ts), then
+//     apply that plan (the failover workflow checks the deployed commit out first);
 //  2. smoke the DR side (pool, replica stream, replicator mapping);
 //  3. switch sign-in to DR (ARC routing controls, or the DNS failover's health check, or say that
 //     nothing is configured to switch);
@@ -15,8 +17,9 @@ import { join } from "node:path";
 import { defineCommand } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
+import { failoverRefusal } from "../lib/failover-plan";
 import { destructiveChanges, unapproved, type PlanJson } from "../lib/plan-guard";
-import { prepareStacks, requireForward, requireTarget } from "../lib/stacks";
+import { prepareStacks, requireTarget } from "../lib/stacks";
 import { DrillRecord } from "./drill-record";
 import { switchSignIn } from "./sign-in-switch";
 import { runSmoke } from "./smoke-checks";
@@ -24,7 +27,7 @@ import { runSmoke } from "./smoke-checks";
 export const failover = defineCommand({
   name: "failover",
   kind: "step",
-  options: { confirm: { type: "string" }, rollback: { type: "boolean" }, "allow-destroy": { type: "string" } },
+  options: { confirm: { type: "string" }, "allow-destroy": { type: "string" } },
   async run({ env, names, values }) {
     const stack = names.stack("dr");
     if (values.confirm !== stack) throw new PipelineError(`failover moves sign-in to ${env.drRegion}; confirm by naming the DR stack: --confirm ${stack}`);
@@ -36,13 +39,16 @@ export const failover = defineCommand({
 
     // 1. The DR stack, from the DR region's state only.
     await tf.init(dirs.dr);
-    await requireForward(tf, dirs.dr, stack, commit, values.rollback === true);
+    const deployed = (await tf.outputs(dirs.dr).catch(() => ({}) as Record<string, string>)).deployed_commit;
     const planFile = join(workDir, "failover.tfplan");
     // From the state alone (-refresh=false): a refresh would read every role through IAM's control
     // plane in us-east-1 (AWS Fault Isolation Boundaries, Appendix A: "you should not rely on the IAM
     // control plane in your recovery path"). Drift is looked for by the next normal plan.
     const plan = await tf.planToFile(dirs.dr, planFile, { refresh: false });
-    const refused = unapproved(destructiveChanges((await tf.showPlan(dirs.dr, planFile)) as PlanJson), (values["allow-destroy"] as string | undefined) ?? process.env.ALLOW_DESTROY);
+    const json = (await tf.showPlan(dirs.dr, planFile)) as PlanJson;
+    const refusal = failoverRefusal(json, { stack, commit, deployed });
+    if (refusal) throw new PipelineError(refusal);
+    const refused = unapproved(destructiveChanges(json), (values["allow-destroy"] as string | undefined) ?? process.env.ALLOW_DESTROY);
     if (refused.length) throw new PipelineError(`the DR plan would ${refused.map((d) => `${d.kind} ${d.address}`).join(", ")}; not during a failover (name them with --allow-destroy if you must)`);
     await tf.applyPlan(dirs.dr, planFile);
     const serial = await tf.stateSerial(dirs.dr);

@@ -4,8 +4,9 @@
 // this very commit (re-synthesized here, so the configuration the plan refers to is the same). Terraform
 // refuses a plan whose state changed after it was made ("Saved plan is stale"): then plan again.
 // Refuses a plan the plan step refused (destructive changes nobody named). Leaves evidence: the plan
-// JSON, the apply log, the commit, the approvers (GitHub's approvals of this run, when in Actions) and
-// the state serial the apply produced, in <evidence> (default: <dir>), and a summary for the job.
+// JSON, the apply log, the commit, the approvers (GitHub's approvals of this run, when in Actions: read
+// before applying, and a refused read fails the step) and the state serial the apply produced, in
+// <evidence> (default: <dir>), and a summary for the job.
 import "../lib/quiet-warnings";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,9 +19,19 @@ import { prepareStacks, requireTarget, stepSummary } from "../lib/stacks";
 import { approvals, githubContext } from "./github";
 import type { PlanMeta } from "./plan";
 
+/**
+ * GitHub's approvals of this run (none outside Actions). Read before applying: a token that may not
+ * read them (403 without actions: read) fails the step while nothing has changed yet.
+ */
 async function approvers(): Promise<Array<{ user: string; environments: string[]; state: string; comment: string }>> {
-  if (!process.env.GITHUB_RUN_ID || !(process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN)) return [];
-  return approvals(githubContext(), process.env.GITHUB_RUN_ID).catch(() => []);
+  if (!process.env.GITHUB_RUN_ID) return [];
+  let ctx;
+  try {
+    ctx = githubContext();
+  } catch (e) {
+    throw new PipelineError(`${(e as Error).message}: the evidence records who approved the run`);
+  }
+  return approvals(ctx, process.env.GITHUB_RUN_ID);
 }
 
 const command = defineCommand({ name: "apply", kind: "step", options: { plan: { type: "string" }, evidence: { type: "string" } }, run: runApply });
@@ -41,6 +52,7 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
   if (meta.refused.length > 0) throw new PipelineError(`the plan step refused this plan (${meta.refused.join(", ")}); it must not be applied`);
   await requireTarget(env);
 
+  const approvedBy = await approvers();
   const { dirs, tf } = prepareStacks(env);
   await tf.init(dirs[role]);
   const started = Date.now();
@@ -67,7 +79,7 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
     planSha256: createHash("sha256").update(readFileSync(planFile)).digest("hex"),
     counts: meta.counts,
     stateSerial: serial,
-    approvers: await approvers(),
+    approvers: approvedBy,
     run: process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined,
     outputs,
   };

@@ -11,7 +11,7 @@
 //
 // Refuses (exit 1): a plan that deletes or replaces a user pool, the table or a KMS key unless each
 // address is named in --allow-destroy (or ALLOW_DESTROY); a commit older than the one the stack was
-// last applied from, unless --rollback. --read-only plans take no state lock (the plan role cannot
+// last applied from, unless --rollback, and with --rollback any commit that is not older. --read-only plans take no state lock (the plan role cannot
 // write the lock object; terraform refuses to apply the plan anyway if the state moves meanwhile).
 // --no-order-check skips the commit order for plans that are never applied (pull requests, drift).
 // --fail-on-changes exits 3 when a stack would change (scheduled drift detection). The DR plan before the primary stack

@@ -1,7 +1,9 @@
 // `npm run preflight -- --environments prod,prod-dr,staging-dr`
-// Reads each GitHub environment's protection rules (GitHub REST "Get an environment") and fails
-// unless required reviewers are set: an environment a workflow names but nobody created is made by
-// GitHub on the spot, without protection, and a deploy through it would not wait for anyone.
+// Reads each GitHub environment's protection rules (GitHub REST "Get an environment") and fails,
+// naming each missing setting, unless required reviewers are set with "Prevent self-review",
+// administrators may not bypass them (can_admins_bypass: false) and a deployment branch policy
+// limits the branches: an environment a workflow names but nobody created is made by GitHub on the
+// spot, without protection, and a deploy through it would not wait for anyone.
 // Needs GITHUB_TOKEN (with actions: read) and GITHUB_REPOSITORY, as in GitHub Actions.
 import { parseArgs } from "node:util";
 import { checkProtected, githubContext } from "./github";
@@ -23,10 +25,10 @@ async function main(): Promise<number> {
   const problems = await checkProtected(ctx, envs);
   for (const p of problems) console.error(`preflight: GitHub environment ${p.environment} ${p.problem}`);
   if (problems.length) {
-    console.error("preflight: set required reviewers on these environments (Settings → Environments) before deploying");
+    console.error("preflight: fix these in Settings → Environments before deploying (README, One-time GitHub and IAM setup)");
     return 1;
   }
-  console.log(`preflight: ${envs.join(", ")} require reviewers`);
+  console.log(`preflight: ${envs.join(", ")} require reviewers (no administrator bypass, no self-review, deployment branches limited)`);
   return 0;
 }
 

@@ -1,7 +1,8 @@
 // The npm scripts the deploy workflow calls, run as child processes exactly as the pipeline runs
 // them, against a sandbox (environment `local`): the reviewed-plan flow (plan --out → apply --plan
 // → smoke, primary then DR, then drift and reconcile) and its refusals: a plan applied from another
-// commit, a plan applied twice (stale), a commit older than the deployed one without --rollback,
+// commit, a plan applied twice (stale), a commit older than the deployed one without --rollback, a
+// second state location for `local` in the same work folder (it just works),
 // the DR stack before the primary, a destroy without --confirm or under CI. Also the refusals that
 // need no tools.
 import { spawnSync } from "node:child_process";
@@ -167,6 +168,17 @@ describe.skipIf(skip !== undefined)("reviewed plans: plan → apply → smoke, p
     const s = await step("smoke primary", "smoke", ["--stack", "primary"]);
     expect(s.code, s.out).toBe(0);
     expect(s.out).toContain("all 3 smoke checks passed");
+  });
+
+  it("plans `local` again with another LOCAL_STATE_DIR in the same work folder: the new state location just works", async () => {
+    // The work folder keeps .terraform from the first init; terraform alone would stop with
+    // "Backend configuration changed".
+    const moved = join(workDir, "moved-plans");
+    const r = await step("plan primary, another LOCAL_STATE_DIR", "plan", ["--stack", "primary", "--read-only", "--no-order-check", "--out", moved], { LOCAL_STATE_DIR: join(workDir, "state-2") });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).not.toContain("Backend configuration changed");
+    // An empty state there: everything would be created.
+    expect((JSON.parse(readFileSync(join(moved, "cdr-local-primary.meta.json"), "utf8")) as { counts: { create: number } }).counts.create).toBeGreaterThan(10);
   });
 
   it("refuses the same plan a second time: terraform says it is stale", async () => {

@@ -17,6 +17,7 @@ interface Step {
   id?: string;
   uses?: string;
   run?: string;
+  shell?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
@@ -34,6 +35,7 @@ interface Job {
 interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
+  defaults?: { run?: { shell?: string } };
   concurrency?: { group: string; "cancel-in-progress"?: boolean | string };
   env?: Record<string, string>;
   jobs: Record<string, Job>;
@@ -126,6 +128,22 @@ describe("pipeline properties (parsed workflows)", () => {
     }
   });
 
+  // apply reads who approved the run (GET .../actions/runs/{run_id}/approvals, Actions permission
+  // read). A reusable workflow's token can only be narrowed, never widened, from the caller's
+  // ("Reuse workflows": the GITHUB_TOKEN permissions passed from the caller workflow can be only
+  // downgraded by the called workflow), so the calling jobs in deploy.yml need it too.
+  it("grants actions: read to every job that applies (it reads the run's approvals), through its callers", () => {
+    const canRead = (p: Record<string, string> | undefined) => p?.actions === "read" || p?.actions === "write";
+    const appliers = jobs.filter(({ job }) => /npm run apply\b/.test(scripts(job)));
+    expect(appliers.length).toBeGreaterThan(0);
+    for (const { file, id, job, wf } of appliers) {
+      expect(canRead(job.permissions ?? wf.permissions), `${file} ${id}`).toBe(true);
+      const callers = jobs.filter((c) => c.job.uses === `./.github/workflows/${file}`);
+      expect(callers.length, `${file} is called`).toBeGreaterThan(0);
+      for (const c of callers) expect(canRead(c.job.permissions ?? c.wf.permissions), `${c.file} ${c.id} calls ${file}`).toBe(true);
+    }
+  });
+
   it("no step plans and applies at once: no deploy:/destroy: scripts, no -auto-approve, no terraform apply", () => {
     for (const { file, id, job } of jobs) {
       expect(scripts(job), `${file} ${id}`).not.toMatch(/npm run (deploy|destroy):|auto-approve|terraform apply|cdktf (deploy|destroy)/);
@@ -161,6 +179,14 @@ describe("pipeline properties (parsed workflows)", () => {
     }
   });
 
+  // GitHub runs a `run:` step with no shell as `bash -e {0}` and only an explicit `shell: bash` as
+  // `bash --noprofile --norc -eo pipefail {0}` (workflow syntax, "Exit codes and error action
+  // preference"): without it `npm run plan | tee log` would pass when the plan fails.
+  it("runs every step with shell: bash (-eo pipefail), in every workflow and in the setup action", () => {
+    for (const [file, wf] of Object.entries(workflows)) expect(wf.defaults?.run?.shell, file).toBe("bash");
+    for (const s of setupAction.runs.steps.filter((s) => s.run)) expect(s.shell, s.name).toBe("bash");
+  });
+
   it("pins every remote action by full commit SHA, with the version in a comment", () => {
     const texts = [...readdirSync(DIR).map((f) => readFileSync(join(DIR, f), "utf8")), readFileSync(join(ROOT, ".github", "actions", "setup", "action.yml"), "utf8")];
     const uses = texts.flatMap((t) => [...t.matchAll(/uses:\s+([^\s#]+)(.*)$/gm)]).filter((m) => !m[1].startsWith("./"));
@@ -177,6 +203,34 @@ describe("pipeline properties (parsed workflows)", () => {
     for (const { file, id, job } of jobs.filter(({ job }) => /\bnpm (run|ci|test)\b/.test(scripts(job)))) {
       expect(job.steps!.some((s) => s.uses === "./.github/actions/setup"), `${file} ${id}`).toBe(true);
     }
+  });
+
+  // Jobs that set up go on to hold AWS credentials (plan, apply, failover, failback, drift): a
+  // dependency's install script must not run there. `npm ci --ignore-scripts` skips the project's
+  // own postinstall too, so the action runs it by name.
+  it("setup: npm ci --ignore-scripts, then the project's own postinstall", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const runs = setupAction.runs.steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toMatch(/^npm ci --ignore-scripts\b/m);
+    expect(runs).not.toMatch(/^npm ci(?! --ignore-scripts)/m);
+    const ci = runs.split("\n").findIndex((l) => l.startsWith("npm ci"));
+    expect(runs.split("\n").slice(ci + 1)).toContain(pkg.scripts.postinstall);
+  });
+
+  // What `--ignore-scripts` skips, dependency by dependency (package-lock.json's hasInstallScript),
+  // and why the build does not need it. A new dependency with an install script fails here until
+  // someone decides the same for it.
+  it("setup: every dependency's skipped install script is one the build does without", () => {
+    const NOT_NEEDED: Record<string, string> = {
+      // Its JS API runs the binary from the optional @esbuild/<platform> package; the install
+      // script only swaps the bin/esbuild shim for that binary and checks its version.
+      "node_modules/esbuild": "binary from @esbuild/<platform>",
+      // cdktf-cli's interactive terminal; the scripts run terraform themselves, never cdktf-cli.
+      "node_modules/@cdktf/node-pty-prebuilt-multiarch": "cdktf-cli terminal, unused",
+    };
+    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages).filter(([path, p]) => path !== "" && p.hasInstallScript).map(([path]) => path);
+    expect(withScripts.sort()).toEqual(Object.keys(NOT_NEEDED).sort());
   });
 
   it("ci: the test job restores or builds the provider mirror, and exports its path in the variable discovery reads, before npm test", () => {
@@ -248,6 +302,24 @@ describe("pipeline properties (parsed workflows)", () => {
     expect(creds.with?.["aws-region"]).toBe("${{ env.DR_REGION }}");
     expect(scripts(job)).toMatch(/npm run failover -- --env "\$DEPLOY_ENV" --confirm "\$CONFIRM"/);
     expect(JSON.stringify(job)).not.toMatch(/AWS_(PRIMARY|PLAN)_ROLE/);
+  });
+
+  it("failover: applies the DR stack from the commit it was deployed from, not from the head of main", () => {
+    const steps = workflows["failover.yml"].jobs.failover.steps!;
+    const at = (what: string, test: (s: Step) => boolean, from = 0) => {
+      const i = steps.findIndex((s, k) => k >= from && test(s));
+      expect(i, `failover job: ${what}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const creds = at("credentials", (s) => s.uses?.startsWith(CONFIGURE) === true);
+    const read = at("reads the DR stack's deployed commit", (s) => /npm run --silent deployed-commit -- --env "\$DEPLOY_ENV" --stack dr/.test(s.run ?? ""));
+    const id = steps[read].id!;
+    const checkout = at(`checks out steps.${id}.outputs.commit`, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === `\${{ steps.${id}.outputs.commit }}`);
+    const setup = at("sets up that commit (npm ci of its lock file)", (s) => s.uses === "./.github/actions/setup", checkout);
+    const failover = at("fails over", (s) => /npm run failover\b/.test(s.run ?? ""));
+    expect(creds).toBeLessThan(read);
+    expect(read).toBeLessThan(checkout);
+    expect(setup).toBeLessThan(failover);
   });
 
   it("failback: its own environment, checks before switching, evidence", () => {

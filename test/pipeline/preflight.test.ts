@@ -1,16 +1,36 @@
 // The preflight reads each GitHub environment's protection rules (REST "Get an environment") and
-// refuses to deploy through one that is missing or has no required reviewers. Runs `npm run
+// refuses to deploy through one that is missing, has no required reviewers, lets administrators
+// bypass them, lets a reviewer approve their own run or has no deployment branch policy. Runs `npm run
 // preflight` as the workflow does, against a local stand-in for api.github.com (GITHUB_API_URL).
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvals, checkProtected } from "../../scripts/pipeline/github";
 import { npmRun } from "../support/npm-run";
 
-const reviewers = (login: string) => ({ protection_rules: [{ type: "wait_timer", wait_timer: 0 }, { type: "required_reviewers", reviewers: [{ type: "User", reviewer: { login } }] }] });
+// The shape of GitHub's "Get an environment" answer (REST, deployments/environments): the
+// administrators' bypass, the required reviewers rule with its self-review setting, and the
+// deployment branch policy (null when every branch may deploy).
+const protectedEnv = (login: string) => ({
+  name: "x",
+  can_admins_bypass: false,
+  protection_rules: [
+    { id: 1, node_id: "a", type: "wait_timer", wait_timer: 0 },
+    { id: 2, node_id: "b", type: "required_reviewers", prevent_self_review: true, reviewers: [{ type: "User", reviewer: { login } }] },
+    { id: 3, node_id: "c", type: "branch_policy" },
+  ],
+  deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+});
 const ENVIRONMENTS: Record<string, unknown> = {
-  prod: reviewers("alice"),
-  "prod-dr": reviewers("bob"),
-  "staging-dr": { protection_rules: [{ type: "branch_policy" }] },
+  prod: protectedEnv("alice"),
+  "prod-dr": protectedEnv("bob"),
+  "staging-dr": { can_admins_bypass: false, protection_rules: [{ type: "branch_policy" }], deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } },
+  // Reviewers, but GitHub's defaults for the rest: administrators may bypass, a reviewer may approve
+  // their own run, any branch may deploy.
+  "dev-failover": {
+    can_admins_bypass: true,
+    protection_rules: [{ type: "required_reviewers", prevent_self_review: false, reviewers: [{ type: "User", reviewer: { login: "carol" } }] }],
+    deployment_branch_policy: null,
+  },
 };
 
 let server: Server;
@@ -49,6 +69,15 @@ describe("preflight", () => {
     expect(r.code, r.out).toBe(1);
     expect(r.out).toContain("GitHub environment staging-dr has no required reviewers");
     expect(r.out).toContain("GitHub environment dev-dr does not exist: a job using it would create it without protection rules");
+    expect(r.out).not.toMatch(/environment prod /);
+  });
+
+  it("fails naming each weak setting of an environment that has reviewers", async () => {
+    const r = await preflight(["--environments", "prod,dev-failover"], {});
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toContain("GitHub environment dev-failover lets administrators bypass its protection rules (can_admins_bypass: true)");
+    expect(r.out).toContain("GitHub environment dev-failover lets a reviewer approve a run they started (prevent_self_review: false)");
+    expect(r.out).toContain("GitHub environment dev-failover has no deployment branch policy");
     expect(r.out).not.toMatch(/environment prod /);
   });
 
