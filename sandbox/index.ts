@@ -4,6 +4,8 @@
 import { SandboxAdmin } from "./admin-client";
 import { AlarmsPlugin } from "./alarms";
 import { AuthzPlugin } from "./authz/plugin";
+import type { NamedPolicy } from "./authz/policies";
+import { loadServiceControlPolicies, parseServiceControlPolicies } from "./authz/scps";
 import { CognitoPlugin } from "./cognito";
 import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
@@ -59,6 +61,11 @@ export interface SandboxOptions {
   authorization?: boolean;
   /** Leave the authorization decisions and the roles' grants here on stop (default: SANDBOX_AUTHZ_REPORT_DIR). */
   authzReportDir?: string;
+  /**
+   * The organization's service control policies, evaluated for every role session: a JSON file's
+   * path, or the documents (one, or an array). Default: the file `SANDBOX_SCP_FILE` names, if set.
+   */
+  serviceControlPolicies?: string | unknown;
 }
 
 export interface Sandbox {
@@ -93,6 +100,12 @@ export function sandboxEnv(endpoint: string): Record<string, string> {
   };
 }
 
+/** The SCPs a sandbox runs under: none, a file's, or the documents given. */
+function serviceControlPolicies(source: string | unknown): NamedPolicy[] | undefined {
+  if (source === undefined || source === "") return undefined;
+  return typeof source === "string" ? loadServiceControlPolicies(source) : parseServiceControlPolicies(source);
+}
+
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const regions = opts.regions ?? ["us-east-1", "us-west-2"];
   const moto = await startMoto();
@@ -106,6 +119,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       motoEndpoint: moto.endpoint,
       enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off",
       reportDir: opts.authzReportDir ?? process.env.SANDBOX_AUTHZ_REPORT_DIR,
+      serviceControlPolicies: serviceControlPolicies(opts.serviceControlPolicies ?? process.env.SANDBOX_SCP_FILE),
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     const tables = new GlobalTablesPlugin({

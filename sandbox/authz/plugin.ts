@@ -19,6 +19,7 @@ import { deniedMessage, evaluate, type AuthzRequest, type Decision, type PolicyS
 import { Identities } from "./identities";
 import { managedKeyPolicy, managedKeyService } from "./managed-keys";
 import { PolicyStore, type NamedPolicy } from "./policies";
+import { scpsApplyTo } from "./scps";
 import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
 import { checksFor, UnmappedRequest, type Check } from "./requests";
 import { unusedGrants, type UnusedGrant } from "./unused";
@@ -29,6 +30,8 @@ export interface AuthzOptions {
   enabled?: boolean;
   /** Where to leave this sandbox's decisions and its roles' grants when it stops (the suite-wide report). */
   reportDir?: string;
+  /** The organization's SCPs, evaluated for every role session (scps.ts). */
+  serviceControlPolicies?: NamedPolicy[];
 }
 
 type AuthzResult = PermissionResult;
@@ -67,11 +70,13 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   enabled: boolean;
 
   private readonly reportDir?: string;
+  private readonly scps: NamedPolicy[];
 
   constructor(opts: AuthzOptions) {
     this.store = new PolicyStore(opts.motoEndpoint);
     this.enabled = opts.enabled ?? true;
     this.reportDir = opts.reportDir;
+    this.scps = opts.serviceControlPolicies ?? [];
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
@@ -116,10 +121,13 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return this.authorizeService({ kind: "service", service, sourceArn: source.arn, sourceAccount: source.account }, check);
   }
 
-  /** The role's trust policy decides whether `service` may assume it (sts:AssumeRole). */
-  async canAssume(roleArn: string, service: string): Promise<PermissionResult> {
+  /**
+   * The role's trust policy decides whether `service` may assume it (sts:AssumeRole). `source` is
+   * what the service acts for (Scheduler: the schedule group), as `aws:SourceArn`/`aws:SourceAccount`.
+   */
+  async canAssume(roleArn: string, service: string, source: { arn?: string; account?: string } = {}): Promise<PermissionResult> {
     if (!this.enabled) return { allowed: true };
-    const principal: ServicePrincipal = { kind: "service", service };
+    const principal: ServicePrincipal = { kind: "service", service, sourceArn: source.arn, sourceAccount: source.account };
     const role = roleSession(roleArn, "trust");
     const trust = (await this.store.rolePolicies(role)).trust;
     const request: AuthzRequest = { principal, action: "sts:AssumeRole", resource: roleArn, resourceAccount: role.accountId, context: globalContext(principal, role.accountId) };
@@ -152,14 +160,21 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     // endpoint, so aws:RequestedRegion is the resource's region unless the caller says otherwise:
     // without it every boundary or policy conditioned on the region would deny them.
     const requested: Record<string, string> = arn.region ? { "aws:RequestedRegion": arn.region } : {};
+    const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
+    if (principal.kind === "role" && role) this.grants.set(principal.roleArn, role.identity);
     const request: AuthzRequest = {
       principal,
       action: check.action,
       resource: check.resource,
       resourceAccount,
-      context: { ...globalContext(principal, resourceAccount), ...requested, ...extra, ...(check.context ?? {}) },
+      context: { ...globalContext(principal, resourceAccount), ...principalTags(role?.tags), ...requested, ...extra, ...(check.context ?? {}) },
     };
-    const policies = await this.policiesFor(principal, check, arn.region);
+    const policies: PolicySet = {
+      identity: role?.identity ?? [],
+      boundary: role?.boundary,
+      resource: await this.resourcePolicy(check, arn.region),
+      scps: scpsApplyTo(principal) ? this.scps : undefined,
+    };
     const decision = await evaluate(request, policies);
     const message = decision.allowed ? undefined : decision.error ?? deniedMessage(request, decision);
     this.record(principal, check, decision, message);
@@ -177,12 +192,6 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     }
   }
 
-  private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet> {
-    const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
-    if (principal.kind === "role" && role) this.grants.set(principal.roleArn, role.identity);
-    return { identity: role?.identity ?? [], boundary: role?.boundary, resource: await this.resourcePolicy(check, region) };
-  }
-
   private async resourcePolicy(check: Check, region: string): Promise<unknown> {
     switch (check.resourcePolicy) {
       case "kms-key": {
@@ -191,7 +200,8 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
         return this.store.keyPolicy(check.resource);
       }
       case "sqs-queue":
-        return check.queueUrl ? (await this.store.queue(check.resource, check.queueUrl)).policy : undefined;
+        // Lambda's pollers and mapping checks name a queue by ARN only: its URL follows from it.
+        return (await this.store.queue(check.resource, check.queueUrl ?? queueUrlOf(check.resource))).policy;
       case "sns-topic":
         return (await this.store.topic(check.resource)).policy;
       case "lambda-function":
@@ -259,6 +269,21 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     if (req.path === "/authz/unused" && req.method === "GET") return { body: { roles: await this.unused() } };
     return undefined;
   }
+}
+
+/**
+ * `aws:PrincipalTag/<key>` for each tag of the session's role (IAM User Guide, "AWS global condition
+ * context keys": "the tags attached to the principal making the request"; a role session carries
+ * its role's tags, and the sandbox's sessions pass no session tags).
+ */
+function principalTags(tags: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]));
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` → a queue URL moto answers to (it reads the name and account from the path). */
+function queueUrlOf(queueArn: string): string {
+  const a = parseArn(queueArn);
+  return `https://sqs.${a.region}.amazonaws.com/${a.account}/${a.resource}`;
 }
 
 /** Global condition keys AWS sets on every request of a principal (IAM User Guide, "AWS global condition context keys"). */
