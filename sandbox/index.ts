@@ -11,6 +11,7 @@ import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faul
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
 import { KmsPlugin } from "./kms";
+import { SchedulerPlugin } from "./scheduler";
 import { SqsPlugin } from "./sqs";
 import { LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
@@ -26,6 +27,7 @@ export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, Sessi
 export type { DecisionRecord } from "./authz/decisions";
 export { unusedGrants, type UnusedGrant } from "./authz/unused";
 export type { AlarmDelivery, AlarmFiring } from "./alarms";
+export type { Firing as ScheduleFiring } from "./scheduler";
 
 export interface SandboxOptions {
   /**
@@ -66,6 +68,12 @@ export interface SandboxOptions {
    * path, or the documents (one, or an array). Default: the file `SANDBOX_SCP_FILE` names, if set.
    */
   serviceControlPolicies?: string | unknown;
+  /**
+   * Fire ENABLED rate() schedules on their own rate, as EventBridge Scheduler does (default false,
+   * or `SANDBOX_FIRE_SCHEDULES=on`): tests fire them with `admin.fireSchedule` instead, so that no
+   * run lands in the middle of another test.
+   */
+  fireSchedulesOnRate?: boolean;
 }
 
 export interface Sandbox {
@@ -150,6 +158,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       plugins.push(lambda);
       if (!opts.lambdaInvoker) cognito.setInvoker(lambda);
     }
+    // Also after the gateway: Scheduler invokes its targets through it, as the schedule's role.
+    plugins.push(
+      new SchedulerPlugin({
+        gatewayEndpoint: gateway.endpoint,
+        motoEndpoint: moto.endpoint,
+        authority: authz,
+        regions,
+        fireOnRate: opts.fireSchedulesOnRate ?? process.env.SANDBOX_FIRE_SCHEDULES === "on",
+      }),
+    );
 
     let stopping: Promise<void> | undefined;
     return {
