@@ -181,14 +181,19 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return { allowed: decision.allowed, message };
   }
 
-  /** Before a role's policies change or go (terraform destroy), keep what it was granted for the report. */
+  /**
+   * Before a role's policies change or go (terraform destroy), keep what it was granted for the
+   * report. terraform deletes a role's policies before the role: by DeleteRole it has none left,
+   * and that emptied role must not replace the grants kept a moment before (it did, and every
+   * destroyed role then reported no grants, so none could ever be unused).
+   */
   private async rememberGrants(req: AwsRequest): Promise<void> {
     const roleName = new URLSearchParams(req.body.toString("utf8")).get("RoleName") ?? req.query.get("RoleName");
     if (!roleName) return;
     for (const arn of await this.store.roleArns().catch(() => [] as string[])) {
       if (arn.split("/").pop() !== roleName) continue;
       const role = await this.store.rolePolicies(roleSession(arn, "report")).catch(() => undefined);
-      if (role) this.grants.set(arn, role.identity);
+      if (role && (role.identity.length > 0 || !this.grants.has(arn))) this.grants.set(arn, role.identity);
     }
   }
 
