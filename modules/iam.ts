@@ -32,9 +32,10 @@ export function useTableKey(keyArn: string, region: string, sid = "UseTableKeyTh
   return allow(["kms:Decrypt"], [keyArn], sid, { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } });
 }
 
-export function assumeRolePolicy(service: string): string {
+/** A trust policy letting `service` assume the role, on `condition` when given (the confused-deputy keys). */
+export function assumeRolePolicy(service: string, condition?: Statement["Condition"]): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole"] }],
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole"], ...(condition ? { Condition: condition } : {}) }],
   });
 }

@@ -8,6 +8,12 @@
 // asynchronous retries ("By default, Lambda retries an asynchronous invocation twice",
 // AWS::Lambda::EventInvokeConfig). A scheduled run that fails (reconcile finding drift) should
 // raise the function's errors alarm once, not run three times: both are 0.
+//
+// The role trusts Scheduler only for schedules of this account: `aws:SourceAccount`, as the
+// Scheduler User Guide's execution role example and its "Confused deputy prevention" page advise
+// (without it, Scheduler acting for another account that knows the role's ARN could use it).
+// `aws:SourceArn` would be the schedule group (never one schedule, the same page says); this
+// schedule sits in the account's default group with every other, so the account is the real bound.
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
@@ -21,6 +27,8 @@ export interface ScheduledInvokeProps {
   scheduleExpression: string;
   functionArn: string;
   functionName: string;
+  /** The deploying account's id (a plan-time token: modules/account.ts), the trust's aws:SourceAccount. */
+  accountId: string;
   /** ARN of the permissions boundary the schedule's role carries. */
   permissionsBoundary: string;
   /**
@@ -38,7 +46,7 @@ export class ScheduledInvoke extends Construct {
     const maxAge = props.maximumEventAgeSeconds ?? 3600;
     const role = new IamRole(this, "role", {
       name: `${props.name}-schedule-role`,
-      assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com"),
+      assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } }),
       permissionsBoundary: props.permissionsBoundary,
     });
     new IamRolePolicy(this, "policy", {

@@ -3,6 +3,7 @@
 import type { ActiveFault, FaultSpec, QuotaSetting, SandboxStats } from "./faults";
 import type { OutboxMessage, TriggerInvocation } from "./cognito";
 import type { AlarmFiring } from "./alarms";
+import type { Firing as ScheduleFiring } from "./scheduler";
 import type { DecisionRecord } from "./authz/decisions";
 import type { UnusedGrant } from "./authz/unused";
 import type { MappingsCaughtUp, ShardCheckpoint } from "./lambda";
@@ -160,6 +161,19 @@ export class SandboxAdmin {
 
   async unusedGrants(): Promise<Array<{ role: string; unused: UnusedGrant[] }>> {
     return (await this.call<{ roles: Array<{ role: string; unused: UnusedGrant[] }> }>("GET", "/authz/unused")).roles;
+  }
+
+  // scheduler
+  /**
+   * Fires a schedule now as EventBridge Scheduler would: assumes its execution role, invokes its
+   * Lambda target asynchronously as that role. Says whether the invocation was accepted or denied (and why).
+   */
+  fireSchedule(name: string, region: string, group?: string): Promise<ScheduleFiring> {
+    return this.call("POST", "/scheduler/fire", { name, region, ...(group ? { group } : {}) });
+  }
+  /** The latest firings (admin and rate clock). */
+  async scheduleFirings(): Promise<ScheduleFiring[]> {
+    return (await this.call<{ firings: ScheduleFiring[] }>("GET", "/scheduler/firings")).firings;
   }
 
   // alarms

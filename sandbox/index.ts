@@ -4,12 +4,15 @@
 import { SandboxAdmin } from "./admin-client";
 import { AlarmsPlugin } from "./alarms";
 import { AuthzPlugin } from "./authz/plugin";
+import type { NamedPolicy } from "./authz/policies";
+import { loadServiceControlPolicies, parseServiceControlPolicies } from "./authz/scps";
 import { CognitoPlugin } from "./cognito";
 import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
 import { IamGrammarPlugin } from "./iam-grammar";
 import { KmsPlugin } from "./kms";
+import { SchedulerPlugin } from "./scheduler";
 import { SqsPlugin } from "./sqs";
 import { LambdaPlugin } from "./lambda";
 import { startMoto } from "./moto";
@@ -28,6 +31,7 @@ export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, Sessi
 export type { DecisionRecord } from "./authz/decisions";
 export { unusedGrants, type UnusedGrant } from "./authz/unused";
 export type { AlarmDelivery, AlarmFiring } from "./alarms";
+export type { Firing as ScheduleFiring } from "./scheduler";
 
 export interface SandboxOptions {
   /**
@@ -63,6 +67,17 @@ export interface SandboxOptions {
   authorization?: boolean;
   /** Leave the authorization decisions and the roles' grants here on stop (default: SANDBOX_AUTHZ_REPORT_DIR). */
   authzReportDir?: string;
+  /**
+   * The organization's service control policies, evaluated for every role session: a JSON file's
+   * path, or the documents (one, or an array). Default: the file `SANDBOX_SCP_FILE` names, if set.
+   */
+  serviceControlPolicies?: string | unknown;
+  /**
+   * Fire ENABLED rate() schedules on their own rate, as EventBridge Scheduler does (default false,
+   * or `SANDBOX_FIRE_SCHEDULES=on`): tests fire them with `admin.fireSchedule` instead, so that no
+   * run lands in the middle of another test.
+   */
+  fireSchedulesOnRate?: boolean;
 }
 
 export interface Sandbox {
@@ -97,6 +112,12 @@ export function sandboxEnv(endpoint: string): Record<string, string> {
   };
 }
 
+/** The SCPs a sandbox runs under: none, a file's, or the documents given. */
+function serviceControlPolicies(source: string | unknown): NamedPolicy[] | undefined {
+  if (source === undefined || source === "") return undefined;
+  return typeof source === "string" ? loadServiceControlPolicies(source) : parseServiceControlPolicies(source);
+}
+
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const regions = opts.regions ?? ["us-east-1", "us-west-2"];
   const moto = await startMoto();
@@ -110,6 +131,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       motoEndpoint: moto.endpoint,
       enabled: opts.authorization ?? process.env.SANDBOX_AUTHZ !== "off",
       reportDir: opts.authzReportDir ?? process.env.SANDBOX_AUTHZ_REPORT_DIR,
+      serviceControlPolicies: serviceControlPolicies(opts.serviceControlPolicies ?? process.env.SANDBOX_SCP_FILE),
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     const tables = new GlobalTablesPlugin({
@@ -142,6 +164,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       authz.store.mappingSource = () => l.mappings();
       if (!opts.lambdaInvoker) cognito.setInvoker(lambda);
     }
+    // Also after the gateway: Scheduler invokes its targets through it, as the schedule's role.
+    plugins.push(
+      new SchedulerPlugin({
+        gatewayEndpoint: gateway.endpoint,
+        motoEndpoint: moto.endpoint,
+        authority: authz,
+        regions,
+        fireOnRate: opts.fireSchedulesOnRate ?? process.env.SANDBOX_FIRE_SCHEDULES === "on",
+      }),
+    );
 
     let stopping: Promise<void> | undefined;
     return {

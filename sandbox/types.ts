@@ -78,5 +78,10 @@ export interface Authority {
   credentials(roleArn: string, sessionName: string, sessionToken?: string): SessionCredentials;
   roleMay(roleArn: string, sessionName: string, check: PermissionCheck): Promise<PermissionResult>;
   serviceMay(service: string, source: { arn?: string; account?: string }, check: PermissionCheck): Promise<PermissionResult>;
-  canAssume(roleArn: string, service: string): Promise<PermissionResult>;
+  /**
+   * Whether `service` may assume `roleArn` (sts:AssumeRole, decided by the role's trust policy).
+   * `source` is what the service acts for: `aws:SourceArn` and `aws:SourceAccount` in the request,
+   * the keys a trust policy conditions on against the confused deputy.
+   */
+  canAssume(roleArn: string, service: string, source?: { arn?: string; account?: string }): Promise<PermissionResult>;
 }

@@ -57,6 +57,6 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     alarmActions: props.alarmActions,
     permissionsBoundary: props.permissionsBoundary,
   });
-  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName, permissionsBoundary: props.permissionsBoundary });
+  new ScheduledInvoke(scope, "reconcile-schedule", { name: n.fn("reconcile"), scheduleExpression: settings.schedule, functionArn: fn.fn.arn, functionName: fn.fn.functionName, accountId: props.account.id, permissionsBoundary: props.permissionsBoundary });
   return fn;
 }

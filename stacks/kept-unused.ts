@@ -24,4 +24,10 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action,
     why: "redrive reads the stream only for a BATCH_ message (a whole batch's position after retries ran out); no scenario exhausts a batch's retries",
   })),
+  // The scheduled reconcile's role (stacks/dr-reconcile.ts), run from its schedule in operator-tools.test.ts.
+  {
+    role: "reconcile-role",
+    action: "cognito-idp:AdminDeleteUser",
+    why: "local runs without allow-delete; the shared upsert then deletes only a DR user it has just created that the pool left unconfirmed, which needs a DR pool without passwordless sign-in (replication.test.ts scenario 11 takes the replicator role through that branch)",
+  },
 ];

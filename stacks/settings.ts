@@ -136,9 +136,14 @@ export interface ReconcileSchedule {
   quotaShare: number;
 }
 
-/** Per environment: on/off, rate, and whether it repairs. The sandbox has no scheduler that invokes Lambda: off. */
+/**
+ * Per environment: on/off, rate, and whether it repairs. `local` deploys it like dev does: the
+ * sandbox fires schedules as EventBridge Scheduler would (its role's trust and invoke permission
+ * decided), but only when a test or a person asks (`POST /__sandbox/scheduler/fire`), so the hour
+ * never lands inside another test.
+ */
 export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
-  local: { enabled: false, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
+  local: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
   dev: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
   staging: { enabled: true, schedule: "rate(6 hours)", apply: true, allowDelete: false, quotaShare: 0.5 },
   prod: { enabled: true, schedule: "rate(1 day)", apply: false, allowDelete: false, quotaShare: 0.25 },

@@ -10,6 +10,7 @@ import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-p
 import { getDenialReasons, getGrantReasons, runSimulation, runUnsafeSimulation, type RequestDenial, type RequestGrant } from "@cloud-copilot/iam-simulate";
 import type { NamedPolicy } from "./policies";
 import { describePrincipal, type Principal } from "./principal";
+import { FULL_AWS_ACCESS } from "./scps";
 
 export interface AuthzRequest {
   principal: Principal;
@@ -26,10 +27,12 @@ export interface PolicySet {
   identity: NamedPolicy[];
   boundary?: NamedPolicy;
   resource?: unknown;
+  /** The organization's SCPs that limit this principal (FullAWSAccess is added: see scps.ts). */
+  scps?: NamedPolicy[];
 }
 
 /** Which policy type decided, in the words AWS uses in its messages. */
-export type PolicyType = "identity-based policy" | "resource-based policy" | "permissions boundary";
+export type PolicyType = "identity-based policy" | "resource-based policy" | "permissions boundary" | "service control policy";
 
 export interface Decision {
   allowed: boolean;
@@ -60,7 +63,7 @@ function label(r: RequestGrant | RequestDenial): string {
   return sid ? `${where}#${sid.replace(/^#/, "")}` : where;
 }
 
-const POLICY_TYPE: Record<string, PolicyType> = { identity: "identity-based policy", resource: "resource-based policy", pb: "permissions boundary" };
+const POLICY_TYPE: Record<string, PolicyType> = { identity: "identity-based policy", resource: "resource-based policy", pb: "permissions boundary", scp: "service control policy" };
 
 export async function evaluate(req: AuthzRequest, policies: PolicySet): Promise<Decision> {
   const result = await runSimulation(
@@ -73,7 +76,8 @@ export async function evaluate(req: AuthzRequest, policies: PolicySet): Promise<
       },
       identityPolicies: policies.identity.map((p) => ({ name: p.name, policy: p.policy })),
       permissionBoundaryPolicies: policies.boundary ? [policies.boundary] : undefined,
-      serviceControlPolicies: [],
+      // One level, the account: FullAWSAccess and the team's documents (scps.ts says why).
+      serviceControlPolicies: policies.scps?.length ? [{ orgIdentifier: "sandbox-account", policies: [FULL_AWS_ACCESS, ...policies.scps] }] : [],
       resourceControlPolicies: [],
       resourcePolicy: policies.resource,
     },
@@ -124,7 +128,7 @@ export function deniedMessage(req: AuthzRequest, d: Decision): string {
   const who = req.principal.kind === "service" ? req.principal.service : describePrincipal(req.principal);
   const on = req.resource === "*" ? "" : ` on resource: ${req.resource}`;
   const why = d.denial?.explicit
-    ? `with an explicit deny in a ${d.denial.policyType}`
+    ? `with an explicit deny in ${d.denial.policyType.startsWith("identity") ? "an" : "a"} ${d.denial.policyType}`
     : `because no ${d.denial?.policyType ?? "identity-based policy"} allows the ${req.action} action`;
   return `User: ${who} is not authorized to perform: ${req.action}${on} ${why}`;
 }

@@ -4,11 +4,12 @@
 
 import { CognitoIdentityProviderClient, AdminGetUserCommand, CreateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreatePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateQueueCommand, DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../index";
+import type { AuthzPlugin } from "./plugin";
 import { motoMissing, UNMETERED } from "../test-support";
 
 const skip = motoMissing();
@@ -127,6 +128,16 @@ describe.skipIf(!!skip)("authorization in the sandbox", { timeout: 60_000 }, () 
     expect(await sb.authority.roleMay(arn, "poller", { action: "sqs:ReceiveMessage", resource: queue, resourcePolicy: "sqs-queue" })).toEqual({ allowed: true });
     const elsewhere = await sb.authority.roleMay(arn, "poller", { action: "sqs:ReceiveMessage", resource: queue, context: { "aws:RequestedRegion": "eu-west-1" } });
     expect(elsewhere.allowed).toBe(false);
+  });
+
+  it("keeps a destroyed role's grants for the report, as terraform destroys it (policies first, then the role)", async () => {
+    const name = "destroyed-role";
+    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: doc({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "inline", PolicyDocument: doc({ Sid: "Unused", Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }) }));
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: "inline" }));
+    await iam.send(new DeleteRoleCommand({ RoleName: name }));
+    const snap = await (sb.authority as AuthzPlugin).snapshot();
+    expect(snap.roles.find((r) => r.roleArn.endsWith(`:role/${name}`))?.policies).toEqual([expect.objectContaining({ name: "inline" })]);
   });
 
   it("never evaluates the administrator's calls", async () => {

@@ -21,6 +21,7 @@ import { Identities } from "./identities";
 import { OidcIssuer } from "./oidc";
 import { managedKeyPolicy, managedKeyService } from "./managed-keys";
 import { PolicyStore, type NamedPolicy } from "./policies";
+import { scpsApplyTo } from "./scps";
 import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
 import { checksFor, UnmappedRequest, type Check } from "./requests";
 import { handleSts } from "./sts";
@@ -32,6 +33,8 @@ export interface AuthzOptions {
   enabled?: boolean;
   /** Where to leave this sandbox's decisions and its roles' grants when it stops (the suite-wide report). */
   reportDir?: string;
+  /** The organization's SCPs, evaluated for every role session (scps.ts). */
+  serviceControlPolicies?: NamedPolicy[];
 }
 
 type AuthzResult = PermissionResult;
@@ -80,11 +83,13 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
   enabled: boolean;
 
   private readonly reportDir?: string;
+  private readonly scps: NamedPolicy[];
 
   constructor(opts: AuthzOptions) {
     this.store = new PolicyStore(opts.motoEndpoint);
     this.enabled = opts.enabled ?? true;
     this.reportDir = opts.reportDir;
+    this.scps = opts.serviceControlPolicies ?? [];
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
@@ -150,10 +155,13 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return this.authorizeService({ kind: "service", service, sourceArn: source.arn, sourceAccount: source.account }, check);
   }
 
-  /** The role's trust policy decides whether `service` may assume it (sts:AssumeRole). */
-  async canAssume(roleArn: string, service: string): Promise<PermissionResult> {
+  /**
+   * The role's trust policy decides whether `service` may assume it (sts:AssumeRole). `source` is
+   * what the service acts for (Scheduler: the schedule group), as `aws:SourceArn`/`aws:SourceAccount`.
+   */
+  async canAssume(roleArn: string, service: string, source: { arn?: string; account?: string } = {}): Promise<PermissionResult> {
     if (!this.enabled) return { allowed: true };
-    const principal: ServicePrincipal = { kind: "service", service };
+    const principal: ServicePrincipal = { kind: "service", service, sourceArn: source.arn, sourceAccount: source.account };
     const role = roleSession(roleArn, "trust");
     const trust = (await this.store.rolePolicies(role)).trust;
     const request: AuthzRequest = { principal, action: "sts:AssumeRole", resource: roleArn, resourceAccount: role.accountId, context: globalContext(principal, role.accountId) };
@@ -190,6 +198,7 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     const context = await withSupportedTagKeys(check.action, check.resource, {
       ...(await this.resourceTagContext(check, policies)),
       ...globalContext(principal, resourceAccount),
+      ...principalTags(policies.principalTags),
       ...requested,
       ...extra,
       ...(check.context ?? {}),
@@ -201,14 +210,19 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return { allowed: decision.allowed, message };
   }
 
-  /** Before a role's policies change or go (terraform destroy), keep what it was granted for the report. */
+  /**
+   * Before a role's policies change or go (terraform destroy), keep what it was granted for the
+   * report. terraform deletes a role's policies before the role: by DeleteRole it has none left,
+   * and that emptied role must not replace the grants kept a moment before (it did, and every
+   * destroyed role then reported no grants, so none could ever be unused).
+   */
   private async rememberGrants(req: AwsRequest): Promise<void> {
     const roleName = new URLSearchParams(req.body.toString("utf8")).get("RoleName") ?? req.query.get("RoleName");
     if (!roleName) return;
     for (const arn of await this.store.roleArns().catch(() => [] as string[])) {
       if (arn.split("/").pop() !== roleName) continue;
       const role = await this.store.rolePolicies(roleSession(arn, "report")).catch(() => undefined);
-      if (role) this.grants.set(arn, role.identity);
+      if (role && (role.identity.length > 0 || !this.grants.has(arn))) this.grants.set(arn, role.identity);
     }
   }
 
@@ -222,10 +236,16 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
   }
 
-  private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet> {
+  private async policiesFor(principal: RolePrincipal | ServicePrincipal, check: Check, region: string): Promise<PolicySet & { principalTags?: Record<string, string> }> {
     const role = principal.kind === "role" ? await this.store.rolePolicies(principal) : undefined;
     if (principal.kind === "role" && role) this.grants.set(principal.roleArn, role.identity);
-    return { identity: role?.identity ?? [], boundary: role?.boundary, resource: await this.resourcePolicy(check, region) };
+    return {
+      identity: role?.identity ?? [],
+      boundary: role?.boundary,
+      resource: await this.resourcePolicy(check, region),
+      scps: scpsApplyTo(principal) ? this.scps : undefined,
+      principalTags: role?.tags,
+    };
   }
 
   private async resourcePolicy(check: Check, region: string): Promise<unknown> {
@@ -237,7 +257,8 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
         return this.store.keyPolicy(check.resource);
       }
       case "sqs-queue":
-        return check.queueUrl ? (await this.store.queue(check.resource, check.queueUrl)).policy : undefined;
+        // Lambda's pollers and mapping checks name a queue by ARN only: its URL follows from it.
+        return (await this.store.queue(check.resource, check.queueUrl ?? queueUrlOf(check.resource))).policy;
       case "sns-topic":
         return (await this.store.topic(check.resource)).policy;
       case "lambda-function":
@@ -316,8 +337,23 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
 
 /** The keys that describe this request (a prefix, tags, a passed role's service), without those every request carries. */
 function requestKeys(context: Record<string, string | string[]>): Record<string, string | string[]> {
-  const everyRequest = /^aws:(CurrentTime|EpochTime|SecureTransport|ResourceAccount|PrincipalArn|PrincipalAccount|PrincipalType|PrincipalIsAWSService|userid|PrincipalServiceName|SourceOwner)$/;
+  const everyRequest = /^aws:(CurrentTime|EpochTime|SecureTransport|ResourceAccount|PrincipalArn|PrincipalAccount|PrincipalType|PrincipalIsAWSService|userid|PrincipalServiceName|SourceOwner|PrincipalTag\/.*)$/;
   return Object.fromEntries(Object.entries(context).filter(([k]) => !everyRequest.test(k)));
+}
+
+/**
+ * `aws:PrincipalTag/<key>` for each tag of the session's role (IAM User Guide, "AWS global condition
+ * context keys": "the tags attached to the principal making the request"; a role session carries
+ * its role's tags, and the sandbox's sessions pass no session tags).
+ */
+function principalTags(tags: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]));
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` → a queue URL moto answers to (it reads the name and account from the path). */
+function queueUrlOf(queueArn: string): string {
+  const a = parseArn(queueArn);
+  return `https://sqs.${a.region}.amazonaws.com/${a.account}/${a.resource}`;
 }
 
 /** Global condition keys AWS sets on every request of a principal (IAM User Guide, "AWS global condition context keys"). */

@@ -38,6 +38,8 @@ export interface RolePolicies {
   identity: NamedPolicy[];
   boundary?: NamedPolicy;
   trust?: unknown;
+  /** The role's tags: a session's `aws:PrincipalTag/<key>` (IAM User Guide, "AWS global condition context keys"). */
+  tags: Record<string, string>;
 }
 
 /** A policy document as AWS returns it: JSON, URL-encoded by IAM. */
@@ -81,7 +83,7 @@ export class PolicyStore {
     return p;
   }
 
-  /** Inline and attached policies, permissions boundary and trust policy of a role. */
+  /** Inline and attached policies, permissions boundary, trust policy and tags of a role. */
   rolePolicies(p: RolePrincipal): Promise<RolePolicies> {
     return this.cached(`role:${p.roleArn}`, async () => {
       const iam = this.client("iam", "us-east-1", (c) => new IAMClient(c));
@@ -96,7 +98,8 @@ export class PolicyStore {
       for (const a of attached.AttachedPolicies ?? []) identity.push({ name: a.PolicyName ?? a.PolicyArn!, policy: await this.managedPolicy(iam, a.PolicyArn!) });
       const boundaryArn = role?.PermissionsBoundary?.PermissionsBoundaryArn;
       const boundary = boundaryArn ? { name: boundaryArn, policy: await this.managedPolicy(iam, boundaryArn) } : undefined;
-      return { identity, boundary, trust: parseDocument(role?.AssumeRolePolicyDocument) };
+      const tags = Object.fromEntries((role?.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? ""]));
+      return { identity, boundary, trust: parseDocument(role?.AssumeRolePolicyDocument), tags };
     });
   }
 

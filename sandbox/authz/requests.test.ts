@@ -13,23 +13,34 @@ const ACCOUNT = "123456789012";
 const caller = roleSession(`arn:aws:iam::${ACCOUNT}:role/cdr-local-replicate-user-role`, "cdr-local-replicate-user");
 const KEY = `arn:aws:kms:us-west-2:${ACCOUNT}:key/mrk-1`;
 
-/** Only what the mapping reads: which key encrypts a table (Books: a customer managed key; Plain: none). */
+/**
+ * Only what the mapping reads: which key encrypts a table (Books: a customer managed key, in each
+ * region; Plain: none), a queue (`secure`) or a topic (`alerts`: a customer managed key; `managed`:
+ * the AWS managed aws/sns key; others none), and key references resolved in their region.
+ */
 const store = {
-  tableKey: async (_region: string, table: string) => (table === "Books" ? KEY : undefined),
+  tableKey: async (region: string, table: string) => (table === "Books" ? `arn:aws:kms:${region}:${ACCOUNT}:key/mrk-1` : undefined),
   keyAliases: async () => ["alias/books"],
-  queue: async () => ({}),
-  keyArn: async (_region: string, ref: string) => (ref.startsWith("arn:") ? ref : `arn:aws:kms:us-west-2:${ACCOUNT}:key/${ref.replace("alias/", "")}`),
+  queue: async (arn: string) => (arn.endsWith(":secure") ? { keyArn: `arn:aws:kms:us-west-2:${ACCOUNT}:key/queue-key` } : {}),
+  topic: async (arn: string) => ({ keyRef: arn.endsWith(":alerts") ? "alias/alerts" : arn.endsWith(":managed") ? "alias/aws/sns" : undefined }),
+  keyArn: async (region: string, ref: string) => (ref.startsWith("arn:") ? ref : `arn:aws:kms:${region}:${ACCOUNT}:key/${ref.replace("alias/", "")}`),
 } as unknown as PolicyStore;
+
+const auth = (service: string) => `AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261130/us-west-2/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+
+/** A REST-protocol call (Lambda): method, path with query, signed for us-west-2. */
+function rest(method: string, path: string, service = "lambda") {
+  return parseAwsRequest(method, path, { "content-type": "application/json", authorization: auth(service) }, Buffer.from("{}"));
+}
+
+/** A symmetric ciphertext as moto writes it: the key id (36 bytes), IV, tag, ciphertext (see ciphertext.ts). */
+const blobOf = (keyId: string) => Buffer.concat([Buffer.from(keyId, "latin1"), Buffer.alloc(12, 1), Buffer.alloc(16, 2), Buffer.from("secret")]).toString("base64");
 
 function call(target: string, body: unknown, service = "dynamodb") {
   return parseAwsRequest(
     "POST",
     "/",
-    {
-      "x-amz-target": target,
-      "content-type": "application/x-amz-json-1.0",
-      authorization: `AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261130/us-west-2/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-    },
+    { "x-amz-target": target, "content-type": "application/x-amz-json-1.0", authorization: auth(service) },
     Buffer.from(JSON.stringify(body)),
   );
 }
@@ -87,6 +98,92 @@ describe("checksFor", () => {
     expect(create).toEqual([{ action: "cognito-idp:AdminCreateUser", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-west-2_abc` }]);
     const list = await checksFor(call("AWSCognitoIdentityProviderService.ListUserPools", { MaxResults: 60 }, "cognito-idp"), caller, store);
     expect(list).toEqual([{ action: "cognito-idp:ListUserPools", resource: "*" }]);
+  });
+
+  it("authorizes a Query or Scan of an index on the index ARN, still with the table key", async () => {
+    const table = `arn:aws:dynamodb:us-west-2:${ACCOUNT}:table/Books`;
+    for (const op of ["Query", "Scan"]) {
+      const checks = await checksFor(call(`DynamoDB_20120810.${op}`, { TableName: "Books", IndexName: "byEmail" }), caller, store);
+      expect(checks.map((c) => [c.action, c.resource])).toEqual([
+        [`dynamodb:${op}`, `${table}/index/byEmail`],
+        ["kms:Decrypt", KEY],
+      ]);
+    }
+    expect((await checksFor(call("DynamoDB_20120810.Query", { TableName: "Books" }), caller, store))[0]!.resource).toBe(table);
+  });
+
+  it("takes a TableName given as an ARN as that table, in its own region", async () => {
+    const arn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/Books`;
+    const checks = await checksFor(call("DynamoDB_20120810.GetItem", { TableName: arn, Key: {} }), caller, store);
+    expect(checks.map((c) => [c.action, c.resource])).toEqual([
+      ["dynamodb:GetItem", arn],
+      ["kms:Decrypt", `arn:aws:kms:us-east-1:${ACCOUNT}:key/mrk-1`],
+    ]);
+    const batch = await checksFor(call("DynamoDB_20120810.BatchGetItem", { RequestItems: { [arn]: {} } }), caller, store);
+    expect(batch[0]).toEqual({ action: "dynamodb:BatchGetItem", resource: arn });
+  });
+
+  it("sets the forward-access context keys on the KMS calls services make for the caller", async () => {
+    const [, viaDynamoDb] = await checksFor(call("DynamoDB_20120810.PutItem", { TableName: "Books", Item: {} }), caller, store);
+    expect(viaDynamoDb!.context).toMatchObject({
+      "aws:ViaAWSService": "true",
+      "aws:CalledVia": ["dynamodb.amazonaws.com"],
+      "aws:CalledViaFirst": "dynamodb.amazonaws.com",
+      "aws:CalledViaLast": "dynamodb.amazonaws.com",
+    });
+    // SQS is not among the services that set aws:CalledVia: only aws:ViaAWSService.
+    const url = `http://127.0.0.1:4599/${ACCOUNT}/secure`;
+    const send = await checksFor(call("AmazonSQS.SendMessage", { QueueUrl: url, MessageBody: "x" }, "sqs"), caller, store);
+    expect(send.map((c) => c.action)).toEqual(["sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"]);
+    expect(send[1]!.context).toMatchObject({ "aws:ViaAWSService": "true", "kms:ViaService": "sqs.us-west-2.amazonaws.com" });
+    expect(send[1]!.context).not.toHaveProperty("aws:CalledVia");
+  });
+
+  it("authorizes PublishBatch as sns:Publish, with the topic key's GenerateDataKey and Decrypt through SNS", async () => {
+    const topic = `arn:aws:sns:us-west-2:${ACCOUNT}:alerts`;
+    const form = (action: string, t: string) => parseAwsRequest("POST", "/", { "content-type": "application/x-www-form-urlencoded", authorization: auth("sns") }, Buffer.from(new URLSearchParams({ Action: action, TopicArn: t }).toString()));
+    for (const action of ["Publish", "PublishBatch"]) {
+      const checks = await checksFor(form(action, topic), caller, store);
+      expect(checks.map((c) => [c.action, c.resource, c.impliedBy])).toEqual([
+        ["sns:Publish", topic, undefined],
+        ["kms:GenerateDataKey", `arn:aws:kms:us-west-2:${ACCOUNT}:key/alerts`, "sns:Publish"],
+        ["kms:Decrypt", `arn:aws:kms:us-west-2:${ACCOUNT}:key/alerts`, "sns:Publish"],
+      ]);
+      expect(checks[1]!.context).toMatchObject({ "kms:ViaService": "sns.us-west-2.amazonaws.com", "aws:ViaAWSService": "true" });
+    }
+    // aws/sns: the stand-in ARN whose fixed key policy the authorizer uses (managed-keys.ts).
+    const managed = await checksFor(form("Publish", `arn:aws:sns:us-west-2:${ACCOUNT}:managed`), caller, store);
+    expect(managed[1]!.resource).toBe(`arn:aws:kms:us-west-2:${ACCOUNT}:key/aws-managed-sns`);
+    expect(await checksFor(form("Publish", `arn:aws:sns:us-west-2:${ACCOUNT}:plain`), caller, store)).toHaveLength(1);
+  });
+
+  it("authorizes an Invoke of a version or alias on its qualified ARN", async () => {
+    const fn = `arn:aws:lambda:us-west-2:${ACCOUNT}:function:reconcile`;
+    const resource = async (path: string) => (await checksFor(rest("POST", path), caller, store))[0]!.resource;
+    expect(await resource("/2015-03-31/functions/reconcile/invocations")).toBe(fn);
+    expect(await resource("/2015-03-31/functions/reconcile/invocations?Qualifier=live")).toBe(`${fn}:live`);
+    expect(await resource("/2015-03-31/functions/reconcile%3A3/invocations")).toBe(`${fn}:3`);
+    expect(await resource(`/2015-03-31/functions/${encodeURIComponent(fn)}/invocations?Qualifier=live`)).toBe(`${fn}:live`);
+    expect(await resource(`/2015-03-31/functions/${ACCOUNT}%3Afunction%3Areconcile/invocations`)).toBe(fn);
+  });
+
+  it("authorizes ReEncrypt as ReEncryptFrom on the source key and ReEncryptTo on the destination key", async () => {
+    const key = (id: string) => `arn:aws:kms:us-west-2:${ACCOUNT}:key/${id}`;
+    const named = await checksFor(call("TrentService.ReEncrypt", { SourceKeyId: "old", DestinationKeyId: "new", CiphertextBlob: "AA==" }, "kms"), caller, store);
+    expect(named.map((c) => [c.action, c.resource])).toEqual([
+      ["kms:ReEncryptFrom", key("old")],
+      ["kms:ReEncryptTo", key("new")],
+    ]);
+    const source = "0c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5";
+    const fromBlob = await checksFor(call("TrentService.ReEncrypt", { DestinationKeyId: "new", CiphertextBlob: blobOf(source) }, "kms"), caller, store);
+    expect(fromBlob[0]).toMatchObject({ action: "kms:ReEncryptFrom", resource: key(source) });
+  });
+
+  it("authorizes a Decrypt without KeyId on the key its ciphertext names, and refuses one it cannot read", async () => {
+    const mrk = "mrk-0123456789abcdef0123456789abcdef";
+    const checks = await checksFor(call("TrentService.Decrypt", { CiphertextBlob: blobOf(mrk) }, "kms"), caller, store);
+    expect(checks).toEqual([{ action: "kms:Decrypt", resource: `arn:aws:kms:us-west-2:${ACCOUNT}:key/${mrk}`, resourcePolicy: "kms-key", context: { "kms:CallerAccount": ACCOUNT } }]);
+    await expect(checksFor(call("TrentService.Decrypt", { CiphertextBlob: Buffer.from("not a moto blob").toString("base64") }, "kms"), caller, store)).rejects.toBeInstanceOf(UnmappedRequest);
   });
 
   it("refuses to guess a call it cannot map", async () => {

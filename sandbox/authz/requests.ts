@@ -5,6 +5,8 @@
 
 import type { AwsRequest, PermissionCheck } from "../types";
 import { parseArn } from "../aws";
+import { keyIdOfCiphertext } from "./ciphertext";
+import { queueKeyChecks, tableKeyChecks, topicKeyChecks } from "./implied-kms";
 import type { PolicyStore } from "./policies";
 import type { RolePrincipal } from "./principal";
 import { controlPlaneChecks } from "./calls";
@@ -58,7 +60,18 @@ function tableArn(region: string, account: string, partition: string, table: str
   return `arn:${partition}:dynamodb:${region}:${account}:table/${table}`;
 }
 
-/** Table names an item operation touches. */
+/**
+ * A `TableName` (or a `RequestItems` key) is a table's name or its ARN (DynamoDB API reference,
+ * e.g. GetItem, TableName: "You can also provide the Amazon Resource Name (ARN) of the table in
+ * this parameter."): the table's ARN, and the name and region its key is looked up by.
+ */
+function tableOf(ref: string, region: string, account: string, partition: string): { arn: string; name: string; region: string } {
+  if (!ref.startsWith("arn:")) return { arn: tableArn(region, account, partition, ref), name: ref, region };
+  const a = parseArn(ref);
+  return { arn: ref, name: a.resource.replace(/^table\//, ""), region: a.region };
+}
+
+/** Table names (or ARNs) an item operation touches. */
 function tablesOf(op: string, body: any): string[] {
   if (op === "BatchGetItem" || op === "BatchWriteItem") return Object.keys(body.RequestItems ?? {});
   if (op === "TransactGetItems" || op === "TransactWriteItems") {
@@ -93,43 +106,28 @@ async function dynamodb(req: AwsRequest, caller: RolePrincipal, store: PolicySto
   const tables = tablesOf(op, body);
   if (tables.length === 0) throw new UnmappedRequest(`DynamoDB ${op} names no table`);
   const checks: Check[] = [];
-  for (const t of new Set(tables)) {
+  for (const ref of new Set(tables)) {
+    const t = tableOf(ref, region, account, partition);
     if (op === "TransactWriteItems") {
       for (const item of body.TransactItems ?? []) {
         const [kind, v] = Object.entries(item ?? {})[0] ?? [];
-        if ((v as any)?.TableName !== t) continue;
+        if ((v as any)?.TableName !== ref) continue;
         const action = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" }[kind as string];
-        if (action) checks.push({ action: `dynamodb:${action}`, resource: tableArn(region, account, partition, t) });
+        if (action) checks.push({ action: `dynamodb:${action}`, resource: t.arn });
       }
+    } else if ((op === "Query" || op === "Scan") && typeof body.IndexName === "string") {
+      // A Query or Scan of a secondary index is authorized on the index (Service Authorization
+      // Reference, DynamoDB: resource type `index`, `table/${TableName}/index/${IndexName}`; the
+      // developer guide's iam-policy-specific-table-indexes.html grants Query and Scan on
+      // `table/Books/index/*` next to the table for exactly this).
+      checks.push({ action: `dynamodb:${op}`, resource: `${t.arn}/index/${body.IndexName}` });
     } else {
       const action = op === "TransactGetItems" ? "GetItem" : op;
-      checks.push({ action: `dynamodb:${action}`, resource: tableArn(region, account, partition, t) });
+      checks.push({ action: `dynamodb:${action}`, resource: t.arn });
     }
-    if (ITEM_OPERATIONS.has(op)) checks.push(...(await tableKeyChecks(store, region, account, t, `dynamodb:${op}`)));
+    if (ITEM_OPERATIONS.has(op)) checks.push(...(await tableKeyChecks(store, t.region, account, t.name, `dynamodb:${op}`)));
   }
   return dedupe(checks);
-}
-
-async function tableKeyChecks(store: PolicyStore, region: string, account: string, table: string, impliedBy: string): Promise<Check[]> {
-  const key = await store.tableKey(region, table).catch(() => undefined);
-  if (!key) return [];
-  const aliases = await store.keyAliases(key).catch(() => [] as string[]);
-  return [
-    {
-      action: "kms:Decrypt",
-      resource: key,
-      resourcePolicy: "kms-key",
-      impliedBy,
-      context: {
-        "kms:ViaService": `dynamodb.${region}.amazonaws.com`,
-        "kms:CallerAccount": account,
-        "kms:EncryptionContext:aws:dynamodb:tableName": table,
-        "kms:EncryptionContext:aws:dynamodb:subscriberId": account,
-        "aws:CalledVia": ["dynamodb.amazonaws.com"],
-        ...(aliases.length ? { "kms:ResourceAliases": aliases } : {}),
-      },
-    },
-  ];
 }
 
 // ------------------------------------------------------------------ SQS
@@ -164,20 +162,7 @@ async function sqs(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): 
   const checks: Check[] = [{ action, resource: arn, resourcePolicy: "sqs-queue", queueUrl }];
   if (typeof p.QueueUrl === "string" && ["SendMessage", "ReceiveMessage"].includes(SQS_BATCH[op] ?? op)) {
     const q = await store.queue(arn, p.QueueUrl).catch(() => undefined);
-    if (q?.keyArn) {
-      // SQS developer guide, "Key management" (sqs-key-management.html): producers need
-      // kms:GenerateDataKey and kms:Decrypt, consumers kms:Decrypt, on the queue's key.
-      const actions = op.startsWith("Send") ? ["kms:GenerateDataKey", "kms:Decrypt"] : ["kms:Decrypt"];
-      for (const a of actions) {
-        checks.push({
-          action: a,
-          resource: q.keyArn,
-          resourcePolicy: "kms-key",
-          impliedBy: action,
-          context: { "kms:ViaService": `sqs.${req.region}.amazonaws.com`, "kms:CallerAccount": caller.accountId, "aws:CalledVia": ["sqs.amazonaws.com"] },
-        });
-      }
-    }
+    if (q?.keyArn) checks.push(...queueKeyChecks(q.keyArn, op.startsWith("Send"), req.region, caller.accountId, action));
   }
   return checks;
 }
@@ -197,28 +182,58 @@ async function kms(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): 
   const op = req.operation ?? "";
   const body = json(req);
   if (["ListKeys", "ListAliases", "CreateKey", "GenerateRandom"].includes(op) && !body.KeyId) return [{ action: `kms:${op}`, resource: "*" }];
-  const ref = body.KeyId ?? body.DestinationKeyId;
+  const onKey = async (action: string, ref: string) => ({ action, resource: await store.keyArn(req.region, ref), resourcePolicy: "kms-key" as const, context: { "kms:CallerAccount": caller.accountId } });
+  if (op === "ReEncrypt") {
+    // KMS API reference, ReEncrypt, "Required permissions": kms:ReEncryptFrom on the source key and
+    // kms:ReEncryptTo on the destination key (there is no kms:ReEncrypt action). The source key is
+    // optional for a symmetric ciphertext, which names it (ciphertext.ts).
+    const source = body.SourceKeyId ?? keyIdOfCiphertext(body.CiphertextBlob);
+    if (typeof source !== "string" || typeof body.DestinationKeyId !== "string") throw new UnmappedRequest("KMS ReEncrypt whose source or destination key the sandbox cannot tell");
+    return [await onKey("kms:ReEncryptFrom", source), await onKey("kms:ReEncryptTo", body.DestinationKeyId)];
+  }
+  // Decrypt may omit KeyId: a symmetric ciphertext carries its key (ciphertext.ts).
+  const ref = body.KeyId ?? (op === "Decrypt" ? keyIdOfCiphertext(body.CiphertextBlob) : undefined);
   if (typeof ref !== "string") throw new UnmappedRequest(`KMS ${op} names no key`);
-  const key = await store.keyArn(req.region, ref);
-  return [{ action: `kms:${op}`, resource: key, resourcePolicy: "kms-key", context: { "kms:CallerAccount": caller.accountId } }];
+  return [await onKey(`kms:${op}`, ref)];
 }
 
-function sns(req: AwsRequest): Check[] {
+/** SNS API actions authorized as another IAM action (Service Authorization Reference, Amazon SNS: PublishBatch is granted by sns:Publish). */
+const SNS_ACTIONS: Record<string, string> = { PublishBatch: "Publish" };
+
+async function sns(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): Promise<Check[]> {
   const op = req.operation ?? "";
   const p = params(req);
   const topic = p.TopicArn ?? p.TargetArn;
   if (op === "ListTopics") return [{ action: "sns:ListTopics", resource: "*" }];
   if (typeof topic !== "string") throw new UnmappedRequest(`SNS ${op} names no topic`);
-  return [{ action: `sns:${op}`, resource: topic, resourcePolicy: "sns-topic" }];
+  const action = `sns:${SNS_ACTIONS[op] ?? op}`;
+  const checks: Check[] = [{ action, resource: topic, resourcePolicy: "sns-topic" }];
+  if (action === "sns:Publish" && topic.includes(":sns:")) checks.push(...(await topicKeyChecks(store, topic, caller.accountId, action)));
+  return checks;
+}
+
+/**
+ * The function an Invoke names, as IAM sees it: a name, a partial ARN (`<account>:function:<name>`)
+ * or an ARN, each optionally with a version or alias, or the `Qualifier` query parameter.
+ */
+function invokedFunction(ref: string, qualifier: string | null, region: string, caller: RolePrincipal): string {
+  const name = decodeURIComponent(ref);
+  const base = name.startsWith("arn:") ? name : /^\d{12}:function:/.test(name) ? `arn:${caller.partition}:lambda:${region}:${name}` : `arn:${caller.partition}:lambda:${region}:${caller.accountId}:function:${name}`;
+  // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+  return qualifier && base.split(":").length === 7 ? `${base}:${qualifier}` : base;
 }
 
 function lambda(req: AwsRequest, caller: RolePrincipal): Check[] {
   const m = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)(\/.*)?$/.exec(req.path);
-  const fnArn = (ref: string) => {
-    const name = decodeURIComponent(ref);
-    return name.startsWith("arn:") ? name : `arn:${caller.partition}:lambda:${req.region}:${caller.accountId}:function:${name}`;
-  };
-  if (m && m[2] === "/invocations" && req.method === "POST") return [{ action: "lambda:InvokeFunction", resource: fnArn(m[1]!), resourcePolicy: "lambda-function" }];
+  const fnArn = (ref: string) => invokedFunction(ref, null, req.region, caller);
+  if (m && m[2] === "/invocations" && req.method === "POST") {
+    // Invoking a version or alias is authorized on its qualified ARN, which a policy naming the
+    // unqualified ARN does not match (Lambda developer guide, using-aliases.html: a permission on an
+    // alias "allows you to invoke the helloworld function using the alias ARN"; invoked another way
+    // "you get a permission error"; lambda-api-permissions-ref.html: function actions can be
+    // restricted "by function, version, or alias ARN"). The resource policy read is the qualifier's.
+    return [{ action: "lambda:InvokeFunction", resource: invokedFunction(m[1]!, req.query.get("Qualifier"), req.region, caller), resourcePolicy: "lambda-function" }];
+  }
   if (m && !m[2] && req.method === "GET") return [{ action: "lambda:GetFunction", resource: fnArn(m[1]!), resourcePolicy: "lambda-function" }];
   if (m && m[2] === "/configuration" && req.method === "GET") return [{ action: "lambda:GetFunctionConfiguration", resource: fnArn(m[1]!), resourcePolicy: "lambda-function" }];
   throw new UnmappedRequest(`Lambda ${req.method} ${req.path}`);
@@ -251,7 +266,7 @@ export async function checksFor(req: AwsRequest, caller: RolePrincipal, store: P
     case "kms":
       return kms(req, caller, store);
     case "sns":
-      return sns(req);
+      return sns(req, caller, store);
     case "lambda":
       return lambda(req, caller);
     case "sts":

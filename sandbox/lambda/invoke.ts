@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { parseArn } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
+import { asyncRetryPolicy } from "./event-invoke-config";
 import { LAMBDA_API, parseFunctionRef } from "./function-ref";
 import type { FnEntry, FunctionsApi } from "./functions";
 import { emptyAnswer, header, lambdaError } from "./responses";
@@ -112,15 +113,23 @@ export class Invoker {
     return { status: 200, headers, body: Buffer.from(JSON.stringify(out.error)) };
   }
 
-  /** An asynchronous (Event) invocation: retried on error, as Lambda does (twice by default). */
+  /**
+   * An asynchronous (Event) invocation: retried on error as the function's event invoke config
+   * says (Lambda's default: twice), and dropped once older than its maximum event age.
+   */
   private async runAsync(entry: FnEntry, event: unknown, clientContext: unknown): Promise<void> {
-    const retries = this.opts.asyncRetries ?? 2;
-    for (let attempt = 0; attempt <= retries && !this.stopped(); attempt++) {
+    const queued = Date.now();
+    const policy = await asyncRetryPolicy(this.opts.motoEndpoint, entry.cfg, { retries: this.opts.asyncRetries ?? 2 });
+    for (let attempt = 0; attempt <= policy.retries && !this.stopped(); attempt++) {
+      if (policy.maxAgeMs !== undefined && Date.now() - queued > policy.maxAgeMs) {
+        this.log(`lambda: async invocation of ${entry.cfg.name} dropped: older than its maximum event age`);
+        return;
+      }
       const current = this.functions.get(`${entry.cfg.region}/${entry.cfg.name}`) ?? entry;
       const out = await this.run(current, event, { clientContext }).catch((e: Error) => ({ kind: "error" as const, error: { errorMessage: e.message } }));
       if (out.kind === "ok") return;
-      this.log(`lambda: async invocation of ${entry.cfg.name} failed (attempt ${attempt + 1}): ${out.error.errorMessage}`);
-      if (attempt < retries) await new Promise((r) => setTimeout(r, (this.opts.asyncRetryDelayMs ?? 1000) * (attempt + 1)));
+      this.log(`lambda: async invocation of ${entry.cfg.name} failed (attempt ${attempt + 1} of ${policy.retries + 1}): ${out.error.errorMessage}`);
+      if (attempt < policy.retries) await new Promise((r) => setTimeout(r, (this.opts.asyncRetryDelayMs ?? 1000) * (attempt + 1)));
     }
   }
 

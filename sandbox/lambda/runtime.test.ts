@@ -8,6 +8,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   DeleteFunctionCommand,
+  PutFunctionEventInvokeConfigCommand,
 } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +68,7 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
   let gw: TestGateway;
   let plugin: LambdaPlugin;
   let lambda: LambdaClient;
+  const sandboxLog: string[] = [];
 
   const decode = (p?: Uint8Array) => JSON.parse(Buffer.from(p ?? new Uint8Array()).toString("utf8")) as Record<string, unknown>;
 
@@ -93,7 +95,7 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     moto = await startMoto();
     ROLE = await createRole(moto.endpoint, "lambda-role");
     gw = await startTestGateway(moto.endpoint, () => plugin);
-    plugin = createLambdaPlugin({ gatewayEndpoint: gw.endpoint, motoEndpoint: moto.endpoint });
+    plugin = createLambdaPlugin({ gatewayEndpoint: gw.endpoint, motoEndpoint: moto.endpoint, asyncRetryDelayMs: 20, onLog: (l) => sandboxLog.push(l) });
     lambda = new LambdaClient({
       region: REGION,
       endpoint: gw.endpoint,
@@ -206,6 +208,23 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     const ev = await lambda.send(new InvokeCommand({ FunctionName: "nested", InvocationType: "Event", Payload: Buffer.from("{}") }));
     expect(ev.StatusCode).toBe(202);
     await expect.poll(() => plugin.logs("nested").filter((l) => l.line.includes("v2 ran")).length, { timeout: 5000 }).toBe(2);
+  });
+
+  it("retries a failed Event invocation as the function's event invoke config says (Lambda's default: twice)", async () => {
+    const failing = async (name: string) => {
+      await create(name, "index.handler", { GREETING: "hi" });
+      await lambda.send(new InvokeCommand({ FunctionName: name, InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ fail: true })) }));
+    };
+    await failing("async-default");
+    await expect.poll(() => sandboxLog.filter((l) => l.includes("async invocation of async-default failed")), { timeout: 10_000 }).toEqual([
+      expect.stringContaining("(attempt 1 of 3)"),
+      expect.stringContaining("(attempt 2 of 3)"),
+      expect.stringContaining("(attempt 3 of 3)"),
+    ]);
+    await create("async-once", "index.handler", { GREETING: "hi" });
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "async-once", MaximumRetryAttempts: 0 }));
+    await lambda.send(new InvokeCommand({ FunctionName: "async-once", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ fail: true })) }));
+    await expect.poll(() => sandboxLog.filter((l) => l.includes("async invocation of async-once failed")), { timeout: 10_000 }).toEqual([expect.stringContaining("(attempt 1 of 1)")]);
   });
 
   it("offers LambdaInvoker.invoke to other plugins (result, FunctionError, TimeoutError)", async () => {

@@ -1,10 +1,13 @@
 // The operator tools against the real `local` stacks deployed to the sandbox:
 // backfill (10,000 users killed half-way and resumed; the real pipeline; --direct),
 // reconcile (every kind of drift planted, found, repaired), redrive (parked records
-// move back and replicate) and drift (password policy, trigger code per region).
+// move back and replicate), drift (password policy, trigger code per region), and the
+// scheduled reconcile fired from its schedule as EventBridge Scheduler would (its role's
+// trust and invoke permission decided; denied with AWS's message when the grant is gone).
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserAttributesCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminGetUserCommand,
@@ -21,7 +24,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -70,12 +73,13 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   // The operator tools run as a role with exactly the documented policy (npm run operator-policy),
   // so the enforced sandbox proves that policy is enough for them.
   let operator: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  let iam: IAMClient;
 
   beforeAll(async () => {
     w = await startWorld();
     n = names(w.deployment.env);
     const account = w.deployment.primary.alarm_topic_arn.split(":")[4]!;
-    const iam = new IAMClient({ region: primaryRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
+    iam = new IAMClient({ region: primaryRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
     const roleName = `${w.deployment.env.prefix}-operator`;
     const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] };
     const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
@@ -531,5 +535,87 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     const wrong = await inProcess(drift, ["--dr-pool", primaryPool()]);
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/wrong region: dr pool id us-east-1_\w+ belongs to us-east-1, but the dr region is us-west-2/);
+  });
+
+  describe("scheduled reconcile, fired from its schedule", () => {
+    // The DR stack's schedule, its role and the reconcile function, as terraform deployed them.
+    const schedule = () => n.fn("reconcile");
+    const scheduleRole = () => `${n.fn("reconcile")}-schedule-role`;
+    const finishedRuns = async () => (await w.sandbox.admin.lambdaLogs(n.fn("reconcile"), drRegion())).filter((l) => l.line.includes("reconcile finished"));
+
+    it("assumes the schedule's role, invokes reconcile as that role, and the run repairs drift planted in both pools", async () => {
+      const tag = `sr${randomUUID().slice(0, 6)}`;
+      const users = await mapLimit(testUsers(7, tag), 3, (u) => signUpAndConfirm(w.primary.cognito, w.deployment.primary.app_client_id, u));
+      await expectInDr(users);
+      const [team, old] = [`${tag}-team`, `${tag}-old`];
+      for (const [c, pool] of [[w.primary.cognito, primaryPool()], [w.dr.cognito, drPool()]] as const) {
+        for (const g of [team, old]) await c.send(new CreateGroupCommand({ UserPoolId: pool, GroupName: g }));
+      }
+      // One of each repair the reconcile role is granted: the run must use them all.
+      const dr = { UserPoolId: drPool() };
+      const primary = { UserPoolId: primaryPool() };
+      await w.dr.cognito.send(new AdminUpdateUserAttributesCommand({ ...dr, Username: users[0].email, UserAttributes: [{ Name: "given_name", Value: "Changed-by-hand" }] }));
+      await w.dr.cognito.send(new AdminDeleteUserCommand({ ...dr, Username: users[1].email }));
+      await w.primary.cognito.send(new AdminDisableUserCommand({ ...primary, Username: users[2].email }));
+      await w.primary.cognito.send(new AdminAddUserToGroupCommand({ ...primary, Username: users[3].email, GroupName: team }));
+      await w.dr.cognito.send(new AdminDisableUserCommand({ ...dr, Username: users[4].email }));
+      await w.dr.cognito.send(new AdminAddUserToGroupCommand({ ...dr, Username: users[5].email, GroupName: old }));
+      await w.primary.cognito.send(new AdminDeleteUserAttributesCommand({ ...primary, Username: users[6].email, UserAttributeNames: ["family_name"] }));
+      const before = (await finishedRuns()).length;
+
+      const firing = await w.sandbox.admin.fireSchedule(schedule(), drRegion());
+      expect(firing).toMatchObject({ schedule: expect.stringMatching(new RegExp(`:schedule/default/${schedule()}$`)), invoked: true, denied: false, attempts: 1 });
+      await expect.poll(async () => (await finishedRuns()).length, { timeout: 120_000, interval: 500 }).toBe(before + 1);
+
+      const drUser = (u: ConfirmedUser) => w.dr.cognito.send(new AdminGetUserCommand({ ...dr, Username: u.email }));
+      const attr = (out: Awaited<ReturnType<typeof drUser>>, name: string) => out.UserAttributes?.find((a) => a.Name === name)?.Value;
+      expect(attr(await drUser(users[0]), "given_name")).toBe(users[0].givenName);
+      expect(attr(await drUser(users[1]), "custom:canonical_id")).toBe(users[1].sub);
+      expect((await drUser(users[2])).Enabled).toBe(false);
+      expect(await groupsOf(w.dr.cognito, drPool(), users[3].email)).toEqual([team]);
+      expect((await drUser(users[4])).Enabled).toBe(true);
+      expect(await groupsOf(w.dr.cognito, drPool(), users[5].email)).toEqual([]);
+      expect(attr(await drUser(users[6]), "family_name")).toBeUndefined();
+
+      // Decided as AWS decides: Scheduler assumed the role (trust with aws:SourceAccount), the role
+      // session invoked the function (its policy and boundary), the function called Cognito as its own role.
+      const decisions = await w.sandbox.admin.authzDecisions();
+      const roleArn = (name: string) => expect.stringMatching(new RegExp(`:role/${name}$`));
+      expect(decisions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ principal: "scheduler.amazonaws.com", action: "sts:AssumeRole", resource: roleArn(scheduleRole()), allowed: true }),
+          expect.objectContaining({ role: roleArn(scheduleRole()), action: "lambda:InvokeFunction", resource: expect.stringMatching(new RegExp(`:function:${n.fn("reconcile")}$`)), allowed: true }),
+          expect.objectContaining({ role: roleArn(n.role("reconcile")), action: "cognito-idp:AdminUpdateUserAttributes", allowed: true }),
+        ]),
+      );
+    });
+
+    it("is denied with AWS's message when the schedule's role may no longer invoke the function, and nothing runs", async () => {
+      const policyName = `${n.fn("reconcile")}-schedule-invoke`;
+      const original = (await iam.send(new GetRolePolicyCommand({ RoleName: scheduleRole(), PolicyName: policyName }))).PolicyDocument!;
+      const account = w.deployment.primary.alarm_topic_arn.split(":")[4]!;
+      const fnArn = `arn:aws:lambda:${drRegion()}:${account}:function:${n.fn("reconcile")}`;
+      const invocations = () => w.sandbox.lambda!.stats().functions.find((f) => f.region === drRegion() && f.name === n.fn("reconcile"))?.invocations ?? 0;
+      const before = invocations();
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: scheduleRole(),
+          PolicyName: policyName,
+          PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "ReadTarget", Effect: "Allow", Action: ["lambda:GetFunction"], Resource: [fnArn] }] }),
+        }),
+      );
+      try {
+        const firing = await w.sandbox.admin.fireSchedule(schedule(), drRegion());
+        expect(firing).toMatchObject({ invoked: false, denied: true });
+        expect(firing.reason).toBe(
+          `User: arn:aws:sts::${account}:assumed-role/${scheduleRole()}/${schedule()} is not authorized to perform: lambda:InvokeFunction on resource: ${fnArn} because no identity-based policy allows the lambda:InvokeFunction action`,
+        );
+        expect(await w.sandbox.admin.authzDecisions()).toEqual(expect.arrayContaining([expect.objectContaining({ action: "lambda:InvokeFunction", allowed: false, reason: firing.reason })]));
+        await sleep(2_000);
+        expect(invocations()).toBe(before);
+      } finally {
+        await iam.send(new PutRolePolicyCommand({ RoleName: scheduleRole(), PolicyName: policyName, PolicyDocument: decodeURIComponent(original) }));
+      }
+    });
   });
 });

@@ -13,6 +13,7 @@ import {
   roleBoundaryRule,
   runtimeRule,
   scheduleRetryRule,
+  scheduleTrustRule,
   stateRegionRule,
   tableKeyRule,
   type Finding,
@@ -157,6 +158,31 @@ describe("AWS service rules", () => {
       delete j.resource.aws_lambda_function_event_invoke_config;
     });
     expect(errors(scheduleRetryRule(s)).map((f) => f.message)).toEqual([expect.stringContaining("cdr-dev-reconcile is invoked asynchronously but has no aws_lambda_function_event_invoke_config")]);
+  });
+
+  describe("schedule-trust", () => {
+    const scheduleRole = (j: TfJson) => resources(j, "aws_iam_role").find(([n]) => n.includes("reconcile-schedule"))![1];
+    const withTrust = (statement: object) =>
+      broken(stack("dev", "dr"), (j) => {
+        scheduleRole(j).assume_role_policy = JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+      });
+
+    it("passes the deployed trust: Scheduler, for this account's schedules only", async () => {
+      expect(JSON.parse(String(scheduleRole(stack("dev", "dr").json).assume_role_policy)).Statement[0].Condition).toEqual({
+        StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.account.account_id}" },
+      });
+      expect(await scheduleTrustRule(stack("dev", "dr"))).toEqual([]);
+    });
+
+    it("flags a trust without aws:SourceAccount", async () => {
+      const s = withTrust({ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" });
+      expect(errors(await scheduleTrustRule(s)).map((f) => f.message)).toEqual([expect.stringMatching(/trusts Scheduler acting for any account: condition the trust on aws:SourceAccount$/)]);
+    });
+
+    it("flags a trust that does not name Scheduler", async () => {
+      const s = withTrust({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" });
+      expect(errors(await scheduleTrustRule(s)).map((f) => f.message)).toEqual([expect.stringMatching(/^EventBridge Scheduler may not assume its role cdr-dev-reconcile-schedule-role: the schedule never runs$/)]);
+    });
   });
 
   it("health-check-name: the DR stack with DNS failover fits for the longest environment name", () => {

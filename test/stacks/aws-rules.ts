@@ -4,11 +4,11 @@
 // allows the weaker setting on purpose (dev's default email sender). The rules: rules/iam.ts
 // (IAM catalogue, table key) and rules/services.ts (everything else).
 import { checkPolicy, iamCatalogRule, tableKeyRule } from "./rules/iam";
-import { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, runtimeRule, scheduleRetryRule, stateRegionRule } from "./rules/services";
+import { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
 import type { Finding, StackUnderTest } from "./rules/types";
 
 export { checkPolicy, iamCatalogRule, tableKeyRule };
-export { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, RUNTIME_WARNING_DAYS, runtimeRule, scheduleRetryRule, stateRegionRule } from "./rules/services";
+export { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, RUNTIME_WARNING_DAYS, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
 export type { Finding, StackUnderTest } from "./rules/types";
 
 export async function checkStack(s: StackUnderTest, today?: string): Promise<Finding[]> {
@@ -20,6 +20,7 @@ export async function checkStack(s: StackUnderTest, today?: string): Promise<Fin
     ...stateRegionRule(s),
     ...(await alarmTopicRule(s)),
     ...scheduleRetryRule(s),
+    ...(await scheduleTrustRule(s)),
     ...healthCheckNameRule(s),
     ...roleBoundaryRule(s),
     ...prodProtectionRule(s),

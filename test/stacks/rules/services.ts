@@ -138,6 +138,44 @@ export function scheduleRetryRule(s: StackUnderTest): Finding[] {
 }
 
 /**
+ * A schedule's execution role trusts EventBridge Scheduler for this account's schedules only: its
+ * trust policy, evaluated as AWS evaluates it, lets scheduler.amazonaws.com assume the role with
+ * the request context Scheduler sends (`aws:SourceAccount` the account, `aws:SourceArn` the
+ * schedule group: Scheduler User Guide, "Confused deputy prevention") and refuses the same request
+ * from another account (so the condition is there, and on the right key).
+ */
+export async function scheduleTrustRule(s: StackUnderTest): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const [name, sched] of blocks(s.json, "aws_scheduler_schedule")) {
+    const where = `aws_scheduler_schedule.${name}`;
+    const roleRef = String((sched.target as { role_arn?: string } | undefined)?.role_arn ?? "");
+    const role = blocks(s.json, "aws_iam_role").find(([n]) => roleRef === refOf("aws_iam_role", n, "arn"));
+    if (!role) {
+      out.push({ rule: "schedule-trust", where, message: `its role ${roleRef} is not a role of this stack; its trust is not checked here`, severity: "warning" });
+      continue;
+    }
+    const trust = JSON.parse(resolveRefs(s.json, String(role[1].assume_role_policy))) as unknown;
+    const roleArn = resolveRefs(s.json, roleRef);
+    const assume = (account: string) =>
+      evaluate(
+        {
+          principal: { kind: "service", service: "scheduler.amazonaws.com" },
+          action: "sts:AssumeRole",
+          resource: roleArn,
+          resourceAccount: SAMPLE_ACCOUNT,
+          context: { "aws:SourceAccount": account, "aws:SourceArn": `arn:aws:scheduler:${regionOf(s.json, sched)}:${account}:schedule-group/default` },
+        },
+        { identity: [], resource: trust },
+      );
+    if (!(await assume(SAMPLE_ACCOUNT)).allowed) out.push({ rule: "schedule-trust", where, message: `EventBridge Scheduler may not assume its role ${String(role[1].name)}: the schedule never runs`, severity: "error" });
+    if ((await assume("999999999999")).allowed) {
+      out.push({ rule: "schedule-trust", where, message: `its role ${String(role[1].name)} trusts Scheduler acting for any account: condition the trust on aws:SourceAccount`, severity: "error" });
+    }
+  }
+  return out;
+}
+
+/**
  * Route 53 health check `reference_name`: the provider appends a 37-character unique id to make the
  * CallerReference (64 at most), so it refuses names over 27 characters (hashicorp/aws
  * internal/service/route53/health_check.go).
