@@ -134,6 +134,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       serviceControlPolicies: serviceControlPolicies(opts.serviceControlPolicies ?? process.env.SANDBOX_SCP_FILE),
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
+    authz.store.poolTagsSource = (poolId) => cognito.poolTags(poolId);
     const tables = new GlobalTablesPlugin({
       motoEndpoint: moto.endpoint,
       delayMs: opts.replicationDelayMs ?? 0,

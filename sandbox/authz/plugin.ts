@@ -252,7 +252,10 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     if (check.resourcePolicyDocument !== undefined) return check.resourcePolicyDocument;
     switch (check.resourcePolicy) {
       case "kms-key": {
-        const service = managedKeyService(check.resource);
+        // An AWS managed key by its alias, or a key moto created for `alias/aws/<service>` (moto
+        // makes `alias/aws/dynamodb` a customer key): AWS's fixed policy, not moto's.
+        const aliases = check.resource.includes(":key/") ? await this.store.keyAliases(check.resource).catch(() => [] as string[]) : [];
+        const service = managedKeyService(check.resource) ?? aliases.map(managedKeyService).find(Boolean);
         if (service) return managedKeyPolicy(service, region, parseArn(check.resource).account || ACCOUNT_FALLBACK);
         return this.store.keyPolicy(check.resource);
       }

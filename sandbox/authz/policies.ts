@@ -176,7 +176,12 @@ export class PolicyStore {
   keyPolicy(keyArn: string): Promise<unknown> {
     return this.cached(`keypolicy:${keyArn}`, async () => {
       const kms = this.client("kms", parseArn(keyArn).region, (c) => new KMSClient(c));
-      return parseDocument((await kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" }))).Policy);
+      // A key that does not exist has no policy (KMS then answers NotFoundException to the call itself).
+      const out = await kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" })).catch((e: Error) => {
+        if (e.name === "NotFoundException") return { Policy: undefined };
+        throw e;
+      });
+      return parseDocument(out.Policy);
     });
   }
 
@@ -196,7 +201,11 @@ export class PolicyStore {
     return this.cached(`queue:${queueArn}`, async () => {
       const region = parseArn(queueArn).region;
       const sqs = this.client("sqs", region, (c) => new SQSClient(c));
-      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["Policy", "KmsMasterKeyId"] }))).Attributes ?? {};
+      // A queue that does not exist (any more) has no policy; the call itself then fails as SQS answers it.
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["Policy", "KmsMasterKeyId"] })).catch((e: Error) => {
+        if (/NonExistentQueue|QueueDoesNotExist/.test(e.name)) return { Attributes: {} as Record<string, string> };
+        throw e;
+      })).Attributes ?? {};
       return { policy: parseDocument(a.Policy), keyArn: a.KmsMasterKeyId ? await this.keyArn(region, a.KmsMasterKeyId) : undefined };
     });
   }
@@ -227,7 +236,9 @@ export class PolicyStore {
         switch (a.service) {
           case "cognito-idp": {
             // moto's ListTagsForResource fails (HTTP 500); DescribeUserPool carries the same tags.
-            const pool = a.resource.split("/")[1];
+            const pool = a.resource.split("/")[1]!;
+            const known = this.poolTagsSource?.(pool);
+            if (known) return known;
             return ((await motoJson(this.motoEndpoint, "cognito-idp", a.region, "DescribeUserPool", { UserPoolId: pool })).UserPool?.UserPoolTags ?? {}) as Record<string, string>;
           }
           case "kms":
@@ -235,6 +246,7 @@ export class PolicyStore {
           case "dynamodb":
             return pairs((await this.client("dynamodb", a.region, (c) => new DynamoDBClient(c)).send(new ListTagsOfResourceCommand({ ResourceArn: arn.replace(/\/(stream|index)\/.*$/, "") }))).Tags);
           case "lambda":
+            if (arn.includes(":event-source-mapping:") && this.mappingSource) return this.mappingSource().find((m) => arn.endsWith(`:${m.UUID}`))?.Tags ?? {};
             return (await this.client("lambda", a.region, (c) => new LambdaClient(c)).send(new ListTagsCommand({ Resource: arn }))).Tags ?? {};
           case "sqs": {
             const sqs = this.client("sqs", a.region, (c) => new SQSClient(c));
@@ -260,8 +272,11 @@ export class PolicyStore {
     });
   }
 
+  /** The Cognito plugin's pool tags (moto cannot change a pool's tags after CreateUserPool). */
+  poolTagsSource?: (poolId: string) => Record<string, string> | undefined;
+
   /** Where event source mappings live when the sandbox's Lambda runtime owns them (moto knows none of them then). */
-  mappingSource?: () => Array<{ UUID: string; FunctionArn: string }>;
+  mappingSource?: () => Array<{ UUID: string; FunctionArn: string; Tags?: Record<string, string> }>;
 
   /** The function an event source mapping feeds, or undefined. */
   mappingFunction(region: string, uuid: string): Promise<string | undefined> {

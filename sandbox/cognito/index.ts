@@ -54,7 +54,7 @@ import { cognitoAdmin } from "./admin";
 import { checkWrite, filterRead, forgetClient } from "./client-attributes";
 import { rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
-import { isPasswordless, poolRequest } from "./pool-settings";
+import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
 import { createState, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
 import { afterSignIn } from "./triggers";
@@ -68,6 +68,11 @@ export class CognitoPlugin implements SandboxPlugin {
 
   constructor(opts: CognitoPluginOptions) {
     this.s = createState(opts);
+  }
+
+  /** A pool's tags (`aws:ResourceTag/*` for the authorizer), or undefined for a pool it does not know. */
+  poolTags(poolId: string): Record<string, string> | undefined {
+    return poolTags(this.s, poolId);
   }
 
   setInvoker(invoker: LambdaInvoker | undefined): void {
@@ -94,6 +99,10 @@ export class CognitoPlugin implements SandboxPlugin {
       case "DescribeUserPool":
       case "DeleteUserPool":
         return poolRequest(s, req, body, next);
+      case "TagResource":
+      case "UntagResource":
+      case "ListTagsForResource":
+        return poolTagsRequest(s, req, body);
       case "CreateUserPoolClient":
       case "DescribeUserPoolClient":
         return rememberClient(s, req, next);

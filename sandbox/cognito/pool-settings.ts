@@ -1,9 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // (a) Pool settings moto stores but drops from DescribeUserPool (UserPoolTier, the sign-in
 // policy): remembered from CreateUserPool / UpdateUserPool and echoed back, and read by the other
-// parts through describePool (a pool as AWS would describe it, briefly cached).
+// parts through describePool (a pool as AWS would describe it, briefly cached). And the pool's
+// tags, which moto cannot change (it has no TagResource, UntagResource or ListTagsForResource:
+// terraform retries its answer for ever): kept here, answered here, echoed as UserPoolTags.
 
-import { parseJson, responseWithJson } from "../aws";
+import { awsError, jsonResponse, parseJson, responseWithJson } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { idp, type CognitoState } from "./state";
 
@@ -21,6 +23,8 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
           if (body.UserPoolTier !== undefined) settings.tier = body.UserPoolTier;
           else if (req.operation === "CreateUserPool") settings.tier = "ESSENTIALS"; // AWS's default for new pools
           if (body.Policies?.SignInPolicy !== undefined) settings.signInPolicy = body.Policies.SignInPolicy;
+          // UpdateUserPool sets the tags it is given (Cognito API Reference, UpdateUserPool: UserPoolTags).
+          if (body.UserPoolTags !== undefined || req.operation === "CreateUserPool") settings.tags = { ...(body.UserPoolTags ?? {}) };
           s.pools.set(id, settings);
         }
         if (req.operation === "CreateUserPool") return echoPool(s, res, "UserPool");
@@ -40,6 +44,24 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
   }
 }
 
+/** TagResource, UntagResource and ListTagsForResource on a pool's ARN (Cognito API Reference). */
+export function poolTagsRequest(s: CognitoState, req: AwsRequest, body: Record<string, any>): AwsResponse {
+  const id = String(body.ResourceArn ?? "").split("userpool/")[1];
+  const settings = id ? s.pools.get(id) : undefined;
+  if (!id || !settings) return awsError(req, 400, "ResourceNotFoundException", `User pool ${id ?? body.ResourceArn} does not exist.`);
+  const tags = (settings.tags ??= {});
+  if (req.operation === "TagResource") Object.assign(tags, body.Tags ?? {});
+  if (req.operation === "UntagResource") for (const k of (body.TagKeys ?? []) as string[]) delete tags[k];
+  s.poolCache.delete(id);
+  return jsonResponse(200, req.operation === "ListTagsForResource" ? { Tags: tags } : {});
+}
+
+/** A pool's tags as AWS reports them, or undefined for a pool this sandbox does not know. */
+export function poolTags(s: CognitoState, poolId: string): Record<string, string> | undefined {
+  const t = s.pools.get(poolId)?.tags;
+  return t ? { ...t } : undefined;
+}
+
 function echoPool(s: CognitoState, res: AwsResponse, field: string): AwsResponse {
   if (res.status >= 300) return res;
   const json = parseJson(res);
@@ -54,6 +76,10 @@ function echoPool(s: CognitoState, res: AwsResponse, field: string): AwsResponse
   }
   if (settings.signInPolicy !== undefined && JSON.stringify(pool.Policies?.SignInPolicy) !== JSON.stringify(settings.signInPolicy)) {
     pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: settings.signInPolicy };
+    changed = true;
+  }
+  if (settings.tags !== undefined && JSON.stringify(pool.UserPoolTags ?? {}) !== JSON.stringify(settings.tags)) {
+    pool.UserPoolTags = { ...settings.tags };
     changed = true;
   }
   return changed ? responseWithJson(res, json) : res;
@@ -71,6 +97,7 @@ export async function describePool(s: CognitoState, region: string, poolId: stri
   const settings = s.pools.get(poolId);
   if (settings?.tier !== undefined) pool.UserPoolTier = settings.tier;
   if (settings?.signInPolicy !== undefined) pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: settings.signInPolicy };
+  if (settings?.tags !== undefined) pool.UserPoolTags = { ...settings.tags };
   return pool;
 }
 

@@ -63,6 +63,8 @@ export interface OtpSession {
 export interface PoolSettings {
   tier?: string;
   signInPolicy?: { AllowedFirstAuthFactors?: string[] };
+  /** The pool's tags: moto keeps CreateUserPool's but has no TagResource/UntagResource/ListTagsForResource. */
+  tags?: Record<string, string>;
 }
 
 export interface CognitoState {

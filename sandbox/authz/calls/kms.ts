@@ -119,6 +119,12 @@ export const kms: CallMapper = async (c) => {
       if (typeof p.TargetKeyId === "string") checks.push({ action: `kms:${op}`, resource: await c.store.keyArn(region, p.TargetKeyId), ...keyPolicy, context: caller });
       return checks;
     }
+    case "DescribeKey": {
+      // `kms:RequestAlias`: the alias the request named the key by (KMS developer guide, "kms:RequestAlias").
+      const ref = String(p.KeyId ?? "");
+      const alias = ref.includes("alias/") ? `alias/${ref.split("alias/")[1]}` : undefined;
+      return [{ action: "kms:DescribeKey", resource: await c.store.keyArn(region, ref), ...keyPolicy, context: { ...caller, ...(alias ? { "kms:RequestAlias": alias } : {}) } }];
+    }
     case "TagResource": {
       const key = await c.store.keyArn(region, String(p.KeyId));
       return [{ action: "kms:TagResource", resource: key, ...keyPolicy, context: { ...caller, ...requestTagContext(tagMap(p.Tags)) } }];
