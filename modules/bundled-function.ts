@@ -42,6 +42,8 @@ export interface BundledFunctionProps {
 export class BundledFunction extends Construct {
   readonly fn: LambdaFunction;
   readonly role: IamRole;
+  /** The role's permissions: what an event source mapping of this function must wait for (Lambda checks them when it is created). */
+  readonly policy: IamRolePolicy;
   readonly logGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: BundledFunctionProps) {
@@ -58,7 +60,7 @@ export class BundledFunction extends Construct {
       assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
       permissionsBoundary: props.permissionsBoundary,
     });
-    new IamRolePolicy(this, "policy", {
+    this.policy = new IamRolePolicy(this, "policy", {
       name: `${props.functionName}-least-privilege`,
       role: this.role.name,
       policy: policyDocument([

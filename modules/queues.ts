@@ -2,6 +2,7 @@
 // on-call engineer has time to look before anything expires.
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -24,9 +25,14 @@ export function workQueue(
   });
 }
 
-/** A function consuming a work queue, reporting failed messages one by one (partial batch responses). */
-export function queueConsumer(scope: Construct, id: string, props: { functionArn: string; queue: SqsQueue; batchSize: number }): LambdaEventSourceMapping {
+/**
+ * A function consuming a work queue, reporting failed messages one by one (partial batch responses).
+ * `after`: the function role's permissions, which Lambda checks when the mapping is created ("The
+ * provided execution role does not have permissions to call ReceiveMessage on SQS" otherwise).
+ */
+export function queueConsumer(scope: Construct, id: string, props: { functionArn: string; queue: SqsQueue; batchSize: number; after: ITerraformDependable[] }): LambdaEventSourceMapping {
   return new LambdaEventSourceMapping(scope, id, {
+    dependsOn: props.after,
     functionName: props.functionArn,
     eventSourceArn: props.queue.arn,
     batchSize: props.batchSize,

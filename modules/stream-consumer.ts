@@ -5,6 +5,7 @@
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import { TABLE_KEY } from "../handlers/contract";
 
@@ -16,6 +17,8 @@ export const SKIP_REMOVES_FILTER = JSON.stringify({ dynamodb: { NewImage: { [TAB
 
 export interface StreamConsumerProps {
   fn: LambdaFunction;
+  /** The function role's permissions: Lambda checks them when the mapping is created ("Cannot access stream ..." otherwise). */
+  after: ITerraformDependable[];
   streamArn: string;
   onFailure: SqsQueue;
   batchSize?: number;
@@ -25,6 +28,7 @@ export interface StreamConsumerProps {
 
 export function streamConsumer(scope: Construct, id: string, props: StreamConsumerProps): LambdaEventSourceMapping {
   return new LambdaEventSourceMapping(scope, id, {
+    dependsOn: props.after,
     functionName: props.fn.arn,
     eventSourceArn: props.streamArn,
     // Start from the oldest record kept (24 h): the DR stack may be applied after

@@ -59,7 +59,7 @@ export class DrStack extends RegionalStack {
       alarmActions: alarms.actions,
       permissionsBoundary: boundary,
     });
-    streamConsumer(this, "replica-stream-to-replicator", { fn: replicator.fn, streamArn: replica.streamArn, onFailure: dlq });
+    streamConsumer(this, "replica-stream-to-replicator", { fn: replicator.fn, streamArn: replica.streamArn, onFailure: dlq, after: [replicator.policy] });
 
     iteratorAgeAlarm(this, "replicator-iterator-age", {
       functionName: n.fn("replicate-user"),

@@ -84,7 +84,7 @@ export class PrimaryStack extends RegionalStack {
       alarmActions: alarms.actions,
       permissionsBoundary: boundary,
     });
-    queueConsumer(this, "fallback-to-retry-worker", { functionArn: retry.fn.arn, queue: fallback, batchSize: 10 });
+    queueConsumer(this, "fallback-to-retry-worker", { functionArn: retry.fn.arn, queue: fallback, batchSize: 10, after: [retry.policy] });
     queueDepthAlarm(this, "fallback-dlq-depth", {
       queueName: n.fallbackDlq,
       threshold: env.alarms.dlqDepth,

@@ -144,6 +144,20 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     for (const q of queues) expect(q.sqs_managed_sse_enabled).toBe(true);
   });
 
+  // Lambda checks the execution role's permissions when a mapping is created ("The provided
+  // execution role does not have permissions to call ReceiveMessage on SQS"), so the mapping waits
+  // for the policy of its function's role, not only for the function (found by the sandbox).
+  it("creates each event source mapping after its function role's policy", () => {
+    for (const stack of [primary, dr]) {
+      for (const [name, m] of resources(stack, "aws_lambda_event_source_mapping")) {
+        const fn = resources(stack, "aws_lambda_function").find(([fnName]) => (m.function_name as string).includes(`aws_lambda_function.${fnName}.`))![1];
+        const role = (fn.role as string).replace(/^\$\{aws_iam_role\.([^.]+)\.arn\}$/, "$1");
+        const policy = resources(stack, "aws_iam_role_policy").find(([, p]) => (p.role as string).includes(`aws_iam_role.${role}.`))![0];
+        expect(m.depends_on, name).toContain(`aws_iam_role_policy.${policy}`);
+      }
+    }
+  });
+
   it("gives every Lambda its own log group with the environment's retention", () => {
     for (const stack of [primary, dr]) {
       for (const [, fn] of resources(stack, "aws_lambda_function")) {
