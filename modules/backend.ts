@@ -10,7 +10,9 @@ export type BackendProps =
       bucket: string;
       region: string;
       key: string;
-      /** The sandbox's endpoint (`local` with LOCAL_STATE=s3): path-style, dummy credentials. */
+      /** Where terraform keeps (and lists) non-default workspaces' states; default `env:`. */
+      workspaceKeyPrefix?: string;
+      /** The sandbox's endpoint (`local` with LOCAL_STATE=s3): path-style, the caller's credentials. */
       endpoint?: string;
     };
 
@@ -19,14 +21,12 @@ export function configureBackend(stack: TerraformStack, stackName: string, b: Ba
     new LocalBackend(stack, { path: resolve(b.dir, `${stackName}.tfstate`) });
     return;
   }
-  new S3Backend(stack, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true });
+  new S3Backend(stack, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true, ...(b.workspaceKeyPrefix ? { workspaceKeyPrefix: b.workspaceKeyPrefix } : {}) });
   stack.addOverride("terraform.backend.s3.use_lockfile", true);
   if (b.endpoint) {
     for (const [k, v] of Object.entries({
       endpoints: { s3: b.endpoint },
       use_path_style: true,
-      access_key: "sandbox",
-      secret_key: "sandbox",
       skip_credentials_validation: true,
       skip_requesting_account_id: true,
       skip_metadata_api_check: true,

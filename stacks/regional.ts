@@ -19,7 +19,9 @@ export function backendProps(env: Environment, role: Role, stackName: string): B
   const b = env.backend;
   if (b.kind === "local") return b;
   const bucket = role === "primary" ? b.primary : b.dr;
-  return { kind: "s3", bucket: bucket.bucket, region: bucket.region, key: `${b.keyPrefix}/${stackName}.tfstate`, endpoint: b.endpoint };
+  // Workspaces under the same prefix: terraform lists `<workspace_key_prefix>/` at every init, and the
+  // pipeline roles may list only the state prefix (default prefix `env:` would be denied: sandbox-found).
+  return { kind: "s3", bucket: bucket.bucket, region: bucket.region, key: `${b.keyPrefix}/${stackName}.tfstate`, workspaceKeyPrefix: `${b.keyPrefix}/workspaces`, endpoint: b.endpoint };
 }
 
 export function alarmTopic(scope: Construct, env: Environment, account: Account, role: Role, stackName: string): AlarmTopic {

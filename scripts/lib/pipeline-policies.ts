@@ -29,17 +29,24 @@ export interface Stmt {
   Action: string[];
   Resource: string[];
   Condition?: Condition;
-  Principal?: unknown;
 }
 export interface Doc {
   Version: "2012-10-17";
   Statement: Stmt[];
 }
+/** A trust policy's statement names who may assume the role, and no Resource: IAM refuses one ("Has prohibited field Resource"). */
+export interface TrustStmt extends Omit<Stmt, "Resource"> {
+  Principal: unknown;
+}
+export interface TrustDoc {
+  Version: "2012-10-17";
+  Statement: TrustStmt[];
+}
 export interface RoleSpec {
   name: string;
   /** The GitHub environment whose jobs may assume it (none: pull requests and main). */
   environment?: string;
-  trust: Doc;
+  trust: TrustDoc;
   permissions: Doc;
 }
 export interface PipelinePolicies {
@@ -63,15 +70,19 @@ export function boundaryArn(t: Pick<PolicyTarget, "env" | "account" | "partition
   return `arn:${t.partition ?? "aws"}:iam::${t.account}:policy/${t.env.prefix}-boundary`;
 }
 
-function trust(t: PolicyTarget, subs: string[]): Doc {
-  return doc({
-    Sid: "GitHubActions",
-    Effect: "Allow",
-    Principal: { Federated: `arn:${t.partition ?? "aws"}:iam::${t.account}:oidc-provider/token.actions.githubusercontent.com` },
-    Action: ["sts:AssumeRoleWithWebIdentity"],
-    Resource: [],
-    Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subs } },
-  });
+function trust(t: PolicyTarget, subs: string[]): TrustDoc {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "GitHubActions",
+        Effect: "Allow",
+        Principal: { Federated: `arn:${t.partition ?? "aws"}:iam::${t.account}:oidc-provider/token.actions.githubusercontent.com` },
+        Action: ["sts:AssumeRoleWithWebIdentity"],
+        Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subs } },
+      },
+    ],
+  };
 }
 
 function stateStatements(t: PolicyTarget, buckets: string[], write: boolean): Stmt[] {
@@ -84,8 +95,38 @@ function stateStatements(t: PolicyTarget, buckets: string[], write: boolean): St
   ];
 }
 
-/** What creates and manages the stacks' resources, scoped to `cdr-<env>-*` in `regions`. */
-function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
+/** The global table's own grants (the primary stack's data plane). */
+function dataPlaneStatements(arn: (service: string, resource: string) => string, regions: string[], pre: string): Stmt[] {
+  const verbs = (service: string, list: string[]) => list.map((v) => `${service}:${v}`);
+  return [
+    // The provider looks up DynamoDB's AWS managed key by its alias on every read of a table (to tell
+    // it from a customer managed one); its key policy leaves key metadata to IAM.
+    { Sid: "DefaultTableKeyLookup", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: [arn("kms", "key/*")], Condition: { StringEquals: { "kms:RequestAlias": "alias/aws/dynamodb", "aws:RequestedRegion": regions } } },
+    {
+      Sid: "ManageTable",
+      Effect: "Allow",
+      Action: verbs("dynamodb", ["CreateTable", "UpdateTable", "DeleteTable", "Describe*", "List*", "UpdateTimeToLive", "UpdateContinuousBackups", "TagResource", "UntagResource", "CreateTableReplica", "DeleteTableReplica"]),
+      Resource: [arn("dynamodb", `table/${pre}-*`), arn("dynamodb", `table/${pre}-*/stream/*`)],
+      Condition: { StringEquals: { "aws:RequestedRegion": regions } },
+    },
+  ];
+}
+
+/** The DR stack finds the replica table by name (a data source) and never changes it. */
+function findTheReplica(arn: (service: string, resource: string) => string, regions: string[], pre: string): Stmt[] {
+  return [
+    dataPlaneStatements(arn, regions, pre)[0]!,
+    { Sid: "FindTheReplicaTable", Effect: "Allow", Action: ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"], Resource: [arn("dynamodb", `table/${pre}-*`)], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
+  ];
+}
+
+/**
+ * What creates and manages the stacks' resources, scoped to `cdr-<env>-*` in `regions`. `dataPlane`:
+ * the role also manages the global table and its multi-Region key (the primary stack owns them; the
+ * DR stack only finds them by name). Every grant here was seen used by a step in the sandbox, or is
+ * kept for a change the suite does not make, with its reason (stacks/kept-unused.ts).
+ */
+function manageStatements(t: PolicyTarget, regions: string[], dataPlane: boolean): Stmt[] {
   const p = t.partition ?? "aws";
   const pre = t.env.prefix;
   const arn = (service: string, resource: string, region = "*") => `arn:${p}:${service}:${region}:${t.account}:${resource}`;
@@ -94,32 +135,39 @@ function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
   const requestTagged = { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions } };
   const verbs = (service: string, list: string[]) => list.map((v) => `${service}:${v}`);
   return [
-    { Sid: "CallerIdentity", Effect: "Allow", Action: ["sts:GetCallerIdentity"], Resource: ["*"] },
+    // sts:GetCallerIdentity (the account id at plan time) needs no permission: STS API Reference.
     // Created with the environment's tag (the provider's default tags), managed only when tagged so.
     { Sid: "CreateTaggedPoolsAndKeys", Effect: "Allow", Action: ["cognito-idp:CreateUserPool", "kms:CreateKey"], Resource: ["*"], Condition: requestTagged },
-    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "kms:ListKeys", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
+    // ListUserPools and ListEventSourceMappings: the smoke checks after an apply find the pool and the mapping.
+    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
     {
       Sid: "ManageTaggedPools",
       Effect: "Allow",
-      Action: verbs("cognito-idp", ["Describe*", "Get*", "List*", "Update*", "Delete*", "Set*", "TagResource", "UntagResource", "CreateUserPoolClient", "CreateGroup", "CreateUserPoolDomain", "AddCustomAttributes"]),
+      Action: verbs("cognito-idp", ["Describe*", "Get*", "Update*", "Delete*", "Set*", "TagResource", "UntagResource", "CreateUserPoolClient", "AddCustomAttributes"]),
       Resource: [arn("cognito-idp", "userpool/*")],
       Condition: tagged,
     },
     {
       Sid: "ManageTaggedKeys",
       Effect: "Allow",
-      Action: verbs("kms", ["Describe*", "Get*", "List*", "PutKeyPolicy", "CreateAlias", "UpdateAlias", "DeleteAlias", "EnableKeyRotation", "DisableKeyRotation", "ScheduleKeyDeletion", "CancelKeyDeletion", "ReplicateKey", "TagResource", "UntagResource", "UpdateKeyDescription", "CreateGrant"]),
+      // ReplicateKey for the table key's DR replica; CreateGrant is what DynamoDB asks of the caller for a table key.
+      Action: verbs("kms", ["Describe*", "Get*", "List*", "PutKeyPolicy", "CreateAlias", "UpdateAlias", "DeleteAlias", "EnableKeyRotation", "DisableKeyRotation", "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "UpdateKeyDescription", ...(dataPlane ? ["ReplicateKey", "CreateGrant"] : [])]),
       Resource: [arn("kms", "key/*")],
       Condition: tagged,
     },
-    { Sid: "ManageAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: [arn("kms", `alias/${pre}-*`)], Condition: inRegions },
     {
-      Sid: "ManageTable",
+      // KMS checks kms:TagResource in an IAM policy for a key created with tags (KMS API Reference,
+      // CreateKey/ReplicateKey "Required permissions"); the new key carries no tag yet. Only keys
+      // without an env tag can be tagged so: a key of another team that has no env tag could be
+      // tagged too, and then managed; its own key policy still has to allow that.
+      Sid: "TagKeysAtCreation",
       Effect: "Allow",
-      Action: verbs("dynamodb", ["CreateTable", "UpdateTable", "DeleteTable", "Describe*", "List*", "UpdateTimeToLive", "UpdateContinuousBackups", "TagResource", "UntagResource", "CreateTableReplica", "DeleteTableReplica"]),
-      Resource: [arn("dynamodb", `table/${pre}-*`), arn("dynamodb", `table/${pre}-*/stream/*`)],
-      Condition: inRegions,
+      Action: ["kms:TagResource"],
+      Resource: [arn("kms", "key/*")],
+      Condition: { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions }, Null: { "aws:ResourceTag/env": "true" } },
     },
+    ...(dataPlane ? dataPlaneStatements(arn, regions, pre) : findTheReplica(arn, regions, pre)),
+    { Sid: "ManageAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: [arn("kms", `alias/${pre}-*`)], Condition: inRegions },
     {
       Sid: "ManageFunctions",
       Effect: "Allow",
@@ -135,13 +183,25 @@ function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
       Resource: ["*"],
       Condition: { ArnLike: { "lambda:FunctionArn": arn("lambda", `function:${pre}-*`) }, StringEquals: { "aws:RequestedRegion": regions } },
     },
+    // Reading a mapping is not conditioned on its function: terraform polls a deleted mapping until it
+    // is gone, and a mapping that no longer exists feeds no function (lambda:FunctionArn absent).
+    { Sid: "ReadMappings", Effect: "Allow", Action: ["lambda:GetEventSourceMapping"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: inRegions },
     {
       Sid: "ManageMappingsOfOwnFunctions",
       Effect: "Allow",
-      Action: ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+      Action: ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
       Resource: [arn("lambda", "event-source-mapping:*")],
       Condition: { ArnLike: { "lambda:FunctionArn": arn("lambda", `function:${pre}-*`) }, StringEquals: { "aws:RequestedRegion": regions } },
     },
+    {
+      // A mapping's tags: set when it is created (lambda:TagResource, "tag on create"), read on every refresh.
+      Sid: "TagMappingsAtCreation",
+      Effect: "Allow",
+      Action: ["lambda:TagResource"],
+      Resource: [arn("lambda", "event-source-mapping:*")],
+      Condition: { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions }, Null: { "aws:ResourceTag/env": "true" } },
+    },
+    { Sid: "TagsOfOwnMappings", Effect: "Allow", Action: ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: tagged },
     { Sid: "ManageQueues", Effect: "Allow", Action: verbs("sqs", ["CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "ListQueueTags", "TagQueue", "UntagQueue"]), Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
     {
       Sid: "ManageAlarmTopics",
@@ -162,7 +222,8 @@ function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
     {
       Sid: "CreateRolesOnlyWithTheBoundary",
       Effect: "Allow",
-      Action: ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary"],
+      // The stacks' roles have inline policies only: no managed policy is ever attached.
+      Action: ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
       Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
       Condition: { StringEquals: { "iam:PermissionsBoundary": boundaryArn(t) } },
     },
@@ -182,8 +243,24 @@ function manageStatements(t: PolicyTarget, regions: string[]): Stmt[] {
     },
     { Sid: "NeverLiftTheBoundary", Effect: "Deny", Action: ["iam:DeleteRolePermissionsBoundary"], Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`] },
     { Sid: "NeverChangeTheBoundary", Effect: "Deny", Action: ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"], Resource: [boundaryArn(t)] },
-    { Sid: "ReadTheBoundary", Effect: "Allow", Action: ["iam:GetPolicy", "iam:GetPolicyVersion"], Resource: [boundaryArn(t)] },
   ];
+}
+
+/**
+ * The service-linked roles the primary stack's resources make AWS create for the caller: KMS's for
+ * multi-Region keys, "recreated" with every multi-Region primary key (KMS developer guide,
+ * "Controlling access to multi-Region keys"), and DynamoDB's replication role with the first global
+ * table ("DynamoDB global tables security"). Only the primary stack creates either.
+ */
+function serviceLinkedRoles(t: PolicyTarget): Stmt {
+  const services = ["mrk.kms.amazonaws.com", "replication.dynamodb.amazonaws.com"];
+  return {
+    Sid: "ServiceLinkedRolesOfKeysAndGlobalTables",
+    Effect: "Allow",
+    Action: ["iam:CreateServiceLinkedRole"],
+    Resource: services.map((s) => `arn:${t.partition ?? "aws"}:iam::${t.account}:role/aws-service-role/${s}/*`),
+    Condition: { StringEquals: { "iam:AWSServiceName": services } },
+  };
 }
 
 /** Read-only metadata for plans and drift detection: no item, user, message or log reads, no decrypt. */
@@ -194,9 +271,8 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
   const arn = (service: string, resource: string) => `arn:${p}:${service}:*:${t.account}:${resource}`;
   const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
   return [
-    { Sid: "CallerIdentity", Effect: "Allow", Action: ["sts:GetCallerIdentity"], Resource: ["*"] },
     { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
-    { Sid: "MappingConfiguration", Effect: "Allow", Action: ["lambda:GetEventSourceMapping"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: inRegions },
+    { Sid: "MappingConfiguration", Effect: "Allow", Action: ["lambda:GetEventSourceMapping", "lambda:ListTags"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: inRegions },
     {
       Sid: "PoolConfiguration",
       Effect: "Allow",
@@ -204,6 +280,7 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
       Resource: [arn("cognito-idp", "userpool/*")],
       Condition: inRegions,
     },
+    { Sid: "DefaultTableKeyLookup", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: [arn("kms", "key/*")], Condition: { StringEquals: { "kms:RequestAlias": "alias/aws/dynamodb", "aws:RequestedRegion": regions } } },
     { Sid: "KeyConfiguration", Effect: "Allow", Action: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"], Resource: [arn("kms", "key/*")], Condition: inRegions },
     {
       Sid: "TableConfiguration",
@@ -299,19 +376,19 @@ export function pipelinePolicies(t: PolicyTarget): PipelinePolicies {
         name: `${pre}-pipeline-primary`,
         environment: t.env.name,
         trust: trust(t, [sub(`environment:${t.env.name}`)]),
-        permissions: doc(...manageStatements(t, [primaryRegion, drRegion]), ...stateStatements(t, [t.stateBuckets.primary], true)),
+        permissions: doc(...manageStatements(t, [primaryRegion, drRegion], true), serviceLinkedRoles(t), ...stateStatements(t, [t.stateBuckets.primary], true)),
       },
       {
         name: `${pre}-pipeline-dr`,
         environment: `${t.env.name}-dr`,
         trust: trust(t, [sub(`environment:${t.env.name}-dr`)]),
-        permissions: doc(...manageStatements(t, [drRegion]), ...stateStatements(t, [t.stateBuckets.dr], true)),
+        permissions: doc(...manageStatements(t, [drRegion], false), ...stateStatements(t, [t.stateBuckets.dr], true)),
       },
       {
         name: `${pre}-pipeline-failover`,
         environment: `${t.env.name}-failover`,
         trust: trust(t, [sub(`environment:${t.env.name}-failover`)]),
-        permissions: doc(...manageStatements(t, [drRegion]), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
+        permissions: doc(...manageStatements(t, [drRegion], false), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
       },
       {
         name: `${pre}-pipeline-failback`,

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { pipelinePolicies, type Doc } from "../../scripts/lib/pipeline-policies";
 import { environment } from "../../stacks/environments";
+import { policyGrammarProblem } from "@cognito-dr/sandbox";
 import { checkPolicy } from "./aws-rules";
 
 const env = environment("prod", { PROD_STATE_BUCKET: "acme-tf" });
@@ -19,6 +20,17 @@ describe("pipeline policies", () => {
 
   it("boundary: follows AWS's catalogue", async () => {
     expect(await checkPolicy("boundary", p.boundary.policy, { identity: true })).toEqual([]);
+  });
+
+  // What IAM itself refuses (MalformedPolicyDocument) before any permission is looked at: a trust
+  // policy with a Resource ("Has prohibited field Resource"), an identity statement without one.
+  it.each(["plan", "primary", "dr", "failover", "failback"])("%s role: IAM accepts its trust and permissions policies", (r) => {
+    expect(policyGrammarProblem(JSON.stringify(role(r).trust), "trust")).toBeUndefined();
+    expect(policyGrammarProblem(JSON.stringify(role(r).permissions), "identity")).toBeUndefined();
+  });
+
+  it("boundary: IAM accepts it as a managed policy", () => {
+    expect(policyGrammarProblem(JSON.stringify(p.boundary.policy), "identity")).toBeUndefined();
   });
 
   it("trusts exactly one GitHub environment per role, with the sts audience", () => {
