@@ -1,7 +1,8 @@
 // AWS provider bindings for one environment: the stack's own region and, when
 // asked for, an aliased provider for the other region. The `local` environment
-// differs only here: every endpoint points at the sandbox gateway, with dummy
-// credentials and the provider's validation skips.
+// differs only here: every endpoint points at the sandbox gateway, with the
+// provider's validation skips. Credentials come from the environment in every
+// environment: for `local` the session of the pipeline role the step runs as.
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
 
@@ -25,8 +26,6 @@ const SANDBOX_SERVICES = [
 function sandboxSettings(endpoint: string | undefined) {
   if (!endpoint) return {};
   return {
-    accessKey: "sandbox",
-    secretKey: "sandbox",
     skipCredentialsValidation: true,
     skipMetadataApiCheck: "true",
     skipRequestingAccountId: true,

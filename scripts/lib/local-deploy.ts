@@ -1,28 +1,30 @@
-// Deploys the real `local` environment stacks to a running sandbox: synthesizes
-// them with the sandbox endpoint, applies the primary stack then the DR stack
-// (the order the pipeline promotes them in), and reads their outputs.
-import { CreatePolicyCommand, EntityAlreadyExistsException, IAMClient } from "@aws-sdk/client-iam";
+// Deploys the real `local` environment stacks to a running sandbox as the pipeline would: the
+// one-time account setup an administrator makes (local-account.ts), then the primary stack applied
+// as the primary deploy role and the DR stack as the DR deploy role, each role session assumed
+// through the sandbox's STS with the GitHub environment's OIDC token (pipeline-session.ts); plans
+// made as the read-only plan role; outputs read back.
 import { App } from "cdktf";
-import { SANDBOX_ACCOUNT_ID } from "@cognito-dr/sandbox";
-import { boundaryPolicy } from "./pipeline-policies";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stackDirs, synthApp } from "../../stacks/app";
 import { environment, type Environment } from "../../stacks/environments";
-import { names } from "../../stacks/names";
-import { terraformRunner, type PlanOptions } from "./terraform";
+import { setupLocalAccount } from "./local-account";
+import { pipelineSession, sessionEnv, type PipelineStep } from "./pipeline-session";
+import { terraformRunner, type PlanOptions, type TerraformRunner } from "./terraform";
 
 export interface LocalDeployment {
   env: Environment;
   stackDirs: { primary: string; dr: string };
   primary: Record<string, string>;
   dr: Record<string, string>;
-  /** `terraform plan` of both stacks: true when either would change. */
+  /** `terraform plan` of both stacks as the read-only plan role: true when either would change. */
   planChanges(): Promise<boolean>;
-  /** `terraform apply` of one stack's directory as it is now (tests apply variants of the JSON). */
+  /** `terraform apply` of one stack's directory as it is now, as its deploy role (tests apply variants of the JSON). */
   apply(role: "primary" | "dr"): Promise<void>;
-  /** `terraform plan -detailed-exitcode` of one stack: whether it would change anything. */
+  /** `terraform plan -detailed-exitcode` of one stack as its deploy role: whether it would change anything. */
   plan(role: "primary" | "dr", opts?: PlanOptions): Promise<{ changes: boolean; log: string }>;
+  /** A terraform runner for one stack as `step`'s pipeline role (tests that run terraform themselves). */
+  runnerAs(step: PipelineStep): Promise<TerraformRunner>;
   destroy(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export interface DeployOptions {
   endpoint: string;
   workDir: string;
   log?: (line: string) => void;
-  /** Where the stacks keep state: files under the work dir (default), or the sandbox's S3, one bucket per region (which must exist). */
+  /** Where the stacks keep state: files under the work dir (default), or the sandbox's S3, one bucket per region (created by the account setup). */
   state?: "files" | "s3";
 }
 
@@ -44,54 +46,48 @@ export function synthLocal(endpoint: string, workDir: string, state: DeployOptio
   return { env, ...stackDirs(outdir, env) };
 }
 
-/**
- * The environment's permissions boundary in the sandbox, as an administrator creates it once per
- * account before the first deploy (npm run pipeline-policies): every role the stacks create carries
- * it, and the sandbox's authorizer holds every function to it.
- */
-export async function ensureBoundary(endpoint: string, env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion">): Promise<void> {
-  const iam = new IAMClient({ region: "us-east-1", endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 5 });
-  try {
-    await iam.send(new CreatePolicyCommand({ PolicyName: names(env).boundary, PolicyDocument: JSON.stringify(boundaryPolicy({ env, account: SANDBOX_ACCOUNT_ID })) }));
-  } catch (e) {
-    if (!(e instanceof EntityAlreadyExistsException)) throw e;
-  } finally {
-    iam.destroy();
-  }
-}
-
 export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment> {
   const log = opts.log ?? (() => {});
   const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir, opts.state);
-  await ensureBoundary(opts.endpoint, env);
-  const tf = terraformRunner(join(opts.workDir, "logs"), { AWS_ENDPOINT_URL: opts.endpoint });
+  await setupLocalAccount(opts.endpoint, env);
+  const logs = join(opts.workDir, "logs");
+  const regionOf = (step: PipelineStep) => (step === "primary" || step === "plan" || step === "failback" ? env.primaryRegion : env.drRegion);
+  const runnerAs = async (step: PipelineStep) => {
+    const session = await pipelineSession(env, step, regionOf(step));
+    return terraformRunner(logs, { AWS_ENDPOINT_URL: opts.endpoint, ...sessionEnv(session!) });
+  };
+  const dirOf = (role: "primary" | "dr") => (role === "primary" ? primary : dr);
   const outputs: Record<string, Record<string, string>> = {};
-  for (const [role, dir] of [["primary", primary], ["dr", dr]] as const) {
+  for (const role of ["primary", "dr"] as const) {
     const started = Date.now();
-    await tf.init(dir);
-    await tf.apply(dir);
-    outputs[role] = await tf.outputs(dir);
-    log(`applied ${role} stack in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const tf = await runnerAs(role);
+    await tf.init(dirOf(role));
+    await tf.apply(dirOf(role));
+    outputs[role] = await tf.outputs(dirOf(role));
+    log(`applied ${role} stack as its pipeline role in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return {
     env,
     stackDirs: { primary, dr },
-    primary: outputs.primary,
-    dr: outputs.dr,
+    primary: outputs.primary!,
+    dr: outputs.dr!,
+    runnerAs,
     async planChanges() {
-      const [p, d] = [await tf.plan(primary), await tf.plan(dr)];
+      // The plan role reads both states and cannot write them: no lock (as the workflows plan).
+      const tf = await runnerAs("plan");
+      const [p, d] = [await tf.plan(primary, { lock: false }), await tf.plan(dr, { lock: false })];
       return p.changes || d.changes;
     },
     async apply(role) {
-      await tf.apply(role === "primary" ? primary : dr);
+      await (await runnerAs(role)).apply(dirOf(role));
     },
-    plan(role, opts) {
-      return tf.plan(role === "primary" ? primary : dr, opts);
+    async plan(role, planOpts) {
+      return (await runnerAs(role)).plan(dirOf(role), planOpts);
     },
     async destroy() {
-      for (const [role, dir] of [["dr", dr], ["primary", primary]] as const) {
+      for (const role of ["dr", "primary"] as const) {
         const started = Date.now();
-        await tf.destroy(dir);
+        await (await runnerAs(role)).destroy(dirOf(role));
         log(`destroyed ${role} stack in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
     },

@@ -10,7 +10,9 @@ import { stackDirs, synthApp } from "../../stacks/app";
 import { unsetSettings, type Environment } from "../../stacks/environments";
 import type { Role } from "../../stacks/names";
 import { PipelineError } from "./errors";
-import { ensureBoundary } from "./local-deploy";
+import { sandboxCredentials } from "./clients";
+import { setupLocalAccount } from "./local-account";
+import { sessionEnv } from "./pipeline-session";
 import { terraformRunner, type TerraformRunner } from "./terraform";
 
 /** Where one environment is synthesized and its terraform logs go (never `cdktf.out/stacks`, which `npm run synth` owns). */
@@ -47,8 +49,9 @@ export function requireConfigured(env: Environment): void {
 
 /**
  * For `local`: the sandbox gateway must answer its health check. `accountSetup` also creates what an
- * administrator creates once per account (the permissions boundary, through IAM): not during a
- * failover, which must not depend on IAM's control plane (in us-east-1).
+ * administrator creates once per account (GitHub's OIDC provider, the permissions boundary, the
+ * pipeline roles, the state buckets: local-account.ts): not during a failover, which must not
+ * depend on IAM's control plane (in us-east-1).
  */
 export async function requireSandbox(env: Environment, opts: { accountSetup?: boolean } = {}): Promise<void> {
   if (!env.sandboxEndpoint) return;
@@ -58,7 +61,7 @@ export async function requireSandbox(env: Environment, opts: { accountSetup?: bo
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     if (res.ok) {
       // The one-time account setup of a real environment, done for the sandbox.
-      if (opts.accountSetup !== false) await ensureBoundary(env.sandboxEndpoint, env);
+      if (opts.accountSetup !== false) await setupLocalAccount(env.sandboxEndpoint, env);
       return;
     }
     problem = `answered HTTP ${res.status}`;
@@ -72,13 +75,18 @@ export async function requireSandbox(env: Environment, opts: { accountSetup?: bo
 }
 
 /**
- * Environment for terraform: the sandbox endpoint for `local`, the caller's AWS credentials otherwise.
- * A changed state location (another LOCAL_STATE_DIR, LOCAL_STATE=s3) just works for `local`; a real
+/**
+ * Environment for terraform: the caller's AWS credentials, read at each command (a step assumes its
+ * pipeline role's session with useSession first), and for `local` the sandbox endpoint. A changed
+ * state location (another LOCAL_STATE_DIR, LOCAL_STATE=s3) just works for `local`; a real
  * environment's is refused, naming both (terraform.ts).
  */
 export function runnerFor(env: Environment, workDir = workDirFor(env)): TerraformRunner {
   const extra: NodeJS.ProcessEnv = env.sandboxEndpoint ? { AWS_ENDPOINT_URL: env.sandboxEndpoint } : {};
-  return terraformRunner(join(workDir, "logs"), extra, { onBackendChange: env.name === "local" ? "reconfigure" : "refuse" });
+  return terraformRunner(join(workDir, "logs"), extra, {
+    onBackendChange: env.name === "local" ? "reconfigure" : "refuse",
+    envAtRun: env.sandboxEndpoint ? () => sessionEnv(sandboxCredentials()) : undefined,
+  });
 }
 
 /** Whether `a` is an ancestor of (or equal to) `b` in this checkout; undefined when git cannot tell. */

@@ -14,6 +14,7 @@ import "../lib/quiet-warnings";
 import { defineCommand, type Command } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
+import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireTarget } from "../lib/stacks";
 import { DrillRecord } from "./drill-record";
 import { drift } from "./drift";
@@ -43,6 +44,8 @@ export const failback = defineCommand({
     const stack = names.stack("primary");
     if (values.confirm !== stack) throw new PipelineError(`failback moves sign-in back to ${env.primaryRegion}; confirm by naming the primary stack: --confirm ${stack}`);
     await requireTarget(env, { accountSetup: false });
+    // As the failback role: it reads both sides and switches, nothing else.
+    useSession(await pipelineSession(env, "failback", env.primaryRegion));
     const drill = new DrillRecord("failback", `Failback of \`${env.name}\` to ${env.primaryRegion}`);
     const say = (step: string, result: string) => drill.say(step, result);
 

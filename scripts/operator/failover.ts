@@ -19,6 +19,7 @@ import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
 import { failoverRefusal } from "../lib/failover-plan";
 import { destructiveChanges, unapproved, type PlanJson } from "../lib/plan-guard";
+import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireTarget } from "../lib/stacks";
 import { DrillRecord } from "./drill-record";
 import { switchSignIn } from "./sign-in-switch";
@@ -32,6 +33,8 @@ export const failover = defineCommand({
     const stack = names.stack("dr");
     if (values.confirm !== stack) throw new PipelineError(`failover moves sign-in to ${env.drRegion}; confirm by naming the DR stack: --confirm ${stack}`);
     await requireTarget(env, { accountSetup: false });
+    // As the failover role, its session from the DR region's STS endpoint.
+    useSession(await pipelineSession(env, "failover", env.drRegion));
     const drill = new DrillRecord("failover", `Failover of \`${env.name}\` to ${env.drRegion}`);
     const say = (step: string, result: string) => drill.say(step, result);
     const commit = currentCommit();

@@ -15,6 +15,7 @@ import type { Role } from "../../stacks/names";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
+import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireTarget, stepSummary } from "../lib/stacks";
 import { approvals, githubContext } from "./github";
 import type { PlanMeta } from "./plan";
@@ -51,6 +52,7 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
   if (meta.commit !== commit) throw new PipelineError(`the plan was made from ${meta.commit}, this checkout is ${commit}: apply from the commit that was planned, or plan again`);
   if (meta.refused.length > 0) throw new PipelineError(`the plan step refused this plan (${meta.refused.join(", ")}); it must not be applied`);
   await requireTarget(env);
+  useSession(await pipelineSession(env, role, role === "primary" ? env.primaryRegion : env.drRegion));
 
   const approvedBy = await approvers();
   const { dirs, tf } = prepareStacks(env);

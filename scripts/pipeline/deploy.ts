@@ -16,6 +16,7 @@ import type { Role } from "../../stacks/names";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
+import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireForward, requireTarget, stepSummary } from "../lib/stacks";
 import { PRIMARY_FIRST, requirePrimaryApplied, summaryLine } from "./stack-order";
 
@@ -42,6 +43,8 @@ async function runDeploy({ env, values, positionals, names }: CommandContext): P
   }
 
   await requireTarget(env);
+  // As the stack's deploy role (for `local`, assumed through the sandbox's STS as a workflow job would).
+  useSession(await pipelineSession(env, role, role === "primary" ? env.primaryRegion : env.drRegion));
   if (role === "dr" && !destroy) await requirePrimaryApplied(env);
 
   const started = Date.now();

@@ -23,6 +23,7 @@ import { defineCommand, type CommandContext } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
 import { destructiveChanges, planCounts, unapproved, type PlanJson } from "../lib/plan-guard";
+import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireForward, requireTarget, stepSummary } from "../lib/stacks";
 import { requirePrimaryApplied, summaryLine } from "./stack-order";
 
@@ -74,6 +75,9 @@ async function runPlan({ env, roles, values, names }: CommandContext): Promise<n
   let changed = 0;
   for (const role of roles) {
     const stack = names.stack(role);
+    // The workflow plans with the read-only plan role; a plan that takes the lock (the manual way)
+    // needs the stack's deploy role.
+    useSession(await pipelineSession(env, readOnly ? "plan" : role, role === "primary" ? env.primaryRegion : env.drRegion));
     if (role === "dr") {
       try {
         await requirePrimaryApplied(env);

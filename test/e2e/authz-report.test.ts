@@ -24,10 +24,17 @@ const decision = (action: string, allowed = true) => ({
 });
 
 describe("authz report", () => {
-  it("counts decisions per role and fails on a grant nobody used", () => {
+  it("counts decisions per role, lists the denials, and fails on a grant nobody used", () => {
     const r = buildReport([{ decisions: [decision("cognito-idp:AdminCreateUser"), decision("cognito-idp:AdminGetUser", false)], roles: [{ roleArn: role, policies }] }]);
     expect(r.roles).toEqual([
-      expect.objectContaining({ role, decisions: 6, allowed: 3, denied: 3, unused: [expect.objectContaining({ action: "cognito-idp:AdminDeleteUser" })] }),
+      expect.objectContaining({
+        role,
+        decisions: 6,
+        allowed: 3,
+        denied: 3,
+        denials: [{ action: "cognito-idp:AdminGetUser", resource: "arn:pool", count: 3 }],
+        unused: [expect.objectContaining({ action: "cognito-idp:AdminDeleteUser" })],
+      }),
     ]);
     expect(r.unexplained).toEqual(["replicate-user-role: cognito-idp:AdminDeleteUser (cdr-local-replicate-user-least-privilege#UpsertDrUsers) was never used"]);
   });

@@ -23,8 +23,13 @@ export interface RoleReport {
   decisions: number;
   allowed: number;
   denied: number;
+  /** What was denied, once per action and resource (with how often): the pipeline roles' should be none. */
+  denials: Array<{ action: string; resource: string; count: number; impliedBy?: string }>;
   unused: Array<UnusedGrant & { keptBecause?: string }>;
 }
+
+/** The pipeline's roles (`cdr-<env>-pipeline-*`): terraform and the workflow steps ran as them. */
+export const isPipelineRole = (roleArn: string) => /\/cdr-[a-z]+-pipeline-[a-z]+$/.test(roleArn);
 
 /** `cdr-local-replicate-user-role` → `replicate-user-role`: how kept-unused entries name roles. */
 const shortRole = (roleArn: string) => roleArn.split("/").pop()!.replace(/^cdr-[a-z]+-/, "");
@@ -44,11 +49,19 @@ export function buildReport(snapshots: Snapshot[]): { roles: RoleReport[]; unexp
       else unexplained.push(`${shortRole(roleArn)}: ${u.action} (${u.policy}#${u.statement}) was never used`);
       return { ...u, keptBecause: kept?.why };
     });
+    const denials = new Map<string, RoleReport["denials"][number]>();
+    for (const d of mine.filter((x) => !x.allowed)) {
+      const key = `${d.action} ${d.resource} ${d.impliedBy ?? ""}`;
+      const known = denials.get(key);
+      if (known) known.count += d.count;
+      else denials.set(key, { action: d.action, resource: d.resource, count: d.count, ...(d.impliedBy ? { impliedBy: d.impliedBy } : {}) });
+    }
     roles.push({
       role: roleArn,
       decisions: mine.reduce((n, d) => n + d.count, 0),
       allowed: mine.filter((d) => d.allowed).reduce((n, d) => n + d.count, 0),
       denied: mine.filter((d) => !d.allowed).reduce((n, d) => n + d.count, 0),
+      denials: [...denials.values()],
       unused,
     });
   }
@@ -72,9 +85,14 @@ function main(): number {
   const { roles, unexplained, stale } = buildReport(snapshots);
   writeFileSync(join(AUTHZ_REPORT_DIR, "summary.json"), JSON.stringify({ sandboxes: files.length, roles, unexplained, stale }, null, 2));
   console.log(`authorization decisions in the end-to-end suite (${files.length} sandboxes):`);
-  for (const r of roles) {
-    console.log(`  ${shortRole(r.role).padEnd(34)} ${String(r.decisions).padStart(7)} decisions (${r.allowed} allowed, ${r.denied} denied)`);
-    for (const u of r.unused) console.log(`    unused: ${u.action} on ${u.resources.join(", ")}${u.keptBecause ? ` (kept: ${u.keptBecause})` : ""}`);
+  // Workload roles first, then the pipeline's: terraform's plans, applies and destroys, the failover and failback steps.
+  for (const pipeline of [false, true]) {
+    if (pipeline) console.log("the pipeline's roles (terraform and the workflow steps, as the sandbox's STS assumed them):");
+    for (const r of roles.filter((x) => isPipelineRole(x.role) === pipeline)) {
+      console.log(`  ${shortRole(r.role).padEnd(34)} ${String(r.decisions).padStart(7)} decisions (${r.allowed} allowed, ${r.denied} denied)`);
+      if (pipeline) for (const d of r.denials) console.log(`    denied: ${d.action} on ${d.resource}${d.impliedBy ? ` (implied by ${d.impliedBy})` : ""} x${d.count}`);
+      for (const u of r.unused) console.log(`    unused: ${u.action} on ${u.resources.join(", ")}${u.keptBecause ? ` (kept: ${u.keptBecause})` : ""}`);
+    }
   }
   for (const b of broken) console.error(`a sandbox could not read its roles' grants: ${b.error}`);
   for (const line of [...unexplained, ...stale]) console.error(`least privilege: ${line}`);

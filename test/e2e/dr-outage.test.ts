@@ -5,8 +5,10 @@
 // state in the primary region's bucket cannot even initialise. Then the break-glass rehearsal: the
 // failover workflow's script, run as the workflow runs it, plans and applies the DR stack from
 // DR-region state, smokes the DR side and records what it did, with the primary region still down
-// and without a single call to it.
-import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from "@aws-sdk/client-s3";
+// and without a single call to it; and once the region is back, the failback script as the failback
+// workflow runs it. Every step runs as the pipeline role its workflow job assumes (sandbox STS), so
+// this file is also where the deploy roles make in-place changes: a tag on every resource and a
+// function setting, changed and undone.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,11 +20,25 @@ import { missingTools, startWorld, type World } from "./harness";
 
 const skip = missingTools();
 
-async function stateBuckets(sandbox: Sandbox): Promise<void> {
-  for (const region of ["us-east-1", "us-west-2"]) {
-    const s3 = new S3Client({ region, endpoint: sandbox.endpoint, forcePathStyle: true, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
-    await s3.send(new CreateBucketCommand({ Bucket: `cdr-local-state-${region}`, ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
+/**
+ * A variant of a synthesized stack: one more default tag on every resource (each provider's
+ * default_tags) and one more MB of memory for every function, or the original back.
+ */
+function variant(dir: string, original: string | undefined): string {
+  const file = join(dir, "cdk.tf.json");
+  const text = readFileSync(file, "utf8");
+  if (original !== undefined) {
+    writeFileSync(file, original);
+    return text;
   }
+  const json = JSON.parse(text) as { provider: { aws: Array<{ default_tags?: Array<{ tags: Record<string, string> }> }> }; resource: Record<string, Record<string, Record<string, unknown>>> };
+  for (const p of json.provider.aws) {
+    const tags = p.default_tags?.[0]?.tags;
+    if (tags) tags["cost-center"] = "dr-drill";
+  }
+  for (const fn of Object.values(json.resource.aws_lambda_function ?? {})) fn.memory_size = Number(fn.memory_size ?? 128) + 1;
+  writeFileSync(file, JSON.stringify(json));
+  return text;
 }
 
 /** Calls per `service:operation` the sandbox saw in one region. */
@@ -36,7 +52,8 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
   const scratch = mkdtempSync(join(tmpdir(), "cdr-dr-outage-"));
 
   beforeAll(async () => {
-    w = await startWorld({ state: "s3", beforeDeploy: stateBuckets });
+    // The state buckets are the account setup's (an administrator's step), as in a real account.
+    w = await startWorld({ state: "s3" });
   });
   afterAll(async () => {
     await w?.sandbox.admin.clearFaults();
@@ -51,12 +68,27 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
     expect(backend("dr")).toMatchObject({ bucket: "cdr-local-state-us-west-2", region: "us-west-2" });
   });
 
+  it("the deploy roles change deployed resources in place: a tag on every resource and a function setting, then both undone", { timeout: 600_000 }, async () => {
+    for (const role of ["primary", "dr"] as const) {
+      const original = variant(w.deployment.stackDirs[role], undefined);
+      try {
+        await w.deployment.apply(role);
+        expect((await w.deployment.plan(role)).changes, `${role}: nothing left to change after the in-place apply`).toBe(false);
+      } finally {
+        variant(w.deployment.stackDirs[role], original);
+      }
+      await w.deployment.apply(role);
+    }
+    expect(await w.deployment.planChanges()).toBe(false);
+  });
+
   it("plans the DR stack from DR-region state with every primary-region endpoint down", async () => {
     const primary = w.deployment.env.primaryRegion;
     await w.sandbox.admin.injectFault({ service: "*", region: primary, outage: true });
     try {
-      // Positive control of the outage: the primary stack cannot even refresh now.
-      await expect(w.deployment.plan("primary")).rejects.toThrow(/terraform plan failed/);
+      // Positive control of the outage: the primary stack cannot even be planned now (its job's
+      // regional STS is down with the region, and so is everything it would refresh).
+      await expect(w.deployment.plan("primary")).rejects.toThrow(/could not assume cdr-local-pipeline-primary|terraform plan failed/);
       // From the DR state alone (-refresh=false) it plans, and finds nothing to change. (A refreshing
       // plan would read every IAM role through IAM's control plane, in us-east-1 whatever the
       // region, as in AWS: the provider retries those 503s for many minutes, then fails.)
@@ -95,7 +127,7 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
     await w.sandbox.admin.injectFault({ service: "*", region: primary, outage: true });
     try {
       // Positive control: the primary region really is down.
-      await expect(w.deployment.plan("primary")).rejects.toThrow(/terraform plan failed/);
+      await expect(w.deployment.plan("primary")).rejects.toThrow(/could not assume cdr-local-pipeline-primary|terraform plan failed/);
       const before = await callsIn(w.sandbox, primary);
       const r = await npmRun("failover", ["--env", "local", "--confirm", "cdr-local-dr"], env);
       const after = await callsIn(w.sandbox, primary);
@@ -122,5 +154,26 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
     } finally {
       await w.sandbox.admin.clearFaults();
     }
+  });
+
+  it("failback, with the primary region back: npm run failback as the failback role checks both sides and switches back", async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SANDBOX_ENDPOINT: w.sandbox.endpoint,
+      LOCAL_STATE: "s3",
+      LOCAL_STATE_DIR: join(w.workDir, "state"),
+      DEPLOY_WORKDIR: join(scratch, "failback-work"),
+    };
+    for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete env[k];
+    await w.sandbox.admin.clearAuthzDecisions();
+    const r = await npmRun("failback", ["--env", "local", "--confirm", "cdr-local-primary"], env);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/• smoke: all \d+ checks passed in both regions/);
+    expect(r.out).toMatch(/• drift: the two pools' configuration matches/);
+    // Every call it made was the failback role's, and none was a change.
+    const decisions = (await w.sandbox.admin.authzDecisions()).filter((d) => d.role?.endsWith("/cdr-local-pipeline-failback"));
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(decisions.filter((d) => /:(Create|Update|Delete|Put|Set|Tag|Untag|Admin(?!Get|List))/.test(d.action)).map((d) => d.action)).toEqual([]);
   });
 });
