@@ -4,7 +4,7 @@
 // linked role and its replica region, a global table replica's region), each answered with AWS's
 // error naming the action.
 
-import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateRoleCommand, CreateOpenIDConnectProviderCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
 import { CreateTableCommand, DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -114,6 +114,20 @@ describe.skipIf(!!skip)("control-plane calls of a role session", { timeout: 60_0
     await expect(create()).rejects.toThrow(/iam:PassRole/);
     await allow({ Effect: "Allow", Action: "lambda:CreateFunction", Resource: "*" }, { Effect: "Allow", Action: "iam:PassRole", Resource: "*", Condition: { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } } });
     await expect(create()).resolves.toMatchObject({ FunctionName: "fn" });
+  });
+
+  it("GetFunction answers a tagged function's tags only to a caller allowed lambda:ListTags, as a TagsError otherwise", async () => {
+    const adminLambda = new LambdaClient({ ...admin, region: "us-east-1", endpoint: sb.endpoint });
+    const zip = new Uint8Array([80, 75, 5, 6, ...new Array(18).fill(0)]);
+    await adminLambda.send(new CreateFunctionCommand({ FunctionName: "tagged", Role: `arn:aws:iam::${ACCOUNT}:role/fn-role`, Runtime: "nodejs22.x", Handler: "index.handler", Code: { ZipFile: zip }, Tags: { env: "prod" } }));
+    const lambda = new LambdaClient(asRole("us-east-1"));
+    await allow({ Effect: "Allow", Action: "lambda:GetFunction", Resource: "*" });
+    const without = await lambda.send(new GetFunctionCommand({ FunctionName: "tagged" }));
+    expect(without.Tags).toBeUndefined();
+    expect(without.TagsError).toMatchObject({ ErrorCode: "AccessDeniedException", Message: expect.stringContaining("lambda:ListTags") });
+    await allow({ Effect: "Allow", Action: ["lambda:GetFunction", "lambda:ListTags"], Resource: "*" });
+    const withTags = await lambda.send(new GetFunctionCommand({ FunctionName: "tagged" }));
+    expect([withTags.Tags, withTags.TagsError]).toEqual([{ env: "prod" }, undefined]);
   });
 
   describe("KMS", () => {

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { awsError, parseArn } from "../aws";
+import { awsError, parseArn, parseJson, responseWithJson } from "../aws";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { Authority, AwsRequest, AwsResponse, Next, PermissionCheck, PermissionResult, SessionCredentials } from "../types";
 import { withSupportedTagKeys } from "./condition-keys";
@@ -98,38 +98,44 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     const sts = await handleSts(req, principal, { store: this.store, identities: this.identities, issuer: this.issuer, record: (p, c, d, r) => this.record(p, c, d, r) });
     if (sts) return sts;
     if (principal.kind === "role" && this.enabled) {
-      let denied: AwsResponse | undefined;
+      let outcome: Authorized;
       try {
-        denied = await this.authorizeRequest(req, principal);
+        outcome = await this.authorizeRequest(req, principal);
       } catch (e) {
         // Not retryable: an SDK retries a 500 for minutes, hiding what the sandbox could not decide.
         return awsError(req, 400, "SandboxAuthorizationError", `the sandbox could not decide ${req.service}:${req.operation ?? `${req.method} ${req.path}`}: ${(e as Error).message}`);
       }
-      if (denied) return denied;
+      if (outcome.denied) return outcome.denied;
+      if (outcome.withheld.length) return withhold(await next(req), outcome.withheld);
     }
     const res = await next(req);
     if (res.status < 300 && changesPolicies(req)) this.store.invalidate();
     return res;
   }
 
-  /** Undefined when every check passes, else AWS's error answer. */
-  private async authorizeRequest(req: AwsRequest, principal: RolePrincipal): Promise<AwsResponse | undefined> {
+  /** AWS's error answer when a check fails, or the parts of the answer a failed soft check withholds. */
+  private async authorizeRequest(req: AwsRequest, principal: RolePrincipal): Promise<Authorized> {
     let checks: Check[];
     try {
       checks = await checksFor(req, principal, this.store);
     } catch (e) {
       if (!(e instanceof UnmappedRequest)) throw e;
       this.record(principal, { action: `${req.service}:${req.operation ?? req.path}`, resource: "?" }, { allowed: false, statements: [] }, "not mapped by the sandbox");
-      return unmapped(req, e.message);
+      return { denied: unmapped(req, e.message), withheld: [] };
     }
+    const withheld: Withheld[] = [];
     for (const check of checks) {
       const r = await this.decideAny(principal, check, { "aws:RequestedRegion": req.region });
       if (r.allowed) continue;
-      if (check.denial) return awsError(req, check.denial.status, check.denial.code, check.denial.message);
+      if (check.withholds) {
+        withheld.push({ ...check.withholds, message: r.message! });
+        continue;
+      }
+      if (check.denial) return { denied: awsError(req, check.denial.status, check.denial.code, check.denial.message), withheld };
       // A key another service uses for the caller (a table's, a queue's) fails as that service reports KMS errors.
-      return check.impliedBy && check.action.startsWith("kms:") && req.service !== "kms" ? kmsDenied(req, r.message!) : accessDenied(req, r.message!);
+      return { denied: check.impliedBy && check.action.startsWith("kms:") && req.service !== "kms" ? kmsDenied(req, r.message!) : accessDenied(req, r.message!), withheld };
     }
-    return undefined;
+    return { withheld };
   }
 
   /** A check whose `orActions` are alternatives: allowed when any one is (the first denial is reported). */
@@ -206,7 +212,9 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     const request: AuthzRequest = { principal, action: check.action, resource: check.resource, resourceAccount, context };
     const decision = await evaluate(request, policies);
     const message = decision.allowed ? undefined : decision.error ?? deniedMessage(request, decision);
-    this.record(principal, check, decision, message, decision.allowed ? undefined : requestKeys(context));
+    // A soft check's denial withholds part of the answer; the log says so, to tell it from a refusal.
+    const reason = message && check.withholds ? `withheld ${check.withholds.field} from the answer: ${message}` : message;
+    this.record(principal, check, decision, reason, decision.allowed ? undefined : requestKeys(context));
     return { allowed: decision.allowed, message };
   }
 
@@ -336,6 +344,20 @@ export class AuthzPlugin implements SandboxPlugin, Authority {
     }
     return undefined;
   }
+}
+
+type Withheld = { field: string; errorField: string; message: string };
+type Authorized = { denied?: AwsResponse; withheld: Withheld[] };
+
+/** A successful JSON answer without what the caller may not see, each with its error in AWS's shape ({ErrorCode, Message}). */
+function withhold(res: AwsResponse, withheld: Withheld[]): AwsResponse {
+  const json = res.status < 300 ? parseJson(res) : undefined;
+  if (!json || typeof json !== "object") return res;
+  for (const w of withheld) {
+    delete json[w.field];
+    json[w.errorField] = { ErrorCode: "AccessDeniedException", Message: w.message };
+  }
+  return responseWithJson(res, json);
 }
 
 /** The keys that describe this request (a prefix, tags, a passed role's service), without those every request carries. */

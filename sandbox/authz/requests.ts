@@ -24,6 +24,11 @@ export interface Check extends PermissionCheck {
   resourceTags?: string | Record<string, string>;
   /** AWS's answer when this check fails, when it is not the service's access denied error. */
   denial?: { status: number; code: string; message: string };
+  /**
+   * Not a refusal: when this check fails the call still succeeds, without the answer's `field`, and
+   * with `errorField` saying why (GetFunction's Tags without lambda:ListTags: its TagsError).
+   */
+  withholds?: { field: string; errorField: string };
 }
 
 export class UnmappedRequest extends Error {}

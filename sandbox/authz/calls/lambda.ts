@@ -6,8 +6,9 @@
 //   Lambda": "PassRole is used when you assign an execution role to a function");
 // - Tags on CreateFunction (and on CreateEventSourceMapping): lambda:TagResource (Lambda developer
 //   guide, "Using tags on Lambda functions": grant it to anyone who needs to tag on create);
-// - GetFunction of a tagged function: lambda:ListTags too (same page: "For tagged functions, this
-//   permission is also necessary for GetFunction");
+// - GetFunction of a tagged function answers its tags only to a caller allowed lambda:ListTags
+//   ("Lambda returns tag data only if you have explicit allow permissions for lambda:ListTags",
+//   API Reference, GetFunction, `Tags`); without it the call succeeds with `TagsError` instead;
 // - event source mappings have generated ids: CreateEventSourceMapping is authorized on `*` with
 //   `lambda:FunctionArn`, the other mapping actions on the mapping with the function it feeds.
 // Invocations stay with requests.ts.
@@ -79,7 +80,7 @@ export const lambdaControl: CallMapper = async (c) => {
     const context: Record<string, string> = (route.action === "AddPermission" || route.action === "RemovePermission") && body.Principal ? { "lambda:Principal": String(body.Principal) } : {};
     checks.push({ action, resource: fn, resourcePolicy: "lambda-function", context });
     if (route.action === "UpdateFunctionConfiguration" && typeof body.Role === "string") checks.push(passRole(body.Role, "lambda.amazonaws.com", action, fn));
-    if (route.action === "GetFunction" && Object.keys(await c.store.resourceTags(fn)).length > 0) checks.push({ action: "lambda:ListTags", resource: fn, impliedBy: action });
+    if (route.action === "GetFunction") checks.push({ action: "lambda:ListTags", resource: fn, impliedBy: action, withholds: { field: "Tags", errorField: "TagsError" } });
   } else if (route.on === "T") {
     const arn = decodeURIComponent(ref!);
     const tags = route.action === "TagResource" ? requestTagContext(tagMap(body.Tags)) : {};
