@@ -52,7 +52,7 @@ import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
 import { cognitoAdmin } from "./admin";
 import { checkWrite, filterRead, forgetClient } from "./client-attributes";
-import { rememberClient, resolveRegion } from "./clients";
+import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
 import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
@@ -85,6 +85,11 @@ export class CognitoPlugin implements SandboxPlugin {
 
   resolveRegion(req: AwsRequest): Promise<string | undefined> {
     return resolveRegion(this.s, req);
+  }
+
+  /** The pool of an app client (CloudTrail records it for calls that name only the client). */
+  async poolOfClient(clientId: string, region: string): Promise<string | undefined> {
+    return (await findClient(this.s, clientId, region))?.poolId;
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
