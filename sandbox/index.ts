@@ -6,7 +6,7 @@ import { AlarmsPlugin } from "./alarms";
 import { AuthzPlugin } from "./authz/plugin";
 import type { NamedPolicy } from "./authz/policies";
 import { loadServiceControlPolicies, parseServiceControlPolicies } from "./authz/scps";
-import { CloudTrailPlugin } from "./cloudtrail";
+import { CloudTrailPlugin, TrailApiPlugin } from "./cloudtrail";
 import { CognitoPlugin } from "./cognito";
 import { EventBridgePlugin } from "./eventbridge";
 import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
@@ -145,11 +145,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     authz.store.poolTagsSource = (poolId) => cognito.poolTags(poolId);
-    // Before the authorizer, so that a denied call is recorded with its errorCode as CloudTrail records it.
+    // The recorder before the authorizer, so that a denied call is recorded with its errorCode as
+    // CloudTrail records it; the CloudTrail API after it, so that a refused call is refused first.
     const cloudtrail = new CloudTrailPlugin({
       motoEndpoint: moto.endpoint,
       identify: (req) => authz.identities.principalOf(req.headers, req.query),
-      authority: authz,
       poolOfClient: (clientId, region) => cognito.poolOfClient(clientId, region),
       account: SANDBOX_ACCOUNT_ID,
     });
@@ -162,7 +162,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
     const alarms = new AlarmsPlugin({ motoEndpoint: moto.endpoint, authority: authz });
     // Faults first (an outage answers before anything is decided), then IAM's grammar and authorization.
-    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), cloudtrail, authz, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
+    const trailApi = new TrailApiPlugin({ motoEndpoint: moto.endpoint, authority: authz, account: SANDBOX_ACCOUNT_ID, onChange: () => cloudtrail.trailsChanged() });
+    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), cloudtrail, authz, trailApi, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);

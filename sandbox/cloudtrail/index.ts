@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- AWS wire JSON is untyped here; shapes are checked where used. */
 // CloudTrail for the Cognito calls the gateway serves, on top of moto's CloudTrail (which stores
 // trails, their logging status and selectors, and records nothing). The plugin
 // - records every Cognito user-pools API call as a CloudTrail management event (Cognito developer
@@ -7,30 +6,26 @@
 //   CloudTrail records them (CloudTrail user guide, "CloudTrail record contents": errorCode and
 //   errorMessage "if the request returns an error"), shaped by record.ts;
 // - only while a trail with logging on covers the call's region (trails.ts): no trail, no event;
-// - hands each record to the EventBridge plugin (the default event bus of the call's region);
-// - closes moto's gaps in the calls terraform makes: StartLogging, StopLogging and DeleteTrail
-//   name the trail by its ARN (the provider's resource id), which moto's StartLogging fails with a
-//   server error on and its DeleteTrail silently ignores; and CloudTrail's bucket policy check
-//   (bucket-policy.ts).
+// - hands each record to the EventBridge plugin (the default event bus of the call's region).
+// It sits before the authorizer, so that a denied call is recorded with its error; the CloudTrail
+// API itself (moto's gaps, the bucket policy check) is trail-api.ts, after the authorizer.
 // Admin: `GET /cloudtrail/events`, `DELETE /cloudtrail/events`, `GET /cloudtrail/trails?region=`.
 
-import { awsError, motoJson, parseArn } from "../aws";
 import type { Principal } from "../authz/principal";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
-import type { Authority, AwsRequest, AwsResponse, Next } from "../types";
-import { bucketPolicyProblem } from "./bucket-policy";
+import type { AwsRequest, AwsResponse, Next } from "../types";
 import { cloudTrailRecord, isReadOnly, type CloudTrailRecord } from "./record";
 import { subjectAfter, subjectBefore } from "./subject";
 import { records, trailsCovering, type TrailCoverage } from "./trails";
 
 export type { CloudTrailRecord } from "./record";
 export type { TrailCoverage } from "./trails";
+export { TrailApiPlugin } from "./trail-api";
 
 export interface CloudTrailOptions {
   motoEndpoint: string;
   /** Who made a request (the authorizer's identities: a role session or the administrator). */
   identify: (req: AwsRequest) => Principal;
-  authority?: Authority;
   /** The pool of an app client, for unsigned calls that name only the client. */
   poolOfClient?: (clientId: string, region: string) => Promise<string | undefined>;
   /** The account of every sandbox resource. */
@@ -40,8 +35,6 @@ export interface CloudTrailOptions {
 const KEPT = 1000;
 /** Coverage is re-read after this long even if no CloudTrail call passed through the gateway. */
 const COVERAGE_TTL_MS = 5_000;
-/** CloudTrail calls that name the trail by `Name` and that moto answers only for a bare name. */
-const BY_NAME = new Set(["StartLogging", "StopLogging", "DeleteTrail"]);
 
 /** The access key a request was signed with, whatever its spelling (the sandbox's own is `sandbox`); undefined when unsigned. */
 function signingKey(req: AwsRequest): string | undefined {
@@ -65,7 +58,6 @@ export class CloudTrailPlugin implements SandboxPlugin {
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
-    if (req.service === "cloudtrail") return this.trailCall(req, next);
     if (req.service !== "cognito-idp" || !req.operation) return next(req);
     const trail = records(await this.trails(req.region), isReadOnly(req.operation));
     if (!trail) {
@@ -91,6 +83,11 @@ export class CloudTrailPlugin implements SandboxPlugin {
     return res;
   }
 
+  /** Forget which trails cover which region (a trail changed). */
+  trailsChanged(): void {
+    this.coverage.clear();
+  }
+
   /** The trails that cover `region` (cached briefly; any CloudTrail change through the gateway clears it). */
   trails(region: string): Promise<TrailCoverage[]> {
     const hit = this.coverage.get(region);
@@ -99,44 +96,6 @@ export class CloudTrailPlugin implements SandboxPlugin {
     const trails = trailsCovering(this.opts.motoEndpoint, region).catch(() => [] as TrailCoverage[]);
     this.coverage.set(region, { at: Date.now(), trails });
     return trails;
-  }
-
-  private async trailCall(req: AwsRequest, next: Next): Promise<AwsResponse> {
-    const op = req.operation ?? "";
-    const body = (req.json ?? {}) as any;
-    let forwarded = req;
-    if (BY_NAME.has(op) && typeof body.Name === "string" && body.Name.startsWith("arn:")) {
-      const byName = await this.nameOf(req, body.Name);
-      if ("error" in byName) return byName.error;
-      forwarded = { ...req, json: { ...body, Name: byName.name }, body: Buffer.from(JSON.stringify({ ...body, Name: byName.name })) };
-    }
-    if ((op === "CreateTrail" || op === "UpdateTrail") && typeof body.S3BucketName === "string" && this.opts.authority) {
-      const name = String(body.Name ?? "");
-      const trailArn = name.startsWith("arn:") ? name : `arn:aws:cloudtrail:${req.region}:${this.opts.account}:trail/${name}`;
-      const problem = await bucketPolicyProblem({ motoEndpoint: this.opts.motoEndpoint, authority: this.opts.authority }, { region: req.region, account: this.opts.account, trailArn, bucket: body.S3BucketName, prefix: body.S3KeyPrefix });
-      if (problem) return awsError(req, 400, "InsufficientS3BucketPolicyException", problem);
-    }
-    const res = await next(forwarded);
-    if (res.status < 300 && !/^(Get|Describe|List|Lookup)/.test(op)) this.coverage.clear();
-    return res;
-  }
-
-  /**
-   * A trail's ARN → its name, for moto. CloudTrail: StartLogging and StopLogging of a multi-Region
-   * trail "must be called from the Region in which the trail was created" (API reference,
-   * StartLogging, `Name`), else InvalidHomeRegionException; an ARN that names no trail is
-   * TrailNotFoundException.
-   */
-  private async nameOf(req: AwsRequest, arn: string): Promise<{ name: string } | { error: AwsResponse }> {
-    const a = parseArn(arn);
-    const name = a.resource.replace(/^trail\//, "");
-    const own = await motoJson(this.opts.motoEndpoint, "cloudtrail", req.region, "DescribeTrails", { includeShadowTrails: false }).catch(() => ({ trailList: [] }));
-    if ((own.trailList ?? []).some((t: any) => t.TrailARN === arn)) return { name };
-    const anywhere = await motoJson(this.opts.motoEndpoint, "cloudtrail", req.region, "DescribeTrails", { includeShadowTrails: true }).catch(() => ({ trailList: [] }));
-    if ((anywhere.trailList ?? []).some((t: any) => t.TrailARN === arn)) {
-      return { error: awsError(req, 400, "InvalidHomeRegionException", `This operation must be called from the Region in which the trail was created: ${a.region}`) };
-    }
-    return { error: awsError(req, 400, "TrailNotFoundException", `Unknown trail: ${arn} for the user: ${a.account || this.opts.account}`) };
   }
 
   list(filter: { region?: string; eventName?: string } = {}): CloudTrailRecord[] {
