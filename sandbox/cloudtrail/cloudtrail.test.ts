@@ -4,7 +4,23 @@
 // record, reaches the rule's targets as events.amazonaws.com after the delivery delay, and nothing
 // at all is delivered without a logging trail.
 
-import { AdminCreateUserCommand, AdminDisableUserCommand, AdminEnableUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminConfirmSignUpCommand,
+  AdminCreateUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
+  AdminGetUserCommand,
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  DeleteUserAttributesCommand,
+  DeleteUserCommand,
+  InitiateAuthCommand,
+  ListUsersCommand,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -34,24 +50,29 @@ describe.skipIf(!!skip)("CloudTrail and EventBridge in the sandbox", { timeout: 
   let queueUrl: string;
   const json = (service: string, operation: string, body: unknown, region = REGION) => awsJson({ endpoint: sb.endpoint, service, region, operation, body });
   const s3 = (method: string, path: string, body = "") => httpCall(sb.endpoint, method, path, { authorization: fakeSigV4({ region: REGION, service: "s3" }), "content-length": String(Buffer.byteLength(body)) }, Buffer.from(body));
-  const trailBucketPolicy = (name: string) =>
-    doc(
-      { Sid: "AWSCloudTrailAclCheck", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:GetBucketAcl", Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringEquals: { "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${name}` } } },
+  /** CloudTrail's bucket policy (CloudTrail user guide, create-s3-bucket-policy-for-cloudtrail.html), for these trails. */
+  const trailBucketPolicy = (...names: string[]) => {
+    const trails = names.map((n) => `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${n}`);
+    return doc(
+      { Sid: "AWSCloudTrailAclCheck", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:GetBucketAcl", Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringEquals: { "aws:SourceArn": trails } } },
       {
         Sid: "AWSCloudTrailWrite",
         Effect: "Allow",
         Principal: { Service: "cloudtrail.amazonaws.com" },
         Action: "s3:PutObject",
         Resource: `arn:aws:s3:::${BUCKET}/AWSLogs/${ACCOUNT}/*`,
-        Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${name}` } },
+        Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trails } },
       },
     );
+  };
   const fnRuns = () => sb.lambda!.logs("capture", REGION).filter((l) => l.line.includes("captured "));
   const newUser = async (p = pool) => {
     const name = `user-${Math.random().toString(36).slice(2, 8)}`;
     const created = await idp.send(new AdminCreateUserCommand({ UserPoolId: p, Username: name, MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: `${name}@example.com` }] }));
     return { name, sub: created.User!.Attributes!.find((a) => a.Name === "sub")!.Value! };
   };
+  const lambdaPermission = (rule: string) =>
+    new LambdaClient({ ...admin, endpoint: sb.endpoint }).send(new AddPermissionCommand({ FunctionName: "capture", StatementId: `events-${rule}`, Action: "lambda:InvokeFunction", Principal: "events.amazonaws.com", SourceArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule}` }));
   const disable = async (username: string, client = idp, p = pool) => client.send(new AdminDisableUserCommand({ UserPoolId: p, Username: username }));
 
   beforeAll(async () => {
@@ -64,7 +85,7 @@ describe.skipIf(!!skip)("CloudTrail and EventBridge in the sandbox", { timeout: 
 
     // The trail, as terraform creates it: bucket, bucket policy, trail, StartLogging by ARN.
     expect((await s3("PUT", `/${BUCKET}`, `<CreateBucketConfiguration><LocationConstraint>${REGION}</LocationConstraint></CreateBucketConfiguration>`)).status).toBe(200);
-    expect((await s3("PUT", `/${BUCKET}?policy`, trailBucketPolicy("capture"))).status).toBeLessThan(300);
+    expect((await s3("PUT", `/${BUCKET}?policy`, trailBucketPolicy("capture", "everywhere"))).status).toBeLessThan(300);
     trailArn = (await json("cloudtrail", "CreateTrail", { Name: "capture", S3BucketName: BUCKET })).TrailARN;
     await json("cloudtrail", "StartLogging", { Name: trailArn });
 
@@ -227,5 +248,96 @@ describe.skipIf(!!skip)("CloudTrail and EventBridge in the sandbox", { timeout: 
       code: "InsufficientS3BucketPolicyException",
       detail: `Incorrect S3 bucket policy is detected for bucket: ${BUCKET}`,
     });
+  });
+  it("records self-service calls with the user's sub and the pool their client or token belongs to", async () => {
+    const client = (await idp.send(new CreateUserPoolClientCommand({ UserPoolId: pool, ClientName: "app", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }))).UserPoolClient!.ClientId!;
+    // The SDK sends SignUp, InitiateAuth and the access-token calls unsigned, as a browser does.
+    const signedUp = await idp.send(new SignUpCommand({ ClientId: client, Username: "self@example.com", Password: "Passw0rd!Strong", UserAttributes: [{ Name: "email", Value: "self@example.com" }] }));
+    const [signUp] = (await sb.admin.cloudTrailEvents({ eventName: "SignUp" })).events;
+    expect(signUp).toMatchObject({
+      userIdentity: { accountId: ACCOUNT },
+      requestParameters: { clientId: client, username: HIDDEN, password: HIDDEN, userAttributes: [{ name: "email", value: HIDDEN }] },
+      additionalEventData: { sub: signedUp.UserSub, userPoolId: pool },
+    });
+    expect(signUp!.userIdentity).not.toHaveProperty("type");
+    await idp.send(new AdminConfirmSignUpCommand({ UserPoolId: pool, Username: "self@example.com" }));
+    const auth = await idp.send(new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "self@example.com", PASSWORD: "Passw0rd!Strong" } }));
+    const token = auth.AuthenticationResult!.AccessToken!;
+    // moto lacks both self-service deletes; the sandbox does them with the token's user.
+    await idp.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool, Username: "self@example.com", UserAttributes: [{ Name: "name", Value: "Self" }] }));
+    await idp.send(new DeleteUserAttributesCommand({ AccessToken: token, UserAttributeNames: ["name"] }));
+    const attrs = (await idp.send(new AdminGetUserCommand({ UserPoolId: pool, Username: "self@example.com" }))).UserAttributes!.map((a) => a.Name);
+    expect(attrs).not.toContain("name");
+    const [deletedAttrs] = (await sb.admin.cloudTrailEvents({ eventName: "DeleteUserAttributes" })).events;
+    expect(deletedAttrs).toMatchObject({ requestParameters: { accessToken: HIDDEN, userAttributeNames: ["name"] }, additionalEventData: { sub: signedUp.UserSub, userPoolId: pool } });
+    await idp.send(new DeleteUserCommand({ AccessToken: token }));
+    await expect(idp.send(new AdminGetUserCommand({ UserPoolId: pool, Username: "self@example.com" }))).rejects.toMatchObject({ name: "UserNotFoundException" });
+    const [deleted] = (await sb.admin.cloudTrailEvents({ eventName: "DeleteUser" })).events;
+    expect(deleted).toMatchObject({ requestParameters: { accessToken: HIDDEN }, additionalEventData: { sub: signedUp.UserSub, userPoolId: pool } });
+    const [signedIn] = (await sb.admin.cloudTrailEvents({ eventName: "InitiateAuth" })).events;
+    expect(signedIn!.responseElements).toMatchObject({ authenticationResult: { accessToken: HIDDEN, idToken: HIDDEN, refreshToken: HIDDEN } });
+  });
+
+  it("delivers to a queue under SSE-SQS, and refuses one whose KMS key does not let EventBridge in", async () => {
+    const kms = new KMSClient({ ...admin, endpoint: sb.endpoint });
+    const key = (await kms.send(new CreateKeyCommand({ Policy: doc({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }) }))).KeyMetadata!;
+    const queue = async (name: string, attributes: Record<string, string>) => {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+      const arn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+      await json("sqs", "SetQueueAttributes", { QueueUrl: url, Attributes: { Policy: doc({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: arn }) } });
+      return arn;
+    };
+    const managed = await queue("sse-sqs", { SqsManagedSseEnabled: "true" });
+    const encrypted = await queue("sse-kms", { KmsMasterKeyId: key.KeyId! });
+    await json("events", "PutTargets", { Rule: "capture", Targets: [{ Id: "sse-sqs", Arn: managed }, { Id: "sse-kms", Arn: encrypted }] });
+    try {
+      await disable((await newUser()).name);
+      await sb.admin.flushEvents();
+      const byTarget = Object.fromEntries((await sb.admin.eventDeliveries()).map((d) => [d.targetId, d]));
+      expect(byTarget["sse-sqs"]).toMatchObject({ status: "delivered" });
+      expect(byTarget["sse-kms"]).toMatchObject({ status: "denied" });
+      expect(byTarget["sse-kms"]!.reason).toBe(`User: events.amazonaws.com is not authorized to perform: kms:GenerateDataKey on resource: ${key.Arn} because no resource-based policy allows the kms:GenerateDataKey action`);
+    } finally {
+      await json("events", "RemoveTargets", { Rule: "capture", Ids: ["sse-sqs", "sse-kms"] });
+    }
+  });
+
+  it("retries a delivery Lambda refuses with a server error as the target's retry policy allows, and records the failure", async () => {
+    const pattern = { source: ["aws.cognito-idp"], detail: { eventName: ["AdminUpdateUserAttributes"] } };
+    await json("events", "PutRule", { Name: "retried", EventPattern: JSON.stringify(pattern) });
+    await lambdaPermission("retried");
+    await json("events", "PutTargets", { Rule: "retried", Targets: [{ Id: "fn", Arn: fnArn, RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 } }] });
+    const u = await newUser();
+    await sb.admin.injectFault({ service: "lambda", errorRate: 1 });
+    try {
+      await idp.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool, Username: u.name, UserAttributes: [{ Name: "name", Value: "Alice" }] }));
+      await sb.admin.flushEvents();
+    } finally {
+      await sb.admin.clearFaults();
+    }
+    const [d] = await sb.admin.eventDeliveries();
+    expect(d).toMatchObject({ rule: `arn:aws:events:${REGION}:${ACCOUNT}:rule/retried`, status: "failed", attempts: 2 });
+    expect(d!.reason).toMatch(/^Lambda answered 500: /);
+  });
+
+  it("records every region's calls under a multi-Region trail", async () => {
+    const everywhere = (await json("cloudtrail", "CreateTrail", { Name: "everywhere", S3BucketName: BUCKET, IsMultiRegionTrail: true })).TrailARN;
+    await json("cloudtrail", "StartLogging", { Name: everywhere });
+    try {
+      expect((await sb.admin.trailsCovering("us-east-1")).map((t) => [t.name, t.multiRegion, t.logging])).toEqual([["everywhere", true, true]]);
+      const east = new CognitoIdentityProviderClient({ ...admin, region: "us-east-1", endpoint: sb.endpoint });
+      const eastPool = (await east.send(new CreateUserPoolCommand({ PoolName: "east-everywhere" }))).UserPool!.Id!;
+      await east.send(new ListUsersCommand({ UserPoolId: eastPool }));
+      expect((await sb.admin.cloudTrailEvents({ region: "us-east-1", eventName: "ListUsers" })).events).toEqual([expect.objectContaining({ awsRegion: "us-east-1", readOnly: true })]);
+      // Its logging is the home region's to change.
+      await expect(json("cloudtrail", "StopLogging", { Name: everywhere }, "us-east-1")).rejects.toMatchObject({ code: "InvalidHomeRegionException" });
+    } finally {
+      await json("cloudtrail", "DeleteTrail", { Name: everywhere });
+    }
+    expect(await sb.admin.trailsCovering("us-east-1")).toEqual([]);
+  });
+
+  it("refuses a rule pattern EventBridge cannot read", async () => {
+    await expect(json("events", "PutRule", { Name: "bad", EventPattern: JSON.stringify({ detail: { eventName: [{ bogus: "x" }] } }) })).rejects.toMatchObject({ code: "InvalidEventPatternException" });
   });
 });

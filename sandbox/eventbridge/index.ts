@@ -16,7 +16,9 @@
 // denial is not retried (a retry cannot change it), and dead-letter queues are not emulated.
 
 import { randomUUID } from "node:crypto";
+import { awsError } from "../aws";
 import type { CloudTrailRecord } from "../cloudtrail/record";
+import { parseEventPattern } from "../lambda/filter";
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { Authority, AwsRequest, AwsResponse, Next } from "../types";
 import { targetInput } from "./input";
@@ -78,7 +80,20 @@ export class EventBridgePlugin implements SandboxPlugin {
     this.delayMs = opts.delayMs ?? DEFAULT_DELIVERY_DELAY_MS;
   }
 
+  /**
+   * moto's PutRule checks only that a pattern's leaves are arrays; EventBridge refuses a pattern it
+   * cannot read (InvalidEventPatternException, "Event pattern is not valid. Reason: ..."), and so
+   * does the sandbox, with the matcher that will match it.
+   */
   handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
+    const pattern = (req.json as { EventPattern?: unknown } | undefined)?.EventPattern;
+    if (req.service === "events" && req.operation === "PutRule" && typeof pattern === "string") {
+      try {
+        parseEventPattern(pattern);
+      } catch (e) {
+        return Promise.resolve(awsError(req, 400, "InvalidEventPatternException", `Event pattern is not valid. Reason: ${(e as Error).message}`));
+      }
+    }
     return next(req);
   }
 
