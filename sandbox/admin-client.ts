@@ -7,6 +7,8 @@ import type { Firing as ScheduleFiring } from "./scheduler";
 import type { DecisionRecord } from "./authz/decisions";
 import type { UnusedGrant } from "./authz/unused";
 import type { MappingsCaughtUp, ShardCheckpoint } from "./lambda";
+import type { CloudTrailRecord, TrailCoverage } from "./cloudtrail";
+import type { Delivery } from "./eventbridge";
 
 export interface ReplicationStatus {
   delayMs: number;
@@ -174,6 +176,38 @@ export class SandboxAdmin {
   /** The latest firings (admin and rate clock). */
   async scheduleFirings(): Promise<ScheduleFiring[]> {
     return (await this.call<{ firings: ScheduleFiring[] }>("GET", "/scheduler/firings")).firings;
+  }
+
+  // CloudTrail and EventBridge
+  /** The CloudTrail records of the Cognito calls made while a trail logged their region (the latest 1000), and how many calls no trail recorded. */
+  async cloudTrailEvents(filter: { region?: string; eventName?: string } = {}): Promise<{ events: CloudTrailRecord[]; unrecorded: number }> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => typeof e[1] === "string"));
+    return this.call("GET", `/cloudtrail/events${q.size ? `?${q}` : ""}`);
+  }
+  async clearCloudTrailEvents(): Promise<void> {
+    await this.call("DELETE", "/cloudtrail/events");
+  }
+  /** The trails whose events include the region's, with their logging status and the management events they record. */
+  async trailsCovering(region: string): Promise<TrailCoverage[]> {
+    return (await this.call<{ trails: TrailCoverage[] }>("GET", `/cloudtrail/trails?region=${encodeURIComponent(region)}`)).trails;
+  }
+  /** Sets the delay between a Cognito call and the delivery of its event to the rules' targets (ms, 0 allowed). */
+  async setEventDeliveryDelay(delayMs: number): Promise<void> {
+    await this.call("POST", "/eventbridge/delay", { delayMs });
+  }
+  async eventDeliveryDelay(): Promise<number> {
+    return (await this.call<{ delayMs: number }>("GET", "/eventbridge/delay")).delayMs;
+  }
+  /** Every delivery of an event to a rule's target: delivered, denied (with AWS's message) or failed (with why). */
+  async eventDeliveries(): Promise<Delivery[]> {
+    return (await this.call<{ deliveries: Delivery[] }>("GET", "/eventbridge/deliveries")).deliveries;
+  }
+  async clearEventDeliveries(): Promise<void> {
+    await this.call("DELETE", "/eventbridge/deliveries");
+  }
+  /** Waits until every event so far is routed and every delivery attempt ended (`drained: false` on timeout). */
+  flushEvents(timeoutMs?: number): Promise<{ drained: boolean; pending: number }> {
+    return this.call("POST", "/eventbridge/flush", timeoutMs === undefined ? {} : { timeoutMs });
   }
 
   // alarms

@@ -17,6 +17,8 @@ export const JSON_TARGETS: Record<string, { prefix: string; contentType: string 
   kms: { prefix: "TrentService", contentType: "application/x-amz-json-1.1" },
   sqs: { prefix: "AmazonSQS", contentType: "application/x-amz-json-1.0" },
   logs: { prefix: "Logs_20140328", contentType: "application/x-amz-json-1.1" },
+  cloudtrail: { prefix: "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", contentType: "application/x-amz-json-1.1" },
+  events: { prefix: "AWSEvents", contentType: "application/x-amz-json-1.1" },
 };
 
 /** Signing name for an X-Amz-Target prefix (used when a request is unsigned). */

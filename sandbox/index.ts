@@ -6,7 +6,9 @@ import { AlarmsPlugin } from "./alarms";
 import { AuthzPlugin } from "./authz/plugin";
 import type { NamedPolicy } from "./authz/policies";
 import { loadServiceControlPolicies, parseServiceControlPolicies } from "./authz/scps";
+import { CloudTrailPlugin, TrailApiPlugin } from "./cloudtrail";
 import { CognitoPlugin } from "./cognito";
+import { EventBridgePlugin } from "./eventbridge";
 import { FaultsPlugin, type CognitoQuotaTable, type QuotaCategory } from "./faults";
 import { startGateway } from "./gateway";
 import { GlobalTablesPlugin } from "./global-tables";
@@ -32,6 +34,9 @@ export type { DecisionRecord } from "./authz/decisions";
 export { unusedGrants, type UnusedGrant } from "./authz/unused";
 export type { AlarmDelivery, AlarmFiring } from "./alarms";
 export type { Firing as ScheduleFiring } from "./scheduler";
+export type { CloudTrailRecord, TrailCoverage } from "./cloudtrail";
+export type { Delivery as EventDelivery } from "./eventbridge";
+export { DEFAULT_DELIVERY_DELAY_MS } from "./eventbridge";
 
 export interface SandboxOptions {
   /**
@@ -78,6 +83,11 @@ export interface SandboxOptions {
    * run lands in the middle of another test.
    */
   fireSchedulesOnRate?: boolean;
+  /**
+   * Between a Cognito call and the delivery of its CloudTrail event to the EventBridge rules' targets
+   * (ms; 0 allowed). Default: `SANDBOX_EVENTBRIDGE_DELAY_MS`, else 2000 (AWS documents none).
+   */
+  eventBridgeDelayMs?: number;
 }
 
 export interface Sandbox {
@@ -135,6 +145,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
     authz.store.poolTagsSource = (poolId) => cognito.poolTags(poolId);
+    // The recorder before the authorizer, so that a denied call is recorded with its errorCode as
+    // CloudTrail records it; the CloudTrail API after it, so that a refused call is refused first.
+    const cloudtrail = new CloudTrailPlugin({
+      motoEndpoint: moto.endpoint,
+      identify: (req) => authz.identities.principalOf(req.headers, req.query),
+      poolOfClient: (clientId, region) => cognito.poolOfClient(clientId, region),
+      account: SANDBOX_ACCOUNT_ID,
+    });
     const tables = new GlobalTablesPlugin({
       motoEndpoint: moto.endpoint,
       delayMs: opts.replicationDelayMs ?? 0,
@@ -144,7 +162,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kms = new KmsPlugin({ motoEndpoint: moto.endpoint });
     const alarms = new AlarmsPlugin({ motoEndpoint: moto.endpoint, authority: authz });
     // Faults first (an outage answers before anything is decided), then IAM's grammar and authorization.
-    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), authz, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
+    const trailApi = new TrailApiPlugin({ motoEndpoint: moto.endpoint, authority: authz, account: SANDBOX_ACCOUNT_ID, onChange: () => cloudtrail.trailsChanged() });
+    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), cloudtrail, authz, trailApi, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);
@@ -175,6 +194,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         fireOnRate: opts.fireSchedulesOnRate ?? process.env.SANDBOX_FIRE_SCHEDULES === "on",
       }),
     );
+
+    // After the gateway too: EventBridge delivers to Lambda and SQS through it.
+    const envDelay = process.env.SANDBOX_EVENTBRIDGE_DELAY_MS;
+    const eventbridge = new EventBridgePlugin({
+      gatewayEndpoint: gateway.endpoint,
+      motoEndpoint: moto.endpoint,
+      authority: authz,
+      delayMs: opts.eventBridgeDelayMs ?? (envDelay && Number.isFinite(Number(envDelay)) ? Number(envDelay) : undefined),
+    });
+    plugins.push(eventbridge);
+    cloudtrail.deliverTo((record) => eventbridge.publish(record));
 
     let stopping: Promise<void> | undefined;
     return {

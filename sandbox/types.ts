@@ -60,6 +60,8 @@ export interface PermissionCheck {
   resource: string;
   /** The resource policy that applies, when there is one. */
   resourcePolicy?: "kms-key" | "sqs-queue" | "sns-topic" | "lambda-function";
+  /** The resource policy to evaluate instead of the resource's own: a key policy not created yet, a bucket policy CloudTrail checks. */
+  resourcePolicyDocument?: unknown;
   context?: Record<string, string | string[]>;
 }
 

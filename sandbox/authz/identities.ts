@@ -28,11 +28,12 @@ export class Identities {
    * `sessionToken` defaults to a token naming the session; callers may pass their own.
    */
   issue(roleArn: string, sessionName: string, sessionToken?: string): SessionCredentials {
-    const principal = roleSession(roleArn, sessionName);
+    const principal = { ...roleSession(roleArn, sessionName), issuedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") };
     const digest = createHash("sha256").update(`${roleArn}\n${sessionName}`).digest("hex").toUpperCase();
     const accessKeyId = `ASIA${digest.slice(0, 16)}`;
     const known = this.byKey.get(accessKeyId);
     if (known && (sessionToken === undefined || known.credentials.sessionToken === sessionToken)) return known.credentials;
+    if (known) principal.issuedAt = known.principal.issuedAt ?? principal.issuedAt;
     const credentials = {
       accessKeyId,
       secretAccessKey: randomBytes(30).toString("base64"),

@@ -22,7 +22,7 @@ import { OidcIssuer } from "./oidc";
 import { managedKeyPolicy, managedKeyService } from "./managed-keys";
 import { PolicyStore, type NamedPolicy } from "./policies";
 import { scpsApplyTo } from "./scps";
-import { describePrincipal, roleSession, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
+import { describePrincipal, roleSession, roleUniqueId, type Principal, type RolePrincipal, type ServicePrincipal } from "./principal";
 import { checksFor, UnmappedRequest, type Check } from "./requests";
 import { handleSts } from "./sts";
 import { unusedGrants, type UnusedGrant } from "./unused";
@@ -400,6 +400,6 @@ function globalContext(p: RolePrincipal | ServicePrincipal, resourceAccount: str
     "aws:PrincipalAccount": p.accountId,
     "aws:PrincipalType": "AssumedRole",
     "aws:PrincipalIsAWSService": "false",
-    "aws:userid": `AROA${p.roleName.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 17)}:${p.sessionName}`,
+    "aws:userid": `${roleUniqueId(p)}:${p.sessionName}`,
   };
 }

@@ -20,6 +20,8 @@ export interface RolePrincipal {
   roleArn: string;
   roleName: string;
   sessionName: string;
+  /** When the session's credentials were issued (CloudTrail's sessionContext.attributes.creationDate). */
+  issuedAt?: string;
 }
 
 export interface ServicePrincipal {
@@ -56,6 +58,14 @@ export function roleSession(roleArn: string, sessionName: string): RolePrincipal
 /** The ARN AWS reports for the caller: `arn:aws:sts::<account>:assumed-role/<role>/<session>`. */
 export function callerArn(p: RolePrincipal): string {
   return `arn:${p.partition}:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
+}
+
+/**
+ * The role's unique id as AWS shows it (`AROA...`), derived from its name: moto's role ids are not
+ * read here, and a stable id per role is all `aws:userid` and CloudTrail's `principalId` need.
+ */
+export function roleUniqueId(p: Pick<RolePrincipal, "roleName">): string {
+  return `AROA${p.roleName.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 17)}`;
 }
 
 /** One line naming the principal, as decisions and error messages show it. */

@@ -18,8 +18,6 @@ export interface Check extends PermissionCheck {
   impliedBy?: string;
   /** Other actions any one of which also satisfies this check (`logs:TagLogGroup` beside `logs:TagResource`). */
   orActions?: string[];
-  /** The resource policy to evaluate instead of the resource's own: a key policy not created yet. */
-  resourcePolicyDocument?: unknown;
   /** Whose tags are `aws:ResourceTag/*` (default: the resource), or the tags themselves for a resource not created yet. */
   resourceTags?: string | Record<string, string>;
   /** AWS's answer when this check fails, when it is not the service's access denied error. */

@@ -45,16 +45,19 @@
 //     UpdateUserAttributes naming an attribute outside the client's WriteAttributes are refused
 //     with NotAuthorizedException "A client attempted to write unauthorized attribute"; GetUser
 //     answers only the client's ReadAttributes, and so do the ID tokens (sandbox/moto_server.py).
-//     Admin* calls are not limited by clients (client-attributes.ts).
+//     Admin* calls are not limited by clients (client-attributes.ts);
+// (g) DeleteUser and DeleteUserAttributes, which moto lacks, with the caller's access token
+//     (self-service.ts).
 // The admin routes (outbox, trigger log) are in admin.ts.
 
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
 import { cognitoAdmin } from "./admin";
 import { checkWrite, filterRead, forgetClient } from "./client-attributes";
-import { rememberClient, resolveRegion } from "./clients";
+import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
 import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
+import { selfService } from "./self-service";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
 import { createState, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
 import { afterSignIn } from "./triggers";
@@ -85,6 +88,11 @@ export class CognitoPlugin implements SandboxPlugin {
 
   resolveRegion(req: AwsRequest): Promise<string | undefined> {
     return resolveRegion(this.s, req);
+  }
+
+  /** The pool of an app client (CloudTrail records it for calls that name only the client). */
+  async poolOfClient(clientId: string, region: string): Promise<string | undefined> {
+    return (await findClient(this.s, clientId, region))?.poolId;
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
@@ -132,6 +140,9 @@ export class CognitoPlugin implements SandboxPlugin {
         return confirmSignUp(s, req, body, (r) => next(r).then((res) => capturePassword(s, req, body, res)));
       case "SignUp":
         return checkWrite(s, req, body, async (r) => capturePassword(s, req, body, await next(r)));
+      case "DeleteUser":
+      case "DeleteUserAttributes":
+        return selfService(s, req, body);
       case "AdminSetUserPassword":
       case "ChangePassword":
         return capturePassword(s, req, body, await next(req));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesAny, parseFilterCriteria } from "./filter";
+import { matchesAny, parseEventPattern, parseFilterCriteria } from "./filter";
 import { parseBatchItemFailures } from "./pollers/poller";
 
 const rec = (eventName: string, newImage?: Record<string, unknown>, oldImage?: Record<string, unknown>) => ({
@@ -76,5 +76,17 @@ describe("batchItemFailures parsing", () => {
     expect(parseBatchItemFailures('{"batchItemFailures":[{"itemIdentifier":null}]}', ids)).toBeNull();
     expect(parseBatchItemFailures('{"batchItemFailures":[{"itemIdentifier":"9"}]}', ids)).toBeNull();
     expect(parseBatchItemFailures('{"batchItemFailures":"x"}', ids)).toBeNull();
+  });
+});
+
+describe("EventBridge event patterns", () => {
+  it("accept wildcard, which Lambda's filter criteria refuse", () => {
+    const p = parseEventPattern(JSON.stringify({ detail: { eventName: [{ wildcard: "Admin*User" }], userAgent: [{ "anything-but": { wildcard: "*terraform*" } }] } }));
+    expect(matchesAny([p], { detail: { eventName: "AdminDisableUser", userAgent: "aws-sdk-js" } })).toBe(true);
+    expect(matchesAny([p], { detail: { eventName: "AdminDisableUserX", userAgent: "aws-sdk-js" } })).toBe(false);
+    expect(matchesAny([p], { detail: { eventName: "AdminDeleteUser", userAgent: "APN/1.0 HashiCorp/1.0 Terraform/1.11" } })).toBe(true);
+    expect(matchesAny([p], { detail: { eventName: "AdminDeleteUser", userAgent: "x terraform y" } })).toBe(false);
+    expect(() => parseFilterCriteria({ Filters: [{ Pattern: JSON.stringify({ eventName: [{ wildcard: "A*" }] }) }] })).toThrow(/Invalid filter pattern/);
+    expect(() => parseEventPattern("[]")).toThrow(/not a JSON object/);
   });
 });

@@ -10,6 +10,11 @@
 // {suffix}), `exists` (true / false), `numeric` (comparisons joined by AND), and
 // `$or` at any object level.
 //
+// EventBridge rules use the same syntax (EventBridge user guide, "Event patterns" and "Content
+// filtering in Amazon EventBridge event patterns", eb-event-patterns-content-based-filtering.html)
+// plus `wildcard` (`*` matches any run of characters), which Lambda's filters do not accept:
+// `parseEventPattern` validates a rule's pattern with it, `parseFilterCriteria` without.
+//
 // Like Lambda, numeric comparisons only match JSON numbers: DynamoDB's `N`
 // attribute values are strings in the stream record, so `{"N": [{"numeric": ...}]}`
 // does not match them (it does not in AWS either).
@@ -33,10 +38,23 @@ export function parseFilterCriteria(criteria: FilterCriteria | undefined | null)
       throw new Error(`Invalid filter pattern definition: ${f.Pattern}`);
     }
     if (!isPlainObject(parsed)) throw new Error(`Invalid filter pattern definition: ${f.Pattern}`);
-    validatePattern(parsed, f.Pattern);
+    validatePattern(parsed, f.Pattern, LAMBDA_MATCHERS);
     patterns.push(parsed);
   }
   return patterns;
+}
+
+/** Parses an EventBridge rule's EventPattern; throws when it is not a valid pattern. */
+export function parseEventPattern(text: string): FilterPattern {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`Event pattern is not valid JSON: ${text}`);
+  }
+  if (!isPlainObject(parsed)) throw new Error(`Event pattern is not a JSON object: ${text}`);
+  validatePattern(parsed, text, EVENTBRIDGE_MATCHERS);
+  return parsed;
 }
 
 /** True when `record` passes the filters (no filters = everything passes). */
@@ -109,9 +127,11 @@ function matchValue(m: unknown, v: unknown): boolean {
     const s = m["equals-ignore-case"];
     return typeof v === "string" && typeof s === "string" && v.toLowerCase() === s.toLowerCase();
   }
+  if ("wildcard" in m) return typeof v === "string" && typeof m.wildcard === "string" && wildcard(m.wildcard).test(v);
   if ("anything-but" in m) {
     const ab = m["anything-but"];
     if (isPlainObject(ab)) {
+      if (typeof ab.wildcard === "string") return typeof v === "string" && !wildcard(ab.wildcard).test(v);
       if (typeof ab.prefix === "string") return typeof v === "string" && !v.startsWith(ab.prefix);
       if (typeof ab.suffix === "string") return typeof v === "string" && !v.endsWith(ab.suffix);
       if (Array.isArray(ab["equals-ignore-case"])) {
@@ -143,27 +163,33 @@ function matchValue(m: unknown, v: unknown): boolean {
   return false;
 }
 
-const KNOWN = new Set(["prefix", "suffix", "equals-ignore-case", "anything-but", "exists", "numeric"]);
+/** EventBridge's wildcard: `*` matches any run of characters, everything else itself. */
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s");
+}
 
-function validatePattern(p: FilterPattern, raw: string): void {
+const LAMBDA_MATCHERS = new Set(["prefix", "suffix", "equals-ignore-case", "anything-but", "exists", "numeric"]);
+const EVENTBRIDGE_MATCHERS = new Set([...LAMBDA_MATCHERS, "wildcard"]);
+
+function validatePattern(p: FilterPattern, raw: string, known: Set<string>): void {
   for (const [key, sub] of Object.entries(p)) {
     if (key === "$or") {
       if (!Array.isArray(sub) || sub.length < 2) throw new Error(`Invalid filter pattern definition: ${raw}`);
       for (const alt of sub) {
         if (!isPlainObject(alt)) throw new Error(`Invalid filter pattern definition: ${raw}`);
-        validatePattern(alt, raw);
+        validatePattern(alt, raw, known);
       }
     } else if (Array.isArray(sub)) {
       for (const m of sub) {
         if (isPlainObject(m)) {
           const keys = Object.keys(m);
-          if (keys.length !== 1 || !KNOWN.has(keys[0]!)) throw new Error(`Invalid filter pattern definition: ${raw}`);
+          if (keys.length !== 1 || !known.has(keys[0]!)) throw new Error(`Invalid filter pattern definition: ${raw}`);
         } else if (Array.isArray(m)) {
           throw new Error(`Invalid filter pattern definition: ${raw}`);
         }
       }
     } else if (isPlainObject(sub)) {
-      validatePattern(sub, raw);
+      validatePattern(sub, raw, known);
     } else {
       throw new Error(`Invalid filter pattern definition: ${raw}`);
     }

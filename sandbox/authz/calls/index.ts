@@ -5,9 +5,11 @@
 // leaves it to the data-plane mapping in ../requests.ts, which refuses what nobody maps.
 
 import type { Check } from "../requests";
+import { cloudtrail } from "./cloudtrail";
 import { cognitoControl } from "./cognito";
 import type { CallContext, CallMapper } from "./common";
 import { dynamodbControl } from "./dynamodb";
+import { events } from "./events";
 import { iam } from "./iam";
 import { kms } from "./kms";
 import { lambdaControl } from "./lambda";
@@ -30,6 +32,8 @@ const MAPPERS: Record<string, CallMapper> = {
   "cognito-idp": cognitoControl,
   scheduler,
   route53,
+  cloudtrail,
+  events,
 };
 
 export function controlPlaneChecks(c: CallContext): Promise<Check[] | undefined> {
