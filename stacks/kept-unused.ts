@@ -4,13 +4,30 @@
 // every role the stacks create, and of the operator tools' documented policy (the suite's
 // `operator` role), is proven used by the enforced sandbox.
 //
-// role: the role name without the `cdr-<env>-` prefix; action: as the policy grants it.
+// role: the role name without the `cdr-<env>-` prefix; action: as the policy grants it, or `*`
+// for every grant of a role whose whole purpose is a situation the suite does not stage.
+//
+// The pipeline's roles (`pipeline-*`, scripts/lib/pipeline-policies.ts) are held to the same rule:
+// terraform, the smoke, drift and plan jobs, the failover and the failback run as them in the
+// suite (test/e2e/dr-outage.test.ts makes every kind of in-place change a deploy makes); what stays
+// unused serves a change the suite does not make, listed here with that change.
 
 export interface KeptUnused {
   role: string;
   action: string;
   why: string;
 }
+
+const POOL_SETTINGS = "a change to a deployed pool's settings (password or sign-in policy, MFA, schema) is applied in place; the suite changes pools' tags only";
+
+/** What the deploy roles keep for changes to deployed resources the suite does not make. */
+const deployRoleChanges = (role: string): KeptUnused[] => [
+  { role, action: "cognito-idp:Update*", why: POOL_SETTINGS },
+  { role, action: "cognito-idp:Set*", why: `${POOL_SETTINGS} (SetUserPoolMfaConfig)` },
+  { role, action: "cognito-idp:AddCustomAttributes", why: "a custom attribute added to a deployed pool (a new replicated attribute) is added in place" },
+  { role, action: "kms:UpdateAlias", why: "an alias moves to another key when a key is replaced" },
+  { role, action: "kms:UpdateKeyDescription", why: "a key's description names its table and topic; it changes only with their names" },
+];
 
 export const KEPT_UNUSED: readonly KeptUnused[] = [
   // The operator tools' policy (scripts/lib/operator-policy.ts).
@@ -23,6 +40,24 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     role: "operator",
     action,
     why: "redrive reads the stream only for a BATCH_ message (a whole batch's position after retries ran out); no scenario exhausts a batch's retries",
+  })),
+  // The pipeline's roles.
+  ...deployRoleChanges("pipeline-primary"),
+  ...deployRoleChanges("pipeline-dr"),
+  {
+    role: "pipeline-failover",
+    action: "*",
+    why: "the DR deploy role's grants, to rebuild the DR stack during an outage, and the sign-in switch; the rehearsal applies a DR stack that needs no change (pipeline-dr proves the grants) and local has neither DNS failover nor ARC to switch (test/pipeline/sign-in-switch.test.ts drives the switch against fakes)",
+  },
+  ...["route53:GetHealthCheck", "route53:UpdateHealthCheck", "route53-recovery-cluster:GetRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlStates"].map((action) => ({
+    role: "pipeline-failback",
+    action,
+    why: "the sign-in switch back: local has neither DNS failover nor ARC configured (test/pipeline/sign-in-switch.test.ts drives the switch against fakes)",
+  })),
+  ...["cognito-idp:ListUsersInGroup", "cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"].map((action) => ({
+    role: "pipeline-failback",
+    action,
+    why: "the failback's reconcile reads group members and single users only when the pools hold users; the rehearsal's pools hold none (operator-tools.test.ts proves these reads for the same policy as the operator role)",
   })),
   // The scheduled reconcile's role (stacks/dr-reconcile.ts), run from its schedule in operator-tools.test.ts.
   {

@@ -23,6 +23,7 @@ import { bothRegions, lambdaClient, type RegionClients } from "./clients";
 import { describeError, EXIT, PipelineError } from "./errors";
 import { parseFlags, parseStepFlags, resolveEnvironment, resolveStacks, ROLES, type Options, type Values } from "./flags";
 import { processIo, Progress, type CliIo } from "./output";
+import { PIPELINE_STEPS, pipelineSession, useSession, type PipelineStep } from "./pipeline-session";
 
 /** SDK clients of the environment, each built on first use. */
 export interface CommandClients {
@@ -152,6 +153,20 @@ function context(name: string, read: { values: Values; positionals: string[] }, 
   };
 }
 
+/**
+ * `PIPELINE_STEP=<plan|primary|dr|failover|failback>` runs any command against `local` as that
+ * workflow job's role (what the apply jobs' smoke, the verify job's drift and drift.yml run as in
+ * GitHub), so the sandbox decides its calls with that role's policy. Real environments take the
+ * job's credentials from the environment instead; the variable is ignored there.
+ */
+async function asPipelineJob(env: Environment): Promise<void> {
+  const step = process.env.PIPELINE_STEP?.trim();
+  if (!step || !env.sandboxEndpoint) return;
+  if (!PIPELINE_STEPS.includes(step as PipelineStep)) throw new PipelineError(`PIPELINE_STEP must be one of ${PIPELINE_STEPS.join(", ")} (got ${step})`);
+  const region = step === "dr" || step === "failover" ? env.drRegion : env.primaryRegion;
+  useSession(await pipelineSession(env, step as PipelineStep, region));
+}
+
 export function defineCommand(spec: CommandSpec): Command {
   const kind = KINDS[spec.kind ?? "tool"];
   // `seen` carries the resolved environment to the failure report of this one run.
@@ -163,6 +178,7 @@ export function defineCommand(spec: CommandSpec): Command {
     }
     const target = kind.resolve(read.values);
     seen.env = target.env;
+    await asPipelineJob(target.env);
     return spec.run(context(spec.name, read, target, io));
   }
   const command: Command = {

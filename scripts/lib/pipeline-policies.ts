@@ -115,7 +115,6 @@ function dataPlaneStatements(arn: (service: string, resource: string) => string,
 /** The DR stack finds the replica table by name (a data source) and never changes it. */
 function findTheReplica(arn: (service: string, resource: string) => string, regions: string[], pre: string): Stmt[] {
   return [
-    dataPlaneStatements(arn, regions, pre)[0]!,
     { Sid: "FindTheReplicaTable", Effect: "Allow", Action: ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"], Resource: [arn("dynamodb", `table/${pre}-*`)], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
   ];
 }
@@ -123,10 +122,12 @@ function findTheReplica(arn: (service: string, resource: string) => string, regi
 /**
  * What creates and manages the stacks' resources, scoped to `cdr-<env>-*` in `regions`. `dataPlane`:
  * the role also manages the global table and its multi-Region key (the primary stack owns them; the
- * DR stack only finds them by name). Every grant here was seen used by a step in the sandbox, or is
+ * DR stack only finds them by name); `schedule`: the scheduled reconcile, its schedule and its
+ * function's asynchronous invoke settings (the DR stack's). Every grant here was seen used by a step in the sandbox, or is
  * kept for a change the suite does not make, with its reason (stacks/kept-unused.ts).
  */
-function manageStatements(t: PolicyTarget, regions: string[], dataPlane: boolean): Stmt[] {
+function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane: boolean; schedule: boolean }): Stmt[] {
+  const { dataPlane } = owns;
   const p = t.partition ?? "aws";
   const pre = t.env.prefix;
   const arn = (service: string, resource: string, region = "*") => `arn:${p}:${service}:${region}:${t.account}:${resource}`;
@@ -151,7 +152,9 @@ function manageStatements(t: PolicyTarget, regions: string[], dataPlane: boolean
       Sid: "ManageTaggedKeys",
       Effect: "Allow",
       // ReplicateKey for the table key's DR replica; CreateGrant is what DynamoDB asks of the caller for a table key.
-      Action: verbs("kms", ["Describe*", "Get*", "List*", "PutKeyPolicy", "CreateAlias", "UpdateAlias", "DeleteAlias", "EnableKeyRotation", "DisableKeyRotation", "ScheduleKeyDeletion", "CancelKeyDeletion", "TagResource", "UntagResource", "UpdateKeyDescription", ...(dataPlane ? ["ReplicateKey", "CreateGrant"] : [])]),
+      // (The stacks keep rotation on and never restore a key scheduled for deletion: no
+      // DisableKeyRotation, no CancelKeyDeletion.)
+      Action: verbs("kms", ["Describe*", "Get*", "List*", "PutKeyPolicy", "CreateAlias", "UpdateAlias", "DeleteAlias", "EnableKeyRotation", "ScheduleKeyDeletion", "TagResource", "UntagResource", "UpdateKeyDescription", ...(dataPlane ? ["ReplicateKey", "CreateGrant"] : [])]),
       Resource: [arn("kms", "key/*")],
       Condition: tagged,
     },
@@ -171,7 +174,10 @@ function manageStatements(t: PolicyTarget, regions: string[], dataPlane: boolean
     {
       Sid: "ManageFunctions",
       Effect: "Allow",
-      Action: verbs("lambda", ["CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction", "Get*", "List*", "AddPermission", "RemovePermission", "TagResource", "UntagResource", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"]),
+      Action: verbs("lambda", [
+        "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction", "Get*", "List*", "AddPermission", "RemovePermission", "TagResource", "UntagResource",
+        ...(owns.schedule ? ["PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"] : []),
+      ]),
       Resource: [arn("lambda", `function:${pre}-*`)],
       Condition: inRegions,
     },
@@ -202,28 +208,32 @@ function manageStatements(t: PolicyTarget, regions: string[], dataPlane: boolean
       Condition: { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions }, Null: { "aws:ResourceTag/env": "true" } },
     },
     { Sid: "TagsOfOwnMappings", Effect: "Allow", Action: ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: tagged },
-    { Sid: "ManageQueues", Effect: "Allow", Action: verbs("sqs", ["CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "ListQueueTags", "TagQueue", "UntagQueue"]), Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
+    { Sid: "ManageQueues", Effect: "Allow", Action: verbs("sqs", ["CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "ListQueueTags", "TagQueue", "UntagQueue"]), Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
     {
       Sid: "ManageAlarmTopics",
       Effect: "Allow",
-      Action: verbs("sns", ["CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "ListSubscriptionsByTopic", "ListTagsForResource", "TagResource", "UntagResource"]),
+      Action: verbs("sns", ["CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe", "GetSubscriptionAttributes", "ListTagsForResource", "TagResource", "UntagResource"]),
       Resource: [arn("sns", `${pre}-*`)],
       Condition: inRegions,
     },
     {
       Sid: "ManageLogGroups",
       Effect: "Allow",
-      Action: verbs("logs", ["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "ListTagsForResource", "TagResource", "UntagResource", "ListTagsLogGroup", "TagLogGroup"]),
+      // (logs:TagLogGroup and ListTagsLogGroup are the older names of the tag actions; the provider uses the new ones.)
+      Action: verbs("logs", ["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "ListTagsForResource", "TagResource", "UntagResource"]),
       Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`), arn("logs", `log-group:/aws/lambda/${pre}-*:*`)],
       Condition: inRegions,
     },
     { Sid: "ManageAlarms", Effect: "Allow", Action: verbs("cloudwatch", ["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "ListTagsForResource", "TagResource", "UntagResource"]), Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
-    { Sid: "ManageSchedules", Effect: "Allow", Action: verbs("scheduler", ["CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"]), Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
+    ...(owns.schedule
+      ? [{ Sid: "ManageSchedules", Effect: "Allow" as const, Action: verbs("scheduler", ["CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"]), Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions }]
+      : []),
     {
       Sid: "CreateRolesOnlyWithTheBoundary",
       Effect: "Allow",
-      // The stacks' roles have inline policies only: no managed policy is ever attached.
-      Action: ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+      // The stacks' roles have inline policies only (no managed policy is ever attached), and get
+      // the boundary when they are created (it is never put on an existing role).
+      Action: ["iam:CreateRole", "iam:PutRolePolicy"],
       Resource: [`arn:${p}:iam::${t.account}:role/${pre}-*`],
       Condition: { StringEquals: { "iam:PermissionsBoundary": boundaryArn(t) } },
     },
@@ -271,12 +281,14 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
   const arn = (service: string, resource: string) => `arn:${p}:${service}:*:${t.account}:${resource}`;
   const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
   return [
-    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "lambda:ListEventSourceMappings", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
+    // ListUserPools: the drift check finds the pools by name.
+    { Sid: "ListWhatHasNoResourceType", Effect: "Allow", Action: ["cognito-idp:ListUserPools", "kms:ListAliases", "logs:DescribeLogGroups"], Resource: ["*"], Condition: inRegions },
     { Sid: "MappingConfiguration", Effect: "Allow", Action: ["lambda:GetEventSourceMapping", "lambda:ListTags"], Resource: [arn("lambda", "event-source-mapping:*")], Condition: inRegions },
     {
       Sid: "PoolConfiguration",
       Effect: "Allow",
-      Action: ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:ListUserPoolClients", "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:ListTagsForResource"],
+      // ListUserPoolClients: the drift check (run as this role by drift.yml and the verify job) compares the clients.
+      Action: ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:ListUserPoolClients", "cognito-idp:GetUserPoolMfaConfig"],
       Resource: [arn("cognito-idp", "userpool/*")],
       Condition: inRegions,
     },
@@ -292,13 +304,13 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
     {
       Sid: "FunctionConfiguration",
       Effect: "Allow",
-      Action: ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:GetFunctionEventInvokeConfig"],
+      Action: ["lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:GetFunctionEventInvokeConfig"],
       Resource: [arn("lambda", `function:${pre}-*`)],
       Condition: inRegions,
     },
-    { Sid: "QueueConfiguration", Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"], Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
-    { Sid: "TopicConfiguration", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"], Resource: [arn("sns", `${pre}-*`)], Condition: inRegions },
-    { Sid: "LogGroupConfiguration", Effect: "Allow", Action: ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`)], Condition: inRegions },
+    { Sid: "QueueConfiguration", Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ListQueueTags"], Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
+    { Sid: "TopicConfiguration", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource"], Resource: [arn("sns", `${pre}-*`)], Condition: inRegions },
+    { Sid: "LogGroupConfiguration", Effect: "Allow", Action: ["logs:ListTagsForResource"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`)], Condition: inRegions },
     { Sid: "AlarmConfiguration", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
     { Sid: "ScheduleConfiguration", Effect: "Allow", Action: ["scheduler:GetSchedule"], Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
     {
@@ -376,19 +388,19 @@ export function pipelinePolicies(t: PolicyTarget): PipelinePolicies {
         name: `${pre}-pipeline-primary`,
         environment: t.env.name,
         trust: trust(t, [sub(`environment:${t.env.name}`)]),
-        permissions: doc(...manageStatements(t, [primaryRegion, drRegion], true), serviceLinkedRoles(t), ...stateStatements(t, [t.stateBuckets.primary], true)),
+        permissions: doc(...manageStatements(t, [primaryRegion, drRegion], { dataPlane: true, schedule: false }), serviceLinkedRoles(t), ...stateStatements(t, [t.stateBuckets.primary], true)),
       },
       {
         name: `${pre}-pipeline-dr`,
         environment: `${t.env.name}-dr`,
         trust: trust(t, [sub(`environment:${t.env.name}-dr`)]),
-        permissions: doc(...manageStatements(t, [drRegion], false), ...stateStatements(t, [t.stateBuckets.dr], true)),
+        permissions: doc(...manageStatements(t, [drRegion], { dataPlane: false, schedule: true }), ...stateStatements(t, [t.stateBuckets.dr], true)),
       },
       {
         name: `${pre}-pipeline-failover`,
         environment: `${t.env.name}-failover`,
         trust: trust(t, [sub(`environment:${t.env.name}-failover`)]),
-        permissions: doc(...manageStatements(t, [drRegion], false), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
+        permissions: doc(...manageStatements(t, [drRegion], { dataPlane: false, schedule: true }), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
       },
       {
         name: `${pre}-pipeline-failback`,

@@ -14,7 +14,8 @@ import { LOCAL_REPOSITORY, localPolicyTarget } from "./local-account";
 import { pipelinePolicies } from "./pipeline-policies";
 
 /** A workflow step, by the pipeline role (and GitHub environment) it runs under. */
-export type PipelineStep = "plan" | "primary" | "dr" | "failover" | "failback";
+export const PIPELINE_STEPS = ["plan", "primary", "dr", "failover", "failback"] as const;
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 
 /** The GitHub environment whose jobs run `step` (the workflows name them so; README, "The pipeline"). */
 export function githubEnvironment(env: Pick<Environment, "name">, step: PipelineStep): string {

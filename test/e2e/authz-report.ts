@@ -44,7 +44,7 @@ export function buildReport(snapshots: Snapshot[]): { roles: RoleReport[]; unexp
   for (const [roleArn, pols] of [...policies].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const mine = decisions.filter((d) => d.role === roleArn);
     const unused = unusedGrants({ roleArn, policies: pols }, decisions).map((u) => {
-      const kept = KEPT_UNUSED.find((k) => k.role === shortRole(roleArn) && k.action === u.action);
+      const kept = KEPT_UNUSED.find((k) => k.role === shortRole(roleArn) && (k.action === u.action || k.action === "*"));
       if (kept) keptSeen.add(`${kept.role} ${kept.action}`);
       else unexplained.push(`${shortRole(roleArn)}: ${u.action} (${u.policy}#${u.statement}) was never used`);
       return { ...u, keptBecause: kept?.why };

@@ -21,8 +21,10 @@ import { missingTools, startWorld, type World } from "./harness";
 const skip = missingTools();
 
 /**
- * A variant of a synthesized stack: one more default tag on every resource (each provider's
- * default_tags) and one more MB of memory for every function, or the original back.
+ * A variant of a synthesized stack, or the original back: one more default tag on every resource
+ * (each provider's default_tags), and every kind of in-place change a deploy makes: a function's
+ * memory and its code (source hash), a mapping's batch size, a queue's visibility timeout, a
+ * role's trust policy, the schedule's expression and its function's event age.
  */
 function variant(dir: string, original: string | undefined): string {
   const file = join(dir, "cdk.tf.json");
@@ -36,7 +38,20 @@ function variant(dir: string, original: string | undefined): string {
     const tags = p.default_tags?.[0]?.tags;
     if (tags) tags["cost-center"] = "dr-drill";
   }
-  for (const fn of Object.values(json.resource.aws_lambda_function ?? {})) fn.memory_size = Number(fn.memory_size ?? 128) + 1;
+  const each = (type: string, change: (r: Record<string, unknown>) => void) => Object.values(json.resource[type] ?? {}).forEach(change);
+  each("aws_lambda_function", (fn) => {
+    fn.memory_size = Number(fn.memory_size ?? 128) + 1;
+    fn.source_code_hash = `${String(fn.source_code_hash)}-changed`;
+  });
+  each("aws_lambda_event_source_mapping", (m) => (m.batch_size = Number(m.batch_size) - 1));
+  each("aws_sqs_queue", (q) => (q.visibility_timeout_seconds = Number(q.visibility_timeout_seconds ?? 30) + 1));
+  each("aws_iam_role", (r) => {
+    const trust = JSON.parse(String(r.assume_role_policy)) as { Statement: Array<Record<string, unknown>> };
+    trust.Statement[0]!.Sid = "ChangedInPlace";
+    r.assume_role_policy = JSON.stringify(trust);
+  });
+  each("aws_scheduler_schedule", (sc) => (sc.schedule_expression = "rate(2 hours)"));
+  each("aws_lambda_function_event_invoke_config", (c) => (c.maximum_event_age_in_seconds = Number(c.maximum_event_age_in_seconds) - 60));
   writeFileSync(file, JSON.stringify(json));
   return text;
 }
@@ -80,6 +95,20 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       await w.deployment.apply(role);
     }
     expect(await w.deployment.planChanges()).toBe(false);
+  });
+
+  it("the apply jobs' smoke checks, the verify job's drift check and drift detection's plan pass as their roles", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint, LOCAL_STATE: "s3", LOCAL_STATE_DIR: join(w.workDir, "state"), DEPLOY_WORKDIR: join(scratch, "jobs-work") };
+    for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete env[k];
+    for (const [step, script, args] of [
+      ["primary", "smoke", ["--stack", "primary"]],
+      ["dr", "smoke", ["--stack", "dr"]],
+      ["plan", "drift", []],
+      ["plan", "plan", ["--read-only", "--no-order-check", "--fail-on-changes", "--out", join(scratch, "drift-plans")]],
+    ] as const) {
+      const r = await npmRun(script, ["--env", "local", ...args], { ...env, PIPELINE_STEP: step });
+      expect(r.code, `${script} as the ${step} role:\n${r.out}`).toBe(0);
+    }
   });
 
   it("plans the DR stack from DR-region state with every primary-region endpoint down", async () => {
