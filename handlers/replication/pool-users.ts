@@ -117,6 +117,9 @@ export function recordFromUser(user: UserType, groups: readonly string[], ctx: R
     version: ctx.now,
     confirmedAt: Math.min(created, ctx.now),
     expiresAt: expiresAtFor(ctx.now, ctx.ttlDays),
+    // An administrator created the user and it never signed in: DR keeps its copy disabled until
+    // it does (plan.ts, drEnabled). Absent otherwise, so records of confirmed users stay as they were.
+    ...(user.UserStatus === "FORCE_CHANGE_PASSWORD" ? { invitationPending: true } : {}),
   });
 }
 
@@ -124,9 +127,16 @@ export function drStateFromUser(user: UserType, groups: readonly string[]): DrUs
   return { username: user.Username!, attributes: attributeMap(user.Attributes), enabled: user.Enabled ?? true, groups: [...groups] };
 }
 
-/** Whether two records say the same about a user (version, TTL and origin aside). */
+/** Whether two records say the same about a user (version, TTL, origin and change metadata aside). */
 export function sameContent(a: ReplicatedUser, b: ReplicatedUser): boolean {
   // Stryker disable next-line EqualityOperator: equivalent, attribute names are unique keys and both records are sorted by the same comparator, so `<=` or `>=` gives equal strings exactly when `<` does
   const attrs = (r: ReplicatedUser) => JSON.stringify(Object.entries(r.attributes).sort(([x], [y]) => (x < y ? -1 : 1)));
-  return a.username === b.username && a.enabled === b.enabled && attrs(a) === attrs(b) && [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n");
+  return (
+    a.username === b.username &&
+    a.enabled === b.enabled &&
+    !a.deleted === !b.deleted &&
+    !a.invitationPending === !b.invitationPending &&
+    attrs(a) === attrs(b) &&
+    [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n")
+  );
 }
