@@ -12,7 +12,7 @@ import {
 import { attributeMap, fromCognitoAttributes } from "./attributes";
 import { expiresAtFor, parseRecord, RECORD_SCHEMA_VERSION, type ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
-import type { DrUserState } from "./upsert";
+import type { DrUserState } from "./plan";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 

@@ -13,15 +13,17 @@ import {
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminUpdateUserAttributesCommand,
-  type AdminCreateUserCommandInput,
-  type AttributeType,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { attributeMap, toCognitoAttributes } from "./attributes";
+import { attributeMap } from "./attributes";
 import { classifyAwsError } from "../shared/classify";
-import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError, UserNotConfirmedError } from "../shared/errors";
+import { CanonicalIdConflictError, GroupNotFoundError, TransientError, UserNotConfirmedError } from "../shared/errors";
+import { createUserInput, drEnabled, planUser, type UserPlan } from "./plan";
 import type { ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
+
+// The pure plan moved to plan.ts; operator scripts still import it from here.
+export { createUserInput, desiredAttributes, drEnabled, planUser, type DrUserState, type UserPlan } from "./plan";
 
 export interface UpsertContext {
   cognito: Pick<CognitoIdentityProviderClient, "send">;
@@ -40,75 +42,6 @@ export interface UpsertResult {
   action: UpsertAction;
   /** Value-free list of what changed, e.g. `["attributes:2", "disable", "groups:+1-0"]`. */
   changes: string[];
-}
-
-/** The DR user as far as replication cares. */
-export interface DrUserState {
-  username: string;
-  attributes: Record<string, string>;
-  enabled: boolean;
-  groups: string[];
-}
-
-export interface UserPlan {
-  update: AttributeType[];
-  delete: string[];
-  enabled?: boolean;
-  addGroups: string[];
-  removeGroups: string[];
-}
-
-const VERIFIED_FOR: Record<string, string> = { email: "email_verified", phone_number: "phone_number_verified" };
-
-/**
- * Attributes the DR user must have: the replicated ones exactly as the primary has them (its
- * `email_verified` included: a user confirmed by an administrator without proving the email
- * stays unverified in DR too) and the canonical id. Sorted by name.
- */
-export function desiredAttributes(record: ReplicatedUser, config: ReplicationConfig): AttributeType[] {
-  for (const name of config.required) {
-    if (!record.attributes[name]) throw new MissingRequiredAttributeError(name);
-  }
-  const replicated = toCognitoAttributes(record.attributes, config);
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent for `<=` and every `a > b` variant, names being unique (object keys plus the canonical id, which toCognitoAttributes refuses among them) and V8's sort testing only comparator < 0 (the line's reversing and no-op mutants, silenced too, were killed by the sorted createUserInput test)
-  return [...replicated, { Name: canonicalIdAttributeName(config), Value: record.canonicalId }].sort((a, b) => (a.Name! < b.Name! ? -1 : a.Name! > b.Name! ? 1 : 0));
-}
-
-/** The exact AdminCreateUser request for a record (no TemporaryPassword: passwordless pools confirm such users). */
-export function createUserInput(record: ReplicatedUser, ctx: Pick<UpsertContext, "userPoolId" | "config">): AdminCreateUserCommandInput {
-  const attributes = desiredAttributes(record, ctx.config);
-  return {
-    UserPoolId: ctx.userPoolId,
-    Username: record.attributes.email,
-    UserAttributes: attributes,
-    MessageAction: "SUPPRESS",
-  };
-}
-
-/** Pure diff between the record and a DR user; operator drift checks reuse it. */
-export function planUser(record: ReplicatedUser, current: DrUserState, config: ReplicationConfig): UserPlan {
-  const desired = desiredAttributes(record, config);
-  const wanted = attributeMap(desired);
-  const update = desired.filter((a) => current.attributes[a.Name!] !== a.Value);
-  // Changing email/phone resets its *_verified flag unless the same call sets it.
-  for (const a of [...update]) {
-    const flag = VERIFIED_FOR[a.Name!];
-    if (flag && wanted[flag] !== undefined && !update.some((u) => u.Name === flag)) update.push({ Name: flag, Value: wanted[flag] });
-  }
-  // Attributes the primary no longer has. *_verified flags are Cognito-managed: never deleted.
-  const remove = Object.keys(current.attributes)
-    .filter((name) => config.replicated.has(name) && !(name in wanted) && !name.endsWith("_verified"))
-    .sort();
-  const groups = new Set(current.groups);
-  const desiredGroups = new Set(record.groups);
-  return {
-    // Stryker disable next-line EqualityOperator: equivalent for `<=`, which differs only for equal names and update's are unique (a *_verified flag is added only when absent); the reversing `>=`, silenced too, was killed by the sorted-plan test
-    update: update.sort((a, b) => (a.Name! < b.Name! ? -1 : 1)),
-    delete: remove,
-    enabled: current.enabled === record.enabled ? undefined : record.enabled,
-    addGroups: [...desiredGroups].filter((g) => !groups.has(g)).sort(),
-    removeGroups: [...groups].filter((g) => !desiredGroups.has(g)).sort(),
-  };
 }
 
 const errorName = (err: unknown): string | undefined => (err as { name?: string } | null)?.name;
@@ -203,7 +136,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
       throw new UserNotConfirmedError(status);
     }
     const changes = ["create"];
-    if (!record.enabled) {
+    if (!drEnabled(record)) {
       await setEnabled(ctx, username, false);
       changes.push("disable");
     }
