@@ -148,7 +148,10 @@ export const PARK_REASON_ATTRIBUTE = "reason";
  * Every Cognito call the shared upsert (handlers/replication/upsert.ts) makes on the DR pool, and no
  * other: the replicator's and the repairing reconcile's IAM grants are built from it, and the
  * upsert's tests fail if it calls anything not listed. AdminDeleteUser removes only a user the
- * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover).
+ * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover), a
+ * twin (a second DR user of the same canonical id) holding the email the record needs, and (with
+ * the replicator's directory and the `delete` policy) the DR copy of a user the primary deleted
+ * whose email a new user now has. The replicator's tombstones use AdminDeleteUser/AdminDisableUser too.
  */
 export const UPSERT_COGNITO_ACTIONS = [
   "cognito-idp:AdminCreateUser",

@@ -1,6 +1,9 @@
 // An in-memory user pool answering the Cognito calls the core makes, with Cognito's error names,
 // for fast tests of code that reads and repairs whole pools (reconcile). Not an emulator: the
 // sandbox is that; this answers exactly the operations listed in `send` and throws on the rest.
+// With `emailAsUsername` it behaves like the project's pools (email is the sign-in alias): a
+// created user's username is generated, calls find a user by username or email, and an email
+// another user has is refused (UsernameExistsException at create, AliasExistsException at update).
 import type { AttributeType, UserType } from "@aws-sdk/client-cognito-identity-provider";
 
 export interface FakeUser {
@@ -24,12 +27,23 @@ export class FakePool {
   /** `operation` or `operation:username` -> the error to throw instead of answering. */
   readonly failures = new Map<string, Error>();
 
+  private created = 0;
+
   constructor(
     readonly poolId: string,
     users: FakeUser[] = [],
     readonly pageSize = 2,
+    readonly options: { emailAsUsername?: boolean } = {},
   ) {
     for (const u of users) this.put(u);
+  }
+
+  /** The user whose username, or (emailAsUsername) email, is `name`. */
+  find(name: string | undefined): Required<FakeUser> | undefined {
+    if (!name) return undefined;
+    const direct = this.users.get(name);
+    if (direct || !this.options.emailAsUsername) return direct;
+    return [...this.users.values()].find((u) => u.attributes.email === name);
   }
 
   put(u: FakeUser): void {
@@ -59,7 +73,7 @@ export class FakePool {
   }
 
   private user(username: string | undefined): Required<FakeUser> {
-    const u = username ? this.users.get(username) : undefined;
+    const u = this.find(username);
     if (!u) throw cognitoError("UserNotFoundException", "User does not exist.");
     return u;
   }
@@ -92,10 +106,11 @@ export class FakePool {
         return { Users: p.items.map((u) => this.asUserType(u)), NextToken: p.next };
       }
       case "AdminCreateUser": {
-        if (this.users.has(username!)) throw cognitoError("UsernameExistsException", "User account already exists.");
+        if (this.find(username)) throw cognitoError("UsernameExistsException", "User account already exists.");
         const attributes = Object.fromEntries(((input.UserAttributes ?? []) as AttributeType[]).map((a) => [a.Name!, a.Value!]));
-        this.put({ username: username!, attributes: { sub: `dr-${username}`, ...attributes } });
-        return { User: this.asUserType(this.user(username)) };
+        const name = this.options.emailAsUsername ? `00000000-0000-4000-8000-${String(++this.created).padStart(12, "0")}` : username!;
+        this.put({ username: name, attributes: { sub: this.options.emailAsUsername ? name : `dr-${username}`, ...attributes } });
+        return { User: this.asUserType(this.user(name)) };
       }
       case "AdminGetUser": {
         const u = this.user(username);
@@ -103,9 +118,15 @@ export class FakePool {
       }
       case "AdminListGroupsForUser":
         return { Groups: this.user(username).groups.map((GroupName) => ({ GroupName })) };
-      case "AdminUpdateUserAttributes":
-        for (const a of input.UserAttributes as AttributeType[]) this.user(username).attributes[a.Name!] = a.Value!;
+      case "AdminUpdateUserAttributes": {
+        const u = this.user(username);
+        for (const a of input.UserAttributes as AttributeType[]) {
+          const holder = a.Name === "email" && this.options.emailAsUsername ? this.find(a.Value) : undefined;
+          if (holder && holder !== u) throw cognitoError("AliasExistsException", "An account with the given email already exists.");
+        }
+        for (const a of input.UserAttributes as AttributeType[]) u.attributes[a.Name!] = a.Value!;
         return {};
+      }
       case "AdminDeleteUserAttributes":
         for (const n of input.UserAttributeNames as string[]) delete this.user(username).attributes[n];
         return {};
@@ -125,8 +146,7 @@ export class FakePool {
         return {};
       }
       case "AdminDeleteUser":
-        this.user(username);
-        this.users.delete(username!);
+        this.users.delete(this.user(username).username);
         return {};
       default:
         throw new Error(`FakePool does not answer ${op}`);
