@@ -131,7 +131,8 @@ async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: DrUse
   return { action: changes.length > 0 ? "updated" : "unchanged", changes };
 }
 
-async function deleteDrUser(ctx: UpsertContext, username: string): Promise<void> {
+/** Deletes the DR user under `username`; one already gone is fine. */
+export async function deleteDrUser(ctx: UpsertContext, username: string): Promise<void> {
   try {
     await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
   } catch (err) {
