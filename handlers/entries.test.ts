@@ -13,7 +13,7 @@ const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = 
 
 const REQUIRED: Record<HandlerName, string[]> = {
   "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
-  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
+  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL, ENV.TABLE_NAME],
   "retry-worker": [ENV.TABLE_NAME],
   "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE, ENV.TRUST_CANONICAL_ID_ATTRIBUTE],
   reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID],
