@@ -116,17 +116,17 @@ describe("planUser: verification flags and stable plans", () => {
 describe("FORCE_CHANGE_PASSWORD in the primary: the DR copy stays disabled until the user signs in there", () => {
   const current = { username: "u", attributes: { email: "alice@example.com", email_verified: "true", name: "Alice Example", "custom:canonical_id": userRecord().canonicalId }, enabled: true, groups: [] };
 
-  it("drEnabled is the primary's flag, off while an invitation is pending", () => {
+  it("drEnabled is the primary's flag, off while only a temporary password lets the user in", () => {
     expect(drEnabled(userRecord())).toBe(true);
     expect(drEnabled(userRecord({ enabled: false }))).toBe(false);
-    expect(drEnabled(userRecord({ invitationPending: true }))).toBe(false);
-    expect(drEnabled(userRecord({ enabled: false, invitationPending: true }))).toBe(false);
+    expect(drEnabled(userRecord({ forceChangePassword: true }))).toBe(false);
+    expect(drEnabled(userRecord({ enabled: false, forceChangePassword: true }))).toBe(false);
   });
 
-  it("an enabled DR copy of a pending invitation is disabled; accepting it (the flag goes) enables it again", () => {
-    expect(planUser(userRecord({ invitationPending: true }), current, config).enabled).toBe(false);
+  it("an enabled DR copy of a FORCE_CHANGE_PASSWORD user is disabled; its own password set (the flag goes) enables it again", () => {
+    expect(planUser(userRecord({ forceChangePassword: true }), current, config).enabled).toBe(false);
     expect(planUser(userRecord(), { ...current, enabled: false }, config).enabled).toBe(true);
-    expect(planUser(userRecord({ invitationPending: true }), { ...current, enabled: false }, config).enabled).toBeUndefined();
+    expect(planUser(userRecord({ forceChangePassword: true }), { ...current, enabled: false }, config).enabled).toBeUndefined();
   });
 });
 

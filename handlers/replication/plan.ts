@@ -80,22 +80,24 @@ export function planUser(record: ReplicatedUser, current: DrUserState, config: R
 
 
 /**
- * Whether the DR copy is enabled: as the primary user, except that a user an administrator
- * created and who never signed in (FORCE_CHANGE_PASSWORD, `invitationPending`) stays disabled.
+ * Whether the DR copy is enabled: as the primary user, except that a user in FORCE_CHANGE_PASSWORD
+ * (`forceChangePassword`: created by an administrator and never signed in, or given a temporary
+ * password by one) stays disabled.
  *
- * Why: the replicator creates DR users without a password, which Cognito confirms at once, so a
- * DR copy can sign in by EMAIL_OTP with nothing but the mailbox. In the primary, the same user
- * first needs the temporary password, which the administrator may have handed over out of band
- * (MessageAction SUPPRESS) and which expires (TemporaryPasswordValidityDays). Enabling the copy
- * would open, in DR, an account nobody has claimed yet, to whoever reads that mailbox. Keeping it
- * disabled costs nothing to anyone who uses the service (such a user never signed in, so has no
- * session or data to lose in a failover), and the copy still exists, holding its email, canonical
- * id and groups, so enabling it is one call: change capture re-reads the user when it completes
- * its first sign-in (RespondToAuthChallenge NEW_PASSWORD_REQUIRED) or an administrator sets a
- * permanent password (AdminSetUserPassword), and reconcile repairs what capture missed.
+ * Why: the replicator creates DR users without a password, which Cognito confirms at once, so a DR
+ * copy signs in by EMAIL_OTP with nothing but the mailbox. In the primary the same user first needs
+ * the temporary password, which the administrator may have handed over out of band (MessageAction
+ * SUPPRESS), which expires (TemporaryPasswordValidityDays), and which an administrator sets after a
+ * suspected compromise. An enabled copy would let in, in DR, whoever reads the mailbox, where the
+ * primary would not: DR must never grant more than the primary. The cost is small: an invited user
+ * never signed in, so has nothing to lose in a failover; a user reset by an administrator is locked
+ * out of the primary too until they set a password. The copy still exists (email, canonical id,
+ * groups), so enabling it is one call: change capture re-reads the user when it sets its password
+ * (RespondToAuthChallenge NEW_PASSWORD_REQUIRED, AdminSetUserPassword), and reconcile repairs what
+ * capture missed.
  */
 export function drEnabled(record: ReplicatedUser): boolean {
-  return record.enabled && !record.invitationPending;
+  return record.enabled && !record.forceChangePassword;
 }
 
 /** A DR user carrying the tombstoned canonical id, and whether it is enabled. */

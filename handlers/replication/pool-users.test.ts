@@ -51,11 +51,11 @@ describe("users to records and DR state", () => {
     expect(recordFromUser({ ...base, UserCreateDate: new Date(ctx.now + 5_000) }, [], ctx).confirmedAt).toBe(ctx.now);
   });
 
-  it("an admin-created user that never signed in (FORCE_CHANGE_PASSWORD) is marked invitationPending; no other status is", () => {
+  it("an admin-created user that never signed in (FORCE_CHANGE_PASSWORD) is marked forceChangePassword; no other status is", () => {
     const base = { Username: "u", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "u@example.com" }] };
-    expect(recordFromUser({ ...base, UserStatus: "FORCE_CHANGE_PASSWORD" }, [], ctx).invitationPending).toBe(true);
+    expect(recordFromUser({ ...base, UserStatus: "FORCE_CHANGE_PASSWORD" }, [], ctx).forceChangePassword).toBe(true);
     for (const UserStatus of ["CONFIRMED", "RESET_REQUIRED", "EXTERNAL_PROVIDER", undefined] as const) {
-      expect(recordFromUser({ ...base, UserStatus }, [], ctx)).not.toHaveProperty("invitationPending");
+      expect(recordFromUser({ ...base, UserStatus }, [], ctx)).not.toHaveProperty("forceChangePassword");
     }
   });
 
@@ -78,8 +78,8 @@ describe("users to records and DR state", () => {
     expect(sameContent(a, { ...a, attributes: { ...a.attributes, name: "B" } })).toBe(false);
     expect(sameContent(a, { ...a, groups: ["x"] })).toBe(false);
     expect(sameContent(a, { ...a, groups: ["x", "z"] })).toBe(false);
-    expect(sameContent(a, { ...a, invitationPending: true })).toBe(false);
-    expect(sameContent({ ...a, invitationPending: true }, a)).toBe(false);
+    expect(sameContent(a, { ...a, forceChangePassword: true })).toBe(false);
+    expect(sameContent({ ...a, forceChangePassword: true }, a)).toBe(false);
     expect(sameContent(a, { ...a, changedAt: 1, changeKinds: ["disable"] })).toBe(true);
     const t = userRecord({ attributes: {}, enabled: false, deleted: true });
     expect(sameContent(t, { ...t, deleted: undefined })).toBe(false);

@@ -117,9 +117,10 @@ export function recordFromUser(user: UserType, groups: readonly string[], ctx: R
     version: ctx.now,
     confirmedAt: Math.min(created, ctx.now),
     expiresAt: expiresAtFor(ctx.now, ctx.ttlDays),
-    // An administrator created the user and it never signed in: DR keeps its copy disabled until
-    // it does (plan.ts, drEnabled). Absent otherwise, so records of confirmed users stay as they were.
-    ...(user.UserStatus === "FORCE_CHANGE_PASSWORD" ? { invitationPending: true } : {}),
+    // Only a temporary password (an invitation, or an administrator's) lets this user in: DR keeps
+    // its copy disabled until it sets its own (plan.ts, drEnabled). Absent otherwise, so records of
+    // confirmed users stay as they were.
+    ...(user.UserStatus === "FORCE_CHANGE_PASSWORD" ? { forceChangePassword: true } : {}),
   });
 }
 
@@ -135,7 +136,7 @@ export function sameContent(a: ReplicatedUser, b: ReplicatedUser): boolean {
     a.username === b.username &&
     a.enabled === b.enabled &&
     !a.deleted === !b.deleted &&
-    !a.invitationPending === !b.invitationPending &&
+    !a.forceChangePassword === !b.forceChangePassword &&
     attrs(a) === attrs(b) &&
     [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n")
   );

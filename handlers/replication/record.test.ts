@@ -181,15 +181,15 @@ describe("tombstones and the change-capture fields", () => {
     ["attributes", { attributes: { email: "a@example.com" } }],
     ["groups", { groups: ["admins"] }],
     ["enabled", { enabled: true }],
-    ["a pending invitation", { invitationPending: true }],
+    ["forceChangePassword", { forceChangePassword: true }],
   ])("a tombstone with %s is refused at the record, naming the rule", (_label, patch) => {
-    expect(issuesOfRecord({ ...tombstone(), ...patch })).toEqual(["(record): a tombstone (deleted) carries no attributes, no groups, enabled false and no pending invitation"]);
+    expect(issuesOfRecord({ ...tombstone(), ...patch })).toEqual(["(record): a tombstone (deleted) carries no attributes, no groups, enabled false and not forceChangePassword"]);
   });
 
-  it("deleted and invitationPending are true or absent; a live record may carry invitationPending", () => {
+  it("deleted and forceChangePassword are true or absent; a live record may carry forceChangePassword", () => {
     expect(issuesOfRecord({ ...userRecord(), deleted: false })).toEqual(["deleted: not an allowed value"]);
-    expect(issuesOfRecord({ ...userRecord(), invitationPending: false })).toEqual(["invitationPending: not an allowed value"]);
-    expect(parseRecord({ ...userRecord(), invitationPending: true }).invitationPending).toBe(true);
+    expect(issuesOfRecord({ ...userRecord(), forceChangePassword: false })).toEqual(["forceChangePassword: not an allowed value"]);
+    expect(parseRecord({ ...userRecord(), forceChangePassword: true }).forceChangePassword).toBe(true);
     expect(parseRecord(userRecord())).not.toHaveProperty("deleted");
   });
 

@@ -19,7 +19,7 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 // Stryker disable next-line ObjectLiteral: equivalent, a failed key check is reported as "invalid attribute name" (describeIssue, invalid_key), so the refine's message is never shown
 const attributeName = text(32 + "custom:".length).check(z.refine((name) => !isInternalAttribute(name), { message: "Cognito-internal attribute" }));
 
-const TOMBSTONE_RULE = "a tombstone (deleted) carries no attributes, no groups, enabled false and no pending invitation";
+const TOMBSTONE_RULE = "a tombstone (deleted) carries no attributes, no groups, enabled false and not forceChangePassword";
 
 export const ReplicatedUserSchema = z.object({
   schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
@@ -46,15 +46,16 @@ export const ReplicatedUserSchema = z.object({
    */
   deleted: z.optional(z.literal(true)),
   /**
-   * The primary user is FORCE_CHANGE_PASSWORD: an administrator created it and it has not signed
-   * in yet. Its DR copy stays disabled while this is set (plan.ts, `drEnabled`).
+   * The primary user is FORCE_CHANGE_PASSWORD: an administrator created it and it has not signed in
+   * yet, or an administrator gave it a temporary password. Its DR copy stays disabled while this
+   * is set (plan.ts, `drEnabled`).
    */
-  invitationPending: z.optional(z.literal(true)),
+  forceChangePassword: z.optional(z.literal(true)),
   /** Change capture: epoch ms of the earliest primary change (CloudTrail eventTime) this version carries. */
   changedAt: z.optional(epochMs),
   /** Change capture: the kinds of change this version carries (`disable`, `attributes`, ...), for lag metrics. */
   changeKinds: z.optional(z.array(text(32))),
-}).check(z.refine((r) => !r.deleted || (Object.keys(r.attributes).length === 0 && r.groups.length === 0 && !r.enabled && !r.invitationPending), { message: TOMBSTONE_RULE }));
+}).check(z.refine((r) => !r.deleted || (Object.keys(r.attributes).length === 0 && r.groups.length === 0 && !r.enabled && !r.forceChangePassword), { message: TOMBSTONE_RULE }));
 
 export type ReplicatedUser = z.infer<typeof ReplicatedUserSchema>;
 

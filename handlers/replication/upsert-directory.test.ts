@@ -74,9 +74,9 @@ describe("upsert: found by canonical id", () => {
     expect(byPrevious.pool.users.size).toBe(1);
   });
 
-  it("a pending invitation found by canonical id is kept disabled", async () => {
+  it("a FORCE_CHANGE_PASSWORD user found by canonical id is kept disabled", async () => {
     const { pool, ctx } = setup([drUser("dr-1", "alice@example.com", ID)], { [ID]: "dr-1" });
-    await expect(upsertDrUser(ctx, userRecord({ invitationPending: true }))).resolves.toEqual({ action: "updated", changes: ["disable"] });
+    await expect(upsertDrUser(ctx, userRecord({ forceChangePassword: true }))).resolves.toEqual({ action: "updated", changes: ["disable"] });
     expect(pool.users.get("dr-1")!.enabled).toBe(false);
   });
 });

@@ -87,14 +87,14 @@ describe("upsertDrUser", () => {
     expect(cognito).toHaveReceivedNthCommandWith(AdminAddUserToGroupCommand, 2, { GroupName: "b" });
   });
 
-  it("an admin-created user that never signed in (invitationPending) is created, then disabled, with its groups", async () => {
+  it("an admin-created user that never signed in (forceChangePassword) is created, then disabled, with its groups", async () => {
     cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1" } });
-    const result = await upsertDrUser(ctx, userRecord({ invitationPending: true, groups: ["a"] }));
+    const result = await upsertDrUser(ctx, userRecord({ forceChangePassword: true, groups: ["a"] }));
     expect(result).toEqual({ action: "created", changes: ["create", "disable", "groups:+1-0"] });
     expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
   });
 
-  it("the invitation accepted in the primary (the flag gone) enables the disabled DR copy", async () => {
+  it("the user set its password in the primary (the flag gone): the disabled DR copy is enabled", async () => {
     existing({}, false);
     cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
     await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "updated", changes: ["enable"] });
