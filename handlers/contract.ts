@@ -9,6 +9,7 @@ export const HANDLER_ENTRIES = {
   "retry-worker": "retry-worker/index.ts",
   "pre-token": "pre-token/index.ts",
   reconcile: "reconcile/index.ts",
+  "change-capture": "change-capture/index.ts",
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
