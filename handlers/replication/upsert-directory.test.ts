@@ -125,9 +125,11 @@ describe("upsert: an email another DR user holds", () => {
     expect(atUpdate.pool.users.size).toBe(2);
   });
 
-  it("without a directory a tombstone cannot be checked: a conflict, and no deletion", async () => {
-    const { pool, ctx } = setup([drUser("dr-old", "alice@example.com", OTHER)], {}, [OTHER]);
+  it("without a directory a tombstone cannot be checked, and without a policy (reconcile, backfill) it is not applied: a conflict, and no deletion", async () => {
+    const { pool, directory, ctx } = setup([drUser("dr-old", "alice@example.com", OTHER)], {}, [OTHER]);
     await expect(upsertDrUser({ ...ctx, directory: undefined }, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
+    await expect(upsertDrUser({ ...ctx, deletionPolicy: undefined }, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries another canonical id" });
+    expect(directory.calls).not.toContain(`isTombstoned:${OTHER}`);
     expect(pool.users.has("dr-old")).toBe(true);
   });
 

@@ -166,7 +166,8 @@ async function release(ctx: UpsertContext, record: ReplicatedUser, holder: DrUse
     changes.push("removed-twin");
     return;
   }
-  if (holderId && holderId !== record.canonicalId && ctx.directory && (await ctx.directory.isTombstoned(holderId))) {
+  // Only the replicator passes a policy; other callers report the conflict and leave tombstones to it.
+  if (holderId && holderId !== record.canonicalId && ctx.directory && ctx.deletionPolicy && (await ctx.directory.isTombstoned(holderId))) {
     if (ctx.deletionPolicy === "delete") {
       await deleteDrUser(ctx, holder.username);
       await ctx.directory.forget(holderId, holder.username);

@@ -55,7 +55,7 @@ export const lag = (metrics: MetricsSink, ms: number): void =>
  * `values` ([dimension value, metric value] pairs) of one metric, one EMF document per distinct
  * dimension value (all its values in it), so a batch costs a line per kind, not per event.
  */
-export function addByDimension(metrics: DimensionedMetrics, dimension: string, name: MetricName, unit: Unit, values: ReadonlyArray<readonly [string, number]>): void {
+export function addByDimension(metrics: DimensionedMetrics, dimension: string, name: MetricName | `Reconcile${string}`, unit: Unit, values: ReadonlyArray<readonly [string, number]>): void {
   const byValue = new Map<string, number[]>();
   for (const [key, value] of values) byValue.set(key, [...(byValue.get(key) ?? []), value]);
   for (const [key, list] of byValue) {

@@ -12,6 +12,8 @@ export interface FakeUser {
   enabled?: boolean;
   status?: string;
   groups?: string[];
+  /** UserLastModifiedDate in epoch ms (0: not given). */
+  modifiedAt?: number;
 }
 
 const cognitoError = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
@@ -47,7 +49,7 @@ export class FakePool {
   }
 
   put(u: FakeUser): void {
-    this.users.set(u.username, { enabled: true, status: "CONFIRMED", groups: [], ...u, attributes: { ...u.attributes } });
+    this.users.set(u.username, { enabled: true, status: "CONFIRMED", groups: [], modifiedAt: 0, ...u, attributes: { ...u.attributes } });
     for (const g of u.groups ?? []) this.groups.add(g);
   }
 
@@ -85,14 +87,31 @@ export class FakePool {
     return { items: items.slice(start, end), next: end < items.length ? String(end) : undefined };
   }
 
+  /** ListUsers' filter, as far as the core uses it: `attribute = "value"` and `attribute ^= "prefix"`. */
+  private filtered(filter: unknown): Required<FakeUser>[] {
+    const users = [...this.users.values()];
+    if (filter === undefined || filter === "") return users;
+    const m = /^([\w:]+)\s*(=|\^=)\s*"(.*)"$/.exec(String(filter));
+    if (!m) throw cognitoError("InvalidParameterException", "Invalid filter expression.");
+    const [, name, op, value] = m;
+    const get = (u: Required<FakeUser>) => (name === "username" ? u.username : name === "status" ? u.status : u.attributes[name]);
+    return users.filter((u) => (op === "=" ? get(u) === value : (get(u) ?? "").startsWith(value)));
+  }
+
   private asUserType(u: Required<FakeUser>): UserType {
-    return { Username: u.username, Enabled: u.enabled, UserStatus: u.status as UserType["UserStatus"], Attributes: Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value })) };
+    return {
+      Username: u.username,
+      Enabled: u.enabled,
+      UserStatus: u.status as UserType["UserStatus"],
+      Attributes: Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value })),
+      ...(u.modifiedAt ? { UserLastModifiedDate: new Date(u.modifiedAt) } : {}),
+    };
   }
 
   private answer(op: string, input: Record<string, unknown>, username: string | undefined): unknown {
     switch (op) {
       case "ListUsers": {
-        const p = this.page([...this.users.values()], input.PaginationToken, input.Limit);
+        const p = this.page(this.filtered(input.Filter), input.PaginationToken, input.Limit);
         return { Users: p.items.map((u) => this.asUserType(u)), PaginationToken: p.next };
       }
       case "ListGroups": {
