@@ -47,8 +47,16 @@ describe("where the sub is, and what is never taken for one", () => {
 
   it("hidden everywhere (the username HIDDEN_DUE_TO_SECURITY_REASONS, no additionalEventData.sub): no-sub", () => {
     expect(dropped(withoutSub())).toBe("no-sub");
-    expect(dropped(adminCall({ additionalEventData: { sub: "HIDDEN_DUE_TO_SECURITY_REASONS" } }))).toBe("no-sub");
+    expect(dropped(aws.withHidden(adminCall(), "additionalEventData.sub"))).toBe("no-sub");
     expect(dropped(adminCall({ additionalEventData: undefined }))).toBe("no-sub");
+  });
+
+  it("redacted variants of the published Confirm_POST: the sub or the pool hidden, dropped for it; the fields Cognito hides anyway change nothing", () => {
+    const confirm = aws.cloudTrailManagedLoginConfirm();
+    expect(dropped(aws.withHidden(confirm, "additionalEventData.requestParameters.sub"))).toBe("no-sub");
+    expect(dropped(aws.withHidden(confirm, "additionalEventData.userPoolId"))).toBe("no-pool-id");
+    expect(dropped(aws.withHidden(confirm, "additionalEventData.requestParameters.username", "additionalEventData.requestParameters.destination", "userAgent", "sourceIPAddress"))).toBe("kept");
+    expect(aws.withHidden(confirm, "additionalEventData.requestParameters.sub").additionalEventData.requestParameters.sub).toEqual([aws.HIDDEN]);
   });
 
   it("a username that is the sub is taken; an email or any other username is not (and is never echoed)", () => {

@@ -85,6 +85,28 @@ export const cloudTrailAdminCall = (): CloudTrailRecord => copy(cloudTrailAdminC
 /** A CloudTrail record, loosely: tests change and remove fields to make the shapes the parser must survive. */
 export type CloudTrailRecord = Record<string, unknown> & { eventName: string; userIdentity: Record<string, unknown> };
 
+/** What Cognito writes in CloudTrail in place of a private value. */
+export const HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/**
+ * A redacted variant of a documented record: each dotted path (e.g. `additionalEventData.sub`)
+ * set to HIDDEN, as Cognito obscures private fields; parents are created where missing.
+ */
+export function withHidden<T>(record: T, ...paths: string[]): T {
+  const out = structuredClone(record) as Record<string, unknown>;
+  for (const path of paths) {
+    const keys = path.split(".");
+    let node = out;
+    for (const k of keys.slice(0, -1)) {
+      if (typeof node[k] !== "object" || node[k] === null) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    const last = keys.at(-1)!;
+    node[last] = Array.isArray(node[last]) ? [HIDDEN] : HIDDEN;
+  }
+  return out as T;
+}
+
 /** The documented EventBridge envelope around a CloudTrail record of Cognito user pools, as an SQS target receives it. */
 export function eventBridgeCloudTrailEvent(detail: unknown): Record<string, unknown> {
   const envelope = copy<Record<string, unknown>>(eventBridgeEvent);
