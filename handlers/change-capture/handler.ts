@@ -23,7 +23,7 @@ import { COGNITO_QUOTAS } from "../replication/cognito-quotas";
 import { recordFromUser, replicable } from "../replication/pool-users";
 import { RegionLimiter } from "../replication/rate-limit";
 import { parseRecord, tombstoneRecord, type ReplicatedUser } from "../replication/record";
-import { putRecord } from "../replication/table";
+import { putRecord, type PutOutcome } from "../replication/table";
 import { classifyAwsError } from "../shared/classify";
 import { addByDimension, count, METRIC, type DimensionedMetrics } from "../shared/metrics";
 import { semaphore } from "../shared/ordering";
@@ -98,7 +98,7 @@ export function makeHandler(deps: CaptureDeps) {
         logger.error("user cannot be replicated; its events are dropped (reconcile reports it as invalid)", { ...log, reason: e.reason, error: e.message });
         return;
       }
-      let outcome;
+      let outcome: PutOutcome;
       try {
         outcome = await putRecord(deps.ddb, config.tableName, record);
       } catch (err) {

@@ -151,13 +151,14 @@ async function findByCanonicalId(ctx: UpsertContext, record: ReplicatedUser): Pr
 }
 
 /**
- * A DR user holds the email the record needs. It is removed, and true returned, when it is
+ * A DR user holds the email the record needs. It is deleted (and what was done is added to
+ * `changes`) when it is
  * - a twin: another DR user of the same canonical id (the one being made to match is kept, as the
  *   directory names it or the create found it); one DR user per canonical id;
  * - the DR copy of a user the primary deleted (the table's record of its canonical id is a
  *   tombstone) and the deletion policy is `delete`: the tombstone would remove it anyway, and its
  *   email now belongs to someone else, who would otherwise sign in to it by EMAIL_OTP.
- * Otherwise it is a canonical-id conflict, parked for a person as before.
+ * Otherwise a canonical-id conflict is thrown, parked for a person as before.
  */
 async function release(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser, keep: string | undefined, changes: string[]): Promise<void> {
   const holderId = holder.attributes[canonicalIdAttributeName(ctx.config)];
