@@ -9,12 +9,17 @@ export const HANDLER_ENTRIES = {
   "retry-worker": "retry-worker/index.ts",
   "pre-token": "pre-token/index.ts",
   reconcile: "reconcile/index.ts",
+  "change-capture": "change-capture/index.ts",
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
 export const ENV = {
-  /** DynamoDB table holding replicated user records (post-confirmation, retry-worker). */
+  /**
+   * DynamoDB table holding replicated user records (post-confirmation, retry-worker, change-capture),
+   * and in the DR region the replica the replicator and the scheduled reconcile keep the
+   * canonical id -> DR username items in (`DR_USER_KEY_PREFIX`).
+   */
   TABLE_NAME: "TABLE_NAME",
   /** SQS fallback queue URL used when the table write fails (post-confirmation). */
   FALLBACK_QUEUE_URL: "FALLBACK_QUEUE_URL",
@@ -47,7 +52,70 @@ export const ENV = {
   RECONCILE_ALLOW_DELETE: "RECONCILE_ALLOW_DELETE",
   /** Share (0..1] of each Cognito quota the scheduled reconcile may use. */
   RECONCILE_QUOTA_SHARE: "RECONCILE_QUOTA_SHARE",
+  /** What a tombstone does to the DR user (replicate-user): "delete" (default) or "disable". */
+  DELETION_POLICY: "DELETION_POLICY",
+  /** The user pool whose calls change-capture follows (in its own region: the primary pool in one-way mode). */
+  CAPTURE_USER_POOL_ID: "CAPTURE_USER_POOL_ID",
+  /** Share (0..1] of that pool's UserRead quota all change-capture instances together may use for re-reads. */
+  CAPTURE_QUOTA_SHARE: "CAPTURE_QUOTA_SHARE",
+  /**
+   * The SQS event source mapping's maximum concurrency (set both from one value): each instance
+   * takes CAPTURE_QUOTA_SHARE / this of the quota, so together they stay inside the share.
+   */
+  CAPTURE_MAX_CONCURRENCY: "CAPTURE_MAX_CONCURRENCY",
+  /** Comma-separated IAM role ARNs whose calls are not captured (this project's own roles: loop safety). */
+  CAPTURE_IGNORED_ROLE_ARNS: "CAPTURE_IGNORED_ROLE_ARNS",
+  /** Role-name prefix whose calls are not captured (e.g. the environment's resource prefix). */
+  CAPTURE_IGNORED_ROLE_PREFIX: "CAPTURE_IGNORED_ROLE_PREFIX",
 } as const;
+
+/** What a tombstone does to the DR copy of a deleted user. `delete`: an erasure must propagate. */
+export const DELETION_POLICIES = ["delete", "disable"] as const;
+export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+
+/**
+ * Key prefix of the items `dr#<canonicalId>` that the replicator writes in the DR region: which DR
+ * user carries that canonical id (ListUsers cannot filter on a custom attribute). They live in the
+ * replicated table, so they replicate to the primary too, where nothing reads them; they have no
+ * `schemaVersion`, which records always have, so a stream filter can drop them.
+ */
+export const DR_USER_KEY_PREFIX = "dr#";
+
+/**
+ * The Cognito API calls (CloudTrail `eventName`, source `aws.cognito-idp`) that change what
+ * replicates: the EventBridge rule matches these, and change-capture drops anything else.
+ * `Confirm_POST` is managed login's confirmation page (an AwsServiceEvent).
+ */
+export const CAPTURED_EVENT_NAMES = [
+  "AdminCreateUser",
+  "SignUp",
+  "ConfirmSignUp",
+  "AdminConfirmSignUp",
+  "Confirm_POST",
+  "AdminUpdateUserAttributes",
+  "UpdateUserAttributes",
+  "AdminDeleteUserAttributes",
+  "DeleteUserAttributes",
+  "VerifyUserAttribute",
+  "AdminDisableUser",
+  "AdminEnableUser",
+  "AdminDeleteUser",
+  "DeleteUser",
+  "AdminAddUserToGroup",
+  "AdminRemoveUserFromGroup",
+  "AdminLinkProviderForUser",
+  "AdminDisableProviderForUser",
+  "AdminSetUserPassword",
+  "RespondToAuthChallenge",
+  "AdminRespondToAuthChallenge",
+  "ConfirmForgotPassword",
+] as const;
+
+/** The Cognito calls change-capture makes on the pool it follows (its IAM grant). */
+export const CAPTURE_COGNITO_ACTIONS = ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser", "cognito-idp:ListUsers"] as const;
+
+/** The table calls of the replicator and the scheduled reconcile on the DR replica (canonical id -> DR user items, tombstone lookups). */
+export const DR_DIRECTORY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"] as const;
 
 /**
  * Claim the pre-token trigger adds to ID and access tokens in both pools: the
@@ -81,7 +149,10 @@ export const PARK_REASON_ATTRIBUTE = "reason";
  * Every Cognito call the shared upsert (handlers/replication/upsert.ts) makes on the DR pool, and no
  * other: the replicator's and the repairing reconcile's IAM grants are built from it, and the
  * upsert's tests fail if it calls anything not listed. AdminDeleteUser removes only a user the
- * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover).
+ * upsert itself just created that the pool did not confirm (or its own unconfirmed leftover), a
+ * twin (a second DR user of the same canonical id) holding the email the record needs, and (with
+ * the replicator's directory and the `delete` policy) the DR copy of a user the primary deleted
+ * whose email a new user now has. The replicator's tombstones use AdminDeleteUser/AdminDisableUser too.
  */
 export const UPSERT_COGNITO_ACTIONS = [
   "cognito-idp:AdminCreateUser",

@@ -9,14 +9,16 @@ const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = 
   "retry-worker": () => import("./retry-worker/index"),
   "pre-token": () => import("./pre-token/index"),
   reconcile: () => import("./reconcile/index"),
+  "change-capture": () => import("./change-capture/index"),
 };
 
 const REQUIRED: Record<HandlerName, string[]> = {
   "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
-  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL],
+  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL, ENV.TABLE_NAME],
   "retry-worker": [ENV.TABLE_NAME],
   "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE, ENV.TRUST_CANONICAL_ID_ATTRIBUTE],
-  reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID],
+  reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID, ENV.TABLE_NAME],
+  "change-capture": ["AWS_REGION", ENV.CAPTURE_USER_POOL_ID, ENV.TABLE_NAME],
 };
 
 const FULL_ENV: Record<string, string> = {
@@ -29,6 +31,8 @@ const FULL_ENV: Record<string, string> = {
   [ENV.TRUST_CANONICAL_ID_ATTRIBUTE]: "true",
   [ENV.PRIMARY_REGION]: "us-east-1",
   [ENV.PRIMARY_USER_POOL_NAME]: "cdr-test-users-primary",
+  [ENV.CAPTURE_USER_POOL_ID]: "us-west-2_abc",
+  [ENV.CAPTURE_IGNORED_ROLE_PREFIX]: "cdr-test-",
   POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",
   POWERTOOLS_SERVICE_NAME: "test",
 };
@@ -42,6 +46,9 @@ afterEach(() => vi.unstubAllEnvs());
 it("SDK clients: adaptive retries for Cognito, bounded timeouts inside the 5 s trigger budget", async () => {
   const replicator = await import("./replicate-user/index");
   expect(replicator.cognitoOptions).toMatchObject({ retryMode: "adaptive", maxAttempts: 6 });
+  const capture = await import("./change-capture/index");
+  expect(capture.cognitoOptions).toMatchObject({ retryMode: "adaptive" });
+  expect(capture.ddbOptions).toMatchObject({ retryMode: "adaptive" });
   const trigger = await import("./post-confirmation/index");
   const { maxAttempts, requestHandler } = trigger.clientOptions;
   const { DEFAULT_BUDGETS } = await import("./post-confirmation/handler");

@@ -16,6 +16,7 @@ export function readReconcileConfig(env: EnvSource): ReconcileConfig {
     primaryPoolName: requireString(env, ENV.PRIMARY_USER_POOL_NAME),
     drRegion: requireString(env, "AWS_REGION"),
     drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
+    tableName: requireString(env, ENV.TABLE_NAME),
     apply: flag(env, ENV.RECONCILE_APPLY),
     allowDelete: flag(env, ENV.RECONCILE_ALLOW_DELETE),
     quotaShare: optionalNumber(env, ENV.RECONCILE_QUOTA_SHARE, 0.5, { min: 0.01, max: 1 }),

@@ -6,6 +6,7 @@ import { ENV } from "../contract";
 import { ConfigError } from "../shared/env";
 import { logLines } from "../../test/support/logs";
 import { captureOutput } from "../../test/support/pii-guard";
+import { recordingMetrics } from "../../test/support/fakes";
 import { readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
 
@@ -27,14 +28,18 @@ function pool(users: object[], calls: string[]) {
 
 const user = { Username: "u1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "a@example.com" }] };
 
+/** The table's DR replica: no canonical id -> DR user items yet, and writes accepted. */
+const ddb = { send: async () => ({}) };
+
 function setup(apply: boolean) {
-  const metrics: Record<string, number> = {};
+  const metrics = recordingMetrics();
   const calls = { primary: [] as string[], dr: [] as string[] };
   const config: ReconcileConfig = {
     primaryRegion: "us-east-1",
     primaryPoolName: "cdr-test-users-primary",
     drRegion: "us-west-2",
     drUserPoolId: DR,
+    tableName: "cdr-test-users",
     apply,
     allowDelete: false,
     quotaShare: 0.5,
@@ -45,8 +50,9 @@ function setup(apply: boolean) {
     config,
     primary: pool([user], calls.primary),
     dr: pool([], calls.dr),
+    ddb,
     logger: createLogger({ logLevel: "SILENT" }),
-    metrics: { addMetric: (name, _unit, value) => void (metrics[name] = value), publishStoredMetrics: () => undefined },
+    metrics,
   });
   return { handler, metrics, calls };
 }
@@ -55,7 +61,14 @@ describe("scheduled reconcile", () => {
   it("report only: fails the run when drift is found (the errors alarm fires) and counts it", async () => {
     const { handler, metrics, calls } = setup(false);
     await expect(handler()).rejects.toThrow(DriftRemainsError);
-    expect(metrics).toEqual({ ReconcileDrift: 1, ReconcileUnrepaired: 1 });
+    expect(metrics.entries.filter((e) => !e.dimensions).map((e) => [e.name, e.value])).toEqual([
+      ["ReconcileDrift", 1],
+      ["ReconcileUnrepaired", 1],
+      ["ReconcileMissedByCapture", 1],
+    ]);
+    // By kind, for the alarm that says change capture is broken.
+    expect(metrics.byDimension("ReconcileMissedByCapture", "kind")).toEqual({ missing_in_dr: 1, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
+    expect(metrics.byDimension("ReconcileRepairedMissedByCapture", "kind")).toEqual({ missing_in_dr: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
     expect(calls.dr).not.toContain("AdminCreateUserCommand");
   });
 
@@ -67,11 +80,12 @@ describe("scheduled reconcile", () => {
     const verified = { ...user, Attributes: [...user.Attributes, { Name: "email_verified", Value: "true" }] };
     const calls = { primary: [] as string[], dr: [] as string[] };
     const again = makeHandler({
-      config: { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() },
+      config: { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, tableName: "cdr-test-users", apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() },
       primary: pool([verified], calls.primary),
       dr: pool([], calls.dr),
       logger: createLogger({ logLevel: "SILENT" }),
-      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+      ddb,
+      metrics: recordingMetrics(),
     });
     expect((await again()).counts.unverifiedEmail).toBe(0);
   });
@@ -81,15 +95,17 @@ describe("scheduled reconcile", () => {
     const out = await handler();
     expect(out.counts.missing_in_dr).toBe(1);
     expect(out.unrepaired).toBe(0);
-    expect(metrics.ReconcileUnrepaired).toBe(0);
+    expect(metrics.total("ReconcileUnrepaired")).toBe(0);
+    expect(metrics.byDimension("ReconcileRepairedMissedByCapture", "kind")).toMatchObject({ missing_in_dr: 1 });
+    expect(out.missedByCapture.missing_in_dr).toBe(1);
     expect(calls.dr).toContain("AdminCreateUserCommand");
     expect(calls.primary.filter((c) => c === "ListUserPoolsCommand")).toHaveLength(1);
   });
 });
 
 describe("scheduled reconcile: finding the primary pool, its report and its configuration", () => {
-  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, apply: false, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
-  const quiet = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
+  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, tableName: "cdr-test-users", apply: false, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
+  const quiet = recordingMetrics();
 
   it("finds the primary pool by exact name across pages, and refuses none or two", async () => {
     const pages = (pools: Array<Array<{ Id?: string; Name: string }>>) => ({
@@ -100,7 +116,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
       },
     });
     const run = (pools: Array<Array<{ Id?: string; Name: string }>>) =>
-      makeHandler({ config: base, primary: pages(pools), dr: pool([], []), logger: createLogger({ logLevel: "SILENT" }), metrics: quiet })();
+      makeHandler({ config: base, primary: pages(pools), dr: pool([], []), ddb, logger: createLogger({ logLevel: "SILENT" }), metrics: quiet })();
     await expect(run([[{ Id: "us-east-1_other", Name: "cdr-test-users-primary-old" }], [{ Id: PRIMARY, Name: "cdr-test-users-primary" }]])).resolves.toMatchObject({ unrepaired: 0 });
     await expect(run([[{ Id: "us-east-1_other", Name: "cdr-test-users-primary-old" }, { Name: "cdr-test-users-primary" }]])).rejects.toThrow("expected one user pool named cdr-test-users-primary in us-east-1, found 0");
     await expect(run([[{ Id: "a", Name: "cdr-test-users-primary" }], [{ Id: "b", Name: "cdr-test-users-primary" }]])).rejects.toThrow("expected one user pool named cdr-test-users-primary in us-east-1, found 2");
@@ -110,20 +126,21 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     const logger = createLogger({ logLevel: "INFO" });
     const output = captureOutput();
     try {
-      const handler = makeHandler({ config: base, primary: pool([user], []), dr: pool([], []), logger, metrics: quiet });
+      const handler = makeHandler({ config: base, primary: pool([user], []), dr: pool([], []), ddb, logger, metrics: quiet });
       await expect(handler()).rejects.toThrow(new DriftRemainsError("1 drift item(s) not repaired (report only); see the log for the list"));
     } finally {
       output.restore();
     }
     const line = logLines(output.lines).find((l) => l.message === "reconcile finished");
-    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
+    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, missedByCapture: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
     expect(JSON.stringify(line)).not.toContain("a@example.com");
     expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
   });
 
   it("reads its flags strictly: true, false or unset (false); anything else names the variable", () => {
-    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.DR_USER_POOL_ID]: "us-west-2_x" };
-    expect(readReconcileConfig(env)).toMatchObject({ apply: false, allowDelete: false, quotaShare: 0.5 });
+    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.DR_USER_POOL_ID]: "us-west-2_x", [ENV.TABLE_NAME]: "cdr-test-users" };
+    expect(readReconcileConfig(env)).toMatchObject({ apply: false, allowDelete: false, quotaShare: 0.5, tableName: "cdr-test-users" });
+    expect(() => readReconcileConfig({ ...env, [ENV.TABLE_NAME]: "" })).toThrow("Environment variable TABLE_NAME is required but not set");
     expect(readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: " true ", [ENV.RECONCILE_ALLOW_DELETE]: "false" })).toMatchObject({ apply: true, allowDelete: false });
     expect(readReconcileConfig({ ...env, [ENV.RECONCILE_ALLOW_DELETE]: "true" })).toMatchObject({ apply: false, allowDelete: true });
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(ConfigError);
@@ -143,7 +160,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     };
     const output = captureOutput();
     try {
-      const handler = makeHandler({ config: { ...base, apply: true }, primary: pool(many, []), dr, logger: createLogger({ logLevel: "INFO" }), metrics: quiet });
+      const handler = makeHandler({ config: { ...base, apply: true }, primary: pool(many, []), dr, ddb, logger: createLogger({ logLevel: "INFO" }), metrics: quiet });
       await expect(handler()).rejects.toThrow("55 drift item(s) not repaired (apply on); see the log for the list");
     } finally {
       output.restore();

@@ -3,13 +3,15 @@
 // metrics, repairs it when the environment says so, and fails the invocation when
 // drift remains, so the function's errors alarm fires (the schedule does not retry).
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { MetricsSink } from "../shared/metrics";
+import { addByDimension, type DimensionedMetrics } from "../shared/metrics";
+import { tableDirectory } from "../replication/dr-directory";
 import { COGNITO_QUOTAS, type QuotaCategory } from "../replication/cognito-quotas";
 import { RegionLimiter } from "../replication/rate-limit";
 import { poolIdByName } from "../replication/find-pool";
-import { reconcilePools, type ReconcileResult } from "../replication/reconcile";
+import { CAPTURED_KINDS, reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
 
 export interface ReconcileConfig {
@@ -17,6 +19,8 @@ export interface ReconcileConfig {
   primaryPoolName: string;
   drRegion: string;
   drUserPoolId: string;
+  /** The table's DR replica: the canonical id -> DR user items (which twin to keep; the upsert's lookups). */
+  tableName: string;
   apply: boolean;
   allowDelete: boolean;
   /** Share (0..1] of each Cognito quota this run may use. */
@@ -29,8 +33,10 @@ export interface ReconcileDepsIn {
   config: ReconcileConfig;
   primary: Pick<CognitoIdentityProviderClient, "send">;
   dr: Pick<CognitoIdentityProviderClient, "send">;
+  /** DynamoDB in the DR region. */
+  ddb: Pick<DynamoDBClient, "send">;
   logger: Logger;
-  metrics: MetricsSink;
+  metrics: DimensionedMetrics;
 }
 
 export class DriftRemainsError extends Error {
@@ -39,6 +45,7 @@ export class DriftRemainsError extends Error {
 
 export interface ReconcileSummary {
   counts: ReconcileResult["counts"];
+  missedByCapture: ReconcileResult["missedByCapture"];
   unrepaired: number;
   seconds: number;
 }
@@ -47,6 +54,7 @@ export function makeHandler(deps: ReconcileDepsIn) {
   const { config, logger, metrics } = deps;
   const rates = Object.fromEntries(Object.entries(COGNITO_QUOTAS).map(([k, q]) => [k, q * config.quotaShare])) as Record<QuotaCategory, number>;
   let primaryPoolId: string | undefined;
+  const directory = tableDirectory(deps.ddb, config.tableName, config.drUserPoolId);
 
   return async function handler(): Promise<ReconcileSummary> {
     const primary = new RegionLimiter(config.primaryRegion, rates).wrap(deps.primary);
@@ -54,19 +62,31 @@ export function makeHandler(deps: ReconcileDepsIn) {
     // Found by name at run time: the DR stack holds no reference to the primary stack.
     primaryPoolId ??= await poolIdByName(primary, config.primaryPoolName, config.primaryRegion);
     const result = await reconcilePools(
-      { primary, dr, primaryPoolId, drPoolId: config.drUserPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays },
+      { primary, dr, primaryPoolId, drPoolId: config.drUserPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays, directory },
       { apply: config.apply, allowDelete: config.allowDelete },
     );
     const found = result.drift.length;
     metrics.addMetric("ReconcileDrift", MetricUnit.Count, found);
     metrics.addMetric("ReconcileUnrepaired", MetricUnit.Count, result.unrepaired);
+    // What change capture should have carried: the alarm that says capture is broken watches this.
+    const missed = CAPTURED_KINDS.reduce((sum, k) => sum + result.missedByCapture[k], 0);
+    metrics.addMetric("ReconcileMissedByCapture", MetricUnit.Count, missed);
     metrics.publishStoredMetrics();
+    addByDimension(metrics, "kind", "ReconcileMissedByCapture", MetricUnit.Count, CAPTURED_KINDS.map((k) => [k, result.missedByCapture[k]] as const));
+    addByDimension(metrics, "kind", "ReconcileRepairedMissedByCapture", MetricUnit.Count, CAPTURED_KINDS.map((k) => [k, result.repairedMissedByCapture[k]] as const));
     // Canonical ids and kinds only: no emails or attribute values in the log.
     const sample = result.drift.filter((d) => !d.repaired).slice(0, 50).map((d) => ({ kind: d.kind, canonicalId: d.canonicalId, detail: d.detail, error: d.error }));
-    logger.info("reconcile finished", { counts: result.counts, unrepaired: result.unrepaired, seconds: result.seconds, sample });
+    logger.info("reconcile finished", {
+      counts: result.counts,
+      missedByCapture: result.missedByCapture,
+      repairedMissedByCapture: result.repairedMissedByCapture,
+      unrepaired: result.unrepaired,
+      seconds: result.seconds,
+      sample,
+    });
     if (result.unrepaired > 0) {
       throw new DriftRemainsError(`${result.unrepaired} drift item(s) not repaired (${config.apply ? "apply on" : "report only"}); see the log for the list`);
     }
-    return { counts: result.counts, unrepaired: result.unrepaired, seconds: result.seconds };
+    return { counts: result.counts, missedByCapture: result.missedByCapture, unrepaired: result.unrepaired, seconds: result.seconds };
   };
 }

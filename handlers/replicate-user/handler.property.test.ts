@@ -4,6 +4,7 @@
 // with some users throttled. A simple model of the rules predicts, per record,
 // applied / skipped / parked(reason) / failed; the handler must agree and never throw.
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, TooManyRequestsException } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -18,6 +19,7 @@ import { makeHandler } from "./handler";
 installPiiGuard();
 const cognito = mockClient(CognitoIdentityProviderClient);
 const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
 
 const USERS = ["u0", "u1", "u2", "u3"] as const;
 const emailOf = (u: string) => `${u}@example.com`;
@@ -132,12 +134,17 @@ describe("replicate-user under arbitrary batches", () => {
           return { User: { Username: input.Username } };
         });
         sqs.on(SendMessageCommand).resolves({ MessageId: "p" });
+        ddb.reset();
+        ddb.on(GetItemCommand).resolves({});
+        ddb.on(PutItemCommand).resolves({});
         const metrics = recordingMetrics();
         const handler = makeHandler({
           cognito: new CognitoIdentityProviderClient({ region: DR_REGION }),
           sqs: new SQSClient({ region: DR_REGION }),
+          ddb: new DynamoDBClient({ region: DR_REGION }),
           config: readReplicatorConfig({
             AWS_REGION: DR_REGION,
+            TABLE_NAME: "cdr-test-users",
             DR_USER_POOL_ID: DR_POOL_ID,
             PARK_QUEUE_URL: "https://sqs.example/park",
             REPLICATED_CUSTOM_ATTRIBUTES: "tier",

@@ -10,6 +10,7 @@ import {
   TooManyRequestsException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -24,6 +25,7 @@ import { makeHandler, userKeyOf } from "./handler";
 const guard = installPiiGuard();
 const cognito = mockClient(CognitoIdentityProviderClient);
 const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
 const meta = { $metadata: {} };
 const PARK_URL = "https://sqs.us-west-2.amazonaws.com/123456789012/cdr-test-park";
 let metrics = recordingMetrics();
@@ -33,12 +35,14 @@ function handler(env: Record<string, string> = {}) {
     AWS_REGION: DR_REGION,
     DR_USER_POOL_ID: DR_POOL_ID,
     PARK_QUEUE_URL: PARK_URL,
+    TABLE_NAME: "cdr-test-users",
     REPLICATED_CUSTOM_ATTRIBUTES: "tier",
     ...env,
   });
   return makeHandler({
     cognito: new CognitoIdentityProviderClient({ region: DR_REGION }),
     sqs: new SQSClient({ region: DR_REGION }),
+    ddb: new DynamoDBClient({ region: DR_REGION }),
     config,
     logger: testLogger(),
     metrics,
@@ -54,6 +58,10 @@ beforeEach(() => {
   metrics = recordingMetrics();
   cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub" } });
   sqs.on(SendMessageCommand).resolves({ MessageId: "parked-1" });
+  ddb.reset();
+  ddb.on(GetItemCommand).resolves({});
+  ddb.on(PutItemCommand).resolves({});
+  ddb.on(DeleteItemCommand).resolves({});
 });
 
 describe("replicate-user", () => {

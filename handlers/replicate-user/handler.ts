@@ -1,10 +1,14 @@
 // DynamoDB stream consumer (DR region): makes each DR user match its record.
-// - REMOVE (TTL expiry) and records written in this region (loop safety) are skipped.
+// - REMOVE (TTL expiry), records written in this region (loop safety) and this function's own
+//   canonical id -> DR user items (dr#..., dr-directory.ts) are skipped.
+// - A tombstone (the primary deleted the user) deletes or disables its DR copies (DELETION_POLICY).
 // - Records of one user apply in stream order; users run concurrently, bounded.
 // - Retryable failures (after the SDK's adaptive retries) become batch item failures;
 //   permanent ones are parked with their reason and count as handled.
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
@@ -12,18 +16,22 @@ import { TABLE_KEY } from "../contract";
 import { classifyAwsError } from "../shared/classify";
 import type { ReplicatorConfig } from "../shared/env";
 import { ReplicationError } from "../shared/errors";
-import { count, lag, METRIC, type MetricsSink } from "../shared/metrics";
+import { addByDimension, count, lag, METRIC, type DimensionedMetrics } from "../shared/metrics";
 import { orderByKey } from "../shared/ordering";
 import { park } from "../shared/park";
+import { isDrUserKey, tableDirectory } from "../replication/dr-directory";
 import { fromItem, type ReplicatedUser } from "../replication/record";
+import { applyTombstone } from "../replication/tombstone";
 import { upsertDrUser } from "../replication/upsert";
 
 export interface ReplicatorDeps {
   cognito: Pick<CognitoIdentityProviderClient, "send">;
+  /** The table's replica in this region (DR user items, tombstone lookups). */
+  ddb: Pick<DynamoDBClient, "send">;
   sqs: Pick<SQSClient, "send">;
   config: ReplicatorConfig;
   logger: Logger;
-  metrics: MetricsSink;
+  metrics: DimensionedMetrics;
   now: () => number;
 }
 
@@ -42,9 +50,20 @@ function previousEmailOf(r: DynamoDBRecord): string | undefined {
   return typeof email === "string" ? email : undefined;
 }
 
+/**
+ * The kinds of change a record carries and when the earliest happened: change capture says so;
+ * a PostConfirmation record is a confirmation at its version; anything else (backfill, reconcile,
+ * redrive) is a `record` written at its version.
+ */
+export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number } {
+  if (record.changeKinds && record.changeKinds.length > 0) return { kinds: record.changeKinds, at: record.changedAt ?? record.version };
+  return { kinds: [record.version === record.confirmedAt ? "confirm" : "record"], at: record.version };
+}
+
 export function makeHandler(deps: ReplicatorDeps) {
   const { logger, metrics, config } = deps;
-  const ctx = { cognito: deps.cognito, userPoolId: config.drUserPoolId, config: config.replication };
+  const directory = tableDirectory(deps.ddb, config.tableName, config.drUserPoolId, deps.now);
+  const ctx = { cognito: deps.cognito, userPoolId: config.drUserPoolId, config: config.replication, directory, deletionPolicy: config.deletionPolicy };
 
   async function parkOrFail(r: DynamoDBRecord, e: ReplicationError, record: ReplicatedUser | undefined): Promise<void> {
     const where = { eventID: r.eventID, sequenceNumber: r.dynamodb?.SequenceNumber, canonicalId: record?.canonicalId ?? userKeyOf(r) };
@@ -70,25 +89,46 @@ export function makeHandler(deps: ReplicatorDeps) {
     if (context) logger.addContext(context);
     // Highest version applied per user in this batch: duplicates and stale records are skipped.
     const applied = new Map<string, number>();
+    const lags: Array<[string, number]> = [];
+    const tombstones: Array<[string, number]> = [];
     const skip = (r: DynamoDBRecord, why: string): void => {
       count(metrics, METRIC.Skipped);
       logger.debug("record skipped", { eventID: r.eventID, why });
     };
 
+    async function apply(r: DynamoDBRecord, record: ReplicatedUser): Promise<void> {
+      const previousEmail = previousEmailOf(r);
+      const changed = changesOf(record);
+      if (record.deleted) {
+        const result = await applyTombstone(ctx, record, { policy: config.deletionPolicy, previousEmail });
+        tombstones.push([result.action, 1]);
+        if (result.action !== "unchanged") for (const kind of changed.kinds) lags.push([kind, deps.now() - changed.at]);
+        const message = result.found === 0 ? "tombstone: no DR user carries this canonical id (reconcile reports one both lookups missed)" : "tombstone applied";
+        logger.info(message, { eventID: r.eventID, canonicalId: record.canonicalId, action: result.action, policy: config.deletionPolicy, found: result.found, changes: result.changes });
+        return;
+      }
+      const result = await upsertDrUser(ctx, record, { previousEmail });
+      count(metrics, METRIC.Replicated);
+      if (result.action !== "unchanged") {
+        // For a newly confirmed user version == confirmedAt; for updates, lag since the change.
+        lag(metrics, deps.now() - Math.max(record.confirmedAt, record.version));
+        for (const kind of changed.kinds) lags.push([kind, deps.now() - changed.at]);
+      }
+      logger.info("user replicated", { eventID: r.eventID, canonicalId: record.canonicalId, action: result.action, changes: result.changes });
+    }
+
     async function processRecord(r: DynamoDBRecord): Promise<void> {
       if (r.eventName === "REMOVE") return skip(r, "REMOVE events (TTL expiry) never delete DR users");
+      // Before parsing: these items are ours, not records (and must not be parked as invalid ones).
+      if (isDrUserKey(userKeyOf(r) ?? "")) return skip(r, "a canonical id -> DR user item, not a user record");
       let record: ReplicatedUser | undefined;
       try {
         record = fromItem(r.dynamodb?.NewImage);
         if (record.originRegion === config.region) return skip(r, "written in this region");
         const last = applied.get(record.canonicalId);
         if (last !== undefined && record.version <= last) return skip(r, "an equal or newer version was applied in this batch");
-        const result = await upsertDrUser(ctx, record, { previousEmail: previousEmailOf(r) });
+        await apply(r, record);
         applied.set(record.canonicalId, record.version);
-        count(metrics, METRIC.Replicated);
-        // For a newly confirmed user version == confirmedAt; for updates, lag since the change.
-        if (result.action !== "unchanged") lag(metrics, deps.now() - Math.max(record.confirmedAt, record.version));
-        logger.info("user replicated", { eventID: r.eventID, canonicalId: record.canonicalId, action: result.action, changes: result.changes });
       } catch (err) {
         const e = classifyAwsError(err);
         if (!e.retryable) return parkOrFail(r, e, record);
@@ -113,6 +153,8 @@ export function makeHandler(deps: ReplicatorDeps) {
       return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
     } finally {
       metrics.publishStoredMetrics();
+      addByDimension(metrics, "kind", METRIC.ChangeToDrLagMs, MetricUnit.Milliseconds, lags.map(([k, ms]) => [k, Math.max(0, ms)] as const));
+      addByDimension(metrics, "action", METRIC.TombstonesApplied, MetricUnit.Count, tombstones);
     }
   };
 }

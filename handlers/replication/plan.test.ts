@@ -1,11 +1,11 @@
 // The pure half of the upsert: what the DR user should look like (desiredAttributes,
 // createUserInput) and the diff against what it is (planUser). No Cognito calls; the calls that
-// apply a plan are in upsert.test.ts.
+// apply a plan are in upsert.test.ts and tombstone.test.ts.
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
 import { DR_POOL_ID, userRecord } from "../../test/support/events";
 import { replicationConfig } from "./replication-config";
-import { createUserInput, desiredAttributes, planUser } from "./upsert";
+import { createUserInput, desiredAttributes, drEnabled, planTombstone, planUser } from "./plan";
 
 const config = replicationConfig({ customAttributes: ["tier"] });
 const ctx = { cognito: new CognitoIdentityProviderClient({ region: "us-west-2" }), userPoolId: DR_POOL_ID, config };
@@ -110,5 +110,50 @@ describe("planUser: verification flags and stable plans", () => {
       addGroups: ["b", "k", "y"],
       removeGroups: ["a", "m", "z"],
     });
+  });
+});
+
+describe("FORCE_CHANGE_PASSWORD in the primary: the DR copy stays disabled until the user signs in there", () => {
+  const current = { username: "u", attributes: { email: "alice@example.com", email_verified: "true", name: "Alice Example", "custom:canonical_id": userRecord().canonicalId }, enabled: true, groups: [] };
+
+  it("drEnabled is the primary's flag, off while only a temporary password lets the user in", () => {
+    expect(drEnabled(userRecord())).toBe(true);
+    expect(drEnabled(userRecord({ enabled: false }))).toBe(false);
+    expect(drEnabled(userRecord({ forceChangePassword: true }))).toBe(false);
+    expect(drEnabled(userRecord({ enabled: false, forceChangePassword: true }))).toBe(false);
+  });
+
+  it("an enabled DR copy of a FORCE_CHANGE_PASSWORD user is disabled; its own password set (the flag goes) enables it again", () => {
+    expect(planUser(userRecord({ forceChangePassword: true }), current, config).enabled).toBe(false);
+    expect(planUser(userRecord(), { ...current, enabled: false }, config).enabled).toBe(true);
+    expect(planUser(userRecord({ forceChangePassword: true }), { ...current, enabled: false }, config).enabled).toBeUndefined();
+  });
+});
+
+describe("planTombstone", () => {
+  const targets = [
+    { username: "b", enabled: true },
+    { username: "a", enabled: false },
+    { username: "c", enabled: true },
+  ];
+
+  it("delete: every DR user carrying the canonical id goes, twins and disabled ones included, in name order", () => {
+    expect(planTombstone("delete", targets)).toEqual([
+      { action: "delete", username: "a" },
+      { action: "delete", username: "b" },
+      { action: "delete", username: "c" },
+    ]);
+  });
+
+  it("disable: only the enabled ones are disabled, none is deleted", () => {
+    expect(planTombstone("disable", targets)).toEqual([
+      { action: "disable", username: "b" },
+      { action: "disable", username: "c" },
+    ]);
+  });
+
+  it("no DR user: nothing to do under either policy", () => {
+    expect(planTombstone("delete", [])).toEqual([]);
+    expect(planTombstone("disable", [{ username: "a", enabled: false }])).toEqual([]);
   });
 });

@@ -51,7 +51,15 @@ describe("users to records and DR state", () => {
     expect(recordFromUser({ ...base, UserCreateDate: new Date(ctx.now + 5_000) }, [], ctx).confirmedAt).toBe(ctx.now);
   });
 
-  it("a record's canonical id is the primary user's sub, never a custom:canonical_id it carries (backfill and reconcile build records here)", () => {
+  it("an admin-created user that never signed in (FORCE_CHANGE_PASSWORD) is marked forceChangePassword; no other status is", () => {
+    const base = { Username: "u", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "u@example.com" }] };
+    expect(recordFromUser({ ...base, UserStatus: "FORCE_CHANGE_PASSWORD" }, [], ctx).forceChangePassword).toBe(true);
+    for (const UserStatus of ["CONFIRMED", "RESET_REQUIRED", "EXTERNAL_PROVIDER", undefined] as const) {
+      expect(recordFromUser({ ...base, UserStatus }, [], ctx)).not.toHaveProperty("forceChangePassword");
+    }
+  });
+
+    it("a record's canonical id is the primary user's sub, never a custom:canonical_id it carries (backfill and reconcile build records here)", () => {
     const claimed = { Username: "u", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "u@example.com" }, { Name: "custom:canonical_id", Value: "someone-else" }] };
     expect(recordFromUser(claimed, [], ctx).canonicalId).toBe("s1");
   });
@@ -70,5 +78,11 @@ describe("users to records and DR state", () => {
     expect(sameContent(a, { ...a, attributes: { ...a.attributes, name: "B" } })).toBe(false);
     expect(sameContent(a, { ...a, groups: ["x"] })).toBe(false);
     expect(sameContent(a, { ...a, groups: ["x", "z"] })).toBe(false);
+    expect(sameContent(a, { ...a, forceChangePassword: true })).toBe(false);
+    expect(sameContent({ ...a, forceChangePassword: true }, a)).toBe(false);
+    expect(sameContent(a, { ...a, changedAt: 1, changeKinds: ["disable"] })).toBe(true);
+    const t = userRecord({ attributes: {}, enabled: false, deleted: true });
+    expect(sameContent(t, { ...t, deleted: undefined })).toBe(false);
+    expect(sameContent(t, { ...t, version: t.version + 1 })).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import {
 import { attributeMap, fromCognitoAttributes } from "./attributes";
 import { expiresAtFor, parseRecord, RECORD_SCHEMA_VERSION, type ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
-import type { DrUserState } from "./upsert";
+import type { DrUserState } from "./plan";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 
@@ -117,6 +117,10 @@ export function recordFromUser(user: UserType, groups: readonly string[], ctx: R
     version: ctx.now,
     confirmedAt: Math.min(created, ctx.now),
     expiresAt: expiresAtFor(ctx.now, ctx.ttlDays),
+    // Only a temporary password (an invitation, or an administrator's) lets this user in: DR keeps
+    // its copy disabled until it sets its own (plan.ts, drEnabled). Absent otherwise, so records of
+    // confirmed users stay as they were.
+    ...(user.UserStatus === "FORCE_CHANGE_PASSWORD" ? { forceChangePassword: true } : {}),
   });
 }
 
@@ -124,9 +128,16 @@ export function drStateFromUser(user: UserType, groups: readonly string[]): DrUs
   return { username: user.Username!, attributes: attributeMap(user.Attributes), enabled: user.Enabled ?? true, groups: [...groups] };
 }
 
-/** Whether two records say the same about a user (version, TTL and origin aside). */
+/** Whether two records say the same about a user (version, TTL, origin and change metadata aside). */
 export function sameContent(a: ReplicatedUser, b: ReplicatedUser): boolean {
   // Stryker disable next-line EqualityOperator: equivalent, attribute names are unique keys and both records are sorted by the same comparator, so `<=` or `>=` gives equal strings exactly when `<` does
   const attrs = (r: ReplicatedUser) => JSON.stringify(Object.entries(r.attributes).sort(([x], [y]) => (x < y ? -1 : 1)));
-  return a.username === b.username && a.enabled === b.enabled && attrs(a) === attrs(b) && [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n");
+  return (
+    a.username === b.username &&
+    a.enabled === b.enabled &&
+    !a.deleted === !b.deleted &&
+    !a.forceChangePassword === !b.forceChangePassword &&
+    attrs(a) === attrs(b) &&
+    [...a.groups].sort().join("\n") === [...b.groups].sort().join("\n")
+  );
 }

@@ -3,16 +3,19 @@
 // the shared upsert (the same code the replicator runs). Primary users in a canonical-id conflict
 // (canonical-claims.ts) are reported and never repaired. The operator CLI
 // (scripts/operator/reconcile.ts) and the scheduled reconcile Lambda (handlers/reconcile) both
-// run this.
+// run this. It is the net under change capture: what it repairs of the kinds capture carries is
+// counted as missed by capture, so a rising count means capture is broken.
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { attributeMap } from "./attributes";
 import { primaryConflicts } from "./canonical-claims";
 import { classifyAwsError } from "../shared/classify";
-import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
+import type { DrDirectory } from "./dr-directory";
+import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
 import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
-import { planUser, upsertDrUser } from "./upsert";
+import { keptTwin } from "./twins";
+import { desiredAttributes, planUser, upsertDrUser } from "./upsert";
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -25,8 +28,19 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 
-export type DriftKind = "missing_in_dr" | "extra_in_dr" | "attributes" | "enabled" | "groups" | "invalid" | "conflict";
-export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "extra_in_dr", "attributes", "enabled", "groups", "invalid", "conflict"];
+export type DriftKind = "missing_in_dr" | "extra_in_dr" | "twin" | "attributes" | "enabled" | "groups" | "invalid" | "conflict";
+export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "extra_in_dr", "twin", "attributes", "enabled", "groups", "invalid", "conflict"];
+
+/**
+ * The drift change capture exists to prevent: a user created, changed or deleted in the primary
+ * whose DR user does not follow. (Twins come from the upsert's old email lookup, invalid users and
+ * conflicts from the data: not capture's to carry.)
+ */
+export type CapturedKind = "missing_in_dr" | "extra_in_dr" | "attributes" | "enabled" | "groups";
+export const CAPTURED_KINDS: readonly CapturedKind[] = ["missing_in_dr", "extra_in_dr", "attributes", "enabled", "groups"];
+
+/** A primary change younger than this may still be on its way through CloudTrail and the replicator. */
+export const DEFAULT_CAPTURE_GRACE_MS = 15 * 60_000;
 
 export interface DriftItem {
   kind: DriftKind;
@@ -37,6 +51,8 @@ export interface DriftItem {
   detail: string;
   repaired?: boolean;
   error?: string;
+  /** Of a kind capture carries, and older than the grace period: capture should have carried it. */
+  missedByCapture?: boolean;
 }
 
 export interface ReconcileDeps {
@@ -48,6 +64,8 @@ export interface ReconcileDeps {
   primaryRegion: string;
   config: ReplicationConfig;
   ttlDays: number;
+  /** The DR region's canonical id -> DR user items: which twin to keep; the upsert finds and remembers DR users there. */
+  directory?: DrDirectory;
   now?: () => number;
 }
 
@@ -57,6 +75,8 @@ export interface ReconcileOptions {
   /** ListUsers filter applied to both pools. */
   filter?: string;
   concurrency?: number;
+  /** Drift of a primary user modified more recently than this is not counted as missed by capture. */
+  captureGraceMs?: number;
   onListed?: (primary: number, dr: number) => void;
   onRepaired?: (done: number, total: number) => void;
 }
@@ -76,6 +96,8 @@ export interface UnverifiedEmail {
 export interface ReconcileResult {
   counts: {
     primaryUsers: number;
+    /** Primary users outside the listing (a filter, or created meanwhile) found by a DR user's canonical id. */
+    primaryOutsideList: number;
     drUsers: number;
     matched: number;
     inSync: number;
@@ -83,6 +105,10 @@ export interface ReconcileResult {
   } & Record<DriftKind, number> & { repaired: number; deleted: number; repairFailed: number };
   drift: DriftItem[];
   unverifiedEmail: UnverifiedEmail[];
+  /** Drift change capture should have carried, by kind (found, whether repaired or not). */
+  missedByCapture: Record<CapturedKind, number>;
+  /** Of those, what this run repaired. */
+  repairedMissedByCapture: Record<CapturedKind, number>;
   /** Drift still there after this run (everything when not applying). */
   unrepaired: number;
   listSeconds: number;
@@ -98,12 +124,41 @@ function describePlan(plan: ReturnType<typeof planUser>): Array<{ kind: DriftKin
   return out;
 }
 
+const byKind = (items: readonly DriftItem[], pick: (d: DriftItem) => boolean): Record<CapturedKind, number> =>
+  Object.fromEntries(CAPTURED_KINDS.map((k) => [k, items.filter((d) => d.kind === k && pick(d)).length])) as Record<CapturedKind, number>;
+
+/**
+ * DR users whose canonical id the listed primary users lack may still have a primary user: a
+ * filter leaves out a user whose email changed (its DR copy still matches the filter), and a user
+ * created while the pools were listed is in one list only. Each is looked up by sub (UserList);
+ * the primary users found join the run, so their DR users are repaired, never deleted.
+ */
+async function primaryUsersOutsideTheList(deps: ReconcileDeps, ids: string[], concurrency: number): Promise<UserType[]> {
+  const found: UserType[] = [];
+  await mapLimit(ids, concurrency, async (id) => {
+    // A canonical id is a sub (UUID); one that could break out of the quotes is never a primary sub.
+    if (!/^[\w-]+$/.test(id)) return;
+    const page = await listUsersPage(deps.primary, deps.primaryPoolId, { filter: `sub = "${id}"`, limit: 1 });
+    const user = page.users.find((u) => primaryCanonicalId(u) === id);
+    if (user) found.push(user);
+  });
+  return found;
+}
+
+interface Repair {
+  record: ReplicatedUser;
+  drUser?: UserType;
+  items: DriftItem[];
+}
+
 export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
   const now = (deps.now ?? Date.now)();
+  const concurrency = opts.concurrency ?? 8;
+  const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
   let pCount = 0;
   let dCount = 0;
-  const [pUsers, dUsers, pGroups, dGroups] = await Promise.all([
+  const [listed, dUsers, pGroups, dGroups] = await Promise.all([
     listAllUsers(deps.primary, deps.primaryPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.((pCount = c), dCount) }),
     listAllUsers(deps.dr, deps.drPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.(pCount, (dCount = c)) }),
     groupMembership(deps.primary, deps.primaryPoolId),
@@ -111,27 +166,35 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   ]);
   const listSeconds = (performance.now() - started) / 1000;
 
-  const drById = new Map<string, UserType>();
-  const drift: DriftItem[] = [];
+  const drById = new Map<string, UserType[]>();
   for (const u of dUsers) {
     const id = drCanonicalId(u, deps.config);
-    if (id) drById.set(id, u);
+    if (id) drById.set(id, [...(drById.get(id) ?? []), u]);
   }
+  const listedIds = new Set(listed.map(primaryCanonicalId).filter((id): id is string => !!id));
+  const outside = await primaryUsersOutsideTheList(deps, [...drById.keys()].filter((id) => !listedIds.has(id)), concurrency);
+  const pUsers = [...listed, ...outside];
+
+  const drift: DriftItem[] = [];
   const primaryIds = new Set<string>();
   const conflicts = primaryConflicts(pUsers, deps.config);
   const unverifiedEmail: UnverifiedEmail[] = [];
-  const repairs = new Map<string, { record: ReplicatedUser; drUser?: UserType; items: DriftItem[] }>();
+  const repairs = new Map<string, Repair>();
+  const twinDeletes: Array<{ user: UserType; kept: UserType; item: DriftItem }> = [];
   let matched = 0;
   let inSync = 0;
+  /** Whether drift of this primary user is old enough that capture should have carried it. */
+  const stale = (u: UserType): boolean => !u.UserLastModifiedDate || now - new Date(u.UserLastModifiedDate).getTime() >= grace;
 
   for (const u of pUsers) {
     const id = primaryCanonicalId(u);
     if (id) primaryIds.add(id);
     const conflict = conflicts.get(u);
+    const drUsers = id ? (drById.get(id) ?? []) : [];
     if (conflict) {
       // Never repaired, unconfirmed users included: whichever side a repair took, it could hand one
       // person's DR account to the other.
-      drift.push({ kind: "conflict", canonicalId: conflict.canonicalId, primaryUsername: u.Username, drUsername: id ? drById.get(id)?.Username : undefined, detail: conflict.detail });
+      drift.push({ kind: "conflict", canonicalId: conflict.canonicalId, primaryUsername: u.Username, drUsername: drUsers[0]?.Username, detail: conflict.detail });
       continue;
     }
     if (!replicable(u)) continue;
@@ -144,12 +207,28 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       continue;
     }
     if (record.attributes.email_verified !== "true") unverifiedEmail.push({ canonicalId: record.canonicalId, primaryUsername: u.Username });
-    const dr = drById.get(record.canonicalId);
-    if (!dr) {
-      const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id" };
+    const missed = stale(u);
+    if (drUsers.length === 0) {
+      try {
+        desiredAttributes(record, deps.config); // one that cannot be created (no email) is invalid, not missing
+      } catch (err) {
+        drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: classifyAwsError(err).message });
+        continue;
+      }
+      const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id", missedByCapture: missed };
       drift.push(item);
       repairs.set(record.canonicalId, { record, items: [item] });
       continue;
+    }
+    let dr = drUsers[0];
+    if (drUsers.length > 1) {
+      const { kept, why } = await keptTwin(drUsers, record.canonicalId, record.attributes.email, deps.directory);
+      dr = kept;
+      for (const twin of drUsers.filter((t) => t !== kept)) {
+        const item: DriftItem = { kind: "twin", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: twin.Username, detail: `a second DR user with this canonical id; kept: ${why} (${kept.Username})` };
+        drift.push(item);
+        twinDeletes.push({ user: twin, kept, item });
+      }
     }
     matched++;
     let found: Array<{ kind: DriftKind; detail: string }>;
@@ -164,7 +243,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       inSync++;
       continue;
     }
-    const items = found.map((f) => ({ ...f, canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username }));
+    const items = found.map((f) => ({ ...f, canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, missedByCapture: missed }));
     drift.push(...items);
     repairs.set(record.canonicalId, { record, drUser: dr, items });
   }
@@ -173,7 +252,8 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   for (const u of dUsers) {
     const id = drCanonicalId(u, deps.config);
     if (id && primaryIds.has(id)) continue;
-    const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: id ? "canonical id not in the primary pool" : "DR user without a canonical id" };
+    // A deletion capture should have carried (a tombstone); a DR user without a canonical id is not the replicator's.
+    const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: id ? "canonical id not in the primary pool" : "DR user without a canonical id", missedByCapture: !!id };
     drift.push(item);
     extras.push({ user: u, item });
   }
@@ -183,47 +263,64 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   let repairFailed = 0;
   if (opts.apply) {
     const jobs = [...repairs.values()];
-    const total = jobs.length + (opts.allowDelete ? extras.length : 0);
+    const total = jobs.length + twinDeletes.length + (opts.allowDelete ? extras.length : 0);
     let done = 0;
-    await mapLimit(jobs, opts.concurrency ?? 8, async ({ record, drUser, items }) => {
-      const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
+    const deleteDr = async (username: string): Promise<void> => {
       try {
-        await upsertDrUser({ cognito: deps.dr, userPoolId: deps.drPoolId, config: deps.config }, record, { previousEmail });
-        for (const i of items) i.repaired = true;
-        repaired++;
+        await deps.dr.send(new AdminDeleteUserCommand({ UserPoolId: deps.drPoolId, Username: username }));
       } catch (err) {
-        const e = classifyAwsError(err);
-        for (const i of items) {
-          i.repaired = false;
-          i.error = `${e.reason}: ${e.message}`;
-        }
-        repairFailed++;
+        if ((err as { name?: string }).name !== "UserNotFoundException") throw err;
       }
-      opts.onRepaired?.(++done, total);
-    });
+    };
+    const fail = (items: DriftItem[], err: unknown): void => {
+      const e = classifyAwsError(err);
+      for (const i of items) {
+        i.repaired = false;
+        i.error = `${e.reason}: ${e.message}`;
+      }
+      repairFailed++;
+    };
+    // Deletions first: a deleted user's DR copy may hold the email a new primary user needs, and a
+    // twin the email its kept sibling moves to.
     if (opts.allowDelete) {
-      await mapLimit(extras, opts.concurrency ?? 8, async ({ user, item }) => {
+      await mapLimit(extras, concurrency, async ({ user, item }) => {
         try {
-          await deps.dr.send(new AdminDeleteUserCommand({ UserPoolId: deps.drPoolId, Username: user.Username! }));
+          await deleteDr(user.Username!);
           item.repaired = true;
           deleted++;
         } catch (err) {
-          if ((err as { name?: string }).name === "UserNotFoundException") {
-            item.repaired = true;
-            deleted++;
-          } else {
-            item.repaired = false;
-            item.error = classifyAwsError(err).message;
-            repairFailed++;
-          }
+          fail([item], err);
         }
         opts.onRepaired?.(++done, total);
       });
     }
+    await mapLimit(twinDeletes, concurrency, async ({ user, kept, item }) => {
+      try {
+        await deleteDr(user.Username!);
+        await deps.directory?.remember(item.canonicalId!, kept.Username!);
+        item.repaired = true;
+        deleted++;
+      } catch (err) {
+        fail([item], err);
+      }
+      opts.onRepaired?.(++done, total);
+    });
+    await mapLimit(jobs, concurrency, async ({ record, drUser, items }) => {
+      const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
+      try {
+        await upsertDrUser({ cognito: deps.dr, userPoolId: deps.drPoolId, config: deps.config, directory: deps.directory }, record, { previousEmail });
+        for (const i of items) i.repaired = true;
+        repaired++;
+      } catch (err) {
+        fail(items, err);
+      }
+      opts.onRepaired?.(++done, total);
+    });
   }
 
   const counts = {
-    primaryUsers: pUsers.length,
+    primaryUsers: listed.length,
+    primaryOutsideList: outside.length,
     drUsers: dUsers.length,
     matched,
     inSync,
@@ -233,5 +330,14 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     deleted,
     repairFailed,
   };
-  return { counts, drift, unverifiedEmail, unrepaired: drift.filter((d) => !d.repaired).length, listSeconds, seconds: (performance.now() - started) / 1000 };
+  return {
+    counts,
+    drift,
+    unverifiedEmail,
+    missedByCapture: byKind(drift, (d) => d.missedByCapture === true),
+    repairedMissedByCapture: byKind(drift, (d) => d.missedByCapture === true && d.repaired === true),
+    unrepaired: drift.filter((d) => !d.repaired).length,
+    listSeconds,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FIXED_NOW, userRecord } from "../../test/support/events";
 import { InvalidRecordError } from "../shared/errors";
-import { fromItem, newRecord, parseRecord, toItem } from "./record";
+import { fromItem, newRecord, parseRecord, toItem, tombstoneRecord } from "./record";
 
 describe("record schema", () => {
   it("round-trips through a DynamoDB item", () => {
@@ -147,3 +147,68 @@ describe("DynamoDB items", () => {
     expect(() => fromItem({ canonicalId: { Q: "x" } })).toThrow(expect.objectContaining({ name: "InvalidRecordError", message: "image is not a valid DynamoDB item" }));
   });
 });
+
+describe("tombstones and the change-capture fields", () => {
+  const tombstone = () =>
+    tombstoneRecord({ canonicalId: "c1", originRegion: "us-east-1", originPoolId: "us-east-1_abc", now: FIXED_NOW, ttlDays: 3, changedAt: FIXED_NOW - 900, changeKinds: ["delete"] });
+
+  it("a tombstone is the next version of the user: deleted, nothing else, and it round-trips through an item", () => {
+    const t = tombstone();
+    expect(t).toEqual({
+      schemaVersion: 1,
+      canonicalId: "c1",
+      username: "c1",
+      attributes: {},
+      enabled: false,
+      groups: [],
+      originRegion: "us-east-1",
+      originPoolId: "us-east-1_abc",
+      version: FIXED_NOW,
+      confirmedAt: FIXED_NOW,
+      expiresAt: FIXED_NOW / 1000 + 3 * 86_400,
+      deleted: true,
+      changedAt: FIXED_NOW - 900,
+      changeKinds: ["delete"],
+    });
+    expect(fromItem(toItem(t))).toEqual(t);
+    expect(toItem(t).deleted).toEqual({ BOOL: true });
+    const bare = tombstoneRecord({ canonicalId: "c1", originRegion: "us-east-1", originPoolId: "us-east-1_abc", now: FIXED_NOW, ttlDays: 3 });
+    expect(Object.keys(bare)).not.toContain("changedAt");
+    expect(Object.keys(bare)).not.toContain("changeKinds");
+  });
+
+  it.each([
+    ["attributes", { attributes: { email: "a@example.com" } }],
+    ["groups", { groups: ["admins"] }],
+    ["enabled", { enabled: true }],
+    ["forceChangePassword", { forceChangePassword: true }],
+  ])("a tombstone with %s is refused at the record, naming the rule", (_label, patch) => {
+    expect(issuesOfRecord({ ...tombstone(), ...patch })).toEqual(["(record): a tombstone (deleted) carries no attributes, no groups, enabled false and not forceChangePassword"]);
+  });
+
+  it("deleted and forceChangePassword are true or absent; a live record may carry forceChangePassword", () => {
+    expect(issuesOfRecord({ ...userRecord(), deleted: false })).toEqual(["deleted: not an allowed value"]);
+    expect(issuesOfRecord({ ...userRecord(), forceChangePassword: false })).toEqual(["forceChangePassword: not an allowed value"]);
+    expect(parseRecord({ ...userRecord(), forceChangePassword: true }).forceChangePassword).toBe(true);
+    expect(parseRecord(userRecord())).not.toHaveProperty("deleted");
+  });
+
+  it("changedAt is epoch ms and changeKinds short names", () => {
+    expect(issuesOfRecord({ ...userRecord(), changedAt: -1 })).toEqual(["changedAt: too small (min 0)"]);
+    expect(issuesOfRecord({ ...userRecord(), changeKinds: ["x".repeat(33)] })).toEqual(["changeKinds.0: too big (max 32)"]);
+    expect(parseRecord({ ...userRecord(), changedAt: 5, changeKinds: ["disable"] })).toMatchObject({ changedAt: 5, changeKinds: ["disable"] });
+  });
+
+  it("a canonical id shaped like a DR user item's key is refused, so a record never overwrites one", () => {
+    expect(issuesOfRecord({ ...userRecord(), canonicalId: "dr#c1" })).toEqual(['canonicalId: must not start with "dr#" (the DR user items\' keys)']);
+  });
+});
+
+function issuesOfRecord(input: unknown): readonly string[] {
+  try {
+    parseRecord(input);
+  } catch (err) {
+    return (err as InvalidRecordError).issues;
+  }
+  throw new Error("the record was accepted");
+}

@@ -6,6 +6,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { $ZodIssue } from "zod/v4/core";
 // zod/mini is tree-shakable: the classic `z` API would add ~440 KB to every bundle.
 import * as z from "zod/mini";
+import { DR_USER_KEY_PREFIX } from "../contract";
 import { MAX_ATTRIBUTE_VALUE_LENGTH } from "./attributes";
 import { InvalidRecordError } from "../shared/errors";
 import { redactPersonalData } from "../shared/redact";
@@ -18,10 +19,12 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 // Stryker disable next-line ObjectLiteral: equivalent, a failed key check is reported as "invalid attribute name" (describeIssue, invalid_key), so the refine's message is never shown
 const attributeName = text(32 + "custom:".length).check(z.refine((name) => !isInternalAttribute(name), { message: "Cognito-internal attribute" }));
 
+const TOMBSTONE_RULE = "a tombstone (deleted) carries no attributes, no groups, enabled false and not forceChangePassword";
+
 export const ReplicatedUserSchema = z.object({
   schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
-  /** The primary pool's `sub`: the user's identity in both pools. */
-  canonicalId: text(128),
+  /** The primary pool's `sub`: the user's identity in both pools (never shaped like a DR user item's key). */
+  canonicalId: text(128).check(z.refine((id) => !id.startsWith(DR_USER_KEY_PREFIX), { message: `must not start with "${DR_USER_KEY_PREFIX}" (the DR user items' keys)` })),
   /** The primary pool's username. */
   username: text(128),
   /** Replicated attributes only (`email`, `custom:tier`, ...). */
@@ -35,7 +38,24 @@ export const ReplicatedUserSchema = z.object({
   confirmedAt: epochMs,
   /** DynamoDB TTL, epoch seconds. */
   expiresAt: z.int().check(z.positive()),
-});
+  /**
+   * Tombstone: the primary pool no longer has this user (change capture re-read it and Cognito
+   * answered UserNotFoundException). A new version like any other, so versions still compare and
+   * a late event cannot bring the user back; never a DynamoDB delete (REMOVE records are TTL's and
+   * the replicator ignores them). Its DR copy is deleted or disabled (DELETION_POLICY).
+   */
+  deleted: z.optional(z.literal(true)),
+  /**
+   * The primary user is FORCE_CHANGE_PASSWORD: an administrator created it and it has not signed in
+   * yet, or an administrator gave it a temporary password. Its DR copy stays disabled while this
+   * is set (plan.ts, `drEnabled`).
+   */
+  forceChangePassword: z.optional(z.literal(true)),
+  /** Change capture: epoch ms of the earliest primary change (CloudTrail eventTime) this version carries. */
+  changedAt: z.optional(epochMs),
+  /** Change capture: the kinds of change this version carries (`disable`, `attributes`, ...), for lag metrics. */
+  changeKinds: z.optional(z.array(text(32))),
+}).check(z.refine((r) => !r.deleted || (Object.keys(r.attributes).length === 0 && r.groups.length === 0 && !r.enabled && !r.forceChangePassword), { message: TOMBSTONE_RULE }));
 
 export type ReplicatedUser = z.infer<typeof ReplicatedUserSchema>;
 
@@ -56,9 +76,8 @@ function describeIssue(issue: Issue): string {
       return `${path}: not an allowed value`;
     case "invalid_key":
       return `${path}: invalid attribute name`;
-    // Stryker disable next-line ConditionalExpression: unreachable, the schema's only refine is on record keys, which zod reports as invalid_key
     case "custom":
-      // Stryker disable next-line StringLiteral: unreachable, see above
+      // The tombstone rule and the canonical id's prefix (the attribute names' refine is reported as invalid_key).
       return `${path}: ${issue.message}`;
     default:
       // Stryker disable next-line StringLiteral: unreachable, the schema yields no issue codes other than those above
@@ -112,6 +131,40 @@ export function newRecord(input: NewRecordInput): ReplicatedUser {
     version: input.now,
     confirmedAt: input.now,
     expiresAt: expiresAtFor(input.now, input.ttlDays),
+  });
+}
+
+export interface TombstoneInput {
+  canonicalId: string;
+  originRegion: string;
+  originPoolId: string;
+  now: number;
+  ttlDays: number;
+  changedAt?: number;
+  changeKinds?: string[];
+}
+
+/**
+ * The next version of a user the primary pool no longer has. Its username is unknown by then
+ * (CloudTrail carries the sub, and the user is gone), so it is the canonical id, which is the
+ * username in pools that sign in by email.
+ */
+export function tombstoneRecord(input: TombstoneInput): ReplicatedUser {
+  return parseRecord({
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    canonicalId: input.canonicalId,
+    username: input.canonicalId,
+    attributes: {},
+    enabled: false,
+    groups: [],
+    originRegion: input.originRegion,
+    originPoolId: input.originPoolId,
+    version: input.now,
+    confirmedAt: input.now,
+    expiresAt: expiresAtFor(input.now, input.ttlDays),
+    deleted: true,
+    ...(input.changedAt === undefined ? {} : { changedAt: input.changedAt }),
+    ...(input.changeKinds === undefined ? {} : { changeKinds: input.changeKinds }),
   });
 }
 

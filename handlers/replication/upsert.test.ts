@@ -87,6 +87,20 @@ describe("upsertDrUser", () => {
     expect(cognito).toHaveReceivedNthCommandWith(AdminAddUserToGroupCommand, 2, { GroupName: "b" });
   });
 
+  it("an admin-created user that never signed in (forceChangePassword) is created, then disabled, with its groups", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "dr-sub-1" } });
+    const result = await upsertDrUser(ctx, userRecord({ forceChangePassword: true, groups: ["a"] }));
+    expect(result).toEqual({ action: "created", changes: ["create", "disable", "groups:+1-0"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminDisableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
+  });
+
+  it("the user set its password in the primary (the flag gone): the disabled DR copy is enabled", async () => {
+    existing({}, false);
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toEqual({ action: "updated", changes: ["enable"] });
+    expect(cognito).toHaveReceivedCommandWith(AdminEnableUserCommand, { UserPoolId: DR_POOL_ID, Username: "dr-sub-1" });
+  });
+
   it("a replay of an equal user makes no write call besides the discovering create", async () => {
     existing();
     cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });

@@ -1,7 +1,9 @@
 // "Make the DR user match the record": create when absent, otherwise change only what
 // differs. Idempotent, so replays, duplicates, backfill and reconcile all go through
 // here; when the DR user already matches, it makes no write call at all (beyond the
-// AdminCreateUser that discovers the user exists).
+// AdminCreateUser that discovers the user exists, when it is not found by canonical id).
+// One DR user per canonical id: found through the directory first (dr-directory.ts), then by
+// the previous and the current email, and remembered once found or created.
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -13,25 +15,39 @@ import {
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminUpdateUserAttributesCommand,
-  type AdminCreateUserCommandInput,
-  type AttributeType,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { attributeMap, toCognitoAttributes } from "./attributes";
+import { attributeMap } from "./attributes";
 import { classifyAwsError } from "../shared/classify";
-import { CanonicalIdConflictError, GroupNotFoundError, MissingRequiredAttributeError, TransientError, UserNotConfirmedError } from "../shared/errors";
+import { CanonicalIdConflictError, GroupNotFoundError, InvalidRecordError, TransientError, UserNotConfirmedError } from "../shared/errors";
+import type { DeletionPolicy } from "../contract";
+import type { DrDirectory } from "./dr-directory";
+import { createUserInput, drEnabled, planUser, type UserPlan } from "./plan";
 import type { ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
+
+// The pure plan moved to plan.ts; operator scripts still import it from here.
+export { createUserInput, desiredAttributes, drEnabled, planUser, type DrUserState, type UserPlan } from "./plan";
 
 export interface UpsertContext {
   cognito: Pick<CognitoIdentityProviderClient, "send">;
   userPoolId: string;
   config: ReplicationConfig;
+  /**
+   * Canonical id -> DR user items (dr-directory.ts): the DR user is found by canonical id first and
+   * remembered after a create or a find. Without it (operator tools that pass none) the DR user is
+   * found by email only, as before.
+   */
+  directory?: DrDirectory;
+  /** With a directory: `delete` lets a new user take the email of a deleted user's DR copy (see `release`). */
+  deletionPolicy?: DeletionPolicy;
 }
 
 export interface UpsertOptions {
   /** Email in the stream's OldImage: when it differs, the DR user is found by it. */
   previousEmail?: string;
+  /** Internal: what was released before a second create attempt, for the result's changes. */
+  released?: string[];
 }
 
 export type UpsertAction = "created" | "updated" | "unchanged";
@@ -40,75 +56,6 @@ export interface UpsertResult {
   action: UpsertAction;
   /** Value-free list of what changed, e.g. `["attributes:2", "disable", "groups:+1-0"]`. */
   changes: string[];
-}
-
-/** The DR user as far as replication cares. */
-export interface DrUserState {
-  username: string;
-  attributes: Record<string, string>;
-  enabled: boolean;
-  groups: string[];
-}
-
-export interface UserPlan {
-  update: AttributeType[];
-  delete: string[];
-  enabled?: boolean;
-  addGroups: string[];
-  removeGroups: string[];
-}
-
-const VERIFIED_FOR: Record<string, string> = { email: "email_verified", phone_number: "phone_number_verified" };
-
-/**
- * Attributes the DR user must have: the replicated ones exactly as the primary has them (its
- * `email_verified` included: a user confirmed by an administrator without proving the email
- * stays unverified in DR too) and the canonical id. Sorted by name.
- */
-export function desiredAttributes(record: ReplicatedUser, config: ReplicationConfig): AttributeType[] {
-  for (const name of config.required) {
-    if (!record.attributes[name]) throw new MissingRequiredAttributeError(name);
-  }
-  const replicated = toCognitoAttributes(record.attributes, config);
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent for `<=` and every `a > b` variant, names being unique (object keys plus the canonical id, which toCognitoAttributes refuses among them) and V8's sort testing only comparator < 0 (the line's reversing and no-op mutants, silenced too, were killed by the sorted createUserInput test)
-  return [...replicated, { Name: canonicalIdAttributeName(config), Value: record.canonicalId }].sort((a, b) => (a.Name! < b.Name! ? -1 : a.Name! > b.Name! ? 1 : 0));
-}
-
-/** The exact AdminCreateUser request for a record (no TemporaryPassword: passwordless pools confirm such users). */
-export function createUserInput(record: ReplicatedUser, ctx: Pick<UpsertContext, "userPoolId" | "config">): AdminCreateUserCommandInput {
-  const attributes = desiredAttributes(record, ctx.config);
-  return {
-    UserPoolId: ctx.userPoolId,
-    Username: record.attributes.email,
-    UserAttributes: attributes,
-    MessageAction: "SUPPRESS",
-  };
-}
-
-/** Pure diff between the record and a DR user; operator drift checks reuse it. */
-export function planUser(record: ReplicatedUser, current: DrUserState, config: ReplicationConfig): UserPlan {
-  const desired = desiredAttributes(record, config);
-  const wanted = attributeMap(desired);
-  const update = desired.filter((a) => current.attributes[a.Name!] !== a.Value);
-  // Changing email/phone resets its *_verified flag unless the same call sets it.
-  for (const a of [...update]) {
-    const flag = VERIFIED_FOR[a.Name!];
-    if (flag && wanted[flag] !== undefined && !update.some((u) => u.Name === flag)) update.push({ Name: flag, Value: wanted[flag] });
-  }
-  // Attributes the primary no longer has. *_verified flags are Cognito-managed: never deleted.
-  const remove = Object.keys(current.attributes)
-    .filter((name) => config.replicated.has(name) && !(name in wanted) && !name.endsWith("_verified"))
-    .sort();
-  const groups = new Set(current.groups);
-  const desiredGroups = new Set(record.groups);
-  return {
-    // Stryker disable next-line EqualityOperator: equivalent for `<=`, which differs only for equal names and update's are unique (a *_verified flag is added only when absent); the reversing `>=`, silenced too, was killed by the sorted-plan test
-    update: update.sort((a, b) => (a.Name! < b.Name! ? -1 : 1)),
-    delete: remove,
-    enabled: current.enabled === record.enabled ? undefined : record.enabled,
-    addGroups: [...desiredGroups].filter((g) => !groups.has(g)).sort(),
-    removeGroups: [...groups].filter((g) => !desiredGroups.has(g)).sort(),
-  };
 }
 
 const errorName = (err: unknown): string | undefined => (err as { name?: string } | null)?.name;
@@ -175,21 +122,104 @@ async function applyPlan(ctx: UpsertContext, username: string, plan: UserPlan): 
   return changes;
 }
 
-async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: NonNullable<Awaited<ReturnType<typeof readDrUser>>>): Promise<UpsertResult> {
+type DrUser = NonNullable<Awaited<ReturnType<typeof readDrUser>>>;
+
+async function reconcile(ctx: UpsertContext, record: ReplicatedUser, user: DrUser): Promise<UpsertResult> {
   const groups = await readDrGroups(ctx, user.username);
   const plan = planUser(record, { ...user, groups }, ctx.config);
   const changes = await applyPlan(ctx, user.username, plan);
   return { action: changes.length > 0 ? "updated" : "unchanged", changes };
 }
 
+/** Deletes the DR user under `username`; one already gone is fine. */
+export async function deleteDrUser(ctx: UpsertContext, username: string): Promise<void> {
+  try {
+    await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
+  } catch (err) {
+    if (errorName(err) !== "UserNotFoundException") throw err;
+  }
+}
+
+/** The DR user the directory names for the record's canonical id, if it still exists and carries that id. */
+async function findByCanonicalId(ctx: UpsertContext, record: ReplicatedUser): Promise<DrUser | undefined> {
+  const username = await ctx.directory?.usernameOf(record.canonicalId);
+  if (!username) return undefined;
+  const user = await readDrUser(ctx, username);
+  // Deleted out of band, or (never by this project) relabelled: the item is stale, so fall back to
+  // the email, and a create or a find writes it again.
+  return user && ownedBy(record, user.attributes, ctx.config) ? user : undefined;
+}
+
+/**
+ * A DR user holds the email the record needs. It is deleted (and what was done is added to
+ * `changes`) when it is
+ * - a twin: another DR user of the same canonical id (the one being made to match is kept, as the
+ *   directory names it or the create found it); one DR user per canonical id;
+ * - the DR copy of a user the primary deleted (the table's record of its canonical id is a
+ *   tombstone) and the deletion policy is `delete`: the tombstone would remove it anyway, and its
+ *   email now belongs to someone else, who would otherwise sign in to it by EMAIL_OTP.
+ * Otherwise a canonical-id conflict is thrown, parked for a person as before.
+ */
+async function release(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser, keep: string | undefined, changes: string[]): Promise<void> {
+  const holderId = holder.attributes[canonicalIdAttributeName(ctx.config)];
+  if (holderId === record.canonicalId && holder.username !== keep) {
+    await deleteDrUser(ctx, holder.username);
+    changes.push("removed-twin");
+    return;
+  }
+  // Only the replicator passes a policy; other callers report the conflict and leave tombstones to it.
+  if (holderId && holderId !== record.canonicalId && ctx.directory && ctx.deletionPolicy && (await ctx.directory.isTombstoned(holderId))) {
+    if (ctx.deletionPolicy === "delete") {
+      await deleteDrUser(ctx, holder.username);
+      await ctx.directory.forget(holderId, holder.username);
+      changes.push("removed-deleted-holder");
+      return;
+    }
+    throw new CanonicalIdConflictError(
+      "the DR user with this email is the copy of a user the primary deleted, kept (disabled) by the deletion policy: delete that DR user, then redrive",
+    );
+  }
+  throw conflict(ctx, holder);
+}
+
+function conflict(ctx: UpsertContext, holder: DrUser): CanonicalIdConflictError {
+  const has = holder.attributes[canonicalIdAttributeName(ctx.config)] ? "another canonical id" : "no canonical id";
+  return new CanonicalIdConflictError(`the DR user with this email carries ${has}`);
+}
+
+/** `reconcile`, except that an email taken by another DR user is released once (see `release`). */
+async function reconcileOwned(ctx: UpsertContext, record: ReplicatedUser, user: DrUser): Promise<UpsertResult> {
+  try {
+    return await reconcile(ctx, record, user);
+  } catch (err) {
+    // Cognito's answer when the new email is already another user's (email is the sign-in alias).
+    if (errorName(err) !== "AliasExistsException") throw err;
+    const holder = await readDrUser(ctx, record.attributes.email);
+    if (!holder) throw new TransientError("the email was taken at update but free at read; retrying", { cause: err });
+    const changes: string[] = [];
+    await release(ctx, record, holder, user.username, changes);
+    const result = await reconcile(ctx, record, user);
+    return { action: "updated", changes: [...changes, ...result.changes] };
+  }
+}
+
 async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: UpsertOptions, attempt = 1): Promise<UpsertResult> {
   const input = createUserInput(record, ctx); // validates required attributes before any call
   const email = record.attributes.email;
+  const released: string[] = [];
 
-  if (options.previousEmail && options.previousEmail !== email && attempt === 1) {
-    const previous = await readDrUser(ctx, options.previousEmail);
-    // A user under the old email that is someone else's is not ours to move.
-    if (previous && ownedBy(record, previous.attributes, ctx.config)) return reconcile(ctx, record, previous);
+  if (attempt === 1) {
+    // By canonical id first: the email may have changed since the DR user was made.
+    const mapped = await findByCanonicalId(ctx, record);
+    if (mapped) return reconcileOwned(ctx, record, mapped);
+    if (options.previousEmail && options.previousEmail !== email) {
+      const previous = await readDrUser(ctx, options.previousEmail);
+      // A user under the old email that is someone else's is not ours to move.
+      if (previous && ownedBy(record, previous.attributes, ctx.config)) {
+        await ctx.directory?.remember(record.canonicalId, previous.username);
+        return reconcileOwned(ctx, record, previous);
+      }
+    }
   }
 
   try {
@@ -202,8 +232,10 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
       await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: username }));
       throw new UserNotConfirmedError(status);
     }
-    const changes = ["create"];
-    if (!record.enabled) {
+    // Remembered before anything else can fail: a retry then finds this user by canonical id.
+    await ctx.directory?.remember(record.canonicalId, username);
+    const changes = [...(options.released ?? []), "create"];
+    if (!drEnabled(record)) {
       await setEnabled(ctx, username, false);
       changes.push("disable");
     }
@@ -217,8 +249,9 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
   const existing = await readDrUser(ctx, email);
   if (!existing) throw new TransientError("user existed at create but not at read; retrying");
   if (!ownedBy(record, existing.attributes, ctx.config)) {
-    const has = existing.attributes[canonicalIdAttributeName(ctx.config)] ? "another canonical id" : "no canonical id";
-    throw new CanonicalIdConflictError(`the DR user with this email carries ${has}`);
+    if (attempt > 1) throw conflict(ctx, existing);
+    await release(ctx, record, existing, undefined, released);
+    return upsert(ctx, record, { ...options, released }, 2);
   }
   if (existing.status === "FORCE_CHANGE_PASSWORD" && attempt === 1) {
     // Ours, but left unable to sign in (created while the pool was misconfigured, and the removal
@@ -226,12 +259,14 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
     await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: existing.username }));
     return upsert(ctx, record, options, 2);
   }
-  return reconcile(ctx, record, existing);
+  await ctx.directory?.remember(record.canonicalId, existing.username);
+  return reconcileOwned(ctx, record, existing);
 }
 
-/** Makes the DR user match `record`. Throws a classified ReplicationError. */
+/** Makes the DR user match `record` (a live user; tombstone.ts applies tombstones). Throws a classified ReplicationError. */
 export async function upsertDrUser(ctx: UpsertContext, record: ReplicatedUser, options: UpsertOptions = {}): Promise<UpsertResult> {
   try {
+    if (record.deleted) throw new InvalidRecordError("a tombstone is applied by applyTombstone, never upserted");
     return await upsert(ctx, record, options);
   } catch (err) {
     throw classifyAwsError(err);

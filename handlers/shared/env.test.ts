@@ -12,7 +12,8 @@ const base = {
 describe("config loaders", () => {
   it("apply defaults", () => {
     const r = readReplicatorConfig(base);
-    expect(r).toMatchObject({ region: "us-west-2", drUserPoolId: "us-west-2_abc", maxConcurrency: 10 });
+    expect(r).toMatchObject({ region: "us-west-2", drUserPoolId: "us-west-2_abc", tableName: "cdr-dev-users", deletionPolicy: "delete", maxConcurrency: 10 });
+    expect(readReplicatorConfig({ ...base, DELETION_POLICY: " disable " }).deletionPolicy).toBe("disable");
     expect(r.replication.canonicalIdAttribute).toBe("canonical_id");
     expect([...r.replication.replicated]).toContain("phone_number");
     expect(readPostConfirmationConfig(base).ttlDays).toBe(30);
@@ -31,6 +32,8 @@ describe("config loaders", () => {
     [{ RECORD_TTL_DAYS: "0" }, /RECORD_TTL_DAYS must be a number between 1 and 3650/, readRetryWorkerConfig],
     [{ MAX_CONCURRENCY: "2.5" }, /MAX_CONCURRENCY must be an integer/, readReplicatorConfig],
     [{ AWS_REGION: "" }, /AWS_REGION is required/, readReplicatorConfig],
+    [{ TABLE_NAME: "" }, "Environment variable TABLE_NAME is required but not set", readReplicatorConfig],
+    [{ DELETION_POLICY: "purge" }, 'Environment variable DELETION_POLICY must be one of "delete", "disable" (got "purge")', readReplicatorConfig],
     [{ REPLICATED_ATTRIBUTES: "email,sub" }, /REPLICATED_ATTRIBUTES is invalid: attribute "sub" is Cognito-internal/, readReplicatorConfig],
     [{ REPLICATED_ATTRIBUTES: "name" }, /REPLICATED_ATTRIBUTES is invalid: required attribute "email"/, readReplicatorConfig],
     [{ REPLICATED_CUSTOM_ATTRIBUTES: "canonical_id" }, /REPLICATED_CUSTOM_ATTRIBUTES is invalid/, readReplicatorConfig],

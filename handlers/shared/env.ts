@@ -1,7 +1,7 @@
 // Validated configuration from environment variables, read once per cold start.
 // Every failure names the variable, so a wiring mistake in a stack shows up as one
 // clear line in the function's first log instead of an obscure SDK error later.
-import { ENV } from "../contract";
+import { DELETION_POLICIES, ENV, type DeletionPolicy } from "../contract";
 import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "../replication/replication-config";
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -40,6 +40,14 @@ export function optionalList(env: EnvSource, name: string): string[] | undefined
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** One of `allowed`; unset means `fallback`. */
+export function oneOf<T extends string>(env: EnvSource, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")} (got "${raw}")`);
+  return raw as T;
 }
 
 export function queueUrl(env: EnvSource, name: string): string {
@@ -89,6 +97,9 @@ export interface ReplicatorConfig {
   region: string;
   drUserPoolId: string;
   parkQueueUrl: string;
+  /** The table's replica in this region: canonical id -> DR user items, tombstone lookups. */
+  tableName: string;
+  deletionPolicy: DeletionPolicy;
   maxConcurrency: number;
   replication: ReplicationConfig;
 }
@@ -98,6 +109,9 @@ export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
     region: requireString(env, "AWS_REGION"),
     drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
     parkQueueUrl: queueUrl(env, ENV.PARK_QUEUE_URL),
+    tableName: requireString(env, ENV.TABLE_NAME),
+    // Default `delete`: a user erased in the primary (on request, say) must not remain in DR.
+    deletionPolicy: oneOf(env, ENV.DELETION_POLICY, DELETION_POLICIES, "delete"),
     maxConcurrency: optionalNumber(env, ENV.MAX_CONCURRENCY, 10, { min: 1, max: 100, integer: true }),
     replication: readReplicationConfig(env),
   };

@@ -12,13 +12,38 @@ export const METRIC = {
   Lost: "Lost",
   ReplicationLagMs: "ReplicationLagMs",
   Written: "Written",
+  /** Primary change (CloudTrail eventTime, else the record's version) -> DR user made to match; dimension `kind`. */
+  ChangeToDrLagMs: "ChangeToDrLagMs",
+  /** Tombstones applied in DR; dimension `action` (deleted, disabled, unchanged). */
+  TombstonesApplied: "TombstonesApplied",
+  /** change-capture: events accepted, dimension `kind`. */
+  CaptureEvents: "CaptureEvents",
+  /** change-capture: events dropped, dimension `reason`. */
+  CaptureDropped: "CaptureDropped",
+  /** change-capture: AdminGetUser + AdminListGroupsForUser (+ ListUsers) for one user. */
+  CaptureReReadMs: "CaptureReReadMs",
+  /** change-capture: CloudTrail eventTime -> record written; dimension `kind`. */
+  ChangeToRecordLagMs: "ChangeToRecordLagMs",
+  /** change-capture: records written (users), tombstones among them, and writes a newer version had already superseded. */
+  CaptureWritten: "CaptureWritten",
+  CaptureTombstones: "CaptureTombstones",
+  CaptureSuperseded: "CaptureSuperseded",
+  /** change-capture: users whose re-read or write failed (their messages are retried by SQS): the alarm's metric. */
+  CaptureFailed: "CaptureFailed",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
 export interface MetricsSink {
-  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void;
+  addMetric(name: string, unit: Unit, value: number): void;
   publishStoredMetrics(): void;
+}
+
+/** A sink that can also publish metrics under one more dimension (their own EMF document). */
+export interface DimensionedMetrics extends MetricsSink {
+  withDimension(name: string, value: string): MetricsSink;
 }
 
 export const count = (metrics: MetricsSink, name: MetricName, value = 1): void => metrics.addMetric(name, MetricUnit.Count, value);
@@ -26,6 +51,27 @@ export const count = (metrics: MetricsSink, name: MetricName, value = 1): void =
 export const lag = (metrics: MetricsSink, ms: number): void =>
   metrics.addMetric(METRIC.ReplicationLagMs, MetricUnit.Milliseconds, Math.max(0, ms));
 
-export function createMetrics(): Metrics {
-  return new Metrics();
+/**
+ * `values` ([dimension value, metric value] pairs) of one metric, one EMF document per distinct
+ * dimension value (all its values in it), so a batch costs a line per kind, not per event.
+ */
+export function addByDimension(metrics: DimensionedMetrics, dimension: string, name: MetricName | `Reconcile${string}`, unit: Unit, values: ReadonlyArray<readonly [string, number]>): void {
+  const byValue = new Map<string, number[]>();
+  for (const [key, value] of values) byValue.set(key, [...(byValue.get(key) ?? []), value]);
+  for (const [key, list] of byValue) {
+    const child = metrics.withDimension(dimension, key);
+    for (const v of list) child.addMetric(name, unit, v);
+    child.publishStoredMetrics();
+  }
+}
+
+/** Powertools Metrics whose `withDimension` makes a sibling with the same namespace and service. */
+export class AppMetrics extends Metrics implements DimensionedMetrics {
+  withDimension(name: string, value: string): MetricsSink {
+    return new Metrics({ defaultDimensions: { [name]: value } });
+  }
+}
+
+export function createMetrics(): AppMetrics {
+  return new AppMetrics();
 }

@@ -58,3 +58,42 @@ describe("the summary", () => {
     expect(report.unrepaired).toBe(2); // exit 1 (EXIT.DRIFT), as for any drift left
   });
 });
+
+describe("the summary: twins, users outside the listing, and what change capture missed", () => {
+  it("names the twins' row, the users found outside the listing, and the missed-by-capture counts by kind", async () => {
+    const primary = new FakePool("us-east-1_P", [
+      { username: "p-a", attributes: { sub: "a", email: "user-a@example.com", email_verified: "true" } },
+      { username: "p-m", attributes: { sub: "m", email: "moved@example.com", email_verified: "true" } },
+    ]);
+    const dr = new FakePool("us-west-2_D", [
+      { username: "d-a1", attributes: { sub: "d1", email: "user-a@example.com", email_verified: "true", "custom:canonical_id": "a" } },
+      { username: "d-a2", attributes: { sub: "d2", email: "user-old-a@example.com", email_verified: "true", "custom:canonical_id": "a" } },
+      { username: "d-m", attributes: { sub: "d3", email: "user-m@example.com", email_verified: "true", "custom:canonical_id": "m" } },
+    ]);
+    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config: replicationConfig(), ttlDays: 30 }, { filter: 'email ^= "user-"' });
+    const report: ReconcileReport = {
+      ...result,
+      tool: "reconcile",
+      env: "test",
+      apply: false,
+      allowDelete: false,
+      primaryPool: { id: primary.poolId, region: "us-east-1" },
+      drPool: { id: dr.poolId, region: "us-west-2" },
+      throughput: { usersPerSecond: 1, boundUsersPerSecond: 1, fractionOfBound: 1, bound: "test" },
+      rates: [],
+    };
+    const text = humanReport(report);
+    expect(text).toMatch(/primary users 1 \(\+1 outside the listing, found by canonical id\), DR users 3/);
+    expect(text).toMatch(/twins \(second DR user of one canonical id\)\s+1/);
+    expect(text).toMatch(/missed by change capture \(should have been carried; a rising count means capture is broken\): attribute differences 1/);
+    expect(text).not.toMatch(/extra in DR\s+[1-9]/);
+  });
+
+  it("the help names --table and --capture-grace", async () => {
+    const io = captureIo();
+    await reconcile.execute(["--help"], io);
+    expect(io.out).toMatch(/--table <name>/);
+    expect(io.out).toMatch(/--capture-grace <min>/);
+    expect(io.out).toMatch(/twin {12}a second DR user/);
+  });
+});

@@ -3,8 +3,9 @@
 // pools by name, the human summary and the JSON report.
 import "../lib/quiet-warnings";
 import { performance } from "node:perf_hooks";
+import { tableDirectory } from "../../handlers/replication/dr-directory";
 import { round, type RateReport } from "../../handlers/replication/rate-limit";
-import { DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
+import { CAPTURED_KINDS, DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
@@ -17,7 +18,11 @@ export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options
 Lists the primary and the DR pool, joins users by canonical id (DR: custom:canonical_id, set by
 the replicator; primary: the user's own sub, never its custom:canonical_id) and reports:
   missing_in_dr   a confirmed primary user with no DR user
-  extra_in_dr     a DR user whose canonical id is not in the primary pool (or has none)
+  extra_in_dr     a DR user whose canonical id is not in the primary pool (or has none); a DR
+                  user whose canonical id the listed primary users lack is looked up by sub
+                  first, so one outside --filter (its email changed) is repaired, never deleted
+  twin            a second DR user with the same canonical id; the one the table's dr#<id> item
+                  names is kept (else the one with the primary's email, else the newest)
   attributes      replicated attributes that differ (names only, never values)
   enabled         enabled/disabled differs
   groups          group membership differs (+in primary only, -in DR only)
@@ -27,13 +32,23 @@ the replicator; primary: the user's own sub, never its custom:canonical_id) and 
                   the attribute from the user that should not carry it and run again
 Listed on their own (not drift, DR has the same state): users whose email is not verified in the
 primary, who may not be able to sign in by EMAIL_OTP in DR.
+Missed by change capture: missing_in_dr, extra_in_dr, attributes, enabled and groups drift of
+users not modified in the primary for --capture-grace minutes, counted by kind (and, with --apply,
+how many were repaired): change capture should have carried them, so a rising count means it is
+broken (a trail stopped, a rule or queue misconfigured). The first run after capture is switched on
+also counts what predates it.
 Group membership is read with one ListUsersInGroup walk per group (UserList quota, 60 members a
 call) rather than one AdminListGroupsForUser per user (UserRead quota).
 
 Options:
   --apply                  repair: missing users, attributes, enabled flags and groups through the
-                           replicator's upsert (conflicts never)
-  --allow-delete           with --apply, also delete extra_in_dr users from the DR pool
+                           replicator's upsert (conflicts never), and delete twins
+  --allow-delete           with --apply, also delete extra_in_dr users from the DR pool (first, so
+                           a deleted user's email is free for a new user)
+  --table <name>           the replicated table (default: the environment's), whose DR replica
+                           holds the canonical id -> DR user items the upsert finds users by
+  --capture-grace <min>    drift of users modified more recently is not counted as missed by
+                           change capture (default 15)
   --filter <expr>          ListUsers filter applied to both pools, e.g. 'email ^= "user-"'
   --concurrency <n>        repairs in flight at once (default 8)
   --primary-pool <name|id> default: the environment's primary pool name
@@ -54,6 +69,8 @@ export const RECONCILE_OPTIONS = {
   ...USER_WALK_OPTIONS,
   apply: { type: "boolean", default: false },
   "allow-delete": { type: "boolean", default: false },
+  table: { type: "string" },
+  "capture-grace": { type: "string" },
   ...POOL_OPTIONS,
 } as const satisfies Options;
 
@@ -76,19 +93,23 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   const concurrency = numberFlag(values, "concurrency", { min: 1, max: 256, integer: true }) ?? 8;
   const apply = values.apply === true;
   const allowDelete = values["allow-delete"] === true;
+  const captureGraceMinutes = numberFlag(values, "capture-grace", { min: 0, max: 7 * 24 * 60 }) ?? 15;
   const limited = limitedCognito(ctx, rates);
   const [primary, dr] = [limited.primary.cognito, limited.dr.cognito];
   const [pPool, dPool] = await Promise.all([poolOf(ctx, primary, "primary"), poolOf(ctx, dr, "dr")]);
+  const drDirectory = tableDirectory(ctx.clients.dr.dynamodb, stringFlag(values, "table") ?? ctx.names.table, dPool.id);
   const listing = ctx.progress("listing");
   const repairing = ctx.progress("repairing");
   const listStart = performance.now();
   const result = await reconcilePools(
-    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: ctx.replication, ttlDays: env.replication.recordTtlDays },
+    // The DR replica of the table holds the canonical id -> DR user items (the replicator writes them there).
+    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: ctx.replication, ttlDays: env.replication.recordTtlDays, directory: drDirectory },
     {
       apply,
       allowDelete,
       filter: stringFlag(values, "filter"),
       concurrency,
+      captureGraceMs: captureGraceMinutes * 60_000,
       onListed: (p, d) => listing.update(p + d, `(primary ${p}, DR ${d})`),
       onRepaired: (done, total) => {
         repairing.total = total;
@@ -123,6 +144,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
 const LABEL: Record<DriftKind, string> = {
   missing_in_dr: "missing in DR",
   extra_in_dr: "extra in DR",
+  twin: "twins (second DR user of one canonical id)",
   attributes: "attribute differences",
   enabled: "enabled/disabled differences",
   groups: "group differences",
@@ -134,7 +156,7 @@ const LABEL: Record<DriftKind, string> = {
 export function humanReport(r: ReconcileReport): string {
   const lines = [
     `reconcile ${r.primaryPool.id} (${r.primaryPool.region}) -> ${r.drPool.id} (${r.drPool.region})`,
-    `primary users ${r.counts.primaryUsers}, DR users ${r.counts.drUsers}, matched ${r.counts.matched}, in sync ${r.counts.inSync}`,
+    `primary users ${r.counts.primaryUsers}${r.counts.primaryOutsideList > 0 ? ` (+${r.counts.primaryOutsideList} outside the listing, found by canonical id)` : ""}, DR users ${r.counts.drUsers}, matched ${r.counts.matched}, in sync ${r.counts.inSync}`,
     table([
       ["drift", "found", ...(r.apply ? ["repaired"] : [])],
       ...DRIFT_KINDS.map((k) => [LABEL[k], r.counts[k], ...(r.apply ? [r.drift.filter((d) => d.kind === k && d.repaired).length] : [])]),
@@ -151,6 +173,11 @@ export function humanReport(r: ReconcileReport): string {
     if (r.counts.conflict > 0) lines.push("conflicts are never repaired: remove custom:canonical_id from the primary user that should not carry it (AdminDeleteUserAttributes), then run again");
   } else if (r.drift.length === 0) lines.push("no drift");
   else lines.push("all drift repaired");
+  const missed = CAPTURED_KINDS.filter((k) => r.missedByCapture[k] > 0);
+  if (missed.length > 0) {
+    const what = missed.map((k) => `${LABEL[k]} ${r.missedByCapture[k]}${r.apply ? ` (repaired ${r.repairedMissedByCapture[k]})` : ""}`).join(", ");
+    lines.push(`missed by change capture (should have been carried; a rising count means capture is broken): ${what}`);
+  }
   if (r.unverifiedEmail.length > 0) {
     lines.push(`email not verified in the primary (${r.unverifiedEmail.length}; EMAIL_OTP sign-in in DR may fail for them${r.unverifiedEmail.length > 25 ? "; first 25, --json for all" : ""}):`);
     for (const u of r.unverifiedEmail.slice(0, 25)) lines.push(`  ${u.canonicalId}  ${u.primaryUsername ?? ""}`);

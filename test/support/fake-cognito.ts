@@ -1,6 +1,9 @@
 // An in-memory user pool answering the Cognito calls the core makes, with Cognito's error names,
 // for fast tests of code that reads and repairs whole pools (reconcile). Not an emulator: the
 // sandbox is that; this answers exactly the operations listed in `send` and throws on the rest.
+// With `emailAsUsername` it behaves like the project's pools (email is the sign-in alias): a
+// created user's username is generated, calls find a user by username or email, and an email
+// another user has is refused (UsernameExistsException at create, AliasExistsException at update).
 import type { AttributeType, UserType } from "@aws-sdk/client-cognito-identity-provider";
 
 export interface FakeUser {
@@ -9,6 +12,8 @@ export interface FakeUser {
   enabled?: boolean;
   status?: string;
   groups?: string[];
+  /** UserLastModifiedDate in epoch ms (0: not given). */
+  modifiedAt?: number;
 }
 
 const cognitoError = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
@@ -24,16 +29,27 @@ export class FakePool {
   /** `operation` or `operation:username` -> the error to throw instead of answering. */
   readonly failures = new Map<string, Error>();
 
+  private created = 0;
+
   constructor(
     readonly poolId: string,
     users: FakeUser[] = [],
     readonly pageSize = 2,
+    readonly options: { emailAsUsername?: boolean } = {},
   ) {
     for (const u of users) this.put(u);
   }
 
+  /** The user whose username, or (emailAsUsername) email, is `name`. */
+  find(name: string | undefined): Required<FakeUser> | undefined {
+    if (!name) return undefined;
+    const direct = this.users.get(name);
+    if (direct || !this.options.emailAsUsername) return direct;
+    return [...this.users.values()].find((u) => u.attributes.email === name);
+  }
+
   put(u: FakeUser): void {
-    this.users.set(u.username, { enabled: true, status: "CONFIRMED", groups: [], ...u, attributes: { ...u.attributes } });
+    this.users.set(u.username, { enabled: true, status: "CONFIRMED", groups: [], modifiedAt: 0, ...u, attributes: { ...u.attributes } });
     for (const g of u.groups ?? []) this.groups.add(g);
   }
 
@@ -59,7 +75,7 @@ export class FakePool {
   }
 
   private user(username: string | undefined): Required<FakeUser> {
-    const u = username ? this.users.get(username) : undefined;
+    const u = this.find(username);
     if (!u) throw cognitoError("UserNotFoundException", "User does not exist.");
     return u;
   }
@@ -71,14 +87,31 @@ export class FakePool {
     return { items: items.slice(start, end), next: end < items.length ? String(end) : undefined };
   }
 
+  /** ListUsers' filter, as far as the core uses it: `attribute = "value"` and `attribute ^= "prefix"`. */
+  private filtered(filter: unknown): Required<FakeUser>[] {
+    const users = [...this.users.values()];
+    if (filter === undefined || filter === "") return users;
+    const m = /^([\w:]+)\s*(=|\^=)\s*"(.*)"$/.exec(String(filter));
+    if (!m) throw cognitoError("InvalidParameterException", "Invalid filter expression.");
+    const [, name, op, value] = m;
+    const get = (u: Required<FakeUser>) => (name === "username" ? u.username : name === "status" ? u.status : u.attributes[name]);
+    return users.filter((u) => (op === "=" ? get(u) === value : (get(u) ?? "").startsWith(value)));
+  }
+
   private asUserType(u: Required<FakeUser>): UserType {
-    return { Username: u.username, Enabled: u.enabled, UserStatus: u.status as UserType["UserStatus"], Attributes: Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value })) };
+    return {
+      Username: u.username,
+      Enabled: u.enabled,
+      UserStatus: u.status as UserType["UserStatus"],
+      Attributes: Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value })),
+      ...(u.modifiedAt ? { UserLastModifiedDate: new Date(u.modifiedAt) } : {}),
+    };
   }
 
   private answer(op: string, input: Record<string, unknown>, username: string | undefined): unknown {
     switch (op) {
       case "ListUsers": {
-        const p = this.page([...this.users.values()], input.PaginationToken, input.Limit);
+        const p = this.page(this.filtered(input.Filter), input.PaginationToken, input.Limit);
         return { Users: p.items.map((u) => this.asUserType(u)), PaginationToken: p.next };
       }
       case "ListGroups": {
@@ -92,10 +125,11 @@ export class FakePool {
         return { Users: p.items.map((u) => this.asUserType(u)), NextToken: p.next };
       }
       case "AdminCreateUser": {
-        if (this.users.has(username!)) throw cognitoError("UsernameExistsException", "User account already exists.");
+        if (this.find(username)) throw cognitoError("UsernameExistsException", "User account already exists.");
         const attributes = Object.fromEntries(((input.UserAttributes ?? []) as AttributeType[]).map((a) => [a.Name!, a.Value!]));
-        this.put({ username: username!, attributes: { sub: `dr-${username}`, ...attributes } });
-        return { User: this.asUserType(this.user(username)) };
+        const name = this.options.emailAsUsername ? `00000000-0000-4000-8000-${String(++this.created).padStart(12, "0")}` : username!;
+        this.put({ username: name, attributes: { sub: this.options.emailAsUsername ? name : `dr-${username}`, ...attributes } });
+        return { User: this.asUserType(this.user(name)) };
       }
       case "AdminGetUser": {
         const u = this.user(username);
@@ -103,9 +137,15 @@ export class FakePool {
       }
       case "AdminListGroupsForUser":
         return { Groups: this.user(username).groups.map((GroupName) => ({ GroupName })) };
-      case "AdminUpdateUserAttributes":
-        for (const a of input.UserAttributes as AttributeType[]) this.user(username).attributes[a.Name!] = a.Value!;
+      case "AdminUpdateUserAttributes": {
+        const u = this.user(username);
+        for (const a of input.UserAttributes as AttributeType[]) {
+          const holder = a.Name === "email" && this.options.emailAsUsername ? this.find(a.Value) : undefined;
+          if (holder && holder !== u) throw cognitoError("AliasExistsException", "An account with the given email already exists.");
+        }
+        for (const a of input.UserAttributes as AttributeType[]) u.attributes[a.Name!] = a.Value!;
         return {};
+      }
       case "AdminDeleteUserAttributes":
         for (const n of input.UserAttributeNames as string[]) delete this.user(username).attributes[n];
         return {};
@@ -125,8 +165,7 @@ export class FakePool {
         return {};
       }
       case "AdminDeleteUser":
-        this.user(username);
-        this.users.delete(username!);
+        this.users.delete(this.user(username).username);
         return {};
       default:
         throw new Error(`FakePool does not answer ${op}`);

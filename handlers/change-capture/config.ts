@@ -1,0 +1,52 @@
+// change-capture's configuration, read once per cold start from the variables the stack sets
+// (names in ../contract.ts). Every failure names the variable.
+import { ENV } from "../contract";
+import type { ReplicationConfig } from "../replication/replication-config";
+import { ConfigError, optionalList, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
+
+export interface CaptureConfig {
+  region: string;
+  /** The pool whose calls are followed; in this function's region. */
+  poolId: string;
+  tableName: string;
+  ttlDays: number;
+  replication: ReplicationConfig;
+  /** Share (0..1] of the pool's UserRead (and UserList) quota that all instances together may use. */
+  quotaShare: number;
+  /** The event source mapping's maximum concurrency: the share is split among that many instances. */
+  maxConcurrency: number;
+  /** Users re-read at once within one batch. */
+  userConcurrency: number;
+  ignoredRoleArns: ReadonlySet<string>;
+  ignoredRolePrefix?: string;
+}
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+export function readCaptureConfig(env: EnvSource): CaptureConfig {
+  const region = requireString(env, "AWS_REGION");
+  const poolId = requireString(env, ENV.CAPTURE_USER_POOL_ID);
+  if (!poolId.startsWith(`${region}_`)) {
+    throw new ConfigError(ENV.CAPTURE_USER_POOL_ID, `must be a user pool of this function's region ${region} (got "${poolId}"): CloudTrail delivers a call's events in the call's region`);
+  }
+  const arns = optionalList(env, ENV.CAPTURE_IGNORED_ROLE_ARNS) ?? [];
+  for (const arn of arns) if (!ROLE_ARN.test(arn)) throw new ConfigError(ENV.CAPTURE_IGNORED_ROLE_ARNS, `must list IAM role ARNs (got "${arn}")`);
+  const prefix = env[ENV.CAPTURE_IGNORED_ROLE_PREFIX]?.trim() || undefined;
+  // Loop safety from the start: a capture that ignores no role would re-capture the project's own writes.
+  if (arns.length === 0 && !prefix) {
+    throw new ConfigError(ENV.CAPTURE_IGNORED_ROLE_ARNS, `or ${ENV.CAPTURE_IGNORED_ROLE_PREFIX} is required: the project's own roles (replicator, reconcile, backfill, operators) must not be captured`);
+  }
+  return {
+    region,
+    poolId,
+    tableName: requireString(env, ENV.TABLE_NAME),
+    ttlDays: readTtlDays(env),
+    replication: readReplicationConfig(env),
+    quotaShare: optionalNumber(env, ENV.CAPTURE_QUOTA_SHARE, 0.25, { min: 0.01, max: 1 }),
+    // SQS event source mappings' maximum concurrency is 2 to 1000.
+    maxConcurrency: optionalNumber(env, ENV.CAPTURE_MAX_CONCURRENCY, 2, { min: 2, max: 1000, integer: true }),
+    userConcurrency: optionalNumber(env, ENV.MAX_CONCURRENCY, 10, { min: 1, max: 100, integer: true }),
+    ignoredRoleArns: new Set(arns),
+    ignoredRolePrefix: prefix,
+  };
+}
