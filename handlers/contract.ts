@@ -140,6 +140,8 @@ export const DEFAULT_REPLICATED_ATTRIBUTES = [
 
 /** Partition key of the replicated-users table (the canonical id, a string). */
 export const TABLE_KEY = "canonicalId";
+/** Number attribute every user record carries (its schema version); the replicator's own `dr#` items do not. */
+export const RECORD_SCHEMA_ATTRIBUTE = "schemaVersion";
 /** Number attribute (epoch seconds) that DynamoDB TTL uses to expire staging records. */
 export const TTL_ATTRIBUTE = "expiresAt";
 /** SQS message attribute carrying a parked record's reason code (the redrive tool groups by it). */

@@ -30,12 +30,27 @@ export function workQueue(
  * `after`: the function role's permissions, which Lambda checks when the mapping is created ("The
  * provided execution role does not have permissions to call ReceiveMessage on SQS" otherwise).
  */
-export function queueConsumer(scope: Construct, id: string, props: { functionArn: string; queue: SqsQueue; batchSize: number; after: ITerraformDependable[] }): LambdaEventSourceMapping {
+export function queueConsumer(
+  scope: Construct,
+  id: string,
+  props: {
+    functionArn: string;
+    queue: SqsQueue;
+    batchSize: number;
+    after: ITerraformDependable[];
+    /** Seconds the mapping gathers messages before invoking (MaximumBatchingWindowInSeconds). */
+    batchWindowSeconds?: number;
+    /** Most concurrent invocations this mapping makes (ScalingConfig.MaximumConcurrency, 2 to 1000). */
+    maxConcurrency?: number;
+  },
+): LambdaEventSourceMapping {
   return new LambdaEventSourceMapping(scope, id, {
     dependsOn: props.after,
     functionName: props.functionArn,
     eventSourceArn: props.queue.arn,
     batchSize: props.batchSize,
     functionResponseTypes: ["ReportBatchItemFailures"],
+    ...(props.batchWindowSeconds !== undefined ? { maximumBatchingWindowInSeconds: props.batchWindowSeconds } : {}),
+    ...(props.maxConcurrency !== undefined ? { scalingConfig: { maximumConcurrency: props.maxConcurrency } } : {}),
   });
 }

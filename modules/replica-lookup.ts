@@ -9,6 +9,9 @@ import type { Construct } from "constructs";
 export interface ReplicaLookup {
   /** ARN of the replica key the alias points at. */
   keyArn: string;
+  /** The table replica in this region (the replicator keeps its canonical id -> DR user items there). */
+  tableArn: string;
+  tableName: string;
   /** Stream of the table replica in this region. */
   streamArn: string;
 }
@@ -16,5 +19,5 @@ export interface ReplicaLookup {
 export function findReplica(scope: Construct, props: { tableName: string; kmsAlias: string }): ReplicaLookup {
   const key = new DataAwsKmsAlias(scope, "replica-key", { name: props.kmsAlias });
   const table = new DataAwsDynamodbTable(scope, "replica-table", { name: props.tableName });
-  return { keyArn: key.targetKeyArn, streamArn: table.streamArn };
+  return { keyArn: key.targetKeyArn, tableArn: table.arn, tableName: table.name, streamArn: table.streamArn };
 }

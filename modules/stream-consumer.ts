@@ -7,13 +7,15 @@ import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
-import { TABLE_KEY } from "../handlers/contract";
+import { RECORD_SCHEMA_ATTRIBUTE, TABLE_KEY } from "../handlers/contract";
 
 /**
  * Lambda filters DynamoDB records on the `dynamodb` key; a REMOVE (TTL expiry
- * included) has no NewImage, so requiring the key in NewImage drops them all.
+ * included) has no NewImage, so requiring the key in NewImage drops them all. A
+ * user record also carries its schema version, which the replicator's own
+ * canonical id -> DR user items (`dr#<id>`) do not: they are dropped too.
  */
-export const SKIP_REMOVES_FILTER = JSON.stringify({ dynamodb: { NewImage: { [TABLE_KEY]: { S: [{ exists: true }] } } } });
+export const SKIP_REMOVES_FILTER = JSON.stringify({ dynamodb: { NewImage: { [TABLE_KEY]: { S: [{ exists: true }] }, [RECORD_SCHEMA_ATTRIBUTE]: { N: [{ exists: true }] } } } });
 
 export interface StreamConsumerProps {
   fn: LambdaFunction;

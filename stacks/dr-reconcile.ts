@@ -6,7 +6,8 @@ import type { Construct } from "constructs";
 import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
 import type { Account } from "../modules/account";
 import { BundledFunction } from "../modules/bundled-function";
-import { allow } from "../modules/iam";
+import { allow, useTableKey } from "../modules/iam";
+import type { ReplicaLookup } from "../modules/replica-lookup";
 import { ScheduledInvoke } from "../modules/schedule";
 import type { Environment, ReconcileSchedule } from "./environments";
 import { replicationEnv } from "./handler-env";
@@ -19,6 +20,8 @@ export interface DrReconcileProps {
   env: Environment;
   settings: ReconcileSchedule;
   drPool: { id: string; arn: string };
+  /** The table replica: which DR user a canonical id names (twins), and what reconcile repaired. */
+  replica: ReplicaLookup;
   account: Account;
   alarmActions: string[];
   permissionsBoundary: string;
@@ -29,9 +32,12 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
   const n = names(env);
   // Pools of the primary region in this account: the primary pool id is not known here.
   const primaryPools = `arn:${props.account.partition}:cognito-idp:${env.primaryRegion}:${props.account.id}:userpool/*`;
-  // Repairs are the shared upsert's calls. Its AdminDeleteUser removes only users it just created
-  // unconfirmed; deleting DR users the primary no longer has stays behind allowDelete (a code path).
+  // Repairs are the shared upsert's calls: its AdminDeleteUser removes a twin (a second DR user of
+  // one canonical id) or a user it just created unconfirmed; deleting DR users the primary no longer
+  // has stays behind allowDelete (a code path).
   const repair = settings.apply ? [...UPSERT_COGNITO_ACTIONS] : [];
+  // The canonical id -> DR user items: read to tell a twin from the user the replicator knows, written by repairs.
+  const directory = settings.apply ? ["dynamodb:GetItem", "dynamodb:PutItem"] : ["dynamodb:GetItem"];
   const fn = new BundledFunction(scope, "reconcile", {
     handler: "reconcile",
     functionName: n.fn("reconcile"),
@@ -42,6 +48,7 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
       [ENV.PRIMARY_REGION]: env.primaryRegion,
       [ENV.PRIMARY_USER_POOL_NAME]: n.userPool("primary"),
       [ENV.DR_USER_POOL_ID]: props.drPool.id,
+      [ENV.TABLE_NAME]: props.replica.tableName,
       [ENV.RECONCILE_APPLY]: String(settings.apply),
       [ENV.RECONCILE_ALLOW_DELETE]: String(settings.apply && settings.allowDelete),
       [ENV.RECONCILE_QUOTA_SHARE]: String(settings.quotaShare),
@@ -50,6 +57,8 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
       allow(["cognito-idp:ListUserPools"], ["*"], "FindPrimaryPoolByName"),
       allow(RECONCILE_READ_ACTIONS, [primaryPools], "ReadPrimaryPool"),
       allow(Array.from(new Set([...RECONCILE_READ_ACTIONS, ...repair])), [props.drPool.arn], settings.apply ? "ReadAndRepairDrPool" : "ReadDrPool"),
+      allow(directory, [props.replica.tableArn], "DrUserDirectory"),
+      useTableKey(props.replica.keyArn, env.drRegion),
     ],
     logRetentionDays: env.logRetentionDays,
     // One failed run (drift left) is worth an alarm.

@@ -4,7 +4,7 @@
 // primary stack, with no cross-stack reference.
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
+import { DR_DIRECTORY_TABLE_ACTIONS, ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
 import { iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
 import { DnsFailover } from "../modules/dns-failover";
 import { BundledFunction } from "../modules/bundled-function";
@@ -40,11 +40,15 @@ export class DrStack extends RegionalStack {
       environment: {
         ...replicationEnv(env),
         [ENV.DR_USER_POOL_ID]: users.pool.id,
+        [ENV.TABLE_NAME]: replica.tableName,
+        [ENV.DELETION_POLICY]: env.changeCapture.deletionPolicy,
         [ENV.PARK_QUEUE_URL]: dlq.url,
         [ENV.MAX_CONCURRENCY]: String(env.replication.maxConcurrency),
       },
       statements: [
         allow([...UPSERT_COGNITO_ACTIONS], [users.pool.arn], "UpsertDrUsers"),
+        // One DR user per canonical id: the canonical id -> DR user items it keeps in the replica.
+        allow([...DR_DIRECTORY_TABLE_ACTIONS], [replica.tableArn], "DrUserDirectory"),
         // What Lambda's DynamoDB event source needs of the role (Lambda developer guide, with-ddb.html;
         // Lambda checks all four when the mapping is created). ListStreams has no resource type in
         // the Service Authorization Reference: only "*" grants it.
@@ -82,7 +86,7 @@ export class DrStack extends RegionalStack {
     }
 
     // Optional: the scheduled reconcile (the same code as `npm run reconcile`).
-    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, account: acct, alarmActions: alarms.actions, permissionsBoundary: boundary });
+    if (env.reconcile?.enabled) drReconcile(this, { env, settings: env.reconcile, drPool: users.pool, replica, account: acct, alarmActions: alarms.actions, permissionsBoundary: boundary });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });
     // Which commit this state was last applied from (the pipeline refuses to apply an older one).

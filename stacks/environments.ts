@@ -5,7 +5,7 @@
 import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
 import { DEFAULT_REPLICATED_ATTRIBUTES } from "../handlers/contract";
-import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type Unset } from "./settings";
+import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type Unset } from "./settings";
 
 export * from "./settings";
 
@@ -176,6 +176,25 @@ function arcFor(name: EnvName, env: Env): ArcSettings | undefined {
   return { clusterEndpoints, primaryControlArn: primary, drControlArn: dr };
 }
 
+/** Days the stack's own trail keeps its log files (the events that matter reach EventBridge at once). */
+const TRAIL_RETENTION_DAYS: Record<EnvName, number> = { local: 7, dev: 30, staging: 30, prod: 90 };
+
+/** `<ENV>_CLOUDTRAIL_TRAIL_ARN` (an existing trail, no trail of our own) and `<ENV>_DELETION_POLICY` (delete | disable). */
+function changeCaptureFor(name: EnvName, env: Env): ChangeCaptureSettings {
+  const key = name.toUpperCase();
+  const arn = setting(env, name, "CLOUDTRAIL_TRAIL_ARN");
+  if (arn && !/^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/.+$/.test(arn)) throw new Error(`Environment "${name}": ${key}_CLOUDTRAIL_TRAIL_ARN must be a trail's ARN (got ${arn})`);
+  const policy = setting(env, name, "DELETION_POLICY") ?? "delete";
+  if (policy !== "delete" && policy !== "disable") throw new Error(`Environment "${name}": ${key}_DELETION_POLICY must be delete or disable (got ${policy})`);
+  return {
+    trail: arn ? { kind: "existing", arn } : { kind: "own", retentionDays: TRAIL_RETENTION_DAYS[name] },
+    deletionPolicy: policy,
+    quotaShare: 0.25,
+    maxConcurrency: 2,
+    batchWindowSeconds: 1,
+  };
+}
+
 export function sandboxEndpoint(env: Env = process.env): string {
   return env.SANDBOX_ENDPOINT ?? `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}`;
 }
@@ -233,6 +252,7 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
     arc: arcFor(name, env),
     reconcile: { ...RECONCILE_SCHEDULES[name] },
+    changeCapture: changeCaptureFor(name, env),
     notifications: notificationsFor(name, env),
     email: emailFor(name, { primaryRegion, drRegion }, env),
   };

@@ -15,6 +15,11 @@ export interface Names {
   fallbackQueue: string;
   fallbackDlq: string;
   replicatorDlq: string;
+  /** Change capture: the queue between the EventBridge rule and the function, its DLQ, the rule, the trail. */
+  captureQueue: string;
+  captureDlq: string;
+  captureRule: string;
+  trail: string;
   fn(handler: string): string;
   role(handler: string): string;
   /** The permissions boundary policy every role of the stacks carries (created once per account, outside the stacks). */
@@ -32,6 +37,10 @@ export function names(env: Pick<Environment, "prefix" | "name">): Names {
     fallbackQueue: `${p}-replication-fallback`,
     fallbackDlq: `${p}-replication-fallback-dlq`,
     replicatorDlq: `${p}-replicator-dlq`,
+    captureQueue: `${p}-change-capture`,
+    captureDlq: `${p}-change-capture-dlq`,
+    captureRule: `${p}-change-capture`,
+    trail: `${p}-trail`,
     fn: (handler) => `${p}-${handler}`,
     role: (handler) => `${p}-${handler}-role`,
     boundary: `${p}-boundary`,

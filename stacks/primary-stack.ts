@@ -1,7 +1,8 @@
 // The primary region: the user pool people sign up to, the PostConfirmation
-// trigger that captures each confirmed user into the replicated table, the
-// shared data plane (multi-Region key + global table), and the fallback queue
-// with its retry worker for when the table write fails.
+// trigger that captures each confirmed user into the replicated table, change
+// capture for every later change (change-capture.ts), the shared data plane
+// (multi-Region key + global table), and the fallback queue with its retry
+// worker for when the table write fails.
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { ENV } from "../handlers/contract";
@@ -12,6 +13,7 @@ import { allowCognitoInvoke } from "../modules/invoke-permission";
 import { deadLetterQueue, queueConsumer, workQueue } from "../modules/queues";
 import { ReplicatedTable } from "../modules/replicated-table";
 import type { Environment } from "./environments";
+import { changeCapture } from "./change-capture";
 import { replicationEnv } from "./handler-env";
 import { preTokenTrigger, provider, userPool } from "./regional";
 import { RegionalStack } from "./regional-stack";
@@ -90,6 +92,16 @@ export class PrimaryStack extends RegionalStack {
       threshold: env.alarms.dlqDepth,
       actions: alarms.actions,
       what: "Confirmed users failed to reach the replicated table even through the fallback queue.",
+    });
+
+    // Every other change to a user (CloudTrail -> EventBridge -> change-capture).
+    changeCapture(this, {
+      env,
+      pool: { id: users.pool.id, arn: users.pool.arn },
+      table: { name: data.table.name, arn: data.table.arn, keyArn: data.key.arn },
+      account: acct,
+      alarmActions: alarms.actions,
+      permissionsBoundary: boundary,
     });
 
     new TerraformOutput(this, "user_pool_id", { value: users.pool.id });

@@ -41,6 +41,27 @@ export interface ReplicationSettings {
   maxConcurrency: number;
 }
 
+/**
+ * Change capture in the primary region (stacks/change-capture.ts): every change to a user, not
+ * only a sign-up, reaches the replicated table through CloudTrail and EventBridge.
+ */
+export interface ChangeCaptureSettings {
+  /**
+   * The trail that makes the primary region's Cognito calls reach EventBridge: the stack's own
+   * (one region, management write events, its own bucket kept `retentionDays`), or one that already
+   * logs them there (`<ENV>_CLOUDTRAIL_TRAIL_ARN`, e.g. an organization trail).
+   */
+  trail: { kind: "own"; retentionDays: number } | { kind: "existing"; arn: string };
+  /** What a user deleted in the primary becomes in DR (`<ENV>_DELETION_POLICY`); an erasure must propagate, so `delete` by default. */
+  deletionPolicy: "delete" | "disable";
+  /** Share of the primary pool's UserRead quota the re-reads may use. */
+  quotaShare: number;
+  /** Function instances at once: the queue mapping's maximum concurrency (Lambda's minimum is 2). */
+  maxConcurrency: number;
+  /** Seconds the mapping gathers a batch: one user's quick successive changes coalesce. */
+  batchWindowSeconds: number;
+}
+
 export interface Environment {
   name: EnvName;
   primaryRegion: string;
@@ -64,6 +85,8 @@ export interface Environment {
   arc?: ArcSettings;
   /** The scheduled reconcile in the DR stack (handlers/replication/reconcile.ts as a Lambda). */
   reconcile?: ReconcileSchedule;
+  /** Change capture in the primary stack. */
+  changeCapture: ChangeCaptureSettings;
   /** Who alarms reach, in both regions. */
   notifications: AlarmNotifications;
   /** How each region's pool sends email (EMAIL_OTP codes, verification). */

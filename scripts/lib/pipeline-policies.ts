@@ -112,6 +112,60 @@ function dataPlaneStatements(arn: (service: string, resource: string) => string,
   ];
 }
 
+/**
+ * Change capture (the primary stack's, stacks/change-capture.ts): its trail with its own bucket
+ * (`<prefix>-trail-<account>-<region>`), and the EventBridge rule that sends the pool's calls to the
+ * capture queue. `readOnly`: what a plan reads of them (no object of the bucket).
+ */
+function captureStatements(arn: (service: string, resource: string) => string, t: PolicyTarget, regions: string[], readOnly: boolean): Stmt[] {
+  const pre = t.env.prefix;
+  const p = t.partition ?? "aws";
+  const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
+  const bucket = `arn:${p}:s3:::${pre}-trail-*`;
+  // What aws_s3_bucket reads of a bucket on every refresh (every one of its settings).
+  const bucketReads = [
+    "GetBucketPolicy", "GetBucketPolicyStatus", "GetEncryptionConfiguration", "GetLifecycleConfiguration", "GetBucketTagging", "GetBucketAcl", "GetBucketPublicAccessBlock",
+    "GetBucketLocation", "GetBucketCORS", "GetBucketWebsite", "GetAccelerateConfiguration", "GetBucketRequestPayment", "GetBucketLogging", "GetReplicationConfiguration",
+    "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketVersioning",
+  ].map((a) => `s3:${a}`);
+  const trailReads = ["GetTrail", "GetTrailStatus", "GetEventSelectors", "ListTags"].map((a) => `cloudtrail:${a}`);
+  const ruleReads = ["DescribeRule", "ListTargetsByRule", "ListTagsForResource"].map((a) => `events:${a}`);
+  if (readOnly) {
+    return [
+      { Sid: "CaptureTrailConfiguration", Effect: "Allow", Action: trailReads, Resource: [arn("cloudtrail", `trail/${pre}-*`)], Condition: inRegions },
+      { Sid: "ListTrails", Effect: "Allow", Action: ["cloudtrail:DescribeTrails"], Resource: ["*"], Condition: inRegions },
+      { Sid: "CaptureRuleConfiguration", Effect: "Allow", Action: ruleReads, Resource: [arn("events", `rule/${pre}-*`)], Condition: inRegions },
+      { Sid: "TrailBucketConfiguration", Effect: "Allow", Action: bucketReads, Resource: [bucket] },
+    ];
+  }
+  return [
+    {
+      Sid: "ManageCaptureTrail",
+      Effect: "Allow",
+      Action: [...trailReads, "cloudtrail:CreateTrail", "cloudtrail:UpdateTrail", "cloudtrail:DeleteTrail", "cloudtrail:StartLogging", "cloudtrail:StopLogging", "cloudtrail:PutEventSelectors", "cloudtrail:AddTags", "cloudtrail:RemoveTags"],
+      Resource: [arn("cloudtrail", `trail/${pre}-*`)],
+      Condition: inRegions,
+    },
+    // DescribeTrails has no resource type (Service Authorization Reference).
+    { Sid: "ListTrails", Effect: "Allow", Action: ["cloudtrail:DescribeTrails"], Resource: ["*"], Condition: inRegions },
+    {
+      Sid: "ManageCaptureRule",
+      Effect: "Allow",
+      Action: [...ruleReads, "events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource", "events:UntagResource"],
+      Resource: [arn("events", `rule/${pre}-*`)],
+      Condition: inRegions,
+    },
+    {
+      // The trail's bucket: its settings, and emptying it when the trail goes (force_destroy outside prod).
+      Sid: "ManageTrailBucket",
+      Effect: "Allow",
+      Action: [...bucketReads, "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+      Resource: [bucket, `${bucket}/*`],
+      Condition: inRegions,
+    },
+  ];
+}
+
 /** The DR stack finds the replica table by name (a data source) and never changes it. */
 function findTheReplica(arn: (service: string, resource: string) => string, regions: string[], pre: string): Stmt[] {
   return [
@@ -169,7 +223,7 @@ function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane:
       Resource: [arn("kms", "key/*")],
       Condition: { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions }, Null: { "aws:ResourceTag/env": "true" } },
     },
-    ...(dataPlane ? dataPlaneStatements(arn, regions, pre) : findTheReplica(arn, regions, pre)),
+    ...(dataPlane ? [...dataPlaneStatements(arn, regions, pre), ...captureStatements(arn, t, [t.env.primaryRegion], false)] : findTheReplica(arn, regions, pre)),
     { Sid: "ManageAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: [arn("kms", `alias/${pre}-*`)], Condition: inRegions },
     {
       Sid: "ManageFunctions",
@@ -312,6 +366,7 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
     { Sid: "TopicConfiguration", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource"], Resource: [arn("sns", `${pre}-*`)], Condition: inRegions },
     { Sid: "LogGroupConfiguration", Effect: "Allow", Action: ["logs:ListTagsForResource"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`)], Condition: inRegions },
     { Sid: "AlarmConfiguration", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
+    ...captureStatements(arn, t, [t.env.primaryRegion], true),
     { Sid: "ScheduleConfiguration", Effect: "Allow", Action: ["scheduler:GetSchedule"], Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
     {
       Sid: "RoleConfiguration",

@@ -136,7 +136,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
   });
 
   it("drains the fallback queue with the retry worker and a redrive policy to its DLQ", () => {
-    const m = only(primary, "aws_lambda_event_source_mapping");
+    const m = resources(primary, "aws_lambda_event_source_mapping").find(([name]) => name.startsWith("fallback-to-retry-worker"))![1];
     expect(m.function_response_types).toEqual(["ReportBatchItemFailures"]);
     const queues = resources(primary, "aws_sqs_queue").map(([, q]) => q);
     const fallback = queues.find((q) => q.redrive_policy)!;
@@ -228,11 +228,12 @@ describe("least privilege", () => {
   }
 
   it("walks every policy document of every stack", () => {
-    // Primary: 3 role policies, 3 trust policies, 2 table key policies; DR: 2 role, 2 trust; each
-    // stack also its alarm topic's key and topic policy; with the scheduled reconcile, DR also its
+    // Primary: 4 role policies, 4 trust policies (change capture's among them), 2 table key
+    // policies, the capture queue's and the trail bucket's policy; DR: 2 role, 2 trust; each stack
+    // also its alarm topic's key and topic policy; with the scheduled reconcile, DR also its
     // function's and its schedule's role and trust.
     const reconciling = envs.filter(({ env }) => env.reconcile?.enabled).length;
-    expect(policies.length).toBe(envs.length * 16 + reconciling * 4);
+    expect(policies.length).toBe(envs.length * 20 + reconciling * 4);
   });
 
   it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {

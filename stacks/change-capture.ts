@@ -1,0 +1,125 @@
+// Change capture in the primary region: every call that changes a user of the primary pool
+// (not only a sign-up's PostConfirmation) reaches the replicated table. Cognito logs each call as
+// a CloudTrail management event; EventBridge receives it while a trail logs the region (the
+// stack's own, or an existing one); a rule sends the pool's user-changing calls to a queue, and the
+// change-capture function re-reads each user from the pool and writes its next record version (or
+// a tombstone). Why a queue between the rule and the function: handlers/change-capture/README.md.
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { Construct } from "constructs";
+import { CAPTURE_COGNITO_ACTIONS, CAPTURED_EVENT_NAMES, ENV } from "../handlers/contract";
+import type { Account } from "../modules/account";
+import { queueDepthAlarm } from "../modules/alarms";
+import { BundledFunction } from "../modules/bundled-function";
+import { EventsToQueue } from "../modules/event-queue";
+import { allow, useTableKey } from "../modules/iam";
+import { deadLetterQueue, queueConsumer, workQueue } from "../modules/queues";
+import { ManagementTrail } from "../modules/trail";
+import type { Environment } from "./environments";
+import { replicationEnv } from "./handler-env";
+import { names } from "./names";
+
+const CAPTURE_TIMEOUT_S = 60;
+
+export interface ChangeCaptureProps {
+  env: Environment;
+  pool: { id: string; arn: string };
+  table: { name: string; arn: string; keyArn: string };
+  account: Account;
+  alarmActions: string[];
+  permissionsBoundary: string;
+}
+
+/**
+ * The rule's pattern: the pool's user-changing calls. Self-service calls (SignUp, UpdateUserAttributes,
+ * DeleteUser, ...) carry the pool in `additionalEventData.userPoolId`, admin calls in
+ * `requestParameters.userPoolId` (handlers/change-capture/README.md); failed calls match too and
+ * the function drops them (a successful call's errorCode is "", so no pattern can tell them apart).
+ */
+export function capturePattern(poolId: string): Record<string, unknown> {
+  return {
+    source: ["aws.cognito-idp"],
+    "detail-type": ["AWS API Call via CloudTrail"],
+    detail: {
+      eventSource: ["cognito-idp.amazonaws.com"],
+      eventName: [...CAPTURED_EVENT_NAMES],
+      $or: [{ requestParameters: { userPoolId: [poolId] } }, { additionalEventData: { userPoolId: [poolId] } }],
+    },
+  };
+}
+
+export function changeCapture(scope: Construct, props: ChangeCaptureProps): BundledFunction {
+  const { env } = props;
+  const n = names(env);
+  const settings = env.changeCapture;
+  if (settings.trail.kind === "own") {
+    new ManagementTrail(scope, "trail", { name: n.trail, region: env.primaryRegion, account: props.account, retentionDays: settings.trail.retentionDays, protect: env.deletionProtection });
+  }
+  const dlq = deadLetterQueue(scope, "capture-dlq", n.captureDlq);
+  const queue = workQueue(scope, "capture-queue", {
+    name: n.captureQueue,
+    dlq,
+    maxReceiveCount: 5,
+    // Lambda's guidance for SQS sources: at least 6x the function timeout.
+    visibilityTimeoutSeconds: 6 * CAPTURE_TIMEOUT_S,
+  });
+  new EventsToQueue(scope, "capture-rule", { ruleName: n.captureRule, description: `User changes in ${n.userPool("primary")} (CloudTrail) for change capture`, pattern: capturePattern(props.pool.id), queue });
+
+  const fn = new BundledFunction(scope, "change-capture", {
+    handler: "change-capture",
+    functionName: n.fn("change-capture"),
+    roleName: n.role("change-capture"),
+    timeoutSeconds: CAPTURE_TIMEOUT_S,
+    environment: {
+      ...replicationEnv(env),
+      [ENV.CAPTURE_USER_POOL_ID]: props.pool.id,
+      [ENV.TABLE_NAME]: props.table.name,
+      // Loop safety: the project's own roles (replicator, reconcile, operators' tools) are never captured.
+      [ENV.CAPTURE_IGNORED_ROLE_PREFIX]: `${env.prefix}-`,
+      [ENV.CAPTURE_QUOTA_SHARE]: String(settings.quotaShare),
+      [ENV.CAPTURE_MAX_CONCURRENCY]: String(settings.maxConcurrency),
+    },
+    statements: [
+      allow([...CAPTURE_COGNITO_ACTIONS], [props.pool.arn], "ReReadUsers"),
+      allow(["dynamodb:PutItem"], [props.table.arn], "WriteRecords"),
+      useTableKey(props.table.keyArn, env.primaryRegion),
+      // What Lambda's SQS event source needs of the role (Lambda developer guide, with-sqs.html).
+      allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue.arn], "ConsumeCaptureQueue"),
+    ],
+    logRetentionDays: env.logRetentionDays,
+    errorsThreshold: env.alarms.lambdaErrors,
+    alarmActions: props.alarmActions,
+    permissionsBoundary: props.permissionsBoundary,
+  });
+  queueConsumer(scope, "capture-queue-to-function", {
+    functionArn: fn.fn.arn,
+    queue,
+    batchSize: 10,
+    batchWindowSeconds: settings.batchWindowSeconds,
+    maxConcurrency: settings.maxConcurrency,
+    after: [fn.policy],
+  });
+  queueDepthAlarm(scope, "capture-dlq-depth", {
+    queueName: n.captureDlq,
+    threshold: env.alarms.dlqDepth,
+    actions: props.alarmActions,
+    what: "Changes to primary users could not be captured (re-read or record write failed five times); their DR copies lag until reconcile.",
+  });
+  // Users whose re-read or write failed (retried by SQS): a rising count is broken capture before
+  // the DLQ fills. The function publishes it under its service name (Powertools' default dimension).
+  new CloudwatchMetricAlarm(scope, "capture-failures", {
+    alarmName: `${n.fn("change-capture")}-failures`,
+    alarmDescription: "change-capture could not re-read or record users: see its log group; reconcile repairs what it missed.",
+    namespace: "CognitoDrReplication",
+    metricName: "CaptureFailed",
+    dimensions: { service: "change-capture" },
+    statistic: "Sum",
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+    alarmActions: props.alarmActions,
+    okActions: props.alarmActions,
+  });
+  return fn;
+}
