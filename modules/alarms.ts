@@ -2,6 +2,9 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { Construct } from "constructs";
 
+// The namespace every function publishes its Powertools metrics under (bundled-function.ts).
+export const METRICS_NAMESPACE = "CognitoDrReplication";
+
 export function queueDepthAlarm(
   scope: Construct,
   id: string,
@@ -39,6 +42,30 @@ export function iteratorAgeAlarm(
     period: 60,
     evaluationPeriods: 3,
     threshold: props.thresholdMs,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+    alarmActions: props.actions,
+    okActions: props.actions,
+  });
+}
+
+// A count a function publishes through Powertools metrics (namespace and the `service` dimension
+// set by BundledFunction): any occurrence in five minutes alarms.
+export function functionMetricAlarm(
+  scope: Construct,
+  id: string,
+  props: { functionName: string; service: string; metricName: string; description: string; actions: string[] },
+): CloudwatchMetricAlarm {
+  return new CloudwatchMetricAlarm(scope, id, {
+    alarmName: `${props.functionName}-${props.metricName}`,
+    alarmDescription: props.description,
+    namespace: METRICS_NAMESPACE,
+    metricName: props.metricName,
+    dimensions: { service: props.service },
+    statistic: "Sum",
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
     alarmActions: props.actions,

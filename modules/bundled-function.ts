@@ -9,6 +9,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { HANDLER_ENTRIES, type HandlerName } from "../handlers/contract";
+import { METRICS_NAMESPACE } from "./alarms";
 import { bundleHandler } from "./bundle";
 import { allow, assumeRolePolicy, policyDocument, type Statement } from "./iam";
 
@@ -85,7 +86,7 @@ export class BundledFunction extends Construct {
         variables: {
           NODE_OPTIONS: "--enable-source-maps",
           POWERTOOLS_SERVICE_NAME: props.handler,
-          POWERTOOLS_METRICS_NAMESPACE: "CognitoDrReplication",
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           ...props.environment,
         },
       },

@@ -4,11 +4,10 @@
 // stack's own, or an existing one); a rule sends the pool's user-changing calls to a queue, and the
 // change-capture function re-reads each user from the pool and writes its next record version (or
 // a tombstone). Why a queue between the rule and the function: handlers/change-capture/README.md.
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { Construct } from "constructs";
 import { CAPTURE_COGNITO_ACTIONS, CAPTURED_EVENT_NAMES, ENV } from "../handlers/contract";
 import type { Account } from "../modules/account";
-import { queueDepthAlarm } from "../modules/alarms";
+import { functionMetricAlarm, queueDepthAlarm } from "../modules/alarms";
 import { BundledFunction } from "../modules/bundled-function";
 import { EventsToQueue } from "../modules/event-queue";
 import { allow, useTableKey } from "../modules/iam";
@@ -106,20 +105,12 @@ export function changeCapture(scope: Construct, props: ChangeCaptureProps): Bund
   });
   // Users whose re-read or write failed (retried by SQS): a rising count is broken capture before
   // the DLQ fills. The function publishes it under its service name (Powertools' default dimension).
-  new CloudwatchMetricAlarm(scope, "capture-failures", {
-    alarmName: `${n.fn("change-capture")}-failures`,
-    alarmDescription: "change-capture could not re-read or record users: see its log group; reconcile repairs what it missed.",
-    namespace: "CognitoDrReplication",
+  functionMetricAlarm(scope, "capture-failures", {
+    functionName: n.fn("change-capture"),
+    service: "change-capture",
     metricName: "CaptureFailed",
-    dimensions: { service: "change-capture" },
-    statistic: "Sum",
-    period: 300,
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparisonOperator: "GreaterThanOrEqualToThreshold",
-    treatMissingData: "notBreaching",
-    alarmActions: props.alarmActions,
-    okActions: props.alarmActions,
+    description: "change-capture could not re-read or record users: see its log group; reconcile repairs what it missed.",
+    actions: props.alarmActions,
   });
   return fn;
 }
