@@ -135,7 +135,9 @@ function captureStatements(arn: (service: string, resource: string) => string, t
       { Sid: "CaptureTrailConfiguration", Effect: "Allow", Action: trailReads, Resource: [arn("cloudtrail", `trail/${pre}-*`)], Condition: inRegions },
       { Sid: "ListTrails", Effect: "Allow", Action: ["cloudtrail:DescribeTrails"], Resource: ["*"], Condition: inRegions },
       { Sid: "CaptureRuleConfiguration", Effect: "Allow", Action: ruleReads, Resource: [arn("events", `rule/${pre}-*`)], Condition: inRegions },
-      { Sid: "TrailBucketConfiguration", Effect: "Allow", Action: bucketReads, Resource: [bucket] },
+      // s3:ListBucket: the refresh's HeadBucket is authorized as it (S3 API Reference, HeadBucket);
+      // it lists log files' names, never their contents (no s3:GetObject).
+      { Sid: "TrailBucketConfiguration", Effect: "Allow", Action: [...bucketReads, "s3:ListBucket"], Resource: [bucket] },
     ];
   }
   return [

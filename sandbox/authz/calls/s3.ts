@@ -25,7 +25,8 @@ const BUCKET_SUBRESOURCES: Record<string, { GET?: string; PUT?: string; DELETE?:
   lifecycle: { GET: "GetLifecycleConfiguration", PUT: "PutLifecycleConfiguration", DELETE: "PutLifecycleConfiguration" },
   tagging: { GET: "GetBucketTagging", PUT: "PutBucketTagging", DELETE: "PutBucketTagging" },
   acl: { GET: "GetBucketAcl", PUT: "PutBucketAcl" },
-  "public-access-block": { GET: "GetBucketPublicAccessBlock", PUT: "PutBucketPublicAccessBlock", DELETE: "PutBucketPublicAccessBlock" },
+  // The REST API's query is `?publicAccessBlock` (API Reference, GetPublicAccessBlock).
+  publicAccessBlock: { GET: "GetBucketPublicAccessBlock", PUT: "PutBucketPublicAccessBlock", DELETE: "PutBucketPublicAccessBlock" },
   location: { GET: "GetBucketLocation" },
   cors: { GET: "GetBucketCORS", PUT: "PutBucketCORS", DELETE: "PutBucketCORS" },
   website: { GET: "GetBucketWebsite", PUT: "PutBucketWebsite", DELETE: "DeleteBucketWebsite" },
