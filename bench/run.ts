@@ -2,11 +2,12 @@
 // stdout, and bench/results/latest.json (schema: issue 8; extra fields allowed).
 //
 //   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
-//   --only a,b       run only these: bundles, synth, lag, replicator, backfill, reconcile
+//   --only a,b       run only these: bundles, synth, lag, capture, replicator, backfill, reconcile
 //   --out <file>     write here instead of bench/results/latest.json
 //   --merge          keep the other benchmarks' fields already in the output file (with --only);
 //                    run.merged lists which fields came from an earlier run
-//   --replicator-users <n>, --lag-samples <n>, --ops-users <n>   override the sizes
+//   --replicator-users <n>, --lag-samples <n>, --ops-users <n>, --capture-users <n>   override the sizes
+//   --delivery-delay <ms>  the "realistic" CloudTrail -> EventBridge delay for capture (default 2000)
 //   --fault-rate <0..1>   injected DR Cognito error rate for the replicator (default 0.05, the issue's)
 //
 // Order: bundles and synth first (no sandbox running), then one sandbox with the real
@@ -21,18 +22,19 @@ import { findMoto } from "@cognito-dr/sandbox";
 import { findTerraform } from "../scripts/lib/tools";
 import { benchBundles, type BundlesBench } from "./lib/bundles";
 import { benchBackfill, benchReconcile, seedPools, type BackfillResult, type ReconcileBenchResult } from "./lib/operator";
+import { benchCaptureLag, CHANGE_KINDS, type CaptureLagResult } from "./lib/capture";
 import { benchLag, benchReplicator, type LagResult, type ReplicatorResult } from "./lib/replication";
 import { formatTable, round } from "./lib/stats";
 import { benchSynth, type SynthResult } from "./lib/synth";
 import { environment } from "../stacks/environments";
 import { deployBenchWorld, startBenchSandbox, stopBenchSandbox, type BenchWorld } from "./lib/world";
 
-const BENCHES = ["bundles", "synth", "lag", "replicator", "backfill", "reconcile"] as const;
+const BENCHES = ["bundles", "synth", "lag", "capture", "replicator", "backfill", "reconcile"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const SIZES = {
-  quick: { replicatorUsers: 1_000, lagSamples: 100, opsUsers: 10_000, bundleRuns: 7, synthRuns: 2 },
-  full: { replicatorUsers: 5_000, lagSamples: 1_000, opsUsers: 100_000, bundleRuns: 15, synthRuns: 3 },
+  quick: { replicatorUsers: 1_000, lagSamples: 100, captureUsers: 20, opsUsers: 10_000, bundleRuns: 7, synthRuns: 2 },
+  full: { replicatorUsers: 5_000, lagSamples: 1_000, captureUsers: 100, opsUsers: 100_000, bundleRuns: 15, synthRuns: 3 },
 };
 
 const TARGETS = {
@@ -52,6 +54,9 @@ interface Results {
   replicator?: ReplicatorResult;
   lag?: LagResult;
   lagRealistic?: LagResult;
+  /** Change-to-DR lag per kind through change capture: delivery delay 0, and a realistic one. */
+  captureLag?: CaptureLagResult;
+  captureLagRealistic?: CaptureLagResult;
   backfill?: BackfillResult;
   reconcile?: ReconcileBenchResult;
   bundles?: BundlesBench["bundles"];
@@ -73,13 +78,15 @@ async function main(): Promise<number> {
       "replicator-users": { type: "string" },
       "lag-samples": { type: "string" },
       "ops-users": { type: "string" },
+      "capture-users": { type: "string" },
+      "delivery-delay": { type: "string" },
       "fault-rate": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("Usage: npm run bench [-- --quick] [-- --only bundles,synth,lag,replicator,backfill,reconcile] [-- --out file]");
+    console.log("Usage: npm run bench [-- --quick] [-- --only bundles,synth,lag,capture,replicator,backfill,reconcile] [-- --out file]");
     return 0;
   }
   const only = values.only?.split(",").map((s) => s.trim()) as BenchName[] | undefined;
@@ -87,7 +94,7 @@ async function main(): Promise<number> {
   const want = (b: BenchName) => !only || only.includes(b);
   const mode = values.quick ? "quick" : "full";
   const size = { ...SIZES[mode] };
-  const sizeFlag = (name: "replicator-users" | "lag-samples" | "ops-users", key: "replicatorUsers" | "lagSamples" | "opsUsers") => {
+  const sizeFlag = (name: "replicator-users" | "lag-samples" | "ops-users" | "capture-users", key: "replicatorUsers" | "lagSamples" | "opsUsers" | "captureUsers") => {
     const v = values[name];
     if (v === undefined) return;
     const n = Number(v);
@@ -97,6 +104,11 @@ async function main(): Promise<number> {
   sizeFlag("replicator-users", "replicatorUsers");
   sizeFlag("lag-samples", "lagSamples");
   sizeFlag("ops-users", "opsUsers");
+  sizeFlag("capture-users", "captureUsers");
+  // AWS documents no delivery time for CloudTrail events on EventBridge: 2 s is the sandbox's
+  // default (README "Change capture" says why), overridable to test a slower assumption.
+  const deliveryDelayMs = values["delivery-delay"] === undefined ? 2000 : Number(values["delivery-delay"]);
+  if (!(Number.isInteger(deliveryDelayMs) && deliveryDelayMs >= 0)) throw new Error(`--delivery-delay must be a whole number of ms (got "${values["delivery-delay"]}")`);
   const faultRate = values["fault-rate"] === undefined ? 0.05 : Number(values["fault-rate"]);
   if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--fault-rate must be between 0 and 1 (got "${values["fault-rate"]}")`);
   const out = resolve(values.out ?? resolve(__dirname, "results", "latest.json"));
@@ -134,7 +146,7 @@ async function main(): Promise<number> {
   }
   if (want("synth")) await stage("synth", () => void (results.synth = benchSynth({ runs: size.synthRuns, log })));
 
-  const needWorld = (["lag", "replicator", "backfill", "reconcile"] as const).some(want);
+  const needWorld = (["lag", "capture", "replicator", "backfill", "reconcile"] as const).some(want);
   if (needWorld) {
     const missing = [findTerraform() ? "" : "terraform", findMoto() ? "" : "moto_server"].filter(Boolean);
     if (missing.length > 0) {
@@ -165,7 +177,7 @@ async function main(): Promise<number> {
         if (world) {
           const w = world;
           // Seeding is heavy moto work: let it overlap the deploy only, never a measurement.
-          if (want("lag") || want("replicator")) {
+          if (want("lag") || want("capture") || want("replicator")) {
             const waitFrom = Date.now();
             await seeding;
             if (Date.now() - waitFrom > 1000) log(`waited ${round((Date.now() - waitFrom) / 1000, 0)} s for seeding to finish before measuring`);
@@ -177,6 +189,12 @@ async function main(): Promise<number> {
             await stage("lagRealistic", async () => {
               results.lagRealistic = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 1000, concurrency: 4, timeoutMs: 30_000, log });
             });
+          }
+          if (want("capture")) {
+            const capture = (deliveryDelayMs: number) =>
+              benchCaptureLag(w, { usersPerKind: size.captureUsers, deliveryDelayMs, replicationDelayMs: 0, concurrency: 4, timeoutMs: 60_000, log });
+            await stage("captureLag", async () => void (results.captureLag = await capture(0)));
+            await stage("captureLagRealistic", async () => void (results.captureLagRealistic = await capture(deliveryDelayMs)));
           }
           if (want("replicator")) {
             await stage("replicator", async () => {
@@ -204,7 +222,7 @@ async function main(): Promise<number> {
   if (values.merge && existsSync(out)) {
     const earlier = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
     const merged: string[] = [];
-    for (const key of ["replicator", "lag", "lagRealistic", "backfill", "reconcile", "bundles", "bundlesSdkExternal", "synth"] as const) {
+    for (const key of ["replicator", "lag", "lagRealistic", "captureLag", "captureLagRealistic", "backfill", "reconcile", "bundles", "bundlesSdkExternal", "synth"] as const) {
       if (results[key] === undefined && earlier[key] !== undefined) {
         (results as unknown as Record<string, unknown>)[key] = earlier[key];
         merged.push(key);
@@ -243,6 +261,18 @@ export function summary(r: Results): string {
       label === "lag" ? `p99 < ${TARGETS.lagP99Ms} ms` : "(shown)",
       label === "lag" ? mark(x.p99Ms < TARGETS.lagP99Ms && x.missing === 0) : "",
     ]);
+  }
+  for (const x of [r.captureLag, r.captureLagRealistic]) {
+    if (!x) continue;
+    for (const kind of CHANGE_KINDS) {
+      const k = x.kinds[kind];
+      rows.push([
+        `change-to-DR ${kind} (${k.samples} changes, delivery ${x.deliveryDelayMs} ms)`,
+        `p50 ${k.p50Ms} ms, p99 ${k.p99Ms} ms${k.missing ? `, ${k.missing} missing` : ""}`,
+        "0 missing",
+        mark(k.missing === 0),
+      ]);
+    }
   }
   if (r.backfill) {
     const x = r.backfill;
