@@ -163,13 +163,15 @@ export interface ReconcileSchedule {
  * Per environment: on/off, rate, and whether it repairs. `local` deploys it like dev does: the
  * sandbox fires schedules as EventBridge Scheduler would (its role's trust and invoke permission
  * decided), but only when a test or a person asks (`POST /__sandbox/scheduler/fire`), so the hour
- * never lands inside another test.
+ * never lands inside another test. Every environment repairs: with change capture, what a run
+ * finds is what capture missed, and prod should not wait for a person to copy it to DR. None
+ * deletes DR users (an erasure capture missed is reported, and the run fails, which alarms).
  */
 export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
   local: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
   dev: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
   staging: { enabled: true, schedule: "rate(6 hours)", apply: true, allowDelete: false, quotaShare: 0.5 },
-  prod: { enabled: true, schedule: "rate(1 day)", apply: false, allowDelete: false, quotaShare: 0.25 },
+  prod: { enabled: true, schedule: "rate(1 day)", apply: true, allowDelete: false, quotaShare: 0.25 },
 };
 
 export const APP_TAG = "cognito-dr-replication";
