@@ -55,7 +55,8 @@ export interface PipelinePolicies {
 }
 
 export interface PolicyTarget {
-  env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion">;
+  /** `changeCapture`: an existing trail's ARN adds the smoke checks' reads of that trail. */
+  env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion"> & Partial<Pick<Environment, "changeCapture">>;
   account: string;
   /** `owner/repo`. */
   repository: string;
@@ -141,6 +142,7 @@ function captureStatements(arn: (service: string, resource: string) => string, t
     ];
   }
   return [
+    ...existingTrailReads(t, inRegions),
     {
       Sid: "ManageCaptureTrail",
       Effect: "Allow",
@@ -166,6 +168,13 @@ function captureStatements(arn: (service: string, resource: string) => string, t
       Condition: inRegions,
     },
   ];
+}
+
+/** The smoke checks' reads of an existing trail capture depends on (`<ENV>_CLOUDTRAIL_TRAIL_ARN`). */
+function existingTrailReads(t: PolicyTarget, inRegions: Condition): Stmt[] {
+  const trail = t.env.changeCapture?.trail;
+  if (trail?.kind !== "existing") return [];
+  return [{ Sid: "ExistingTrailStatus", Effect: "Allow", Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [trail.arn], Condition: inRegions }];
 }
 
 /** The DR stack finds the replica table by name (a data source) and never changes it. */
@@ -415,10 +424,16 @@ function failbackReads(t: PolicyTarget): Stmt[] {
   const keep = new Set(["FindPoolsByName", "ReadBothPools", "CompareTriggerCode"]);
   const p = t.partition ?? "aws";
   const regions = [t.env.primaryRegion, t.env.drRegion];
+  const primaryOnly = { StringEquals: { "aws:RequestedRegion": [t.env.primaryRegion] } };
   return [
     ...op.Statement.filter((s) => keep.has(s.Sid)).map((s) => ({ ...s, Action: [...s.Action] })),
     { Sid: "SmokeTables", Effect: "Allow", Action: ["dynamodb:DescribeTable"], Resource: regions.map((r) => `arn:${p}:dynamodb:${r}:${t.account}:table/${names(t.env).table}`) },
     { Sid: "SmokeMappings", Effect: "Allow", Action: ["lambda:ListEventSourceMappings"], Resource: ["*"], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
+    // Change capture must be seeing the primary's changes before sign-in goes back there.
+    ...(t.env.changeCapture?.trail.kind === "existing"
+      ? existingTrailReads(t, primaryOnly)
+      : [{ Sid: "SmokeCaptureTrail", Effect: "Allow" as const, Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [`arn:${p}:cloudtrail:${t.env.primaryRegion}:${t.account}:trail/${names(t.env).trail}`], Condition: primaryOnly }]),
+    { Sid: "SmokeCaptureRule", Effect: "Allow", Action: ["events:DescribeRule"], Resource: [`arn:${p}:events:${t.env.primaryRegion}:${t.account}:rule/${names(t.env).captureRule}`], Condition: primaryOnly },
   ];
 }
 

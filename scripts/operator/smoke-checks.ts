@@ -3,18 +3,22 @@
 //
 // primary: the primary pool exists (by name); its PostConfirmation trigger is
 //          the deployed post-confirmation function; the table is ACTIVE with a
-//          stream and an ACTIVE replica in the DR region.
+//          stream and an ACTIVE replica in the DR region; change capture can see the
+//          pool's changes (trail logging, rule enabled, mapping enabled: capture-wiring.ts).
 // dr:      the DR pool exists (by name); the replica table in the DR region has
 //          a stream; the replicator's event source mapping reads that stream
 //          and is Enabled.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { poolIdByName } from "../../handlers/replication/find-pool";
 import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { GetFunctionCommand, ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
-import { lambdaClient, regionClients, type RegionClients } from "../lib/clients";
+import { lambdaClient, regionClients, sandboxCredentials, type RegionClients } from "../lib/clients";
 import { stepSummary } from "../lib/stacks";
+import { captureTrail, checkCaptureWiring } from "./capture-wiring";
 
 interface Check {
   role: Role;
@@ -28,7 +32,12 @@ async function table(c: RegionClients, name: string): Promise<TableDescription> 
   return t;
 }
 
-function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, lambda: Record<Role, LambdaClient>): Check[] {
+interface CaptureClients {
+  cloudtrail: CloudTrailClient;
+  events: EventBridgeClient;
+}
+
+function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, lambda: Record<Role, LambdaClient>, capture: CaptureClients): Check[] {
   const n = names(env);
   return [
     {
@@ -64,6 +73,11 @@ function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, 
         if (problems.length) throw new Error(problems.join("; "));
         return `stream ${t.StreamSpecification?.StreamViewType}, replica ${env.drRegion} ACTIVE`;
       },
+    },
+    {
+      role: "primary",
+      what: `change capture sees the primary pool's changes (trail ${captureTrail(env)}, rule ${n.captureRule}, ${n.fn("change-capture")})`,
+      run: () => checkCaptureWiring(env, { ...capture, lambda: lambda.primary }),
     },
     {
       role: "dr",
@@ -104,7 +118,9 @@ export async function runSmoke(env: Environment, roles: Role[]): Promise<{ faile
   const primary = regionClients(env, env.primaryRegion, { maxAttempts: 5 });
   const dr = regionClients(env, env.drRegion, { maxAttempts: 5 });
   const lambda = { primary: lambdaClient(env, env.primaryRegion), dr: lambdaClient(env, env.drRegion) };
-  const checks = checksFor(env, primary, dr, lambda).filter((c) => roles.includes(c.role));
+  const common = { region: env.primaryRegion, maxAttempts: 5, ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}) };
+  const capture = { cloudtrail: new CloudTrailClient(common), events: new EventBridgeClient(common) };
+  const checks = checksFor(env, primary, dr, lambda, capture).filter((c) => roles.includes(c.role));
   console.log(`smoke checks of ${env.name} (${roles.join(" + ")}):`);
   const failed: string[] = [];
   for (const c of checks) {
@@ -125,5 +141,7 @@ export async function runSmoke(env: Environment, roles: Role[]): Promise<{ faile
   for (const c of [primary, dr]) for (const cl of [c.cognito, c.dynamodb, c.streams, c.sqs]) cl.destroy();
   lambda.primary.destroy();
   lambda.dr.destroy();
+  capture.cloudtrail.destroy();
+  capture.events.destroy();
   return { failed, total: checks.length };
 }

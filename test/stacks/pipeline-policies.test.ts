@@ -65,3 +65,29 @@ describe("pipeline policies", () => {
     expect(a.some((x) => /^[a-z0-9-]+:(Create|Update|Delete|Put|Set|Tag|Untag|Add|Remove)/.test(x))).toBe(false);
   });
 });
+
+describe("pipeline policies with an existing trail (an organization trail)", () => {
+  const trailArn = "arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail";
+  const withTrail = pipelinePolicies({
+    env: environment("prod", { PROD_STATE_BUCKET: "acme-tf", PROD_CLOUDTRAIL_TRAIL_ARN: trailArn }),
+    account: "111122223333",
+    repository: "acme/cognito-dr",
+    stateBuckets: { primary: "acme-tf", dr: "acme-tf-us-west-2" },
+    stateKeyPrefix: "cognito-dr/prod",
+  });
+  const stmt = (suffix: string, sid: string) => withTrail.roles.find((r) => r.name === `cdr-prod-pipeline-${suffix}`)!.permissions.Statement.find((s) => s.Sid === sid);
+
+  it("the primary deploy and failback roles may read that trail's status and selectors (the smoke checks), and change nothing of it", () => {
+    for (const r of ["primary", "failback"]) {
+      expect(stmt(r, "ExistingTrailStatus")).toMatchObject({ Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [trailArn] });
+    }
+    const anyWriteOnIt = withTrail.roles.flatMap((r) => r.permissions.Statement).filter((s) => s.Resource?.includes(trailArn) && s.Action.some((a) => !/^cloudtrail:Get/.test(a)));
+    expect(anyWriteOnIt).toEqual([]);
+  });
+
+  it("without one, failback reads only the stack's own trail and rule in the primary region", () => {
+    expect(role("failback").permissions.Statement.find((s) => s.Sid === "ExistingTrailStatus")).toBeUndefined();
+    const own = role("failback").permissions.Statement.find((s) => s.Sid === "SmokeCaptureTrail");
+    expect(own).toMatchObject({ Resource: ["arn:aws:cloudtrail:us-east-1:111122223333:trail/cdr-prod-trail"], Condition: { StringEquals: { "aws:RequestedRegion": ["us-east-1"] } } });
+  });
+});

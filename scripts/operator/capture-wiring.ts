@@ -1,0 +1,62 @@
+// Is change capture able to see the primary pool's changes? Nothing in the primary fails when it
+// is not (a stopped trail, a disabled rule or mapping): changes just stop reaching DR until
+// reconcile notices. The smoke checks (after each deploy, before failback) ask the three things
+// the path depends on, read-only:
+//  - a trail logs management write events of the primary region and is logging (EventBridge
+//    receives "AWS API Call via CloudTrail" events only while one does: EventBridge User Guide,
+//    "AWS service events delivered via AWS CloudTrail");
+//  - the capture rule is ENABLED;
+//  - the change-capture function reads the capture queue through an Enabled mapping.
+import { GetEventSelectorsCommand, GetTrailCommand, GetTrailStatusCommand, type CloudTrailClient, type GetEventSelectorsCommandOutput } from "@aws-sdk/client-cloudtrail";
+import { DescribeRuleCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import type { Environment } from "../../stacks/environments";
+import { names } from "../../stacks/names";
+
+type Send<T extends { send: unknown }> = Pick<T, "send">;
+
+/** The trail change capture depends on: the stack's own (by name) or the configured one (by ARN). */
+export function captureTrail(env: Pick<Environment, "prefix" | "name" | "changeCapture">): string {
+  const t = env.changeCapture.trail;
+  return t.kind === "own" ? names(env).trail : t.arn;
+}
+
+/** Whether the trail's selectors log management write events (basic or advanced selectors). */
+export function logsManagementWrites(sel: Pick<GetEventSelectorsCommandOutput, "EventSelectors" | "AdvancedEventSelectors">): boolean {
+  const basic = (sel.EventSelectors ?? []).some((s) => s.IncludeManagementEvents !== false && (s.ReadWriteType ?? "All") !== "ReadOnly");
+  const advanced = (sel.AdvancedEventSelectors ?? []).some((a) => {
+    const field = (name: string) => a.FieldSelectors?.find((f) => f.Field === name);
+    const management = field("eventCategory")?.Equals?.includes("Management") ?? false;
+    const readOnly = field("readOnly")?.Equals;
+    // eventSource NotEquals may exclude other services (KMS, RDS Data API); one that excludes
+    // Cognito, or an Equals list without it, drops the events capture needs.
+    const source = field("eventSource");
+    const cognito = "cognito-idp.amazonaws.com";
+    const keepsCognito = !source || (!(source.NotEquals ?? []).includes(cognito) && (!source.Equals || source.Equals.includes(cognito)));
+    return management && !(readOnly && readOnly.length === 1 && readOnly[0] === "true") && keepsCognito;
+  });
+  return basic || advanced;
+}
+
+export async function checkCaptureWiring(
+  env: Pick<Environment, "prefix" | "name" | "primaryRegion" | "changeCapture">,
+  clients: { cloudtrail: Send<CloudTrailClient>; events: Send<EventBridgeClient>; lambda: Send<LambdaClient> },
+): Promise<string> {
+  const n = names(env);
+  const problems: string[] = [];
+  const trail = captureTrail(env);
+  const described = (await clients.cloudtrail.send(new GetTrailCommand({ Name: trail }))).Trail;
+  if (!described) problems.push(`trail ${trail} not found`);
+  else if (!described.IsMultiRegionTrail && described.HomeRegion !== env.primaryRegion) problems.push(`trail ${trail} logs ${described.HomeRegion} only, not ${env.primaryRegion}`);
+  const status = await clients.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
+  if (!status.IsLogging) problems.push(`trail ${trail} is not logging (StartLogging resumes it; reconcile repairs what was missed)`);
+  if (!logsManagementWrites(await clients.cloudtrail.send(new GetEventSelectorsCommand({ TrailName: trail })))) problems.push(`trail ${trail} does not log management write events`);
+  const rule = await clients.events.send(new DescribeRuleCommand({ Name: n.captureRule }));
+  if (rule.State !== "ENABLED") problems.push(`rule ${n.captureRule} is ${rule.State}`);
+  const mappings = (await clients.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.fn("change-capture") }))).EventSourceMappings ?? [];
+  const mapping = mappings.find((m) => m.EventSourceArn?.endsWith(`:${n.captureQueue}`));
+  if (!mapping) problems.push(`no mapping from ${n.captureQueue} to ${n.fn("change-capture")}`);
+  else if (mapping.State !== "Enabled") problems.push(`the mapping ${mapping.UUID} from ${n.captureQueue} is ${mapping.State}`);
+  if (problems.length) throw new Error(problems.join("; "));
+  return `trail ${described?.Name ?? trail} logging, rule ENABLED, mapping ${mapping?.UUID} Enabled`;
+}
