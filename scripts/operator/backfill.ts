@@ -12,6 +12,7 @@ import { groupMembership } from "../../handlers/replication/pool-users";
 import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { round, TokenBucket, type RateReport } from "../../handlers/replication/rate-limit";
 import { defineCommand, type CommandContext } from "../lib/command";
+import { tableDirectory } from "../../handlers/replication/dr-directory";
 import { CliError, EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
@@ -143,7 +144,10 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
         poolId: pool.id,
         dynamodb: primary.dynamodb,
         tableName,
-        direct: drPool ? { cognito: limited.dr.cognito, userPoolId: drPool.id, config } : undefined,
+        // The DR replica of the table holds the canonical id -> DR user items: a direct upsert finds
+        // (and records) the DR user by canonical id, as the replicator does, so an email changed since
+        // never creates a second DR user.
+        direct: drPool ? { cognito: limited.dr.cognito, userPoolId: drPool.id, config, directory: tableDirectory(ctx.clients.dr.dynamodb, tableName, drPool.id) } : undefined,
         writeBucket,
         memberships,
         record: { region: env.primaryRegion, config, ttlDays: env.replication.recordTtlDays },
