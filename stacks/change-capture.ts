@@ -79,7 +79,8 @@ export function changeCapture(scope: Construct, props: ChangeCaptureProps): Bund
     },
     statements: [
       allow([...CAPTURE_COGNITO_ACTIONS], [props.pool.arn], "ReReadUsers"),
-      allow(["dynamodb:PutItem"], [props.table.arn], "WriteRecords"),
+      // GetItem: the record as the table holds it, so a version that says nothing new is not written.
+      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [props.table.arn], "WriteRecords"),
       useTableKey(props.table.keyArn, env.primaryRegion),
       // What Lambda's SQS event source needs of the role (Lambda developer guide, with-sqs.html).
       allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue.arn], "ConsumeCaptureQueue"),

@@ -9,10 +9,10 @@ import {
   TooManyRequestsException,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, InternalServerError, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { fromItem } from "../replication/record";
+import { fromItem, toItem } from "../replication/record";
 import * as aws from "../../test/support/aws";
 import { FIXED_NOW, sqsEvent, sqsRecord } from "../../test/support/events";
 import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
@@ -69,6 +69,7 @@ beforeEach(() => {
   cognito.on(AdminGetUserCommand).callsFake(async (input: { Username: string }) => primaryUser(input.Username));
   cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: "staff" }] });
   ddb.on(PutItemCommand).resolves({});
+  ddb.on(GetItemCommand).resolves({}); // no record yet
 });
 
 describe("change-capture", () => {
@@ -249,5 +250,27 @@ describe("the re-read rate", () => {
     expect(out.batchItemFailures).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(cognito.calls()).toHaveLength(8);
+  });
+  it("a re-read that says what the table already holds writes nothing (a sign-up's ConfirmSignUp after PostConfirmation's record)", async () => {
+    await handler()(sqsEvent(message("w1", { eventName: "AdminUpdateUserAttributes" })));
+    const first = written()[0]!;
+    ddb.reset();
+    ddb.on(GetItemCommand).resolves({ Item: toItem({ ...first, version: first.version - 5000, changeKinds: undefined, changedAt: undefined, groups: [...first.groups].reverse() }) });
+    const out = await handler()(sqsEvent(message("w2", { eventName: "ConfirmSignUp" })));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: "cdr-test-users", ConsistentRead: true });
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(metrics.total("CaptureUnchanged")).toBe(1);
+  });
+
+  it("a re-read that differs from the table's record (here: disabled since) is written", async () => {
+    await handler()(sqsEvent(message("w1", { eventName: "AdminUpdateUserAttributes" })));
+    const first = written()[0]!;
+    ddb.reset();
+    ddb.on(GetItemCommand).resolves({ Item: toItem(first) });
+    ddb.on(PutItemCommand).resolves({});
+    cognito.on(AdminGetUserCommand).callsFake(async (input: { Username: string }) => primaryUser(input.Username, { enabled: false }));
+    await handler()(sqsEvent(message("w2")));
+    expect(written().map((r) => r.enabled)).toEqual([false]);
   });
 });

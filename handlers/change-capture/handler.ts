@@ -23,7 +23,7 @@ import { COGNITO_QUOTAS } from "../replication/cognito-quotas";
 import { recordFromUser, replicable } from "../replication/pool-users";
 import { RegionLimiter } from "../replication/rate-limit";
 import { parseRecord, tombstoneRecord, type ReplicatedUser } from "../replication/record";
-import { putRecord, type PutOutcome } from "../replication/table";
+import { putRecord, readRecord, sameUserState, type PutOutcome } from "../replication/table";
 import { classifyAwsError } from "../shared/classify";
 import { addByDimension, count, METRIC, type DimensionedMetrics } from "../shared/metrics";
 import { semaphore } from "../shared/ordering";
@@ -98,14 +98,19 @@ export function makeHandler(deps: CaptureDeps) {
         logger.error("user cannot be replicated; its events are dropped (reconcile reports it as invalid)", { ...log, reason: e.reason, error: e.message });
         return;
       }
-      let outcome: PutOutcome;
+      let outcome: PutOutcome | "unchanged";
       try {
-        outcome = await putRecord(deps.ddb, config.tableName, record);
+        // A sign-up's ConfirmSignUp, a repeated disable, a tombstone already written: the table
+        // already says this. Skipping saves a write, its replication and a replicator call in DR.
+        const current = await readRecord(deps.ddb, config.tableName, sub);
+        outcome = current && sameUserState(current, record) ? "unchanged" : await putRecord(deps.ddb, config.tableName, record);
       } catch (err) {
         throw failed(classifyAwsError(err), log);
       }
       const written = deps.now();
-      if (outcome === "written") {
+      if (outcome === "unchanged") {
+        count(metrics, METRIC.CaptureUnchanged);
+      } else if (outcome === "written") {
         count(metrics, METRIC.CaptureWritten);
         if (record.deleted) count(metrics, METRIC.CaptureTombstones);
         for (const e of events) lags.push([e.kind, Math.max(0, written - e.at)]);

@@ -1,8 +1,8 @@
 // The one way a record enters the table: a conditional put that never replaces a
 // newer (or equal) version, so late retries and replays cannot roll a user back.
-import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { TABLE_KEY } from "../contract";
-import { toItem, type ReplicatedUser } from "./record";
+import { fromItem, toItem, type ReplicatedUser } from "./record";
 
 export type PutOutcome = "written" | "already-newer";
 
@@ -29,4 +29,30 @@ export async function putRecord(
     if ((err as { name?: string }).name === "ConditionalCheckFailedException") return "already-newer";
     throw err;
   }
+}
+
+/** The record of a user as the table holds it now (a strongly consistent read), if any. */
+export async function readRecord(ddb: Pick<DynamoDBClient, "send">, tableName: string, canonicalId: string): Promise<ReplicatedUser | undefined> {
+  const out = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { [TABLE_KEY]: { S: canonicalId } }, ConsistentRead: true }));
+  return out.Item ? fromItem(out.Item) : undefined;
+}
+
+/**
+ * Whether two records say the same about the user (what the replicator applies), whatever their
+ * versions, times and change kinds. A new version that says nothing new is not worth a write, a
+ * cross-region replication and a replicator invocation.
+ */
+export function sameUserState(a: ReplicatedUser, b: ReplicatedUser): boolean {
+  const attrs = (r: ReplicatedUser) => JSON.stringify(Object.entries(r.attributes).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  const groups = (r: ReplicatedUser) => JSON.stringify([...r.groups].sort());
+  return (
+    a.canonicalId === b.canonicalId &&
+    a.username === b.username &&
+    a.enabled === b.enabled &&
+    (a.deleted ?? false) === (b.deleted ?? false) &&
+    (a.forceChangePassword ?? false) === (b.forceChangePassword ?? false) &&
+    a.originPoolId === b.originPoolId &&
+    attrs(a) === attrs(b) &&
+    groups(a) === groups(b)
+  );
 }

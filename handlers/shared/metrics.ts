@@ -28,6 +28,8 @@ export const METRIC = {
   CaptureWritten: "CaptureWritten",
   CaptureTombstones: "CaptureTombstones",
   CaptureSuperseded: "CaptureSuperseded",
+  /** change-capture: users re-read whose record in the table already said the same (nothing written). */
+  CaptureUnchanged: "CaptureUnchanged",
   /** change-capture: users whose re-read or write failed (their messages are retried by SQS): the alarm's metric. */
   CaptureFailed: "CaptureFailed",
 } as const;
