@@ -20,7 +20,7 @@ import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, u
 import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
 import { logsFrom } from "../../test/support/logs";
 import { installPiiGuard } from "../../test/support/pii-guard";
-import { makeHandler, userKeyOf } from "./handler";
+import { CONFLICT_GRACE_MS, makeHandler, userKeyOf } from "./handler";
 
 const guard = installPiiGuard();
 const cognito = mockClient(CognitoIdentityProviderClient);
@@ -202,10 +202,14 @@ describe("replicate-user", () => {
     expect(parkedBodies()[0]).toMatchObject({ reason: "INVALID_RECORD", record: raw });
   });
 
-  it("parks a canonical-id conflict", async () => {
+  it("retries a young canonical-id conflict (the holder's deletion may be on its way), and parks it once the grace has passed", async () => {
     cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
     cognito.on(AdminGetUserCommand).resolves({ Username: "x", UserAttributes: [{ Name: "custom:canonical_id", Value: "other" }] });
-    await handler()(streamEvent(streamRecord(userRecord())));
+    const young = streamRecord(userRecord({ version: FIXED_NOW - CONFLICT_GRACE_MS + 1000, confirmedAt: FIXED_NOW - CONFLICT_GRACE_MS + 1000 }));
+    expect((await handler()(streamEvent(young))).batchItemFailures).toEqual([{ itemIdentifier: young.dynamodb!.SequenceNumber }]);
+    expect(parkedBodies()).toEqual([]);
+    const old = streamRecord(userRecord({ version: FIXED_NOW - CONFLICT_GRACE_MS, confirmedAt: FIXED_NOW - CONFLICT_GRACE_MS }));
+    expect((await handler()(streamEvent(old))).batchItemFailures).toEqual([]);
     expect(parkedBodies()[0].reason).toBe("CANONICAL_ID_CONFLICT");
   });
 

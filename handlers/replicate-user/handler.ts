@@ -15,7 +15,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { TABLE_KEY } from "../contract";
 import { classifyAwsError } from "../shared/classify";
 import type { ReplicatorConfig } from "../shared/env";
-import { ReplicationError } from "../shared/errors";
+import { ReplicationError, TransientError } from "../shared/errors";
 import { addByDimension, count, lag, METRIC, type DimensionedMetrics } from "../shared/metrics";
 import { orderByKey } from "../shared/ordering";
 import { park } from "../shared/park";
@@ -55,6 +55,9 @@ function previousEmailOf(r: DynamoDBRecord): string | undefined {
  * a PostConfirmation record is a confirmation at its version; anything else (backfill, reconcile,
  * redrive) is a `record` written at its version.
  */
+/** How long a record whose email another canonical id holds is retried before it is parked. */
+export const CONFLICT_GRACE_MS = 120_000;
+
 export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number } {
   if (record.changeKinds && record.changeKinds.length > 0) return { kinds: record.changeKinds, at: record.changedAt ?? record.version };
   return { kinds: [record.version === record.confirmedAt ? "confirm" : "record"], at: record.version };
@@ -130,7 +133,13 @@ export function makeHandler(deps: ReplicatorDeps) {
         await apply(r, record);
         applied.set(record.canonicalId, record.version);
       } catch (err) {
-        const e = classifyAwsError(err);
+        let e = classifyAwsError(err);
+        if (e.reason === "CANONICAL_ID_CONFLICT" && record && deps.now() - (record.changedAt ?? record.version) < CONFLICT_GRACE_MS) {
+          // The DR user holding this email may be the copy of a user the primary has just deleted,
+          // whose tombstone change capture is still carrying (CloudTrail's delivery has no bound):
+          // retry a young record before parking it as a conflict for a person.
+          e = new TransientError(`the email is held by another canonical id; retried for ${CONFLICT_GRACE_MS / 1000} s in case a deletion is on its way`, { cause: e });
+        }
         if (!e.retryable) return parkOrFail(r, e, record);
         count(metrics, METRIC.Failed);
         logger.warn("record failed; it will be retried", { eventID: r.eventID, canonicalId: record?.canonicalId, reason: e.reason, error: e.message });
