@@ -191,6 +191,11 @@ describe.skipIf(!!skip)("CloudTrail and EventBridge in the sandbox", { timeout: 
     );
   });
 
+  it("GetTrail says the trail's home region, as AWS does (moto leaves it out)", async () => {
+    const got = (await json("cloudtrail", "GetTrail", { Name: trailArn })) as { Trail: { HomeRegion?: string; TrailARN: string } };
+    expect(got.Trail).toMatchObject({ TrailARN: trailArn, HomeRegion: REGION });
+  });
+
   it("delivers nothing while the trail is stopped, nor reads that an enabled rule does not ask for", async () => {
     await json("cloudtrail", "StopLogging", { Name: trailArn });
     try {

@@ -16,6 +16,25 @@ import type { SandboxPlugin } from "../gateway";
 import type { Authority, AwsRequest, AwsResponse, Next } from "../types";
 import { bucketPolicyProblem } from "./bucket-policy";
 
+/**
+ * GetTrail's Trail.HomeRegion (API reference, Trail: "The Region in which the trail was created"),
+ * which moto leaves out: the region of the trail's ARN.
+ */
+function withHomeRegion(res: AwsResponse): AwsResponse {
+  let body: any;
+  try {
+    body = JSON.parse(res.body.toString("utf8"));
+  } catch {
+    return res;
+  }
+  const trail = body?.Trail;
+  if (!trail || trail.HomeRegion || typeof trail.TrailARN !== "string") return res;
+  trail.HomeRegion = parseArn(trail.TrailARN).region;
+  const headers = { ...res.headers };
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === "content-length") delete headers[k];
+  return { ...res, headers, body: Buffer.from(JSON.stringify(body)) };
+}
+
 const BY_NAME = new Set(["StartLogging", "StopLogging", "DeleteTrail"]);
 
 export interface TrailApiOptions {
@@ -53,6 +72,7 @@ export class TrailApiPlugin implements SandboxPlugin {
     }
     const res = await next(forwarded);
     if (res.status < 300 && !/^(Get|Describe|List|Lookup)/.test(op)) this.opts.onChange();
+    if (op === "GetTrail" && res.status < 300) return withHomeRegion(res);
     return res;
   }
 

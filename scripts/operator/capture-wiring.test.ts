@@ -60,7 +60,7 @@ describe("logsManagementWrites", () => {
     ["advanced, Cognito excluded", { AdvancedEventSelectors: [{ FieldSelectors: [{ Field: "eventCategory", Equals: ["Management"] }, { Field: "eventSource", NotEquals: ["cognito-idp.amazonaws.com"] }] }] }, false],
     ["advanced, KMS excluded", { AdvancedEventSelectors: [{ FieldSelectors: [{ Field: "eventCategory", Equals: ["Management"] }, { Field: "eventSource", NotEquals: ["kms.amazonaws.com"] }] }] }, true],
     ["advanced, data events only", { AdvancedEventSelectors: [{ FieldSelectors: [{ Field: "eventCategory", Equals: ["Data"] }] }] }, false],
-    ["none", {}, false],
+    ["none (a trail's default: every management event)", {}, true],
   ])("%s", (_name, sel, expected) => {
     expect(logsManagementWrites(sel)).toBe(expected);
   });

@@ -23,6 +23,8 @@ export function captureTrail(env: Pick<Environment, "prefix" | "name" | "changeC
 
 /** Whether the trail's selectors log management write events (basic or advanced selectors). */
 export function logsManagementWrites(sel: Pick<GetEventSelectorsCommandOutput, "EventSelectors" | "AdvancedEventSelectors">): boolean {
+  // No selectors at all: a trail's default, which logs every management event.
+  if (!sel.EventSelectors?.length && !sel.AdvancedEventSelectors?.length) return true;
   const basic = (sel.EventSelectors ?? []).some((s) => s.IncludeManagementEvents !== false && (s.ReadWriteType ?? "All") !== "ReadOnly");
   const advanced = (sel.AdvancedEventSelectors ?? []).some((a) => {
     const field = (name: string) => a.FieldSelectors?.find((f) => f.Field === name);
