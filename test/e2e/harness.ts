@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { findMoto, type Sandbox, type SandboxAdmin } from "@cognito-dr/sandbox";
-import { bothRegions, type RegionClients } from "../../scripts/lib/clients";
+import { bothRegions, sandboxCredentials, type RegionClients } from "../../scripts/lib/clients";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deploy";
 import { findTerraform } from "../../scripts/lib/tools";
@@ -146,4 +146,36 @@ export async function traceUser(w: World, user: { email: string; sub: string }):
     postConfirmationLog: await safe(() => mentions("post-confirmation", primaryRegion)),
     retryWorkerLog: await safe(() => mentions("retry-worker", primaryRegion)),
   };
+}
+
+/**
+ * Stops or resumes the primary stack's trail, as an administrator would: Cognito calls made while
+ * it is stopped are never captured (no trail, no events, as on AWS). Events of calls made before
+ * are delivered first, so a stop draws a clean line.
+ */
+export async function trailLogging(w: World, on: boolean): Promise<void> {
+  const { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } = await import("@aws-sdk/client-cloudtrail");
+  const client = new CloudTrailClient({ region: w.deployment.env.primaryRegion, endpoint: w.sandbox.endpoint, credentials: sandboxCredentials({}) });
+  const Name = names(w.deployment.env).trail;
+  if (!on) await captureSettled(w);
+  await client.send(on ? new StartLoggingCommand({ Name }) : new StopLoggingCommand({ Name }));
+  client.destroy();
+}
+
+/**
+ * Every Cognito call made so far has been captured: its event delivered, and the capture queue
+ * empty (nothing waiting, nothing in flight) twice in a row. Change capture re-reads users, so an
+ * event still in flight carries whatever the user is when it is read, even a later change.
+ */
+export async function captureSettled(w: World, timeoutMs = 60_000): Promise<void> {
+  const { GetQueueAttributesCommand, GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
+  await w.sandbox.admin.flushEvents(timeoutMs);
+  const { QueueUrl } = await w.primary.sqs.send(new GetQueueUrlCommand({ QueueName: names(w.deployment.env).captureQueue }));
+  const deadline = Date.now() + timeoutMs;
+  for (let empty = 0; empty < 2; ) {
+    const a = (await w.primary.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }))).Attributes ?? {};
+    empty = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0 ? empty + 1 : 0;
+    if (Date.now() > deadline) throw new Error(`the capture queue did not drain within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

@@ -44,7 +44,7 @@ import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcil
 import { redrive } from "../../scripts/operator/redrive";
 import { names } from "../../stacks/names";
 import { spawnTool } from "../support/tool-process";
-import { missingTools, startWorld, type World } from "./harness";
+import { missingTools, startWorld, trailLogging, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -266,7 +266,9 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
       const c = pool === primaryPool() ? w.primary.cognito : w.dr.cognito;
       await c.send(new CreateGroupCommand({ UserPoolId: pool, GroupName: group }));
     }
-    // Plant one of each kind.
+    // Plant one of each kind, with the trail stopped: what change capture never saw is what
+    // reconcile is for (with it running, capture would carry the primary's changes in seconds).
+    await trailLogging(w, false);
     await w.dr.cognito.send(new AdminDeleteUserCommand({ UserPoolId: drPool(), Username: users[0].email })); // missing in DR
     await w.dr.cognito.send(
       new AdminCreateUserCommand({
@@ -286,6 +288,8 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
     await w.primary.cognito.send(
       new AdminUpdateUserAttributesCommand({ UserPoolId: primaryPool(), Username: users[4].email, UserAttributes: [{ Name: "email", Value: moved }, { Name: "email_verified", Value: "true" }] }),
     );
+
+    await trailLogging(w, true);
 
     const filter = ["--filter", `email ^= "user-${tag}-"`];
     const found = await asOperator<ReconcileReport>(reconcile, [...filter, "--json"]);
@@ -325,15 +329,23 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
 
   it("backfill: admin-created users reach DR through the table and the replicator; a re-run changes nothing", async () => {
     const tag = `bf${randomUUID().slice(0, 6)}`;
-    const users = await adminCreate(w.primary.cognito, primaryPool(), tag, 200);
+    // As after a user import job, whose users no per-user call announces: the trail is stopped
+    // while they are made, so change capture never sees them and backfill is what carries them.
+    await trailLogging(w, false);
+    let users: Awaited<ReturnType<typeof adminCreate>>;
     const group = `${tag}-g`;
-    await w.primary.cognito.send(new CreateGroupCommand({ UserPoolId: primaryPool(), GroupName: group }));
-    await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: drPool(), GroupName: group }));
-    await w.primary.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: primaryPool(), Username: users[0].email, GroupName: group }));
-    // An unconfirmed sign-up is not replicated.
-    await w.primary.cognito.send(
-      new SignUpCommand({ ClientId: w.deployment.primary.app_client_id, Username: `user-${tag}-unconfirmed@example.com`, Password: `Aa1!${randomUUID()}`, UserAttributes: [{ Name: "email", Value: `user-${tag}-unconfirmed@example.com` }] }),
-    );
+    try {
+      users = await adminCreate(w.primary.cognito, primaryPool(), tag, 200);
+      await w.primary.cognito.send(new CreateGroupCommand({ UserPoolId: primaryPool(), GroupName: group }));
+      await w.dr.cognito.send(new CreateGroupCommand({ UserPoolId: drPool(), GroupName: group }));
+      await w.primary.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: primaryPool(), Username: users[0].email, GroupName: group }));
+      // An unconfirmed sign-up is not replicated.
+      await w.primary.cognito.send(
+        new SignUpCommand({ ClientId: w.deployment.primary.app_client_id, Username: `user-${tag}-unconfirmed@example.com`, Password: `Aa1!${randomUUID()}`, UserAttributes: [{ Name: "email", Value: `user-${tag}-unconfirmed@example.com` }] }),
+      );
+    } finally {
+      await trailLogging(w, true);
+    }
     const args = ["--filter", `email ^= "user-${tag}-"`, "--checkpoint", join(tmp, `${tag}.json`), "--json"];
 
     const dry = await inProcess<BackfillReport>(backfill, [...args, "--dry-run"]);
@@ -354,7 +366,8 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
 
   it("backfill --direct: upserts into the DR pool at the configured create rate", async () => {
     const tag = `bd${randomUUID().slice(0, 6)}`;
-    const users = await adminCreate(w.primary.cognito, primaryPool(), tag, 200);
+    await trailLogging(w, false); // as after an import: nothing for change capture to see
+    const users = await adminCreate(w.primary.cognito, primaryPool(), tag, 200).finally(() => trailLogging(w, true));
     const args = ["--direct", "--filter", `email ^= "user-${tag}-"`, "--checkpoint", join(tmp, `${tag}.json`), "--json"];
     const run = await inProcess<BackfillReport>(backfill, args);
     expect(run.code).toBe(0);

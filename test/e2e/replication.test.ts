@@ -139,7 +139,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     const users = await confirmAll(testUsers(30, "outage"), 3);
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - started))));
     // The replicator did try, and every DR write failed while the pool was down.
-    const during = (await drStats()).operations["cognito-idp:AdminCreateUser"];
+    const during = (await drStats()).operations["cognito-idp:AdminCreateUser"] ?? { calls: 0, faulted: 0 };
     expect(during.faulted).toBeGreaterThan(0);
     expect(during.faulted).toBe(during.calls);
     await w.sandbox.admin.clearFaults(fault.id);
@@ -232,6 +232,9 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     const mark = await replicatorCaughtUp(w); // the checkpoint just before these users' records
     const users = await confirmAll(testUsers(3, "replay"));
     await expectAllInDr(users);
+    // Change capture re-reads each user after ConfirmSignUp and, finding PostConfirmation's record
+    // saying the same, writes nothing: these users have exactly one record each.
+    await w.sandbox.admin.flushEvents(30_000);
     const processed = await replicatorCaughtUp(w);
     const before = await Promise.all(users.map((u) => getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, u.email)));
     const ours = (records: Awaited<ReturnType<typeof readStream>>["records"]) => records.filter((r) => users.some((u) => u.sub === r.dynamodb?.Keys?.[TABLE_KEY]?.S));
@@ -423,6 +426,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   });
 
   it("12. (regression) table writers without the table key: a sign-up never reaches DR, and the post-confirmation log names the KMS denial", async () => {
+    await w.sandbox.admin.flushEvents(30_000); // no capture of an earlier scenario's users is still on its way
     const file = join(w.deployment.stackDirs.primary, "cdk.tf.json");
     const original = readFileSync(file, "utf8");
     const variant = JSON.parse(original) as { resource: { aws_iam_role_policy: Record<string, { policy: string }> } };
@@ -433,7 +437,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
       removed += doc.Statement.length - kept.length;
       p.policy = JSON.stringify({ ...doc, Statement: kept });
     }
-    expect(removed).toBe(2); // post-confirmation and retry-worker
+    expect(removed).toBe(3); // post-confirmation, retry-worker and change-capture
     writeFileSync(file, JSON.stringify(variant, null, 2));
     try {
       await w.deployment.apply("primary");
@@ -449,12 +453,14 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
       expect(failure?.line).toContain("KMS key access denied: kms:Decrypt on arn:aws:kms:");
       // The retry worker fails the same way: the user is stuck in the fallback queue, not in DR.
       let decisions = await w.sandbox.admin.authzDecisions();
-      for (let i = 0; !decisions.some((d) => d.role?.endsWith(n.role("retry-worker")) && !d.allowed) && i < 50; i++) {
+      // Change capture re-reads the user after ConfirmSignUp and is denied the same way (after the delivery delay).
+      const deniedTo = (role: string) => decisions.some((d) => d.role?.endsWith(n.role(role)) && !d.allowed);
+      for (let i = 0; !(deniedTo("retry-worker") && deniedTo("change-capture")) && i < 100; i++) {
         await new Promise((r) => setTimeout(r, 200));
         decisions = await w.sandbox.admin.authzDecisions();
       }
       const deniedKms = decisions.filter((d) => !d.allowed && d.action === "kms:Decrypt" && d.impliedBy === "dynamodb:PutItem").map((d) => d.role?.split("/").pop());
-      expect(new Set(deniedKms)).toEqual(new Set([n.role("post-confirmation"), n.role("retry-worker")]));
+      expect(new Set(deniedKms)).toEqual(new Set([n.role("post-confirmation"), n.role("retry-worker"), n.role("change-capture")]));
       await replicatorCaughtUp(w);
       expect(await getDrUser(w.dr.cognito, w.deployment.dr.user_pool_id, user!.email)).toBeUndefined();
       expect((await w.primary.dynamodb.send(new GetItemCommand({ TableName: n.table, Key: { [TABLE_KEY]: { S: user!.sub } } }))).Item).toBeUndefined();
