@@ -163,7 +163,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const alarms = new AlarmsPlugin({ motoEndpoint: moto.endpoint, authority: authz });
     // Faults first (an outage answers before anything is decided), then IAM's grammar and authorization.
     const trailApi = new TrailApiPlugin({ motoEndpoint: moto.endpoint, authority: authz, account: SANDBOX_ACCOUNT_ID, onChange: () => cloudtrail.trailsChanged() });
-    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), cloudtrail, authz, trailApi, cognito, tables, kms, new SqsPlugin(), alarms, ...(opts.plugins ?? [])];
+    const plugins: GatewayPlugin[] = [faults, new IamGrammarPlugin(), cloudtrail, authz, trailApi, cognito, tables, kms, new SqsPlugin(moto.endpoint), alarms, ...(opts.plugins ?? [])];
     const gateway = await startGateway({ port: opts.port, motoEndpoint: moto.endpoint, plugins, defaultRegion: regions[0] });
     stops.push(async () => {
       for (const p of [...plugins].reverse()) await p.stop?.().catch(() => undefined);
