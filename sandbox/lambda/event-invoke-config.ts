@@ -6,7 +6,19 @@
 // time Lambda retains an event in the asynchronous event queue, up to 6 hours".
 
 import { fakeSigV4, httpCall, parseJsonObject } from "../aws";
+import type { AwsRequest, AwsResponse, Next } from "../types";
 import type { FunctionConfig } from "./types";
+
+/**
+ * PutFunctionEventInvokeConfig replaces the function's configuration (API reference: "If a
+ * configuration already exists for a function, version, or alias, this operation overwrites it").
+ * moto 5.2 appends another one and keeps answering the first, so a changed maximum event age or
+ * retry count never took effect and terraform planned it again: the old one is deleted first.
+ */
+export async function putEventInvokeConfig(req: AwsRequest, next: Next): Promise<AwsResponse> {
+  await next({ ...req, method: "DELETE", body: Buffer.alloc(0), json: undefined, headers: { ...req.headers, "content-length": "0" } }).catch(() => undefined);
+  return next(req);
+}
 
 export interface AsyncRetryPolicy {
   retries: number;

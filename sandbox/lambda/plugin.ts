@@ -8,6 +8,7 @@ import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
 import type { MappingConfig } from "./esm";
 import { LAMBDA_API, parseFunctionRef } from "./function-ref";
+import { putEventInvokeConfig } from "./event-invoke-config";
 import { FunctionsApi } from "./functions";
 import { Invoker } from "./invoke";
 import { MappingsApi } from "./mappings";
@@ -49,6 +50,7 @@ export class LambdaPlugin implements SandboxPlugin, LambdaInvoker {
     if ((m = /^\/2015-03-31\/functions\/([^/]+)$/.exec(p)) && req.method === "DELETE") return fns.deleteFunction(req, next, m[1]!);
     if ((m = /^\/2015-03-31\/functions\/([^/]+)$/.exec(p)) && req.method === "GET") return fns.withLogging(await next(req), req.region, decodeURIComponent(m[1]!), true);
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(p)) && req.method === "GET") return fns.withLogging(await next(req), req.region, decodeURIComponent(m[1]!), false);
+    if (/^\/2019-09-25\/functions\/[^/]+\/event-invoke-config$/.test(p) && req.method === "PUT") return putEventInvokeConfig(req, next);
     if ((m = /^\/2015-03-31\/event-source-mappings(?:\/([^/]+))?$/.exec(p))) return this.esm.handle(req, next, m[1] ? decodeURIComponent(m[1]) : undefined);
     if ((m = /^\/2017-03-31\/tags\/(.+)$/.exec(p))) {
       const arn = decodeURIComponent(m[1]!);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   CreateFunctionCommand,
+  GetFunctionEventInvokeConfigCommand,
   GetFunctionCommand,
   InvokeCommand,
   LambdaClient,
@@ -108,6 +109,14 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     await plugin?.stop();
     await gw?.stop();
     await moto?.stop();
+  });
+
+  it("PutFunctionEventInvokeConfig replaces the configuration, as Lambda does (moto appends and answers the first)", async () => {
+    await create("async-config", "index.handler", undefined);
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "async-config", MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 0 }));
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "async-config", MaximumEventAgeInSeconds: 3540, MaximumRetryAttempts: 1 }));
+    const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "async-config" }));
+    expect([got.MaximumEventAgeInSeconds, got.MaximumRetryAttempts]).toEqual([3540, 1]);
   });
 
   it("captures the zip (CodeSha256 = base64 sha256) and invokes with the function's own env", async () => {

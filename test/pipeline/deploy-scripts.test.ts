@@ -167,7 +167,7 @@ describe.skipIf(skip !== undefined)("reviewed plans: plan → apply → smoke, p
     expect(readFileSync(join(workDir, "evidence", "cdr-local-primary.apply.log"), "utf8")).toMatch(/Apply complete!/);
     const s = await step("smoke primary", "smoke", ["--stack", "primary"]);
     expect(s.code, s.out).toBe(0);
-    expect(s.out).toContain("all 3 smoke checks passed");
+    expect(s.out).toContain("all 4 smoke checks passed");
   });
 
   it("plans `local` again with another LOCAL_STATE_DIR in the same work folder: the new state location just works", async () => {
@@ -206,7 +206,7 @@ describe.skipIf(skip !== undefined)("reviewed plans: plan → apply → smoke, p
     expect(a.code, a.out).toBe(0);
     const s = await step("smoke (all)", "smoke", []);
     expect(s.code, s.out).toBe(0);
-    expect(s.out).toContain("all 6 smoke checks passed");
+    expect(s.out).toContain("all 7 smoke checks passed");
     const d = await step("drift", "drift", []);
     expect(d.code, d.out).toBe(0);
     const r = await step("reconcile (dry run)", "reconcile", []);
