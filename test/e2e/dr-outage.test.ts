@@ -9,7 +9,7 @@
 // workflow runs it. Every step runs as the pipeline role its workflow job assumes (sandbox STS), so
 // this file is also where the deploy roles make in-place changes: a tag on every resource and a
 // function setting, changed and undone.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +54,15 @@ function variant(dir: string, original: string | undefined): string {
   each("aws_lambda_function_event_invoke_config", (c) => (c.maximum_event_age_in_seconds = Number(c.maximum_event_age_in_seconds) - 60));
   writeFileSync(file, JSON.stringify(json));
   return text;
+}
+
+/** The resource lines of every `<stack>.plan.txt` in `dir`: what each plan would change. */
+function plannedChanges(dir: string): string {
+  if (!existsSync(dir)) return "";
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".plan.txt"))
+    .map((f) => `\n${f}:\n${readFileSync(join(dir, f), "utf8").split("\n").filter((l) => /^\s*# \S+ (will|must)/.test(l) || /^\s*[~+-] \S/.test(l)).slice(0, 60).join("\n")}`)
+    .join("");
 }
 
 /** Calls per `service:operation` the sandbox saw in one region. */
@@ -108,8 +117,13 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       ["plan", "drift", []],
       ["plan", "plan", ["--read-only", "--no-order-check", "--fail-on-changes", "--out", join(scratch, "drift-plans")]],
     ] as const) {
-      const r = await npmRun(script, ["--env", "local", ...args], { ...env, PIPELINE_STEP: step });
-      expect(r.code, `${script} as the ${step} role:\n${r.out}`).toBe(0);
+      // Drift detection plans the commit that is deployed; this world was deployed by deployLocal,
+      // which records none ("unrecorded"), so the plan says the same rather than this checkout's HEAD.
+      const commit = script === "plan" ? { DEPLOY_COMMIT: "unrecorded" } : {};
+      const r = await npmRun(script, ["--env", "local", ...args], { ...env, ...commit, PIPELINE_STEP: step });
+      // What a plan found to change, when it found something (its text beside the plan file).
+      const planned = script !== "plan" || r.code === 0 ? "" : plannedChanges(join(scratch, "drift-plans"));
+      expect(r.code, `${script} as the ${step} role:\n${r.out}${planned}`).toBe(0);
     }
   });
 
