@@ -59,6 +59,19 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action,
     why: "the failback's reconcile reads group members and single users only when the pools hold users; the rehearsal's pools hold none (operator-tools.test.ts proves these reads for the same policy as the operator role)",
   })),
+  // Change capture's trail (stacks/change-capture.ts, modules/trail.ts).
+  { role: "pipeline-primary", action: "cloudtrail:UpdateTrail", why: "a change to the trail's own settings (its bucket, region scope) is applied in place; the suite changes only its tags (AddTags)" },
+  { role: "pipeline-primary", action: "cloudtrail:StopLogging", why: "turning the trail's logging off (enable_logging = false) is applied in place; the suite stops it as an administrator" },
+  ...["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"].map((action) => ({
+    role: "pipeline-primary",
+    action,
+    why: "force_destroy (outside prod) empties the trail's bucket of its log files before deleting it; the sandbox's CloudTrail writes no log files, so the suite's destroys find it empty",
+  })),
+  {
+    role: "replicate-user-role",
+    action: "dynamodb:DeleteItem",
+    why: "the directory forgets a deleted user's DR user when a newcomer's record frees its email before the tombstone arrives (upsert.ts release); the suite's reused-email case meets the tombstone first",
+  },
   // The scheduled reconcile's role (stacks/dr-reconcile.ts), run from its schedule in operator-tools.test.ts.
   {
     role: "reconcile-role",

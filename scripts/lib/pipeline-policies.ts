@@ -125,15 +125,16 @@ function captureStatements(arn: (service: string, resource: string) => string, t
   const bucket = `arn:${p}:s3:::${pre}-trail-*`;
   // What aws_s3_bucket reads of a bucket on every refresh (every one of its settings).
   const bucketReads = [
-    "GetBucketPolicy", "GetBucketPolicyStatus", "GetEncryptionConfiguration", "GetLifecycleConfiguration", "GetBucketTagging", "GetBucketAcl", "GetBucketPublicAccessBlock",
-    "GetBucketLocation", "GetBucketCORS", "GetBucketWebsite", "GetAccelerateConfiguration", "GetBucketRequestPayment", "GetBucketLogging", "GetReplicationConfiguration",
+    "GetBucketPolicy", "GetEncryptionConfiguration", "GetLifecycleConfiguration", "GetBucketTagging", "GetBucketAcl", "GetBucketPublicAccessBlock",
+    "GetBucketCORS", "GetBucketWebsite", "GetAccelerateConfiguration", "GetBucketRequestPayment", "GetBucketLogging", "GetReplicationConfiguration",
     "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketVersioning",
   ].map((a) => `s3:${a}`);
   const trailReads = ["GetTrail", "GetTrailStatus", "GetEventSelectors", "ListTags"].map((a) => `cloudtrail:${a}`);
   const ruleReads = ["DescribeRule", "ListTargetsByRule", "ListTagsForResource"].map((a) => `events:${a}`);
   if (readOnly) {
     return [
-      { Sid: "CaptureTrailConfiguration", Effect: "Allow", Action: trailReads, Resource: [arn("cloudtrail", `trail/${pre}-*`)], Condition: inRegions },
+      // What the refresh of aws_cloudtrail called in the suite (GetTrail and GetEventSelectors are the smoke checks', as the deploy role).
+      { Sid: "CaptureTrailConfiguration", Effect: "Allow", Action: ["cloudtrail:GetTrailStatus", "cloudtrail:ListTags"], Resource: [arn("cloudtrail", `trail/${pre}-*`)], Condition: inRegions },
       { Sid: "ListTrails", Effect: "Allow", Action: ["cloudtrail:DescribeTrails"], Resource: ["*"], Condition: inRegions },
       { Sid: "CaptureRuleConfiguration", Effect: "Allow", Action: ruleReads, Resource: [arn("events", `rule/${pre}-*`)], Condition: inRegions },
       // s3:ListBucket: the refresh's HeadBucket is authorized as it (S3 API Reference, HeadBucket);
@@ -241,7 +242,8 @@ function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane:
       Effect: "Allow",
       Action: verbs("lambda", [
         "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction", "Get*", "List*", "AddPermission", "RemovePermission", "TagResource", "UntagResource",
-        ...(owns.schedule ? ["PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"] : []),
+        // The provider creates and updates the async config with Put (UpdateFunctionEventInvokeConfig unused).
+        ...(owns.schedule ? ["PutFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"] : []),
       ]),
       Resource: [arn("lambda", `function:${pre}-*`)],
       Condition: inRegions,
