@@ -10,7 +10,44 @@ export const HANDLER_ENTRIES = {
   "pre-token": "pre-token/index.ts",
   reconcile: "reconcile/index.ts",
   "change-capture": "change-capture/index.ts",
+  "pre-sign-up": "pre-sign-up/index.ts",
 } as const;
+
+/**
+ * `one-way`: the primary pool is the source, the DR pool a copy (sign-ups refused in DR).
+ * `two-way`: each region captures and applies; a record applies only outside its origin region.
+ */
+export const REPLICATION_MODES = ["one-way", "two-way"] as const;
+export type ReplicationMode = (typeof REPLICATION_MODES)[number];
+
+/** A stack's (and its functions') place in an environment. */
+export const REGION_ROLES = ["primary", "dr"] as const;
+export type RegionRole = (typeof REGION_ROLES)[number];
+
+/**
+ * Self sign-up to the DR pool (the pre-sign-up trigger): `never` (one-way mode: the DR pool is a
+ * copy) or `while-failed-over` (two-way mode: only while the failover step has opened it, see
+ * FAILOVER_CONTROL_KEY). Administrators' creates (the replicator, reconcile) always pass.
+ */
+export const SIGNUP_POLICIES = ["never", "while-failed-over"] as const;
+export type SignupPolicy = (typeof SIGNUP_POLICIES)[number];
+
+/**
+ * The replicated table's item that says whether sign-in is failed over to the DR region:
+ * `{ state: "failed-over" | "normal", changedAt, by }`, written by `npm run failover` and
+ * `npm run failback` (two-way mode), read by the DR pool's pre-sign-up trigger. In the table
+ * because the DR replica stays writable while the primary region is down.
+ */
+export const FAILOVER_CONTROL_KEY = "control#failover";
+export const FAILOVER_STATES = ["failed-over", "normal"] as const;
+export type FailoverState = (typeof FAILOVER_STATES)[number];
+
+/**
+ * Table keys that are not user records contain "#" (canonical ids are Cognito subs, which never
+ * do): the directory items of each pool and the control items. The replicator, reconcile and
+ * backfill skip them.
+ */
+export const NOT_A_RECORD_MARK = "#";
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
@@ -23,8 +60,19 @@ export const ENV = {
   TABLE_NAME: "TABLE_NAME",
   /** SQS fallback queue URL used when the table write fails (post-confirmation). */
   FALLBACK_QUEUE_URL: "FALLBACK_QUEUE_URL",
-  /** DR user pool id the replicator writes to (replicate-user). */
-  DR_USER_POOL_ID: "DR_USER_POOL_ID",
+  /**
+   * The pool a region's replicator applies records to: its own region's pool (the DR pool; in
+   * two-way mode also the primary pool, for records that originate in the DR region).
+   */
+  TARGET_USER_POOL_ID: "TARGET_USER_POOL_ID",
+  /**
+   * The function's region role, "primary" or "dr": which directory items (`DIRECTORY_KEY_PREFIXES`)
+   * the replicator and change capture keep and read. Same bundle in both regions; the role comes
+   * from the stack.
+   */
+  REGION_ROLE: "REGION_ROLE",
+  /** Who may sign up to the pool by themselves (pre-sign-up): one of SIGNUP_POLICIES. */
+  SIGNUP_POLICY: "SIGNUP_POLICY",
   /** SQS queue URL where the replicator parks permanently failing records (replicate-user). */
   PARK_QUEUE_URL: "PARK_QUEUE_URL",
   /** Comma-separated standard attributes that replicate. */
@@ -80,6 +128,18 @@ export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
  * `schemaVersion`, which records always have, so a stream filter can drop them.
  */
 export const DR_USER_KEY_PREFIX = "dr#";
+
+/**
+ * Directory items per pool, by region role: `<prefix><canonicalId>` names the pool's user of a
+ * canonical id (the DR pool's keeps DR_USER_KEY_PREFIX), and `<sub prefix><sub>` names the
+ * canonical id of a pool user by its `sub` (change capture's lookup for a deleted user, whose
+ * CloudTrail event carries only its sub). Each region writes only its own pool's items (one
+ * writer per key, so global tables' last-writer-wins never loses one).
+ */
+export const DIRECTORY_KEY_PREFIXES: Record<RegionRole, { user: string; sub: string }> = {
+  dr: { user: DR_USER_KEY_PREFIX, sub: "dr-sub#" },
+  primary: { user: "primary#", sub: "primary-sub#" },
+};
 
 /**
  * The Cognito API calls (CloudTrail `eventName`, source `aws.cognito-idp`) that change what

@@ -10,22 +10,24 @@ const ENTRY_MODULES: Record<HandlerName, () => Promise<{ handler: unknown }>> = 
   "pre-token": () => import("./pre-token/index"),
   reconcile: () => import("./reconcile/index"),
   "change-capture": () => import("./change-capture/index"),
+  "pre-sign-up": () => import("./pre-sign-up/index"),
 };
 
 const REQUIRED: Record<HandlerName, string[]> = {
   "post-confirmation": [ENV.TABLE_NAME, ENV.FALLBACK_QUEUE_URL],
-  "replicate-user": ["AWS_REGION", ENV.DR_USER_POOL_ID, ENV.PARK_QUEUE_URL, ENV.TABLE_NAME],
+  "replicate-user": ["AWS_REGION", ENV.TARGET_USER_POOL_ID, ENV.PARK_QUEUE_URL, ENV.TABLE_NAME],
   "retry-worker": [ENV.TABLE_NAME],
   "pre-token": [ENV.CANONICAL_ID_ATTRIBUTE, ENV.TRUST_CANONICAL_ID_ATTRIBUTE],
-  reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.DR_USER_POOL_ID, ENV.TABLE_NAME],
+  reconcile: ["AWS_REGION", ENV.PRIMARY_REGION, ENV.PRIMARY_USER_POOL_NAME, ENV.TARGET_USER_POOL_ID, ENV.TABLE_NAME],
   "change-capture": ["AWS_REGION", ENV.CAPTURE_USER_POOL_ID, ENV.TABLE_NAME],
+  "pre-sign-up": [ENV.SIGNUP_POLICY, ENV.TABLE_NAME],
 };
 
 const FULL_ENV: Record<string, string> = {
   AWS_REGION: "us-west-2",
   [ENV.TABLE_NAME]: "cdr-test-users",
   [ENV.FALLBACK_QUEUE_URL]: "https://sqs.us-east-1.amazonaws.com/123456789012/fallback",
-  [ENV.DR_USER_POOL_ID]: "us-west-2_abc",
+  [ENV.TARGET_USER_POOL_ID]: "us-west-2_abc",
   [ENV.PARK_QUEUE_URL]: "https://sqs.us-west-2.amazonaws.com/123456789012/park",
   [ENV.CANONICAL_ID_ATTRIBUTE]: "canonical_id",
   [ENV.TRUST_CANONICAL_ID_ATTRIBUTE]: "true",
@@ -33,6 +35,7 @@ const FULL_ENV: Record<string, string> = {
   [ENV.PRIMARY_USER_POOL_NAME]: "cdr-test-users-primary",
   [ENV.CAPTURE_USER_POOL_ID]: "us-west-2_abc",
   [ENV.CAPTURE_IGNORED_ROLE_PREFIX]: "cdr-test-",
+  [ENV.SIGNUP_POLICY]: "while-failed-over",
   POWERTOOLS_METRICS_NAMESPACE: "CognitoDr",
   POWERTOOLS_SERVICE_NAME: "test",
 };

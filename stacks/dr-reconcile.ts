@@ -47,7 +47,7 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
       ...replicationEnv(env),
       [ENV.PRIMARY_REGION]: env.primaryRegion,
       [ENV.PRIMARY_USER_POOL_NAME]: n.userPool("primary"),
-      [ENV.DR_USER_POOL_ID]: props.drPool.id,
+      [ENV.TARGET_USER_POOL_ID]: props.drPool.id,
       [ENV.TABLE_NAME]: props.replica.tableName,
       [ENV.RECONCILE_APPLY]: String(settings.apply),
       [ENV.RECONCILE_ALLOW_DELETE]: String(settings.apply && settings.allowDelete),

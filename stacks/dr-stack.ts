@@ -39,7 +39,7 @@ export class DrStack extends RegionalStack {
       timeoutSeconds: 120,
       environment: {
         ...replicationEnv(env),
-        [ENV.DR_USER_POOL_ID]: users.pool.id,
+        [ENV.TARGET_USER_POOL_ID]: users.pool.id,
         [ENV.TABLE_NAME]: replica.tableName,
         [ENV.DELETION_POLICY]: env.changeCapture.deletionPolicy,
         [ENV.PARK_QUEUE_URL]: dlq.url,

@@ -37,7 +37,7 @@ export const HANDLER_ENV: Record<string, string> = {
   AWS_LAMBDA_FUNCTION_NAME: "bench",
   TABLE_NAME: "cdr-bench-users",
   FALLBACK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/cdr-bench-fallback",
-  DR_USER_POOL_ID: "us-west-2_bench",
+  TARGET_USER_POOL_ID: "us-west-2_bench",
   PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/000000000000/cdr-bench-dlq",
   CANONICAL_ID_ATTRIBUTE: "canonical_id",
   TRUST_CANONICAL_ID_ATTRIBUTE: "true",

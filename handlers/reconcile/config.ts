@@ -15,7 +15,7 @@ export function readReconcileConfig(env: EnvSource): ReconcileConfig {
     primaryRegion: requireString(env, ENV.PRIMARY_REGION),
     primaryPoolName: requireString(env, ENV.PRIMARY_USER_POOL_NAME),
     drRegion: requireString(env, "AWS_REGION"),
-    drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
+    targetPoolId: requireString(env, ENV.TARGET_USER_POOL_ID),
     tableName: requireString(env, ENV.TABLE_NAME),
     apply: flag(env, ENV.RECONCILE_APPLY),
     allowDelete: flag(env, ENV.RECONCILE_ALLOW_DELETE),

@@ -38,7 +38,7 @@ function setup(apply: boolean) {
     primaryRegion: "us-east-1",
     primaryPoolName: "cdr-test-users-primary",
     drRegion: "us-west-2",
-    drUserPoolId: DR,
+    targetPoolId: DR,
     tableName: "cdr-test-users",
     apply,
     allowDelete: false,
@@ -80,7 +80,7 @@ describe("scheduled reconcile", () => {
     const verified = { ...user, Attributes: [...user.Attributes, { Name: "email_verified", Value: "true" }] };
     const calls = { primary: [] as string[], dr: [] as string[] };
     const again = makeHandler({
-      config: { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, tableName: "cdr-test-users", apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() },
+      config: { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", targetPoolId: DR, tableName: "cdr-test-users", apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() },
       primary: pool([verified], calls.primary),
       dr: pool([], calls.dr),
       logger: createLogger({ logLevel: "SILENT" }),
@@ -104,7 +104,7 @@ describe("scheduled reconcile", () => {
 });
 
 describe("scheduled reconcile: finding the primary pool, its report and its configuration", () => {
-  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", drUserPoolId: DR, tableName: "cdr-test-users", apply: false, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
+  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", targetPoolId: DR, tableName: "cdr-test-users", apply: false, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
   const quiet = recordingMetrics();
 
   it("finds the primary pool by exact name across pages, and refuses none or two", async () => {
@@ -138,7 +138,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
   });
 
   it("reads its flags strictly: true, false or unset (false); anything else names the variable", () => {
-    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.DR_USER_POOL_ID]: "us-west-2_x", [ENV.TABLE_NAME]: "cdr-test-users" };
+    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.TARGET_USER_POOL_ID]: "us-west-2_x", [ENV.TABLE_NAME]: "cdr-test-users" };
     expect(readReconcileConfig(env)).toMatchObject({ apply: false, allowDelete: false, quotaShare: 0.5, tableName: "cdr-test-users" });
     expect(() => readReconcileConfig({ ...env, [ENV.TABLE_NAME]: "" })).toThrow("Environment variable TABLE_NAME is required but not set");
     expect(readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: " true ", [ENV.RECONCILE_ALLOW_DELETE]: "false" })).toMatchObject({ apply: true, allowDelete: false });

@@ -18,7 +18,7 @@ export interface ReconcileConfig {
   primaryRegion: string;
   primaryPoolName: string;
   drRegion: string;
-  drUserPoolId: string;
+  targetPoolId: string;
   /** The table's DR replica: the canonical id -> DR user items (which twin to keep; the upsert's lookups). */
   tableName: string;
   apply: boolean;
@@ -54,7 +54,7 @@ export function makeHandler(deps: ReconcileDepsIn) {
   const { config, logger, metrics } = deps;
   const rates = Object.fromEntries(Object.entries(COGNITO_QUOTAS).map(([k, q]) => [k, q * config.quotaShare])) as Record<QuotaCategory, number>;
   let primaryPoolId: string | undefined;
-  const directory = tableDirectory(deps.ddb, config.tableName, config.drUserPoolId);
+  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId);
 
   return async function handler(): Promise<ReconcileSummary> {
     const primary = new RegionLimiter(config.primaryRegion, rates).wrap(deps.primary);
@@ -62,7 +62,7 @@ export function makeHandler(deps: ReconcileDepsIn) {
     // Found by name at run time: the DR stack holds no reference to the primary stack.
     primaryPoolId ??= await poolIdByName(primary, config.primaryPoolName, config.primaryRegion);
     const result = await reconcilePools(
-      { primary, dr, primaryPoolId, drPoolId: config.drUserPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays, directory },
+      { primary, dr, primaryPoolId, drPoolId: config.targetPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays, directory },
       { apply: config.apply, allowDelete: config.allowDelete },
     );
     const found = result.drift.length;

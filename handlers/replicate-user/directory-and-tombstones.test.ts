@@ -32,7 +32,7 @@ const ID = userRecord().canonicalId;
 function handler(env: Record<string, string> = {}) {
   const config = readReplicatorConfig({
     AWS_REGION: DR_REGION,
-    DR_USER_POOL_ID: DR_POOL_ID,
+    TARGET_USER_POOL_ID: DR_POOL_ID,
     PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/123456789012/cdr-test-park",
     TABLE_NAME: "cdr-test-users",
     ...env,

@@ -145,7 +145,7 @@ describe("replicate-user under arbitrary batches", () => {
           config: readReplicatorConfig({
             AWS_REGION: DR_REGION,
             TABLE_NAME: "cdr-test-users",
-            DR_USER_POOL_ID: DR_POOL_ID,
+            TARGET_USER_POOL_ID: DR_POOL_ID,
             PARK_QUEUE_URL: "https://sqs.example/park",
             REPLICATED_CUSTOM_ATTRIBUTES: "tier",
             MAX_CONCURRENCY: String(concurrency),

@@ -33,7 +33,7 @@ let metrics = recordingMetrics();
 function handler(env: Record<string, string> = {}) {
   const config = readReplicatorConfig({
     AWS_REGION: DR_REGION,
-    DR_USER_POOL_ID: DR_POOL_ID,
+    TARGET_USER_POOL_ID: DR_POOL_ID,
     PARK_QUEUE_URL: PARK_URL,
     TABLE_NAME: "cdr-test-users",
     REPLICATED_CUSTOM_ATTRIBUTES: "tier",

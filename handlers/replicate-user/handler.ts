@@ -65,8 +65,8 @@ export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number
 
 export function makeHandler(deps: ReplicatorDeps) {
   const { logger, metrics, config } = deps;
-  const directory = tableDirectory(deps.ddb, config.tableName, config.drUserPoolId, deps.now);
-  const ctx = { cognito: deps.cognito, userPoolId: config.drUserPoolId, config: config.replication, directory, deletionPolicy: config.deletionPolicy };
+  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId, deps.now);
+  const ctx = { cognito: deps.cognito, userPoolId: config.targetPoolId, config: config.replication, directory, deletionPolicy: config.deletionPolicy };
 
   async function parkOrFail(r: DynamoDBRecord, e: ReplicationError, record: ReplicatedUser | undefined): Promise<void> {
     const where = { eventID: r.eventID, sequenceNumber: r.dynamodb?.SequenceNumber, canonicalId: record?.canonicalId ?? userKeyOf(r) };

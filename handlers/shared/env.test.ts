@@ -5,14 +5,14 @@ const base = {
   AWS_REGION: "us-west-2",
   TABLE_NAME: "cdr-dev-users",
   FALLBACK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cdr-dev-fallback",
-  DR_USER_POOL_ID: "us-west-2_abc",
+  TARGET_USER_POOL_ID: "us-west-2_abc",
   PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/123456789012/cdr-dev-park",
 };
 
 describe("config loaders", () => {
   it("apply defaults", () => {
     const r = readReplicatorConfig(base);
-    expect(r).toMatchObject({ region: "us-west-2", drUserPoolId: "us-west-2_abc", tableName: "cdr-dev-users", deletionPolicy: "delete", maxConcurrency: 10 });
+    expect(r).toMatchObject({ region: "us-west-2", targetPoolId: "us-west-2_abc", tableName: "cdr-dev-users", deletionPolicy: "delete", maxConcurrency: 10 });
     expect(readReplicatorConfig({ ...base, DELETION_POLICY: " disable " }).deletionPolicy).toBe("disable");
     expect(r.replication.canonicalIdAttribute).toBe("canonical_id");
     expect([...r.replication.replicated]).toContain("phone_number");

@@ -1,7 +1,7 @@
 // Validated configuration from environment variables, read once per cold start.
 // Every failure names the variable, so a wiring mistake in a stack shows up as one
 // clear line in the function's first log instead of an obscure SDK error later.
-import { DELETION_POLICIES, ENV, type DeletionPolicy } from "../contract";
+import { DELETION_POLICIES, ENV, SIGNUP_POLICIES, type DeletionPolicy, type SignupPolicy } from "../contract";
 import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "../replication/replication-config";
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -95,7 +95,7 @@ export function readPostConfirmationConfig(env: EnvSource): PostConfirmationConf
 
 export interface ReplicatorConfig {
   region: string;
-  drUserPoolId: string;
+  targetPoolId: string;
   parkQueueUrl: string;
   /** The table's replica in this region: canonical id -> DR user items, tombstone lookups. */
   tableName: string;
@@ -107,7 +107,7 @@ export interface ReplicatorConfig {
 export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
   return {
     region: requireString(env, "AWS_REGION"),
-    drUserPoolId: requireString(env, ENV.DR_USER_POOL_ID),
+    targetPoolId: requireString(env, ENV.TARGET_USER_POOL_ID),
     parkQueueUrl: queueUrl(env, ENV.PARK_QUEUE_URL),
     tableName: requireString(env, ENV.TABLE_NAME),
     // Default `delete`: a user erased in the primary (on request, say) must not remain in DR.
@@ -145,4 +145,16 @@ export function readPreTokenConfig(env: EnvSource): PreTokenConfig {
   const trust = requireString(env, ENV.TRUST_CANONICAL_ID_ATTRIBUTE);
   if (trust !== "true" && trust !== "false") throw new ConfigError(ENV.TRUST_CANONICAL_ID_ATTRIBUTE, `must be "true" or "false" (got "${trust}")`);
   return { canonicalIdAttribute: name, trustAttribute: trust === "true" };
+}
+
+export interface PreSignUpConfig {
+  policy: SignupPolicy;
+  /** The table's replica in this region (the failover state item). */
+  tableName: string;
+}
+
+/** No default policy: a pool whose trigger guessed would either refuse everyone or let anyone in. */
+export function readPreSignUpConfig(env: EnvSource): PreSignUpConfig {
+  requireString(env, ENV.SIGNUP_POLICY);
+  return { policy: oneOf<SignupPolicy>(env, ENV.SIGNUP_POLICY, SIGNUP_POLICIES, "never"), tableName: requireString(env, ENV.TABLE_NAME) };
 }
