@@ -13,7 +13,8 @@
 //   and no SELECT_CHALLENGE. moto stores and echoes `Policies.SignInPolicy` and `UserPoolTier` but
 //   gives them no meaning. Tokens are RS256 JWTs signed with moto's fixed key ("kid": "dummy"),
 //   whose JWKS moto serves at `/<userPoolId>/.well-known/jwks.json`.
-// - moto never invokes Lambda triggers (LambdaConfig is stored and echoed only).
+// - moto never invokes Lambda triggers (LambdaConfig is stored and echoed only; PreSignUp too:
+//   its SignUp and AdminCreateUser create the user whatever the pool's triggers).
 // - For `username_attributes = ["email"]` pools moto makes the Username a UUID equal to `sub`.
 // - AdminCreateUser without TemporaryPassword always yields FORCE_CHANGE_PASSWORD;
 //   ConfirmSignUp does not set email_verified.
@@ -47,7 +48,9 @@
 //     answers only the client's ReadAttributes, and so do the ID tokens (sandbox/moto_server.py).
 //     Admin* calls are not limited by clients (client-attributes.ts);
 // (g) DeleteUser and DeleteUserAttributes, which moto lacks, with the caller's access token
-//     (self-service.ts).
+//     (self-service.ts);
+// (h) the PreSignUp trigger before SignUp and AdminCreateUser, which moto creates at once: a
+//     throwing function refuses the call and nothing is created (pre-sign-up.ts).
 // The admin routes (outbox, trigger log) are in admin.ts.
 
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
@@ -57,6 +60,7 @@ import { checkWrite, filterRead, forgetClient } from "./client-attributes";
 import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
 import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
+import { preSignUp } from "./pre-sign-up";
 import { selfService } from "./self-service";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
 import { createState, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
@@ -123,7 +127,7 @@ export class CognitoPlugin implements SandboxPlugin {
       case "GetUser":
         return filterRead(s, req, body, await next(req));
       case "AdminCreateUser":
-        return adminCreateUser(s, req, body, next);
+        return preSignUp(s, req, body, (r) => adminCreateUser(s, r, (r.json ?? {}) as Record<string, any>, next));
       case "ConfirmSignUp":
       case "AdminConfirmSignUp":
         return confirmSignUp(s, req, body, next);
@@ -139,7 +143,7 @@ export class CognitoPlugin implements SandboxPlugin {
         // AWS runs PostConfirmation here too, with triggerSource PostConfirmation_ConfirmForgotPassword.
         return confirmSignUp(s, req, body, (r) => next(r).then((res) => capturePassword(s, req, body, res)));
       case "SignUp":
-        return checkWrite(s, req, body, async (r) => capturePassword(s, req, body, await next(r)));
+        return checkWrite(s, req, body, (r) => preSignUp(s, r, body, async (created) => capturePassword(s, req, body, await next(created))));
       case "DeleteUser":
       case "DeleteUserAttributes":
         return selfService(s, req, body);

@@ -17,7 +17,7 @@ import { idp, type CognitoState, type TriggerInvocation } from "./state";
 /** Lambda's own init limit. */
 const COLD_START_ALLOWANCE_MS = 10_000;
 
-function callerContext(req: AwsRequest, clientId: string | undefined) {
+export function callerContext(req: AwsRequest, clientId: string | undefined) {
   const ua = req.headers["user-agent"] ?? req.headers["x-amz-user-agent"] ?? "";
   const m = /aws-sdk-([a-z]+)\/([0-9.]+)/i.exec(ua);
   return { awsSdkVersion: m ? `aws-sdk-${m[1]}-${m[2]}` : "aws-sdk-unknown-unknown", clientId: clientId ?? "CLIENT_ID_NOT_APPLICABLE" };
@@ -50,8 +50,8 @@ export async function postConfirmation(s: CognitoState, req: AwsRequest, body: R
     request,
     response: {},
   };
-  const err = await runTrigger(s, req.region, c.poolId, "PostConfirmation", fn, event);
-  return err ? awsError(req, 400, err.code, err.message) : res;
+  const { error } = await runTrigger(s, req.region, c.poolId, "PostConfirmation", fn, event);
+  return error ? awsError(req, 400, error.code, error.message) : res;
 }
 
 /** Runs PreTokenGeneration when `res` carries tokens. */
@@ -100,19 +100,22 @@ export async function afterSignIn(s: CognitoState, req: AwsRequest, body: Record
     request,
     response: isV2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
   };
-  const err = await runTrigger(s, req.region, poolId, "PreTokenGeneration", fn, event);
-  return err ? awsError(req, 400, err.code, err.message) : res;
+  const { error } = await runTrigger(s, req.region, poolId, "PreTokenGeneration", fn, event);
+  return error ? awsError(req, 400, error.code, error.message) : res;
 }
 
-/** Invokes a trigger; returns the Cognito error to answer with, or undefined on success. */
-async function runTrigger(
+/** What a trigger run came to: Cognito's error to answer with, or the function's result. */
+export type TriggerOutcome = { error: { code: string; message: string } } | { error?: undefined; result: unknown };
+
+/** Invokes a trigger; returns the Cognito error to answer with, or the function's result. */
+export async function runTrigger(
   s: CognitoState,
   region: string,
   userPoolId: string,
   trigger: string,
   fn: string,
   event: { triggerSource: string },
-): Promise<{ code: string; message: string } | undefined> {
+): Promise<TriggerOutcome> {
   const started = Date.now();
   const entry: TriggerInvocation = {
     at: new Date(started).toISOString(),
@@ -128,7 +131,7 @@ async function runTrigger(
   if (s.log.length > 1000) s.log.shift();
   if (!s.invoker) {
     entry.skipped = "no LambdaInvoker configured";
-    return undefined;
+    return { result: event };
   }
   const fnRegion = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):/.exec(fn)?.[1] ?? region;
   const denied = await invokeDenied(s, region, userPoolId, fn);
@@ -136,7 +139,7 @@ async function runTrigger(
     entry.error = { name: "AccessDeniedException", message: denied };
     // What Cognito answers when the function's resource policy does not let it invoke (seen in
     // AWS: "PostConfirmation invocation failed due to error AccessDeniedException.").
-    return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error AccessDeniedException.` };
+    return { error: { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error AccessDeniedException.` } };
   }
   try {
     // The Lambda runtime enforces the 5 s on the handler's run. This outer bound also
@@ -144,19 +147,19 @@ async function runTrigger(
     // cores, where in AWS each has its own, so init time would otherwise eat the budget.
     entry.result = await withTimeout(s.invoker.invoke(fn, fnRegion, event, { timeoutMs: s.timeoutMs }), s.timeoutMs + COLD_START_ALLOWANCE_MS);
     entry.durationMs = Date.now() - started;
-    return undefined;
+    return { result: entry.result };
   } catch (e) {
     entry.durationMs = Date.now() - started;
     const err = e as Error;
     entry.error = { name: err?.name ?? "Error", message: err?.message ?? String(e) };
     if (err?.name === "FunctionError") {
-      return { code: "UserLambdaValidationException", message: `${trigger} failed with error ${err.message}.` };
+      return { error: { code: "UserLambdaValidationException", message: `${trigger} failed with error ${err.message}.` } };
     }
     if (err?.name === "TimeoutError") {
-      return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error TimeoutError.` };
+      return { error: { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error TimeoutError.` } };
     }
     const name = e instanceof AwsCallError ? e.code : (err?.name ?? "Error");
-    return { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error ${name}.` };
+    return { error: { code: "UnexpectedLambdaException", message: `${trigger} invocation failed due to error ${name}.` } };
   }
 }
 
