@@ -50,12 +50,16 @@
 // (g) DeleteUser and DeleteUserAttributes, which moto lacks, with the caller's access token
 //     (self-service.ts);
 // (h) the PreSignUp trigger before SignUp and AdminCreateUser, which moto creates at once: a
-//     throwing function refuses the call and nothing is created (pre-sign-up.ts).
+//     throwing function refuses the call and nothing is created (pre-sign-up.ts);
+// (i) AttributesRequireVerificationBeforeUpdate: a changed email / phone number stays pending
+//     until VerifyUserAttribute (or an admin update with <attr>_verified true), with its code in
+//     the outbox; GetUserAttributeVerificationCode (attribute-verification.ts).
 // The admin routes (outbox, trigger log) are in admin.ts.
 
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
 import { cognitoAdmin } from "./admin";
+import { updateAttributes, verifyAttribute } from "./attribute-verification";
 import { checkWrite, filterRead, forgetClient } from "./client-attributes";
 import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
@@ -123,7 +127,12 @@ export class CognitoPlugin implements SandboxPlugin {
         forgetClient(s, body);
         return next(req);
       case "UpdateUserAttributes":
-        return checkWrite(s, req, body, next);
+        return checkWrite(s, req, body, (r) => updateAttributes(s, r, body, next));
+      case "AdminUpdateUserAttributes":
+        return updateAttributes(s, req, body, next);
+      case "VerifyUserAttribute":
+      case "GetUserAttributeVerificationCode":
+        return verifyAttribute(s, req, body);
       case "GetUser":
         return filterRead(s, req, body, await next(req));
       case "AdminCreateUser":

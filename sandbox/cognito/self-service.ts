@@ -13,7 +13,7 @@ import { decodeJwt, regionOfPool } from "./helpers";
 import { idp, type CognitoState } from "./state";
 
 /** The pool and username an access token belongs to, as moto's GetUser validates it. */
-async function tokenUser(s: CognitoState, req: AwsRequest, token: unknown): Promise<{ poolId: string; username: string }> {
+export async function tokenUser(s: CognitoState, req: AwsRequest, token: unknown): Promise<{ poolId: string; username: string }> {
   const claims = decodeJwt(token);
   const poolId = /\/([^/]+_[0-9A-Za-z]+)$/.exec(String(claims?.iss ?? ""))?.[1];
   if (typeof token !== "string" || !poolId) throw new AwsCallError("NotAuthorizedException", "Invalid Access Token", 400);

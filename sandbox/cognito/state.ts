@@ -41,10 +41,19 @@ export interface OutboxMessage {
   region: string;
   userPoolId: string;
   username: string;
-  medium: "EMAIL";
+  medium: "EMAIL" | "SMS";
   destination: string;
-  kind: "EMAIL_OTP";
+  /** EMAIL_OTP: a sign-in code; VERIFY_ATTRIBUTE: a code for VerifyUserAttribute (`attribute`). */
+  kind: "EMAIL_OTP" | "VERIFY_ATTRIBUTE";
   code: string;
+  attribute?: string;
+}
+
+/** A value of `email` / `phone_number` waiting for VerifyUserAttribute (attribute-verification.ts). */
+export interface PendingAttribute {
+  value: string;
+  code: string;
+  expiresAt: number;
 }
 
 export interface OtpSession {
@@ -91,6 +100,8 @@ export interface CognitoState {
   readonly otpSessions: Map<string, OtpSession>;
   /** Messages Cognito would have sent (the last 1000), for GET /__sandbox/cognito/outbox. */
   outbox: OutboxMessage[];
+  /** Attribute values waiting for verification: `${poolId}|${username}|${attribute}`. */
+  readonly pendingAttributes: Map<string, PendingAttribute>;
 }
 
 export function createState(opts: CognitoPluginOptions): CognitoState {
@@ -109,6 +120,7 @@ export function createState(opts: CognitoPluginOptions): CognitoState {
     passwords: new Map(),
     otpSessions: new Map(),
     outbox: [],
+    pendingAttributes: new Map(),
   };
 }
 
