@@ -1,6 +1,7 @@
 // AttributesRequireVerificationBeforeUpdate (sandbox/cognito/attribute-verification.ts): a changed
 // email stays pending until the user verifies it with the code from the outbox, or an administrator
-// sets it with email_verified true in the same call; the pool echoes the setting as terraform set it.
+// sets it with email_verified true in the same call; the pool echoes the setting as terraform set it,
+// and keeps its username attributes through UpdateUserPool (which moto drops).
 
 import {
   AdminConfirmSignUpCommand,
@@ -58,7 +59,11 @@ describe.skipIf(skip)("verifying updates to email addresses", { timeout: 60_000 
     const { pool } = await setup("echo");
     expect((await idp.send(new DescribeUserPoolCommand({ UserPoolId: pool }))).UserPool!.UserAttributeUpdateSettings).toEqual(VERIFY_EMAIL);
     await idp.send(new UpdateUserPoolCommand({ UserPoolId: pool, AutoVerifiedAttributes: ["email"], UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: [] } }));
-    expect((await idp.send(new DescribeUserPoolCommand({ UserPoolId: pool }))).UserPool!.UserAttributeUpdateSettings).toEqual({ AttributesRequireVerificationBeforeUpdate: [] });
+    const updated = (await idp.send(new DescribeUserPoolCommand({ UserPoolId: pool }))).UserPool!;
+    expect(updated.UserAttributeUpdateSettings).toEqual({ AttributesRequireVerificationBeforeUpdate: [] });
+    // UpdateUserPool cannot change the usernames' attributes; moto alone would drop them.
+    expect(updated.UsernameAttributes).toEqual(["email"]);
+    expect((await idp.send(new AdminGetUserCommand({ UserPoolId: pool, Username: "echo@example.com" }))).Username).toBeDefined();
   });
 
   it("keeps the old email until the user verifies the new one with the code sent to it", async () => {

@@ -5,7 +5,8 @@
 // tags, which moto cannot change (it has no TagResource, UntagResource or ListTagsForResource:
 // terraform retries its answer for ever): kept here, answered here, echoed as UserPoolTags.
 
-import { awsError, jsonResponse, parseJson, responseWithJson } from "../aws";
+import { awsError, jsonResponse, parseJson, responseWithJson, withJson } from "../aws";
+import { withRetries } from "./helpers";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { idp, type CognitoState } from "./state";
 
@@ -15,7 +16,13 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
     case "CreateUserPool":
     case "UpdateUserPool": {
       if (typeof body.UserPoolId === "string") s.poolCache.delete(body.UserPoolId);
-      const res = await next(req);
+      let sent = req;
+      if (req.operation === "UpdateUserPool") {
+        const kept = await keepCreateOnly(s, req, body);
+        if ("error" in kept) return kept.error;
+        sent = kept.req;
+      }
+      const res = await next(sent);
       if (res.status < 300) {
         const id = req.operation === "CreateUserPool" ? parseJson(res)?.UserPool?.Id : body.UserPoolId;
         if (typeof id === "string") {
@@ -42,6 +49,28 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
     default:
       return next(req);
   }
+}
+
+/**
+ * Settings only CreateUserPool takes (UpdateUserPool has no such parameter, so AWS keeps them:
+ * Cognito API reference, UpdateUserPool request syntax). moto replaces a pool's whole
+ * configuration with the UpdateUserPool request, dropping them: terraform's next plan then
+ * replaces the pool (username_attributes "forces replacement"), and moto_server.py's username
+ * index stops finding users by email. The gateway sends moto the pool's current ones with the update.
+ */
+const CREATE_ONLY = ["UsernameAttributes", "AliasAttributes", "UsernameConfiguration"] as const;
+
+async function keepCreateOnly(s: CognitoState, req: AwsRequest, body: Record<string, any>): Promise<{ req: AwsRequest } | { error: AwsResponse }> {
+  let pool: any;
+  try {
+    pool = (await withRetries(() => idp(s, req.region, "DescribeUserPool", { UserPoolId: body.UserPoolId }))).UserPool ?? {};
+  } catch (e) {
+    if ((e as { code?: string }).code === "ResourceNotFoundException") return { req }; // moto answers with its own error
+    return { error: awsError(req, 500, "InternalErrorException", `sandbox: could not read the pool before updating it: ${(e as Error).message}`) };
+  }
+  const kept: Record<string, unknown> = {};
+  for (const k of CREATE_ONLY) if (pool[k] !== undefined) kept[k] = pool[k];
+  return Object.keys(kept).length === 0 ? { req } : { req: withJson(req, { ...body, ...kept }) };
 }
 
 /** TagResource, UntagResource and ListTagsForResource on a pool's ARN (Cognito API Reference). */
