@@ -65,7 +65,7 @@ export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number
 
 export function makeHandler(deps: ReplicatorDeps) {
   const { logger, metrics, config } = deps;
-  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId, deps.now);
+  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId, config.regionRole, deps.now);
   const ctx = { cognito: deps.cognito, userPoolId: config.targetPoolId, config: config.replication, directory, deletionPolicy: config.deletionPolicy };
 
   async function parkOrFail(r: DynamoDBRecord, e: ReplicationError, record: ReplicatedUser | undefined): Promise<void> {
