@@ -133,7 +133,7 @@ export function readRetryWorkerConfig(env: EnvSource): RetryWorkerConfig {
 
 export interface PreTokenConfig {
   canonicalIdAttribute: string;
-  /** Whether this pool's `custom:<attribute>` may name the canonical id (DR), or only `sub` does (primary). */
+  /** Whether this pool's `custom:<attribute>` may name the canonical id (DR; the primary in two-way mode), or only `sub` does (one-way primary). */
   trustAttribute: boolean;
 }
 
