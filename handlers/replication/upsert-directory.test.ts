@@ -145,7 +145,7 @@ describe("upsert: an email another DR user holds", () => {
   it("without a directory a tombstone cannot be checked, and without a policy (reconcile, backfill) it is not applied: a conflict, and no deletion", async () => {
     const { pool, directory, ctx } = setup([drUser("dr-old", "alice@example.com", OTHER)], {}, [OTHER]);
     await expect(upsertDrUser({ ...ctx, directory: undefined }, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL" });
-    await expect(upsertDrUser({ ...ctx, deletionPolicy: undefined }, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL" });
+    await expect(upsertDrUser({ ...ctx, deletionPolicy: undefined }, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", message: expect.stringContaining("the copy of a deleted user") });
     expect(directory.calls.filter((c) => c.startsWith("forget"))).toEqual([]);
     expect(pool.users.has("dr-old")).toBe(true);
   });

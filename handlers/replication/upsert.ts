@@ -209,6 +209,9 @@ function conflict(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser, st
   const attribute = holder.attributes[canonicalIdAttributeName(ctx.config)];
   const bornHere = ctx.directory?.role === "primary" || state !== undefined;
   const holderId = attribute || (bornHere ? holder.attributes.sub : undefined);
+  // Only a live id is a second person (D6); a deleted user's copy is the replicator's to remove
+  // (callers without a deletion policy, reconcile and backfill, leave it to it).
+  if (holderId && state === "tombstoned") return new CanonicalIdConflictError("the DR user with this email is the copy of a deleted user: the replicator's tombstone removes it, then redrive");
   if (holderId) return new SameEmailConflictError(record.canonicalId, holderId);
   return new CanonicalIdConflictError("the DR user with this email carries no canonical id");
 }
