@@ -38,6 +38,8 @@ export const HANDLER_ENV: Record<string, string> = {
   TABLE_NAME: "cdr-bench-users",
   FALLBACK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/cdr-bench-fallback",
   TARGET_USER_POOL_ID: "us-west-2_bench",
+  // The replicator and change capture read it (default "dr" and "primary"); a valid value either way.
+  REGION_ROLE: "dr",
   PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/000000000000/cdr-bench-dlq",
   CANONICAL_ID_ATTRIBUTE: "canonical_id",
   TRUST_CANONICAL_ID_ATTRIBUTE: "true",

@@ -23,6 +23,21 @@ describe("readCaptureConfig", () => {
     });
   });
 
+  it("region role and trust in the attribute: unset is the one-way primary (sub only); DR trusts it; the primary trusts it when told (two-way)", () => {
+    expect(readCaptureConfig(base)).toMatchObject({ regionRole: "primary", trustAttribute: false });
+    expect(readCaptureConfig({ ...base, TRUST_CANONICAL_ID_ATTRIBUTE: "true" })).toMatchObject({ regionRole: "primary", trustAttribute: true });
+    expect(readCaptureConfig({ ...base, REGION_ROLE: "dr" })).toMatchObject({ regionRole: "dr", trustAttribute: true });
+    expect(readCaptureConfig({ ...base, REGION_ROLE: "dr", TRUST_CANONICAL_ID_ATTRIBUTE: "true" }).trustAttribute).toBe(true);
+  });
+
+  it.each([
+    [{ REGION_ROLE: "secondary" }, 'Environment variable REGION_ROLE must be one of "primary", "dr" (got "secondary")'],
+    [{ TRUST_CANONICAL_ID_ATTRIBUTE: "yes" }, 'Environment variable TRUST_CANONICAL_ID_ATTRIBUTE must be "true" or "false" (got "yes")'],
+    [{ REGION_ROLE: "dr", TRUST_CANONICAL_ID_ATTRIBUTE: "false" }, /TRUST_CANONICAL_ID_ATTRIBUTE must be "true" \(or unset\) where REGION_ROLE is "dr"/],
+  ])("%o fails naming the variable", (override, message) => {
+    expect(() => readCaptureConfig({ ...base, ...override })).toThrow(message);
+  });
+
   it("reads the role ARNs, the share, the mapping's concurrency", () => {
     const c = readCaptureConfig({
       ...base,

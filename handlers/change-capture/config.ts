@@ -1,11 +1,18 @@
 // change-capture's configuration, read once per cold start from the variables the stack sets
 // (names in ../contract.ts). Every failure names the variable.
-import { ENV } from "../contract";
+import { ENV, REGION_ROLES, type RegionRole } from "../contract";
 import type { ReplicationConfig } from "../replication/replication-config";
-import { ConfigError, optionalList, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
+import { ConfigError, oneOf, optionalList, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
 
 export interface CaptureConfig {
   region: string;
+  /** This region's role: which directory's reverse items name a deleted user's canonical id. */
+  regionRole: RegionRole;
+  /**
+   * Whether a user's `custom:<canonical attribute>` names its canonical id (D3): the DR pool always,
+   * the primary pool in two-way mode (its copies of DR-born users); else the id is the user's sub.
+   */
+  trustAttribute: boolean;
   /** The pool whose calls are followed; in this function's region. */
   poolId: string;
   tableName: string;
@@ -36,8 +43,20 @@ export function readCaptureConfig(env: EnvSource): CaptureConfig {
   if (arns.length === 0 && !prefix) {
     throw new ConfigError(ENV.CAPTURE_IGNORED_ROLE_ARNS, `or ${ENV.CAPTURE_IGNORED_ROLE_PREFIX} is required: the project's own roles (replicator, reconcile, backfill, operators) must not be captured`);
   }
+  // Default "primary": capture ran only there before two-way mode.
+  const regionRole = oneOf<RegionRole>(env, ENV.REGION_ROLE, REGION_ROLES, "primary");
+  const trust = env[ENV.TRUST_CANONICAL_ID_ATTRIBUTE]?.trim();
+  if (trust && trust !== "true" && trust !== "false") throw new ConfigError(ENV.TRUST_CANONICAL_ID_ATTRIBUTE, `must be "true" or "false" (got "${trust}")`);
+  // The DR pool's users are copies carrying the primary's id in the attribute: read as their own DR
+  // sub, every change to one would become a record of a stranger, which the primary would create.
+  if (regionRole === "dr" && trust === "false") {
+    throw new ConfigError(ENV.TRUST_CANONICAL_ID_ATTRIBUTE, `must be "true" (or unset) where ${ENV.REGION_ROLE} is "dr": DR users carry their canonical id in the attribute`);
+  }
   return {
     region,
+    regionRole,
+    // Unset: false in the primary (one-way deployments, as before), true in DR.
+    trustAttribute: trust ? trust === "true" : regionRole === "dr",
     poolId,
     tableName: requireString(env, ENV.TABLE_NAME),
     ttlDays: readTtlDays(env),

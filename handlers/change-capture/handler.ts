@@ -12,6 +12,11 @@
 // For each user: re-read it (never trust the event), build the record with the shared code, and
 // write it as the next version with the conditional put, so late and duplicate events cannot roll
 // the user back. A user the pool no longer has becomes a tombstone (a new version marked deleted).
+//
+// Two-way mode runs it in both regions, each following its own pool and writing records whose
+// origin is its own region and pool (D5). The record's canonical id is the user's trusted
+// `custom:canonical_id`, else its sub (D3); a deleted user's is read from the directory's reverse
+// item (its copy was made by this region's replicator), else it was born here and it is its sub.
 // Only the messages of users that failed are retried (partial batch response).
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -22,7 +27,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { COGNITO_QUOTAS } from "../replication/cognito-quotas";
 import { recordFromUser, replicable } from "../replication/pool-users";
 import { RegionLimiter } from "../replication/rate-limit";
+import { tableDirectory } from "../replication/dr-directory";
 import { parseRecord, tombstoneRecord, type ReplicatedUser } from "../replication/record";
+import { canonicalIdAttributeName } from "../replication/replication-config";
+import { attributeMap } from "../replication/attributes";
 import { putRecord, readRecord, sameUserState, type PutOutcome } from "../replication/table";
 import { classifyAwsError } from "../shared/classify";
 import { addByDimension, count, METRIC, type DimensionedMetrics } from "../shared/metrics";
@@ -54,6 +62,9 @@ export function makeHandler(deps: CaptureDeps) {
   // One limiter per instance, kept across invocations: the rate is per instance, not per batch.
   const cognito = new RegionLimiter(config.region, captureRates(config)).wrap(deps.cognito);
   const parseConfig = { poolId: config.poolId, ignoredRoleArns: config.ignoredRoleArns, ignoredRolePrefix: config.ignoredRolePrefix };
+  const directory = tableDirectory(deps.ddb, config.tableName, config.poolId, config.regionRole, deps.now);
+  const trusted = (attributes: Record<string, string>): string | undefined =>
+    config.trustAttribute ? attributes[canonicalIdAttributeName(config.replication)]?.trim() || undefined : undefined;
 
   return async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
     if (context) logger.addContext(context);
@@ -71,7 +82,7 @@ export function makeHandler(deps: CaptureDeps) {
     async function capture(sub: string, events: CapturedEvent[]): Promise<void> {
       const kinds = [...new Set(events.map((e) => e.kind))].sort();
       const changedAt = Math.max(0, Math.min(...events.map((e) => e.at)));
-      const log = { canonicalId: sub, kinds, events: events.length };
+      const log: { canonicalId: string; sub?: string; kinds: string[]; events: number } = { canonicalId: sub, kinds, events: events.length };
       let record: ReplicatedUser;
       try {
         const started = deps.now();
@@ -82,13 +93,16 @@ export function makeHandler(deps: CaptureDeps) {
           return;
         }
         const origin = { originRegion: config.region, originPoolId: config.poolId, now: deps.now(), ttlDays: config.ttlDays, changedAt, changeKinds: kinds };
+        const canonicalId = read.found ? (trusted(attributeMap(read.user.Attributes)) ?? sub) : ((await directory.canonicalIdOfSub(sub)) ?? sub);
+        if (canonicalId !== sub) Object.assign(log, { canonicalId, sub });
         record = read.found
           ? parseRecord({
               ...recordFromUser(read.user, read.groups, { region: config.region, poolId: config.poolId, config: config.replication, ttlDays: config.ttlDays, now: origin.now }),
+              canonicalId,
               changedAt,
               changeKinds: kinds,
             })
-          : tombstoneRecord({ canonicalId: sub, ...origin });
+          : tombstoneRecord({ ...origin, canonicalId });
       } catch (err) {
         const e = classifyAwsError(err);
         if (e.retryable) throw failed(e, log);
@@ -102,7 +116,7 @@ export function makeHandler(deps: CaptureDeps) {
       try {
         // A sign-up's ConfirmSignUp, a repeated disable, a tombstone already written: the table
         // already says this. Skipping saves a write, its replication and a replicator call in DR.
-        const current = await readRecord(deps.ddb, config.tableName, sub);
+        const current = await readRecord(deps.ddb, config.tableName, record.canonicalId);
         outcome = current && sameUserState(current, record) ? "unchanged" : await putRecord(deps.ddb, config.tableName, record);
       } catch (err) {
         throw failed(classifyAwsError(err), log);

@@ -1,5 +1,7 @@
-// PostConfirmation trigger (primary region): stage the confirmed user in the table,
-// which replicates to the DR region. Cognito waits at most 5 s and fails the
+// PostConfirmation trigger (primary region; in two-way mode the DR pool's too): stage the
+// confirmed user in the table, which replicates to the other region. The record's canonical id is
+// the user's own sub and its origin this pool (D3, D5): a self sign-up is always born in the pool
+// that confirms it (copies are admin-created and never confirm a sign-up). Cognito waits at most 5 s and fails the
 // sign-up if the trigger throws, so this never throws and always returns the event:
 // table first, fallback queue second, and a `Lost` metric if both fail. The logger, metrics
 // and id source are used through `quiet()`: their failures cannot skip a write or fail a sign-up.

@@ -59,6 +59,18 @@ describe("pre-token generation", () => {
     expect(claimsOf(d)).toEqual(claimsOf(p));
   });
 
+  it("two-way (primary trusts the attribute): the primary copy of a user born in DR gets the DR sub, the same claim as in DR", async () => {
+    const twoWayPrimary = makeHandler({ config: readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "canonical_id", TRUST_CANONICAL_ID_ATTRIBUTE: "true" }), logger: testLogger() });
+    const COPY_SUB = "c0c0c0c0-0000-4000-8000-0000000000c0";
+    const p = await twoWayPrimary(event({ attributes: { sub: COPY_SUB, "custom:canonical_id": DR_SUB, email: "bob@example.com" } }));
+    const d = await handler(event({ region: DR_REGION, poolId: DR_POOL_ID, attributes: { sub: DR_SUB, email: "bob@example.com" } }));
+    expect(claimsOf(p)).toEqual({ id: { canonical_id: DR_SUB }, access: { canonical_id: DR_SUB } });
+    expect(claimsOf(d)).toEqual(claimsOf(p));
+    // The one-way primary would have given that copy its own sub: a different id per pool.
+    const oneWay = await primaryHandler(event({ attributes: { sub: COPY_SUB, "custom:canonical_id": DR_SUB } }));
+    expect(claimsOf(oneWay).access).toEqual({ canonical_id: COPY_SUB });
+  });
+
   it.each(["TokenGeneration_RefreshTokens", "TokenGeneration_HostedAuth", "TokenGeneration_NewPasswordChallenge", "TokenGeneration_AuthenticateDevice"])(
     "adds the claim on %s too",
     async (triggerSource) => {

@@ -2,18 +2,22 @@
 // puts the user's canonical id into the ID and the access token, so services see
 // one user id whichever region signed the user in.
 //
-// Where the canonical id comes from:
+// Where the canonical id comes from (D3: the attribute where trusted, else the user's own `sub`):
 // - DR users carry it as `custom:<canonical attribute>`, set by the replicator to
 //   the primary user's `sub`. The DR pool's trigger trusts it (TRUST_CANONICAL_ID_ATTRIBUTE).
 //   A user who signs up directly in the DR pool during a failover has no attribute and
 //   gets its own DR `sub`, which is right: that user was born there.
 // - Primary users need no stored copy: their canonical id *is* their own `sub`, so the
-//   sign-up path makes no extra write. Nothing of this project sets the attribute in the
-//   primary pool (one-way mode), so the primary pool's trigger ignores it: a value there
-//   was written by an administrator or by an app client allowed to write it, and trusting
-//   it would hand whoever wrote it another user's id in every token (issue 20). A later
-//   two-way mode, whose primary copies of DR-born users carry the DR `sub` there, must
-//   decide per user (see handlers/replication/pool-users.ts, primaryCanonicalId).
+//   sign-up path makes no extra write.
+// - One-way mode: nothing of this project sets the attribute in the primary pool, so the
+//   primary pool's trigger ignores it: a value there was written by an administrator or
+//   by an app client allowed to write it, and trusting it would hand whoever wrote it
+//   another user's id in every token (issue 20).
+// - Two-way mode: the primary replicator creates copies of DR-born users carrying their
+//   DR `sub` in the attribute, so the stack sets TRUST_CANONICAL_ID_ATTRIBUTE=true in the
+//   primary too, and such a user's tokens carry the same claim in both pools. The trust
+//   is safe because no app client can write the attribute (modules/user-pool.ts
+//   WRITE_ATTRIBUTES): only IAM principals, which reconcile's conflict report watches.
 //
 // Cognito fails the sign-in when this trigger throws, so it never throws: without
 // any id it logs an error and leaves the tokens alone (the verifier then rejects

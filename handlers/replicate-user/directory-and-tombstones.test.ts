@@ -84,6 +84,44 @@ describe("its own items", () => {
     expect(sqs.calls()).toHaveLength(0);
     expect(metrics.total("Skipped")).toBe(1);
   });
+
+  it("every key containing \"#\" (either pool's directory items, the failover control item) is skipped the same way, in either role", async () => {
+    const keys = [`primary#${ID}`, "primary-sub#s1", "dr-sub#s1", "control#failover"];
+    for (const role of ["dr", "primary"]) {
+      const records = keys.map((k) => streamRecord(undefined, { newImage: { canonicalId: { S: k }, state: { S: "failed-over" } }, keys: { canonicalId: { S: k } } }));
+      const out = await handler({ REGION_ROLE: role })(streamEvent(...records));
+      expect(out.batchItemFailures).toEqual([]);
+    }
+    expect(cognito.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+    expect(metrics.total("Skipped")).toBe(8);
+  });
+});
+
+describe("REGION_ROLE=primary (two-way: DR-born changes applied to the primary pool)", () => {
+  const PRIMARY_REGION = "us-east-1";
+  const PRIMARY_POOL = "us-east-1_Primary1";
+  const primary = () => handler({ AWS_REGION: PRIMARY_REGION, TARGET_USER_POOL_ID: PRIMARY_POOL, REGION_ROLE: "primary" });
+  const fromDr = userRecord({ originRegion: DR_REGION, originPoolId: DR_POOL_ID });
+
+  it("a DR-originated record creates the primary copy, remembered under primary# with its primary-sub# reverse item", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "p-generated", UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "p-sub" }] } });
+    const out = await primary()(streamEvent(streamRecord(fromDr)));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito).toHaveReceivedCommandWith(AdminCreateUserCommand, { UserPoolId: PRIMARY_POOL, UserAttributes: expect.arrayContaining([{ Name: "custom:canonical_id", Value: ID }]) });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { Key: { canonicalId: { S: `primary#${ID}` } } });
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item)).toEqual([
+      { canonicalId: { S: "primary-sub#p-sub" }, userCanonicalId: { S: ID }, poolId: { S: PRIMARY_POOL }, updatedAt: { N: String(FIXED_NOW) } },
+      { canonicalId: { S: `primary#${ID}` }, drUsername: { S: "p-generated" }, drPoolId: { S: PRIMARY_POOL }, sub: { S: "p-sub" }, updatedAt: { N: String(FIXED_NOW) } },
+    ]);
+  });
+
+  it("a record the primary region wrote itself is skipped (loop safety)", async () => {
+    const out = await primary()(streamEvent(streamRecord(userRecord())));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(cognito.calls()).toHaveLength(0);
+    expect(metrics.total("Skipped")).toBe(1);
+  });
 });
 
 describe("found by canonical id, remembered after a create", () => {

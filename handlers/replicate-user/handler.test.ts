@@ -202,15 +202,18 @@ describe("replicate-user", () => {
     expect(parkedBodies()[0]).toMatchObject({ reason: "INVALID_RECORD", record: raw });
   });
 
-  it("retries a young canonical-id conflict (the holder's deletion may be on its way), and parks it once the grace has passed", async () => {
+  it.each([
+    ["another live canonical id (same email signed up in both regions)", [{ Name: "sub", Value: "dr-x" }, { Name: "custom:canonical_id", Value: "other" }], "CONFLICT_SAME_EMAIL"],
+    ["no canonical id at all (a DR user made by hand)", [{ Name: "sub", Value: "dr-x" }], "CANONICAL_ID_CONFLICT"],
+  ])("a holder with %s: a young record is retried (the holder's deletion may be on its way), and parked once the grace has passed", async (_, attributes, reason) => {
     cognito.on(AdminCreateUserCommand).rejects(new UsernameExistsException({ message: "exists", ...meta }));
-    cognito.on(AdminGetUserCommand).resolves({ Username: "x", UserAttributes: [{ Name: "custom:canonical_id", Value: "other" }] });
+    cognito.on(AdminGetUserCommand).resolves({ Username: "x", UserAttributes: attributes });
     const young = streamRecord(userRecord({ version: FIXED_NOW - CONFLICT_GRACE_MS + 1000, confirmedAt: FIXED_NOW - CONFLICT_GRACE_MS + 1000 }));
     expect((await handler()(streamEvent(young))).batchItemFailures).toEqual([{ itemIdentifier: young.dynamodb!.SequenceNumber }]);
     expect(parkedBodies()).toEqual([]);
     const old = streamRecord(userRecord({ version: FIXED_NOW - CONFLICT_GRACE_MS, confirmedAt: FIXED_NOW - CONFLICT_GRACE_MS }));
     expect((await handler()(streamEvent(old))).batchItemFailures).toEqual([]);
-    expect(parkedBodies()[0].reason).toBe("CANONICAL_ID_CONFLICT");
+    expect(parkedBodies()[0].reason).toBe(reason);
   });
 
   it("reports the record failed when parking fails (never lost)", async () => {

@@ -1,7 +1,10 @@
-// DynamoDB stream consumer (DR region): makes each DR user match its record.
-// - REMOVE (TTL expiry), records written in this region (loop safety) and this function's own
-//   canonical id -> DR user items (dr#..., dr-directory.ts) are skipped.
-// - A tombstone (the primary deleted the user) deletes or disables its DR copies (DELETION_POLICY).
+// DynamoDB stream consumer: makes each user of this region's pool (TARGET_USER_POOL_ID) match its
+// record. In the DR region it applies the primary's records to the DR pool (REGION_ROLE "dr", the
+// default); in two-way mode a second one in the primary region applies DR-born changes to the
+// primary pool (REGION_ROLE "primary"). Same code, the role picks the directory items it keeps.
+// - REMOVE (TTL expiry), records written in this region (loop safety: origin is where the change
+//   was made, D5) and every key containing "#" (directory and control items, not records) are skipped.
+// - A tombstone (the user was deleted in the other region) deletes or disables its copies (DELETION_POLICY).
 // - Records of one user apply in stream order; users run concurrently, bounded.
 // - Retryable failures (after the SDK's adaptive retries) become batch item failures;
 //   permanent ones are parked with their reason and count as handled.
@@ -19,7 +22,7 @@ import { ReplicationError, TransientError } from "../shared/errors";
 import { addByDimension, count, lag, METRIC, type DimensionedMetrics } from "../shared/metrics";
 import { orderByKey } from "../shared/ordering";
 import { park } from "../shared/park";
-import { isDrUserKey, tableDirectory } from "../replication/dr-directory";
+import { isNotARecordKey, tableDirectory } from "../replication/dr-directory";
 import { fromItem, type ReplicatedUser } from "../replication/record";
 import { applyTombstone } from "../replication/tombstone";
 import { upsertDrUser } from "../replication/upsert";
@@ -51,13 +54,18 @@ function previousEmailOf(r: DynamoDBRecord): string | undefined {
 }
 
 /**
+ * How long a record whose email another canonical id holds (CANONICAL_ID_CONFLICT,
+ * CONFLICT_SAME_EMAIL) is retried before it is parked.
+ */
+export const CONFLICT_GRACE_MS = 120_000;
+
+const CONFLICT_REASONS: ReadonlySet<string> = new Set(["CANONICAL_ID_CONFLICT", "CONFLICT_SAME_EMAIL"]);
+
+/**
  * The kinds of change a record carries and when the earliest happened: change capture says so;
  * a PostConfirmation record is a confirmation at its version; anything else (backfill, reconcile,
  * redrive) is a `record` written at its version.
  */
-/** How long a record whose email another canonical id holds is retried before it is parked. */
-export const CONFLICT_GRACE_MS = 120_000;
-
 export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number } {
   if (record.changeKinds && record.changeKinds.length > 0) return { kinds: record.changeKinds, at: record.changedAt ?? record.version };
   return { kinds: [record.version === record.confirmedAt ? "confirm" : "record"], at: record.version };
@@ -65,7 +73,7 @@ export function changesOf(record: ReplicatedUser): { kinds: string[]; at: number
 
 export function makeHandler(deps: ReplicatorDeps) {
   const { logger, metrics, config } = deps;
-  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId, deps.now);
+  const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId, config.regionRole, deps.now);
   const ctx = { cognito: deps.cognito, userPoolId: config.targetPoolId, config: config.replication, directory, deletionPolicy: config.deletionPolicy };
 
   async function parkOrFail(r: DynamoDBRecord, e: ReplicationError, record: ReplicatedUser | undefined): Promise<void> {
@@ -122,8 +130,9 @@ export function makeHandler(deps: ReplicatorDeps) {
 
     async function processRecord(r: DynamoDBRecord): Promise<void> {
       if (r.eventName === "REMOVE") return skip(r, "REMOVE events (TTL expiry) never delete DR users");
-      // Before parsing: these items are ours, not records (and must not be parked as invalid ones).
-      if (isDrUserKey(userKeyOf(r) ?? "")) return skip(r, "a canonical id -> DR user item, not a user record");
+      // Before parsing: directory items of either pool and control items, not records (and must not
+      // be parked as invalid ones).
+      if (isNotARecordKey(userKeyOf(r) ?? "")) return skip(r, "a directory or control item, not a user record");
       let record: ReplicatedUser | undefined;
       try {
         record = fromItem(r.dynamodb?.NewImage);
@@ -134,10 +143,11 @@ export function makeHandler(deps: ReplicatorDeps) {
         applied.set(record.canonicalId, record.version);
       } catch (err) {
         let e = classifyAwsError(err);
-        if (e.reason === "CANONICAL_ID_CONFLICT" && record && deps.now() - (record.changedAt ?? record.version) < CONFLICT_GRACE_MS) {
-          // The DR user holding this email may be the copy of a user the primary has just deleted,
-          // whose tombstone change capture is still carrying (CloudTrail's delivery has no bound):
-          // retry a young record before parking it as a conflict for a person.
+        if (CONFLICT_REASONS.has(e.reason) && record && deps.now() - (record.changedAt ?? record.version) < CONFLICT_GRACE_MS) {
+          // The user holding this email may be the copy of a user just deleted in the other region,
+          // whose tombstone change capture is still carrying (CloudTrail's delivery has no bound), or
+          // one half of an email swap still on its way: retry a young record before parking it as a
+          // conflict for a person.
           e = new TransientError(`the email is held by another canonical id; retried for ${CONFLICT_GRACE_MS / 1000} s in case a deletion is on its way`, { cause: e });
         }
         if (!e.retryable) return parkOrFail(r, e, record);

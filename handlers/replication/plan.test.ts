@@ -57,6 +57,15 @@ describe("planUser", () => {
     expect(plan).toEqual({ update: [{ Name: "name", Value: "Alice Example" }], delete: ["locale"], enabled: false, addGroups: ["b"], removeGroups: ["x"] });
   });
 
+  it("a user born in the target pool (no attribute, its own sub is the canonical id) gets no canonical id attribute written", () => {
+    const id = userRecord().canonicalId;
+    const born = { username: id, attributes: { sub: id, email: "alice@example.com", email_verified: "true", name: "Alice Example" }, enabled: true, groups: [] };
+    expect(planUser(userRecord(), born, config).update).toEqual([]);
+    // Another user's sub is no reason to skip it: the copy of someone else gets the attribute.
+    const other = { ...born, attributes: { ...born.attributes, sub: "someone-else" } };
+    expect(planUser(userRecord(), other, config).update).toEqual([{ Name: "custom:canonical_id", Value: id }]);
+  });
+
   it("an email change carries the primary's email_verified in the same update", () => {
     const plan = planUser(userRecord({ attributes: { email: "new@example.com", email_verified: "true", name: "Old", locale: "fr" } }), current, config);
     expect(plan.update).toEqual([

@@ -56,7 +56,11 @@ export function createUserInput(record: ReplicatedUser, ctx: { userPoolId: strin
 export function planUser(record: ReplicatedUser, current: DrUserState, config: ReplicationConfig): UserPlan {
   const desired = desiredAttributes(record, config);
   const wanted = attributeMap(desired);
-  const update = desired.filter((a) => current.attributes[a.Name!] !== a.Value);
+  // A user born in this pool carries its own sub as canonical id (D3): no attribute is written to
+  // say so (a native primary user, a user who signed up in DR, updated from the other region).
+  const canonical = canonicalIdAttributeName(config);
+  const ownSub = current.attributes[canonical] === undefined && current.attributes.sub === record.canonicalId;
+  const update = desired.filter((a) => current.attributes[a.Name!] !== a.Value && !(ownSub && a.Name === canonical));
   // Changing email/phone resets its *_verified flag unless the same call sets it.
   for (const a of [...update]) {
     const flag = VERIFIED_FOR[a.Name!];

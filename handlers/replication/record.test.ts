@@ -199,8 +199,10 @@ describe("tombstones and the change-capture fields", () => {
     expect(parseRecord({ ...userRecord(), changedAt: 5, changeKinds: ["disable"] })).toMatchObject({ changedAt: 5, changeKinds: ["disable"] });
   });
 
-  it("a canonical id shaped like a DR user item's key is refused, so a record never overwrites one", () => {
-    expect(issuesOfRecord({ ...userRecord(), canonicalId: "dr#c1" })).toEqual(['canonicalId: must not start with "dr#" (the DR user items\' keys)']);
+  it("a canonical id with a \"#\" (directory and control items' keys) is refused, so a record never overwrites one", () => {
+    const refused = ['canonicalId: must not contain "#" (the directory and control items\' keys)'];
+    for (const key of ["dr#c1", "primary#c1", "primary-sub#c1", "control#failover", "c1#"]) expect(issuesOfRecord({ ...userRecord(), canonicalId: key })).toEqual(refused);
+    expect(parseRecord({ ...userRecord(), canonicalId: "c1-dr" }).canonicalId).toBe("c1-dr");
   });
 });
 

@@ -6,7 +6,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { $ZodIssue } from "zod/v4/core";
 // zod/mini is tree-shakable: the classic `z` API would add ~440 KB to every bundle.
 import * as z from "zod/mini";
-import { DR_USER_KEY_PREFIX } from "../contract";
+import { NOT_A_RECORD_MARK } from "../contract";
 import { MAX_ATTRIBUTE_VALUE_LENGTH } from "./attributes";
 import { InvalidRecordError } from "../shared/errors";
 import { redactPersonalData } from "../shared/redact";
@@ -23,8 +23,12 @@ const TOMBSTONE_RULE = "a tombstone (deleted) carries no attributes, no groups, 
 
 export const ReplicatedUserSchema = z.object({
   schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
-  /** The primary pool's `sub`: the user's identity in both pools (never shaped like a DR user item's key). */
-  canonicalId: text(128).check(z.refine((id) => !id.startsWith(DR_USER_KEY_PREFIX), { message: `must not start with "${DR_USER_KEY_PREFIX}" (the DR user items' keys)` })),
+  /**
+   * The user's identity in both pools: the `sub` of the pool it was born in (D3). Never contains
+   * "#", which marks the table's other items (directories, control items), so a record can never
+   * overwrite one of them nor be mistaken for one.
+   */
+  canonicalId: text(128).check(z.refine((id) => !id.includes(NOT_A_RECORD_MARK), { message: `must not contain "${NOT_A_RECORD_MARK}" (the directory and control items' keys)` })),
   /** The primary pool's username. */
   username: text(128),
   /** Replicated attributes only (`email`, `custom:tier`, ...). */

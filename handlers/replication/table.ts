@@ -39,19 +39,24 @@ export async function readRecord(ddb: Pick<DynamoDBClient, "send">, tableName: s
 
 /**
  * Whether two records say the same about the user (what the replicator applies), whatever their
- * versions, times and change kinds. A new version that says nothing new is not worth a write, a
- * cross-region replication and a replicator invocation.
+ * versions, times, change kinds, origin and username (a pool's own name for the user, which the
+ * replicator never applies: a copy's differs from its original's, and within one pool it never changes). A new version that says nothing new is not worth a
+ * write, a cross-region replication and a replicator invocation.
+ *
+ * Origin is left out on purpose (two-way mode): when the table's record came from the other
+ * region and this pool's user now says the same, both pools already hold that state (the record
+ * was read from its origin pool, and this pool was just re-read), so a new version with this
+ * region as origin would only travel back to a replicator with nothing to do. A later change of
+ * the user's own in either pool differs in state and is written as always.
  */
 export function sameUserState(a: ReplicatedUser, b: ReplicatedUser): boolean {
   const attrs = (r: ReplicatedUser) => JSON.stringify(Object.entries(r.attributes).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
   const groups = (r: ReplicatedUser) => JSON.stringify([...r.groups].sort());
   return (
     a.canonicalId === b.canonicalId &&
-    a.username === b.username &&
     a.enabled === b.enabled &&
     (a.deleted ?? false) === (b.deleted ?? false) &&
     (a.forceChangePassword ?? false) === (b.forceChangePassword ?? false) &&
-    a.originPoolId === b.originPoolId &&
     attrs(a) === attrs(b) &&
     groups(a) === groups(b)
   );

@@ -114,7 +114,7 @@ describe("a deleted user's email reused by a newcomer", () => {
   it("the newcomer's record first: a conflict until the old user's tombstone is in the table, then the old DR user goes and the newcomer is created", async () => {
     const { pool, directory, ctx } = setup([]);
     await upsertDrUser(ctx, userRecord());
-    await expect(upsertDrUser(ctx, newcomer())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
+    await expect(upsertDrUser(ctx, newcomer())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL" });
     expect(pool.users.size).toBe(1);
 
     directory.tombstoned.add(ID);

@@ -9,8 +9,7 @@ import { classifyAwsError } from "../shared/classify";
 import { InvalidRecordError } from "../shared/errors";
 import { planTombstone, type TombstoneTarget } from "./plan";
 import type { ReplicatedUser } from "./record";
-import { canonicalIdAttributeName } from "./replication-config";
-import { deleteDrUser, readDrUser, type UpsertContext } from "./upsert";
+import { carriedCanonicalId, deleteDrUser, readDrUser, type UpsertContext } from "./upsert";
 
 export interface TombstoneOptions {
   policy: DeletionPolicy;
@@ -32,8 +31,9 @@ async function carriers(ctx: UpsertContext, canonicalId: string, previousEmail: 
   const found = new Map<string, TombstoneTarget>();
   for (const name of names) {
     const user = await readDrUser(ctx, name);
-    // Someone else's user under the old email (it was reused) is never touched.
-    if (!user || user.attributes[canonicalIdAttributeName(ctx.config)] !== canonicalId) continue;
+    // Someone else's user under the old email (it was reused) is never touched. A user born in this
+    // pool (no attribute) carries its own sub (D3).
+    if (!user || carriedCanonicalId(user.attributes, ctx.config) !== canonicalId) continue;
     found.set(user.username, { username: user.username, enabled: user.enabled });
   }
   return [...found.values()];

@@ -3,7 +3,7 @@
 // by a twin or by the DR copy of a user the primary deleted. Against an in-memory pool that signs
 // in by email as the project's pools do (generated usernames, emails unique).
 import { describe, expect, it } from "vitest";
-import { DR_POOL_ID, userRecord } from "../../test/support/events";
+import { DR_POOL_ID, PRIMARY_POOL_ID, userRecord } from "../../test/support/events";
 import { FakePool, type FakeUser } from "../../test/support/fake-cognito";
 import { memoryDirectory } from "../../test/support/fake-directory";
 import type { DeletionPolicy } from "../contract";
@@ -20,11 +20,11 @@ const drUser = (username: string, email: string, canonicalId: string, extra: { e
   ...extra,
 });
 
-function setup(users: FakeUser[] = [], items: Record<string, string> = {}, tombstoned: string[] = [], deletionPolicy: DeletionPolicy = "delete") {
-  const pool = new FakePool(DR_POOL_ID, users, 60, { emailAsUsername: true });
+function setup(users: FakeUser[] = [], items: Record<string, string> = {}, tombstoned: string[] = [], deletionPolicy: DeletionPolicy = "delete", o: Parameters<typeof memoryDirectory>[2] = {}) {
+  const pool = new FakePool(o.role === "primary" ? PRIMARY_POOL_ID : DR_POOL_ID, users, 60, { emailAsUsername: true });
   for (const g of ["a", "b"]) pool.groups.add(g);
-  const directory = memoryDirectory(items, tombstoned);
-  return { pool, directory, ctx: { cognito: pool, userPoolId: DR_POOL_ID, config, directory, deletionPolicy } };
+  const directory = memoryDirectory(items, tombstoned, o);
+  return { pool, directory, ctx: { cognito: pool, userPoolId: pool.poolId, config, directory, deletionPolicy } };
 }
 
 describe("upsert: found by canonical id", () => {
@@ -60,7 +60,7 @@ describe("upsert: found by canonical id", () => {
     const { pool, directory, ctx } = setup();
     await expect(upsertDrUser(ctx, userRecord({ groups: ["ghost"] }))).rejects.toMatchObject({ reason: "GROUP_NOT_FOUND" });
     const [created] = pool.users.keys();
-    expect(directory.calls).toEqual([`usernameOf:${ID}`, `remember:${ID}:${created}`]);
+    expect(directory.calls).toEqual([`entryOf:${ID}`, `remember:${ID}:${created}:${created}`]);
   });
 
   it("found by its email (created before the directory existed) or by the previous email: remembered", async () => {
@@ -111,25 +111,42 @@ describe("upsert: an email another DR user holds", () => {
     expect(pool.users.has("dr-old")).toBe(true);
   });
 
-  it("a holder whose canonical id is not tombstoned, or who has none, stays a parked conflict as before, and nothing is deleted", async () => {
-    const live = setup([drUser("dr-other", "alice@example.com", OTHER)]);
-    await expect(upsertDrUser(live.ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", message: "the DR user with this email carries another canonical id" });
+  it("a holder carrying another live canonical id is a parked same-email conflict naming both ids, and nothing is deleted", async () => {
+    const sameEmail = { reason: "CONFLICT_SAME_EMAIL", retryable: false, message: expect.stringContaining(`carries canonical id ${OTHER}, this record's is ${ID}`) };
+    const live = setup([drUser("dr-other", "alice@example.com", OTHER)], {}, [], "delete", { live: [OTHER] });
+    await expect(upsertDrUser(live.ctx, userRecord())).rejects.toMatchObject(sameEmail);
     expect(live.pool.users.has("dr-other")).toBe(true);
-    expect(live.directory.calls).toContain(`isTombstoned:${OTHER}`);
+    expect(live.directory.calls).toContain(`recordState:${OTHER}`);
 
-    const bare = setup([{ username: "dr-x", attributes: { sub: "dr-x", email: "alice@example.com" } }]);
-    await expect(upsertDrUser(bare.ctx, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries no canonical id" });
+    // No record of it (expired): not known to be deleted, so still another person's.
+    const unknown = setup([drUser("dr-other", "alice@example.com", OTHER)]);
+    await expect(upsertDrUser(unknown.ctx, userRecord())).rejects.toMatchObject(sameEmail);
 
     const atUpdate = setup([drUser("dr-1", "old@example.com", ID), drUser("dr-other", "alice@example.com", OTHER)], { [ID]: "dr-1" });
-    await expect(upsertDrUser(atUpdate.ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", message: "the DR user with this email carries another canonical id" });
+    await expect(upsertDrUser(atUpdate.ctx, userRecord())).rejects.toMatchObject(sameEmail);
     expect(atUpdate.pool.users.size).toBe(2);
+  });
+
+  it("a DR holder without the attribute: born in DR (the table knows its sub) is a same-email conflict; unknown to the table, it carries no canonical id", async () => {
+    const bornInDr = setup([{ username: "dr-x", attributes: { sub: "dr-x", email: "alice@example.com" } }], {}, [], "delete", { live: ["dr-x"] });
+    await expect(upsertDrUser(bornInDr.ctx, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL", message: expect.stringContaining("carries canonical id dr-x") });
+
+    const bare = setup([{ username: "dr-x", attributes: { sub: "dr-x", email: "alice@example.com" } }]);
+    await expect(upsertDrUser(bare.ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", message: "the DR user with this email carries no canonical id" });
+    expect(bare.pool.users.has("dr-x")).toBe(true);
+  });
+
+  it("a DR-born holder whose own record is a tombstone is released like any deleted user's copy", async () => {
+    const { pool, ctx } = setup([{ username: "dr-x", attributes: { sub: "dr-x", email: "alice@example.com" } }], {}, ["dr-x"]);
+    await expect(upsertDrUser(ctx, userRecord())).resolves.toMatchObject({ action: "created", changes: ["removed-deleted-holder", "create"] });
+    expect(pool.users.has("dr-x")).toBe(false);
   });
 
   it("without a directory a tombstone cannot be checked, and without a policy (reconcile, backfill) it is not applied: a conflict, and no deletion", async () => {
     const { pool, directory, ctx } = setup([drUser("dr-old", "alice@example.com", OTHER)], {}, [OTHER]);
-    await expect(upsertDrUser({ ...ctx, directory: undefined }, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
-    await expect(upsertDrUser({ ...ctx, deletionPolicy: undefined }, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries another canonical id" });
-    expect(directory.calls).not.toContain(`isTombstoned:${OTHER}`);
+    await expect(upsertDrUser({ ...ctx, directory: undefined }, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL" });
+    await expect(upsertDrUser({ ...ctx, deletionPolicy: undefined }, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", message: expect.stringContaining("the copy of a deleted user") });
+    expect(directory.calls.filter((c) => c.startsWith("forget"))).toEqual([]);
     expect(pool.users.has("dr-old")).toBe(true);
   });
 

@@ -127,9 +127,9 @@ describe("upsertDrUser", () => {
     expect(cognito).toHaveReceivedCommandWith(AdminListGroupsForUserCommand, { NextToken: "t" });
   });
 
-  it("another canonical id under the same email is a permanent CANONICAL_ID_CONFLICT", async () => {
+  it("another canonical id under the same email is a permanent CONFLICT_SAME_EMAIL", async () => {
     existing({ "custom:canonical_id": "someone-else" });
-    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT", retryable: false });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL", retryable: false });
     expect(cognito).not.toHaveReceivedCommand(AdminUpdateUserAttributesCommand);
   });
 
@@ -229,7 +229,7 @@ describe("upsertDrUser", () => {
   it("someone else's FORCE_CHANGE_PASSWORD user is never deleted", async () => {
     existing({ "custom:canonical_id": "someone-else" });
     cognito.on(AdminGetUserCommand).resolves({ Username: "dr-sub-1", Enabled: true, UserStatus: "FORCE_CHANGE_PASSWORD", UserAttributes: [{ Name: "custom:canonical_id", Value: "someone-else" }] });
-    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CANONICAL_ID_CONFLICT" });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ reason: "CONFLICT_SAME_EMAIL" });
     expect(cognito).not.toHaveReceivedCommand(AdminDeleteUserCommand);
   });
 
@@ -289,9 +289,9 @@ describe("upsertDrUser: failures are never mistaken for absence, and users are n
     await expect(upsertDrUser(ctx, userRecord({ groups: ["admins"] }))).rejects.toMatchObject({ reason: "THROTTLED", retryable: true });
   });
 
-  it("a conflict says whether the DR user belongs to someone else or to nobody", async () => {
+  it("a conflict says whether the DR user belongs to someone else (naming both ids) or to nobody", async () => {
     existing({ "custom:canonical_id": "someone-else" });
-    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries another canonical id" });
+    await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ message: expect.stringContaining(`carries canonical id someone-else, this record's is ${userRecord().canonicalId}`) });
     existing({}, true, ["custom:canonical_id"]);
     await expect(upsertDrUser(ctx, userRecord())).rejects.toMatchObject({ message: "the DR user with this email carries no canonical id" });
   });

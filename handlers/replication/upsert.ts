@@ -1,9 +1,13 @@
-// "Make the DR user match the record": create when absent, otherwise change only what
+// "Make the target pool's user match the record": create when absent, otherwise change only what
 // differs. Idempotent, so replays, duplicates, backfill and reconcile all go through
-// here; when the DR user already matches, it makes no write call at all (beyond the
+// here; when the user already matches, it makes no write call at all (beyond the
 // AdminCreateUser that discovers the user exists, when it is not found by canonical id).
-// One DR user per canonical id: found through the directory first (dr-directory.ts), then by
+// One user per canonical id: found through the directory first (dr-directory.ts), then by
 // the previous and the current email, and remembered once found or created.
+// The target is the DR pool, or in two-way mode also the primary pool (records born in DR); the
+// names below still say "DR user" for the target pool's user, as the operator tools import them.
+// A pool user's canonical id is `custom:canonical_id`, else its own `sub` (D3): so a native primary
+// user, and a user born in DR, are owned by their own sub.
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -19,9 +23,9 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { attributeMap } from "./attributes";
 import { classifyAwsError } from "../shared/classify";
-import { CanonicalIdConflictError, GroupNotFoundError, InvalidRecordError, TransientError, UserNotConfirmedError } from "../shared/errors";
+import { CanonicalIdConflictError, GroupNotFoundError, InvalidRecordError, SameEmailConflictError, TransientError, UserNotConfirmedError } from "../shared/errors";
 import type { DeletionPolicy } from "../contract";
-import type { DrDirectory } from "./dr-directory";
+import type { DrDirectory, RecordState } from "./dr-directory";
 import { createUserInput, drEnabled, planUser, type UserPlan } from "./plan";
 import type { ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
@@ -97,8 +101,13 @@ async function setEnabled(ctx: UpsertContext, username: string, enabled: boolean
   await ctx.cognito.send(enabled ? new AdminEnableUserCommand(input) : new AdminDisableUserCommand(input));
 }
 
+/** The canonical id a target-pool user carries (D3): its `custom:canonical_id`, else its own `sub`. */
+export function carriedCanonicalId(attributes: Readonly<Record<string, string>>, config: ReplicationConfig): string | undefined {
+  return attributes[canonicalIdAttributeName(config)] || attributes.sub || undefined;
+}
+
 function ownedBy(record: ReplicatedUser, attributes: Record<string, string>, config: ReplicationConfig): boolean {
-  return attributes[canonicalIdAttributeName(config)] === record.canonicalId;
+  return carriedCanonicalId(attributes, config) === record.canonicalId;
 }
 
 async function applyPlan(ctx: UpsertContext, username: string, plan: UserPlan): Promise<string[]> {
@@ -142,12 +151,17 @@ export async function deleteDrUser(ctx: UpsertContext, username: string): Promis
 
 /** The DR user the directory names for the record's canonical id, if it still exists and carries that id. */
 async function findByCanonicalId(ctx: UpsertContext, record: ReplicatedUser): Promise<DrUser | undefined> {
-  const username = await ctx.directory?.usernameOf(record.canonicalId);
-  if (!username) return undefined;
-  const user = await readDrUser(ctx, username);
+  const entry = await ctx.directory?.entryOf(record.canonicalId);
+  if (!entry) return undefined;
+  const user = await readDrUser(ctx, entry.username);
   // Deleted out of band, or (never by this project) relabelled: the item is stale, so fall back to
   // the email, and a create or a find writes it again.
-  return user && ownedBy(record, user.attributes, ctx.config) ? user : undefined;
+  if (!user || !ownedBy(record, user.attributes, ctx.config)) return undefined;
+  // An item written before the reverse items (no sub): remembered again, which writes the reverse
+  // item change capture needs once this user is deleted.
+  const sub = user.attributes.sub;
+  if (sub && entry.sub !== sub) await ctx.directory?.remember(record.canonicalId, user.username, sub);
+  return user;
 }
 
 /**
@@ -161,14 +175,15 @@ async function findByCanonicalId(ctx: UpsertContext, record: ReplicatedUser): Pr
  * Otherwise a canonical-id conflict is thrown, parked for a person as before.
  */
 async function release(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser, keep: string | undefined, changes: string[]): Promise<void> {
-  const holderId = holder.attributes[canonicalIdAttributeName(ctx.config)];
+  const holderId = carriedCanonicalId(holder.attributes, ctx.config);
   if (holderId === record.canonicalId && holder.username !== keep) {
     await deleteDrUser(ctx, holder.username);
     changes.push("removed-twin");
     return;
   }
+  const state = holderId && holderId !== record.canonicalId ? await ctx.directory?.recordState(holderId) : undefined;
   // Only the replicator passes a policy; other callers report the conflict and leave tombstones to it.
-  if (holderId && holderId !== record.canonicalId && ctx.directory && ctx.deletionPolicy && (await ctx.directory.isTombstoned(holderId))) {
+  if (holderId && state === "tombstoned" && ctx.directory && ctx.deletionPolicy) {
     if (ctx.deletionPolicy === "delete") {
       await deleteDrUser(ctx, holder.username);
       await ctx.directory.forget(holderId, holder.username);
@@ -179,12 +194,33 @@ async function release(ctx: UpsertContext, record: ReplicatedUser, holder: DrUse
       "the DR user with this email is the copy of a user the primary deleted, kept (disabled) by the deletion policy: delete that DR user, then redrive",
     );
   }
-  throw conflict(ctx, holder);
+  throw conflict(ctx, record, holder, state);
 }
 
-function conflict(ctx: UpsertContext, holder: DrUser): CanonicalIdConflictError {
-  const has = holder.attributes[canonicalIdAttributeName(ctx.config)] ? "another canonical id" : "no canonical id";
-  return new CanonicalIdConflictError(`the DR user with this email carries ${has}`);
+/**
+ * The holder of the record's email is another person. It carries a canonical id when it has the
+ * attribute, or (D3: its own `sub`) when this pool is where it was born: always in the primary pool
+ * (its native users), and in DR when the table has a record of its sub (it signed up in DR, whose
+ * PostConfirmation and capture wrote one). Then two canonical ids claim one email: a same-email
+ * conflict, never merged. A DR user without the attribute and unknown to the table was made by
+ * hand outside replication: it carries no canonical id at all (CANONICAL_ID_CONFLICT, as before).
+ */
+function conflict(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser, state: RecordState): SameEmailConflictError | CanonicalIdConflictError {
+  const attribute = holder.attributes[canonicalIdAttributeName(ctx.config)];
+  const bornHere = ctx.directory?.role === "primary" || state !== undefined;
+  const holderId = attribute || (bornHere ? holder.attributes.sub : undefined);
+  // Only a live id is a second person (D6); a deleted user's copy is the replicator's to remove
+  // (callers without a deletion policy, reconcile and backfill, leave it to it).
+  if (holderId && state === "tombstoned") return new CanonicalIdConflictError("the DR user with this email is the copy of a deleted user: the replicator's tombstone removes it, then redrive");
+  if (holderId) return new SameEmailConflictError(record.canonicalId, holderId);
+  return new CanonicalIdConflictError("the DR user with this email carries no canonical id");
+}
+
+/** `conflict`, looking the holder's record up first (the state `release` read is gone by then). */
+async function conflictAfterRelease(ctx: UpsertContext, record: ReplicatedUser, holder: DrUser): Promise<Error> {
+  const holderId = carriedCanonicalId(holder.attributes, ctx.config);
+  const state = holderId ? await ctx.directory?.recordState(holderId) : undefined;
+  return conflict(ctx, record, holder, state);
 }
 
 /** `reconcile`, except that an email taken by another DR user is released once (see `release`). */
@@ -216,7 +252,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
       const previous = await readDrUser(ctx, options.previousEmail);
       // A user under the old email that is someone else's is not ours to move.
       if (previous && ownedBy(record, previous.attributes, ctx.config)) {
-        await ctx.directory?.remember(record.canonicalId, previous.username);
+        await ctx.directory?.remember(record.canonicalId, previous.username, previous.attributes.sub);
         return reconcileOwned(ctx, record, previous);
       }
     }
@@ -233,7 +269,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
       throw new UserNotConfirmedError(status);
     }
     // Remembered before anything else can fail: a retry then finds this user by canonical id.
-    await ctx.directory?.remember(record.canonicalId, username);
+    await ctx.directory?.remember(record.canonicalId, username, attributeMap(created.User?.Attributes).sub);
     const changes = [...(options.released ?? []), "create"];
     if (!drEnabled(record)) {
       await setEnabled(ctx, username, false);
@@ -249,7 +285,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
   const existing = await readDrUser(ctx, email);
   if (!existing) throw new TransientError("user existed at create but not at read; retrying");
   if (!ownedBy(record, existing.attributes, ctx.config)) {
-    if (attempt > 1) throw conflict(ctx, existing);
+    if (attempt > 1) throw await conflictAfterRelease(ctx, record, existing);
     await release(ctx, record, existing, undefined, released);
     return upsert(ctx, record, { ...options, released }, 2);
   }
@@ -259,7 +295,7 @@ async function upsert(ctx: UpsertContext, record: ReplicatedUser, options: Upser
     await ctx.cognito.send(new AdminDeleteUserCommand({ UserPoolId: ctx.userPoolId, Username: existing.username }));
     return upsert(ctx, record, options, 2);
   }
-  await ctx.directory?.remember(record.canonicalId, existing.username);
+  await ctx.directory?.remember(record.canonicalId, existing.username, existing.attributes.sub);
   return reconcileOwned(ctx, record, existing);
 }
 

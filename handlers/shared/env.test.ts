@@ -12,7 +12,8 @@ const base = {
 describe("config loaders", () => {
   it("apply defaults", () => {
     const r = readReplicatorConfig(base);
-    expect(r).toMatchObject({ region: "us-west-2", targetPoolId: "us-west-2_abc", tableName: "cdr-dev-users", deletionPolicy: "delete", maxConcurrency: 10 });
+    expect(r).toMatchObject({ region: "us-west-2", targetPoolId: "us-west-2_abc", regionRole: "dr", tableName: "cdr-dev-users", deletionPolicy: "delete", maxConcurrency: 10 });
+    expect(readReplicatorConfig({ ...base, REGION_ROLE: "primary" }).regionRole).toBe("primary");
     expect(readReplicatorConfig({ ...base, DELETION_POLICY: " disable " }).deletionPolicy).toBe("disable");
     expect(r.replication.canonicalIdAttribute).toBe("canonical_id");
     expect([...r.replication.replicated]).toContain("phone_number");
@@ -33,6 +34,7 @@ describe("config loaders", () => {
     [{ MAX_CONCURRENCY: "2.5" }, /MAX_CONCURRENCY must be an integer/, readReplicatorConfig],
     [{ AWS_REGION: "" }, /AWS_REGION is required/, readReplicatorConfig],
     [{ TABLE_NAME: "" }, "Environment variable TABLE_NAME is required but not set", readReplicatorConfig],
+    [{ REGION_ROLE: "secondary" }, 'Environment variable REGION_ROLE must be one of "primary", "dr" (got "secondary")', readReplicatorConfig],
     [{ DELETION_POLICY: "purge" }, 'Environment variable DELETION_POLICY must be one of "delete", "disable" (got "purge")', readReplicatorConfig],
     [{ REPLICATED_ATTRIBUTES: "email,sub" }, /REPLICATED_ATTRIBUTES is invalid: attribute "sub" is Cognito-internal/, readReplicatorConfig],
     [{ REPLICATED_ATTRIBUTES: "name" }, /REPLICATED_ATTRIBUTES is invalid: required attribute "email"/, readReplicatorConfig],

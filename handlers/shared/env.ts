@@ -1,7 +1,7 @@
 // Validated configuration from environment variables, read once per cold start.
 // Every failure names the variable, so a wiring mistake in a stack shows up as one
 // clear line in the function's first log instead of an obscure SDK error later.
-import { DELETION_POLICIES, ENV, SIGNUP_POLICIES, type DeletionPolicy, type SignupPolicy } from "../contract";
+import { DELETION_POLICIES, ENV, REGION_ROLES, SIGNUP_POLICIES, type DeletionPolicy, type RegionRole, type SignupPolicy } from "../contract";
 import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "../replication/replication-config";
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -96,8 +96,10 @@ export function readPostConfirmationConfig(env: EnvSource): PostConfirmationConf
 export interface ReplicatorConfig {
   region: string;
   targetPoolId: string;
+  /** Which pool the target is ("dr" or "primary"): the directory items it keeps (DIRECTORY_KEY_PREFIXES). */
+  regionRole: RegionRole;
   parkQueueUrl: string;
-  /** The table's replica in this region: canonical id -> DR user items, tombstone lookups. */
+  /** The table's replica in this region: the target pool's directory items, tombstone lookups. */
   tableName: string;
   deletionPolicy: DeletionPolicy;
   maxConcurrency: number;
@@ -108,6 +110,9 @@ export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
   return {
     region: requireString(env, "AWS_REGION"),
     targetPoolId: requireString(env, ENV.TARGET_USER_POOL_ID),
+    // Default "dr": every replicator deployed before two-way applies records to the DR pool, and
+    // must keep reading the `dr#` items it wrote. A value that is neither fails the cold start.
+    regionRole: oneOf<RegionRole>(env, ENV.REGION_ROLE, REGION_ROLES, "dr"),
     parkQueueUrl: queueUrl(env, ENV.PARK_QUEUE_URL),
     tableName: requireString(env, ENV.TABLE_NAME),
     // Default `delete`: a user erased in the primary (on request, say) must not remain in DR.
@@ -128,7 +133,7 @@ export function readRetryWorkerConfig(env: EnvSource): RetryWorkerConfig {
 
 export interface PreTokenConfig {
   canonicalIdAttribute: string;
-  /** Whether this pool's `custom:<attribute>` may name the canonical id (DR), or only `sub` does (primary). */
+  /** Whether this pool's `custom:<attribute>` may name the canonical id (DR; the primary in two-way mode), or only `sub` does (one-way primary). */
   trustAttribute: boolean;
 }
 

@@ -9,6 +9,7 @@ import {
   MissingRequiredAttributeError,
   REASONS,
   ReplicationError,
+  SameEmailConflictError,
   ThrottledError,
   TransientError,
   UserNotConfirmedError,
@@ -23,6 +24,7 @@ describe("replication errors", () => {
     ["MissingRequiredAttributeError", new MissingRequiredAttributeError("email"), "MISSING_REQUIRED_ATTRIBUTE", false],
     ["AttributeRejectedError", new AttributeRejectedError("name", "m"), "ATTRIBUTE_REJECTED", false],
     ["CanonicalIdConflictError", new CanonicalIdConflictError("m"), "CANONICAL_ID_CONFLICT", false],
+    ["SameEmailConflictError", new SameEmailConflictError("c1", "c2"), "CONFLICT_SAME_EMAIL", false],
     ["GroupNotFoundError", new GroupNotFoundError("admins"), "GROUP_NOT_FOUND", false],
     ["UserNotConfirmedError", new UserNotConfirmedError("FORCE_CHANGE_PASSWORD"), "NOT_CONFIRMED", false],
     ["ThrottledError", new ThrottledError("m"), "THROTTLED", true],
@@ -46,6 +48,13 @@ describe("replication errors", () => {
     expect(new AttributeRejectedError(undefined, "rejected by the service").message).toBe("rejected by the service");
     expect(new GroupNotFoundError("admins").message).toBe('group "admins" does not exist in the DR pool');
     expect(new UserNotConfirmedError("FORCE_CHANGE_PASSWORD").message).toMatch(/^the DR pool created the user as FORCE_CHANGE_PASSWORD, not CONFIRMED.*then redrive$/);
+  });
+
+  it("a same-email conflict names both canonical ids and nothing else of the users", () => {
+    const err = new SameEmailConflictError("6a7b8c9d-0000-4000-8000-000000000001", "0c0c0c0c-0000-4000-8000-00000000000c");
+    expect(err.message).toMatch(/carries canonical id 0c0c0c0c-0000-4000-8000-00000000000c, this record's is 6a7b8c9d-0000-4000-8000-000000000001:/);
+    expect(err.message).not.toMatch(/@/);
+    expect(err).toMatchObject({ canonicalId: "6a7b8c9d-0000-4000-8000-000000000001", holderCanonicalId: "0c0c0c0c-0000-4000-8000-00000000000c" });
   });
 
   it("a blocked record says why by default", () => {

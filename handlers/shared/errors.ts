@@ -8,6 +8,7 @@ export const REASONS = [
   "MISSING_REQUIRED_ATTRIBUTE",
   "ATTRIBUTE_REJECTED",
   "CANONICAL_ID_CONFLICT",
+  "CONFLICT_SAME_EMAIL",
   "GROUP_NOT_FOUND",
   "NOT_CONFIRMED",
   "THROTTLED",
@@ -65,6 +66,29 @@ export class CanonicalIdConflictError extends ReplicationError {
   override readonly name = "CanonicalIdConflictError";
   constructor(detail: string, options?: { cause?: unknown }) {
     super("CANONICAL_ID_CONFLICT", detail, false, options);
+  }
+}
+
+/**
+ * Two canonical ids for one email (two-way mode): the same email signed up in both regions while
+ * they were cut off, so the target pool's user with the email is another live person. Never
+ * merged: parked for a person, who decides which account keeps the address. The message names both
+ * canonical ids (Cognito subs, not personal data) and never the email.
+ */
+export class SameEmailConflictError extends ReplicationError {
+  override readonly name = "SameEmailConflictError";
+  constructor(
+    readonly canonicalId: string,
+    readonly holderCanonicalId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "CONFLICT_SAME_EMAIL",
+      `the target pool's user with this email carries canonical id ${holderCanonicalId}, this record's is ${canonicalId}: ` +
+        "one email signed up in both regions; never merged, decide which account keeps the email, then redrive",
+      false,
+      options,
+    );
   }
 }
 

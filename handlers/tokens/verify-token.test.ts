@@ -73,6 +73,25 @@ function idToken(pool: { userPoolId: string; clientId: string }, extra: Record<s
   });
 }
 
+describe("policy: DR tokens are always accepted, outside a failover too (D9)", () => {
+  it("a DR-pool token verifies with the same canonical id claim as the primary's for the same user, with no failover state read", async () => {
+    const v = verifier();
+    const primary = await v.verify(accessToken(PRIMARY));
+    const dr = await v.verify(accessToken(DR));
+    expect(dr).toMatchObject({ canonicalId: primary.canonicalId, poolId: DR.userPoolId, region: "us-west-2", sub: DR_SUB });
+    expect(primary).toMatchObject({ canonicalId: CANONICAL, poolId: PRIMARY.userPoolId, sub: CANONICAL });
+  });
+
+  it("a user born in DR: its DR token and its primary copy's token carry the DR sub as the one canonical id", async () => {
+    const v = verifier();
+    const COPY_SUB = "c0c0c0c0-0000-4000-8000-0000000000c0";
+    const dr = await v.verify(accessToken(DR, { canonical_id: DR_SUB }));
+    const primary = await v.verify(accessToken(PRIMARY, { sub: COPY_SUB, canonical_id: DR_SUB }));
+    expect([dr.canonicalId, primary.canonicalId]).toEqual([DR_SUB, DR_SUB]);
+    expect([dr.sub, primary.sub]).toEqual([DR_SUB, COPY_SUB]);
+  });
+});
+
 function verifier(tokenUse: "id" | "access" | null = "access"): TokenVerifier {
   const v = createTokenVerifier({ pools: [PRIMARY, DR], tokenUse });
   v.cacheJwks(PRIMARY.userPoolId, keys[PRIMARY.userPoolId].jwks);

@@ -18,6 +18,16 @@
 // `custom:canonical_id` attribute for replicated users; it is accepted as a fallback
 // (e.g. tokens minted before the trigger was deployed). A token with neither is
 // rejected: falling back to `sub` would give a DR user a different id per region.
+//
+// Policy for DR tokens (D9): always accepted, outside a failover too; the verifier reads no
+// failover state. Why: a DR user exists only as a copy of a primary user (made by the replicator)
+// or as a sign-up during a failover (the DR pool's pre-sign-up trigger refuses others), and change
+// capture carries a disable or a deletion in either pool to the other within seconds, so a DR
+// token does not outlive the person's access by more than that plus the token's own lifetime,
+// which is true of a primary token too. Accepting them only while failed over would add a state
+// read to every request and make tokens minted during a failover fail at failback, signing
+// people out for no security gain. Both pools' tokens carry the same canonical id claim for the
+// same person (pre-token trigger), so a service sees one identity either way.
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 import {
   CognitoJwtInvalidClientIdError,
