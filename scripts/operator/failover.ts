@@ -80,8 +80,6 @@ export const failover = defineCommand({
       control = { state: "failed-over", changedAt: Date.now(), by: "failover" };
       await writeFailoverControl(clients.dr.dynamodb, names.table, control);
       say("DR sign-ups", `open: control#failover failed-over at ${new Date(control.changedAt).toISOString()} in the ${env.drRegion} replica of ${names.table}; new users sign up in DR, and npm run failback carries them back`);
-    } else {
-      say("DR sign-ups", "closed (one-way mode: the DR pool is a copy; users who cannot sign in there cannot sign up either)");
     }
 
     // 5. Evidence.
