@@ -1,7 +1,7 @@
 // The scheduled reconcile's configuration, read once per cold start from the
 // variables the DR stack sets (names in ../contract.ts).
-import { ENV } from "../contract";
-import { ConfigError, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
+import { ENV, REPLICATION_MODES } from "../contract";
+import { ConfigError, oneOf, optionalNumber, readReplicationConfig, readTtlDays, requireString, type EnvSource } from "../shared/env";
 import type { ReconcileConfig } from "./handler";
 
 function flag(env: EnvSource, name: string): boolean {
@@ -9,6 +9,12 @@ function flag(env: EnvSource, name: string): boolean {
   if (raw !== "true" && raw !== "false") throw new ConfigError(name, `must be "true" or "false" (got "${raw}")`);
   return raw === "true";
 }
+
+/**
+ * The environment's replication mode, for the scheduled reconcile. Not in the contract's ENV yet:
+ * the stack sets `REPLICATION_MODE` on this function (unset: one-way, today's behaviour).
+ */
+export const REPLICATION_MODE_VARIABLE = "REPLICATION_MODE";
 
 export function readReconcileConfig(env: EnvSource): ReconcileConfig {
   return {
@@ -22,5 +28,6 @@ export function readReconcileConfig(env: EnvSource): ReconcileConfig {
     quotaShare: optionalNumber(env, ENV.RECONCILE_QUOTA_SHARE, 0.5, { min: 0.01, max: 1 }),
     ttlDays: readTtlDays(env),
     replication: readReplicationConfig(env),
+    mode: oneOf(env, REPLICATION_MODE_VARIABLE, REPLICATION_MODES, "one-way"),
   };
 }

@@ -67,8 +67,8 @@ describe("scheduled reconcile", () => {
       ["ReconcileMissedByCapture", 1],
     ]);
     // By kind, for the alarm that says change capture is broken.
-    expect(metrics.byDimension("ReconcileMissedByCapture", "kind")).toEqual({ missing_in_dr: 1, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
-    expect(metrics.byDimension("ReconcileRepairedMissedByCapture", "kind")).toEqual({ missing_in_dr: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
+    expect(metrics.byDimension("ReconcileMissedByCapture", "kind")).toEqual({ missing_in_dr: 1, missing_in_primary: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
+    expect(metrics.byDimension("ReconcileRepairedMissedByCapture", "kind")).toEqual({ missing_in_dr: 0, missing_in_primary: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
     expect(calls.dr).not.toContain("AdminCreateUserCommand");
   });
 
@@ -173,3 +173,33 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
   });
 });
 
+
+describe("scheduled reconcile in two-way mode", () => {
+  const base = { primaryRegion: "us-east-1", primaryPoolName: "cdr-test-users-primary", drRegion: "us-west-2", targetPoolId: DR, tableName: "cdr-test-users", apply: true, allowDelete: false, quotaShare: 0.5, ttlDays: 30, replication: replicationConfig() };
+  const drBorn = { Username: "d1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "d1" }, { Name: "email", Value: "born@example.com" }, { Name: "email_verified", Value: "true" }] };
+
+  it("reports a DR-born user as missing_in_primary, never writes the primary pool (no grant), says so in its log and fails the run", async () => {
+    const calls = { primary: [] as string[], dr: [] as string[] };
+    const output = captureOutput();
+    try {
+      const handler = makeHandler({ config: { ...base, mode: "two-way" }, primary: pool([], calls.primary), dr: pool([drBorn], calls.dr), ddb, logger: createLogger({ logLevel: "INFO" }), metrics: recordingMetrics() });
+      await expect(handler()).rejects.toThrow(DriftRemainsError);
+    } finally {
+      output.restore();
+    }
+    expect(calls.primary).not.toContain("AdminCreateUserCommand");
+    const line = logLines(output.lines).find((l) => l.message === "reconcile finished")!;
+    expect(line).toMatchObject({ mode: "two-way", counts: { missing_in_primary: 1, extra_in_dr: 0 }, sample: [{ kind: "missing_in_primary", canonicalId: "d1" }] });
+    expect(String(line.missingInPrimary)).toMatch(/reported only.*without a write grant on the primary pool/);
+    expect(JSON.stringify(line)).not.toContain("born@example.com");
+  });
+
+  it("one-way (REPLICATION_MODE unset) keeps calling it extra_in_dr; the variable is read strictly", async () => {
+    const handler = makeHandler({ config: { ...base, apply: false }, primary: pool([], []), dr: pool([drBorn], []), ddb, logger: createLogger({ logLevel: "SILENT" }), metrics: recordingMetrics() });
+    await expect(handler()).rejects.toThrow(DriftRemainsError);
+    const env = { [ENV.PRIMARY_REGION]: "us-east-1", [ENV.PRIMARY_USER_POOL_NAME]: "p", AWS_REGION: "us-west-2", [ENV.TARGET_USER_POOL_ID]: "us-west-2_x", [ENV.TABLE_NAME]: "t" };
+    expect(readReconcileConfig(env).mode).toBe("one-way");
+    expect(readReconcileConfig({ ...env, REPLICATION_MODE: "two-way" }).mode).toBe("two-way");
+    expect(() => readReconcileConfig({ ...env, REPLICATION_MODE: "both" })).toThrow(ConfigError);
+  });
+});

@@ -2,6 +2,9 @@
 // rate-limited to a share of Cognito's quotas. It reports drift in its log and as
 // metrics, repairs it when the environment says so, and fails the invocation when
 // drift remains, so the function's errors alarm fires (the schedule does not retry).
+// Two-way mode: it also finds DR users the primary lacks (missing_in_primary, D12) but only reports
+// them: it runs in DR and has no write grant on the primary pool; `npm run reconcile -- --apply`
+// (or the primary region's replicator, once the record arrives) copies them.
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -13,6 +16,8 @@ import { RegionLimiter } from "../replication/rate-limit";
 import { poolIdByName } from "../replication/find-pool";
 import { CAPTURED_KINDS, reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
+import { readRecord } from "../replication/table";
+import type { ReplicationMode } from "../contract";
 
 export interface ReconcileConfig {
   primaryRegion: string;
@@ -27,6 +32,8 @@ export interface ReconcileConfig {
   quotaShare: number;
   ttlDays: number;
   replication: ReplicationConfig;
+  /** Default one-way. */
+  mode?: ReplicationMode;
 }
 
 export interface ReconcileDepsIn {
@@ -61,9 +68,24 @@ export function makeHandler(deps: ReconcileDepsIn) {
     const dr = new RegionLimiter(config.drRegion, rates).wrap(deps.dr);
     // Found by name at run time: the DR stack holds no reference to the primary stack.
     primaryPoolId ??= await poolIdByName(primary, config.primaryPoolName, config.primaryRegion);
+    const mode = config.mode ?? "one-way";
     const result = await reconcilePools(
-      { primary, dr, primaryPoolId, drPoolId: config.targetPoolId, primaryRegion: config.primaryRegion, config: config.replication, ttlDays: config.ttlDays, directory },
-      { apply: config.apply, allowDelete: config.allowDelete },
+      {
+        primary,
+        dr,
+        primaryPoolId,
+        drPoolId: config.targetPoolId,
+        primaryRegion: config.primaryRegion,
+        config: config.replication,
+        ttlDays: config.ttlDays,
+        directory,
+        mode,
+        drRegion: config.drRegion,
+        // The DR replica's latest record of an id: its origin decides missing_in_primary.
+        records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
+      },
+      // No primary-pool write grant here: missing_in_primary is reported, never repaired.
+      { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false },
     );
     const found = result.drift.length;
     metrics.addMetric("ReconcileDrift", MetricUnit.Count, found);
@@ -77,7 +99,13 @@ export function makeHandler(deps: ReconcileDepsIn) {
     // Canonical ids and kinds only: no emails or attribute values in the log.
     const sample = result.drift.filter((d) => !d.repaired).slice(0, 50).map((d) => ({ kind: d.kind, canonicalId: d.canonicalId, detail: d.detail, error: d.error }));
     logger.info("reconcile finished", {
+      mode,
       counts: result.counts,
+      // Canonical ids and regions only, never the email.
+      sameEmail: result.sameEmail.slice(0, 50),
+      ...(mode === "two-way" && result.counts.missing_in_primary > 0
+        ? { missingInPrimary: `${result.counts.missing_in_primary} DR user(s) missing in the primary are reported only: this function runs in DR without a write grant on the primary pool; npm run reconcile -- --apply copies them` }
+        : {}),
       missedByCapture: result.missedByCapture,
       repairedMissedByCapture: result.repairedMissedByCapture,
       unrepaired: result.unrepaired,

@@ -7,9 +7,14 @@
 //   whoever owns the email (issue 20).
 // Reconcile repairs neither side of a conflict; an operator removes the attribute from the primary
 // user that should not carry it and runs it again.
+// Two-way mode (D3): the primary replicator's copy of a user born in DR carries that user's DR `sub`
+// in the attribute, so a value naming no primary user's `sub` is that user's canonical id, not a
+// conflict; a value naming another primary user's `sub` still is, and so are two primary users
+// claiming one id.
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { attributeMap } from "./attributes";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
+import type { ReplicationMode } from "../contract";
 
 /**
  * The `custom:canonical_id` a primary user carries when it is not the user's own `sub`; undefined
@@ -29,7 +34,7 @@ export interface CanonicalConflict {
 }
 
 /** Every primary user in a canonical-id conflict, with why. Users not in the map are not in one. */
-export function primaryConflicts(users: readonly UserType[], config: ReplicationConfig): Map<UserType, CanonicalConflict> {
+export function primaryConflicts(users: readonly UserType[], config: ReplicationConfig, mode: ReplicationMode = "one-way"): Map<UserType, CanonicalConflict> {
   const subOf = (u: UserType) => attributeMap(u.Attributes).sub || undefined;
   const bySub = new Map<string, UserType>();
   for (const u of users) {
@@ -39,16 +44,28 @@ export function primaryConflicts(users: readonly UserType[], config: Replication
   /** sub -> the subs of the other users claiming it. */
   const claimedBy = new Map<string, string[]>();
   const out = new Map<UserType, CanonicalConflict>();
+  /** Two-way: claimed id -> the users carrying it (a copy of a DR-born user: one). */
+  const holders = new Map<string, UserType[]>();
   for (const u of users) {
     const claimed = claimedCanonicalId(u, config);
     if (!claimed) continue;
     const sub = subOf(u);
+    if (mode === "two-way" && !bySub.has(claimed)) {
+      holders.set(claimed, [...(holders.get(claimed) ?? []), u]);
+      continue;
+    }
     if (bySub.has(claimed)) {
       claimedBy.set(claimed, [...(claimedBy.get(claimed) ?? []), sub ?? "(no sub)"]);
       out.set(u, { canonicalId: sub, detail: `custom:canonical_id claims the canonical id of another primary user (${claimed}); replication never sets it on a primary user` });
     } else {
       // The value may be anything a client or an administrator wrote: it is not shown.
       out.set(u, { canonicalId: sub, detail: "custom:canonical_id set on a primary user (value not shown); replication never sets it on a primary user" });
+    }
+  }
+  for (const [claimed, list] of holders) {
+    if (list.length < 2) continue;
+    for (const u of list) {
+      out.set(u, { canonicalId: claimed, detail: `${list.length} primary users carry this canonical id in custom:canonical_id (${list.map((x) => subOf(x) ?? "(no sub)").join(", ")})` });
     }
   }
   for (const [sub, claimers] of claimedBy) {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { userRecord } from "../../test/support/events";
 import { FakePool } from "../../test/support/fake-cognito";
-import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, recordFromUser, replicable, sameContent } from "./pool-users";
+import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
 import { replicationConfig } from "./replication-config";
 
 const config = replicationConfig();
@@ -40,6 +40,26 @@ describe("users to records and DR state", () => {
     expect(["CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED", "UNCONFIRMED"].map((UserStatus) => replicable({ UserStatus } as never))).toEqual([true, true, true, false]);
     expect(drCanonicalId({ Attributes: [{ Name: "custom:canonical_id", Value: "c1" }] }, config)).toBe("c1");
     expect(drCanonicalId({ Attributes: [{ Name: "custom:canonical_id", Value: "" }, { Name: "sub", Value: "s" }] }, config)).toBeUndefined();
+  });
+
+  it("two-way (D3): a pool user's canonical id is its attribute, else its own sub, in both pools", () => {
+    const attrs = (a: Record<string, string>) => ({ Attributes: Object.entries(a).map(([Name, Value]) => ({ Name, Value })) });
+    const copy = attrs({ sub: "p-sub", "custom:canonical_id": "dr-born" });
+    const own = attrs({ sub: "s1", "custom:canonical_id": " " });
+    expect(primaryCanonicalId(copy, config, "two-way")).toBe("dr-born");
+    expect(primaryCanonicalId(copy, config, "one-way")).toBe("p-sub");
+    expect(primaryCanonicalId(copy)).toBe("p-sub");
+    expect(primaryCanonicalId(own, config, "two-way")).toBe("s1");
+    expect(drCanonicalId(own, config, "two-way")).toBe("s1");
+    expect(drCanonicalId(own, config, "one-way")).toBeUndefined();
+    expect(drCanonicalId(copy, config, "two-way")).toBe("dr-born");
+    expect([bornInPool(own, config), bornInPool(copy, config), bornInPool(attrs({ sub: "x", "custom:canonical_id": "x" }), config)]).toEqual([true, false, true]);
+  });
+
+  it("poolStateFromUser: a user without the attribute whose sub is the record's id carries it (no drift); any other id does not", () => {
+    const u = { Username: "u", Enabled: true, Attributes: [{ Name: "sub", Value: "s1" }] };
+    expect(poolStateFromUser(u, [], "s1", config).attributes).toEqual({ sub: "s1", "custom:canonical_id": "s1" });
+    expect(poolStateFromUser(u, [], "other", config).attributes).toEqual({ sub: "s1" });
   });
 
   it("a listed user becomes a record: enabled unless said otherwise, confirmed no later than now", () => {

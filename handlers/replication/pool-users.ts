@@ -13,6 +13,7 @@ import { attributeMap, fromCognitoAttributes } from "./attributes";
 import { expiresAtFor, parseRecord, RECORD_SCHEMA_VERSION, type ReplicatedUser } from "./record";
 import { canonicalIdAttributeName, type ReplicationConfig } from "./replication-config";
 import type { DrUserState } from "./plan";
+import type { ReplicationMode } from "../contract";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 
@@ -67,25 +68,39 @@ export async function groupMembership(cognito: Cognito, poolId: string): Promise
 }
 
 /**
- * A primary user's canonical id: its own `sub`, never its `custom:canonical_id`.
+ * A primary user's canonical id (D3): in one-way mode its own `sub`, never its `custom:canonical_id`;
+ * in two-way mode the attribute when set, else `sub`.
  *
- * Who may legitimately carry `custom:canonical_id`: in one-way mode (the only mode today) only DR
- * users, set by the replicator's upsert to the primary user's `sub`. No primary user does: the
- * PostConfirmation record, backfill and reconcile all take the `sub`, and nothing of this project
- * writes the attribute in the primary pool. A value there was written by an administrator or by an
- * app client allowed to write it (the drift check flags such clients), and trusting it let one user
- * take over another's canonical id (issue 20); canonical-claims.ts reports it as a conflict instead.
- * A later two-way mode will create primary copies of DR-born users carrying the DR `sub` there; it
- * must trust the value only for users its own replicator created (a table record of DR origin for
- * that id) and only where no other primary user's `sub` is that id.
+ * One-way: no primary user legitimately carries the attribute. The PostConfirmation record,
+ * backfill and reconcile all take the `sub`, and nothing of this project writes it in the primary
+ * pool; a value there was written by an administrator or by an app client allowed to write it (the
+ * drift check flags such clients), and trusting it let one user take over another's canonical id
+ * (issue 20); canonical-claims.ts reports it as a conflict instead.
+ * Two-way: the primary replicator's copy of a user born in DR carries the DR `sub` there (its
+ * canonical id), so the attribute is trusted; app clients cannot write it (modules/user-pool.ts),
+ * and canonical-claims.ts still reports a value naming another primary user's `sub`.
  */
-export function primaryCanonicalId(user: UserType): string | undefined {
-  return attributeMap(user.Attributes).sub || undefined;
+export function primaryCanonicalId(user: UserType, config?: ReplicationConfig, mode: ReplicationMode = "one-way"): string | undefined {
+  const attrs = attributeMap(user.Attributes);
+  const claimed = mode === "two-way" && config ? attrs[canonicalIdAttributeName(config)]?.trim() : undefined;
+  return claimed || attrs.sub || undefined;
 }
 
-/** A DR user's canonical id (set by the replicator), or undefined for users it did not create. */
-export function drCanonicalId(user: UserType, config: ReplicationConfig): string | undefined {
-  return attributeMap(user.Attributes)[canonicalIdAttributeName(config)] || undefined;
+/**
+ * A DR user's canonical id: the attribute the replicator set; without it, in one-way mode undefined
+ * (a user the replicator did not create), in two-way mode its own `sub` (a user born in DR, D3).
+ */
+export function drCanonicalId(user: UserType, config: ReplicationConfig, mode: ReplicationMode = "one-way"): string | undefined {
+  const attrs = attributeMap(user.Attributes);
+  const own = attrs[canonicalIdAttributeName(config)]?.trim() || undefined;
+  return own ?? (mode === "two-way" ? attrs.sub || undefined : undefined);
+}
+
+/** A pool user without the attribute whose canonical id is its own `sub`: born in that pool (two-way). */
+export function bornInPool(user: UserType, config: ReplicationConfig): boolean {
+  const attrs = attributeMap(user.Attributes);
+  const own = attrs[canonicalIdAttributeName(config)]?.trim();
+  return !own || own === attrs.sub;
 }
 
 /** Users that must not replicate yet: sign-up not confirmed. */
@@ -94,6 +109,8 @@ export function replicable(user: UserType): boolean {
 }
 
 export interface RecordContext {
+  /** The canonical id the record carries; default the primary user's in one-way mode (its `sub`). */
+  canonicalId?: string;
   region: string;
   poolId: string;
   config: ReplicationConfig;
@@ -103,7 +120,7 @@ export interface RecordContext {
 
 /** The record for a primary user as ListUsers returns it. Throws a ReplicationError when it cannot be built. */
 export function recordFromUser(user: UserType, groups: readonly string[], ctx: RecordContext): ReplicatedUser {
-  const canonicalId = primaryCanonicalId(user);
+  const canonicalId = ctx.canonicalId ?? primaryCanonicalId(user);
   const created = user.UserCreateDate ? new Date(user.UserCreateDate).getTime() : ctx.now;
   return parseRecord({
     schemaVersion: RECORD_SCHEMA_VERSION,
@@ -126,6 +143,18 @@ export function recordFromUser(user: UserType, groups: readonly string[], ctx: R
 
 export function drStateFromUser(user: UserType, groups: readonly string[]): DrUserState {
   return { username: user.Username!, attributes: attributeMap(user.Attributes), enabled: user.Enabled ?? true, groups: [...groups] };
+}
+
+/**
+ * The state `planUser` compares a record against, for a user of either pool in two-way mode: a user
+ * born in its pool carries no canonical id attribute, its `sub` being its canonical id (D3), so an
+ * absent attribute equal to the record's id is not a difference (only the upsert adds it, harmlessly).
+ */
+export function poolStateFromUser(user: UserType, groups: readonly string[], canonicalId: string, config: ReplicationConfig): DrUserState {
+  const state = drStateFromUser(user, groups);
+  const name = canonicalIdAttributeName(config);
+  if (!state.attributes[name] && state.attributes.sub === canonicalId) state.attributes[name] = canonicalId;
+  return state;
 }
 
 /** Whether two records say the same about a user (version, TTL, origin and change metadata aside). */

@@ -132,16 +132,16 @@ describe("what change capture should have carried", () => {
   it("counts by kind the drift of users not modified within the grace period, deletions included; twins, invalid users and strangers are not capture's", async () => {
     const result = await world().run();
     expect(result.drift.find((d) => d.canonicalId === "broken")).toMatchObject({ kind: "invalid", detail: expect.stringContaining("email") });
-    expect(result.missedByCapture).toEqual({ missing_in_dr: 1, extra_in_dr: 1, attributes: 0, enabled: 1, groups: 0 });
-    expect(result.repairedMissedByCapture).toEqual({ missing_in_dr: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
+    expect(result.missedByCapture).toEqual({ missing_in_dr: 1, missing_in_primary: 0, extra_in_dr: 1, attributes: 0, enabled: 1, groups: 0 });
+    expect(result.repairedMissedByCapture).toEqual({ missing_in_dr: 0, missing_in_primary: 0, extra_in_dr: 0, attributes: 0, enabled: 0, groups: 0 });
     expect(result.drift.find((d) => d.canonicalId === "fresh")).toMatchObject({ kind: "enabled", missedByCapture: false });
     expect(result.drift.find((d) => d.canonicalId === "off")).toMatchObject({ kind: "enabled", missedByCapture: true });
   });
 
   it("a shorter grace counts the fresh change too; with --apply what was repaired is counted apart", async () => {
     const result = await world().run({ apply: true, allowDelete: true, captureGraceMs: 30_000 });
-    expect(result.missedByCapture).toEqual({ missing_in_dr: 1, extra_in_dr: 1, attributes: 0, enabled: 2, groups: 0 });
-    expect(result.repairedMissedByCapture).toEqual({ missing_in_dr: 1, extra_in_dr: 1, attributes: 0, enabled: 2, groups: 0 });
+    expect(result.missedByCapture).toEqual({ missing_in_dr: 1, missing_in_primary: 0, extra_in_dr: 1, attributes: 0, enabled: 2, groups: 0 });
+    expect(result.repairedMissedByCapture).toEqual({ missing_in_dr: 1, missing_in_primary: 0, extra_in_dr: 1, attributes: 0, enabled: 2, groups: 0 });
   });
 
   it("a user with no modification date counts (nothing says it is recent)", async () => {

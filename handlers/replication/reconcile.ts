@@ -5,13 +5,18 @@
 // (scripts/operator/reconcile.ts) and the scheduled reconcile Lambda (handlers/reconcile) both
 // run this. It is the net under change capture: what it repairs of the kinds capture carries is
 // counted as missed by capture, so a rising count means capture is broken.
+// Two-way mode (D3, D12; reconcile-two-way.ts): canonical ids are the attribute ?? sub in both pools,
+// a DR user born in DR or whose latest record originates there is `missing_in_primary` (repaired by
+// copying it to the primary with the same upsert), and same-email pairs are reported, never merged.
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { attributeMap } from "./attributes";
 import { primaryConflicts } from "./canonical-claims";
 import { classifyAwsError } from "../shared/classify";
+import type { ReplicationMode } from "../contract";
 import type { DrDirectory } from "./dr-directory";
-import { drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
+import { drCanonicalId, groupMembership, listAllUsers, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
+import { classifyDrOnly, deletedInDr, latestRecord, missingInPrimary, sameEmailPairs, type RecordReader, type SameEmailPair } from "./reconcile-two-way";
 import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
 import { keptTwin } from "./twins";
@@ -28,16 +33,16 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
 
-export type DriftKind = "missing_in_dr" | "extra_in_dr" | "twin" | "attributes" | "enabled" | "groups" | "invalid" | "conflict";
-export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "extra_in_dr", "twin", "attributes", "enabled", "groups", "invalid", "conflict"];
+export type DriftKind = "missing_in_dr" | "missing_in_primary" | "extra_in_dr" | "twin" | "attributes" | "enabled" | "groups" | "invalid" | "conflict";
+export const DRIFT_KINDS: readonly DriftKind[] = ["missing_in_dr", "missing_in_primary", "extra_in_dr", "twin", "attributes", "enabled", "groups", "invalid", "conflict"];
 
 /**
  * The drift change capture exists to prevent: a user created, changed or deleted in the primary
  * whose DR user does not follow. (Twins come from the upsert's old email lookup, invalid users and
  * conflicts from the data: not capture's to carry.)
  */
-export type CapturedKind = "missing_in_dr" | "extra_in_dr" | "attributes" | "enabled" | "groups";
-export const CAPTURED_KINDS: readonly CapturedKind[] = ["missing_in_dr", "extra_in_dr", "attributes", "enabled", "groups"];
+export type CapturedKind = "missing_in_dr" | "missing_in_primary" | "extra_in_dr" | "attributes" | "enabled" | "groups";
+export const CAPTURED_KINDS: readonly CapturedKind[] = ["missing_in_dr", "missing_in_primary", "extra_in_dr", "attributes", "enabled", "groups"];
 
 /** A primary change younger than this may still be on its way through CloudTrail and the replicator. */
 export const DEFAULT_CAPTURE_GRACE_MS = 15 * 60_000;
@@ -67,6 +72,12 @@ export interface ReconcileDeps {
   /** The DR region's canonical id -> DR user items: which twin to keep; the upsert finds and remembers DR users there. */
   directory?: DrDirectory;
   now?: () => number;
+  /** Default one-way (today's behaviour). */
+  mode?: ReplicationMode;
+  /** Two-way: the DR region (origin of DR records, region of same-email holders). */
+  drRegion?: string;
+  /** Two-way: the table's latest record of a canonical id (whose origin decides missing_in_primary). */
+  records?: RecordReader;
 }
 
 export interface ReconcileOptions {
@@ -77,6 +88,11 @@ export interface ReconcileOptions {
   concurrency?: number;
   /** Drift of a primary user modified more recently than this is not counted as missed by capture. */
   captureGraceMs?: number;
+  /**
+   * Two-way, with apply: copy missing_in_primary users to the primary pool (default true). The
+   * scheduled reconcile runs in DR without a primary-pool write grant: it reports them only.
+   */
+  repairInPrimary?: boolean;
   onListed?: (primary: number, dr: number) => void;
   onRepaired?: (done: number, total: number) => void;
 }
@@ -102,9 +118,13 @@ export interface ReconcileResult {
     matched: number;
     inSync: number;
     unverifiedEmail: number;
+    /** Two-way: emails held by two canonical ids across the pools (never repaired). */
+    same_email: number;
   } & Record<DriftKind, number> & { repaired: number; deleted: number; repairFailed: number };
   drift: DriftItem[];
   unverifiedEmail: UnverifiedEmail[];
+  /** Two-way: same-email pairs, by canonical id and region (the email is never shown). */
+  sameEmail: SameEmailPair[];
   /** Drift change capture should have carried, by kind (found, whether repaired or not). */
   missedByCapture: Record<CapturedKind, number>;
   /** Of those, what this run repaired. */
@@ -139,7 +159,7 @@ async function primaryUsersOutsideTheList(deps: ReconcileDeps, ids: string[], co
     // A canonical id is a sub (UUID); one that could break out of the quotes is never a primary sub.
     if (!/^[\w-]+$/.test(id)) return;
     const page = await listUsersPage(deps.primary, deps.primaryPoolId, { filter: `sub = "${id}"`, limit: 1 });
-    const user = page.users.find((u) => primaryCanonicalId(u) === id);
+    const user = page.users.find((u) => primaryCanonicalId(u, deps.config, deps.mode) === id);
     if (user) found.push(user);
   });
   return found;
@@ -149,6 +169,8 @@ interface Repair {
   record: ReplicatedUser;
   drUser?: UserType;
   items: DriftItem[];
+  /** The pool the upsert writes: DR, or (missing_in_primary) the primary. */
+  target?: "dr" | "primary";
 }
 
 export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -166,18 +188,28 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   ]);
   const listSeconds = (performance.now() - started) / 1000;
 
+  const mode = deps.mode ?? "one-way";
+  const twoWay = mode === "two-way";
+  if (twoWay && !deps.drRegion) throw new Error("reconcile in two-way mode needs the DR region");
+  const pId = (u: UserType) => primaryCanonicalId(u, deps.config, mode);
+  const dId = (u: UserType) => drCanonicalId(u, deps.config, mode);
   const drById = new Map<string, UserType[]>();
   for (const u of dUsers) {
-    const id = drCanonicalId(u, deps.config);
+    const id = dId(u);
     if (id) drById.set(id, [...(drById.get(id) ?? []), u]);
   }
-  const listedIds = new Set(listed.map(primaryCanonicalId).filter((id): id is string => !!id));
+  const listedIds = new Set(listed.map(pId).filter((id): id is string => !!id));
   const outside = await primaryUsersOutsideTheList(deps, [...drById.keys()].filter((id) => !listedIds.has(id)), concurrency);
   const pUsers = [...listed, ...outside];
 
   const drift: DriftItem[] = [];
   const primaryIds = new Set<string>();
-  const conflicts = primaryConflicts(pUsers, deps.config);
+  const conflicts = primaryConflicts(pUsers, deps.config, mode);
+  const pIds = new Set(pUsers.map(pId).filter((id): id is string => !!id));
+  const same = twoWay
+    ? sameEmailPairs(pUsers, dUsers, { primary: pId, dr: dId }, { primary: deps.primaryRegion, dr: deps.drRegion! }, { primary: pIds, dr: new Set(drById.keys()) })
+    : { pairs: [], ids: new Set<string>() };
+  const SAME_EMAIL = "its email is held by another canonical id in the other pool (same_email): never merged, not repaired";
   const unverifiedEmail: UnverifiedEmail[] = [];
   const repairs = new Map<string, Repair>();
   const twinDeletes: Array<{ user: UserType; kept: UserType; item: DriftItem }> = [];
@@ -187,7 +219,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const stale = (u: UserType): boolean => !u.UserLastModifiedDate || now - new Date(u.UserLastModifiedDate).getTime() >= grace;
 
   for (const u of pUsers) {
-    const id = primaryCanonicalId(u);
+    const id = pId(u);
     if (id) primaryIds.add(id);
     const conflict = conflicts.get(u);
     const drUsers = id ? (drById.get(id) ?? []) : [];
@@ -201,7 +233,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     let record: ReplicatedUser;
     try {
       // Stryker disable next-line StringLiteral: equivalent, a user without a username is in no group map, whatever key stands in for it
-      record = recordFromUser(u, pGroups.get(u.Username ?? "") ?? [], { region: deps.primaryRegion, poolId: deps.primaryPoolId, config: deps.config, ttlDays: deps.ttlDays, now });
+      record = recordFromUser(u, pGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.primaryRegion, poolId: deps.primaryPoolId, config: deps.config, ttlDays: deps.ttlDays, now });
     } catch (err) {
       drift.push({ kind: "invalid", canonicalId: id, primaryUsername: u.Username, detail: classifyAwsError(err).message });
       continue;
@@ -213,6 +245,12 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
         desiredAttributes(record, deps.config); // one that cannot be created (no email) is invalid, not missing
       } catch (err) {
         drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: classifyAwsError(err).message });
+        continue;
+      }
+      if (twoWay && (same.ids.has(record.canonicalId) || deletedInDr(await latestRecord(deps.records, record.canonicalId), deps.drRegion!))) {
+        // Neither is re-created in DR: one would merge two people, the other undo a deletion made in DR (the primary's replicator removes the primary user).
+        const detail = same.ids.has(record.canonicalId) ? SAME_EMAIL : "deleted in DR (a DR-origin tombstone): the primary's replicator removes the primary user; not re-created in DR";
+        drift.push({ kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail, missedByCapture: missed });
         continue;
       }
       const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id", missedByCapture: missed };
@@ -234,7 +272,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     let found: Array<{ kind: DriftKind; detail: string }>;
     try {
       // Stryker disable next-line StringLiteral: equivalent, as above
-      found = describePlan(planUser(record, drStateFromUser(dr, dGroups.get(dr.Username ?? "") ?? []), deps.config));
+      found = describePlan(planUser(record, poolStateFromUser(dr, dGroups.get(dr.Username ?? "") ?? [], record.canonicalId, deps.config), deps.config));
     } catch (err) {
       drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, detail: classifyAwsError(err).message });
       continue;
@@ -250,8 +288,22 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
 
   const extras: Array<{ user: UserType; item: DriftItem }> = [];
   for (const u of dUsers) {
-    const id = drCanonicalId(u, deps.config);
+    const id = dId(u);
     if (id && primaryIds.has(id)) continue;
+    if (twoWay && id) {
+      const verdict = classifyDrOnly(u, await latestRecord(deps.records, id), deps.drRegion!, deps.config);
+      if (verdict.kind === "missing_in_primary") {
+        const repair = missingInPrimary(u, dGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.drRegion!, poolId: deps.drPoolId, config: deps.config, ttlDays: deps.ttlDays, now }, { detail: verdict.detail, stale: stale(u), blocked: same.ids.has(id) ? SAME_EMAIL : undefined });
+        if (!repair) continue; // not confirmed yet: not replicable
+        drift.push(...repair.items);
+        if (repair.record && !same.ids.has(id)) repairs.set(`primary:${id}`, { record: repair.record, items: repair.items, target: "primary" });
+        continue;
+      }
+      const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: verdict.detail, missedByCapture: true };
+      drift.push(item);
+      extras.push({ user: u, item });
+      continue;
+    }
     // A deletion capture should have carried (a tombstone); a DR user without a canonical id is not the replicator's.
     const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: id ? "canonical id not in the primary pool" : "DR user without a canonical id", missedByCapture: !!id };
     drift.push(item);
@@ -262,7 +314,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   let deleted = 0;
   let repairFailed = 0;
   if (opts.apply) {
-    const jobs = [...repairs.values()];
+    const jobs = [...repairs.values()].filter((j) => j.target !== "primary" || opts.repairInPrimary !== false);
     const total = jobs.length + twinDeletes.length + (opts.allowDelete ? extras.length : 0);
     let done = 0;
     const deleteDr = async (username: string): Promise<void> => {
@@ -305,10 +357,16 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       }
       opts.onRepaired?.(++done, total);
     });
-    await mapLimit(jobs, concurrency, async ({ record, drUser, items }) => {
+    await mapLimit(jobs, concurrency, async ({ record, drUser, items, target }) => {
       const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
+      // The primary copy goes through the same upsert, without a directory: the DR directory's
+      // items name DR users (dr#), and the primary's (primary#) are the primary replicator's to keep.
+      const ctx =
+        target === "primary"
+          ? { cognito: deps.primary, userPoolId: deps.primaryPoolId, config: deps.config }
+          : { cognito: deps.dr, userPoolId: deps.drPoolId, config: deps.config, directory: deps.directory };
       try {
-        await upsertDrUser({ cognito: deps.dr, userPoolId: deps.drPoolId, config: deps.config, directory: deps.directory }, record, { previousEmail });
+        await upsertDrUser(ctx, record, { previousEmail });
         for (const i of items) i.repaired = true;
         repaired++;
       } catch (err) {
@@ -325,6 +383,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     matched,
     inSync,
     unverifiedEmail: unverifiedEmail.length,
+    same_email: same.pairs.length,
     ...(Object.fromEntries(DRIFT_KINDS.map((k) => [k, drift.filter((d) => d.kind === k).length])) as Record<DriftKind, number>),
     repaired,
     deleted,
@@ -334,6 +393,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     counts,
     drift,
     unverifiedEmail,
+    sameEmail: same.pairs,
     missedByCapture: byKind(drift, (d) => d.missedByCapture === true),
     repairedMissedByCapture: byKind(drift, (d) => d.missedByCapture === true && d.repaired === true),
     unrepaired: drift.filter((d) => !d.repaired).length,
@@ -341,3 +401,4 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     seconds: (performance.now() - started) / 1000,
   };
 }
+

@@ -7,6 +7,7 @@
 // in that region); the table, its stream, the queues and the functions by name; the table keys by
 // alias and only through DynamoDB (what DynamoDB needs of a caller: kms:Decrypt, see useTableKey).
 import { UPSERT_COGNITO_ACTIONS } from "../../handlers/contract";
+import { replicationMode } from "./replication-mode";
 import type { Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
 
@@ -27,7 +28,7 @@ export const OPERATOR_POOL_READ_ACTIONS = [
   "cognito-idp:AdminListGroupsForUser",
 ];
 
-export function operatorPolicy(env: Pick<Environment, "prefix" | "name" | "primaryRegion" | "drRegion">, account: { id: string; partition?: string }): PolicyDocument {
+export function operatorPolicy(env: Pick<Environment, "prefix" | "name" | "primaryRegion" | "drRegion"> & Partial<Pick<Environment, "replication">>, account: { id: string; partition?: string }): PolicyDocument {
   const n = names(env);
   const p = account.partition ?? "aws";
   const arn = (service: string, region: string, resource: string) => `arn:${p}:${service}:${region}:${account.id}:${resource}`;
@@ -42,6 +43,10 @@ export function operatorPolicy(env: Pick<Environment, "prefix" | "name" | "prima
       // reconcile --apply and backfill --direct repair through the replicator's own upsert;
       // reconcile --allow-delete deletes extra DR users with AdminDeleteUser (part of the upsert's list).
       { Sid: "RepairDrPool", Effect: "Allow", Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.drRegion)] },
+      // Two-way: reconcile --apply copies missing_in_primary users to the primary pool with the same upsert (D12).
+      ...(env.replication && replicationMode({ replication: env.replication }) === "two-way"
+        ? [{ Sid: "RepairPrimaryPool", Effect: "Allow" as const, Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.primaryRegion)] }]
+        : []),
       // backfill writes records in the primary region; redrive reads and rewrites them in the DR replica.
       {
         Sid: "ReadAndWriteRecords",

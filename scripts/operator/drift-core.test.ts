@@ -90,3 +90,39 @@ describe("app clients that can write the canonical id", () => {
     expect(result.canonicalIdWriters.map((w) => `${w.pool} ${w.client}`)).toEqual(["primary partner", "dr partner"]);
   });
 });
+
+describe("triggers present in one pool by design", () => {
+  const fn = (region: string, name: string) => `arn:aws:lambda:${region}:1:function:${name}`;
+  const pool = (region: string, lambdaConfig: Record<string, string>) => ({
+    async send(cmd: { constructor: { name: string } }): Promise<unknown> {
+      if (cmd.constructor.name === "DescribeUserPoolCommand") return { UserPool: { Id: `${region}_P`, LambdaConfig: lambdaConfig } };
+      if (cmd.constructor.name === "ListUserPoolClientsCommand") return { UserPoolClients: [] };
+      throw new Error(`unexpected ${cmd.constructor.name}`);
+    },
+  });
+  const lambda = { send: async () => ({ Configuration: { CodeSha256: "same", Runtime: "nodejs22.x", Handler: "index.handler" } }) };
+  const compare = (p: Record<string, string>, d: Record<string, string>, more: { primaryOnlyTriggers?: string[] } = {}) =>
+    comparePools({
+      primary: { cognito: pool("us-east-1", p), lambda, poolId: "us-east-1_P", region: "us-east-1" },
+      dr: { cognito: pool("us-west-2", d), lambda, poolId: "us-west-2_P", region: "us-west-2" },
+      ...more,
+    });
+
+  it("the DR pool's PreSignUp (D7) is expected, not drift, and says so in a note", async () => {
+    const result = await compare({ PostConfirmation: fn("us-east-1", "pc") }, { PreSignUp: fn("us-west-2", "psu") });
+    expect(result.differences).toEqual([]);
+    expect(result.notes.some((n) => n.startsWith("PreSignUp is configured in the DR pool only"))).toBe(true);
+  });
+
+  it("any other trigger in one pool only is still drift: PreSignUp in the primary, another trigger in DR only", async () => {
+    const result = await compare({ PreSignUp: fn("us-east-1", "psu") }, { PreSignUp: fn("us-west-2", "psu"), CustomMessage: fn("us-west-2", "cm") });
+    expect(result.differences).toEqual([{ area: "trigger:CustomMessage", field: "(configured)", primary: null, dr: fn("us-west-2", "cm") }]);
+    const primaryOnly = await compare({ PreSignUp: fn("us-east-1", "psu") }, {});
+    expect(primaryOnly.differences).toEqual([{ area: "trigger:PreSignUp", field: "(configured)", primary: fn("us-east-1", "psu"), dr: null }]);
+  });
+
+  it("two-way (no primary-only triggers): a PostConfirmation missing from the DR pool is drift", async () => {
+    const result = await compare({ PostConfirmation: fn("us-east-1", "pc") }, { PreSignUp: fn("us-west-2", "psu") }, { primaryOnlyTriggers: [] });
+    expect(result.differences.map((d) => d.area)).toEqual(["trigger:PostConfirmation"]);
+  });
+});

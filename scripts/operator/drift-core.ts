@@ -24,8 +24,14 @@ export interface Difference {
   dr: unknown;
 }
 
-/** Triggers only the primary pool has by design (replication is one way: DR captures nothing). */
+/** Triggers only the primary pool has by design in one-way mode (DR captures nothing; two-way gives DR one too, D10). */
 export const PRIMARY_ONLY_TRIGGERS = ["PostConfirmation"];
+
+/**
+ * Triggers only the DR pool has by design, in both modes: PreSignUp refuses self sign-ups to the DR
+ * pool unless failed over in two-way mode (D7); the primary pool takes sign-ups always, so it has none.
+ */
+export const DR_ONLY_TRIGGERS = ["PreSignUp"];
 
 const byName = <T extends { Name?: string }>(list: T[] | undefined) => [...(list ?? [])].sort((a, b) => ((a.Name ?? "") < (b.Name ?? "") ? -1 : 1));
 const sorted = (list: string[] | undefined) => (list ? [...list].sort() : undefined);
@@ -145,6 +151,7 @@ export interface DriftDeps {
   primary: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
   dr: { cognito: Cognito; lambda: Lambda; poolId: string; region: string };
   primaryOnlyTriggers?: readonly string[];
+  drOnlyTriggers?: readonly string[];
   /** Custom attribute (without `custom:`) holding the canonical id; default the contract's. */
   canonicalIdAttribute?: string;
 }
@@ -206,6 +213,7 @@ export async function comparePools(deps: DriftDeps): Promise<DriftResult> {
   const pTriggers = triggers(pPool);
   const dTriggers = triggers(dPool);
   const primaryOnly = new Set(deps.primaryOnlyTriggers ?? PRIMARY_ONLY_TRIGGERS);
+  const drOnly = new Set(deps.drOnlyTriggers ?? DR_ONLY_TRIGGERS);
   let codeCompared = 0;
   for (const name of [...new Set([...Object.keys(pTriggers), ...Object.keys(dTriggers)])].sort()) {
     const a = pTriggers[name];
@@ -213,6 +221,10 @@ export async function comparePools(deps: DriftDeps): Promise<DriftResult> {
     if (!a || !b) {
       if (a && !b && primaryOnly.has(name)) {
         notes.push(`${name} is configured in the primary pool only, by design (replication is one way)`);
+        continue;
+      }
+      if (!a && b && drOnly.has(name)) {
+        notes.push(`${name} is configured in the DR pool only, by design (it refuses DR sign-ups unless failed over)`);
         continue;
       }
       differences.push({ area: `trigger:${name}`, field: "(configured)", primary: a ?? null, dr: b ?? null });

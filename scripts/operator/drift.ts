@@ -5,7 +5,8 @@ import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP } from "../lib/flags";
 import { table } from "../lib/output";
-import { comparePools } from "./drift-core";
+import { replicationMode } from "../lib/replication-mode";
+import { comparePools, PRIMARY_ONLY_TRIGGERS } from "./drift-core";
 import { POOL_OPTIONS, poolOf } from "./target";
 
 export const DRIFT_HELP = `Usage: npm run drift -- --env <name> [options]
@@ -19,7 +20,9 @@ Compares the primary and the DR pool's configuration and prints every difference
             user-existence errors, token revocation, secret
   triggers  which triggers are configured, and for each trigger in both pools the deployed
             function's code SHA-256, runtime and handler in its own region (Lambda GetFunction).
-            PostConfirmation exists in the primary only by design and is not drift.
+            PostConfirmation exists in the primary only by design in one-way mode (two-way:
+            in both, compared), and PreSignUp in the DR pool only (it refuses DR sign-ups
+            unless failed over): neither is drift.
 And, in either pool, every app client that can write the canonical id attribute
 (custom:canonical_id): one listing it in WriteAttributes, or one without WriteAttributes (which
 can write every attribute). A user of such a client could claim another user's canonical id.
@@ -50,6 +53,8 @@ async function runDrift(ctx: CommandContext): Promise<number> {
     primary: { cognito: clients.primary.cognito, lambda: clients.lambda(env.primaryRegion), poolId: pPool.id, region: env.primaryRegion },
     dr: { cognito: clients.dr.cognito, lambda: clients.lambda(env.drRegion), poolId: dPool.id, region: env.drRegion },
     canonicalIdAttribute: ctx.replication.canonicalIdAttribute,
+    // Two-way: the DR pool has its own PostConfirmation (D10), so both pools' are compared.
+    primaryOnlyTriggers: replicationMode(env) === "two-way" ? [] : PRIMARY_ONLY_TRIGGERS,
   });
   ctx.report({ tool: "drift", env: env.name, primaryPool: pPool, drPool: dPool, ...result }, () => {
     const lines = [`drift ${pPool.name} (${pPool.id}, ${env.primaryRegion}) vs ${dPool.name} (${dPool.id}, ${env.drRegion}): ${result.compared.appClients} app client(s), ${result.compared.triggers} trigger function(s) compared`];

@@ -11,13 +11,18 @@
 //  2. smoke the DR side (pool, replica stream, replicator mapping);
 //  3. switch sign-in to DR (ARC routing controls, or the DNS failover's health check, or say that
 //     nothing is configured to switch);
-//  4. record what it did: <workdir>/failover/<time>.json (and the job summary; drill-record.ts).
+//  4. two-way mode: write the failover control item `failed-over` into the DR replica of the table
+//     (failover-state.ts), which opens the DR pool to self sign-ups (the pre-sign-up trigger, D7);
+//     after the switch, so sign-ups open only once sign-in is in DR;
+//  5. record what it did: <workdir>/failover/<time>.json (and the job summary; drill-record.ts).
 import "../lib/quiet-warnings";
 import { join } from "node:path";
 import { defineCommand } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
 import { failoverRefusal } from "../lib/failover-plan";
+import { writeFailoverControl } from "../lib/failover-state";
+import { replicationMode } from "../lib/replication-mode";
 import { destructiveChanges, unapproved, type PlanJson } from "../lib/plan-guard";
 import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireTarget } from "../lib/stacks";
@@ -29,7 +34,7 @@ export const failover = defineCommand({
   name: "failover",
   kind: "step",
   options: { confirm: { type: "string" }, "allow-destroy": { type: "string" } },
-  async run({ env, names, values }) {
+  async run({ env, names, values, clients }) {
     const stack = names.stack("dr");
     if (values.confirm !== stack) throw new PipelineError(`failover moves sign-in to ${env.drRegion}; confirm by naming the DR stack: --confirm ${stack}`);
     await requireTarget(env, { accountSetup: false });
@@ -68,8 +73,17 @@ export const failover = defineCommand({
     say("sign-in", switched.detail);
     say("clients", `DR pool ${outputs.user_pool_id}, app client ${outputs.app_client_id} (${env.drRegion})`);
 
-    // 4. Evidence.
-    drill.write(workDir, { env: env.name, commit, drRegion: env.drRegion, stateSerial: serial, switch: switched });
+    // 4. Two-way: DR sign-ups open. The DR replica only (clients.dr): the primary region may be down.
+    const mode = replicationMode(env);
+    let control: { state: "failed-over"; changedAt: number; by: string } | undefined;
+    if (mode === "two-way") {
+      control = { state: "failed-over", changedAt: Date.now(), by: "failover" };
+      await writeFailoverControl(clients.dr.dynamodb, names.table, control);
+      say("DR sign-ups", `open: control#failover failed-over at ${new Date(control.changedAt).toISOString()} in the ${env.drRegion} replica of ${names.table}; new users sign up in DR, and npm run failback carries them back`);
+    }
+
+    // 5. Evidence.
+    drill.write(workDir, { env: env.name, commit, drRegion: env.drRegion, mode, stateSerial: serial, switch: switched, ...(control ? { failoverControl: control } : {}) });
     return 0;
   },
 });

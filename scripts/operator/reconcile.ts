@@ -4,20 +4,28 @@
 import "../lib/quiet-warnings";
 import { performance } from "node:perf_hooks";
 import { tableDirectory } from "../../handlers/replication/dr-directory";
+import { readRecord } from "../../handlers/replication/table";
+import type { ReplicationMode } from "../../handlers/contract";
 import { round, type RateReport } from "../../handlers/replication/rate-limit";
 import { CAPTURED_KINDS, DRIFT_KINDS, reconcilePools, type DriftKind, type ReconcileResult } from "../../handlers/replication/reconcile";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
+import { replicationMode } from "../lib/replication-mode";
 import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
 import { POOL_OPTIONS, poolOf } from "./target";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 
-Lists the primary and the DR pool, joins users by canonical id (DR: custom:canonical_id, set by
-the replicator; primary: the user's own sub, never its custom:canonical_id) and reports:
-  missing_in_dr   a confirmed primary user with no DR user
+Lists the primary and the DR pool, joins users by canonical id (one-way mode: DR custom:canonical_id,
+set by the replicator; primary: the user's own sub, never its custom:canonical_id. Two-way mode:
+custom:canonical_id when set, else the user's own sub, in both pools) and reports:
+  missing_in_dr   a confirmed primary user with no DR user (two-way: not one deleted in DR, whose
+                  latest record is a DR-origin tombstone; the primary replicator removes it)
+  missing_in_primary (two-way) a confirmed DR user with no primary user, born in DR (no
+                  custom:canonical_id: its sub is its canonical id) or whose latest record in the
+                  table originates in the DR region; --apply copies it to the primary pool
   extra_in_dr     a DR user whose canonical id is not in the primary pool (or has none); a DR
                   user whose canonical id the listed primary users lack is looked up by sub
                   first, so one outside --filter (its email changed) is repaired, never deleted
@@ -32,6 +40,10 @@ the replicator; primary: the user's own sub, never its custom:canonical_id) and 
                   the attribute from the user that should not carry it and run again
 Listed on their own (not drift, DR has the same state): users whose email is not verified in the
 primary, who may not be able to sign in by EMAIL_OTP in DR.
+Two-way: same_email pairs, one email held by two canonical ids, one in each pool (two people signed
+up with it while the regions were split): both canonical ids and regions, never the email; neither
+is repaired (never merged: the replicator parks them as CONFLICT_SAME_EMAIL). Decide with the
+people concerned which account keeps the email, change or delete the other, and run again.
 Missed by change capture: missing_in_dr, extra_in_dr, attributes, enabled and groups drift of
 users not modified in the primary for --capture-grace minutes, counted by kind (and, with --apply,
 how many were repaired): change capture should have carried them, so a rising count means it is
@@ -42,7 +54,8 @@ call) rather than one AdminListGroupsForUser per user (UserRead quota).
 
 Options:
   --apply                  repair: missing users, attributes, enabled flags and groups through the
-                           replicator's upsert (conflicts never), and delete twins
+                           replicator's upsert (conflicts and same_email never), and delete twins;
+                           two-way: also copy missing_in_primary users to the primary pool
   --allow-delete           with --apply, also delete extra_in_dr users from the DR pool (first, so
                            a deleted user's email is free for a new user)
   --table <name>           the replicated table (default: the environment's), whose DR replica
@@ -79,6 +92,7 @@ export interface ReconcileReport extends ReconcileResult {
   env: string;
   apply: boolean;
   allowDelete: boolean;
+  mode: ReplicationMode;
   primaryPool: { id: string; region: string };
   drPool: { id: string; region: string };
   throughput: { usersPerSecond: number; boundUsersPerSecond: number; fractionOfBound: number; bound: string };
@@ -97,13 +111,29 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   const limited = limitedCognito(ctx, rates);
   const [primary, dr] = [limited.primary.cognito, limited.dr.cognito];
   const [pPool, dPool] = await Promise.all([poolOf(ctx, primary, "primary"), poolOf(ctx, dr, "dr")]);
-  const drDirectory = tableDirectory(ctx.clients.dr.dynamodb, stringFlag(values, "table") ?? ctx.names.table, dPool.id);
+  const tableName = stringFlag(values, "table") ?? ctx.names.table;
+  const drDirectory = tableDirectory(ctx.clients.dr.dynamodb, tableName, dPool.id);
+  const mode = replicationMode(env);
   const listing = ctx.progress("listing");
   const repairing = ctx.progress("repairing");
   const listStart = performance.now();
   const result = await reconcilePools(
     // The DR replica of the table holds the canonical id -> DR user items (the replicator writes them there).
-    { primary, dr, primaryPoolId: pPool.id, drPoolId: dPool.id, primaryRegion: env.primaryRegion, config: ctx.replication, ttlDays: env.replication.recordTtlDays, directory: drDirectory },
+    {
+      primary,
+      dr,
+      primaryPoolId: pPool.id,
+      drPoolId: dPool.id,
+      primaryRegion: env.primaryRegion,
+      config: ctx.replication,
+      ttlDays: env.replication.recordTtlDays,
+      directory: drDirectory,
+      mode,
+      drRegion: env.drRegion,
+      // Two-way: a record's origin decides missing_in_primary; read from the DR replica, which the
+      // DR-origin records are written to first (and which is up when the primary region is not).
+      records: { read: (id) => readRecord(ctx.clients.dr.dynamodb, tableName, id) },
+    },
     {
       apply,
       allowDelete,
@@ -125,6 +155,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
     env: env.name,
     apply,
     allowDelete,
+    mode,
     primaryPool: { id: pPool.id, region: env.primaryRegion },
     drPool: { id: dPool.id, region: env.drRegion },
     ...result,
@@ -143,6 +174,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
 
 const LABEL: Record<DriftKind, string> = {
   missing_in_dr: "missing in DR",
+  missing_in_primary: "missing in primary (DR-origin)",
   extra_in_dr: "extra in DR",
   twin: "twins (second DR user of one canonical id)",
   attributes: "attribute differences",
@@ -159,14 +191,14 @@ export function humanReport(r: ReconcileReport): string {
     `primary users ${r.counts.primaryUsers}${r.counts.primaryOutsideList > 0 ? ` (+${r.counts.primaryOutsideList} outside the listing, found by canonical id)` : ""}, DR users ${r.counts.drUsers}, matched ${r.counts.matched}, in sync ${r.counts.inSync}`,
     table([
       ["drift", "found", ...(r.apply ? ["repaired"] : [])],
-      ...DRIFT_KINDS.map((k) => [LABEL[k], r.counts[k], ...(r.apply ? [r.drift.filter((d) => d.kind === k && d.repaired).length] : [])]),
+      ...DRIFT_KINDS.filter((k) => r.mode === "two-way" || k !== "missing_in_primary").map((k) => [LABEL[k], r.counts[k], ...(r.apply ? [r.drift.filter((d) => d.kind === k && d.repaired).length] : [])]),
     ]),
   ];
   const open = r.drift.filter((d) => !d.repaired);
   if (open.length > 0) {
     lines.push(`${r.apply ? "not repaired" : "drift"} (${open.length}${open.length > 25 ? ", first 25; --json for all" : ""}):`);
     for (const d of open.slice(0, 25)) {
-      lines.push(`  ${d.kind.padEnd(13)} ${d.canonicalId ?? "-"}  ${d.primaryUsername ?? d.drUsername ?? ""}  ${d.detail}${d.error ? `  (${d.error})` : ""}`);
+      lines.push(`  ${d.kind.padEnd(18)} ${d.canonicalId ?? "-"}  ${d.primaryUsername ?? d.drUsername ?? ""}  ${d.detail}${d.error ? `  (${d.error})` : ""}`);
     }
     if (!r.apply) lines.push("run again with --apply to repair (and --allow-delete to delete extra DR users)");
     else if (r.counts.extra_in_dr > 0 && !r.allowDelete) lines.push("extra DR users are kept: pass --allow-delete to delete them");
@@ -177,6 +209,11 @@ export function humanReport(r: ReconcileReport): string {
   if (missed.length > 0) {
     const what = missed.map((k) => `${LABEL[k]} ${r.missedByCapture[k]}${r.apply ? ` (repaired ${r.repairedMissedByCapture[k]})` : ""}`).join(", ");
     lines.push(`missed by change capture (should have been carried; a rising count means capture is broken): ${what}`);
+  }
+  if (r.sameEmail.length > 0) {
+    // Canonical ids and regions only: the email is personal data and these lines end up in logs.
+    lines.push(`same email held by two canonical ids across the pools (${r.sameEmail.length}; never merged, never repaired: decide which account keeps it):`);
+    for (const p of r.sameEmail.slice(0, 25)) lines.push(`  ${p.holders.map((h) => `${h.canonicalId} (${h.pool}, ${h.region})`).join("  and  ")}`);
   }
   if (r.unverifiedEmail.length > 0) {
     lines.push(`email not verified in the primary (${r.unverifiedEmail.length}; EMAIL_OTP sign-in in DR may fail for them${r.unverifiedEmail.length > 25 ? "; first 25, --json for all" : ""}):`);
