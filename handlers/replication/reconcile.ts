@@ -71,6 +71,8 @@ export interface ReconcileDeps {
   ttlDays: number;
   /** The DR region's canonical id -> DR user items: which twin to keep; the upsert finds and remembers DR users there. */
   directory?: DrDirectory;
+  /** Two-way: the primary region's canonical id -> primary user items (primary#), kept for the copies reconcile makes there. */
+  primaryDirectory?: DrDirectory;
   now?: () => number;
   /** Default one-way (today's behaviour). */
   mode?: ReplicationMode;
@@ -349,7 +351,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     await mapLimit(twinDeletes, concurrency, async ({ user, kept, item }) => {
       try {
         await deleteDr(user.Username!);
-        await deps.directory?.remember(item.canonicalId!, kept.Username!);
+        await deps.directory?.remember(item.canonicalId!, kept.Username!, attributeMap(kept.Attributes).sub);
         item.repaired = true;
         deleted++;
       } catch (err) {
@@ -359,11 +361,11 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     });
     await mapLimit(jobs, concurrency, async ({ record, drUser, items, target }) => {
       const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
-      // The primary copy goes through the same upsert, without a directory: the DR directory's
-      // items name DR users (dr#), and the primary's (primary#) are the primary replicator's to keep.
+      // The primary copy goes through the same upsert with the primary pool's own directory (primary#,
+      // in the primary replica), so the replicator and capture find the copy by canonical id and sub.
       const ctx =
         target === "primary"
-          ? { cognito: deps.primary, userPoolId: deps.primaryPoolId, config: deps.config }
+          ? { cognito: deps.primary, userPoolId: deps.primaryPoolId, config: deps.config, directory: deps.primaryDirectory }
           : { cognito: deps.dr, userPoolId: deps.drPoolId, config: deps.config, directory: deps.directory };
       try {
         await upsertDrUser(ctx, record, { previousEmail });

@@ -80,7 +80,7 @@ describe("drainChecker", () => {
         return cmd.constructor.name === "ReceiveMessageCommand" ? { Messages: messages } : {};
       },
     } as unknown as SQSClient;
-    const check = drainChecker({ ddb: t.ddb, tableName: "tbl", cognito: p, poolId: p.poolId, sqs, dlqUrl: "https://q", drRegion: DR, since: T, policy: "delete", config });
+    const check = drainChecker({ records: t.ddb, ddb: t.ddb, tableName: "tbl", cognito: p, poolId: p.poolId, sqs, dlqUrl: "https://q", drRegion: DR, since: T, policy: "delete", config });
     const first = await check();
     expect(first).toMatchObject({ drained: false, pending: [], dlq: { BATCH_RetryAttemptsExhausted: 1 }, figures: { records: 1, users: 1, deletions: 0 } });
     messages = [];

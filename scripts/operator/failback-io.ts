@@ -1,5 +1,6 @@
 // The failback drain's reads (failback-drain.ts decides): the DR-originated records since the
-// failover, from a Scan of the primary replica (what the primary replicator's stream has seen);
+// failover, from a Scan of the DR replica (where DR's capture wrote them: a record still on its way
+// to the primary is in the backlog too, and the primary replica would not show it yet);
 // the primary user of each canonical id; and a peek at the primary replicator's DLQ.
 import { AdminGetUserCommand, AdminListGroupsForUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -98,7 +99,9 @@ export async function peekDlq(sqs: SQSClient, queueUrl: string): Promise<DlqItem
 }
 
 export interface DrainDeps {
-  /** The primary replica of the table (records and the primary directory). */
+  /** The DR replica of the table: every DR-originated record, including those not yet replicated. */
+  records: Ddb;
+  /** The primary replica of the table: the primary pool's directory items. */
   ddb: Ddb;
   tableName: string;
   cognito: Cognito;
@@ -118,7 +121,7 @@ export interface DrainDeps {
 export function drainChecker(deps: DrainDeps): () => Promise<DrainStatus & { unreadable: number }> {
   const drainedAt = new Map<string, number>();
   return async () => {
-    const { records, unreadable } = await scanDrOriginated(deps.ddb, deps.tableName, deps.drRegion, deps.since);
+    const { records, unreadable } = await scanDrOriginated(deps.records, deps.tableName, deps.drRegion, deps.since);
     const states = new Map<string, DrUserState | undefined>();
     for (const r of records) {
       if (drainedAt.get(r.canonicalId) === r.version) continue;

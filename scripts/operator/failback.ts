@@ -88,6 +88,7 @@ export const failback = defineCommand({
       const dlqUrl = (await tf.outputs(dirs.primary)).replicator_dlq_url;
       if (!dlqUrl) throw new PipelineError(`not failing back: the primary stack has no replicator_dlq_url output; apply it in two-way mode first (npm run deploy -- --env ${env.name} --stack primary)`);
       const check = drainChecker({
+        records: clients.dr.dynamodb,
         ddb: clients.primary.dynamodb,
         tableName: names.table,
         cognito: clients.primary.cognito,

@@ -114,6 +114,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   const tableName = stringFlag(values, "table") ?? ctx.names.table;
   const drDirectory = tableDirectory(ctx.clients.dr.dynamodb, tableName, dPool.id);
   const mode = replicationMode(env);
+  const primaryDirectory = mode === "two-way" ? tableDirectory(ctx.clients.primary.dynamodb, tableName, pPool.id, "primary") : undefined;
   const listing = ctx.progress("listing");
   const repairing = ctx.progress("repairing");
   const listStart = performance.now();
@@ -128,6 +129,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
       config: ctx.replication,
       ttlDays: env.replication.recordTtlDays,
       directory: drDirectory,
+      primaryDirectory,
       mode,
       drRegion: env.drRegion,
       // Two-way: a record's origin decides missing_in_primary; read from the DR replica, which the
