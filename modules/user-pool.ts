@@ -38,8 +38,11 @@ export interface ReplicatedUserPoolProps {
   /** Cognito deletion protection and terraform's prevent_destroy (prod). */
   deletionProtection: boolean;
   email: PoolEmail;
-  /** Trigger ARNs; each role passes its own. */
-  triggers?: CognitoUserPoolLambdaConfig;
+  /**
+   * Trigger function ARNs; each region passes its own: PostConfirmation (sign-up capture: the
+   * primary pool, and in two-way mode the DR pool too), PreSignUp (who may sign up: the DR pool).
+   */
+  triggers?: Pick<CognitoUserPoolLambdaConfig, "postConfirmation" | "preSignUp">;
   /** ARN of the PreTokenGeneration trigger (V2 event: ID and access token claims). */
   preTokenGeneration?: string;
 }
@@ -87,6 +90,11 @@ export class ReplicatedUserPool extends Construct {
       },
       accountRecoverySetting: { recoveryMechanism: [{ name: "verified_email", priority: 1 }] },
       adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+      // A user's email changes only once the new address is verified: until then the pool keeps (and
+      // signs in with) the old one. Otherwise anyone could move their account onto a victim's address
+      // and claim it, in either pool (issue 22). The replicator's admin call sets email_verified with
+      // the email, which applies at once.
+      userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdate: ["email"] },
       emailConfiguration:
         props.email.kind === "ses"
           ? { emailSendingAccount: "DEVELOPER", sourceArn: props.email.sourceArn, fromEmailAddress: props.email.from, configurationSet: props.email.configurationSet }

@@ -1,5 +1,7 @@
-// Change capture in the primary region: every call that changes a user of the primary pool
-// (not only a sign-up's PostConfirmation) reaches the replicated table. Cognito logs each call as
+// Change capture in one region: every call that changes a user of that region's pool (not only a
+// sign-up's PostConfirmation) reaches the region's replica of the replicated table. The primary
+// stack always has it; the DR stack too in two-way mode (same bundle, its own trail or an existing
+// one, role names suffixed `-dr`: IAM names are account-wide; the rest is regional and keeps its name). Cognito logs each call as
 // a CloudTrail management event; EventBridge receives it while a trail logs the region (the
 // stack's own, or an existing one); a rule sends the pool's user-changing calls to a queue, and the
 // change-capture function re-reads each user from the pool and writes its next record version (or
@@ -15,12 +17,14 @@ import { deadLetterQueue, queueConsumer, workQueue } from "../modules/queues";
 import { ManagementTrail } from "../modules/trail";
 import type { Environment } from "./environments";
 import { replicationEnv } from "./handler-env";
-import { names } from "./names";
+import { names, type Role } from "./names";
+import { regionOf, trustsCanonicalIdAttribute } from "./regional";
 
 const CAPTURE_TIMEOUT_S = 60;
 
 export interface ChangeCaptureProps {
   env: Environment;
+  role: Role;
   pool: { id: string; arn: string };
   table: { name: string; arn: string; keyArn: string };
   account: Account;
@@ -47,12 +51,13 @@ export function capturePattern(poolId: string): Record<string, unknown> {
 }
 
 export function changeCapture(scope: Construct, props: ChangeCaptureProps): BundledFunction {
-  const { env } = props;
+  const { env, role } = props;
   const n = names(env);
   const settings = env.changeCapture;
-  if (settings.trail.kind === "own") {
-    new ManagementTrail(scope, "trail", { name: n.trail, region: env.primaryRegion, account: props.account, retentionDays: settings.trail.retentionDays, protect: env.deletionProtection });
-  }
+  const region = regionOf(env, role);
+  const trail = role === "primary" ? settings.trail : settings.drTrail;
+  // Trail names are per region (the ARN carries it), and the bucket's name carries the region.
+  if (trail.kind === "own") new ManagementTrail(scope, "trail", { name: n.trail, region, account: props.account, retentionDays: trail.retentionDays, protect: env.deletionProtection });
   const dlq = deadLetterQueue(scope, "capture-dlq", n.captureDlq);
   const queue = workQueue(scope, "capture-queue", {
     name: n.captureQueue,
@@ -61,16 +66,20 @@ export function changeCapture(scope: Construct, props: ChangeCaptureProps): Bund
     // Lambda's guidance for SQS sources: at least 6x the function timeout.
     visibilityTimeoutSeconds: 6 * CAPTURE_TIMEOUT_S,
   });
-  new EventsToQueue(scope, "capture-rule", { ruleName: n.captureRule, description: `User changes in ${n.userPool("primary")} (CloudTrail) for change capture`, pattern: capturePattern(props.pool.id), queue });
+  new EventsToQueue(scope, "capture-rule", { ruleName: n.captureRule, description: `User changes in ${n.userPool(role)} (CloudTrail) for change capture`, pattern: capturePattern(props.pool.id), queue });
 
   const fn = new BundledFunction(scope, "change-capture", {
     handler: "change-capture",
     functionName: n.fn("change-capture"),
-    roleName: n.role("change-capture"),
+    roleName: n.roleIn("change-capture", role, "primary"),
     timeoutSeconds: CAPTURE_TIMEOUT_S,
     environment: {
       ...replicationEnv(env),
       [ENV.CAPTURE_USER_POOL_ID]: props.pool.id,
+      [ENV.REGION_ROLE]: role,
+      // Whether the pool's custom:canonical_id names a user's canonical id (D3): in DR always (the
+      // replicator sets it), in the primary only in two-way mode (DR-born users' copies carry it).
+      [ENV.TRUST_CANONICAL_ID_ATTRIBUTE]: String(trustsCanonicalIdAttribute(env, role)),
       [ENV.TABLE_NAME]: props.table.name,
       // Loop safety: the project's own roles (replicator, reconcile, operators' tools) are never captured.
       [ENV.CAPTURE_IGNORED_ROLE_PREFIX]: `${env.prefix}-`,
@@ -81,7 +90,7 @@ export function changeCapture(scope: Construct, props: ChangeCaptureProps): Bund
       allow([...CAPTURE_COGNITO_ACTIONS], [props.pool.arn], "ReReadUsers"),
       // GetItem: the record as the table holds it, so a version that says nothing new is not written.
       allow(["dynamodb:GetItem", "dynamodb:PutItem"], [props.table.arn], "WriteRecords"),
-      useTableKey(props.table.keyArn, env.primaryRegion),
+      useTableKey(props.table.keyArn, region),
       // What Lambda's SQS event source needs of the role (Lambda developer guide, with-sqs.html).
       allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue.arn], "ConsumeCaptureQueue"),
     ],
@@ -102,7 +111,10 @@ export function changeCapture(scope: Construct, props: ChangeCaptureProps): Bund
     queueName: n.captureDlq,
     threshold: env.alarms.dlqDepth,
     actions: props.alarmActions,
-    what: "Changes to primary users could not be captured (re-read or record write failed five times); their DR copies lag until reconcile.",
+    what:
+      role === "primary"
+        ? "Changes to primary users could not be captured (re-read or record write failed five times); their DR copies lag until reconcile."
+        : "Changes to DR users could not be captured (re-read or record write failed five times); their primary copies lag until reconcile.",
   });
   // Users whose re-read or write failed (retried by SQS): a rising count is broken capture before
   // the DLQ fills. The function publishes it under its service name (Powertools' default dimension).

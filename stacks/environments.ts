@@ -4,8 +4,8 @@
 // The types and per-environment constants are in settings.ts (re-exported here).
 import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
-import { DEFAULT_REPLICATED_ATTRIBUTES } from "../handlers/contract";
-import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type Unset } from "./settings";
+import { DEFAULT_REPLICATED_ATTRIBUTES, REPLICATION_MODES, type ReplicationMode } from "../handlers/contract";
+import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type TrailSetting, type Unset } from "./settings";
 
 export * from "./settings";
 
@@ -179,20 +179,49 @@ function arcFor(name: EnvName, env: Env): ArcSettings | undefined {
 /** Days the stack's own trail keeps its log files (the events that matter reach EventBridge at once). */
 const TRAIL_RETENTION_DAYS: Record<EnvName, number> = { local: 7, dev: 30, staging: 30, prod: 90 };
 
-/** `<ENV>_CLOUDTRAIL_TRAIL_ARN` (an existing trail, no trail of our own) and `<ENV>_DELETION_POLICY` (delete | disable). */
-function changeCaptureFor(name: EnvName, env: Env): ChangeCaptureSettings {
+const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):\d{12}:trail\/.+$/;
+
+/**
+ * An existing trail's ARN from `variable`, or the stack's own trail. `region`: the trail must be
+ * that region's (the DR trail: EventBridge receives a call's events in the call's region).
+ */
+function trailFor(name: EnvName, env: Env, variable: string, region?: string): TrailSetting {
   const key = name.toUpperCase();
-  const arn = setting(env, name, "CLOUDTRAIL_TRAIL_ARN");
-  if (arn && !/^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/.+$/.test(arn)) throw new Error(`Environment "${name}": ${key}_CLOUDTRAIL_TRAIL_ARN must be a trail's ARN (got ${arn})`);
+  const arn = setting(env, name, variable);
+  if (!arn) return { kind: "own", retentionDays: TRAIL_RETENTION_DAYS[name] };
+  const match = TRAIL_ARN.exec(arn);
+  if (!match) throw new Error(`Environment "${name}": ${key}_${variable} must be a trail's ARN (got ${arn})`);
+  if (region && match[1] !== region) throw new Error(`Environment "${name}": ${key}_${variable} must be a trail in the DR region ${region} (got ${arn})`);
+  return { kind: "existing", arn };
+}
+
+/**
+ * `<ENV>_CLOUDTRAIL_TRAIL_ARN` / `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN` (an existing trail in the primary /
+ * DR region, no trail of our own there) and `<ENV>_DELETION_POLICY` (delete | disable).
+ */
+function changeCaptureFor(name: EnvName, env: Env, drRegion: string): ChangeCaptureSettings {
+  const key = name.toUpperCase();
   const policy = setting(env, name, "DELETION_POLICY") ?? "delete";
   if (policy !== "delete" && policy !== "disable") throw new Error(`Environment "${name}": ${key}_DELETION_POLICY must be delete or disable (got ${policy})`);
   return {
-    trail: arn ? { kind: "existing", arn } : { kind: "own", retentionDays: TRAIL_RETENTION_DAYS[name] },
+    trail: trailFor(name, env, "CLOUDTRAIL_TRAIL_ARN"),
+    drTrail: trailFor(name, env, "DR_CLOUDTRAIL_TRAIL_ARN", drRegion),
     deletionPolicy: policy,
     quotaShare: 0.25,
     maxConcurrency: 2,
     batchWindowSeconds: 1,
   };
+}
+
+/** `<ENV>_REPLICATION_MODE` (or `REPLICATION_MODE`): `one-way` (default) or `two-way`. */
+function modeFor(name: EnvName, env: Env): ReplicationMode {
+  const value = setting(env, name, "REPLICATION_MODE") ?? "one-way";
+  if (!(REPLICATION_MODES as readonly string[]).includes(value)) {
+    const key = `${name.toUpperCase()}_REPLICATION_MODE`;
+    const variable = env[key]?.trim() ? key : "REPLICATION_MODE";
+    throw new Error(`Environment "${name}": ${variable} must be one of ${REPLICATION_MODES.join(", ")} (got "${value}")`);
+  }
+  return value as ReplicationMode;
 }
 
 export function sandboxEndpoint(env: Env = process.env): string {
@@ -240,6 +269,7 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
     ...PER_ENV[name],
     backend: backendFor(name, { primaryRegion, drRegion }, env),
     replication: {
+      mode: modeFor(name, env),
       attributes: [...DEFAULT_REPLICATED_ATTRIBUTES],
       customAttributes: [],
       recordTtlDays: 30,
@@ -252,7 +282,7 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
     arc: arcFor(name, env),
     reconcile: { ...RECONCILE_SCHEDULES[name] },
-    changeCapture: changeCaptureFor(name, env),
+    changeCapture: changeCaptureFor(name, env, drRegion),
     notifications: notificationsFor(name, env),
     email: emailFor(name, { primaryRegion, drRegion }, env),
   };

@@ -67,6 +67,33 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action,
     why: "force_destroy (outside prod) empties the trail's bucket of its log files before deleting it; the sandbox's CloudTrail writes no log files, so the suite's destroys find it empty",
   })),
+  // Two-way mode's DR change capture (the DR deploy role builds it; the two-way game day deploys it and never changes or destroys it).
+  ...["cloudtrail:UpdateTrail", "cloudtrail:StopLogging", "cloudtrail:RemoveTags"].map((action) => ({
+    role: "pipeline-dr",
+    action,
+    why: "an in-place change of the DR trail (two-way mode): the two-way game day deploys it once and changes nothing of it",
+  })),
+  ...["cloudtrail:DeleteTrail", "events:DeleteRule", "events:RemoveTargets", "events:UntagResource", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"].map((action) => ({
+    role: "pipeline-dr",
+    action,
+    why: "destroying the DR stack's change capture (two-way mode), or switching back to one-way: the two-way game day runs without --destroy and never switches back",
+  })),
+  // Two-way mode's workloads that only a fault or a rare change reaches.
+  {
+    role: "retry-worker-dr-role",
+    action: "*",
+    why: "the DR sign-up capture's retry worker drains its fallback queue only when a DR sign-up's table write failed; the two-way game day injects no DynamoDB fault in DR (the primary's retry worker proves the same bundle and grants)",
+  },
+  {
+    role: "post-confirmation-dr-role",
+    action: "sqs:SendMessage",
+    why: "the DR sign-up capture falls back to its queue only when the table write fails; the two-way game day injects no DynamoDB fault in DR (the primary's post-confirmation proves the same grant)",
+  },
+  ...["cognito-idp:AdminEnableUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDeleteUserAttributes", "dynamodb:DeleteItem"].map((action) => ({
+    role: "replicate-user-primary-role",
+    action,
+    why: "the shared upsert's branches for a DR change the game day does not make (re-enable, group changes, a dropped attribute, a directory entry freed by a reused email); the DR replicator's role proves them (replication.test.ts scenario 9)",
+  })),
   {
     role: "replicate-user-role",
     action: "dynamodb:DeleteItem",

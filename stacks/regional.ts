@@ -52,6 +52,15 @@ export function provider(scope: Construct, id: string, env: Environment, region:
   return awsProvider(scope, id, { region, alias, tags: env.tags, sandboxEndpoint: env.sandboxEndpoint });
 }
 
+/**
+ * D3: whether a pool's `custom:canonical_id` names its users' canonical id: the DR pool's always (the
+ * replicator sets it), the primary pool's only in two-way mode (DR-born users' copies carry it; in
+ * one-way mode nothing of this project sets it there, so a value was written by someone else).
+ */
+export function trustsCanonicalIdAttribute(env: Pick<Environment, "replication">, role: Role): boolean {
+  return role === "dr" || env.replication.mode === "two-way";
+}
+
 /** The pre-token trigger of one region's pool; its role name differs by role (IAM names are account-wide). */
 export function preTokenTrigger(scope: Construct, env: Environment, role: Role, alarmActions: string[], permissionsBoundary: string): PreTokenTrigger {
   const n = names(env);
@@ -62,9 +71,7 @@ export function preTokenTrigger(scope: Construct, env: Environment, role: Role, 
     errorsThreshold: env.alarms.lambdaErrors,
     alarmActions,
     permissionsBoundary,
-    // One-way replication sets custom:canonical_id on DR users only; in the primary pool a value
-    // was written by someone else, so tokens there carry the user's own sub.
-    trustCanonicalIdAttribute: role === "dr",
+    trustCanonicalIdAttribute: trustsCanonicalIdAttribute(env, role),
   });
 }
 

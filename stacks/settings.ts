@@ -1,5 +1,6 @@
 // What an environment is: the typed settings every stack, script and benchmark reads, and the
 // per-environment constants. How an environment is built from env vars is environments.ts.
+import type { ReplicationMode } from "../handlers/contract";
 import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
 
@@ -31,6 +32,13 @@ export type StateBackend =
   | { kind: "s3"; keyPrefix: string; useLockfile: true; primary: StateBucket; dr: StateBucket; endpoint?: string; unset?: Unset };
 
 export interface ReplicationSettings {
+  /**
+   * `one-way` (default): the primary pool is the source, the DR pool a copy that takes no self
+   * sign-ups. `two-way`: the DR stack also captures its pool's changes (sign-ups while failed over
+   * included) into its replica, and the primary stack applies DR-originated records to the primary
+   * pool (`<ENV>_REPLICATION_MODE`; switching is a deploy of both stacks).
+   */
+  mode: ReplicationMode;
   /** Standard attributes copied to the DR pool (never `sub` or Cognito-internal ones). */
   attributes: string[];
   /** Custom attributes (without the `custom:` prefix) that also replicate. */
@@ -42,16 +50,22 @@ export interface ReplicationSettings {
 }
 
 /**
- * Change capture in the primary region (stacks/change-capture.ts): every change to a user, not
- * only a sign-up, reaches the replicated table through CloudTrail and EventBridge.
+ * The trail that makes one region's Cognito calls reach EventBridge: the stack's own (one region,
+ * management write events, its own bucket kept `retentionDays`), or one that already logs them
+ * there (e.g. an organization trail).
+ */
+export type TrailSetting = { kind: "own"; retentionDays: number } | { kind: "existing"; arn: string };
+
+/**
+ * Change capture (stacks/change-capture.ts): every change to a user, not only a sign-up, reaches
+ * the replicated table through CloudTrail and EventBridge. In the primary region always; in the
+ * DR region too in two-way mode.
  */
 export interface ChangeCaptureSettings {
-  /**
-   * The trail that makes the primary region's Cognito calls reach EventBridge: the stack's own
-   * (one region, management write events, its own bucket kept `retentionDays`), or one that already
-   * logs them there (`<ENV>_CLOUDTRAIL_TRAIL_ARN`, e.g. an organization trail).
-   */
-  trail: { kind: "own"; retentionDays: number } | { kind: "existing"; arn: string };
+  /** The primary region's trail: own, or `<ENV>_CLOUDTRAIL_TRAIL_ARN`. */
+  trail: TrailSetting;
+  /** The DR region's trail (two-way mode only): own, or `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN`. */
+  drTrail: TrailSetting;
   /** What a user deleted in the primary becomes in DR (`<ENV>_DELETION_POLICY`); an erasure must propagate, so `delete` by default. */
   deletionPolicy: "delete" | "disable";
   /** Share of the primary pool's UserRead quota the re-reads may use. */
@@ -85,7 +99,7 @@ export interface Environment {
   arc?: ArcSettings;
   /** The scheduled reconcile in the DR stack (handlers/replication/reconcile.ts as a Lambda). */
   reconcile?: ReconcileSchedule;
-  /** Change capture in the primary stack. */
+  /** Change capture in the primary stack (and, in two-way mode, the DR stack). */
   changeCapture: ChangeCaptureSettings;
   /** Who alarms reach, in both regions. */
   notifications: AlarmNotifications;

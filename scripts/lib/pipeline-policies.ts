@@ -18,7 +18,8 @@
 // Trust: GitHub's OIDC provider, `aud` sts.amazonaws.com and the exact `sub` of the job
 // (OpenID Connect reference: `repo:ORG/REPO:environment:NAME` when the job names an environment,
 // `repo:ORG/REPO:pull_request` for pull requests, `repo:ORG/REPO:ref:refs/heads/main` otherwise).
-import type { Environment } from "../../stacks/environments";
+import type { Environment, TrailSetting } from "../../stacks/environments";
+import { FAILOVER_CONTROL_KEY } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { operatorPolicy } from "./operator-policy";
 
@@ -55,7 +56,7 @@ export interface PipelinePolicies {
 }
 
 export interface PolicyTarget {
-  /** `changeCapture`: an existing trail's ARN adds the smoke checks' reads of that trail. */
+  /** `changeCapture`: an existing trail's ARN (primary or DR region) adds the smoke checks' reads of that trail. */
   env: Pick<Environment, "name" | "prefix" | "primaryRegion" | "drRegion"> & Partial<Pick<Environment, "changeCapture">>;
   account: string;
   /** `owner/repo`. */
@@ -114,11 +115,14 @@ function dataPlaneStatements(arn: (service: string, resource: string) => string,
 }
 
 /**
- * Change capture (the primary stack's, stacks/change-capture.ts): its trail with its own bucket
- * (`<prefix>-trail-<account>-<region>`), and the EventBridge rule that sends the pool's calls to the
- * capture queue. `readOnly`: what a plan reads of them (no object of the bucket).
+ * Change capture (stacks/change-capture.ts: the primary stack's, and in two-way mode the DR
+ * stack's, in their own regions): its trail with its own bucket (`<prefix>-trail-<account>-<region>`),
+ * and the EventBridge rule that sends the pool's calls to the capture queue. `readOnly`: what a plan
+ * reads of them (no object of the bucket). `trail`: that region's trail setting (an existing one
+ * adds the smoke checks' reads of it). Granted whatever the mode: switching to two-way is a deploy,
+ * not an IAM change.
  */
-function captureStatements(arn: (service: string, resource: string) => string, t: PolicyTarget, regions: string[], readOnly: boolean): Stmt[] {
+function captureStatements(arn: (service: string, resource: string) => string, t: PolicyTarget, regions: string[], readOnly: boolean, trail?: TrailSetting): Stmt[] {
   const pre = t.env.prefix;
   const p = t.partition ?? "aws";
   const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
@@ -143,7 +147,7 @@ function captureStatements(arn: (service: string, resource: string) => string, t
     ];
   }
   return [
-    ...existingTrailReads(t, inRegions),
+    ...existingTrailReads(trail, inRegions),
     {
       Sid: "ManageCaptureTrail",
       Effect: "Allow",
@@ -171,9 +175,8 @@ function captureStatements(arn: (service: string, resource: string) => string, t
   ];
 }
 
-/** The smoke checks' reads of an existing trail capture depends on (`<ENV>_CLOUDTRAIL_TRAIL_ARN`). */
-function existingTrailReads(t: PolicyTarget, inRegions: Condition): Stmt[] {
-  const trail = t.env.changeCapture?.trail;
+/** The smoke checks' reads of an existing trail capture depends on (`<ENV>_CLOUDTRAIL_TRAIL_ARN`, `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN`). */
+function existingTrailReads(trail: TrailSetting | undefined, inRegions: Condition): Stmt[] {
   if (trail?.kind !== "existing") return [];
   return [{ Sid: "ExistingTrailStatus", Effect: "Allow", Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [trail.arn], Condition: inRegions }];
 }
@@ -235,7 +238,10 @@ function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane:
       Resource: [arn("kms", "key/*")],
       Condition: { StringEquals: { "aws:RequestTag/env": t.env.name, "aws:RequestedRegion": regions }, Null: { "aws:ResourceTag/env": "true" } },
     },
-    ...(dataPlane ? [...dataPlaneStatements(arn, regions, pre), ...captureStatements(arn, t, [t.env.primaryRegion], false)] : findTheReplica(arn, regions, pre)),
+    ...(dataPlane
+      ? [...dataPlaneStatements(arn, regions, pre), ...captureStatements(arn, t, [t.env.primaryRegion], false, t.env.changeCapture?.trail)]
+      : // Two-way mode: the DR stack's own change capture in the DR region.
+        [...findTheReplica(arn, regions, pre), ...captureStatements(arn, t, [t.env.drRegion], false, t.env.changeCapture?.drTrail)]),
     { Sid: "ManageAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: [arn("kms", `alias/${pre}-*`)], Condition: inRegions },
     {
       Sid: "ManageFunctions",
@@ -379,7 +385,8 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
     { Sid: "TopicConfiguration", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource"], Resource: [arn("sns", `${pre}-*`)], Condition: inRegions },
     { Sid: "LogGroupConfiguration", Effect: "Allow", Action: ["logs:ListTagsForResource"], Resource: [arn("logs", `log-group:/aws/lambda/${pre}-*`)], Condition: inRegions },
     { Sid: "AlarmConfiguration", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
-    ...captureStatements(arn, t, [t.env.primaryRegion], true),
+    // Both regions: the DR stack captures its pool too in two-way mode.
+    ...captureStatements(arn, t, regions, true),
     { Sid: "ScheduleConfiguration", Effect: "Allow", Action: ["scheduler:GetSchedule"], Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
     {
       Sid: "RoleConfiguration",
@@ -407,7 +414,9 @@ export function boundaryPolicy(t: Pick<PolicyTarget, "env" | "account" | "partit
     {
       Sid: "ReplicatedTableAndStream",
       Effect: "Allow",
-      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      // DeleteItem: the replicators' and the scheduled reconcile's directories forget a pool user
+      // whose email a newcomer took (DR_DIRECTORY_TABLE_ACTIONS); without it here their grant is void.
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
       Resource: [arn("dynamodb", `table/${n.table}`), arn("dynamodb", `table/${n.table}/stream/*`)],
       Condition: inRegions,
     },
@@ -418,6 +427,37 @@ export function boundaryPolicy(t: Pick<PolicyTarget, "env" | "account" | "partit
     { Sid: "FindPools", Effect: "Allow", Action: ["cognito-idp:ListUserPools"], Resource: ["*"], Condition: inRegions },
     { Sid: "InvokeOwnFunctions", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn("lambda", `function:${pre}-*`)], Condition: inRegions },
   );
+}
+
+/**
+ * The failover control item (`control#failover`, D7) in the DR replica: `npm run failover` (two-way)
+ * marks the environment failed over there after the switch, `npm run failback` marks it normal
+ * before switching back; the DR pool's pre-sign-up trigger reads it. GetItem: each reads it first
+ * (the failover's `changedAt` bounds failback's backlog). The DR replica is writable while the
+ * primary region is down; both run in the DR region only.
+ */
+function failoverControl(t: PolicyTarget, sid: string): Stmt[] {
+  const p = t.partition ?? "aws";
+  const dr = t.env.drRegion;
+  return [
+    { Sid: sid, Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: [`arn:${p}:dynamodb:${dr}:${t.account}:table/${names(t.env).table}`], Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [FAILOVER_CONTROL_KEY] } } },
+    { Sid: `${sid}Key`, Effect: "Allow", Action: ["kms:Decrypt"], Resource: [`arn:${p}:kms:${dr}:${t.account}:key/*`], Condition: { StringEquals: { "kms:ViaService": `dynamodb.${dr}.amazonaws.com` } } },
+  ];
+}
+
+/**
+ * Two-way failback's drain (D11): the DR-originated records in the primary replica (a scan: no index
+ * on the origin) must show in the primary pool, and none may sit in the primary replicator's DLQ.
+ */
+function drainReads(t: PolicyTarget): Stmt[] {
+  const p = t.partition ?? "aws";
+  const primary = t.env.primaryRegion;
+  const n = names(t.env);
+  return [
+    { Sid: "ReadPrimaryRecords", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:GetItem"], Resource: [`arn:${p}:dynamodb:${primary}:${t.account}:table/${n.table}`] },
+    { Sid: "PrimaryTableKeyThroughDynamoDB", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [`arn:${p}:kms:${primary}:${t.account}:key/*`], Condition: { StringEquals: { "kms:ViaService": `dynamodb.${primary}.amazonaws.com` } } },
+    { Sid: "ReadPrimaryReplicatorDlq", Effect: "Allow", Action: ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: [`arn:${p}:sqs:${primary}:${t.account}:${n.replicatorDlqIn("primary")}`] },
+  ];
 }
 
 /** What failback reads before switching back: reconcile's and drift's reads, and the smoke checks'. */
@@ -433,7 +473,7 @@ function failbackReads(t: PolicyTarget): Stmt[] {
     { Sid: "SmokeMappings", Effect: "Allow", Action: ["lambda:ListEventSourceMappings"], Resource: ["*"], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
     // Change capture must be seeing the primary's changes before sign-in goes back there.
     ...(t.env.changeCapture?.trail.kind === "existing"
-      ? existingTrailReads(t, primaryOnly)
+      ? existingTrailReads(t.env.changeCapture.trail, primaryOnly)
       : [{ Sid: "SmokeCaptureTrail", Effect: "Allow" as const, Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [`arn:${p}:cloudtrail:${t.env.primaryRegion}:${t.account}:trail/${names(t.env).trail}`], Condition: primaryOnly }]),
     { Sid: "SmokeCaptureRule", Effect: "Allow", Action: ["events:DescribeRule"], Resource: [`arn:${p}:events:${t.env.primaryRegion}:${t.account}:rule/${names(t.env).captureRule}`], Condition: primaryOnly },
   ];
@@ -474,14 +514,14 @@ export function pipelinePolicies(t: PolicyTarget): PipelinePolicies {
         name: `${pre}-pipeline-failover`,
         environment: `${t.env.name}-failover`,
         trust: trust(t, [sub(`environment:${t.env.name}-failover`)]),
-        permissions: doc(...manageStatements(t, [drRegion], { dataPlane: false, schedule: true }), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch),
+        permissions: doc(...manageStatements(t, [drRegion], { dataPlane: false, schedule: true }), ...stateStatements(t, [t.stateBuckets.dr], true), ...failoverSwitch, ...failoverControl(t, "MarkFailedOver")),
       },
       {
         name: `${pre}-pipeline-failback`,
         environment: `${t.env.name}-failback`,
         trust: trust(t, [sub(`environment:${t.env.name}-failback`)]),
         // The DR stack's outputs (the primary's health check id) come from its state.
-        permissions: doc(...failbackReads(t), ...stateStatements(t, [t.stateBuckets.dr], false), ...failoverSwitch),
+        permissions: doc(...failbackReads(t), ...stateStatements(t, [t.stateBuckets.dr], false), ...failoverSwitch, ...failoverControl(t, "MarkNormal"), ...drainReads(t)),
       },
     ],
   };

@@ -30,6 +30,11 @@ const stacks: StackUnderTest[] = envs.flatMap(({ env, primary, dr }) => [
   { name: `${env.prefix}-primary`, envName: env.name, json: primary },
   { name: `${env.prefix}-dr`, envName: env.name, json: dr },
 ]);
+// Two-way stacks (DR's sign-up and change capture, the primary's replicator) are held to the same rules.
+const twoWay: StackUnderTest[] = synthAll("two-way").flatMap(({ env, primary, dr }) => [
+  { name: `${env.prefix}-primary`, envName: env.name, json: primary },
+  { name: `${env.prefix}-dr`, envName: env.name, json: dr },
+]);
 const stack = (envName: string, role: "primary" | "dr") => stacks.find((s) => s.envName === envName && s.name.endsWith(`-${role}`))!;
 
 /** A deep copy of a stack with `edit` applied to its JSON. */
@@ -43,7 +48,7 @@ const first = <T>(o: Record<string, T> | undefined): T => Object.values(o ?? {})
 const policyOf = (j: TfJson, match: string) => resources(j, "aws_iam_role_policy").find(([n]) => n.includes(match))![1];
 
 describe("AWS service rules", () => {
-  it.each(stacks.map((s) => [s.name, s] as const))("%s follows them", async (_name, s) => {
+  it.each([...stacks.map((s) => [s.name, "one-way", s] as const), ...twoWay.map((s) => [s.name, "two-way", s] as const)])("%s (%s) follows them", async (_name, _mode, s) => {
     const findings = await checkStack(s);
     expect(errors(findings).map((f) => `${f.rule} ${f.where}: ${f.message}`)).toEqual([]);
   });
@@ -72,6 +77,18 @@ describe("AWS service rules", () => {
       const f = await iamCatalogRule(withStatement({ Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: [`${replicaTable}/stream/*`] }));
       expect(errors(f).map((x) => x.message)).toEqual([expect.stringContaining('dynamodb:ListStreams has no resource type, so only Resource "*" grants it')]);
     });
+  });
+
+  it("table-key: flags a DR replica writer (two-way sign-up capture) that may not decrypt the replica key through DynamoDB", async () => {
+    const base = twoWay.find((t) => t.envName === "prod" && t.name === "cdr-prod-dr")!;
+    const s = broken(base, (j) => {
+      const p = policyOf(j, "post-confirmation");
+      const doc = JSON.parse(String(p.policy));
+      doc.Statement = doc.Statement.filter((st: { Action: string[] }) => !st.Action.some((a) => a.startsWith("kms:")));
+      p.policy = JSON.stringify(doc);
+    });
+    expect(errors(await tableKeyRule(base))).toEqual([]);
+    expect(errors(await tableKeyRule(s)).map((f) => f.message)).toEqual([expect.stringMatching(/^cdr-prod-post-confirmation-dr-role may dynamodb:PutItem on .* but not kms:Decrypt/)]);
   });
 
   it("table-key: flags a table writer that may not decrypt the table key through DynamoDB", async () => {

@@ -9,9 +9,13 @@ import { CAPTURED_EVENT_NAMES, ENV } from "../../handlers/contract";
 import { capturePattern } from "../../stacks/change-capture";
 import { environment } from "../../stacks/environments";
 import * as aws from "../support/aws";
-import { only, resources, synthAll, synthEnvironment } from "./synth";
+import { only, resources, synthAll, synthEnvironment, type TfJson } from "./synth";
 
-const envs = synthAll();
+// Change capture runs in the primary stack always, and in the DR stack in two-way mode.
+const cases = [
+  ...synthAll().map((e) => ({ ...e, mode: "one-way", role: "primary" as const, stack: e.primary })),
+  ...synthAll("two-way").flatMap((e) => (["primary", "dr"] as const).map((role) => ({ ...e, mode: "two-way", role, stack: e[role] as TfJson }))),
+];
 const POOL = "us-west-2_aaaaaaaaa";
 const matches = (pattern: Record<string, unknown>, event: unknown) => matchesAny(parseFilterCriteria({ Filters: [{ Pattern: JSON.stringify(pattern) }] }), event as never);
 
@@ -36,11 +40,12 @@ describe("the capture rule's pattern, on AWS's documented events", () => {
 
 const ref = (type: string, name: string, attr: string) => `\${${type}.${name}.${attr}}`;
 
-describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_name, { env, primary }) => {
+describe.each(cases.map((c) => [c.env.name, c.mode, c.role, c] as const))("environment %s (%s), %s stack", (_name, mode, role, { env, stack: primary }) => {
+  const region = role === "primary" ? env.primaryRegion : env.drRegion;
   const [ruleName, rule] = resources(primary, "aws_cloudwatch_event_rule")[0]!;
   const fn = resources(primary, "aws_lambda_function").find(([name]) => name.startsWith("change-capture"))![1];
 
-  it("sends the primary pool's user changes to a queue open to that rule only", async () => {
+  it("sends its own pool's user changes to a queue open to that rule only", async () => {
     const pool = resources(primary, "aws_cognito_user_pool")[0]![0];
     expect(JSON.parse(rule.event_pattern as string)).toEqual(capturePattern(ref("aws_cognito_user_pool", pool, "id")));
     const target = only(primary, "aws_cloudwatch_event_target");
@@ -63,6 +68,13 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     const vars = (fn.environment as { variables: Record<string, string> }).variables;
     expect(vars[ENV.CAPTURE_USER_POOL_ID]).toMatch(/^\$\{aws_cognito_user_pool\..*\.id\}$/);
     expect(vars[ENV.CAPTURE_IGNORED_ROLE_PREFIX]).toBe(`${env.prefix}-`);
+    // D2/D3: its region role, and whether its pool's canonical id attribute is trusted (DR always, the primary in two-way mode).
+    expect([vars[ENV.REGION_ROLE], vars[ENV.TRUST_CANONICAL_ID_ATTRIBUTE]]).toEqual([role, String(role === "dr" || mode === "two-way")]);
+    // IAM names are account-wide: the DR role has its own name, the primary's keeps the one it always had.
+    const roleName = resources(primary, "aws_iam_role").find(([n]) => n.startsWith("change-capture"))![1].name;
+    expect(roleName).toBe(role === "primary" ? `${env.prefix}-change-capture-role` : `${env.prefix}-change-capture-dr-role`);
+    const policy = String(resources(primary, "aws_iam_role_policy").find(([n]) => n.startsWith("change-capture"))![1].policy);
+    expect(policy).toContain(`dynamodb.${region}.amazonaws.com`);
     const m = resources(primary, "aws_lambda_event_source_mapping").find(([name]) => name.startsWith("capture-queue-to-function"))![1];
     expect(m).toMatchObject({ maximum_batching_window_in_seconds: env.changeCapture.batchWindowSeconds, scaling_config: { maximum_concurrency: env.changeCapture.maxConcurrency }, function_response_types: ["ReportBatchItemFailures"] });
     expect(vars[ENV.CAPTURE_MAX_CONCURRENCY]).toBe(String(env.changeCapture.maxConcurrency));
@@ -77,7 +89,8 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(lifecycle.rule[0]!.expiration[0]!.days).toBe((env.changeCapture.trail as { retentionDays: number }).retentionDays);
     const policy = JSON.stringify(only(primary, "aws_s3_bucket_policy").policy);
     expect(policy).toContain("cloudtrail.amazonaws.com");
-    expect(policy).toContain(`arn:\${data.aws_partition.partition.partition}:cloudtrail:${env.primaryRegion}:\${data.aws_caller_identity.account.account_id}:trail/${env.prefix}-trail`);
+    expect(policy).toContain(`arn:\${data.aws_partition.partition.partition}:cloudtrail:${region}:\${data.aws_caller_identity.account.account_id}:trail/${env.prefix}-trail`);
+    expect(only(primary, "aws_s3_bucket").bucket).toBe(`${env.prefix}-trail-\${data.aws_caller_identity.account.account_id}-${region}`);
   });
 });
 
@@ -91,6 +104,22 @@ describe("an environment whose account already has a trail", () => {
     expect(resources(primary, "aws_cloudwatch_event_rule")).toHaveLength(1);
     expect(() => environment("dev", { DEV_STATE_BUCKET: "b", DEV_CLOUDTRAIL_TRAIL_ARN: "org-trail" })).toThrow(/must be a trail's ARN/);
     expect(() => environment("dev", { DEV_STATE_BUCKET: "b", DEV_DELETION_POLICY: "erase" })).toThrow(/delete or disable/);
+  });
+
+  it("in two-way mode, an existing DR trail spares the DR stack its own, and the primary keeps its own unless told", () => {
+    const env = environment("dev", { DEV_REPLICATION_MODE: "two-way", DEV_DR_CLOUDTRAIL_TRAIL_ARN: "arn:aws:cloudtrail:us-west-2:111122223333:trail/org-trail" });
+    const { primary, dr } = synthEnvironment(env);
+    expect(resources(dr, "aws_cloudtrail")).toEqual([]);
+    expect(resources(dr, "aws_s3_bucket")).toEqual([]);
+    expect(resources(dr, "aws_cloudwatch_event_rule")).toHaveLength(1);
+    expect(resources(primary, "aws_cloudtrail")).toHaveLength(1);
+  });
+
+  it("in one-way mode, the DR stack captures nothing", () => {
+    for (const { dr } of synthAll()) {
+      for (const type of ["aws_cloudtrail", "aws_cloudwatch_event_rule", "aws_s3_bucket"]) expect(resources(dr, type), type).toEqual([]);
+      expect(resources(dr, "aws_lambda_function").map(([n]) => n).filter((n) => /change-capture|post-confirmation|retry-worker/.test(n))).toEqual([]);
+    }
   });
 });
 

@@ -76,3 +76,38 @@ describe("settings from GitHub's configuration variables (DEPLOY_VARS = toJSON(v
     expect(() => environment("prod", { DEPLOY_VARS: "[1]" })).toThrow(/DEPLOY_VARS must be a JSON object/);
   });
 });
+
+describe("replication mode (D1)", () => {
+  it("is one-way in every environment unless <ENV>_REPLICATION_MODE (or REPLICATION_MODE) says two-way", () => {
+    for (const name of ["local", "dev", "staging", "prod"] as const) expect(environment(name, {}).replication.mode, name).toBe("one-way");
+    expect(environment("prod", { PROD_REPLICATION_MODE: "two-way" }).replication.mode).toBe("two-way");
+    expect(environment("prod", { REPLICATION_MODE: "two-way" }).replication.mode).toBe("two-way");
+    // The environment's own variable wins over the unprefixed one.
+    expect(environment("prod", { REPLICATION_MODE: "two-way", PROD_REPLICATION_MODE: "one-way" }).replication.mode).toBe("one-way");
+    expect(environment("dev", { DEPLOY_VARS: JSON.stringify({ dev_replication_mode: "two-way" }) }).replication.mode).toBe("two-way");
+  });
+
+  it("refuses anything else, naming the variable that holds it", () => {
+    expect(() => environment("staging", { STAGING_REPLICATION_MODE: "both" })).toThrow('Environment "staging": STAGING_REPLICATION_MODE must be one of one-way, two-way (got "both")');
+    expect(() => environment("dev", { REPLICATION_MODE: "twoway" })).toThrow(/REPLICATION_MODE must be one of one-way, two-way \(got "twoway"\)/);
+    expect(() => environment("dev", { REPLICATION_MODE: "twoway" })).not.toThrow(/DEV_REPLICATION_MODE/);
+  });
+});
+
+describe("the DR region's trail (two-way change capture)", () => {
+  const arn = "arn:aws:cloudtrail:us-west-2:111122223333:trail/org-trail";
+
+  it("is the stack's own unless <ENV>_DR_CLOUDTRAIL_TRAIL_ARN names an existing one, independently of the primary's", () => {
+    expect(environment("prod", {}).changeCapture.drTrail).toEqual({ kind: "own", retentionDays: 90 });
+    const env = environment("prod", { PROD_DR_CLOUDTRAIL_TRAIL_ARN: arn });
+    expect(env.changeCapture.drTrail).toEqual({ kind: "existing", arn });
+    expect(env.changeCapture.trail).toEqual({ kind: "own", retentionDays: 90 });
+  });
+
+  it("must be a trail's ARN in the DR region (EventBridge receives a call's events in the call's region)", () => {
+    expect(() => environment("prod", { PROD_DR_CLOUDTRAIL_TRAIL_ARN: "org-trail" })).toThrow(/PROD_DR_CLOUDTRAIL_TRAIL_ARN must be a trail's ARN/);
+    expect(() => environment("prod", { PROD_DR_CLOUDTRAIL_TRAIL_ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail" })).toThrow(/PROD_DR_CLOUDTRAIL_TRAIL_ARN must be a trail in the DR region us-west-2/);
+    // A moved DR region moves the check with it.
+    expect(environment("prod", { PROD_DR_REGION: "eu-west-1", PROD_DR_CLOUDTRAIL_TRAIL_ARN: "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t" }).changeCapture.drTrail.kind).toBe("existing");
+  });
+});

@@ -91,3 +91,59 @@ describe("pipeline policies with an existing trail (an organization trail)", () 
     expect(own).toMatchObject({ Resource: ["arn:aws:cloudtrail:us-east-1:111122223333:trail/cdr-prod-trail"], Condition: { StringEquals: { "aws:RequestedRegion": ["us-east-1"] } } });
   });
 });
+
+describe("pipeline policies for two-way mode (granted in every mode: switching is a deploy, not an IAM change)", () => {
+  const stmt = (r: string, sid: string) => role(r).permissions.Statement.find((s) => s.Sid === sid);
+
+  it("the DR deploy and failover roles may build the DR stack's change capture, in the DR region only, scoped to the environment's names", () => {
+    for (const r of ["dr", "failover"]) {
+      for (const [sid, resources] of [
+        ["ManageCaptureTrail", ["arn:aws:cloudtrail:*:111122223333:trail/cdr-prod-*"]],
+        ["ManageCaptureRule", ["arn:aws:events:*:111122223333:rule/cdr-prod-*"]],
+        ["ManageTrailBucket", ["arn:aws:s3:::cdr-prod-trail-*", "arn:aws:s3:::cdr-prod-trail-*/*"]],
+      ] as const) {
+        expect(stmt(r, sid), `${r} ${sid}`).toMatchObject({ Resource: resources, Condition: { StringEquals: { "aws:RequestedRegion": ["us-west-2"] } } });
+      }
+    }
+    // The primary deploy role's stay in the primary region.
+    expect(stmt("primary", "ManageCaptureTrail")!.Condition).toEqual({ StringEquals: { "aws:RequestedRegion": ["us-east-1"] } });
+  });
+
+  it("the plan role reads both regions' capture configuration, still nothing of the trail bucket's objects", () => {
+    expect(stmt("plan", "CaptureRuleConfiguration")!.Condition).toEqual({ StringEquals: { "aws:RequestedRegion": ["us-east-1", "us-west-2"] } });
+    expect(stmt("plan", "TrailBucketConfiguration")!.Action).not.toContain("s3:GetObject");
+  });
+
+  it("failover and failback may read and write the failover control item of the DR replica, and no other item", () => {
+    for (const [r, sid] of [["failover", "MarkFailedOver"], ["failback", "MarkNormal"]] as const) {
+      expect(stmt(r, sid)).toEqual({
+        Sid: sid,
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        Resource: ["arn:aws:dynamodb:us-west-2:111122223333:table/cdr-prod-replicated-users"],
+        Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["control#failover"] } },
+      });
+      expect(stmt(r, `${sid}Key`)!.Condition).toEqual({ StringEquals: { "kms:ViaService": "dynamodb.us-west-2.amazonaws.com" } });
+    }
+  });
+
+  it("failback reads the primary replica's records and the primary replicator's DLQ for the drain, and writes neither", () => {
+    expect(stmt("failback", "ReadPrimaryRecords")).toMatchObject({ Action: ["dynamodb:Scan", "dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
+    expect(stmt("failback", "ReadPrimaryReplicatorDlq")!.Resource).toEqual(["arn:aws:sqs:us-east-1:111122223333:cdr-prod-replicator-primary-dlq"]);
+    const a = actions(role("failback").permissions);
+    for (const write of ["sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]) expect(a, write).not.toContain(write);
+  });
+
+  it("the boundary lets the directories forget (DeleteItem on the table), so the replicators' grant is not void", () => {
+    expect(p.boundary.policy.Statement.find((s) => s.Sid === "ReplicatedTableAndStream")!.Action).toContain("dynamodb:DeleteItem");
+  });
+
+  it("with an existing DR trail, the DR deploy role reads that trail's status and changes nothing of it", () => {
+    const drTrail = "arn:aws:cloudtrail:us-west-2:444455556666:trail/org-trail";
+    const withDrTrail = pipelinePolicies({ env: environment("prod", { PROD_STATE_BUCKET: "acme-tf", PROD_DR_CLOUDTRAIL_TRAIL_ARN: drTrail }), account: "111122223333", repository: "acme/cognito-dr", stateBuckets: { primary: "acme-tf", dr: "acme-tf-us-west-2" }, stateKeyPrefix: "cognito-dr/prod" });
+    const dr = withDrTrail.roles.find((r) => r.name === "cdr-prod-pipeline-dr")!;
+    expect(dr.permissions.Statement.find((s) => s.Sid === "ExistingTrailStatus")).toMatchObject({ Resource: [drTrail], Condition: { StringEquals: { "aws:RequestedRegion": ["us-west-2"] } } });
+    const primary = withDrTrail.roles.find((r) => r.name === "cdr-prod-pipeline-primary")!;
+    expect(primary.permissions.Statement.find((s) => s.Sid === "ExistingTrailStatus")).toBeUndefined();
+  });
+});

@@ -9,9 +9,9 @@ import { evaluate, matchesAny, parseFilterCriteria, roleSession } from "@cognito
 import { APP_TAG } from "../../stacks/environments";
 import { lintPolicy, type PolicyKind } from "./policy-lint";
 import { resolveRefs, SAMPLE_ACCOUNT } from "./refs";
-import { only, refTo, resources, synthAll, type TfJson } from "./synth";
+import { only, refTo, resources, synthBothModes, type TfJson } from "./synth";
 
-const envs = synthAll();
+const envs = synthBothModes();
 
 /** A pool without what differs by role: its name, its triggers, and the region of its SES identity. */
 function withoutRoleSpecific(pool: Record<string, unknown>): Record<string, unknown> {
@@ -21,7 +21,10 @@ function withoutRoleSpecific(pool: Record<string, unknown>): Record<string, unkn
   return rest;
 }
 
-describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_name, { env, primary, dr }) => {
+describe.each(envs.map((e) => [e.env.name, e.env.replication.mode, e] as const))("environment %s (%s)", (_name, mode, { env, primary, dr }) => {
+  const twoWay = mode === "two-way";
+  const mapping = (stack: TfJson, prefix: string) => resources(stack, "aws_lambda_event_source_mapping").find(([name]) => name.startsWith(prefix))?.[1];
+
   it("builds both pools with identical settings apart from name and triggers", () => {
     const p = only(primary, "aws_cognito_user_pool");
     const d = only(dr, "aws_cognito_user_pool");
@@ -29,6 +32,8 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(p.user_pool_tier).toBe("ESSENTIALS");
     expect(p.username_attributes).toEqual(["email"]);
     expect(p.sign_in_policy).toEqual({ allowed_first_auth_factors: ["PASSWORD", "EMAIL_OTP"] });
+    // D8: an email change waits for the new address to be verified, in both pools (same module).
+    expect(p.user_attribute_update_settings).toEqual({ attributes_require_verification_before_update: ["email"] });
     expect(p.name).not.toEqual(d.name);
     // Each pool sends email through SES in its own region (Cognito's default sender only in local; dev may too).
     for (const [pool, region] of [[p, env.primaryRegion], [d, env.drRegion]] as const) {
@@ -39,10 +44,12 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     const fnArn = (stack: TfJson, handler: string) => refTo(stack, "aws_lambda_function", "arn").find((r) => r.includes(handler));
     const preToken = (stack: TfJson) => ({ lambda_arn: fnArn(stack, "pre-token"), lambda_version: "V2_0" });
     expect(p.lambda_config).toEqual({ post_confirmation: fnArn(primary, "post-confirmation"), pre_token_generation_config: preToken(primary) });
-    expect(d.lambda_config).toEqual({ pre_token_generation_config: preToken(dr) });
+    // D7: the DR pool decides who signs up there in both modes; in two-way mode it captures sign-ups too.
+    expect(d.lambda_config).toEqual({ pre_sign_up: fnArn(dr, "pre-sign-up"), pre_token_generation_config: preToken(dr), ...(twoWay ? { post_confirmation: fnArn(dr, "post-confirmation") } : {}) });
+    expect(fnArn(primary, "pre-sign-up")).toBeUndefined();
   });
 
-  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group; only DR trusts the canonical id attribute", () => {
+  it("deploys the pre-token trigger in both regions from one definition, each with its own role and log group; the primary trusts the canonical id attribute only in two-way mode", () => {
     const fn = (stack: TfJson) => resources(stack, "aws_lambda_function").find(([n]) => n.includes("pre-token"))![1];
     const vars = (f: Record<string, unknown>) => (f.environment as { variables: Record<string, string> }).variables;
     // Alike but for one variable: only the DR pool's custom:canonical_id is set by this project.
@@ -52,7 +59,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     expect(alike(d)).toEqual(alike(p));
     expect(p.function_name).toBe(`${env.prefix}-pre-token`);
     expect(vars(p).CANONICAL_ID_ATTRIBUTE).toBe("canonical_id");
-    expect([vars(p).TRUST_CANONICAL_ID_ATTRIBUTE, vars(d).TRUST_CANONICAL_ID_ATTRIBUTE]).toEqual(["false", "true"]);
+    expect([vars(p).TRUST_CANONICAL_ID_ATTRIBUTE, vars(d).TRUST_CANONICAL_ID_ATTRIBUTE]).toEqual([twoWay ? "true" : "false", "true"]);
     const roleNames = (s: TfJson) => resources(s, "aws_iam_role").map(([, r]) => r.name);
     // IAM role names are account-wide: the two stacks must not collide.
     expect(roleNames(primary).filter((r) => roleNames(dr).includes(r))).toEqual([]);
@@ -76,7 +83,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     }
   });
 
-  it("lets each pool invoke its own triggers only: PostConfirmation in the primary, pre-token in both", () => {
+  it("lets each pool invoke its own triggers only: PostConfirmation in the primary (and DR in two-way), PreSignUp in DR, pre-token in both", () => {
     const perms = (s: TfJson) => resources(s, "aws_lambda_permission").map(([, p]) => p);
     for (const s of [primary, dr]) {
       for (const perm of perms(s)) {
@@ -85,7 +92,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
       }
     }
     expect(perms(primary).map((p) => p.statement_id).sort()).toEqual(["AllowCognitoPostConfirmation", "AllowCognitoPreTokenGeneration"]);
-    expect(perms(dr).map((p) => p.statement_id)).toEqual(["AllowCognitoPreTokenGeneration"]);
+    expect(perms(dr).map((p) => p.statement_id).sort()).toEqual([...(twoWay ? ["AllowCognitoPostConfirmation"] : []), "AllowCognitoPreSignUp", "AllowCognitoPreTokenGeneration"]);
   });
 
   it("replicates the table to the DR region, encrypted there with the replica key", () => {
@@ -115,7 +122,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
   });
 
   it("wires the replicator to the replica stream with partial failures, bisect, bounds and a DLQ", () => {
-    const m = only(dr, "aws_lambda_event_source_mapping");
+    const m = mapping(dr, "replica-stream-to-replicator")!;
     expect(m).toMatchObject({
       function_response_types: ["ReportBatchItemFailures"],
       bisect_batch_on_function_error: true,
@@ -133,15 +140,59 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
     const item = { keys: { [TABLE_KEY]: { S: user.canonicalId } }, newImage: asImage(user), oldImage: asImage(user) };
     const passes = (kind: aws.StreamKind) => matchesAny(patterns, aws.streamRecordOf(kind, item));
     expect({ INSERT: passes("INSERT"), MODIFY: passes("MODIFY"), REMOVE: passes("REMOVE"), TTL_REMOVE: passes("TTL_REMOVE") }).toEqual({ INSERT: true, MODIFY: true, REMOVE: false, TTL_REMOVE: false });
+    // Two-way: the primary's replicator reads the table's own stream with the same settings and its own DLQ.
+    const p = mapping(primary, "replica-stream-to-replicator");
+    if (!twoWay) return expect(p).toBeUndefined();
+    const { event_source_arn: src, destination_config: dest, depends_on: _a, function_name: _b, ...rest } = p!;
+    const { event_source_arn: _c, destination_config: _d, depends_on: _e, function_name: _f, ...drRest } = m;
+    expect(rest).toEqual(drRest);
+    expect(src).toBe(refTo(primary, "aws_dynamodb_table", "stream_arn")[0]);
+    expect(refTo(primary, "aws_sqs_queue", "arn")).toContain((dest as { on_failure: { destination_arn: string } }).on_failure.destination_arn);
   });
 
-  it("drains the fallback queue with the retry worker and a redrive policy to its DLQ", () => {
-    const m = resources(primary, "aws_lambda_event_source_mapping").find(([name]) => name.startsWith("fallback-to-retry-worker"))![1];
-    expect(m.function_response_types).toEqual(["ReportBatchItemFailures"]);
-    const queues = resources(primary, "aws_sqs_queue").map(([, q]) => q);
-    const fallback = queues.find((q) => q.redrive_policy)!;
-    expect(JSON.parse(fallback.redrive_policy as string).maxReceiveCount).toBeGreaterThan(0);
-    for (const q of queues) expect(q.sqs_managed_sse_enabled).toBe(true);
+  it("gives each region's replicator its own pool, region role, role name and DLQ (two-way: the primary's too)", () => {
+    const fn = (stack: TfJson) => resources(stack, "aws_lambda_function").find(([n]) => n.startsWith("replicate-user"))?.[1];
+    const vars = (f: Record<string, unknown>) => (f.environment as { variables: Record<string, string> }).variables;
+    const roleName = (stack: TfJson) => resources(stack, "aws_iam_role").find(([n]) => n.startsWith("replicate-user"))?.[1].name;
+    const queueNames = (stack: TfJson) => resources(stack, "aws_sqs_queue").map(([, q]) => q.name);
+    expect(vars(fn(dr)!)).toMatchObject({ REGION_ROLE: "dr", TARGET_USER_POOL_ID: refTo(dr, "aws_cognito_user_pool", "id")[0] });
+    expect(roleName(dr)).toBe(`${env.prefix}-replicate-user-role`);
+    expect(queueNames(dr)).toContain(`${env.prefix}-replicator-dlq`);
+    if (!twoWay) return expect(fn(primary)).toBeUndefined();
+    expect(vars(fn(primary)!)).toMatchObject({ REGION_ROLE: "primary", TARGET_USER_POOL_ID: refTo(primary, "aws_cognito_user_pool", "id")[0], TABLE_NAME: refTo(primary, "aws_dynamodb_table", "name")[0] });
+    expect(roleName(primary)).toBe(`${env.prefix}-replicate-user-primary-role`);
+    expect(queueNames(primary)).toContain(`${env.prefix}-replicator-primary-dlq`);
+    // Same bundle in both regions.
+    expect(fn(primary)!.source_code_hash).toBe(fn(dr)!.source_code_hash);
+    // What operators need of each stack: the primary's replicator DLQ in two-way mode, DR's sign-up fallback queue.
+    expect(Object.keys(primary.output ?? {})).toContain("replicator_dlq_url");
+    expect(Object.keys(dr.output ?? {})).toContain("fallback_queue_url");
+  });
+
+  it("gives the DR pool a PreSignUp trigger reading the failover state from the DR replica: never in one-way, while failed over in two-way", () => {
+    const fn = resources(dr, "aws_lambda_function").find(([n]) => n.startsWith("pre-sign-up"))![1];
+    expect((fn.environment as { variables: Record<string, string> }).variables).toEqual(
+      expect.objectContaining({ SIGNUP_POLICY: twoWay ? "while-failed-over" : "never", TABLE_NAME: "${data.aws_dynamodb_table.replica-table.name}" }),
+    );
+    expect(fn.timeout).toBe(5);
+    const policy = JSON.parse(String(resources(dr, "aws_iam_role_policy").find(([n]) => n.startsWith("pre-sign-up"))![1].policy)) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
+    expect(policy.Statement.map((st) => [st.Action, st.Resource])).toEqual([
+      [["logs:CreateLogStream", "logs:PutLogEvents"], [expect.stringContaining("pre-sign-up")]],
+      [["dynamodb:GetItem"], ["${data.aws_dynamodb_table.replica-table.arn}"]],
+      [["kms:Decrypt"], ["${data.aws_kms_alias.replica-key.target_key_arn}"]],
+    ]);
+  });
+
+  it("drains the fallback queue with the retry worker and a redrive policy to its DLQ (DR's too in two-way mode)", () => {
+    for (const stack of twoWay ? [primary, dr] : [primary]) {
+      const m = mapping(stack, "fallback-to-retry-worker")!;
+      expect(m.function_response_types).toEqual(["ReportBatchItemFailures"]);
+      const queues = resources(stack, "aws_sqs_queue").map(([, q]) => q);
+      const fallback = queues.find((q) => q.name === `${env.prefix}-replication-fallback`)!;
+      expect(JSON.parse(fallback.redrive_policy as string).maxReceiveCount).toBeGreaterThan(0);
+      for (const q of queues) expect(q.sqs_managed_sse_enabled).toBe(true);
+    }
+    if (!twoWay) expect(mapping(dr, "fallback-to-retry-worker")).toBeUndefined();
   });
 
   // Lambda checks the execution role's permissions when a mapping is created ("The provided
@@ -172,7 +223,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("environment %s", (_nam
 
   it("alarms on Lambda errors, DLQ depth and replicator iterator age", () => {
     const metrics = (s: TfJson) => resources(s, "aws_cloudwatch_metric_alarm").map(([, a]) => a.metric_name);
-    expect(metrics(primary)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible"]));
+    expect(metrics(primary)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible", ...(twoWay ? ["IteratorAge"] : [])]));
     expect(metrics(dr)).toEqual(expect.arrayContaining(["Errors", "ApproximateNumberOfMessagesVisible", "IteratorAge"]));
     for (const s of [primary, dr]) {
       // Every alarm notifies the stack's own alarm topic (and the existing on-call topic when one is configured).
@@ -229,11 +280,14 @@ describe("least privilege", () => {
 
   it("walks every policy document of every stack", () => {
     // Primary: 4 role policies, 4 trust policies (change capture's among them), 2 table key
-    // policies, the capture queue's and the trail bucket's policy; DR: 2 role, 2 trust; each stack
-    // also its alarm topic's key and topic policy; with the scheduled reconcile, DR also its
-    // function's and its schedule's role and trust.
+    // policies, the capture queue's and the trail bucket's policy; DR: 3 role, 3 trust (pre-token,
+    // pre-sign-up, replicator); each stack also its alarm topic's key and topic policy; with the
+    // scheduled reconcile, DR also its function's and its schedule's role and trust. Two-way adds
+    // the primary's replicator (role, trust) and DR's sign-up and change capture (3 roles, 3
+    // trusts, the capture queue's and the trail bucket's policy).
     const reconciling = envs.filter(({ env }) => env.reconcile?.enabled).length;
-    expect(policies.length).toBe(envs.length * 20 + reconciling * 4);
+    const twoWays = envs.filter(({ env }) => env.replication.mode === "two-way").length;
+    expect(policies.length).toBe(envs.length * 22 + reconciling * 4 + twoWays * 10);
   });
 
   it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {
@@ -241,13 +295,15 @@ describe("least privilege", () => {
     expect(problems).toEqual([]);
   });
 
-  it("gives the replicator exactly its Cognito actions on the DR pool ARN", () => {
-    const dr = envs[0].dr;
-    const policy = resources(dr, "aws_iam_role_policy").find(([n]) => n.includes("replicate-user"))![1];
-    const doc = JSON.parse(policy.policy as string);
-    const cognito = doc.Statement.find((s: { Sid: string }) => s.Sid === "UpsertDrUsers");
-    expect(cognito.Action).toEqual(UPSERT_COGNITO_ACTIONS);
-    expect(cognito.Resource).toEqual(refTo(dr, "aws_cognito_user_pool", "arn"));
+  it("gives each replicator exactly its Cognito actions on its own region's pool ARN", () => {
+    const twoWay = envs.find(({ env }) => env.replication.mode === "two-way")!;
+    for (const [stack, sid] of [[envs[0].dr, "UpsertDrUsers"], [twoWay.dr, "UpsertDrUsers"], [twoWay.primary, "UpsertPrimaryUsers"]] as const) {
+      const policy = resources(stack, "aws_iam_role_policy").find(([n]) => n.includes("replicate-user"))![1];
+      const doc = JSON.parse(policy.policy as string);
+      const cognito = doc.Statement.find((s: { Sid: string }) => s.Sid === sid);
+      expect(cognito.Action).toEqual(UPSERT_COGNITO_ACTIONS);
+      expect(cognito.Resource).toEqual(refTo(stack, "aws_cognito_user_pool", "arn"));
+    }
   });
 
   it("catches the violations it looks for", () => {

@@ -2,12 +2,14 @@
 // gives tests the plain JSON to walk.
 import { Testing } from "cdktf";
 import { synthApp } from "../../stacks/app";
-import { allEnvironments, type Environment } from "../../stacks/environments";
+import type { ReplicationMode } from "../../handlers/contract";
+import { allEnvironments, ENV_NAMES, environment, type Environment } from "../../stacks/environments";
 
 export interface TfJson {
   provider: { aws: Array<Record<string, unknown>> };
   resource: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, unknown>;
   terraform: Record<string, unknown>;
 }
 
@@ -22,11 +24,18 @@ export function synthEnvironment(env: Environment): SynthedEnv {
   return { env, primary: JSON.parse(Testing.synth(primary)), dr: JSON.parse(Testing.synth(dr)) };
 }
 
-let cached: SynthedEnv[] | undefined;
-export function synthAll(): SynthedEnv[] {
-  cached ??= allEnvironments({}).map(synthEnvironment);
-  return cached;
+const cached = new Map<ReplicationMode, SynthedEnv[]>();
+/** Every environment's stacks with default settings, in `mode` (one-way, the default, unless told). */
+export function synthAll(mode: ReplicationMode = "one-way"): SynthedEnv[] {
+  if (!cached.has(mode)) {
+    const envs = mode === "one-way" ? allEnvironments({}) : ENV_NAMES.map((n) => environment(n, { [`${n.toUpperCase()}_REPLICATION_MODE`]: mode }));
+    cached.set(mode, envs.map(synthEnvironment));
+  }
+  return cached.get(mode)!;
 }
+
+/** Every environment's stacks in both modes. */
+export const synthBothModes = (): SynthedEnv[] => [...synthAll("one-way"), ...synthAll("two-way")];
 
 export function resources(stack: TfJson, type: string): Array<[string, Record<string, unknown>]> {
   return Object.entries(stack.resource[type] ?? {});

