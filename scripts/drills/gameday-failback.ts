@@ -17,9 +17,10 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { Sandbox } from "@cognito-dr/sandbox";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
+import { names } from "../../stacks/names";
 import type { RegionClients } from "../lib/clients";
 import { readDlq } from "../lib/dlq";
-import { writeFailoverState } from "../lib/failover-state";
+import { writeFailoverControl } from "../lib/failover-state";
 import type { LocalDeployment } from "../lib/local-deploy";
 import { mapLimit } from "../lib/map-limit";
 import type { FailbackReport } from "./gameday-report";
@@ -83,7 +84,7 @@ export async function duringOutage(ctx: FailbackContext, primaryUsers: Confirmed
 
   // The DR pool takes no sign-ups until the failover opens them.
   const signUpRefusedBeforeFailover = await refused(signUpAndConfirm(dr.cognito, drClient, person(999)));
-  await writeFailoverState(dr.dynamodb, deployment.env, { state: "failed-over", by: "gameday" });
+  await writeFailoverControl(dr.dynamodb, names(deployment.env).table, { state: "failed-over", changedAt: Date.now(), by: "gameday" });
   ctx.log("failover: DR sign-ups opened (the control item the failover step writes)");
 
   const born: ConfirmedUser[] = [];
@@ -183,7 +184,7 @@ export async function afterRestore(ctx: FailbackContext, activity: DrActivity, r
   const conflicts = await plantConflict(ctx);
 
   // The failback closes DR sign-ups once the backlog has drained (as `npm run failback` does).
-  await writeFailoverState(dr.dynamodb, deployment.env, { state: "normal", by: "gameday" });
+  await writeFailoverControl(dr.dynamodb, names(deployment.env).table, { state: "normal", changedAt: Date.now(), by: "gameday" });
   const after = { email: `dr-${ctx.tag}-after@example.com`, givenName: "After", familyName: `DrFamily-${ctx.tag}` };
   const signUpRefusedAfterFailback = await refused(signUpAndConfirm(dr.cognito, deployment.dr.app_client_id, after));
 
