@@ -20,8 +20,10 @@ export interface GameDayOptions {
   signInSample: number;
   /** Give-up time for "DR serves every eligible user" after the cut (ms). */
   rtoTimeoutMs: number;
-  /** Give-up time for the backlog to drain after the restore (ms). */
+  /** Give-up time for the backlog to drain after the restore (ms), in each direction. */
   drainTimeoutMs: number;
+  /** Two-way mode: users who sign up to the DR pool during the outage. */
+  drSignUps: number;
   log: (line: string) => void;
 }
 
@@ -36,6 +38,7 @@ export const DEFAULT_GAMEDAY_OPTIONS: GameDayOptions = {
   signInSample: 5,
   rtoTimeoutMs: 60_000,
   drainTimeoutMs: 90_000,
+  drSignUps: 6,
   log: () => {},
 };
 
@@ -120,6 +123,8 @@ export interface GameDayReport {
     parkedInDlq: number;
     replication: { pending: Record<string, number>; dropped: number; errors: number };
   };
+  /** Two-way mode only: the failback phase. */
+  failback?: FailbackReport;
   pass: boolean;
   failures: string[];
 }
@@ -135,6 +140,34 @@ export function formatReport(r: GameDayReport): string {
     `  RTO: DR serves every eligible user ${ms(r.rto.ms)} after the cut; first DR sign-in ${ms(r.rto.firstSignInMs)}, all ${r.signIn.attempted} sampled ${ms(r.rto.allSignInsMs)}`,
     `  sign-in: ${r.signIn.succeeded}/${r.signIn.attempted} EMAIL_OTP sign-ins to the DR pool, canonical id right in ${r.signIn.canonicalIdOk} (verifier + DR pre-token trigger); primary before the cut ${r.signIn.primaryBeforeCut.ok ? "ok" : "failed"}, refused during the outage: ${r.signIn.primaryRefusedDuringOutage}`,
     `  restore: backlog drained ${ms(r.restore.drainMs)} after the restore; lost ${r.restore.lost.length}; in flight at the cut ${r.restore.inFlightArrived} arrived, ${r.restore.inFlightMissing.length} missing; duplicates ${r.restore.duplicatesInDr}; parked ${r.restore.parkedInDlq}`,
+    ...(r.failback
+      ? [
+          `  failback: ${r.failback.usersMadeInDr} users and ${r.failback.changesMadeInDr} changes made in ${r.drRegion} reached ${r.primaryRegion} ${ms(r.failback.drainMs)} after the restore; lost ${r.failback.lost.length}, duplicated ${r.failback.duplicated}, parked ${r.failback.parked}; ${r.failback.signIn.succeeded}/${r.failback.signIn.attempted} DR-born users signed in to the primary, canonical id kept in ${r.failback.signIn.canonicalIdOk}; planted conflict ${r.failback.conflicts.detected && !r.failback.conflicts.merged ? "kept apart" : "NOT kept apart"}`,
+        ]
+      : []),
     ...r.failures.map((f) => `  ✗ ${f}`),
   ].join("\n");
+}
+
+/** The failback phase (two-way mode): what was done in DR during the outage and how it reached the primary. */
+export interface FailbackReport {
+  /** Users who signed up to the DR pool during the outage (DR-born: their DR sub is their canonical id). */
+  usersMadeInDr: number;
+  /** Attribute changes, disables and deletes made in the DR pool during the outage. */
+  changesMadeInDr: number;
+  /** Restore → every DR-made user and change shows in the primary pool (ms). */
+  drainMs?: number;
+  /** DR-made users or changes not in the primary pool by the drain timeout (emails). */
+  lost: string[];
+  /** DR-born users found more than once in the primary pool. */
+  duplicated: number;
+  /** Records on either replicator's DLQ before the conflict was planted. */
+  parked: number;
+  /** DR-born users signing in to the primary pool with EMAIL_OTP; canonicalIdOk: the primary's pre-token trigger gave their DR sub. */
+  signIn: { attempted: number; succeeded: number; canonicalIdOk: number };
+  /** The DR pool refused self sign-ups before the failover opened them and after the failback closed them. */
+  signUpGate: { refusedBeforeFailover: boolean; refusedAfterFailback: boolean };
+  /** One email signed up in both regions at once: kept apart under two canonical ids (detected), never merged. */
+  conflicts: { planted: number; detected: boolean; merged: boolean; canonicalIds?: { primary: string; dr: string } };
+  failures: string[];
 }

@@ -24,7 +24,8 @@ import type { LocalDeployment } from "../lib/local-deploy";
 import { mapLimit } from "../lib/map-limit";
 import { drUserMatches, getDrUser, listByEmailPrefix, signUpAndConfirm, type ConfirmedUser } from "./population";
 import { readDlq } from "../lib/dlq";
-import { DEFAULT_GAMEDAY_OPTIONS, type GameDayOptions, type GameDayReport, type SignInResult } from "./gameday-report";
+import { DEFAULT_GAMEDAY_OPTIONS, type FailbackReport, type GameDayOptions, type GameDayReport, type SignInResult } from "./gameday-report";
+import { afterRestore, duringOutage, type DrActivity, type FailbackContext } from "./gameday-failback";
 
 
 interface Attempt {
@@ -176,6 +177,18 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   const okTimes = results.filter((r) => r.ok).map((r) => r.atMsAfterCut!);
   log(`DR sign-in (USER_AUTH + EMAIL_OTP): ${okTimes.length}/${results.length} ok, canonical id right in ${canonicalOk}`);
 
+  // 4b. two-way mode: the DR pool is the directory now (sign-ups, changes, disables, deletes there)
+  const twoWay = env.replication.mode === "two-way";
+  const failbackCtx: FailbackContext = { sandbox, deployment, primary: regionClients(env, env.primaryRegion), dr, tag, log, signIn: (c, id, email) => signInWithEmailOtp(c, sandbox, id, email), triggerCanonicalId };
+  // Copies of primary users that support changes in DR: the DR-side checks below leave them to the failback phase.
+  const changedInDr = new Set<string>();
+  let activity: DrActivity | undefined;
+  if (twoWay) {
+    const targets = eligible.filter((u) => !sample.includes(u)).slice(-3);
+    for (const u of targets) changedInDr.add(u.email);
+    activity = await duringOutage(failbackCtx, targets, o.drSignUps);
+  }
+
   // 5. hold the outage, then restore
   await sleep(cutAt + o.outageMs - Date.now());
   await sandbox.admin.clearFaults(outage.id);
@@ -187,9 +200,9 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
 
   // 6. the backlog drains, nobody lost
   const beforeCut = confirmedBy(cutAt);
-  const afterRestore = attempts.filter((a) => a.user && a.startedAt >= restoredAt).map((a) => a.user!);
+  const confirmedAfterRestore = attempts.filter((a) => a.user && a.startedAt >= restoredAt).map((a) => a.user!);
   const inFlight = attempts.filter((a) => a.user && a.user.confirmedAt > cutAt && a.startedAt < restoredAt).map((a) => a.user!);
-  const mustArrive = [...beforeCut, ...afterRestore];
+  const mustArrive = [...beforeCut, ...confirmedAfterRestore].filter((u) => !changedInDr.has(u.email));
   const arrived = new Set<string>();
   let drainMs: number | undefined;
   const drainDeadline = Date.now() + o.drainTimeoutMs;
@@ -223,6 +236,14 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   const repl = await sandbox.admin.replication();
   log(drainMs === undefined ? `backlog did not drain: ${lost.length} users missing` : `backlog drained ${drainMs} ms after the restore; ${lost.length} lost`);
 
+  // 7. two-way mode: everything made in DR reaches the primary
+  let failback: FailbackReport | undefined;
+  if (activity) {
+    failback = await afterRestore(failbackCtx, activity, restoredAt, o.drainTimeoutMs);
+    failures.push(...failback.failures.map((f) => `failback: ${f}`));
+    log(`failback: ${failback.usersMadeInDr} users and ${failback.changesMadeInDr} changes made in DR; drained ${failback.drainMs ?? "never"} ms after the restore; lost ${failback.lost.length}, duplicated ${failback.duplicated}, parked ${failback.parked}`);
+  }
+
   // verdict
   if (missing.length > 0) failures.push(`RPO: ${missing.length} users confirmed ≥ ${o.safetyMarginMs} ms before the cut were not served by DR`);
   if (eligible.length === 0) failures.push("no users were confirmed before the cut: nothing was tested");
@@ -253,7 +274,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       failedDuringOutage,
       ratePerSecondBeforeCut: Math.round((attemptsBeforeCut.filter((a) => a.user).length / Math.max(1, (cutAt - firstAt) / 1000)) * 10) / 10,
     },
-    cut: { at: new Date(cutAt).toISOString(), eligible: eligible.length, window: window.length, inFlight: inFlight.length, afterRestore: afterRestore.length },
+    cut: { at: new Date(cutAt).toISOString(), eligible: eligible.length, window: window.length, inFlight: inFlight.length, afterRestore: confirmedAfterRestore.length },
     rpo: { usersMissing: missing.length, missing, windowMissing: windowState.filter((x) => !x).length, newestReplicatedMs: newest },
     rto: {
       ms: rtoMs,
@@ -279,6 +300,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
       parkedInDlq: parked.length,
       replication: { pending: repl.pending, dropped: repl.counters.dropped, errors: repl.counters.errors },
     },
+    ...(failback ? { failback } : {}),
     pass: failures.length === 0,
     failures,
   };

@@ -7,11 +7,16 @@
 // the Lambda child processes, a temp work dir); `--destroy` runs `terraform
 // destroy` on both stacks first (about 2-3 min more; the e2e suite covers it).
 //
-//   npm run gameday [-- --out <file>] [--warmup-s 10] [--outage-s 10] [--delay-ms 1000] [--workers 3] [--destroy]
+// In two-way mode (the default: `--mode one-way` rehearses today's one-way deployments) the
+// outage also has a failback phase (gameday-failback.ts): sign-ups and support's changes in DR
+// must all reach the primary after the restore.
+//
+//   npm run gameday [-- --out <file>] [--mode two-way|one-way] [--warmup-s 10] [--outage-s 10] [--delay-ms 1000] [--workers 3] [--dr-signups 6] [--destroy]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { findMoto, MOTO_MISSING } from "@cognito-dr/sandbox";
+import { REPLICATION_MODES, type ReplicationMode } from "../../handlers/contract";
 import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
 import { onFreshStacks, runDrill, step } from "./drill";
 import { formatReport, type GameDayOptions } from "./gameday-report";
@@ -23,6 +28,8 @@ const OPTIONS = {
   "outage-s": { type: "string" },
   "delay-ms": { type: "string" },
   workers: { type: "string" },
+  mode: { type: "string" },
+  "dr-signups": { type: "string" },
   destroy: { type: "boolean", default: false },
 } as const;
 
@@ -46,7 +53,7 @@ function readFlags(argv: string[]): { values: Partial<Record<keyof typeof OPTION
   }
 }
 
-function readArgs(argv: string[]): { out: string; destroy: boolean; options: Partial<GameDayOptions> } {
+function readArgs(argv: string[]): { out: string; destroy: boolean; mode: ReplicationMode; options: Partial<GameDayOptions> } {
   const { values } = readFlags(argv);
   const num = (k: keyof typeof OPTIONS, scale: number): number | undefined => {
     const v = values[k];
@@ -60,16 +67,22 @@ function readArgs(argv: string[]): { out: string; destroy: boolean; options: Par
   const outage = num("outage-s", 1000);
   const delay = num("delay-ms", 1);
   const workers = num("workers", 1);
+  const drSignUps = num("dr-signups", 1);
+  const mode = (values.mode as string | undefined) ?? "two-way";
+  if (!(REPLICATION_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${REPLICATION_MODES.join(", ")} (got "${mode}")`);
   if (warmup !== undefined) options.warmupMs = warmup;
   if (outage !== undefined) options.outageMs = outage;
   if (delay !== undefined) options.replicationDelayMs = delay;
   if (workers !== undefined) options.signupConcurrency = Math.max(1, Math.round(workers));
+  if (drSignUps !== undefined) options.drSignUps = Math.max(1, Math.round(drSignUps));
   const out = resolve((values.out as string | undefined) ?? process.env.GAMEDAY_OUT ?? join(".sandbox", "gameday", "latest.json"));
-  return { out, destroy: values.destroy === true, options };
+  return { out, destroy: values.destroy === true, mode: mode as ReplicationMode, options };
 }
 
 async function main(): Promise<number> {
-  const { out, destroy, options } = readArgs(process.argv.slice(2));
+  const { out, destroy, mode, options } = readArgs(process.argv.slice(2));
+  // The `local` environment's mode (stacks/environments.ts reads it when the stacks are synthesized).
+  process.env.LOCAL_REPLICATION_MODE = mode;
   const missing = [findTerraform() ? undefined : TERRAFORM_MISSING, findMoto() ? undefined : MOTO_MISSING].filter(Boolean);
   if (missing.length) {
     console.error(`✗ the game day cannot run here: ${missing.join("; ")}`);

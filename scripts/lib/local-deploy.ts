@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stackDirs, synthApp } from "../../stacks/app";
 import { environment, type Environment } from "../../stacks/environments";
+import type { ReplicationMode } from "../../handlers/contract";
 import { setupLocalAccount } from "./local-account";
 import { pipelineSession, sessionEnv, type PipelineStep } from "./pipeline-session";
 import { terraformRunner, type PlanOptions, type TerraformRunner } from "./terraform";
@@ -34,12 +35,20 @@ export interface DeployOptions {
   log?: (line: string) => void;
   /** Where the stacks keep state: files under the work dir (default), or the sandbox's S3, one bucket per region (created by the account setup). */
   state?: "files" | "s3";
+  /** The replication mode to deploy (default: LOCAL_REPLICATION_MODE, else one-way). */
+  mode?: ReplicationMode;
 }
 
-export function synthLocal(endpoint: string, workDir: string, state: DeployOptions["state"] = "files"): { env: Environment; primary: string; dr: string } {
+export function synthLocal(endpoint: string, workDir: string, state: DeployOptions["state"] = "files", mode?: ReplicationMode): { env: Environment; primary: string; dr: string } {
   const outdir = resolve(workDir, "cdktf.out");
   mkdirSync(outdir, { recursive: true });
-  const env = environment("local", { ...process.env, SANDBOX_ENDPOINT: endpoint, LOCAL_STATE_DIR: resolve(workDir, "state"), LOCAL_STATE: state === "s3" ? "s3" : "files" });
+  const env = environment("local", {
+    ...process.env,
+    SANDBOX_ENDPOINT: endpoint,
+    LOCAL_STATE_DIR: resolve(workDir, "state"),
+    LOCAL_STATE: state === "s3" ? "s3" : "files",
+    ...(mode ? { LOCAL_REPLICATION_MODE: mode } : {}),
+  });
   const app = new App({ outdir });
   synthApp(app, [env]);
   app.synth();
@@ -48,7 +57,7 @@ export function synthLocal(endpoint: string, workDir: string, state: DeployOptio
 
 export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment> {
   const log = opts.log ?? (() => {});
-  const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir, opts.state);
+  const { env, primary, dr } = synthLocal(opts.endpoint, opts.workDir, opts.state, opts.mode);
   await setupLocalAccount(opts.endpoint, env);
   const logs = join(opts.workDir, "logs");
   const regionOf = (step: PipelineStep) => (step === "primary" || step === "plan" || step === "failback" ? env.primaryRegion : env.drRegion);

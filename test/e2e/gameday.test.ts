@@ -30,7 +30,7 @@ describe.skipIf(skip)("game day (sandbox, real stacks)", () => {
   const dir = mkdtempSync(join(tmpdir(), "cdr-gameday-test-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("cuts the primary off and passes: RPO 0 for users ≥ 2 s old, DR sign-in with the canonical id, backlog drains", { timeout: 900_000 }, async () => {
+  it("cuts the primary off and passes: RPO 0 for users ≥ 2 s old, DR sign-in with the canonical id, backlog drains; two-way: DR sign-ups and changes fail back", { timeout: 900_000 }, async () => {
     const out = join(dir, "report.json");
     const { code, output } = await run(["--out", out, "--warmup-s", "8", "--outage-s", "6"]);
     expect(existsSync(out), output).toBe(true);
@@ -46,6 +46,21 @@ describe.skipIf(skip)("game day (sandbox, real stacks)", () => {
     expect(report.signIn.primaryRefusedDuringOutage).toBe(true);
     expect(report.population.failedDuringOutage).toBeGreaterThan(0);
     expect(report.restore.lost).toEqual([]);
+    // The failback phase (two-way mode, the game day's default).
+    const fb = report.failback!;
+    expect(fb, output).toBeDefined();
+    expect(fb.usersMadeInDr).toBeGreaterThanOrEqual(3);
+    expect(fb.changesMadeInDr).toBe(6);
+    expect(fb.drainMs).toBeGreaterThanOrEqual(0);
+    expect(fb.lost).toEqual([]);
+    expect(fb.duplicated).toBe(0);
+    expect(fb.parked).toBe(0);
+    expect(fb.signIn.attempted).toBeGreaterThan(0);
+    expect(fb.signIn.succeeded).toBe(fb.signIn.attempted);
+    expect(fb.signIn.canonicalIdOk).toBe(fb.signIn.attempted);
+    expect(fb.signUpGate).toEqual({ refusedBeforeFailover: true, refusedAfterFailback: true });
+    expect(fb.conflicts).toMatchObject({ planted: 1, detected: true, merged: false });
+    expect(output).toMatch(/failback: \d+ users and 6 changes made in/);
     expect(output).toMatch(/game day PASSED/);
     expect(output).toMatch(/stopping the sandbox/);
   });

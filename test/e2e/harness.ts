@@ -10,7 +10,7 @@ import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deplo
 import { findTerraform } from "../../scripts/lib/tools";
 import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord, type Shard } from "@aws-sdk/client-dynamodb-streams";
-import { TABLE_KEY } from "../../handlers/contract";
+import { TABLE_KEY, type ReplicationMode } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { getDrUser } from "../../scripts/drills/population";
 import { readDlq } from "../../scripts/lib/dlq";
@@ -40,12 +40,12 @@ export interface World {
 /** Where every end-to-end sandbox leaves its authorization decisions for the suite's least-privilege report. */
 export const AUTHZ_REPORT_DIR = resolve(__dirname, "../../.sandbox/authz-report");
 
-export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
+export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; mode?: ReplicationMode; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-e2e-"));
   const sandbox = await startLocalAws({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0, authorization: true, authzReportDir: AUTHZ_REPORT_DIR });
   try {
     await opts.beforeDeploy?.(sandbox);
-    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, state: opts.state });
+    const deployment = await deployLocal({ endpoint: sandbox.endpoint, workDir, state: opts.state, mode: opts.mode });
     const { primary, dr } = bothRegions(deployment.env, { maxAttempts: 10 });
     return {
       sandbox,
