@@ -31,7 +31,11 @@ export interface BundledFunctionProps {
   /** What the function calls, on exactly which resources. */
   statements: Statement[];
   logRetentionDays: number;
-  errorsThreshold: number;
+  /**
+   * Lambda errors in 5 minutes that raise the errors alarm; null for a function that answers by
+   * throwing (the pre-sign-up trigger refuses sign-ups that way), which alarms on its own metric.
+   */
+  errorsThreshold: number | null;
   /** What the errors alarm notifies (the stack's alarm topic and any existing on-call topic). */
   alarmActions: string[];
   timeoutSeconds?: number;
@@ -93,6 +97,7 @@ export class BundledFunction extends Construct {
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
       dependsOn: [this.logGroup],
     });
+    if (props.errorsThreshold === null) return;
     new CloudwatchMetricAlarm(this, "errors", {
       alarmName: `${props.functionName}-errors`,
       alarmDescription: `${props.functionName} raised errors: see its log group ${this.logGroup.name}`,

@@ -185,27 +185,28 @@ const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):\d{12}:trail\/.+$/;
  * An existing trail's ARN from `variable`, or the stack's own trail. `region`: the trail must be
  * that region's (the DR trail: EventBridge receives a call's events in the call's region).
  */
-function trailFor(name: EnvName, env: Env, variable: string, region?: string): TrailSetting {
+function trailFor(name: EnvName, env: Env, variable: string): TrailSetting {
   const key = name.toUpperCase();
   const arn = setting(env, name, variable);
   if (!arn) return { kind: "own", retentionDays: TRAIL_RETENTION_DAYS[name] };
   const match = TRAIL_ARN.exec(arn);
   if (!match) throw new Error(`Environment "${name}": ${key}_${variable} must be a trail's ARN (got ${arn})`);
-  if (region && match[1] !== region) throw new Error(`Environment "${name}": ${key}_${variable} must be a trail in the DR region ${region} (got ${arn})`);
   return { kind: "existing", arn };
 }
 
 /**
- * `<ENV>_CLOUDTRAIL_TRAIL_ARN` / `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN` (an existing trail in the primary /
- * DR region, no trail of our own there) and `<ENV>_DELETION_POLICY` (delete | disable).
+ * `<ENV>_CLOUDTRAIL_TRAIL_ARN` / `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN` (an existing trail that logs the
+ * primary / DR region, no trail of our own there) and `<ENV>_DELETION_POLICY` (delete | disable).
  */
-function changeCaptureFor(name: EnvName, env: Env, drRegion: string): ChangeCaptureSettings {
+function changeCaptureFor(name: EnvName, env: Env): ChangeCaptureSettings {
   const key = name.toUpperCase();
   const policy = setting(env, name, "DELETION_POLICY") ?? "delete";
   if (policy !== "delete" && policy !== "disable") throw new Error(`Environment "${name}": ${key}_DELETION_POLICY must be delete or disable (got ${policy})`);
   return {
     trail: trailFor(name, env, "CLOUDTRAIL_TRAIL_ARN"),
-    drTrail: trailFor(name, env, "DR_CLOUDTRAIL_TRAIL_ARN", drRegion),
+    // Any region: a multi-Region trail (an organization's, say) is named by its home region and
+    // logs the DR region too. The smoke checks that it logs there (scripts/operator/capture-wiring.ts).
+    drTrail: trailFor(name, env, "DR_CLOUDTRAIL_TRAIL_ARN"),
     deletionPolicy: policy,
     quotaShare: 0.25,
     maxConcurrency: 2,
@@ -282,7 +283,7 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
     dnsFailover: dnsFailoverFor(name, { primaryRegion, drRegion }, env),
     arc: arcFor(name, env),
     reconcile: { ...RECONCILE_SCHEDULES[name] },
-    changeCapture: changeCaptureFor(name, env, drRegion),
+    changeCapture: changeCaptureFor(name, env),
     notifications: notificationsFor(name, env),
     email: emailFor(name, { primaryRegion, drRegion }, env),
   };

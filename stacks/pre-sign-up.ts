@@ -5,6 +5,7 @@
 // replica). Administrators' creates (the replicator, reconcile) always pass. The primary pool has none.
 import type { Construct } from "constructs";
 import { ENV, type SignupPolicy } from "../handlers/contract";
+import { functionMetricAlarm } from "../modules/alarms";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
 import { allowCognitoInvoke } from "../modules/invoke-permission";
@@ -45,9 +46,19 @@ export function preSignUpTrigger(scope: Construct, props: PreSignUpProps): PreSi
       useTableKey(replica.keyArn, env.drRegion),
     ],
     logRetentionDays: env.logRetentionDays,
-    errorsThreshold: env.alarms.lambdaErrors,
+    // Refusing is how this trigger answers (Cognito refuses the sign-up when it throws): Lambda's
+    // Errors count every refused sign-up, which anyone on the internet can cause. It alarms only when
+    // it could not read the failover state (and so may have refused a sign-up it should have allowed).
+    errorsThreshold: null,
     alarmActions: props.alarmActions,
     permissionsBoundary: props.permissionsBoundary,
+  });
+  functionMetricAlarm(scope, "pre-sign-up-state-unreadable", {
+    functionName: n.fn("pre-sign-up"),
+    service: "pre-sign-up",
+    metricName: "FailoverStateUnreadable",
+    description: "pre-sign-up could not read the failover state and refused DR sign-ups: see its log group (table or key permissions, throttling).",
+    actions: props.alarmActions,
   });
   return {
     fn,

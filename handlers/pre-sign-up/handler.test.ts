@@ -4,7 +4,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { FAILOVER_CONTROL_KEY, TABLE_KEY } from "../contract";
 import { ConfigError, readPreSignUpConfig } from "../shared/env";
-import { testLogger } from "../../test/support/fakes";
+import { recordingMetrics, testLogger, type RecordingMetrics } from "../../test/support/fakes";
 import { makeHandler, SIGNUPS_CLOSED, SIGNUPS_UNKNOWN } from "./handler";
 
 const ddb = mockClient(DynamoDBClient);
@@ -23,7 +23,11 @@ function event(triggerSource: PreSignUpTriggerEvent["triggerSource"]): PreSignUp
   };
 }
 
-const handlerFor = (policy: string) => makeHandler({ ddb: ddb as unknown as DynamoDBClient, config: readPreSignUpConfig({ SIGNUP_POLICY: policy, TABLE_NAME: "cdr-test-users" }), logger: testLogger() });
+let metrics: RecordingMetrics = recordingMetrics();
+beforeEach(() => (metrics = recordingMetrics()));
+const handlerFor = (policy: string) => (e: PreSignUpTriggerEvent) =>
+  makeHandler({ ddb: ddb as unknown as DynamoDBClient, config: readPreSignUpConfig({ SIGNUP_POLICY: policy, TABLE_NAME: "cdr-test-users" }), logger: testLogger(), metrics })(e);
+const counted = (name: string) => metrics.total(name);
 const failover = (state: string | undefined) => ddb.on(GetItemCommand).resolves(state ? { Item: { [TABLE_KEY]: { S: FAILOVER_CONTROL_KEY }, state: { S: state } } } : {});
 
 describe("one-way mode (policy never)", () => {
@@ -32,6 +36,9 @@ describe("one-way mode (policy never)", () => {
     await expect(handler(event("PreSignUp_SignUp"))).rejects.toThrow(SIGNUPS_CLOSED);
     await expect(handler(event("PreSignUp_ExternalProvider"))).rejects.toThrow(SIGNUPS_CLOSED);
     expect(ddb.calls()).toHaveLength(0);
+    // Refusals are counted, never as the alarm's metric.
+    expect(counted("SignUpsRefused")).toBe(2);
+    expect(counted("FailoverStateUnreadable")).toBe(0);
   });
   it("lets administrators' creates through (the replicator's AdminCreateUser)", async () => {
     const e = event("PreSignUp_AdminCreateUser");
@@ -57,6 +64,8 @@ describe("two-way mode (policy while-failed-over)", () => {
   it("fails closed when the state cannot be read", async () => {
     ddb.on(GetItemCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
     await expect(handler(event("PreSignUp_SignUp"))).rejects.toThrow(SIGNUPS_UNKNOWN);
+    expect(counted("FailoverStateUnreadable")).toBe(1);
+    expect(counted("SignUpsRefused")).toBe(0);
   });
   it("never reads for administrators' creates", async () => {
     await handler(event("PreSignUp_AdminCreateUser"));

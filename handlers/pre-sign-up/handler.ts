@@ -13,11 +13,15 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, PreSignUpTriggerEvent } from "aws-lambda";
 import { FAILOVER_CONTROL_KEY, TABLE_KEY } from "../contract";
 import type { PreSignUpConfig } from "../shared/env";
+import { count, METRIC, type MetricsSink } from "../shared/metrics";
+import { quiet } from "../shared/quiet";
 
 export interface PreSignUpDeps {
   ddb: Pick<DynamoDBClient, "send">;
   config: PreSignUpConfig;
   logger: Logger;
+  /** Refusals are this function's answers, not its errors: they are counted, and only an unreadable state alarms. */
+  metrics: MetricsSink;
 }
 
 export const SIGNUPS_CLOSED = "Sign-ups are closed in this region: it is the disaster-recovery copy. Sign up in the primary region.";
@@ -31,13 +35,14 @@ export async function failedOver(ddb: Pick<DynamoDBClient, "send">, tableName: s
 
 export function makeHandler(deps: PreSignUpDeps) {
   const { config, logger } = deps;
+  const metrics = quiet(deps.metrics);
 
-  return async function handler(event: PreSignUpTriggerEvent, context?: Context): Promise<PreSignUpTriggerEvent> {
-    if (context) logger.addContext(context);
+  async function decide(event: PreSignUpTriggerEvent): Promise<void> {
     const where = { triggerSource: event.triggerSource, userPoolId: event.userPoolId };
-    if (event.triggerSource === "PreSignUp_AdminCreateUser") return event;
+    if (event.triggerSource === "PreSignUp_AdminCreateUser") return;
     if (config.policy === "never") {
       logger.info("self sign-up refused: this pool takes none", where);
+      count(metrics, METRIC.SignUpsRefused);
       throw new Error(SIGNUPS_CLOSED);
     }
     let open: boolean;
@@ -45,13 +50,24 @@ export function makeHandler(deps: PreSignUpDeps) {
       open = await failedOver(deps.ddb, config.tableName);
     } catch (err) {
       logger.error("self sign-up refused: the failover state could not be read", { ...where, error: (err as Error).name });
+      count(metrics, METRIC.FailoverStateUnreadable);
       throw new Error(SIGNUPS_UNKNOWN);
     }
     if (!open) {
       logger.info("self sign-up refused: not failed over", where);
+      count(metrics, METRIC.SignUpsRefused);
       throw new Error(SIGNUPS_CLOSED);
     }
     logger.info("self sign-up allowed: failed over", where);
-    return event;
+  }
+
+  return async function handler(event: PreSignUpTriggerEvent, context?: Context): Promise<PreSignUpTriggerEvent> {
+    if (context) logger.addContext(context);
+    try {
+      await decide(event);
+      return event;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
   };
 }

@@ -32,6 +32,10 @@ export const METRIC = {
   CaptureUnchanged: "CaptureUnchanged",
   /** change-capture: users whose re-read or write failed (their messages are retried by SQS): the alarm's metric. */
   CaptureFailed: "CaptureFailed",
+  /** pre-sign-up: self sign-ups refused (the DR pool is closed to them); not an alarm, people try. */
+  SignUpsRefused: "SignUpsRefused",
+  /** pre-sign-up: the failover state could not be read, so a sign-up was refused that may have been allowed: the alarm's metric. */
+  FailoverStateUnreadable: "FailoverStateUnreadable",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

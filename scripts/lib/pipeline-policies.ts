@@ -446,16 +446,20 @@ function failoverControl(t: PolicyTarget, sid: string): Stmt[] {
 }
 
 /**
- * Two-way failback's drain (D11): the DR-originated records in the primary replica (a scan: no index
- * on the origin) must show in the primary pool, and none may sit in the primary replicator's DLQ.
+ * Two-way failback's drain (D11): the DR-originated records, scanned in the DR replica where DR's
+ * capture wrote them (a scan: no index on the origin; records still on their way to the primary
+ * count), must show in the primary pool (found through its primary# directory items in the primary
+ * replica), and none may sit in the primary replicator's DLQ.
  */
 function drainReads(t: PolicyTarget): Stmt[] {
   const p = t.partition ?? "aws";
-  const primary = t.env.primaryRegion;
+  const { primaryRegion: primary, drRegion: dr } = t.env;
   const n = names(t.env);
+  const table = (region: string) => `arn:${p}:dynamodb:${region}:${t.account}:table/${n.table}`;
   return [
-    { Sid: "ReadPrimaryRecords", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:GetItem"], Resource: [`arn:${p}:dynamodb:${primary}:${t.account}:table/${n.table}`] },
-    { Sid: "PrimaryTableKeyThroughDynamoDB", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [`arn:${p}:kms:${primary}:${t.account}:key/*`], Condition: { StringEquals: { "kms:ViaService": `dynamodb.${primary}.amazonaws.com` } } },
+    { Sid: "ScanDrRecords", Effect: "Allow", Action: ["dynamodb:Scan"], Resource: [table(dr)] },
+    { Sid: "ReadPrimaryDirectory", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table(primary)] },
+    { Sid: "TableKeysThroughDynamoDB", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [`arn:${p}:kms:${primary}:${t.account}:key/*`, `arn:${p}:kms:${dr}:${t.account}:key/*`], Condition: { StringEquals: { "kms:ViaService": [`dynamodb.${primary}.amazonaws.com`, `dynamodb.${dr}.amazonaws.com`] } } },
     { Sid: "ReadPrimaryReplicatorDlq", Effect: "Allow", Action: ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: [`arn:${p}:sqs:${primary}:${t.account}:${n.replicatorDlqIn("primary")}`] },
   ];
 }

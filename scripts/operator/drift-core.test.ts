@@ -23,6 +23,14 @@ describe("drift comparison", () => {
     ]);
   });
 
+  it("sees a pool that no longer keeps the old email until the new one is verified", () => {
+    const pool = (attrs: Array<"email">) => ({ UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: attrs } });
+    expect(diffValues("pool", poolSettings(pool(["email"])), poolSettings(pool(["email"])))).toEqual([]);
+    expect(diffValues("pool", poolSettings(pool(["email"])), poolSettings(pool([])))).toEqual([
+      { area: "pool", field: "UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate", primary: ["email"], dr: [] },
+    ]);
+  });
+
   it("reads every trigger's function ARN", () => {
     expect(
       triggers({

@@ -58,6 +58,9 @@ export function poolSettings(p: UserPoolType): Record<string, unknown> {
     AutoVerifiedAttributes: sorted(p.AutoVerifiedAttributes),
     AccountRecoverySetting: p.AccountRecoverySetting,
     AdminCreateUserConfig: { AllowAdminCreateUserOnly: p.AdminCreateUserConfig?.AllowAdminCreateUserOnly },
+    // Both pools keep the old email until the new one is verified (issue 22): a pool that lost it lets
+    // anyone move their account onto a victim's address there.
+    UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: sorted(p.UserAttributeUpdateSettings?.AttributesRequireVerificationBeforeUpdate) },
     DeletionProtection: p.DeletionProtection,
     // Same sender in both regions; the SES identity is each region's own (same name, its region in
     // the ARN), so the ARN is compared without its region and account.

@@ -48,7 +48,7 @@ function withoutAllowedAdditions(address: string, r: Resource, role: "primary" |
 }
 
 /** The DR pool's PreSignUp trigger: a function with its role, policy, log group, errors alarm and invoke permission. */
-const PRE_SIGN_UP = [/^aws_cloudwatch_log_group\.pre-sign-up_logs_/, /^aws_cloudwatch_metric_alarm\.pre-sign-up_errors_/, /^aws_iam_role\.pre-sign-up_role_/, /^aws_iam_role_policy\.pre-sign-up_policy_/, /^aws_lambda_function\.pre-sign-up_fn_/, /^aws_lambda_permission\.cognito-invokes-pre-sign-up$/];
+const PRE_SIGN_UP = [/^aws_cloudwatch_log_group\.pre-sign-up_logs_/, /^aws_cloudwatch_metric_alarm\.pre-sign-up-state-unreadable$/, /^aws_iam_role\.pre-sign-up_role_/, /^aws_iam_role_policy\.pre-sign-up_policy_/, /^aws_lambda_function\.pre-sign-up_fn_/, /^aws_lambda_permission\.cognito-invokes-pre-sign-up$/];
 
 describe.each(envs.map((e) => [e.env.name, e] as const))("one-way %s", (name, synthed) => {
   it("is in one-way mode by default", () => expect(synthed.env.replication.mode).toBe("one-way"));
