@@ -39,7 +39,7 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 
 describe.skipIf(skip)("two-way replication (sandbox, real stacks, authorization enforced)", () => {
   let w: World;
-  let users: ConfirmedUser[] = [];
+  const users: ConfirmedUser[] = [];
   const pool = (region: "primary" | "dr") => (region === "primary" ? w.deployment.primary.user_pool_id : w.deployment.dr.user_pool_id);
   const client = (region: "primary" | "dr") => (region === "primary" ? w.primary.cognito : w.dr.cognito);
   const givenName = async (region: "primary" | "dr", email: string) => (await getDrUser(client(region), pool(region), email))?.attributes.given_name;
