@@ -53,9 +53,10 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
 export const ENV = {
   /**
-   * DynamoDB table holding replicated user records (post-confirmation, retry-worker, change-capture),
-   * and in the DR region the replica the replicator and the scheduled reconcile keep the
-   * canonical id -> DR username items in (`DR_USER_KEY_PREFIX`).
+   * The replicated table's replica in the function's region: user records (post-confirmation,
+   * retry-worker, change-capture), each pool's directory items (DIRECTORY_KEY_PREFIXES: the
+   * replicator and reconcile keep them, change capture reads them) and the failover control item
+   * (pre-sign-up reads it).
    */
   TABLE_NAME: "TABLE_NAME",
   /** SQS fallback queue URL used when the table write fails (post-confirmation). */
@@ -82,9 +83,10 @@ export const ENV = {
   /** Custom attribute name (without `custom:`) holding the canonical id. */
   CANONICAL_ID_ATTRIBUTE: "CANONICAL_ID_ATTRIBUTE",
   /**
-   * "true": the pre-token trigger takes a user's canonical id from the attribute when set (the DR
-   * pool, where the replicator sets it); "false": always from `sub` (the primary pool, where
-   * nothing of this project sets it, so a value there is not to be trusted).
+   * "true": the pre-token trigger and change capture take a user's canonical id from the attribute
+   * when set (the DR pool, where the replicator sets it; in two-way mode the primary pool too, whose
+   * copies of DR-born users carry it); "false": always from `sub` (the primary pool in one-way mode,
+   * where nothing of this project sets it, so a value there is not to be trusted).
    */
   TRUST_CANONICAL_ID_ATTRIBUTE: "TRUST_CANONICAL_ID_ATTRIBUTE",
   /** Days before a staging record expires (post-confirmation, retry-worker). */

@@ -524,8 +524,8 @@ export function pipelinePolicies(t: PolicyTarget): PipelinePolicies {
         name: `${pre}-pipeline-failback`,
         environment: `${t.env.name}-failback`,
         trust: trust(t, [sub(`environment:${t.env.name}-failback`)]),
-        // The DR stack's outputs (the primary's health check id) come from its state.
-        permissions: doc(...failbackReads(t), ...stateStatements(t, [t.stateBuckets.dr], false), ...failoverSwitch, ...failoverControl(t, "MarkNormal"), ...drainReads(t)),
+        // Both states read: the DR stack's health-check output, and in two-way mode the primary stack's replicator DLQ (the drain).
+        permissions: doc(...failbackReads(t), ...stateStatements(t, [t.stateBuckets.primary, t.stateBuckets.dr], false), ...failoverSwitch, ...failoverControl(t, "MarkNormal"), ...drainReads(t)),
       },
     ],
   };

@@ -8,7 +8,9 @@
 // and without a single call to it; and once the region is back, the failback script as the failback
 // workflow runs it. Every step runs as the pipeline role its workflow job assumes (sandbox STS), so
 // this file is also where the deploy roles make in-place changes: a tag on every resource and a
-// function setting, changed and undone.
+// function setting, changed and undone. The stacks are deployed in two-way mode, the one with more
+// to deploy and to fail over: the failover opens DR sign-ups (the control item), and the failback
+// waits for what was made in DR to reach the primary before closing them and switching back.
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "@cognito-dr/sandbox";
 import { terraformRunner } from "../../scripts/lib/terraform";
 import { npmRun } from "../support/npm-run";
+import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { readFailoverControl } from "../../scripts/lib/failover-state";
+import { getDrUser, signUpAndConfirm } from "../../scripts/drills/population";
+import { names } from "../../stacks/names";
 import { missingTools, startWorld, type World } from "./harness";
 
 const skip = missingTools();
@@ -74,10 +80,11 @@ async function callsIn(sandbox: Sandbox, region: string): Promise<Record<string,
 describe.skipIf(skip)("the DR stack while the primary region is down", { timeout: 600_000 }, () => {
   let w: World;
   const scratch = mkdtempSync(join(tmpdir(), "cdr-dr-outage-"));
+  const failoverState = async () => (await readFailoverControl(w.dr.dynamodb, names(w.deployment.env).table))?.state;
 
   beforeAll(async () => {
     // The state buckets are the account setup's (an administrator's step), as in a real account.
-    w = await startWorld({ state: "s3" });
+    w = await startWorld({ state: "s3", mode: "two-way" });
   });
   afterAll(async () => {
     await w?.sandbox.admin.clearFaults();
@@ -195,7 +202,9 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       const record = JSON.parse(readFileSync(join(dir, records[0]!), "utf8")) as { action: string; env: string; drRegion: string; stateSerial: number; switch: { method: string }; steps: unknown[] };
       expect(record).toMatchObject({ action: "failover", env: "local", drRegion: "us-west-2", switch: { method: "none" } });
       expect(record.stateSerial).toEqual(expect.any(Number));
-      expect(record.steps).toHaveLength(4);
+      // Two-way mode: the fifth step opened DR sign-ups (the control item, in the DR replica).
+      expect(record.steps).toHaveLength(5);
+      expect(await failoverState()).toBe("failed-over");
     } finally {
       await w.sandbox.admin.clearFaults();
     }
@@ -210,16 +219,30 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       DEPLOY_WORKDIR: join(scratch, "failback-work"),
     };
     for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete env[k];
+    // Made in DR while failed over: a user signs up there (sign-ups are open) and support renames them.
+    const dr = w.deployment.dr;
+    const born = await signUpAndConfirm(w.dr.cognito, dr.app_client_id, { email: `dr-outage-${Date.now()}@example.com`, givenName: "Born", familyName: "InDr" });
+    await w.dr.cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId: dr.user_pool_id, Username: born.email, UserAttributes: [{ Name: "given_name", Value: "Renamed" }] }));
     await w.sandbox.admin.clearAuthzDecisions();
-    const r = await npmRun("failback", ["--env", "local", "--confirm", "cdr-local-primary"], env);
+    const r = await npmRun("failback", ["--env", "local", "--confirm", "cdr-local-primary", "--drain-timeout", "180"], env);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/• smoke: all \d+ checks passed in both regions/);
     expect(r.out).toMatch(/• drift: the two pools' configuration matches/);
+    // It waited until the DR-born user and the rename were in the primary, then closed DR sign-ups.
+    const inPrimary = await getDrUser(w.primary.cognito, w.deployment.primary.user_pool_id, born.email);
+    expect(inPrimary?.attributes.given_name).toBe("Renamed");
+    expect(inPrimary?.attributes["custom:canonical_id"]).toBe(born.sub);
+    expect(await failoverState()).toBe("normal");
+    const dir = join(scratch, "failback-work", "failback");
+    const record = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), "utf8")) as { failback?: { drOriginatedUsers: number; drainMs: number; notDrained: string[] } };
+    expect(record.failback).toMatchObject({ notDrained: [] });
+    expect(record.failback!.drOriginatedUsers).toBeGreaterThanOrEqual(1);
     // Every call it made was the failback role's, and none was a change.
     const decisions = (await w.sandbox.admin.authzDecisions()).filter((d) => d.role?.endsWith("/cdr-local-pipeline-failback"));
     expect(decisions.length).toBeGreaterThan(0);
     // (GetFunction without lambda:ListTags answers without the tags: withheld, not refused.)
     expect(decisions.filter((d) => !d.allowed && !d.reason?.startsWith("withheld"))).toEqual([]);
-    expect(decisions.filter((d) => /:(Create|Update|Delete|Put|Set|Tag|Untag|Admin(?!Get|List))/.test(d.action)).map((d) => d.action)).toEqual([]);
+    // Its one write: the control item (DR sign-ups closed).
+    expect(decisions.filter((d) => /:(Create|Update|Delete|Put|Set|Tag|Untag|Admin(?!Get|List))/.test(d.action)).map((d) => d.action)).toEqual(["dynamodb:PutItem"]);
   });
 });
