@@ -135,30 +135,41 @@ function matches(want: Expected, got: DrUser | undefined): boolean {
   return canonical === want.canonicalId && (want.givenName === undefined || got.attributes.given_name === want.givenName);
 }
 
+export interface Drain {
+  /** Restore → every DR-made user and change shows in the primary pool (ms); undefined: not by the timeout. */
+  drainMs?: number;
+  /** Emails of the DR-made users or changes not in the primary by the timeout. */
+  lost: string[];
+}
+
 /**
- * After the restore: every DR change reaches the primary (drain time from `restoredAt`), DR-born
- * users sign in to the primary with their canonical id, nothing lost, duplicated or parked; then
- * the failback closes DR sign-ups again and a planted same-email conflict is reported, not merged.
+ * From the restore on, polls the primary pool until every DR change shows there (or `timeoutMs`
+ * passes). Started at the restore, alongside the DR-side checks, so `drainMs` is the drain's own time.
  */
-export async function afterRestore(ctx: FailbackContext, activity: DrActivity, restoredAt: number, timeoutMs: number): Promise<FailbackReport> {
+export async function drainToPrimary(ctx: FailbackContext, activity: DrActivity, restoredAt: number, timeoutMs: number): Promise<Drain> {
+  const { deployment, primary } = ctx;
+  const done = new Set<string>();
+  const deadline = restoredAt + timeoutMs;
+  for (;;) {
+    await mapLimit(activity.expected.filter((e) => !done.has(e.email)), 10, async (e) => {
+      if (matches(e, await getDrUser(primary.cognito, deployment.primary.user_pool_id, e.email).catch(() => undefined))) done.add(e.email);
+    });
+    if (done.size === activity.expected.length) return { drainMs: Date.now() - restoredAt, lost: [] };
+    if (Date.now() > deadline) return { lost: activity.expected.filter((e) => !done.has(e.email)).map((e) => e.email) };
+    await sleep(250);
+  }
+}
+
+/**
+ * After the drain: DR-born users sign in to the primary with their canonical id, nothing
+ * duplicated or parked; then a planted same-email conflict is reported, not merged, and the
+ * failback closes DR sign-ups again.
+ */
+export async function afterRestore(ctx: FailbackContext, activity: DrActivity, drain: Drain): Promise<FailbackReport> {
   const { deployment, primary, dr } = ctx;
   const primaryPool = deployment.primary.user_pool_id;
   const failures: string[] = [...activity.errors];
-  const done = new Set<string>();
-  let drainMs: number | undefined;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await mapLimit(activity.expected.filter((e) => !done.has(e.email)), 10, async (e) => {
-      if (matches(e, await getDrUser(primary.cognito, primaryPool, e.email).catch(() => undefined))) done.add(e.email);
-    });
-    if (done.size === activity.expected.length) {
-      drainMs = Date.now() - restoredAt;
-      break;
-    }
-    if (Date.now() > deadline) break;
-    await sleep(250);
-  }
-  const lost = activity.expected.filter((e) => !done.has(e.email)).map((e) => e.email);
+  const { drainMs, lost } = drain;
   ctx.log(drainMs === undefined ? `DR changes did not reach the primary: ${lost.length} not drained` : `every DR change reached the primary ${drainMs} ms after the restore`);
 
   // DR-born users, enabled and kept, sign in to the primary pool and keep their canonical id.

@@ -25,7 +25,7 @@ import { mapLimit } from "../lib/map-limit";
 import { drUserMatches, getDrUser, listByEmailPrefix, signUpAndConfirm, type ConfirmedUser } from "./population";
 import { readDlq } from "../lib/dlq";
 import { DEFAULT_GAMEDAY_OPTIONS, type FailbackReport, type GameDayOptions, type GameDayReport, type SignInResult } from "./gameday-report";
-import { afterRestore, duringOutage, type DrActivity, type FailbackContext } from "./gameday-failback";
+import { afterRestore, drainToPrimary, duringOutage, type DrActivity, type Drain, type FailbackContext } from "./gameday-failback";
 
 
 interface Attempt {
@@ -194,6 +194,8 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
   await sandbox.admin.clearFaults(outage.id);
   const restoredAt = Date.now();
   log(`restore: ${env.primaryRegion} is back after ${restoredAt - cutAt} ms`);
+  // Two-way: DR's changes drain into the primary while the DR side's backlog is checked below.
+  const failbackDrain: Promise<Drain> | undefined = activity ? drainToPrimary(failbackCtx, activity, restoredAt, o.drainTimeoutMs) : undefined;
   await sleep(o.afterRestoreMs);
   stop = true;
   await workers;
@@ -238,8 +240,8 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
 
   // 7. two-way mode: everything made in DR reaches the primary
   let failback: FailbackReport | undefined;
-  if (activity) {
-    failback = await afterRestore(failbackCtx, activity, restoredAt, o.drainTimeoutMs);
+  if (activity && failbackDrain) {
+    failback = await afterRestore(failbackCtx, activity, await failbackDrain);
     failures.push(...failback.failures.map((f) => `failback: ${f}`));
     log(`failback: ${failback.usersMadeInDr} users and ${failback.changesMadeInDr} changes made in DR; drained ${failback.drainMs ?? "never"} ms after the restore; lost ${failback.lost.length}, duplicated ${failback.duplicated}, parked ${failback.parked}`);
   }
