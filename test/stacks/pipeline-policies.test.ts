@@ -162,8 +162,9 @@ describe("pipeline policies for two-way mode (granted in every mode: switching i
     }
   });
 
-  it("failback reads the primary replica's records and the primary replicator's DLQ for the drain, and writes neither", () => {
-    expect(stmt("failback", "ReadPrimaryRecords")).toMatchObject({ Action: ["dynamodb:Scan", "dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
+  it("failback scans the DR replica's records, reads the primary replica's directory and the primary replicator's DLQ for the drain, and writes none", () => {
+    expect(stmt("failback", "ScanDrRecords")).toMatchObject({ Action: ["dynamodb:Scan"], Resource: ["arn:aws:dynamodb:us-west-2:111122223333:table/cdr-prod-replicated-users"] });
+    expect(stmt("failback", "ReadPrimaryDirectory")).toMatchObject({ Action: ["dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
     expect(stmt("failback", "ReadPrimaryReplicatorDlq")!.Resource).toEqual(["arn:aws:sqs:us-east-1:111122223333:cdr-prod-replicator-primary-dlq"]);
     const a = actions(role("failback").permissions);
     for (const write of ["sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]) expect(a, write).not.toContain(write);
