@@ -175,10 +175,36 @@ function captureStatements(arn: (service: string, resource: string) => string, t
   ];
 }
 
-/** The smoke checks' reads of an existing trail capture depends on (`<ENV>_CLOUDTRAIL_TRAIL_ARN`, `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN`). */
-function existingTrailReads(trail: TrailSetting | undefined, inRegions: Condition): Stmt[] {
+/**
+ * The smoke checks' reads of an existing trail capture depends on (`<ENV>_CLOUDTRAIL_TRAIL_ARN`,
+ * `<ENV>_DR_CLOUDTRAIL_TRAIL_ARN`), asked by its ARN in the region it must log (`inRegions`).
+ */
+function existingTrailReads(trail: TrailSetting | undefined, inRegions: Condition, sid = "ExistingTrailStatus"): Stmt[] {
   if (trail?.kind !== "existing") return [];
-  return [{ Sid: "ExistingTrailStatus", Effect: "Allow", Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [trail.arn], Condition: inRegions }];
+  return [{ Sid: sid, Effect: "Allow", Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [trail.arn], Condition: inRegions }];
+}
+
+/**
+ * What the smoke's change-capture check of `role` reads (scripts/operator/capture-wiring.ts), for a
+ * role that does not manage the capture resources (the failback's): the region's trail (the stack's
+ * own by name, or the configured one by ARN) and its capture rule, asked in that region only. The
+ * function's mapping and pool reads are granted with the smoke's other reads (SmokeMappings,
+ * CompareTriggerCode, ReadBothPools). DR's (Sids `SmokeDr*`, `ExistingDrTrailStatus`) whatever the
+ * mode: the smoke asks them in two-way mode, and switching modes is a deploy, not an IAM change.
+ */
+function smokeCaptureReads(t: PolicyTarget, role: "primary" | "dr"): Stmt[] {
+  const p = t.partition ?? "aws";
+  const n = names(t.env);
+  const region = role === "primary" ? t.env.primaryRegion : t.env.drRegion;
+  const trail = role === "primary" ? t.env.changeCapture?.trail : t.env.changeCapture?.drTrail;
+  const only = { StringEquals: { "aws:RequestedRegion": [region] } };
+  const sid = (what: string) => (role === "primary" ? what : what.replace(/^(Smoke|Existing)/, "$1Dr"));
+  return [
+    ...(trail?.kind === "existing"
+      ? existingTrailReads(trail, only, sid("ExistingTrailStatus"))
+      : [{ Sid: sid("SmokeCaptureTrail"), Effect: "Allow" as const, Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [`arn:${p}:cloudtrail:${region}:${t.account}:trail/${n.trail}`], Condition: only }]),
+    { Sid: sid("SmokeCaptureRule"), Effect: "Allow", Action: ["events:DescribeRule"], Resource: [`arn:${p}:events:${region}:${t.account}:rule/${n.captureRule}`], Condition: only },
+  ];
 }
 
 /** The DR stack finds the replica table by name (a data source) and never changes it. */
@@ -470,16 +496,14 @@ function failbackReads(t: PolicyTarget): Stmt[] {
   const keep = new Set(["FindPoolsByName", "ReadBothPools", "CompareTriggerCode"]);
   const p = t.partition ?? "aws";
   const regions = [t.env.primaryRegion, t.env.drRegion];
-  const primaryOnly = { StringEquals: { "aws:RequestedRegion": [t.env.primaryRegion] } };
   return [
     ...op.Statement.filter((s) => keep.has(s.Sid)).map((s) => ({ ...s, Action: [...s.Action] })),
     { Sid: "SmokeTables", Effect: "Allow", Action: ["dynamodb:DescribeTable"], Resource: regions.map((r) => `arn:${p}:dynamodb:${r}:${t.account}:table/${names(t.env).table}`) },
     { Sid: "SmokeMappings", Effect: "Allow", Action: ["lambda:ListEventSourceMappings"], Resource: ["*"], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
-    // Change capture must be seeing the primary's changes before sign-in goes back there.
-    ...(t.env.changeCapture?.trail.kind === "existing"
-      ? existingTrailReads(t.env.changeCapture.trail, primaryOnly)
-      : [{ Sid: "SmokeCaptureTrail", Effect: "Allow" as const, Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], Resource: [`arn:${p}:cloudtrail:${t.env.primaryRegion}:${t.account}:trail/${names(t.env).trail}`], Condition: primaryOnly }]),
-    { Sid: "SmokeCaptureRule", Effect: "Allow", Action: ["events:DescribeRule"], Resource: [`arn:${p}:events:${t.env.primaryRegion}:${t.account}:rule/${names(t.env).captureRule}`], Condition: primaryOnly },
+    // Change capture must be seeing the primary's changes before sign-in goes back there, and in
+    // two-way mode DR's too (a DR change nothing captured would be left behind in DR).
+    ...smokeCaptureReads(t, "primary"),
+    ...smokeCaptureReads(t, "dr"),
   ];
 }
 

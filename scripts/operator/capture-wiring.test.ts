@@ -4,7 +4,7 @@ import { LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-la
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { environment } from "../../stacks/environments";
-import { checkCaptureWiring, logsManagementWrites } from "./capture-wiring";
+import { captureTrail, checkCaptureWiring, logsManagementWrites } from "./capture-wiring";
 
 const env = environment("dev", {});
 const cloudtrail = mockClient(CloudTrailClient);
@@ -48,6 +48,53 @@ describe("change capture's wiring (smoke check)", () => {
     const arn = "arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail";
     await checkCaptureWiring(environment("dev", { DEV_CLOUDTRAIL_TRAIL_ARN: arn }), clients);
     expect(cloudtrail.commandCalls(GetTrailStatusCommand)[0]!.args[0].input).toEqual({ Name: arn });
+  });
+});
+
+describe("change capture's wiring in DR (two-way mode's DR pool, region role dr)", () => {
+  const drQueue = `arn:aws:sqs:${env.drRegion}:111122223333:cdr-dev-change-capture`;
+  beforeEach(() => {
+    healthy();
+    cloudtrail.on(GetTrailCommand).resolves({ Trail: { Name: "cdr-dev-trail", HomeRegion: env.drRegion, IsMultiRegionTrail: false } });
+    lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [{ UUID: "m-dr", State: "Enabled", EventSourceArn: drQueue }] });
+  });
+
+  it("asks the DR stack's own trail (same name, the DR region's), the DR rule and the DR function's mapping", async () => {
+    await expect(checkCaptureWiring(env, clients, "dr")).resolves.toMatch(/trail cdr-dev-trail logging, rule ENABLED, mapping m-dr Enabled/);
+    expect(cloudtrail.commandCalls(GetTrailCommand)[0]!.args[0].input).toEqual({ Name: "cdr-dev-trail" });
+    expect(cloudtrail.commandCalls(GetEventSelectorsCommand)[0]!.args[0].input).toEqual({ TrailName: "cdr-dev-trail" });
+    expect(events.commandCalls(DescribeRuleCommand)[0]!.args[0].input).toEqual({ Name: "cdr-dev-change-capture" });
+    expect(lambda.commandCalls(ListEventSourceMappingsCommand)[0]!.args[0].input).toEqual({ FunctionName: "cdr-dev-change-capture" });
+  });
+
+  it("a single-Region trail of the primary region does not log DR", async () => {
+    cloudtrail.on(GetTrailCommand).resolves({ Trail: { Name: "cdr-dev-trail", HomeRegion: env.primaryRegion, IsMultiRegionTrail: false } });
+    await expect(checkCaptureWiring(env, clients, "dr")).rejects.toThrow(new RegExp(`trail cdr-dev-trail logs ${env.primaryRegion} only, not ${env.drRegion}`));
+  });
+
+  it("names every broken part of the DR side at once", async () => {
+    cloudtrail.on(GetTrailStatusCommand).resolves({ IsLogging: false });
+    events.on(DescribeRuleCommand).resolves({ State: "DISABLED" });
+    lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
+    await expect(checkCaptureWiring(env, clients, "dr")).rejects.toThrow(/trail cdr-dev-trail is not logging.*rule cdr-dev-change-capture is DISABLED.*no mapping from cdr-dev-change-capture to cdr-dev-change-capture/);
+  });
+
+  it("asks the configured DR trail by ARN (not the primary's); a multi-Region trail homed elsewhere counts", async () => {
+    const primaryArn = "arn:aws:cloudtrail:us-east-1:444455556666:trail/primary-org-trail";
+    const drArn = `arn:aws:cloudtrail:${env.primaryRegion}:444455556666:trail/org-trail`;
+    const configured = environment("dev", { DEV_CLOUDTRAIL_TRAIL_ARN: primaryArn, DEV_DR_CLOUDTRAIL_TRAIL_ARN: drArn });
+    expect(captureTrail(configured, "dr")).toBe(drArn);
+    expect(captureTrail(configured, "primary")).toBe(primaryArn);
+    cloudtrail.on(GetTrailCommand).resolves({ Trail: { Name: "org-trail", HomeRegion: env.primaryRegion, IsMultiRegionTrail: true } });
+    await expect(checkCaptureWiring(configured, clients, "dr")).resolves.toMatch(/trail org-trail logging/);
+    for (const c of [GetTrailCommand, GetTrailStatusCommand]) expect(cloudtrail.commandCalls(c)[0]!.args[0].input).toEqual({ Name: drArn });
+    expect(cloudtrail.commandCalls(GetEventSelectorsCommand)[0]!.args[0].input).toEqual({ TrailName: drArn });
+  });
+
+  it("the same existing trail, single-Region and homed in the primary region, does not count for DR", async () => {
+    const drArn = `arn:aws:cloudtrail:${env.primaryRegion}:444455556666:trail/org-trail`;
+    cloudtrail.on(GetTrailCommand).resolves({ Trail: { Name: "org-trail", HomeRegion: env.primaryRegion, IsMultiRegionTrail: false } });
+    await expect(checkCaptureWiring(environment("dev", { DEV_DR_CLOUDTRAIL_TRAIL_ARN: drArn }), clients, "dr")).rejects.toThrow(new RegExp(`logs ${env.primaryRegion} only, not ${env.drRegion}`));
   });
 });
 

@@ -1,23 +1,30 @@
-// Is change capture able to see the primary pool's changes? Nothing in the primary fails when it
-// is not (a stopped trail, a disabled rule or mapping): changes just stop reaching DR until
-// reconcile notices. The smoke checks (after each deploy, before failback) ask the three things
-// the path depends on, read-only:
-//  - a trail logs management write events of the primary region and is logging (EventBridge
-//    receives "AWS API Call via CloudTrail" events only while one does: EventBridge User Guide,
-//    "AWS service events delivered via AWS CloudTrail");
-//  - the capture rule is ENABLED;
-//  - the change-capture function reads the capture queue through an Enabled mapping.
+// Is change capture able to see a pool's changes? The primary's always; in two-way mode the DR
+// pool's too (stacks/change-capture.ts, region role "dr"). Nothing fails in that region when it is
+// not (a stopped trail, a disabled rule or mapping): changes just stop reaching the other region
+// until reconcile notices, and in two-way mode a DR change lost that way is lost silently by the
+// failback. The smoke checks (after each deploy, before failover and failback) ask the three things
+// the path depends on, read-only, in the role's own region:
+//  - a trail logs management write events of that region and is logging (EventBridge receives
+//    "AWS API Call via CloudTrail" events only while one does: EventBridge User Guide, "AWS service
+//    events delivered via AWS CloudTrail"): the stack's own (`names().trail`, one per region) or the
+//    configured one (`changeCapture.trail` / `changeCapture.drTrail`), which may be a multi-Region
+//    trail homed in another region;
+//  - the region's capture rule is ENABLED;
+//  - the region's change-capture function reads its capture queue through an Enabled mapping.
 import { GetEventSelectorsCommand, GetTrailCommand, GetTrailStatusCommand, type CloudTrailClient, type GetEventSelectorsCommandOutput } from "@aws-sdk/client-cloudtrail";
 import { DescribeRuleCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
-import { names } from "../../stacks/names";
+import { names, type Role } from "../../stacks/names";
 
 type Send<T extends { send: unknown }> = Pick<T, "send">;
 
-/** The trail change capture depends on: the stack's own (by name) or the configured one (by ARN). */
-export function captureTrail(env: Pick<Environment, "prefix" | "name" | "changeCapture">): string {
-  const t = env.changeCapture.trail;
+/**
+ * The trail `role`'s change capture depends on: the stack's own (by name: the same name in each
+ * region) or the configured one (by ARN: `trail` for the primary, `drTrail` for DR).
+ */
+export function captureTrail(env: Pick<Environment, "prefix" | "name" | "changeCapture">, role: Role = "primary"): string {
+  const t = role === "primary" ? env.changeCapture.trail : env.changeCapture.drTrail;
   return t.kind === "own" ? names(env).trail : t.arn;
 }
 
@@ -40,16 +47,24 @@ export function logsManagementWrites(sel: Pick<GetEventSelectorsCommandOutput, "
   return basic || advanced;
 }
 
+/**
+ * Checks `role`'s change-capture wiring. `clients` are that role's region's (the DR check calls
+ * nothing in the primary region, so the failover can run it with the primary region down; an
+ * existing trail homed elsewhere is asked by its ARN there, as its shadow trail).
+ */
 export async function checkCaptureWiring(
-  env: Pick<Environment, "prefix" | "name" | "primaryRegion" | "changeCapture">,
+  env: Pick<Environment, "prefix" | "name" | "primaryRegion" | "drRegion" | "changeCapture">,
   clients: { cloudtrail: Send<CloudTrailClient>; events: Send<EventBridgeClient>; lambda: Send<LambdaClient> },
+  role: Role = "primary",
 ): Promise<string> {
   const n = names(env);
+  const region = role === "primary" ? env.primaryRegion : env.drRegion;
   const problems: string[] = [];
-  const trail = captureTrail(env);
+  const trail = captureTrail(env, role);
   const described = (await clients.cloudtrail.send(new GetTrailCommand({ Name: trail }))).Trail;
   if (!described) problems.push(`trail ${trail} not found`);
-  else if (!described.IsMultiRegionTrail && described.HomeRegion !== env.primaryRegion) problems.push(`trail ${trail} logs ${described.HomeRegion} only, not ${env.primaryRegion}`);
+  // A multi-Region trail logs every region wherever it is homed; a single-Region one only its home.
+  else if (!described.IsMultiRegionTrail && described.HomeRegion !== region) problems.push(`trail ${trail} logs ${described.HomeRegion} only, not ${region}`);
   const status = await clients.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
   if (!status.IsLogging) problems.push(`trail ${trail} is not logging (StartLogging resumes it; reconcile repairs what was missed)`);
   if (!logsManagementWrites(await clients.cloudtrail.send(new GetEventSelectorsCommand({ TrailName: trail })))) problems.push(`trail ${trail} does not log management write events`);

@@ -7,7 +7,10 @@
 //          pool's changes (trail logging, rule enabled, mapping enabled: capture-wiring.ts).
 // dr:      the DR pool exists (by name); the replica table in the DR region has
 //          a stream; the replicator's event source mapping reads that stream
-//          and is Enabled.
+//          and is Enabled. In two-way mode also what the primary's first and
+//          fourth checks ask, of the DR pool: its PostConfirmation trigger is the
+//          DR post-confirmation function, and change capture sees its changes (a
+//          DR change nothing captures is lost silently during a failover).
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -16,11 +19,12 @@ import { DescribeTableCommand, type TableDescription } from "@aws-sdk/client-dyn
 import { GetFunctionCommand, ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "../../stacks/environments";
 import { names, type Role } from "../../stacks/names";
+import { replicationMode } from "../lib/replication-mode";
 import { lambdaClient, regionClients, sandboxCredentials, type RegionClients } from "../lib/clients";
 import { stepSummary } from "../lib/stacks";
 import { captureTrail, checkCaptureWiring } from "./capture-wiring";
 
-interface Check {
+export interface Check {
   role: Role;
   what: string;
   run(): Promise<string>; // detail on success; throws on failure
@@ -32,33 +36,62 @@ async function table(c: RegionClients, name: string): Promise<TableDescription> 
   return t;
 }
 
-interface CaptureClients {
+/** Change capture's clients of one region. */
+export interface CaptureClients {
   cloudtrail: CloudTrailClient;
   events: EventBridgeClient;
 }
 
-function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, lambda: Record<Role, LambdaClient>, capture: CaptureClients): Check[] {
+/** The clients the checks call, per region role: a check of one role calls only that role's region. */
+export interface SmokeClients {
+  regions: Record<Role, RegionClients>;
+  lambda: Record<Role, LambdaClient>;
+  capture: Record<Role, CaptureClients>;
+}
+
+/** The pool of `role`'s PostConfirmation trigger is that region's deployed post-confirmation function. */
+function postConfirmationCheck(env: Environment, role: Role, c: SmokeClients): Check {
   const n = names(env);
+  const region = role === "primary" ? env.primaryRegion : env.drRegion;
+  return {
+    role,
+    what: `PostConfirmation trigger of the ${role === "primary" ? "primary" : "DR"} pool is ${n.fn("post-confirmation")}`,
+    run: async () => {
+      const id = await poolIdByName(c.regions[role].cognito, n.userPool(role), region);
+      const pool = (await c.regions[role].cognito.send(new DescribeUserPoolCommand({ UserPoolId: id }))).UserPool;
+      const configured = pool?.LambdaConfig?.PostConfirmation;
+      if (!configured) throw new Error(`the ${role === "primary" ? "primary" : "DR"} pool has no PostConfirmation trigger`);
+      const fn = await c.lambda[role].send(new GetFunctionCommand({ FunctionName: n.fn("post-confirmation") }));
+      const arn = fn.Configuration?.FunctionArn;
+      if (configured !== arn) throw new Error(`the trigger is ${configured}, the deployed function is ${arn}`);
+      return arn;
+    },
+  };
+}
+
+/** Change capture of `role`'s region sees its pool's changes (capture-wiring.ts). */
+function captureCheck(env: Environment, role: Role, c: SmokeClients): Check {
+  const n = names(env);
+  return {
+    role,
+    what: `change capture sees the ${role === "primary" ? "primary" : "DR"} pool's changes (trail ${captureTrail(env, role)}${role === "dr" ? ` in ${env.drRegion}` : ""}, rule ${n.captureRule}, ${n.fn("change-capture")})`,
+    run: () => checkCaptureWiring(env, { ...c.capture[role], lambda: c.lambda[role] }, role),
+  };
+}
+
+/** Every smoke check of `env`, both roles, in the order they run (two-way mode adds two of DR's). */
+export function checksFor(env: Environment, c: SmokeClients): Check[] {
+  const n = names(env);
+  const { primary, dr } = c.regions;
+  const lambda = c.lambda;
+  const twoWay = replicationMode(env) === "two-way";
   return [
     {
       role: "primary",
       what: `user pool ${n.userPool("primary")} exists in ${env.primaryRegion}`,
       run: async () => poolIdByName(primary.cognito, n.userPool("primary"), env.primaryRegion),
     },
-    {
-      role: "primary",
-      what: `PostConfirmation trigger of the primary pool is ${n.fn("post-confirmation")}`,
-      run: async () => {
-        const id = await poolIdByName(primary.cognito, n.userPool("primary"), env.primaryRegion);
-        const pool = (await primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: id }))).UserPool;
-        const configured = pool?.LambdaConfig?.PostConfirmation;
-        if (!configured) throw new Error("the primary pool has no PostConfirmation trigger");
-        const fn = await lambda.primary.send(new GetFunctionCommand({ FunctionName: n.fn("post-confirmation") }));
-        const arn = fn.Configuration?.FunctionArn;
-        if (configured !== arn) throw new Error(`the trigger is ${configured}, the deployed function is ${arn}`);
-        return arn;
-      },
-    },
+    postConfirmationCheck(env, "primary", c),
     {
       role: "primary",
       what: `table ${n.table} is ACTIVE with a stream and an ACTIVE replica in ${env.drRegion}`,
@@ -74,16 +107,14 @@ function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, 
         return `stream ${t.StreamSpecification?.StreamViewType}, replica ${env.drRegion} ACTIVE`;
       },
     },
-    {
-      role: "primary",
-      what: `change capture sees the primary pool's changes (trail ${captureTrail(env)}, rule ${n.captureRule}, ${n.fn("change-capture")})`,
-      run: () => checkCaptureWiring(env, { ...capture, lambda: lambda.primary }),
-    },
+    captureCheck(env, "primary", c),
     {
       role: "dr",
       what: `user pool ${n.userPool("dr")} exists in ${env.drRegion}`,
       run: async () => poolIdByName(dr.cognito, n.userPool("dr"), env.drRegion),
     },
+    // Two-way: the DR pool's sign-ups are captured (stacks/sign-up-capture.ts in the DR stack).
+    ...(twoWay ? [postConfirmationCheck(env, "dr", c)] : []),
     {
       role: "dr",
       what: `replica of ${n.table} in ${env.drRegion} has a stream`,
@@ -107,6 +138,8 @@ function checksFor(env: Environment, primary: RegionClients, dr: RegionClients, 
         return `mapping ${m.UUID} Enabled`;
       },
     },
+    // Two-way: every other change to a DR user (stacks/change-capture.ts in the DR stack).
+    ...(twoWay ? [captureCheck(env, "dr", c)] : []),
   ];
 }
 
@@ -118,9 +151,12 @@ export async function runSmoke(env: Environment, roles: Role[]): Promise<{ faile
   const primary = regionClients(env, env.primaryRegion, { maxAttempts: 5 });
   const dr = regionClients(env, env.drRegion, { maxAttempts: 5 });
   const lambda = { primary: lambdaClient(env, env.primaryRegion), dr: lambdaClient(env, env.drRegion) };
-  const common = { region: env.primaryRegion, maxAttempts: 5, ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}) };
-  const capture = { cloudtrail: new CloudTrailClient(common), events: new EventBridgeClient(common) };
-  const checks = checksFor(env, primary, dr, lambda, capture).filter((c) => roles.includes(c.role));
+  const captureIn = (region: string): CaptureClients => {
+    const common = { region, maxAttempts: 5, ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}) };
+    return { cloudtrail: new CloudTrailClient(common), events: new EventBridgeClient(common) };
+  };
+  const capture = { primary: captureIn(env.primaryRegion), dr: captureIn(env.drRegion) };
+  const checks = checksFor(env, { regions: { primary, dr }, lambda, capture }).filter((c) => roles.includes(c.role));
   console.log(`smoke checks of ${env.name} (${roles.join(" + ")}):`);
   const failed: string[] = [];
   for (const c of checks) {
@@ -141,7 +177,9 @@ export async function runSmoke(env: Environment, roles: Role[]): Promise<{ faile
   for (const c of [primary, dr]) for (const cl of [c.cognito, c.dynamodb, c.streams, c.sqs]) cl.destroy();
   lambda.primary.destroy();
   lambda.dr.destroy();
-  capture.cloudtrail.destroy();
-  capture.events.destroy();
+  for (const c of [capture.primary, capture.dr]) {
+    c.cloudtrail.destroy();
+    c.events.destroy();
+  }
   return { failed, total: checks.length };
 }

@@ -185,7 +185,8 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       const after = await callsIn(w.sandbox, primary);
       expect(r.code, r.out).toBe(0);
       expect(r.out).toMatch(/• DR stack: changes applied from us-west-2 state \(serial \d+\)/);
-      expect(r.out).toMatch(/• DR smoke: all \d+ checks passed/);
+      // Two-way mode: DR's three checks and its PostConfirmation trigger and change capture.
+      expect(r.out).toMatch(/• DR smoke: all 5 checks passed/);
       expect(r.out).toMatch(/• sign-in: neither ARC nor DNS failover is configured/);
       // Lambda's poller of the primary region's fallback queue keeps knocking (sqs:ReceiveMessage);
       // it is the sandbox's, not the failover's, which calls no SQS at all.
@@ -226,7 +227,8 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
     await w.sandbox.admin.clearAuthzDecisions();
     const r = await npmRun("failback", ["--env", "local", "--confirm", "cdr-local-primary", "--drain-timeout", "180"], env);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/• smoke: all \d+ checks passed in both regions/);
+    // Two-way mode: the seven one-way checks and DR's PostConfirmation trigger and change capture.
+    expect(r.out).toMatch(/• smoke: all 9 checks passed in both regions/);
     expect(r.out).toMatch(/• drift: the two pools' configuration matches/);
     // It waited until the DR-born user and the rename were in the primary, then closed DR sign-ups.
     const inPrimary = await getDrUser(w.primary.cognito, w.deployment.primary.user_pool_id, born.email);

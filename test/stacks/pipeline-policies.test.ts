@@ -12,6 +12,36 @@ const p = pipelinePolicies({ env, account: "111122223333", repository: "acme/cog
 const role = (suffix: string) => p.roles.find((r) => r.name === `cdr-prod-pipeline-${suffix}`)!;
 const actions = (d: Doc) => d.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
 const regionsOf = (d: Doc) => new Set(d.Statement.flatMap((s) => s.Condition?.StringEquals?.["aws:RequestedRegion"] ?? []));
+const glob = (pattern: string) => new RegExp(`^${pattern.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+
+/**
+ * Whether an Allow statement of `d` grants `action` on `resource` for a request in `region` to a
+ * resource tagged with the environment (enough of IAM's evaluation for these reads: a condition on
+ * any other key, ArnLike or Null, does not count as met).
+ */
+function allows(d: Doc, action: string, resource: string, region: string, envName = "prod"): boolean {
+  const context: Record<string, string> = { "aws:RequestedRegion": region, "aws:ResourceTag/env": envName };
+  return d.Statement.some((s) => {
+    if (s.Effect !== "Allow" || !s.Action.some((a) => glob(a).test(action)) || !s.Resource.some((r) => glob(r).test(resource))) return false;
+    return Object.entries(s.Condition ?? {}).every(
+      ([op, keys]) => op === "StringEquals" && Object.entries(keys).every(([k, v]) => k in context && (Array.isArray(v) ? v : [v]).includes(context[k]!)),
+    );
+  });
+}
+
+/** Every call the smoke's change-capture and PostConfirmation checks make in `region` (capture-wiring.ts, smoke-checks.ts). */
+function smokeCaptureCalls(region: string, trail = `arn:aws:cloudtrail:${region}:111122223333:trail/cdr-prod-trail`): Array<[string, string]> {
+  return [
+    ["cloudtrail:GetTrail", trail],
+    ["cloudtrail:GetTrailStatus", trail],
+    ["cloudtrail:GetEventSelectors", trail],
+    ["events:DescribeRule", `arn:aws:events:${region}:111122223333:rule/cdr-prod-change-capture`],
+    ["lambda:ListEventSourceMappings", "*"],
+    ["cognito-idp:ListUserPools", "*"],
+    ["cognito-idp:DescribeUserPool", `arn:aws:cognito-idp:${region}:111122223333:userpool/${region}_AbCdEf123`],
+    ["lambda:GetFunction", `arn:aws:lambda:${region}:111122223333:function:cdr-prod-post-confirmation`],
+  ];
+}
 
 describe("pipeline policies", () => {
   it.each(["plan", "primary", "dr", "failover", "failback"])("%s role: actions and resources follow AWS's catalogue", async (r) => {
@@ -27,6 +57,11 @@ describe("pipeline policies", () => {
   it.each(["plan", "primary", "dr", "failover", "failback"])("%s role: IAM accepts its trust and permissions policies", (r) => {
     expect(policyGrammarProblem(JSON.stringify(role(r).trust), "trust")).toBeUndefined();
     expect(policyGrammarProblem(JSON.stringify(role(r).permissions), "identity")).toBeUndefined();
+  });
+
+  it.each(["plan", "primary", "dr", "failover", "failback"])("%s role: every statement has its own Sid", (r) => {
+    const sids = role(r).permissions.Statement.map((s) => s.Sid);
+    expect(sids.filter((s, i) => sids.indexOf(s) !== i)).toEqual([]);
   });
 
   it("boundary: IAM accepts it as a managed policy", () => {
@@ -127,8 +162,9 @@ describe("pipeline policies for two-way mode (granted in every mode: switching i
     }
   });
 
-  it("failback reads the primary replica's records and the primary replicator's DLQ for the drain, and writes neither", () => {
-    expect(stmt("failback", "ReadPrimaryRecords")).toMatchObject({ Action: ["dynamodb:Scan", "dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
+  it("failback scans the DR replica's records, reads the primary replica's directory and the primary replicator's DLQ for the drain, and writes none", () => {
+    expect(stmt("failback", "ScanDrRecords")).toMatchObject({ Action: ["dynamodb:Scan"], Resource: ["arn:aws:dynamodb:us-west-2:111122223333:table/cdr-prod-replicated-users"] });
+    expect(stmt("failback", "ReadPrimaryDirectory")).toMatchObject({ Action: ["dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
     expect(stmt("failback", "ReadPrimaryReplicatorDlq")!.Resource).toEqual(["arn:aws:sqs:us-east-1:111122223333:cdr-prod-replicator-primary-dlq"]);
     const a = actions(role("failback").permissions);
     for (const write of ["sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]) expect(a, write).not.toContain(write);
@@ -136,6 +172,62 @@ describe("pipeline policies for two-way mode (granted in every mode: switching i
 
   it("the boundary lets the directories forget (DeleteItem on the table), so the replicators' grant is not void", () => {
     expect(p.boundary.policy.Statement.find((s) => s.Sid === "ReplicatedTableAndStream")!.Action).toContain("dynamodb:DeleteItem");
+  });
+
+  it("the same roles in one-way and two-way mode: switching modes needs no IAM change", () => {
+    const target = (vars: Record<string, string>) => ({ env: environment("prod", { PROD_STATE_BUCKET: "acme-tf", ...vars }), account: "111122223333", repository: "acme/cognito-dr", stateBuckets: { primary: "acme-tf", dr: "acme-tf-us-west-2" }, stateKeyPrefix: "cognito-dr/prod" });
+    expect(environment("prod", { PROD_STATE_BUCKET: "acme-tf" }).replication.mode).toBe("one-way");
+    expect(pipelinePolicies(target({ PROD_REPLICATION_MODE: "two-way" }))).toEqual(p);
+    const drTrail = "arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail";
+    expect(pipelinePolicies(target({ PROD_REPLICATION_MODE: "two-way", PROD_DR_CLOUDTRAIL_TRAIL_ARN: drTrail }))).toEqual(pipelinePolicies(target({ PROD_DR_CLOUDTRAIL_TRAIL_ARN: drTrail })));
+  });
+
+  it("the roles that smoke the DR side (DR deploy, failover, failback) may make the DR capture and PostConfirmation checks' reads in the DR region", () => {
+    for (const r of ["dr", "failover", "failback"]) {
+      for (const [action, resource] of smokeCaptureCalls("us-west-2")) expect(allows(role(r).permissions, action, resource, "us-west-2"), `${r}: ${action} on ${resource}`).toBe(true);
+    }
+    // The roles that smoke the primary side make the same reads there; the DR-only roles cannot.
+    for (const r of ["primary", "failback"]) {
+      for (const [action, resource] of smokeCaptureCalls("us-east-1")) expect(allows(role(r).permissions, action, resource, "us-east-1"), `${r}: ${action} on ${resource}`).toBe(true);
+    }
+    for (const r of ["dr", "failover"]) {
+      for (const [action, resource] of smokeCaptureCalls("us-east-1").filter(([, res]) => res !== "*")) expect(allows(role(r).permissions, action, resource, "us-east-1"), `${r}: ${action} on ${resource}`).toBe(false);
+    }
+  });
+
+  it("failback reads the DR trail and rule as it reads the primary's: the same actions, scoped to the DR region and names", () => {
+    const pairs = [
+      ["SmokeCaptureTrail", "SmokeDrCaptureTrail", "arn:aws:cloudtrail:us-west-2:111122223333:trail/cdr-prod-trail"],
+      ["SmokeCaptureRule", "SmokeDrCaptureRule", "arn:aws:events:us-west-2:111122223333:rule/cdr-prod-change-capture"],
+    ] as const;
+    for (const [primarySid, drSid, resource] of pairs) {
+      const primary = stmt("failback", primarySid)!;
+      expect(stmt("failback", drSid), drSid).toEqual({ ...primary, Sid: drSid, Resource: [resource], Condition: { StringEquals: { "aws:RequestedRegion": ["us-west-2"] } } });
+    }
+    expect(stmt("failback", "ExistingDrTrailStatus")).toBeUndefined();
+  });
+
+  it("with an existing DR trail (a multi-Region trail homed in the primary region), failback and the DR roles read it by ARN in the DR region, and failback both configured trails", () => {
+    const trail = "arn:aws:cloudtrail:us-east-1:444455556666:trail/primary-org-trail";
+    const drTrail = "arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail";
+    const both = pipelinePolicies({ env: environment("prod", { PROD_STATE_BUCKET: "acme-tf", PROD_CLOUDTRAIL_TRAIL_ARN: trail, PROD_DR_CLOUDTRAIL_TRAIL_ARN: drTrail }), account: "111122223333", repository: "acme/cognito-dr", stateBuckets: { primary: "acme-tf", dr: "acme-tf-us-west-2" }, stateKeyPrefix: "cognito-dr/prod" });
+    const of = (r: string) => both.roles.find((x) => x.name === `cdr-prod-pipeline-${r}`)!.permissions;
+    expect(of("failback").Statement.find((s) => s.Sid === "ExistingDrTrailStatus")).toEqual({
+      Sid: "ExistingDrTrailStatus",
+      Effect: "Allow",
+      Action: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
+      Resource: [drTrail],
+      Condition: { StringEquals: { "aws:RequestedRegion": ["us-west-2"] } },
+    });
+    expect(of("failback").Statement.find((s) => s.Sid === "ExistingTrailStatus")).toMatchObject({ Resource: [trail], Condition: { StringEquals: { "aws:RequestedRegion": ["us-east-1"] } } });
+    expect(of("failback").Statement.find((s) => s.Sid === "SmokeDrCaptureTrail")).toBeUndefined();
+    for (const r of ["dr", "failover", "failback"]) {
+      for (const [action, resource] of smokeCaptureCalls("us-west-2", drTrail)) expect(allows(of(r), action, resource, "us-west-2"), `${r}: ${action} on ${resource}`).toBe(true);
+    }
+    // Asked only in the DR region: not a way into the primary region for the DR-only roles.
+    for (const r of ["dr", "failover"]) expect(allows(of(r), "cloudtrail:GetTrailStatus", drTrail, "us-east-1"), r).toBe(false);
+    const sids = of("failback").Statement.map((s) => s.Sid);
+    expect(sids.filter((s, i) => sids.indexOf(s) !== i)).toEqual([]);
   });
 
   it("with an existing DR trail, the DR deploy role reads that trail's status and changes nothing of it", () => {
