@@ -116,7 +116,7 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
   });
 
   it("the apply jobs' smoke checks, the verify job's drift check and drift detection's plan pass as their roles", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint, LOCAL_STATE: "s3", LOCAL_STATE_DIR: join(w.workDir, "state"), DEPLOY_WORKDIR: join(scratch, "jobs-work") };
+    const env: NodeJS.ProcessEnv = { ...process.env, SANDBOX_ENDPOINT: w.sandbox.endpoint, LOCAL_STATE: "s3", LOCAL_STATE_DIR: join(w.workDir, "state"), DEPLOY_WORKDIR: join(scratch, "jobs-work"), LOCAL_REPLICATION_MODE: "two-way" };
     for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete env[k];
     for (const [step, script, args] of [
       ["primary", "smoke", ["--stack", "primary"]],
@@ -169,6 +169,7 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       LOCAL_STATE: "s3",
       LOCAL_STATE_DIR: join(w.workDir, "state"),
       DEPLOY_WORKDIR: join(scratch, "failover-work"),
+      LOCAL_REPLICATION_MODE: "two-way",
     };
     for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"]) delete env[k];
     // Refused without naming the DR stack.
@@ -218,6 +219,7 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       LOCAL_STATE: "s3",
       LOCAL_STATE_DIR: join(w.workDir, "state"),
       DEPLOY_WORKDIR: join(scratch, "failback-work"),
+      LOCAL_REPLICATION_MODE: "two-way",
     };
     for (const k of ["DEPLOY_COMMIT", "DEPLOY_VARS", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete env[k];
     // Made in DR while failed over: a user signs up there (sign-ups are open) and support renames them.
