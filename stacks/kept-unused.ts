@@ -54,11 +54,16 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action,
     why: "the sign-in switch back: local has neither DNS failover nor ARC configured (test/pipeline/sign-in-switch.test.ts drives the switch against fakes)",
   })),
-  ...["cognito-idp:ListUsersInGroup", "cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"].map((action) => ({
+  {
     role: "pipeline-failback",
-    action,
-    why: "the failback's reconcile reads group members and single users only when the pools hold users; the rehearsal's pools hold none (operator-tools.test.ts proves these reads for the same policy as the operator role)",
-  })),
+    action: "cognito-idp:ListUsersInGroup",
+    why: "the failback's reconcile reads group members only when the pools have groups; the rehearsal's pools have none (operator-tools.test.ts proves the read for the same policy as the operator role)",
+  },
+  {
+    role: "pipeline-failback",
+    action: "sqs:ChangeMessageVisibility",
+    why: "the two-way drain puts the messages it peeked on the primary replicator's DLQ back at once; the rehearsal's DLQ is empty (failback-io.test.ts drives the peek against messages)",
+  },
   // Change capture's trail (stacks/change-capture.ts, modules/trail.ts).
   { role: "pipeline-primary", action: "cloudtrail:UpdateTrail", why: "a change to the trail's own settings (its bucket, region scope) is applied in place; the suite changes only its tags (AddTags)" },
   { role: "pipeline-primary", action: "cloudtrail:StopLogging", why: "turning the trail's logging off (enable_logging = false) is applied in place; the suite stops it as an administrator" },
@@ -68,15 +73,12 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     why: "force_destroy (outside prod) empties the trail's bucket of its log files before deleting it; the sandbox's CloudTrail writes no log files, so the suite's destroys find it empty",
   })),
   // Two-way mode's DR change capture (the DR deploy role builds it; the two-way game day deploys it and never changes or destroys it).
-  ...["cloudtrail:UpdateTrail", "cloudtrail:StopLogging", "cloudtrail:RemoveTags"].map((action) => ({
+  { role: "pipeline-dr", action: "cloudtrail:UpdateTrail", why: "a change to the DR trail's own settings (two-way mode: its bucket, region scope) is applied in place; the suite changes only its tags (AddTags, RemoveTags in dr-outage.test.ts)" },
+  { role: "pipeline-dr", action: "cloudtrail:StopLogging", why: "turning the DR trail's logging off (enable_logging = false) is applied in place; nothing in the suite turns it off" },
+  ...["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"].map((action) => ({
     role: "pipeline-dr",
     action,
-    why: "an in-place change of the DR trail (two-way mode): the two-way game day deploys it once and changes nothing of it",
-  })),
-  ...["cloudtrail:DeleteTrail", "events:DeleteRule", "events:RemoveTargets", "events:UntagResource", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"].map((action) => ({
-    role: "pipeline-dr",
-    action,
-    why: "destroying the DR stack's change capture (two-way mode), or switching back to one-way: the two-way game day runs without --destroy and never switches back",
+    why: "force_destroy (outside prod) empties the DR trail's bucket of its log files before deleting it (two-way mode); the sandbox's CloudTrail writes no log files, so the suite's destroys find it empty",
   })),
   // Two-way mode's workloads that only a fault or a rare change reaches.
   {
@@ -94,6 +96,11 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action,
     why: "the shared upsert's branches for a DR change the game day does not make (re-enable, group changes, a dropped attribute, a directory entry freed by a reused email); the DR replicator's role proves them (replication.test.ts scenario 9)",
   })),
+  {
+    role: "replicate-user-primary-role",
+    action: "sqs:SendMessage",
+    why: "the primary replicator parks a record only after a permanent failure; the suite's planted same-email conflict is still inside its 2-minute retry window when the game day ends (the DR replicator's role proves parking, replication.test.ts)",
+  },
   {
     role: "replicate-user-role",
     action: "dynamodb:DeleteItem",

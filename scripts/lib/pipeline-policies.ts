@@ -486,7 +486,8 @@ function drainReads(t: PolicyTarget): Stmt[] {
     { Sid: "ScanDrRecords", Effect: "Allow", Action: ["dynamodb:Scan"], Resource: [table(dr)] },
     { Sid: "ReadPrimaryDirectory", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table(primary)] },
     { Sid: "TableKeysThroughDynamoDB", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [`arn:${p}:kms:${primary}:${t.account}:key/*`, `arn:${p}:kms:${dr}:${t.account}:key/*`], Condition: { StringEquals: { "kms:ViaService": [`dynamodb.${primary}.amazonaws.com`, `dynamodb.${dr}.amazonaws.com`] } } },
-    { Sid: "ReadPrimaryReplicatorDlq", Effect: "Allow", Action: ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: [`arn:${p}:sqs:${primary}:${t.account}:${n.replicatorDlqIn("primary")}`] },
+    // A peek: received, then made visible again at once (scripts/lib/dlq.ts), so the queue is left as it was.
+    { Sid: "PeekPrimaryReplicatorDlq", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"], Resource: [`arn:${p}:sqs:${primary}:${t.account}:${n.replicatorDlqIn("primary")}`] },
   ];
 }
 

@@ -189,11 +189,13 @@ describe.skipIf(skip)("the DR stack while the primary region is down", { timeout
       // Two-way mode: DR's three checks and its PostConfirmation trigger and change capture.
       expect(r.out).toMatch(/• DR smoke: all 5 checks passed/);
       expect(r.out).toMatch(/• sign-in: neither ARC nor DNS failover is configured/);
-      // Lambda's poller of the primary region's fallback queue keeps knocking (sqs:ReceiveMessage);
-      // it is the sandbox's, not the failover's, which calls no SQS at all.
+      // Lambda's pollers in the primary region keep knocking: the fallback and capture queues'
+      // (sqs:ReceiveMessage) and, in two-way mode, the primary replicator's stream (DescribeStream,
+      // GetRecords). They are the sandbox's, not the failover's, which reads no queue and no stream.
+      const pollers = new Set(["sqs:ReceiveMessage", "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"]);
       const made = Object.fromEntries(
         Object.entries(after)
-          .filter(([k, n]) => n !== (before[k] ?? 0) && k !== "sqs:ReceiveMessage")
+          .filter(([k, n]) => n !== (before[k] ?? 0) && !pollers.has(k))
           .map(([k, n]) => [k, n - (before[k] ?? 0)]),
       );
       expect(made, "calls the failover made to the primary region").toEqual({});

@@ -165,7 +165,7 @@ describe("pipeline policies for two-way mode (granted in every mode: switching i
   it("failback scans the DR replica's records, reads the primary replica's directory and the primary replicator's DLQ for the drain, and writes none", () => {
     expect(stmt("failback", "ScanDrRecords")).toMatchObject({ Action: ["dynamodb:Scan"], Resource: ["arn:aws:dynamodb:us-west-2:111122223333:table/cdr-prod-replicated-users"] });
     expect(stmt("failback", "ReadPrimaryDirectory")).toMatchObject({ Action: ["dynamodb:GetItem"], Resource: ["arn:aws:dynamodb:us-east-1:111122223333:table/cdr-prod-replicated-users"] });
-    expect(stmt("failback", "ReadPrimaryReplicatorDlq")!.Resource).toEqual(["arn:aws:sqs:us-east-1:111122223333:cdr-prod-replicator-primary-dlq"]);
+    expect(stmt("failback", "PeekPrimaryReplicatorDlq")!.Resource).toEqual(["arn:aws:sqs:us-east-1:111122223333:cdr-prod-replicator-primary-dlq"]);
     const a = actions(role("failback").permissions);
     for (const write of ["sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]) expect(a, write).not.toContain(write);
   });
