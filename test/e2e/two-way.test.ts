@@ -95,6 +95,7 @@ describe.skipIf(skip)("two-way replication (sandbox, real stacks, authorization 
         if (Number(version) >= start) seen.add(`${key}@${version}`);
       }
     }
+    console.log(`loop safety: ${changes} changes in ${Math.round(SOAK_MS / 1000)} s (both pools), ${seen.size} records written`);
     expect(changes).toBeGreaterThanOrEqual(Math.floor(SOAK_MS / 1000) - 2);
     expect(seen.size).toBe(changes);
   });
