@@ -72,6 +72,8 @@ export const ENV = {
    * from the stack.
    */
   REGION_ROLE: "REGION_ROLE",
+  /** The environment's REPLICATION_MODES entry (the scheduled reconcile; unset: one-way). */
+  REPLICATION_MODE: "REPLICATION_MODE",
   /** Who may sign up to the pool by themselves (pre-sign-up): one of SIGNUP_POLICIES. */
   SIGNUP_POLICY: "SIGNUP_POLICY",
   /** SQS queue URL where the replicator parks permanently failing records (replicate-user). */

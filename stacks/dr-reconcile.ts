@@ -52,6 +52,8 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
       [ENV.RECONCILE_APPLY]: String(settings.apply),
       [ENV.RECONCILE_ALLOW_DELETE]: String(settings.apply && settings.allowDelete),
       [ENV.RECONCILE_QUOTA_SHARE]: String(settings.quotaShare),
+      // Two-way: a DR-born user is missing in the primary, not extra in DR (which would fail every run).
+      ...(env.replication.mode === "two-way" ? { [ENV.REPLICATION_MODE]: env.replication.mode } : {}),
     },
     statements: [
       allow(["cognito-idp:ListUserPools"], ["*"], "FindPrimaryPoolByName"),

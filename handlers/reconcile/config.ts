@@ -10,11 +10,8 @@ function flag(env: EnvSource, name: string): boolean {
   return raw === "true";
 }
 
-/**
- * The environment's replication mode, for the scheduled reconcile. Not in the contract's ENV yet:
- * the stack sets `REPLICATION_MODE` on this function (unset: one-way, today's behaviour).
- */
-export const REPLICATION_MODE_VARIABLE = "REPLICATION_MODE";
+/** The environment's replication mode: the DR stack sets it in two-way mode (unset: one-way, as before two-way existed). */
+export const REPLICATION_MODE_VARIABLE = ENV.REPLICATION_MODE;
 
 export function readReconcileConfig(env: EnvSource): ReconcileConfig {
   return {

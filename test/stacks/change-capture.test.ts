@@ -115,6 +115,15 @@ describe("an environment whose account already has a trail", () => {
     expect(resources(primary, "aws_cloudtrail")).toHaveLength(1);
   });
 
+  it("the scheduled reconcile knows the mode: two-way sets REPLICATION_MODE (DR-born users are missing in the primary, not extra in DR); one-way leaves it unset", () => {
+    const reconcileEnv = (dr: ReturnType<typeof synthEnvironment>["dr"]) => {
+      const fn = resources(dr, "aws_lambda_function").find(([n]) => /reconcile/.test(n));
+      return (fn?.[1] as { environment: { variables: Record<string, string> } }).environment.variables;
+    };
+    expect(reconcileEnv(synthEnvironment(environment("dev", { DEV_REPLICATION_MODE: "two-way" })).dr).REPLICATION_MODE).toBe("two-way");
+    expect(reconcileEnv(synthEnvironment(environment("dev", {})).dr).REPLICATION_MODE).toBeUndefined();
+  });
+
   it("in one-way mode, the DR stack captures nothing", () => {
     for (const { dr } of synthAll()) {
       for (const type of ["aws_cloudtrail", "aws_cloudwatch_event_rule", "aws_s3_bucket"]) expect(resources(dr, type), type).toEqual([]);
