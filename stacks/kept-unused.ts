@@ -91,20 +91,15 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action: "sqs:SendMessage",
     why: "the DR sign-up capture falls back to its queue only when the table write fails; the two-way game day injects no DynamoDB fault in DR (the primary's post-confirmation proves the same grant)",
   },
-  ...["cognito-idp:AdminEnableUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDeleteUserAttributes", "dynamodb:DeleteItem"].map((action) => ({
+  ...["cognito-idp:AdminEnableUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDeleteUserAttributes"].map((action) => ({
     role: "replicate-user-primary-role",
     action,
-    why: "the shared upsert's branches for a DR change the game day does not make (re-enable, group changes, a dropped attribute, a directory entry freed by a reused email); the DR replicator's role proves them (replication.test.ts scenario 9)",
+    why: "the shared upsert's branches for a DR change the game day does not make (re-enable, group changes, a dropped attribute); the DR replicator's role proves them (replication.test.ts scenario 9)",
   })),
   {
     role: "replicate-user-primary-role",
     action: "sqs:SendMessage",
     why: "the primary replicator parks a record only after a permanent failure; the suite's planted same-email conflict is still inside its 2-minute retry window when the game day ends (the DR replicator's role proves parking, replication.test.ts)",
-  },
-  {
-    role: "replicate-user-role",
-    action: "dynamodb:DeleteItem",
-    why: "the directory forgets a deleted user's DR user when a newcomer's record frees its email before the tombstone arrives (upsert.ts release); the suite's reused-email case meets the tombstone first",
   },
   // The scheduled reconcile's role (stacks/dr-reconcile.ts), run from its schedule in operator-tools.test.ts.
   {
