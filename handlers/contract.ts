@@ -93,8 +93,10 @@ export const ENV = {
   TRUST_CANONICAL_ID_ATTRIBUTE: "TRUST_CANONICAL_ID_ATTRIBUTE",
   /** Days before a staging record expires (post-confirmation, retry-worker). */
   RECORD_TTL_DAYS: "RECORD_TTL_DAYS",
-  /** Upper bound of users processed at once in one batch (replicate-user). */
+  /** Upper bound of users processed at once in one batch (replicate-user): derived from its rate (replication/pacing.ts). */
   MAX_CONCURRENCY: "MAX_CONCURRENCY",
+  /** The replicator's Cognito request rates per quota category, JSON `{"UserCreation":40,...}` (its share of this region's quotas). */
+  REPLICATOR_RATES: "REPLICATOR_RATES",
   /** Primary region and pool name the scheduled reconcile lists (found by name: no cross-stack reference). */
   PRIMARY_REGION: "PRIMARY_REGION",
   PRIMARY_USER_POOL_NAME: "PRIMARY_USER_POOL_NAME",

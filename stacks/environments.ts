@@ -4,6 +4,8 @@
 // The types and per-environment constants are in settings.ts (re-exported here).
 import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
+import { COGNITO_QUOTAS, type QuotaCategory } from "../handlers/replication/cognito-quotas";
+import { DEFAULT_REPLICATOR_QUOTA_SHARE } from "../handlers/replication/pacing";
 import { DEFAULT_REPLICATED_ATTRIBUTES, REPLICATION_MODES, type ReplicationMode } from "../handlers/contract";
 import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type TrailSetting, type Unset } from "./settings";
 
@@ -214,6 +216,36 @@ function changeCaptureFor(name: EnvName, env: Env): ChangeCaptureSettings {
   };
 }
 
+/** `<ENV>_REPLICATOR_QUOTA_SHARE`: the replicator's share of the target region's Cognito quotas, (0, 1]. */
+function quotaShareFor(name: EnvName, env: Env): number {
+  const raw = setting(env, name, "REPLICATOR_QUOTA_SHARE");
+  if (raw === undefined) return DEFAULT_REPLICATOR_QUOTA_SHARE;
+  const share = Number(raw);
+  if (!(share > 0 && share <= 1)) throw new Error(`Environment "${name}": ${name.toUpperCase()}_REPLICATOR_QUOTA_SHARE must be a number in (0, 1] (got "${raw}")`);
+  return share;
+}
+
+/**
+ * `<ENV>_COGNITO_QUOTAS`: `<category>=<requests/s>,...` for quotas the account had raised (Service
+ * Quotas), the same in both regions of the environment (set the lower where they differ). UserUpdate
+ * is not adjustable ("Quotas in Amazon Cognito", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html).
+ */
+function cognitoQuotasFor(name: EnvName, env: Env): Partial<Record<QuotaCategory, number>> {
+  const raw = setting(env, name, "COGNITO_QUOTAS");
+  const key = `${name.toUpperCase()}_COGNITO_QUOTAS`;
+  const quotas: Partial<Record<QuotaCategory, number>> = {};
+  for (const pair of raw ? raw.split(",") : []) {
+    const [category, value] = pair.split("=").map((x) => x?.trim());
+    if (!category || !(category in COGNITO_QUOTAS)) throw new Error(`Environment "${name}": ${key} names an unknown category "${category ?? ""}" (known: ${Object.keys(COGNITO_QUOTAS).join(", ")})`);
+    if (category === "UserUpdate") throw new Error(`Environment "${name}": ${key}: UserUpdate is a fixed quota (25/s), AWS does not raise it`);
+    const rate = Number(value);
+    const floor = COGNITO_QUOTAS[category as QuotaCategory];
+    if (!Number.isFinite(rate) || rate < floor) throw new Error(`Environment "${name}": ${key}: ${category} must be a number of requests/s at or above AWS's default ${floor} (got "${value ?? ""}")`);
+    quotas[category as QuotaCategory] = rate;
+  }
+  return quotas;
+}
+
 /** `<ENV>_REPLICATION_MODE` (or `REPLICATION_MODE`): `one-way` (default) or `two-way`. */
 function modeFor(name: EnvName, env: Env): ReplicationMode {
   const value = setting(env, name, "REPLICATION_MODE") ?? "one-way";
@@ -274,7 +306,8 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
       attributes: [...DEFAULT_REPLICATED_ATTRIBUTES],
       customAttributes: [],
       recordTtlDays: 30,
-      maxConcurrency: 10,
+      quotaShare: quotaShareFor(name, env),
+      cognitoQuotas: cognitoQuotasFor(name, env),
     },
     appClient: appClientFor(name, env),
     deletionProtection: name === "prod",

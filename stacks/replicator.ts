@@ -5,6 +5,7 @@
 // DR, on the primary table's own stream). Same bundle; the function knows its region role.
 import type { Construct } from "constructs";
 import { DR_DIRECTORY_TABLE_ACTIONS, ENV, UPSERT_COGNITO_ACTIONS } from "../handlers/contract";
+import { replicatorPacing } from "../handlers/replication/pacing";
 import { iteratorAgeAlarm, queueDepthAlarm } from "../modules/alarms";
 import { BundledFunction } from "../modules/bundled-function";
 import { allow, useTableKey } from "../modules/iam";
@@ -40,6 +41,8 @@ export function replicator(scope: Construct, props: ReplicatorProps): Replicator
   const dlqName = n.replicatorDlqIn(role);
   const dlq = deadLetterQueue(scope, "replicator-dlq", dlqName);
   const label = POOL_LABEL[role];
+  // Its share of the target region's quotas sets its rate, users in flight and batch size.
+  const pacing = replicatorPacing(env.replication.quotaShare, env.replication.cognitoQuotas);
 
   const fn = new BundledFunction(scope, "replicate-user", {
     handler: "replicate-user",
@@ -53,7 +56,8 @@ export function replicator(scope: Construct, props: ReplicatorProps): Replicator
       [ENV.TABLE_NAME]: table.name,
       [ENV.DELETION_POLICY]: env.changeCapture.deletionPolicy,
       [ENV.PARK_QUEUE_URL]: dlq.url,
-      [ENV.MAX_CONCURRENCY]: String(env.replication.maxConcurrency),
+      [ENV.MAX_CONCURRENCY]: String(pacing.inFlight),
+      [ENV.REPLICATOR_RATES]: JSON.stringify(pacing.rates),
     },
     statements: [
       allow([...UPSERT_COGNITO_ACTIONS], [pool.arn], `Upsert${label}Users`),
@@ -73,7 +77,7 @@ export function replicator(scope: Construct, props: ReplicatorProps): Replicator
     alarmActions: props.alarmActions,
     permissionsBoundary: props.permissionsBoundary,
   });
-  streamConsumer(scope, "replica-stream-to-replicator", { fn: fn.fn, streamArn: table.streamArn, onFailure: dlq, after: [fn.policy] });
+  streamConsumer(scope, "replica-stream-to-replicator", { fn: fn.fn, streamArn: table.streamArn, onFailure: dlq, after: [fn.policy], batchSize: pacing.batchSize });
 
   iteratorAgeAlarm(scope, "replicator-iterator-age", {
     functionName: n.fn("replicate-user"),

@@ -1,5 +1,6 @@
 // What an environment is: the typed settings every stack, script and benchmark reads, and the
 // per-environment constants. How an environment is built from env vars is environments.ts.
+import type { QuotaCategory } from "../handlers/replication/cognito-quotas";
 import type { ReplicationMode } from "../handlers/contract";
 import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
@@ -45,8 +46,16 @@ export interface ReplicationSettings {
   customAttributes: string[];
   /** Days a staging record stays in the table before TTL removes it. */
   recordTtlDays: number;
-  /** Upper bound of users the replicator works on at once within one batch. */
-  maxConcurrency: number;
+  /**
+   * Share (0, 1] of the target region's Cognito quotas the replicator may use
+   * (`<ENV>_REPLICATOR_QUOTA_SHARE`, default 0.8: the rest for that region's own sign-ups and the tools).
+   */
+  quotaShare: number;
+  /**
+   * The account's Cognito quotas where raised above AWS's defaults (`<ENV>_COGNITO_QUOTAS`,
+   * e.g. `UserCreation=250`); the replicator's rates, users in flight and batch size follow them.
+   */
+  cognitoQuotas: Partial<Record<QuotaCategory, number>>;
 }
 
 /**

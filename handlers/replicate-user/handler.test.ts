@@ -20,7 +20,8 @@ import { asImage, DR_POOL_ID, DR_REGION, FIXED_NOW, streamEvent, streamRecord, u
 import { fixedClock, recordingMetrics, testLogger } from "../../test/support/fakes";
 import { logsFrom } from "../../test/support/logs";
 import { installPiiGuard } from "../../test/support/pii-guard";
-import { CONFLICT_GRACE_MS, makeHandler, userKeyOf } from "./handler";
+import { CONFLICT_GRACE_MS, makeHandler, START_MARGIN_MS, userKeyOf } from "./handler";
+import type { Context } from "aws-lambda";
 
 const guard = installPiiGuard();
 const cognito = mockClient(CognitoIdentityProviderClient);
@@ -383,6 +384,31 @@ describe("replicate-user log lines", () => {
     const bad = streamRecord(undefined, { keys: { canonicalId: { S: "c-broken" } }, newImage: { canonicalId: { S: "c-broken" }, version: { S: "not a number" } } });
     await expect(handler()(streamEvent(bad))).resolves.toEqual({ batchItemFailures: [] });
     expect(logs.read().find((l) => l.message === "record parked")).toMatchObject({ canonicalId: "c-broken", reason: "INVALID_RECORD" });
+  });
+});
+
+describe("time left in the invocation (large batches, issue 24)", () => {
+  const contextWith = (leftMs: () => number) => ({ getRemainingTimeInMillis: leftMs, awsRequestId: "req-1", functionName: "replicate-user" }) as unknown as Context;
+
+  it("starts no record with less than START_MARGIN_MS left: they fail as batch items and are retried, none is lost", async () => {
+    const a = streamRecord(userRecord({ canonicalId: "00000000-0000-4000-8000-00000000000a", attributes: { email: "a@example.com", email_verified: "true" } }));
+    const b = streamRecord(userRecord({ canonicalId: "00000000-0000-4000-8000-00000000000b", attributes: { email: "b@example.com", email_verified: "true" } }));
+    // The first record finds enough time; by the second, the invocation is nearly over.
+    let left = START_MARGIN_MS + 1_000;
+    cognito.on(AdminCreateUserCommand).callsFake(() => {
+      left = START_MARGIN_MS - 1;
+      return { User: { Username: "dr-sub" } };
+    });
+    const out = await handler({ MAX_CONCURRENCY: "1" })(streamEvent(a, b), contextWith(() => left));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: b.dynamodb!.SequenceNumber }]);
+    expect(cognito.commandCalls(AdminCreateUserCommand)).toHaveLength(1);
+  });
+
+  it("starts every record while time is plentiful", async () => {
+    const a = streamRecord(userRecord({ attributes: { email: "a@example.com", email_verified: "true" } }));
+    const out = await handler()(streamEvent(a), contextWith(() => START_MARGIN_MS * 3));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(cognito.commandCalls(AdminCreateUserCommand)).toHaveLength(1);
   });
 });
 

@@ -59,6 +59,13 @@ function previousEmailOf(r: DynamoDBRecord): string | undefined {
  */
 export const CONFLICT_GRACE_MS = 120_000;
 
+/**
+ * A record not started while less than this is left of the invocation becomes a batch item failure
+ * (retried in the next batch) instead of being cut off by the timeout, which would retry the whole
+ * batch. It covers one user's worst case: 6 attempts of at most 5 s each (index.ts) and backoff.
+ */
+export const START_MARGIN_MS = 35_000;
+
 const CONFLICT_REASONS: ReadonlySet<string> = new Set(["CANONICAL_ID_CONFLICT", "CONFLICT_SAME_EMAIL"]);
 
 /**
@@ -129,6 +136,10 @@ export function makeHandler(deps: ReplicatorDeps) {
     }
 
     async function processRecord(r: DynamoDBRecord): Promise<void> {
+      if (context && context.getRemainingTimeInMillis() < START_MARGIN_MS) {
+        count(metrics, METRIC.Failed);
+        throw new TransientError(`not started: ${context.getRemainingTimeInMillis()} ms left of the invocation; retried in the next batch`);
+      }
       if (r.eventName === "REMOVE") return skip(r, "REMOVE events (TTL expiry) never delete DR users");
       // Before parsing: directory items of either pool and control items, not records (and must not
       // be parked as invalid ones).

@@ -62,7 +62,7 @@ describe("values as an operator writes them", () => {
     ["RECORD_TTL_DAYS", "1", 1],
     ["RECORD_TTL_DAYS", "3650", 3650],
     ["MAX_CONCURRENCY", "1", 1],
-    ["MAX_CONCURRENCY", "100", 100],
+    ["MAX_CONCURRENCY", "500", 500],
   ])("accepts %s=%s (bounds included)", (variable, value, expected) => {
     const read = variable === "RECORD_TTL_DAYS" ? readRetryWorkerConfig({ ...base, [variable]: value }).ttlDays : readReplicatorConfig({ ...base, [variable]: value }).maxConcurrency;
     expect(read).toBe(expected);
@@ -72,9 +72,9 @@ describe("values as an operator writes them", () => {
     ["RECORD_TTL_DAYS", "3651", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "3651")'],
     ["RECORD_TTL_DAYS", "thirty", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "thirty")'],
     ["RECORD_TTL_DAYS", "Infinity", 'Environment variable RECORD_TTL_DAYS must be a number between 1 and 3650 (got "Infinity")'],
-    ["MAX_CONCURRENCY", "101", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "101")'],
-    ["MAX_CONCURRENCY", "0", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "0")'],
-    ["MAX_CONCURRENCY", "ten", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 100 (got "ten")'],
+    ["MAX_CONCURRENCY", "501", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 500 (got "501")'],
+    ["MAX_CONCURRENCY", "0", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 500 (got "0")'],
+    ["MAX_CONCURRENCY", "ten", 'Environment variable MAX_CONCURRENCY must be an integer between 1 and 500 (got "ten")'],
   ])("rejects %s=%s, saying what it must be", (variable, value, message) => {
     const read = variable === "RECORD_TTL_DAYS" ? readRetryWorkerConfig : readReplicatorConfig;
     expect(() => read({ ...base, [variable]: value })).toThrow(message);
@@ -118,3 +118,22 @@ describe("values as an operator writes them", () => {
     expect(() => readPreTokenConfig({ CANONICAL_ID_ATTRIBUTE: "a".repeat(21), ...trust })).toThrow(ConfigError);
   });
 });
+
+describe("REPLICATOR_RATES (issue 24)", () => {
+  const base = { AWS_REGION: "us-west-2", TARGET_USER_POOL_ID: "us-west-2_abc", PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/000000000000/q", TABLE_NAME: "t" };
+  it("defaults to 0.8 of AWS's default quotas, and takes what the stack set", () => {
+    expect(readReplicatorConfig(base).rates).toEqual({ UserCreation: 40, UserUpdate: 20, UserRead: 96, UserList: 24, UserAccountRecovery: 24 });
+    expect(readReplicatorConfig({ ...base, REPLICATOR_RATES: '{"UserCreation":250,"UserUpdate":25}' }).rates).toMatchObject({ UserCreation: 250, UserUpdate: 25, UserRead: 96 });
+  });
+
+  it.each([
+    ["not json", 'REPLICATOR_RATES must be a JSON object of quota category to requests per second (got "not json")'],
+    ["[1]", "REPLICATOR_RATES must be a JSON object"],
+    ['{"UserCreate":1}', 'REPLICATOR_RATES names an unknown quota category "UserCreate"'],
+    ['{"UserCreation":0}', "rate of UserCreation must be a positive number (got 0)"],
+    ['{"UserCreation":"fast"}', 'rate of UserCreation must be a positive number (got "fast")'],
+  ])("refuses %s, naming the variable", (raw, message) => {
+    expect(() => readReplicatorConfig({ ...base, REPLICATOR_RATES: raw })).toThrow(message);
+  });
+});
+

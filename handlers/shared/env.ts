@@ -2,6 +2,8 @@
 // Every failure names the variable, so a wiring mistake in a stack shows up as one
 // clear line in the function's first log instead of an obscure SDK error later.
 import { DELETION_POLICIES, ENV, REGION_ROLES, SIGNUP_POLICIES, type DeletionPolicy, type RegionRole, type SignupPolicy } from "../contract";
+import { COGNITO_QUOTAS, type QuotaCategory } from "../replication/cognito-quotas";
+import { DEFAULT_REPLICATOR_QUOTA_SHARE, IN_FLIGHT_LIMITS, replicatorPacing } from "../replication/pacing";
 import { replicationConfig, ReplicationConfigError, type ReplicationConfig } from "../replication/replication-config";
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -103,7 +105,33 @@ export interface ReplicatorConfig {
   tableName: string;
   deletionPolicy: DeletionPolicy;
   maxConcurrency: number;
+  /** Requests/s per Cognito quota category this function may send (its share of the region's quotas). */
+  rates: Record<QuotaCategory, number>;
   replication: ReplicationConfig;
+}
+
+/**
+ * `REPLICATOR_RATES`: a JSON object of quota category -> requests/s. Unset (a function deployed
+ * before the rates existed): the default share of AWS's default quotas.
+ */
+export function readRates(env: EnvSource, name: string): Record<QuotaCategory, number> {
+  const fallback = replicatorPacing(DEFAULT_REPLICATOR_QUOTA_SHARE).rates;
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, `must be a JSON object of quota category to requests per second (got "${raw}")`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, `must be a JSON object (got "${raw}")`);
+  const rates = { ...fallback };
+  for (const [category, rate] of Object.entries(parsed)) {
+    if (!(category in COGNITO_QUOTAS)) throw new ConfigError(name, `names an unknown quota category "${category}" (known: ${Object.keys(COGNITO_QUOTAS).join(", ")})`);
+    if (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(name, `rate of ${category} must be a positive number (got ${JSON.stringify(rate)})`);
+    rates[category as QuotaCategory] = rate;
+  }
+  return rates;
 }
 
 export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
@@ -117,7 +145,8 @@ export function readReplicatorConfig(env: EnvSource): ReplicatorConfig {
     tableName: requireString(env, ENV.TABLE_NAME),
     // Default `delete`: a user erased in the primary (on request, say) must not remain in DR.
     deletionPolicy: oneOf(env, ENV.DELETION_POLICY, DELETION_POLICIES, "delete"),
-    maxConcurrency: optionalNumber(env, ENV.MAX_CONCURRENCY, 10, { min: 1, max: 100, integer: true }),
+    maxConcurrency: optionalNumber(env, ENV.MAX_CONCURRENCY, 10, { min: 1, max: IN_FLIGHT_LIMITS.max, integer: true }),
+    rates: readRates(env, ENV.REPLICATOR_RATES),
     replication: readReplicationConfig(env),
   };
 }

@@ -109,3 +109,23 @@ describe("the DR region's trail (two-way change capture)", () => {
     expect(environment("prod", { PROD_DR_CLOUDTRAIL_TRAIL_ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail" }).changeCapture.drTrail.kind).toBe("existing");
   });
 });
+
+describe("the replicator's pace (issue 24)", () => {
+  it("takes 0.8 of AWS's default quotas unless <ENV>_REPLICATOR_QUOTA_SHARE and <ENV>_COGNITO_QUOTAS say otherwise", () => {
+    expect(environment("prod", {}).replication).toMatchObject({ quotaShare: 0.8, cognitoQuotas: {} });
+    const raised = environment("prod", { PROD_REPLICATOR_QUOTA_SHARE: "1", PROD_COGNITO_QUOTAS: "UserCreation=250, UserRead=240" }).replication;
+    expect(raised).toMatchObject({ quotaShare: 1, cognitoQuotas: { UserCreation: 250, UserRead: 240 } });
+    expect(environment("dev", { REPLICATOR_QUOTA_SHARE: "0.5" }).replication.quotaShare).toBe(0.5);
+  });
+
+  it.each([
+    [{ DEV_REPLICATOR_QUOTA_SHARE: "0" }, 'DEV_REPLICATOR_QUOTA_SHARE must be a number in (0, 1] (got "0")'],
+    [{ DEV_REPLICATOR_QUOTA_SHARE: "1.5" }, 'DEV_REPLICATOR_QUOTA_SHARE must be a number in (0, 1] (got "1.5")'],
+    [{ DEV_COGNITO_QUOTAS: "UserCreate=250" }, 'DEV_COGNITO_QUOTAS names an unknown category "UserCreate"'],
+    [{ DEV_COGNITO_QUOTAS: "UserUpdate=50" }, "UserUpdate is a fixed quota"],
+    [{ DEV_COGNITO_QUOTAS: "UserCreation=20" }, 'UserCreation must be a number of requests/s at or above AWS\'s default 50 (got "20")'],
+    [{ DEV_COGNITO_QUOTAS: "UserCreation" }, 'UserCreation must be a number of requests/s at or above AWS\'s default 50 (got "")'],
+  ])("refuses %j, naming the variable and the value", (vars, message) => {
+    expect(() => environment("dev", vars)).toThrow(message);
+  });
+});

@@ -4,11 +4,15 @@
 // - the DR pool's PreSignUp trigger: its function, role, policy, log group, errors alarm and
 //   Cognito's permission (new), and `pre_sign_up` in the DR pool's lambda_config;
 // - both pools' user_attribute_update_settings (email changes need verification);
-// - REGION_ROLE on change capture and the replicator, TRUST_CANONICAL_ID_ATTRIBUTE on change capture.
+// - REGION_ROLE on change capture and the replicator, TRUST_CANONICAL_ID_ATTRIBUTE on change capture;
+// - (issue 24) the replicator's pace: MAX_CONCURRENCY and REPLICATOR_RATES on the function and the
+//   stream mapping's batch_size, each exactly what handlers/replication/pacing.ts derives.
 // Nothing else is added, removed, renamed (a replacement) or changed in place.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ENV } from "../../handlers/contract";
+import { replicatorPacing } from "../../handlers/replication/pacing";
+import type { Environment } from "../../stacks/settings";
 import { addressed, BASELINE_FILE, hashes, hashOf, type Baseline } from "./one-way-baseline";
 import { synthAll, type TfJson } from "./synth";
 
@@ -24,7 +28,7 @@ type Resource = Record<string, unknown>;
 const vars = (r: Resource) => (r.environment as { variables: Record<string, string> }).variables;
 
 /** Takes out of a copy of `r` what one-way mode may add to it (and checks it is what D7, D8 and D2 say). */
-function withoutAllowedAdditions(address: string, r: Resource, role: "primary" | "dr"): Resource {
+function withoutAllowedAdditions(address: string, r: Resource, role: "primary" | "dr", env: Environment): Resource {
   const copy = structuredClone(r);
   if (address.startsWith("aws_cognito_user_pool.")) {
     expect(copy.user_attribute_update_settings, address).toEqual({ attributes_require_verification_before_update: ["email"] });
@@ -40,9 +44,17 @@ function withoutAllowedAdditions(address: string, r: Resource, role: "primary" |
     delete vars(copy)[ENV.REGION_ROLE];
     delete vars(copy)[ENV.TRUST_CANONICAL_ID_ATTRIBUTE];
   }
+  const pacing = replicatorPacing(env.replication.quotaShare, env.replication.cognitoQuotas);
   if (address.startsWith("aws_lambda_function.replicate-user")) {
     expect(vars(copy)[ENV.REGION_ROLE], address).toBe(role);
     delete vars(copy)[ENV.REGION_ROLE];
+    expect([vars(copy)[ENV.MAX_CONCURRENCY], vars(copy)[ENV.REPLICATOR_RATES]], address).toEqual([String(pacing.inFlight), JSON.stringify(pacing.rates)]);
+    vars(copy)[ENV.MAX_CONCURRENCY] = "10";
+    delete vars(copy)[ENV.REPLICATOR_RATES];
+  }
+  if (address.startsWith("aws_lambda_event_source_mapping.replica-stream-to-replicator")) {
+    expect(copy.batch_size, address).toBe(pacing.batchSize);
+    copy.batch_size = 100;
   }
   return copy;
 }
@@ -70,7 +82,7 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("one-way %s", (name, sy
     const changed: string[] = [];
     for (const [address, r] of addressed(stack)) {
       const was = baseline[name]![role][address];
-      if (was !== undefined && hashOf(withoutAllowedAdditions(address, r as Resource, role)) !== was) changed.push(address);
+      if (was !== undefined && hashOf(withoutAllowedAdditions(address, r as Resource, role, synthed.env)) !== was) changed.push(address);
     }
     expect(changed).toEqual([]);
   });
@@ -86,7 +98,7 @@ describe("the baseline", () => {
   it("tells a changed resource from an unchanged one", () => {
     const { primary } = envs[0]!;
     const [address, pool] = [...addressed(primary)].find(([a]) => a.startsWith("aws_cognito_user_pool."))!;
-    const same = withoutAllowedAdditions(address, pool as Resource, "primary");
+    const same = withoutAllowedAdditions(address, pool as Resource, "primary", envs[0]!.env);
     expect(hashOf(same)).toBe(baseline[envs[0]!.env.name]!.primary[address]);
     expect(hashOf({ ...same, mfa_configuration: "ON" })).not.toBe(baseline[envs[0]!.env.name]!.primary[address]);
   });
