@@ -232,7 +232,9 @@ export function estimateCost(i: CostInputs): CostEstimate {
   add("Cross-region replication transfer", (recordWrites * i.recordItemBytes + (directoryPuts + directoryDeletes) * i.directoryItemBytes + expiries * 100) / GB, "interRegionTransferGb");
 
   // Events and queues.
-  add(i.trailIsFirstCopy ? "CloudTrail management events (first copy: free)" : "CloudTrail management events (another trail already logs them)", capturedEvents, i.trailIsFirstCopy ? "cloudTrailManagementEvent" : "cloudTrailExtraCopy", "captured Cognito event");
+  // A second copy is charged for every write management event of the region, of every service:
+  // only the captured Cognito ones are counted here, a lower bound.
+  add(i.trailIsFirstCopy ? "CloudTrail management events (first copy: free)" : "CloudTrail management events, second copy (at least these; every write event of the region is charged)", capturedEvents, i.trailIsFirstCopy ? "cloudTrailManagementEvent" : "cloudTrailExtraCopy", "captured Cognito event");
   add("EventBridge: CloudTrail events on the default bus", capturedEvents, "eventBridgeAwsServiceEvent");
   const captureInvocations = invocations.changeCapture;
   add("SQS requests (send per event; receive and delete per batch; idle long polls)", capturedEvents + 2 * captureInvocations + i.idleReceivesPerQueueMonth * i.lambdaPolledQueues, "sqsRequest");
