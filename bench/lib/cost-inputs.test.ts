@@ -80,5 +80,6 @@ describe("gatherCostInputs", () => {
     expect([inputs.users, inputs.monthlyChurn, inputs.changesPerUserPerMonth, inputs.recordTtlDays, inputs.logRetentionDays]).toEqual([2_000_000, 0.05, 1, 30, 90]);
     // Every input has a source.
     for (const key of Object.keys(inputs).filter((k) => k !== "functions")) expect(sources[key], key).toBeTruthy();
+    expect(gatherCostInputs(DEFAULT_SCENARIO, undefined, "no run").sources["functions.preToken"]).toBe("assumed (nothing measured: no run): see ASSUMED in bench/lib/cost-inputs.ts");
   });
 });

@@ -168,7 +168,8 @@ export function gatherCostInputs(scenario: ScenarioOptions, measured: StageFunct
       sources[`functions.${f}`] = `measured: ${x.invocations} invocations of ${x.region}'s ${d.suffix} in the ${found.stage} stage (${measuredIn}), sandbox Lambda runtime`;
     } else {
       functions[f] = ASSUMED[f];
-      sources[`functions.${f}`] = `assumed (no stage of ${measuredIn} invoked ${d.suffix}): see ASSUMED in bench/lib/cost-inputs.ts`;
+      const why = measured ? `no stage of ${measuredIn} invoked ${d.suffix}` : `nothing measured: ${measuredIn}`;
+      sources[`functions.${f}`] = `assumed (${why}): see ASSUMED in bench/lib/cost-inputs.ts`;
     }
   }
   // The environment as its stacks see it (no variables set: only its constants are read here).

@@ -115,6 +115,9 @@ describe("estimateCost", () => {
   it("renders a table with the total and native's add-on", () => {
     const t = costTable(estimateCost(example()));
     expect(t).toMatch(/\| \*\*total, custom path\*\*/);
+    // The same total less the DR pool's 200 MAU.
+    const e = estimateCost(example());
+    expect(t).toContain(`| subtotal without the DR pool's MAU (AWS resources only) | | | ${(e.totalUsd - 200 * 0.015).toFixed(4)} |`);
     expect(t).toMatch(/native replication add-on \(500 MAU x 1 replica region\) \| \| 0.0045 \| \*\*2.25\*\*/);
   });
 });

@@ -270,6 +270,8 @@ export function costTable(e: CostEstimate): string {
   const qty = (x: number) => (x >= 1000 ? Math.round(x).toLocaleString("en-US") : Number(x.toPrecision(4)).toString());
   const rows = ["| line item | quantity | unit price (USD) | monthly (USD) |", "|---|---:|---:|---:|"];
   for (const l of e.lines) rows.push(`| ${l.item} | ${qty(l.quantity)} ${l.unit} | ${Number(l.unitPriceUsd.toPrecision(4))} | ${money(l.monthlyUsd)} |`);
+  const mau = e.lines.filter((l) => l.price === "cognitoEssentialsMau").reduce((x, l) => x + l.monthlyUsd, 0);
+  rows.push(`| subtotal without the DR pool's MAU (AWS resources only) | | | ${money(e.totalUsd - mau)} |`);
   rows.push(`| **total, custom path** | | | **${money(e.totalUsd)}** |`);
   rows.push(`| native replication add-on (${qty(e.native.maus)} MAU x 1 replica region) | | ${e.native.unitPriceUsd} | **${money(e.native.monthlyUsd)}** |`);
   return rows.join("\n");
