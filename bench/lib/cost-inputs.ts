@@ -31,7 +31,9 @@ export function functionDeltas(before: LambdaStats | undefined, after: LambdaSta
   const prior = new Map((before?.functions ?? []).map((f) => [`${f.region}/${f.name}`, f]));
   const out: Record<string, FunctionDelta> = {};
   for (const f of after.functions) {
-    const b = prior.get(`${f.region}/${f.name}`);
+    // Counters that went down were restarted (a new runtime): the later snapshot is the whole stage.
+    const p = prior.get(`${f.region}/${f.name}`);
+    const b = p && p.invocations <= f.invocations ? p : undefined;
     const invocations = f.invocations - (b?.invocations ?? 0);
     if (invocations <= 0) continue;
     out[f.name] = {
