@@ -37,6 +37,12 @@ describe("functionDeltas", () => {
       "cdr-local-post-confirmation": { region: "us-east-1", invocations: 2, durationMs: 80, billedMs: 81, logBytes: 900, memoryMb: 512 },
     });
   });
+
+  it("takes a restarted function's counters whole", () => {
+    const before = stats([fn("f", "us-east-1", { invocations: 50, durationMs: 5000, billedMs: 5050, logBytes: 9000 })]);
+    const after = stats([fn("f", "us-east-1", { invocations: 3, durationMs: 30, billedMs: 31, logBytes: 300 })]);
+    expect(functionDeltas(before, after).f).toMatchObject({ invocations: 3, billedMs: 31, logBytes: 300 });
+  });
 });
 
 describe("item sizes", () => {
