@@ -4,7 +4,8 @@
 //   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
 //   --only a,b       run only these: bundles, synth, lag, capture, replicator, backfill, reconcile, cost
 //                    (cost prices the functions measured by this run's sandbox stages, else those of
-//                    the output file's earlier run; alone it needs no sandbox)
+//                    the output file's earlier run; alone it needs no sandbox: `--only cost --merge`
+//                    keeps that run's other results in the file)
 //   --out <file>     write here instead of bench/results/latest.json
 //   --merge          keep the other benchmarks' fields already in the output file (with --only);
 //                    run.merged lists which fields came from an earlier run
