@@ -2,13 +2,18 @@
 // stdout, and bench/results/latest.json (schema: issue 8; extra fields allowed).
 //
 //   --quick          replicator 1,000 users, lag 100 samples, backfill/reconcile 10,000 users
-//   --only a,b       run only these: bundles, synth, lag, capture, replicator, backfill, reconcile
+//   --only a,b       run only these: bundles, synth, lag, capture, replicator, backfill, reconcile, cost
+//                    (cost prices the functions measured by this run's sandbox stages, else those of
+//                    the output file's earlier run; alone it needs no sandbox: `--only cost --merge`
+//                    keeps that run's other results in the file)
 //   --out <file>     write here instead of bench/results/latest.json
 //   --merge          keep the other benchmarks' fields already in the output file (with --only);
 //                    run.merged lists which fields came from an earlier run
 //   --replicator-users <n>, --lag-samples <n>, --ops-users <n>, --capture-users <n>   override the sizes
 //   --delivery-delay <ms>  the "realistic" CloudTrail -> EventBridge delay for capture (default 2000)
 //   --fault-rate <0..1>   injected DR Cognito error rate for the replicator (default 0.05, the issue's)
+//   --cost-users <n>, --cost-churn <0..1>, --cost-changes <per user/month>, --cost-mau-share <0..1>
+//                    the cost scenario (default 2,000,000 users, 0.05, 1, 1)
 //
 // Order: bundles and synth first (no sandbox running), then one sandbox with the real
 // `local` stacks deployed once for lag, replicator, backfill and reconcile (see
@@ -23,13 +28,15 @@ import { findTerraform } from "../scripts/lib/tools";
 import { benchBundles, type BundlesBench } from "./lib/bundles";
 import { benchBackfill, benchReconcile, seedPools, type BackfillResult, type ReconcileBenchResult } from "./lib/operator";
 import { benchCaptureLag, CHANGE_KINDS, type CaptureLagResult } from "./lib/capture";
+import { functionDeltas, type StageFunctionStats } from "./lib/cost-inputs";
+import { benchCost, earlierMeasurements, type CostResult } from "./lib/cost-stage";
 import { benchLag, benchReplicator, type LagResult, type ReplicatorResult } from "./lib/replication";
 import { formatTable, round } from "./lib/stats";
 import { benchSynth, type SynthResult } from "./lib/synth";
 import { environment } from "../stacks/environments";
 import { deployBenchWorld, startBenchSandbox, stopBenchSandbox, type BenchWorld } from "./lib/world";
 
-const BENCHES = ["bundles", "synth", "lag", "capture", "replicator", "backfill", "reconcile"] as const;
+const BENCHES = ["bundles", "synth", "lag", "capture", "replicator", "backfill", "reconcile", "cost"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const SIZES = {
@@ -62,6 +69,10 @@ interface Results {
   bundles?: BundlesBench["bundles"];
   bundlesSdkExternal?: BundlesBench["bundlesSdkExternal"];
   synth?: SynthResult;
+  /** What each deployed function did during each sandbox stage (sandbox Lambda runtime): the cost model's measured inputs. */
+  functions?: StageFunctionStats;
+  /** Monthly cost estimate (issue 24) with every input and its source, next to native replication's add-on. */
+  cost?: CostResult;
   targets: typeof TARGETS;
   loadAverage: Record<string, number[]>;
 }
@@ -81,12 +92,16 @@ async function main(): Promise<number> {
       "capture-users": { type: "string" },
       "delivery-delay": { type: "string" },
       "fault-rate": { type: "string" },
+      "cost-users": { type: "string" },
+      "cost-churn": { type: "string" },
+      "cost-changes": { type: "string" },
+      "cost-mau-share": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("Usage: npm run bench [-- --quick] [-- --only bundles,synth,lag,capture,replicator,backfill,reconcile] [-- --out file]");
+    console.log("Usage: npm run bench [-- --quick] [-- --only bundles,synth,lag,capture,replicator,backfill,reconcile,cost] [-- --out file]");
     return 0;
   }
   const only = values.only?.split(",").map((s) => s.trim()) as BenchName[] | undefined;
@@ -111,6 +126,19 @@ async function main(): Promise<number> {
   if (!(Number.isInteger(deliveryDelayMs) && deliveryDelayMs >= 0)) throw new Error(`--delivery-delay must be a whole number of ms (got "${values["delivery-delay"]}")`);
   const faultRate = values["fault-rate"] === undefined ? 0.05 : Number(values["fault-rate"]);
   if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--fault-rate must be between 0 and 1 (got "${values["fault-rate"]}")`);
+  const costNumber = (name: "cost-users" | "cost-churn" | "cost-changes" | "cost-mau-share", ok: (n: number) => boolean, what: string): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!ok(n)) throw new Error(`--${name} must be ${what} (got "${v}")`);
+    return n;
+  };
+  const costScenario = {
+    users: costNumber("cost-users", (n) => Number.isInteger(n) && n > 0, "a positive whole number"),
+    monthlyChurn: costNumber("cost-churn", (n) => n >= 0 && n <= 1, "between 0 and 1"),
+    changesPerUserPerMonth: costNumber("cost-changes", (n) => n >= 0 && Number.isFinite(n), "a number of changes per user per month, 0 or more"),
+    mauShare: costNumber("cost-mau-share", (n) => n >= 0 && n <= 1, "between 0 and 1"),
+  };
   const out = resolve(values.out ?? resolve(__dirname, "results", "latest.json"));
   const started = Date.now();
   const la = () => loadavg().map((x) => round(x, 2));
@@ -176,6 +204,13 @@ async function main(): Promise<number> {
         });
         if (world) {
           const w = world;
+          // The functions' counters before and after a stage: what each did during it (cost inputs).
+          const measuredStage = async (name: string, fn: () => Promise<void>) => {
+            const before = await w.sandbox.admin.lambdaStats().catch(() => undefined);
+            await stage(name, fn);
+            const after = await w.sandbox.admin.lambdaStats().catch(() => undefined);
+            if (after) (results.functions ??= {})[name] = functionDeltas(before, after);
+          };
           // Seeding is heavy moto work: let it overlap the deploy only, never a measurement.
           if (want("lag") || want("capture") || want("replicator")) {
             const waitFrom = Date.now();
@@ -183,21 +218,21 @@ async function main(): Promise<number> {
             if (Date.now() - waitFrom > 1000) log(`waited ${round((Date.now() - waitFrom) / 1000, 0)} s for seeding to finish before measuring`);
           }
           if (want("lag")) {
-            await stage("lag", async () => {
+            await measuredStage("lag", async () => {
               results.lag = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 0, concurrency: 4, timeoutMs: 30_000, log });
             });
-            await stage("lagRealistic", async () => {
+            await measuredStage("lagRealistic", async () => {
               results.lagRealistic = await benchLag(w, { samples: size.lagSamples, replicationDelayMs: 1000, concurrency: 4, timeoutMs: 30_000, log });
             });
           }
           if (want("capture")) {
             const capture = (deliveryDelayMs: number) =>
               benchCaptureLag(w, { usersPerKind: size.captureUsers, deliveryDelayMs, replicationDelayMs: 0, concurrency: 4, timeoutMs: 60_000, log });
-            await stage("captureLag", async () => void (results.captureLag = await capture(0)));
-            await stage("captureLagRealistic", async () => void (results.captureLagRealistic = await capture(deliveryDelayMs)));
+            await measuredStage("captureLag", async () => void (results.captureLag = await capture(0)));
+            await measuredStage("captureLagRealistic", async () => void (results.captureLagRealistic = await capture(deliveryDelayMs)));
           }
           if (want("replicator")) {
-            await stage("replicator", async () => {
+            await measuredStage("replicator", async () => {
               results.replicator = await benchReplicator(w, { users: size.replicatorUsers, faultRate, timeoutMs: Math.max(300_000, size.replicatorUsers * 100), log });
             });
           }
@@ -216,13 +251,26 @@ async function main(): Promise<number> {
     }
   }
 
+  if (want("cost")) {
+    await stage("cost", () => {
+      const here = results.functions && Object.keys(results.functions).length > 0;
+      const earlier = here ? undefined : earlierMeasurements(out);
+      results.cost = benchCost({
+        scenario: Object.fromEntries(Object.entries(costScenario).filter(([, v]) => v !== undefined)),
+        measured: here ? results.functions : earlier?.measured,
+        measuredIn: here ? "this run" : (earlier?.from ?? "no run (nothing measured on disk)"),
+      });
+      for (const w of results.cost.estimate.warnings) log(`cost: ${w}`);
+    });
+  }
+
   results.machine.loadAverageEnd = la();
   results.run.wallSeconds = round((Date.now() - started) / 1000, 1);
   mkdirSync(dirname(out), { recursive: true });
   if (values.merge && existsSync(out)) {
     const earlier = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
     const merged: string[] = [];
-    for (const key of ["replicator", "lag", "lagRealistic", "captureLag", "captureLagRealistic", "backfill", "reconcile", "bundles", "bundlesSdkExternal", "synth"] as const) {
+    for (const key of ["replicator", "lag", "lagRealistic", "captureLag", "captureLagRealistic", "backfill", "reconcile", "bundles", "bundlesSdkExternal", "synth", "functions", "cost"] as const) {
       if (results[key] === undefined && earlier[key] !== undefined) {
         (results as unknown as Record<string, unknown>)[key] = earlier[key];
         merged.push(key);
@@ -298,6 +346,16 @@ export function summary(r: Results): string {
       `${x.wallMs} ms wall${x.cpuMs !== undefined ? ` (${x.cpuMs} ms CPU)` : ""}, ${x.maxRssMb} MB peak RSS`,
       `< ${TARGETS.synthWallMs} ms, < ${TARGETS.synthRssMb} MB`,
       mark(x.wallMs < TARGETS.synthWallMs && x.maxRssMb < TARGETS.synthRssMb),
+    ]);
+  }
+  if (r.cost) {
+    const x = r.cost;
+    const s = x.scenario;
+    rows.push([
+      `cost (${s.users} users, churn ${s.monthlyChurn}, ${s.changesPerUserPerMonth} changes/user/month)`,
+      `$${round(x.estimate.totalUsd, 0)}/month vs native add-on $${round(x.estimate.native.monthlyUsd, 0)} (functions measured in ${x.measuredIn})`,
+      "(shown)",
+      "",
     ]);
   }
   const m = r.machine;

@@ -6,7 +6,7 @@ import type { AlarmFiring } from "./alarms";
 import type { Firing as ScheduleFiring } from "./scheduler";
 import type { DecisionRecord } from "./authz/decisions";
 import type { UnusedGrant } from "./authz/unused";
-import type { MappingsCaughtUp, ShardCheckpoint } from "./lambda";
+import type { LambdaStats, MappingsCaughtUp, ShardCheckpoint } from "./lambda";
 import type { CloudTrailRecord, TrailCoverage } from "./cloudtrail";
 import type { Delivery } from "./eventbridge";
 
@@ -118,7 +118,8 @@ export class SandboxAdmin {
   }
 
   // lambda
-  lambdaStats(): Promise<unknown> {
+  /** Per function: invocations, errors, summed durations and log bytes since the sandbox started; and the event source mappings. */
+  lambdaStats(): Promise<LambdaStats> {
     return this.call("GET", "/lambda/stats");
   }
   async lambdaLogs(fn: string, region?: string): Promise<Array<{ ts: number; stream: string; line: string }>> {

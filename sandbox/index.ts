@@ -28,7 +28,7 @@ export { MOTO_MISSING, MotoNotFoundError, findMoto } from "./moto";
 export { regionalEndpoint } from "./gateway";
 export { policyGrammarProblem } from "./iam-grammar";
 export { GITHUB_ISSUER, GITHUB_PROVIDER_HOST } from "./authz/oidc";
-export type { LambdaPlugin } from "./lambda";
+export type { FunctionStats, LambdaPlugin, LambdaStats } from "./lambda";
 export type { AwsRequest, AwsResponse, GatewayPlugin, LambdaInvoker, Next, SessionCredentials } from "./types";
 export type { DecisionRecord } from "./authz/decisions";
 export { unusedGrants, type UnusedGrant } from "./authz/unused";

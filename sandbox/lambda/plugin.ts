@@ -144,6 +144,10 @@ export class LambdaPlugin implements SandboxPlugin, LambdaInvoker {
           timeouts: s?.timeouts ?? 0,
           coldStarts: s?.coldStarts ?? 0,
           queued: s?.queued ?? 0,
+          memoryMb: e.cfg.memoryMb,
+          durationMs: s?.durationMs ?? 0,
+          billedMs: s?.billedMs ?? 0,
+          logBytes: s?.logBytes ?? 0,
         };
       }),
       mappings: this.esm.info(),

@@ -247,6 +247,22 @@ describe.skipIf(!!skip)(`lambda runtime${skip ? ` (skipped: ${skip})` : ""}`, ()
     expect(s?.timeouts).toBeGreaterThanOrEqual(1);
   });
 
+  it("counts each function's summed durations and log bytes, the inputs of the cost benchmark", async () => {
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "timed-fn", Runtime: "nodejs22.x", Role: ROLE, Handler: "index.handler", Code: { ZipFile: ZIP }, Timeout: 5, MemorySize: 256, Environment: { Variables: { GREETING: "hi" } } }));
+    await call("timed-fn", { sleepMs: 150 });
+    await call("timed-fn", { sleepMs: 150 });
+    const s = plugin.stats().functions.find((f) => f.name === "timed-fn")!;
+    expect([s.invocations, s.memoryMb]).toEqual([2, 256]);
+    expect(s.durationMs).toBeGreaterThanOrEqual(300);
+    // Billed: each duration rounded up to a whole ms.
+    expect(s.billedMs).toBeGreaterThanOrEqual(Math.ceil(s.durationMs));
+    expect(s.billedMs).toBeLessThanOrEqual(Math.ceil(s.durationMs) + 2);
+    // Every line the function's log holds (START, its output, END, REPORT), newline included.
+    const lines = plugin.logs("timed-fn", REGION);
+    expect(lines.filter((l) => l.line.startsWith("REPORT"))).toHaveLength(2);
+    expect(s.logBytes).toBe(lines.reduce((n, l) => n + Buffer.byteLength(l.line) + 1, 0));
+  });
+
   it("forgets a deleted function", async () => {
     await lambda.send(new DeleteFunctionCommand({ FunctionName: "bad-export" }));
     await expect(lambda.send(new InvokeCommand({ FunctionName: "bad-export" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });

@@ -21,7 +21,23 @@ export interface RuntimeOptions extends WorkerOptions {
 interface FunctionPool {
   workers: Set<Worker>;
   waiters: (() => void)[];
-  stats: { invocations: number; errors: number; timeouts: number; coldStarts: number; throttlesQueued: number };
+  stats: { invocations: number; errors: number; timeouts: number; coldStarts: number; throttlesQueued: number; durationMs: number; billedMs: number; logBytes: number };
+}
+
+/** What the runtime reports per function: the pool's state and its counters since start. */
+export interface RuntimeFunctionStats {
+  warm: number;
+  busy: number;
+  invocations: number;
+  errors: number;
+  timeouts: number;
+  coldStarts: number;
+  queued: number;
+  /** Sum of finished invocations' durations (what REPORT says), and of their billed (whole ms) durations: the cost benchmark's inputs. */
+  durationMs: number;
+  billedMs: number;
+  /** Bytes of every log line the function's invocations produced (its stdout/stderr and the platform's START/END/REPORT), as CloudWatch Logs would ingest them. */
+  logBytes: number;
 }
 
 export class Runtime {
@@ -45,7 +61,7 @@ export class Runtime {
   private pool(key: string): FunctionPool {
     let p = this.pools.get(key);
     if (!p) {
-      p = { workers: new Set(), waiters: [], stats: { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, throttlesQueued: 0 } };
+      p = { workers: new Set(), waiters: [], stats: { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, throttlesQueued: 0, durationMs: 0, billedMs: 0, logBytes: 0 } };
       this.pools.set(key, p);
     }
     return p;
@@ -57,6 +73,8 @@ export class Runtime {
   }
 
   appendLog(key: string, stream: LogLine["stream"], line: string): void {
+    // A newline ends each line in CloudWatch's event, and every byte is ingested.
+    this.pool(key).stats.logBytes += Buffer.byteLength(line) + 1;
     this.logs.append(key, stream, line);
   }
 
@@ -126,6 +144,8 @@ export class Runtime {
       this.release(fn, p, worker);
     }
     const d = outcome.durationMs;
+    p.stats.durationMs += d;
+    p.stats.billedMs += Math.max(1, Math.ceil(d));
     this.appendLog(key, "platform", `END RequestId: ${requestId}`);
     this.appendLog(
       key,
@@ -196,8 +216,8 @@ export class Runtime {
     }
   }
 
-  stats(): Record<string, { warm: number; busy: number; invocations: number; errors: number; timeouts: number; coldStarts: number; queued: number }> {
-    const out: Record<string, { warm: number; busy: number; invocations: number; errors: number; timeouts: number; coldStarts: number; queued: number }> = {};
+  stats(): Record<string, RuntimeFunctionStats> {
+    const out: Record<string, RuntimeFunctionStats> = {};
     for (const [key, p] of this.pools) {
       const live = [...p.workers].filter((w) => !w.dead);
       out[key] = {
@@ -208,6 +228,9 @@ export class Runtime {
         timeouts: p.stats.timeouts,
         coldStarts: p.stats.coldStarts,
         queued: p.waiters.length,
+        durationMs: p.stats.durationMs,
+        billedMs: p.stats.billedMs,
+        logBytes: p.stats.logBytes,
       };
     }
     return out;

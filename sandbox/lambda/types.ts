@@ -85,6 +85,13 @@ export interface FunctionStats {
   timeouts: number;
   coldStarts: number;
   queued: number;
+  /** The function's configured memory (MemorySize). */
+  memoryMb: number;
+  /** Sum of its finished invocations' durations (ms), as REPORT lines give them, and of their billed durations (whole ms, at least 1). */
+  durationMs: number;
+  billedMs: number;
+  /** Bytes of all its log lines (function output and START/END/REPORT), newline included: what CloudWatch Logs would ingest. */
+  logBytes: number;
 }
 
 export interface MappingInfo {
