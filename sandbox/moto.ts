@@ -1,8 +1,8 @@
 // Starts and stops moto_server (Python moto) on a free loopback port.
 //
 // moto belongs to the `python3` first on PATH: when that interpreter can import moto, moto
-// runs under it through sandbox/moto_server.py (moto.server plus an index that makes user
-// lookups O(1); see that file), else as `moto_server` from PATH (unpatched). MOTO_SERVER
+// runs under it through sandbox/moto_server.py (moto.server plus indexes that make user
+// lookups O(1) and ListUsers O(page) per page; see that file), else as `moto_server` from PATH (unpatched). MOTO_SERVER
 // names an explicit command. No path of a particular machine is assumed.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";

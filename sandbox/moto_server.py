@@ -26,19 +26,57 @@ see sandbox/cognito/client-attributes.ts for the pages and the reasoning). The t
 read back, its attribute claims replaced, and signed again with moto's own key, so it still verifies
 against moto's JWKS. The gateway filters GetUser by the same rule.
 
+A fourth patch makes ListUsers cost O(page) per page instead of O(pool): moto builds the whole
+(filtered) list of the pool's users for every page and finds the page's start by comparing each
+user with the token, so listing a 10,000-user pool took 12 s and a 50,000-user pool minutes. A
+listing's users are now taken once, on its first page, and kept under an id its tokens carry:
+unfiltered, a copy of the pool's users in moto's order (creation order), O(pool) once; with
+`sub ^= "<prefix>"` or `sub = "<value>"`, a range of a sorted index of subs (kept by the username
+index's IndexedUsers on every insert and delete), O(matches + log pool), so parallel segments by sub
+prefix do not each scan the pool; any other filter, moto's own filter function, once per listing.
+Answers are moto's: the same users in the same order, the same JSON and errors (a malformed token,
+one moto never issued, an expired one or one of another pool or filter: InvalidToken "Invalid
+token"), Limit as moto takes it (absent or 0: 60; moto enforces no maximum), no PaginationToken on
+the last page. Two differences, both what a client of Cognito may expect: a user deleted during a
+listing is skipped (moto answered InvalidToken when the deleted user was the next page's first), and
+a user created during a listing is not in it (a listing shows the pool as it was on its first page;
+AWS does not document this; see sandbox/README.md). A user whose attributes change during a
+filtered listing is listed (or not) by its attributes on the first page, with its current
+attributes. Listings are dropped after 15 minutes unused, beyond 2,048 listings or beyond 2 million
+listed users in all, least recently used first, so a long-running sandbox does not grow.
+
 Behaviour is otherwise moto's own. If moto's internals ever differ from what a patch expects,
 it is skipped with a note on stderr and moto runs without it (the username index: slower, same
-answers; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword; the
+answers; the fast ListUsers: moto's O(pool) per page; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword; the
 ID token claims: moto's own, which show custom attributes a client may not read).
 """
 
+import base64
+import bisect
+import inspect
+import re
 import runpy
+import secrets
 import sys
 import threading
+import time
 from collections import OrderedDict
 
 # Sent only by the sandbox gateway, which drops it from callers' requests (sandbox/cognito/index.ts).
 PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
+
+# Guards every pool's sorted sub index (moto_server serves requests on several threads).
+SUB_INDEX_LOCK = threading.Lock()
+
+# ListUsers listings kept for their pagination tokens: at most this many, holding at most this many
+# users in all, each dropped after this long unused (the least recently used go first).
+MAX_LISTINGS = 2048
+MAX_LISTED_USERS = 2_000_000
+LISTING_IDLE_SECONDS = 15 * 60
+
+# A ListUsers request carrying this header ("1") gets back how many users the listing looked at
+# (sandbox/moto-index.test.ts's cost test); answers to other requests are moto's, unchanged.
+COUNT_WORK_HEADER = "x-sandbox-count-work"
 
 
 def _install_username_index():
@@ -52,7 +90,7 @@ def _install_username_index():
 
     # Bumped whenever any user's username attribute changes value; an index built
     # under an older generation is rebuilt before it answers.
-    state = {"generation": 0}
+    state = {"generation": 0, "subs_generation": 0}
 
     class IndexedUsers(OrderedDict):
         """The pool's users (username -> user) plus value -> username for its username attributes."""
@@ -61,18 +99,38 @@ def _install_username_index():
             self.pool = pool
             self.index = {}
             self.generation = -1
+            # For ListUsers (_install_fast_list_users): each user's insertion number (moto lists in
+            # insertion order) and (sub, number, username) sorted, so a sub prefix is a range.
+            self.sequence = {}
+            self.next_sequence = 0
+            self.subs = []
+            self.subs_generation = state["subs_generation"]
             super().__init__(*args)
 
         def attribute_types(self):
             return self.pool.extended_config.get("UsernameAttributes") or []
 
+        def _sub_entry(self, username, user):
+            sub = user.attribute_lookup.get("sub")
+            return None if sub is None else (sub, self.sequence[username], username)
+
         def _add(self, username, user):
+            entry = self._sub_entry(username, user)
+            if entry is not None:
+                with SUB_INDEX_LOCK:
+                    bisect.insort(self.subs, entry)
             for t in self.attribute_types():
                 value = user.attribute_lookup.get(t)
                 if value is not None:
                     self.index.setdefault(value, username)
 
         def _remove(self, username, user):
+            entry = self._sub_entry(username, user)
+            if entry is not None:
+                with SUB_INDEX_LOCK:
+                    i = bisect.bisect_left(self.subs, entry)
+                    if i < len(self.subs) and self.subs[i] == entry:
+                        del self.subs[i]
             for t in self.attribute_types():
                 value = user.attribute_lookup.get(t)
                 if value is not None and self.index.get(value) == username:
@@ -86,9 +144,34 @@ def _install_username_index():
                 self._add(username, user)
             self.generation = state["generation"]
 
+        def sub_range(self, value, prefix):
+            """Users whose sub equals `value` (or starts with it when `prefix`), in insertion order,
+            and how many index entries were looked at."""
+            with SUB_INDEX_LOCK:
+                if self.subs_generation != state["subs_generation"]:
+                    # A sub changed (moto lets nothing change one, but the index never lies).
+                    self.subs = sorted(e for e in (self._sub_entry(u, user) for u, user in self.items()) if e is not None)
+                    self.subs_generation = state["subs_generation"]
+                i = bisect.bisect_left(self.subs, (value,))
+                examined = max(1, len(self.subs).bit_length())
+                found = []
+                while i < len(self.subs):
+                    entry = self.subs[i]
+                    examined += 1
+                    if not (entry[0].startswith(value) if prefix else entry[0] == value):
+                        break
+                    found.append(entry)
+                    i += 1
+            found.sort(key=lambda e: e[1])
+            return [self[e[2]] for e in found if e[2] in self], examined
+
         def __setitem__(self, username, user):
             if username in self:
                 self._remove(username, self[username])
+            else:
+                # A key set again keeps its place in the dict, and so its number.
+                self.sequence[username] = self.next_sequence
+                self.next_sequence += 1
             super().__setitem__(username, user)
             self._add(username, user)
 
@@ -96,18 +179,21 @@ def _install_username_index():
             user = self[username]
             super().__delitem__(username)
             self._remove(username, user)
+            del self.sequence[username]
 
         def pop(self, username, *default):
             if username in self:
                 user = self[username]
-                super().__delitem__(username)
-                self._remove(username, user)
+                del self[username]
                 return user
             return super().pop(username, *default)
 
         def clear(self):
             super().clear()
             self.index = {}
+            self.sequence = {}
+            with SUB_INDEX_LOCK:
+                self.subs = []
 
     original_init = pool_cls.__init__
 
@@ -132,11 +218,15 @@ def _install_username_index():
     def watch(method):
         def wrapper(self, *args, **kwargs):
             before = (self.attribute_lookup.get("email"), self.attribute_lookup.get("phone_number"))
+            sub = self.attribute_lookup.get("sub")
             try:
                 return method(self, *args, **kwargs)
             finally:
                 if (self.attribute_lookup.get("email"), self.attribute_lookup.get("phone_number")) != before:
                     state["generation"] += 1
+                # A user being constructed gets its first sub here, before any pool holds it.
+                if sub is not None and self.attribute_lookup.get("sub") != sub:
+                    state["subs_generation"] += 1
 
         return wrapper
 
@@ -144,6 +234,126 @@ def _install_username_index():
     pool_cls._get_user = get_user
     user_cls.update_attributes = watch(user_cls.update_attributes)
     user_cls.delete_attributes = watch(user_cls.delete_attributes)
+
+
+def _install_fast_list_users():
+    from moto.cognitoidp import models, responses, utils
+    from moto.core.exceptions import InvalidToken
+
+    backend_cls = models.CognitoIdpBackend
+    response_cls = responses.CognitoIdpResponse
+    moto_filtered = getattr(backend_cls.list_users, "__wrapped__", None)
+    if not callable(moto_filtered) or not callable(getattr(response_cls, "list_users", None)):
+        raise RuntimeError("moto has no paginated CognitoIdpBackend.list_users")
+    model = utils.PAGINATION_MODEL.get("list_users", {})
+    if (model.get("input_token"), model.get("limit_key"), model.get("limit_default")) != ("pagination_token", "limit", 60):
+        raise RuntimeError(f"moto paginates list_users differently: {model}")
+    if inspect.getfullargspec(moto_filtered).args != ["self", "user_pool_id", "filt"]:
+        raise RuntimeError("moto's list_users takes other arguments")
+
+    class Listing:
+        __slots__ = ("pool_id", "filt", "users", "used")
+
+        def __init__(self, pool_id, filt, users):
+            self.pool_id, self.filt, self.users, self.used = pool_id, filt, users, time.monotonic()
+
+    listings = OrderedDict()  # listing id -> Listing, least recently used first
+    listings_lock = threading.Lock()
+    held = {"users": 0}  # snapshot entries over all listings
+    # How many users this thread's last ListUsers looked at, for the cost test's header.
+    work = threading.local()
+
+    def remember(listing):
+        listing_id = secrets.token_hex(8)
+        now = time.monotonic()
+        with listings_lock:
+            listings[listing_id] = listing
+            held["users"] += len(listing.users)
+            # Never the listing just added: its caller is about to ask for its second page.
+            while len(listings) > 1 and (
+                len(listings) > MAX_LISTINGS
+                or held["users"] > MAX_LISTED_USERS
+                or now - next(iter(listings.values())).used > LISTING_IDLE_SECONDS
+            ):
+                _, old = listings.popitem(last=False)
+                held["users"] -= len(old.users)
+        return listing_id
+
+    def token_for(listing_id, position):
+        return base64.urlsafe_b64encode(f"{listing_id}:{position}".encode()).decode()
+
+    def parse_token(token):
+        # moto decodes a token before it looks at the pool: a malformed one is refused first.
+        try:
+            listing_id, position = base64.urlsafe_b64decode(str(token).encode()).decode().split(":")
+            return listing_id, int(position)
+        except (ValueError, TypeError, UnicodeDecodeError):
+            raise InvalidToken("Invalid token") from None
+
+    def find_listing(listing_id, position, pool_id, filt):
+        with listings_lock:
+            listing = listings.get(listing_id)
+            if listing is not None:
+                listings.move_to_end(listing_id)
+                listing.used = time.monotonic()
+        # Expired, never issued, or issued for another pool or filter.
+        if listing is None or listing.pool_id != pool_id or (listing.filt or "") != (filt or "") or not 0 <= position <= len(listing.users):
+            raise InvalidToken("Invalid token")
+        return listing
+
+    sub_filter = re.compile(r'sub\s*(=|\^=)\s*"(.*)"')
+
+    def matching(self, pool, user_pool_id, filt):
+        """The users the listing returns, in moto's order, and how many users it looked at."""
+        if not filt:
+            return list(pool.users.values()), len(pool.users)
+        parsed = sub_filter.fullmatch(filt)
+        if parsed and hasattr(pool.users, "sub_range"):
+            return pool.users.sub_range(parsed.group(2), parsed.group(1) == "^=")
+        # moto's own filter, its errors included: once per listing, not per page.
+        return moto_filtered(self, user_pool_id, filt), len(pool.users)
+
+    def list_users(self, user_pool_id, filt, limit=None, pagination_token=None):
+        listing_id, position = (None, 0) if pagination_token is None else parse_token(pagination_token)
+        pool = self.describe_user_pool(user_pool_id)
+        limit = limit if limit else model["limit_default"]
+        if listing_id is None:
+            users, examined = matching(self, pool, user_pool_id, filt)
+            listing = Listing(user_pool_id, filt, users)
+        else:
+            listing = find_listing(listing_id, position, user_pool_id, filt)
+            examined = 0
+        live = pool.users
+        users = listing.users
+        page = []
+        # Users deleted since the listing began are skipped; a user created since then is not in it.
+        while position < len(users) and len(page) < limit:
+            user = users[position]
+            position += 1
+            examined += 1
+            if live.get(user.username) is user:
+                page.append(user)
+        while position < len(users) and live.get(users[position].username) is not users[position]:
+            position += 1
+            examined += 1
+        work.examined = examined
+        if position >= len(users):
+            return page, None
+        if listing_id is None:
+            listing_id = remember(listing)
+        return page, token_for(listing_id, position)
+
+    original_handler = response_cls.list_users
+
+    def list_users_handler(self):
+        work.examined = None
+        result = original_handler(self)
+        if self.headers.get(COUNT_WORK_HEADER) == "1" and work.examined is not None:
+            self.response_headers[COUNT_WORK_HEADER] = str(work.examined)
+        return result
+
+    backend_cls.list_users = list_users
+    response_cls.list_users = list_users_handler
 
 
 def _install_confirmed_create():
@@ -226,6 +436,10 @@ if __name__ == "__main__":
         _install_username_index()
     except Exception as exc:  # noqa: BLE001 - any mismatch means "run moto as it is"
         print(f"sandbox: moto username index not installed ({exc}); moto runs unpatched", file=sys.stderr)
+    try:
+        _install_fast_list_users()
+    except Exception as exc:  # noqa: BLE001 - moto's own listing: same answers, O(pool) per page
+        print(f"sandbox: moto fast ListUsers not installed ({exc}); ListUsers scans the pool for every page", file=sys.stderr)
     try:
         _install_confirmed_create()
     except Exception as exc:  # noqa: BLE001 - the gateway confirms with a second call instead

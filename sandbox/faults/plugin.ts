@@ -13,6 +13,7 @@ import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { internalError, throttled, unavailable } from "./answers";
 import { Quotas, type CognitoQuotaTable, type QuotaCategory, type QuotaSetting } from "./quotas";
+import { faultSpecError, sampledDelayMs } from "./spec";
 
 export interface FaultSpec {
   /** Signing name (`cognito-idp`, `dynamodb`, `sqs`, `lambda`, ...) or `*` (default) for all services. */
@@ -25,8 +26,10 @@ export interface FaultSpec {
   errorRate?: number;
   /** Probability 0..1 of answering with the service's throttling error (HTTP 400). */
   throttleRate?: number;
-  /** Added latency in ms before the request proceeds. */
+  /** Added latency in ms before the request proceeds (the median when latencyJitterMs is set). */
   latencyMs?: number;
+  /** Each call's delay is uniform in [latencyMs - jitter, latencyMs + jitter]; at most latencyMs. */
+  latencyJitterMs?: number;
   /** Full outage: every matching request gets HTTP 503. */
   outage?: boolean;
   /** Only calls made by this sandbox Lambda function (by name); default: every caller. */
@@ -74,6 +77,8 @@ export interface FaultsOptions {
   /** Per-region overrides: `{ "us-west-2": { UserCreation: 10 } }`; key `*` for every region. */
   quotas?: Record<string, Partial<Record<QuotaCategory, number>>>;
   random?: () => number;
+  /** Waits out an injected delay (tests record it instead). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class FaultsPlugin implements SandboxPlugin {
@@ -83,10 +88,12 @@ export class FaultsPlugin implements SandboxPlugin {
   private readonly quotas: Quotas;
   private stats: SandboxStats = { regions: {} };
   private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private listeners = new Set<() => void>();
 
   constructor(opts: FaultsOptions) {
     this.random = opts.random ?? Math.random;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.quotas = new Quotas(opts.cognitoQuotas, opts.quotas);
   }
 
@@ -171,8 +178,9 @@ export class FaultsPlugin implements SandboxPlugin {
       op.faulted += 1;
       return unavailable(req);
     }
-    const latency = active.reduce((m, f) => Math.max(m, f.latencyMs ?? 0), 0);
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    // Several matching faults do not add up: the largest of their (sampled) delays wins.
+    const latency = active.reduce((m, f) => Math.max(m, sampledDelayMs(f, this.random)), 0);
+    if (latency > 0) await this.sleep(latency);
 
     if (req.service === "cognito-idp") {
       for (const c of this.quotas.checks(req)) {
@@ -219,11 +227,10 @@ export class FaultsPlugin implements SandboxPlugin {
       if (method === "GET") return { body: { faults: this.listFaults() } };
       if (method === "POST") {
         const specs: FaultSpec[] = Array.isArray(body) ? body : Array.isArray(body.faults) ? body.faults : [body];
-        for (const s of specs) {
-          for (const k of ["errorRate", "throttleRate"] as const) {
-            const v = s[k];
-            if (v !== undefined && (typeof v !== "number" || v < 0 || v > 1)) return { status: 400, body: { error: `${k} must be 0..1` } };
-          }
+        // All or nothing: one bad fault refuses the whole request.
+        for (const [i, s] of specs.entries()) {
+          const error = faultSpecError(s, i);
+          if (error) return { status: 400, body: { error } };
         }
         const added = specs.map((s) => this.addFault(s));
         return { body: { faults: added } };
