@@ -7,7 +7,10 @@ import { newRecord, toItem, type ReplicatedUser } from "../../handlers/replicati
 import { mapLimit } from "../../scripts/lib/map-limit";
 import { getDrUser, signUpAndConfirm, testUsers } from "../../scripts/drills/population";
 import { readDlq } from "../../scripts/lib/dlq";
-import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
+import { GetFunctionConfigurationCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
+import { ENV } from "../../handlers/contract";
+import { replicatorPacing, type Pacing } from "../../handlers/replication/pacing";
+import { lambdaClient } from "../../scripts/lib/clients";
 import { percentile, ratio, round } from "./stats";
 import type { BenchWorld } from "./world";
 
@@ -18,6 +21,21 @@ const OBSERVER_RATE = 10_000;
 
 export interface ReplicatorResult {
   users: number;
+  /** The DR UserCreation quota the run had (AWS default 50, or a raised one) and the replicator's share of it. */
+  quotaPerSec: number;
+  quotaShare: number;
+  /** What the deployed replicator was paced with (handlers/replication/pacing.ts, as a deploy would set it). */
+  pacing: { userCreationRate: number; inFlight: number; batchSize: number };
+  /** Injected latency on every DR Cognito call: median and jitter (uniform ± jitter). */
+  latency: { medianMs: number; jitterMs: number };
+  /** Rate between the first and the last user created in DR (the pipeline's start-up excluded; see endToEnd). */
+  steadyPerSec: number;
+  steadyRatio: number;
+  /** From the first record written to the last user in DR: includes ~1–5 s of global-table copy, stream poll and cold start. */
+  endToEndPerSec: number;
+  endToEndRatio: number;
+  /** Throttled DR Cognito calls (TooManyRequests) as a share of all DR Cognito calls. */
+  throttledShare: number;
   quotaBoundPerSec: number;
   achievedPerSec: number;
   ratio: number;
@@ -49,6 +67,17 @@ async function listDr(w: BenchWorld, prefix: string): Promise<Array<{ email: str
   return out;
 }
 
+/** The pacing a deploy with this quota and share gives the replicator, applied to the deployed function and its mapping. */
+async function paceReplicator(w: BenchWorld, pacing: Pacing): Promise<void> {
+  const lambda = lambdaClient(w.deployment.env, w.deployment.env.drRegion);
+  const FunctionName = w.names.fn("replicate-user");
+  const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+  const Variables = { ...current.Environment?.Variables, [ENV.MAX_CONCURRENCY]: String(pacing.inFlight), [ENV.REPLICATOR_RATES]: JSON.stringify(pacing.rates) };
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables } }));
+  const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName }));
+  for (const m of mappings.EventSourceMappings ?? []) await lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID!, BatchSize: pacing.batchSize }));
+}
+
 /**
  * N records written straight to the primary table (BatchWriteItem, as the
  * PostConfirmation trigger would have written them), quotas at AWS defaults, 5 % of DR
@@ -56,15 +85,21 @@ async function listDr(w: BenchWorld, prefix: string): Promise<Array<{ email: str
  * last user created in DR (sandbox stats, then every user seen by ListUsers); users not
  * CONFIRMED are counted in `notConfirmed`.
  */
-export async function benchReplicator(w: BenchWorld, opts: { users: number; faultRate: number; timeoutMs: number; log: (s: string) => void }): Promise<ReplicatorResult> {
+export async function benchReplicator(
+  w: BenchWorld,
+  opts: { users: number; faultRate: number; quotaPerSec: number; quotaShare: number; latency: { medianMs: number; jitterMs: number }; timeoutMs: number; log: (s: string) => void },
+): Promise<ReplicatorResult> {
   const drRegion = w.deployment.env.drRegion;
   const primaryRegion = w.deployment.env.primaryRegion;
   await w.reset();
   await w.sandbox.admin.setQuota([
     { region: drRegion, category: "UserList", ratePerSecond: OBSERVER_RATE },
     { region: drRegion, category: "UserRead", ratePerSecond: OBSERVER_RATE },
+    { region: drRegion, category: "UserCreation", ratePerSecond: opts.quotaPerSec },
   ]);
-  await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion, errorRate: opts.faultRate });
+  const pacing = replicatorPacing(opts.quotaShare, { UserCreation: opts.quotaPerSec });
+  await paceReplicator(w, pacing);
+  await w.sandbox.admin.injectFault({ service: "cognito-idp", region: drRegion, errorRate: opts.faultRate, latencyMs: opts.latency.medianMs, latencyJitterMs: opts.latency.jitterMs });
   const tag = `rep${randomUUID().slice(0, 6)}`;
   const now = Date.now();
   const records: ReplicatedUser[] = Array.from({ length: opts.users }, (_, i) =>
@@ -97,11 +132,13 @@ export async function benchReplicator(w: BenchWorld, opts: { users: number; faul
   // cover every user; then ListUsers confirms they exist and are CONFIRMED.
   const deadline = started + opts.timeoutMs;
   let finished: number | undefined;
+  let firstCreated: number | undefined;
   let lastLog = performance.now();
   while (performance.now() < deadline) {
     const op = (await w.sandbox.admin.stats()).regions[drRegion]?.operations["cognito-idp:AdminCreateUser"];
     const reached = op ? op.calls - op.throttled - op.faulted : 0;
     const t = performance.now();
+    if (reached > 0 && firstCreated === undefined) firstCreated = t;
     if (reached >= opts.users) {
       // Every user present. Their status is reported (notConfirmed), not waited for: see README.
       const listed = await listDr(w, `user-${tag}-`);
@@ -124,21 +161,38 @@ export async function benchReplicator(w: BenchWorld, opts: { users: number; faul
   const op = stats?.operations["cognito-idp:AdminCreateUser"] ?? { calls: 0, throttled: 0, faulted: 0 };
   const parked = (await readDlq(w.dr.sqs, w.deployment.dr.replicator_dlq_url)).length;
   await w.sandbox.admin.clearFaults();
-  const bound = COGNITO_QUOTAS.UserCreation;
+  // Back to what the deploy set, for the stages after this one.
+  await paceReplicator(w, replicatorPacing(w.deployment.env.replication.quotaShare, w.deployment.env.replication.cognitoQuotas));
+  const bound = opts.quotaPerSec * opts.quotaShare;
+  const faultAdjusted = bound * (1 - opts.faultRate);
   const created = records.filter((r) => unique.has(r.attributes.email)).length;
   const achieved = created / seconds;
+  // The first create is counted at the poll that saw it (every 100 ms): the window may be up to 0.1 s short.
+  const steady = firstCreated !== undefined ? created / Math.max(0.001, (end - firstCreated) / 1000) : 0;
+  const cognitoCalls = Object.entries(stats?.operations ?? {}).filter(([k]) => k.startsWith("cognito-idp:"));
+  const calls = cognitoCalls.reduce((n, [, o]) => n + o.calls, 0);
+  const throttledCalls = cognitoCalls.reduce((n, [, o]) => n + o.throttled, 0);
   return {
     users: opts.users,
+    quotaPerSec: opts.quotaPerSec,
+    quotaShare: opts.quotaShare,
+    pacing: { userCreationRate: pacing.rates.UserCreation, inFlight: pacing.inFlight, batchSize: pacing.batchSize },
+    latency: opts.latency,
+    steadyPerSec: round(steady, 1),
+    steadyRatio: ratio(steady, faultAdjusted),
+    endToEndPerSec: round(achieved, 1),
+    endToEndRatio: ratio(achieved, faultAdjusted),
+    throttledShare: calls > 0 ? round(throttledCalls / calls, 4) : 0,
     quotaBoundPerSec: bound,
-    achievedPerSec: round(achieved, 1),
-    ratio: ratio(achieved, bound),
+    achievedPerSec: round(steady, 1),
+    ratio: ratio(steady, faultAdjusted),
     lost: opts.users - created,
     duplicates: listed.length - unique.size,
     parked,
     injectedFaultRate: opts.faultRate,
     seconds: round(seconds, 1),
-    bound: "DR UserCreation quota (AWS default 50/s): one AdminCreateUser (no temporary password, CONFIRMED at once) per new user; no UserUpdate call for a user without groups",
-    faultAdjustedBoundPerSec: round(bound * (1 - opts.faultRate), 1),
+    bound: `DR UserCreation quota ${opts.quotaPerSec}/s × the replicator's share ${opts.quotaShare}: one AdminCreateUser (no temporary password, CONFIRMED at once) per new user; no UserUpdate call for a user without groups. ratio = steady rate ÷ the fault-adjusted bound`,
+    faultAdjustedBoundPerSec: round(faultAdjusted, 1),
     notConfirmed: listed.filter((u) => u.status !== "CONFIRMED").length,
     adminCreateUser: { calls: op.calls, throttled: op.throttled, faulted: op.faulted },
     writeSeconds: round(writeSeconds, 2),
