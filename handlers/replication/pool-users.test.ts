@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { userRecord } from "../../test/support/events";
 import { FakePool } from "../../test/support/fake-cognito";
-import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
+import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
 import { replicationConfig } from "./replication-config";
+import { listSegmented } from "./segmented-list";
 
 const config = replicationConfig();
 const users = Array.from({ length: 5 }, (_, i) => ({ username: `u${i}`, attributes: { sub: `s${i}`, email: `u${i}@example.com` }, groups: i % 2 === 0 ? ["b-team", "a-team"] : [] }));
@@ -16,8 +17,9 @@ describe("listing", () => {
     const send = pool.send.bind(pool);
     pool.send = async (cmd) => (inputs.push(cmd.input), send(cmd));
     const counts: number[] = [];
-    const all = await listAllUsers(pool, "p", { filter: 'email ^= "u"', onPage: (n) => counts.push(n) });
-    expect(all.map((u) => u.Username)).toEqual(["u0", "u1", "u2", "u3", "u4"]);
+    const all: string[] = [];
+    await listSegmented(pool, "p", { filter: 'email ^= "u"', targetRate: 30, onPage: (p) => void counts.push(all.push(...p.users.map((u) => u.Username!))) });
+    expect(all).toEqual(["u0", "u1", "u2", "u3", "u4"]);
     expect(counts).toEqual([2, 4, 5]);
     expect(inputs[0]).toEqual({ UserPoolId: "p", Limit: 60, PaginationToken: undefined, Filter: 'email ^= "u"' });
     expect(inputs[1]).toMatchObject({ PaginationToken: "2", Filter: 'email ^= "u"' });

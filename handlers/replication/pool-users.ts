@@ -1,4 +1,4 @@
-// Reading pools for the operator tools: ListUsers pages, group membership (one
+// Reading pools for the operator tools: ListUsers pages (walked by segmented-list.ts), group membership (one
 // ListUsersInGroup walk per group: ~1 UserList call per 60 members, instead of one
 // AdminListGroupsForUser UserRead call per user), and the mapping from a Cognito
 // user to the replicated record and to the DR state `planUser` compares against.
@@ -26,18 +26,6 @@ export interface UserPage {
 export async function listUsersPage(cognito: Cognito, poolId: string, opts: { token?: string; filter?: string; limit?: number } = {}): Promise<UserPage> {
   const out = await cognito.send(new ListUsersCommand({ UserPoolId: poolId, Limit: opts.limit ?? 60, PaginationToken: opts.token, Filter: opts.filter }));
   return { users: out.Users ?? [], nextToken: out.PaginationToken };
-}
-
-export async function listAllUsers(cognito: Cognito, poolId: string, opts: { filter?: string; onPage?: (count: number) => void } = {}): Promise<UserType[]> {
-  const all: UserType[] = [];
-  let token: string | undefined;
-  do {
-    const page = await listUsersPage(cognito, poolId, { token, filter: opts.filter });
-    all.push(...page.users);
-    opts.onPage?.(all.length);
-    token = page.nextToken;
-  } while (token);
-  return all;
 }
 
 /** Username -> sorted group names, for every user in any group of the pool. */
