@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { userRecord } from "../../test/support/events";
 import { FakePool } from "../../test/support/fake-cognito";
-import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
+import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listUsersPage, userKeeper, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
 import { replicationConfig } from "./replication-config";
 import { listSegmented } from "./segmented-list";
 
@@ -32,6 +32,51 @@ describe("listing", () => {
     const m = await groupMembership(pool, "p");
     expect(Object.fromEntries(m)).toEqual({ u0: ["a-team", "b-team"], u2: ["a-team", "b-team"], u4: ["a-team", "b-team"] });
     expect(pool.calls.filter((c) => c === "ListUsersInGroup")).toHaveLength(2 + 2 + 1);
+  });
+});
+
+describe("what reconcile keeps of a listed user", () => {
+  it("keeps what the join reads, drops the rest, and shares one copy of each attribute name and status", () => {
+    const keep = userKeeper(config);
+    // Two users as two parsed responses give them: equal strings, distinct copies.
+    const parsed = (i: number) =>
+      JSON.parse(
+        JSON.stringify({
+          Username: `u${i}`,
+          Enabled: false,
+          UserStatus: "CONFIRMED",
+          MFAOptions: [{ DeliveryMedium: "SMS", AttributeName: "phone_number" }],
+          Attributes: [
+            { Name: "sub", Value: `s${i}` },
+            { Name: "email", Value: `u${i}@example.com` },
+            { Name: "email_verified", Value: "true" },
+            { Name: "given_name", Value: "G" },
+            { Name: "custom:canonical_id", Value: "c" },
+            { Name: "custom:not_replicated", Value: "x" },
+            { Name: "website", Value: "https://example.com" },
+          ],
+        }),
+      );
+    const [a, b] = [keep({ ...parsed(1), UserCreateDate: new Date(1), UserLastModifiedDate: new Date(2) }), keep(parsed(2))];
+    expect(a).toEqual({
+      Username: "u1",
+      Enabled: false,
+      UserStatus: "CONFIRMED",
+      UserCreateDate: new Date(1),
+      UserLastModifiedDate: new Date(2),
+      Attributes: [
+        { Name: "sub", Value: "s1" },
+        { Name: "email", Value: "u1@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "given_name", Value: "G" },
+        { Name: "custom:canonical_id", Value: "c" },
+      ],
+    });
+    expect(config.replicated.has("website")).toBe(false);
+    // The record and DR state reconcile builds are the same from the kept user as from the full one.
+    const ctx = { region: "us-east-1", poolId: "us-east-1_P", config, ttlDays: 30, now: 5 };
+    expect(recordFromUser(a, [], ctx)).toEqual(recordFromUser({ ...parsed(1), UserCreateDate: new Date(1) }, [], ctx));
+    expect(b.Attributes!.map((x) => x.Name)).toEqual(a.Attributes!.map((x) => x.Name));
   });
 });
 

@@ -16,7 +16,7 @@ import { classifyAwsError } from "../shared/classify";
 import type { ReplicationMode } from "../contract";
 import type { DrDirectory } from "./dr-directory";
 import { COGNITO_QUOTAS } from "./cognito-quotas";
-import { drCanonicalId, groupMembership, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
+import { drCanonicalId, groupMembership, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, userKeeper } from "./pool-users";
 import { DEFAULT_QUOTA_SHARE } from "./rate-limit";
 import { classifyDrOnly, deletedInDr, latestRecord, missingInPrimary, sameEmailPairs, type RecordReader, type SameEmailPair } from "./reconcile-two-way";
 import type { ReplicatedUser } from "./record";
@@ -191,12 +191,14 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const now = (deps.now ?? Date.now)();
   const concurrency = opts.concurrency ?? 8;
   const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
+  // Both listings stay in memory for the join: each user as little as the join needs (userKeeper).
+  const keep = userKeeper(deps.config);
   const listed: UserType[] = [];
   const dUsers: UserType[] = [];
   const listing = { segments: opts.segments, filter: opts.filter, targetRate: opts.listRate ?? COGNITO_QUOTAS.UserList * DEFAULT_QUOTA_SHARE, pageSeconds: opts.pageSeconds };
   const [pListing, dListing, pGroups, dGroups] = await Promise.all([
-    listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users), opts.onListed?.(listed.length, dUsers.length)) }),
-    listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users), opts.onListed?.(listed.length, dUsers.length)) }),
+    listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
+    listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
     groupMembership(deps.primary, deps.primaryPoolId),
     groupMembership(deps.dr, deps.drPoolId),
   ]);
