@@ -18,7 +18,8 @@ function pool(users: object[], calls: string[]) {
     send: async (cmd: { constructor: { name: string }; input?: unknown }) => {
       calls.push(cmd.constructor.name);
       if (cmd instanceof ListUserPoolsCommand) return { UserPools: [{ Id: PRIMARY, Name: "cdr-test-users-primary" }] };
-      if (cmd instanceof ListUsersCommand) return { Users: users };
+      // The listing walks sub-prefix segments: answer each with its users only.
+      if (cmd instanceof ListUsersCommand) return { Users: users.filter((u) => subStarts(u, (cmd.input as { Filter?: string }).Filter)) };
       if (cmd instanceof ListGroupsCommand) return { Groups: [] };
       if (cmd instanceof AdminCreateUserCommand) return { User: { Username: "x" } };
       throw new Error(`unexpected ${cmd.constructor.name}`);
@@ -26,7 +27,14 @@ function pool(users: object[], calls: string[]) {
   };
 }
 
-const user = { Username: "u1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "s1" }, { Name: "email", Value: "a@example.com" }] };
+/** Subs start with a hex digit, as Cognito's UUIDs do (the listing's segments are the 16 hex digits). */
+function subStarts(u: object, filter: string | undefined): boolean {
+  const prefix = filter ? /^sub \^= "(.*)"$/.exec(filter)?.[1] : "";
+  if (prefix === undefined) throw new Error(`unexpected filter ${filter}`);
+  return ((u as { Attributes?: Array<{ Name?: string; Value?: string }> }).Attributes ?? []).some((a) => a.Name === "sub" && a.Value?.startsWith(prefix));
+}
+
+const user = { Username: "u1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "c1" }, { Name: "email", Value: "a@example.com" }] };
 
 /** The table's DR replica: no canonical id -> DR user items yet, and writes accepted. */
 const ddb = { send: async () => ({}) };
@@ -132,7 +140,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
       output.restore();
     }
     const line = logLines(output.lines).find((l) => l.message === "reconcile finished");
-    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, missedByCapture: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "s1", detail: "no DR user with this canonical id" }] });
+    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, missedByCapture: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "c1", detail: "no DR user with this canonical id" }] });
     expect(JSON.stringify(line)).not.toContain("a@example.com");
     expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
   });
@@ -148,7 +156,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
   });
 
   it("logs at most 50 unrepaired items, only unrepaired ones, and says apply was on", async () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ ...user, Username: `u${i}`, Attributes: [{ Name: "sub", Value: `s${i}` }, { Name: "email", Value: `u${i}@example.com` }] }));
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...user, Username: `u${i}`, Attributes: [{ Name: "sub", Value: `c${i}` }, { Name: "email", Value: `u${i}@example.com` }] }));
     const dr = {
       send: async (cmd: { input?: { Username?: string } }) => {
         if (cmd instanceof ListUsersCommand) return { Users: [] };
@@ -168,8 +176,8 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     const line = logLines(output.lines).find((l) => l.message === "reconcile finished")!;
     const sample = line.sample as Array<{ canonicalId: string; error?: string }>;
     expect(sample).toHaveLength(50);
-    expect(sample.map((d) => d.canonicalId)).not.toContain("s0");
-    expect(sample[0]).toMatchObject({ canonicalId: "s5", error: expect.stringMatching(/.+/) });
+    expect(sample.map((d) => d.canonicalId)).not.toContain("c0");
+    expect(sample[0]).toMatchObject({ canonicalId: "c5", error: expect.stringMatching(/.+/) });
   });
 });
 

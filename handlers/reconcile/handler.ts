@@ -85,7 +85,8 @@ export function makeHandler(deps: ReconcileDepsIn) {
         records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
       },
       // No primary-pool write grant here: missing_in_primary is reported, never repaired.
-      { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false },
+      // The listing sizes its segment walks for the UserList rate this run's limiters allow.
+      { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, listRate: rates.UserList },
     );
     const found = result.drift.length;
     metrics.addMetric("ReconcileDrift", MetricUnit.Count, found);
@@ -100,6 +101,7 @@ export function makeHandler(deps: ReconcileDepsIn) {
     const sample = result.drift.filter((d) => !d.repaired).slice(0, 50).map((d) => ({ kind: d.kind, canonicalId: d.canonicalId, detail: d.detail, error: d.error }));
     logger.info("reconcile finished", {
       mode,
+      listing: result.listing,
       counts: result.counts,
       // Canonical ids and regions only, never the email.
       sameEmail: result.sameEmail.slice(0, 50),

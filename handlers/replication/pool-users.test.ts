@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { userRecord } from "../../test/support/events";
 import { FakePool } from "../../test/support/fake-cognito";
-import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listAllUsers, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
+import { bornInPool, drCanonicalId, drStateFromUser, groupMembership, listUsersPage, userKeeper, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, sameContent } from "./pool-users";
 import { replicationConfig } from "./replication-config";
+import { listSegmented } from "./segmented-list";
 
 const config = replicationConfig();
 const users = Array.from({ length: 5 }, (_, i) => ({ username: `u${i}`, attributes: { sub: `s${i}`, email: `u${i}@example.com` }, groups: i % 2 === 0 ? ["b-team", "a-team"] : [] }));
@@ -16,8 +17,9 @@ describe("listing", () => {
     const send = pool.send.bind(pool);
     pool.send = async (cmd) => (inputs.push(cmd.input), send(cmd));
     const counts: number[] = [];
-    const all = await listAllUsers(pool, "p", { filter: 'email ^= "u"', onPage: (n) => counts.push(n) });
-    expect(all.map((u) => u.Username)).toEqual(["u0", "u1", "u2", "u3", "u4"]);
+    const all: string[] = [];
+    await listSegmented(pool, "p", { filter: 'email ^= "u"', targetRate: 30, onPage: (p) => void counts.push(all.push(...p.users.map((u) => u.Username!))) });
+    expect(all).toEqual(["u0", "u1", "u2", "u3", "u4"]);
     expect(counts).toEqual([2, 4, 5]);
     expect(inputs[0]).toEqual({ UserPoolId: "p", Limit: 60, PaginationToken: undefined, Filter: 'email ^= "u"' });
     expect(inputs[1]).toMatchObject({ PaginationToken: "2", Filter: 'email ^= "u"' });
@@ -30,6 +32,51 @@ describe("listing", () => {
     const m = await groupMembership(pool, "p");
     expect(Object.fromEntries(m)).toEqual({ u0: ["a-team", "b-team"], u2: ["a-team", "b-team"], u4: ["a-team", "b-team"] });
     expect(pool.calls.filter((c) => c === "ListUsersInGroup")).toHaveLength(2 + 2 + 1);
+  });
+});
+
+describe("what reconcile keeps of a listed user", () => {
+  it("keeps what the join reads, drops the rest, and shares one copy of each attribute name and status", () => {
+    const keep = userKeeper(config);
+    // Two users as two parsed responses give them: equal strings, distinct copies.
+    const parsed = (i: number) =>
+      JSON.parse(
+        JSON.stringify({
+          Username: `u${i}`,
+          Enabled: false,
+          UserStatus: "CONFIRMED",
+          MFAOptions: [{ DeliveryMedium: "SMS", AttributeName: "phone_number" }],
+          Attributes: [
+            { Name: "sub", Value: `s${i}` },
+            { Name: "email", Value: `u${i}@example.com` },
+            { Name: "email_verified", Value: "true" },
+            { Name: "given_name", Value: "G" },
+            { Name: "custom:canonical_id", Value: "c" },
+            { Name: "custom:not_replicated", Value: "x" },
+            { Name: "website", Value: "https://example.com" },
+          ],
+        }),
+      );
+    const [a, b] = [keep({ ...parsed(1), UserCreateDate: new Date(1), UserLastModifiedDate: new Date(2) }), keep(parsed(2))];
+    expect(a).toEqual({
+      Username: "u1",
+      Enabled: false,
+      UserStatus: "CONFIRMED",
+      UserCreateDate: new Date(1),
+      UserLastModifiedDate: new Date(2),
+      Attributes: [
+        { Name: "sub", Value: "s1" },
+        { Name: "email", Value: "u1@example.com" },
+        { Name: "email_verified", Value: "true" },
+        { Name: "given_name", Value: "G" },
+        { Name: "custom:canonical_id", Value: "c" },
+      ],
+    });
+    expect(config.replicated.has("website")).toBe(false);
+    // The record and DR state reconcile builds are the same from the kept user as from the full one.
+    const ctx = { region: "us-east-1", poolId: "us-east-1_P", config, ttlDays: 30, now: 5 };
+    expect(recordFromUser(a, [], ctx)).toEqual(recordFromUser({ ...parsed(1), UserCreateDate: new Date(1) }, [], ctx));
+    expect(b.Attributes!.map((x) => x.Name)).toEqual(a.Attributes!.map((x) => x.Name));
   });
 });
 

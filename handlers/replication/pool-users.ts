@@ -1,4 +1,4 @@
-// Reading pools for the operator tools: ListUsers pages, group membership (one
+// Reading pools for the operator tools: ListUsers pages (walked by segmented-list.ts), group membership (one
 // ListUsersInGroup walk per group: ~1 UserList call per 60 members, instead of one
 // AdminListGroupsForUser UserRead call per user), and the mapping from a Cognito
 // user to the replicated record and to the DR state `planUser` compares against.
@@ -28,16 +28,30 @@ export async function listUsersPage(cognito: Cognito, poolId: string, opts: { to
   return { users: out.Users ?? [], nextToken: out.PaginationToken };
 }
 
-export async function listAllUsers(cognito: Cognito, poolId: string, opts: { filter?: string; onPage?: (count: number) => void } = {}): Promise<UserType[]> {
-  const all: UserType[] = [];
-  let token: string | undefined;
-  do {
-    const page = await listUsersPage(cognito, poolId, { token, filter: opts.filter });
-    all.push(...page.users);
-    opts.onPage?.(all.length);
-    token = page.nextToken;
-  } while (token);
-  return all;
+/**
+ * What reconcile keeps of a listed user for the join: both pools are held in memory at once, so a
+ * user keeps only the attributes any step reads (the replicated ones, sub, email and its verified
+ * flag, the canonical id attribute) and shares one copy of each attribute name and status string
+ * across users (a parsed response gives every user its own). Everything else of UserType
+ * (MFAOptions, attributes not replicated) is dropped.
+ */
+export function userKeeper(config: ReplicationConfig): (user: UserType) => UserType {
+  const keep = new Set([...config.replicated, "sub", "email", "email_verified", canonicalIdAttributeName(config)]);
+  const strings = new Map<string, string>();
+  const shared = (s: string): string => {
+    const known = strings.get(s);
+    if (known !== undefined) return known;
+    strings.set(s, s);
+    return s;
+  };
+  return (u) => ({
+    Username: u.Username,
+    Enabled: u.Enabled,
+    UserStatus: u.UserStatus === undefined ? undefined : (shared(u.UserStatus) as UserType["UserStatus"]),
+    UserCreateDate: u.UserCreateDate,
+    UserLastModifiedDate: u.UserLastModifiedDate,
+    Attributes: (u.Attributes ?? []).filter((a) => a.Name !== undefined && keep.has(a.Name)).map((a) => ({ Name: shared(a.Name!), Value: a.Value })),
+  });
 }
 
 /** Username -> sorted group names, for every user in any group of the pool. */

@@ -7,6 +7,8 @@ import { FakePool, type FakeUser } from "../../test/support/fake-cognito";
 import { newRecord, tombstoneRecord, type ReplicatedUser } from "./record";
 import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
+// The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
+import { WHOLE_POOL } from "./segmented-list";
 
 const config = replicationConfig();
 const NOW = Date.UTC(2026, 10, 30);
@@ -46,7 +48,7 @@ function setup(primaryUsers: FakeUser[], drUsers: FakeUser[], records: Replicate
         now: () => NOW,
         records: { read: async (id) => (reads.push(id), table.get(id)) },
       },
-      opts,
+      { segments: WHOLE_POOL, ...opts },
     );
   return { primary, dr, run, reads };
 }

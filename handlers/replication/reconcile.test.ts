@@ -2,10 +2,13 @@
 // detail, repaired through the upsert when asked, extras deleted only when allowed, a failed
 // repair reported with its reason instead of stopping the run, and primary users disputing a
 // canonical id reported as conflicts that nothing repairs.
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { FakePool, type FakeUser } from "../../test/support/fake-cognito";
 import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
+// The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
+import { WHOLE_POOL } from "./segmented-list";
 
 const config = replicationConfig();
 const NOW = Date.UTC(2026, 10, 30);
@@ -48,7 +51,7 @@ function pools() {
 }
 
 const run = (p: ReturnType<typeof pools>, opts: ReconcileOptions = {}) =>
-  reconcilePools({ primary: p.primary, dr: p.dr, primaryPoolId: p.primary.poolId, drPoolId: p.dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, opts);
+  reconcilePools({ primary: p.primary, dr: p.dr, primaryPoolId: p.primary.poolId, drPoolId: p.dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, { segments: WHOLE_POOL, ...opts });
 
 describe("reconcilePools", () => {
   it("finds every kind of drift, by canonical id, with value-free details", async () => {
@@ -172,6 +175,20 @@ describe("reconcilePools", () => {
     expect(listed.some(([a]) => a > 0 && a < 9)).toBe(true);
     expect(p.dr.maxInFlight).toBeLessThanOrEqual(3);
     expect(p.dr.maxInFlight).toBeGreaterThan(1);
+  });
+
+  it("by default lists each pool in the 16 sub-prefix segments, several at once, and joins them as one listing", async () => {
+    // UUID subs, as Cognito gives them: the segments partition both pools.
+    const ids = Array.from({ length: 200 }, () => randomUUID());
+    const primary = new FakePool("us-east-1_P", ids.map((id) => primaryUser(id)), 60);
+    const dr = new FakePool("us-west-2_D", ids.slice(1).map((id, i) => drUser(id, { sub: randomUUID(), ...(i === 0 ? { name: "Old" } : {}) })), 60);
+    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, { listRate: 30, pageSeconds: 0.15 });
+    expect(result.counts).toMatchObject({ primaryUsers: 200, drUsers: 199, matched: 199, inSync: 198, missing_in_dr: 1, attributes: 1, extra_in_dr: 0 });
+    expect(result.drift.map((d) => [d.kind, d.canonicalId])).toEqual(expect.arrayContaining([["missing_in_dr", ids[0]], ["attributes", ids[1]]]));
+    expect(result.listing).toMatchObject({ segments: 16, concurrency: 6 });
+    expect(result.listing.pages.primary).toBeGreaterThanOrEqual(16);
+    const listCalls = primary.calls.filter((c) => c === "ListUsers").length;
+    expect(listCalls).toBe(result.listing.pages.primary);
   });
 
   describe("canonical id conflicts", () => {

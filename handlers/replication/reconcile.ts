@@ -15,10 +15,13 @@ import { primaryConflicts } from "./canonical-claims";
 import { classifyAwsError } from "../shared/classify";
 import type { ReplicationMode } from "../contract";
 import type { DrDirectory } from "./dr-directory";
-import { drCanonicalId, groupMembership, listAllUsers, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable } from "./pool-users";
+import { COGNITO_QUOTAS } from "./cognito-quotas";
+import { drCanonicalId, groupMembership, listUsersPage, poolStateFromUser, primaryCanonicalId, recordFromUser, replicable, userKeeper } from "./pool-users";
+import { DEFAULT_QUOTA_SHARE } from "./rate-limit";
 import { classifyDrOnly, deletedInDr, latestRecord, missingInPrimary, sameEmailPairs, type RecordReader, type SameEmailPair } from "./reconcile-two-way";
 import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
+import { listSegmented, type ListingSummary } from "./segmented-list";
 import { keptTwin } from "./twins";
 import { desiredAttributes, planUser, upsertDrUser } from "./upsert";
 
@@ -85,8 +88,14 @@ export interface ReconcileDeps {
 export interface ReconcileOptions {
   apply?: boolean;
   allowDelete?: boolean;
-  /** ListUsers filter applied to both pools. */
+  /** ListUsers filter applied to both pools (each then listed in one sequential walk). */
   filter?: string;
+  /** Sub prefixes each pool is listed in (segmented-list.ts; default the 16 hex digits). */
+  segments?: readonly string[];
+  /** UserList requests/s each region's limiter allows: the rate the listing sizes its walks for (default the default share of the quota). */
+  listRate?: number;
+  /** Expected seconds per ListUsers page (segmented-list.ts DEFAULT_PAGE_SECONDS). */
+  pageSeconds?: number;
   concurrency?: number;
   /** Drift of a primary user modified more recently than this is not counted as missed by capture. */
   captureGraceMs?: number;
@@ -134,6 +143,8 @@ export interface ReconcileResult {
   /** Drift still there after this run (everything when not applying). */
   unrepaired: number;
   listSeconds: number;
+  /** How the pools were listed: sub-prefix segments per pool, walked this many at once (per pool), and pages read. */
+  listing: { segments: number; concurrency: number; pages: { primary: number; dr: number } };
   seconds: number;
 }
 
@@ -180,11 +191,14 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const now = (deps.now ?? Date.now)();
   const concurrency = opts.concurrency ?? 8;
   const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
-  let pCount = 0;
-  let dCount = 0;
-  const [listed, dUsers, pGroups, dGroups] = await Promise.all([
-    listAllUsers(deps.primary, deps.primaryPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.((pCount = c), dCount) }),
-    listAllUsers(deps.dr, deps.drPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.(pCount, (dCount = c)) }),
+  // Both listings stay in memory for the join: each user as little as the join needs (userKeeper).
+  const keep = userKeeper(deps.config);
+  const listed: UserType[] = [];
+  const dUsers: UserType[] = [];
+  const listing = { segments: opts.segments, filter: opts.filter, targetRate: opts.listRate ?? COGNITO_QUOTAS.UserList * DEFAULT_QUOTA_SHARE, pageSeconds: opts.pageSeconds };
+  const [pListing, dListing, pGroups, dGroups] = await Promise.all([
+    listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
+    listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
     groupMembership(deps.primary, deps.primaryPoolId),
     groupMembership(deps.dr, deps.drPoolId),
   ]);
@@ -400,7 +414,12 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     repairedMissedByCapture: byKind(drift, (d) => d.missedByCapture === true && d.repaired === true),
     unrepaired: drift.filter((d) => !d.repaired).length,
     listSeconds,
+    listing: listingReport(pListing, dListing),
     seconds: (performance.now() - started) / 1000,
   };
 }
 
+
+function listingReport(primary: ListingSummary, dr: ListingSummary): ReconcileResult["listing"] {
+  return { segments: primary.segments, concurrency: primary.concurrency, pages: { primary: primary.pages, dr: dr.pages } };
+}

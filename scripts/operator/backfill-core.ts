@@ -1,20 +1,21 @@
-// The backfill's paging: every ListUsers page of the primary pool turned into records and
-// either written to the replicated table with the conditional put (the replicator does the
+// The backfill's paging: every ListUsers page of the primary pool (listed in sub-prefix segments,
+// several at once: segmented-list.ts) turned into records and either written to the replicated table with the conditional put (the replicator does the
 // rest) or, in direct mode, upserted into the DR pool through the replicator's own upsert. A
 // record whose table item already says the same is not written again, so a re-run (or the
 // page in flight when a run was killed) writes nobody twice. The command (backfill.ts) owns
-// the flags, the checkpoint between pages and the report.
+// the flags, the checkpoint between pages and the report. Pages of different segments are
+// processed at once; --concurrency bounds the users in flight across all of them.
 import { BatchGetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { TABLE_KEY } from "../../handlers/contract";
-import { listUsersPage, recordFromUser, replicable, sameContent } from "../../handlers/replication/pool-users";
+import { recordFromUser, replicable, sameContent } from "../../handlers/replication/pool-users";
+import { listSegmented, segmentsFor, type ListingSummary, type SegmentPage, type SegmentProgress } from "../../handlers/replication/segmented-list";
 import type { TokenBucket } from "../../handlers/replication/rate-limit";
 import { fromItem, type ReplicatedUser } from "../../handlers/replication/record";
 import type { ReplicationConfig } from "../../handlers/replication/replication-config";
 import { putRecord } from "../../handlers/replication/table";
 import { planUser, readDrGroups, readDrUser, upsertDrUser, type UpsertAction, type UpsertContext } from "../../handlers/replication/upsert";
 import { classifyAwsError } from "../../handlers/shared/classify";
-import { mapLimit } from "../lib/map-limit";
 import type { BackfillCounts, Failure } from "./checkpoint";
 
 export interface BackfillDeps {
@@ -35,7 +36,12 @@ export interface BackfillDeps {
 
 /** Where the run is: resumed from a checkpoint or fresh; updated after every page. */
 export interface BackfillState {
-  token?: string;
+  /**
+   * Per segment (a sub prefix; "" the whole pool or a --filter walk): the token of its next page, or
+   * done. Empty: a fresh run, whose segments are set before the first page.
+   */
+  segments: Record<string, SegmentProgress>;
+  /** Pages fully processed, all segments together. */
   pageIndex: number;
   counts: BackfillCounts;
   failures: Failure[];
@@ -43,23 +49,37 @@ export interface BackfillState {
 
 export interface BackfillOptions {
   dryRun: boolean;
+  /** Users in flight at once, across the pages being processed. */
   concurrency: number;
   filter?: string;
+  /** Sub prefixes of a fresh run (default the 16 hex digits); a resumed run keeps its checkpoint's. */
+  segments?: readonly string[];
+  /** The primary limiter's UserList rate: what the listing sizes its segment walks for. */
+  listRate: number;
+  pageSeconds?: number;
   /** After each fully processed page (the checkpoint is written here). */
   onPage(state: BackfillState): void;
 }
 
-/** Pages from `state` to the last page; returns how many users this run listed. */
-export async function backfillPages(deps: BackfillDeps, state: BackfillState, opts: BackfillOptions): Promise<number> {
+/** Whether every segment of `state` is done (a fresh state has none: not done). */
+export function allDone(state: Pick<BackfillState, "segments">): boolean {
+  const all = Object.values(state.segments);
+  return all.length > 0 && all.every((s) => s.done === true);
+}
+
+/** Pages from `state` to the last page of every segment; how many users this run listed, and how. */
+export async function backfillPages(deps: BackfillDeps, state: BackfillState, opts: BackfillOptions): Promise<{ users: number; listing: ListingSummary }> {
   const { counts, failures } = state;
   let users = 0;
+  const slot = limiter(opts.concurrency);
   const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
     const e = classifyAwsError(err);
     counts.failed++;
     if (failures.length < 1000) failures.push({ username: user.Username, canonicalId, reason: e.reason, message: e.message });
   };
-  do {
-    const page = await listUsersPage(deps.cognito, deps.poolId, { token: state.token, filter: opts.filter });
+  if (Object.keys(state.segments).length === 0) for (const s of segmentsFor(opts)) state.segments[s] = {};
+
+  const processPage = async (page: SegmentPage) => {
     counts.listed += page.users.length;
     const now = Date.now();
     const records: Array<{ user: (typeof page.users)[number]; record: ReplicatedUser }> = [];
@@ -78,42 +98,78 @@ export async function backfillPages(deps: BackfillDeps, state: BackfillState, op
     const direct = deps.direct;
     if (!direct) {
       const existing = await readRecords(deps.dynamodb, deps.tableName, records.map((r) => r.record.canonicalId));
-      await mapLimit(records, opts.concurrency, async ({ user, record }) => {
-        const current = existing.get(record.canonicalId);
-        if (current && sameContent(current, record)) {
-          counts.unchanged++;
-          return;
-        }
-        const next = { ...record, version: Math.max(record.version, (current?.version ?? 0) + 1), confirmedAt: current?.confirmedAt ?? record.confirmedAt };
-        if (opts.dryRun) {
-          counts.written++;
-          return;
-        }
-        try {
-          await deps.writeBucket.take();
-          const outcome = await putRecord(deps.dynamodb, deps.tableName, next);
-          if (outcome === "written") counts.written++;
-          else counts.newer++;
-        } catch (err) {
-          fail(user, record.canonicalId, err);
-        }
-      });
+      await Promise.all(
+        records.map(({ user, record }) =>
+          slot(async () => {
+            const current = existing.get(record.canonicalId);
+            if (current && sameContent(current, record)) {
+              counts.unchanged++;
+              return;
+            }
+            const next = { ...record, version: Math.max(record.version, (current?.version ?? 0) + 1), confirmedAt: current?.confirmedAt ?? record.confirmedAt };
+            if (opts.dryRun) {
+              counts.written++;
+              return;
+            }
+            try {
+              await deps.writeBucket.take();
+              const outcome = await putRecord(deps.dynamodb, deps.tableName, next);
+              if (outcome === "written") counts.written++;
+              else counts.newer++;
+            } catch (err) {
+              fail(user, record.canonicalId, err);
+            }
+          }),
+        ),
+      );
     } else {
-      await mapLimit(records, opts.concurrency, async ({ user, record }) => {
-        try {
-          const action = opts.dryRun ? await wouldUpsert(direct, record) : (await upsertDrUser(direct, record)).action;
-          counts[action]++;
-        } catch (err) {
-          fail(user, record.canonicalId, err);
-        }
-      });
+      await Promise.all(
+        records.map(({ user, record }) =>
+          slot(async () => {
+            try {
+              const action = opts.dryRun ? await wouldUpsert(direct, record) : (await upsertDrUser(direct, record)).action;
+              counts[action]++;
+            } catch (err) {
+              fail(user, record.canonicalId, err);
+            }
+          }),
+        ),
+      );
     }
     users += page.users.length;
     state.pageIndex++;
-    state.token = page.nextToken;
+    // Only now does the segment move on: a page interrupted mid-way is processed again on resume.
+    state.segments[page.segment] = page.nextToken ? { token: page.nextToken } : { done: true };
     opts.onPage(state);
-  } while (state.token);
-  return users;
+  };
+
+  const listing = await listSegmented(deps.cognito, deps.poolId, {
+    segments: Object.keys(state.segments),
+    filter: opts.filter,
+    targetRate: opts.listRate,
+    pageSeconds: opts.pageSeconds,
+    start: state.segments,
+    onPage: processPage,
+  });
+  return { users, listing };
+}
+
+/** At most `n` calls of the returned function's argument running at once (FIFO). */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next in line, or free it.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
 /** The table's current records of these canonical ids (an unreadable item counts as absent). */

@@ -2,7 +2,7 @@
 // normal replication path (a record in the table, which the replicator turns into the DR user)
 // or, with --direct, straight into the DR pool through the shared upsert. Resumable from a
 // checkpoint (checkpoint.ts) written atomically after each fully processed ListUsers page; the
-// paging itself is backfill-core.ts.
+// paging itself (the pool listed in sub-prefix segments, several at once) is backfill-core.ts.
 import "../lib/quiet-warnings";
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
@@ -16,9 +16,9 @@ import { tableDirectory } from "../../handlers/replication/dr-directory";
 import { CliError, EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
-import { backfillPages, type BackfillState } from "./backfill-core";
+import { allDone, backfillPages, type BackfillState } from "./backfill-core";
 import { checkSameRun, readCheckpoint, writeCheckpoint, zeroCounts, type BackfillCounts, type Failure } from "./checkpoint";
-import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
+import { limitedCognito, pageSeconds, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
 import { POOL_OPTIONS, poolOf } from "./target";
 
 export const BACKFILL_HELP = `Usage: npm run backfill -- --env <name> [options]
@@ -29,10 +29,12 @@ the DR user itself through the same code the replicator uses. Unconfirmed sign-u
 A user whose record in the table already says the same is not written again, so re-running a
 finished backfill changes nothing.
 
-Resuming: after each ListUsers page is fully processed the checkpoint file (pagination token,
-page index, counts) is replaced atomically. A killed run started again with the same flags
-continues after the last completed page; a finished checkpoint makes a re-run a no-op
-(--restart starts over).
+Resuming: the pool is listed in 16 segments by the first hex digit of the users' sub, several at
+once (a --filter listing is one walk). After each ListUsers page is fully processed the checkpoint
+file (each segment's pagination token or done, page index, counts) is replaced atomically. A
+killed run started again with the same flags continues every segment after its last completed
+page; a finished checkpoint makes a re-run a no-op (--restart starts over). A checkpoint written
+before segmented listing (one token) is resumed as one walk from that token.
 
 Options:
   --direct                 upsert into the DR pool instead of writing table records
@@ -40,7 +42,7 @@ Options:
   --checkpoint <file>      checkpoint path (default ./backfill-<env>-<table|direct>.checkpoint.json)
   --restart                ignore an existing checkpoint and start from the first page
   --filter <expr>          ListUsers filter, e.g. 'email ^= "user-"' (only those users)
-  --concurrency <n>        users in flight at once (default 16)
+  --concurrency <n>        users in flight at once, across pages (default 16)
   --write-rate <n>         table records/s (default: the --create-rate, so the replicator keeps
                            within the DR pool's UserCreation quota)
   --primary-pool <name|id> default: the environment's primary pool name
@@ -78,6 +80,8 @@ export interface BackfillReport {
   checkpoint?: string;
   resumedFromPage: number;
   pages: number;
+  /** How the pool was listed this run: segments (sub prefixes; 1 with --filter or an old checkpoint) and how many walked at once. */
+  listing?: { segments: number; concurrency: number };
   alreadyComplete: boolean;
   counts: BackfillCounts;
   failures: Failure[];
@@ -124,13 +128,14 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
   if (checkpoint) checkSameRun(checkpointPath, checkpoint, { env: env.name, mode, primaryPoolId: pool.id, filter });
   const resumedFromPage = checkpoint?.pageIndex ?? 0;
   const state: BackfillState = {
-    token: checkpoint?.nextToken,
+    segments: checkpoint ? { ...checkpoint.segments } : {},
     pageIndex: checkpoint?.pageIndex ?? 0,
     counts: checkpoint ? { ...zeroCounts(), ...checkpoint.counts } : zeroCounts(),
     failures: checkpoint?.failures ?? [],
   };
   const alreadyComplete = checkpoint?.done === true;
   let processedThisRun = 0;
+  let listing: BackfillReport["listing"];
   let loopStart = performance.now();
 
   if (!alreadyComplete) {
@@ -138,7 +143,7 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
     const estimate = (await primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: pool.id }))).UserPool?.EstimatedNumberOfUsers;
     const progress = ctx.progress(dryRun ? "backfill (dry run)" : "backfill", filter ? undefined : estimate);
     loopStart = performance.now();
-    processedThisRun = await backfillPages(
+    const run = await backfillPages(
       {
         cognito: primaryCognito,
         poolId: pool.id,
@@ -157,15 +162,20 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
         dryRun,
         concurrency,
         filter,
-        onPage: ({ pageIndex, token, counts, failures }) => {
+        listRate: rates.UserList,
+        pageSeconds: pageSeconds(values),
+        onPage: (at) => {
+          const { pageIndex, segments, counts, failures } = at;
           if (!dryRun) {
-            const at = { version: 1, tool: "backfill", env: env.name, mode, primaryPoolId: pool.id, filter, pageIndex, nextToken: token } as const;
-            writeCheckpoint(checkpointPath, { ...at, done: !token, counts, failures, updatedAt: new Date().toISOString() });
+            const where = { version: 2, tool: "backfill", env: env.name, mode, primaryPoolId: pool.id, filter, pageIndex, segments } as const;
+            writeCheckpoint(checkpointPath, { ...where, done: allDone(at), counts, failures, updatedAt: new Date().toISOString() });
           }
           progress.update(counts.listed, `failed ${counts.failed}`);
         },
       },
     );
+    processedThisRun = run.users;
+    listing = { segments: run.listing.segments, concurrency: run.listing.concurrency };
     progress.finish(`failed ${state.counts.failed}`);
   }
 
@@ -198,6 +208,7 @@ async function runBackfill(ctx: CommandContext): Promise<number> {
     checkpoint: dryRun ? undefined : checkpointPath,
     resumedFromPage,
     pages: state.pageIndex,
+    listing,
     alreadyComplete,
     counts: state.counts,
     failures: state.failures,
@@ -234,7 +245,7 @@ function humanReport(r: BackfillReport): string {
   if (r.failures.length > 0) lines.push("failures:", ...r.failures.slice(0, 20).map((f) => `  ${f.username ?? "?"} (${f.canonicalId ?? "no canonical id"}): ${f.reason} ${f.message}`));
   if (!r.alreadyComplete) {
     lines.push(
-      `${r.seconds} s (paging ${r.throughput.pagingSeconds} s), ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%; ${r.throughput.bound})`,
+      `${r.seconds} s (paging ${r.throughput.pagingSeconds} s${r.listing ? `, ${r.listing.segments} segment(s), ${r.listing.concurrency} at once` : ""}), ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%; ${r.throughput.bound})`,
       rateLines(r.rates),
     );
   }

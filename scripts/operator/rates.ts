@@ -4,6 +4,7 @@
 // (handlers/replication/rate-limit.ts), shared with the scheduled reconcile.
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { COGNITO_QUOTAS, type QuotaCategory } from "../../handlers/replication/cognito-quotas";
+import { DEFAULT_PAGE_SECONDS } from "../../handlers/replication/segmented-list";
 import { DEFAULT_QUOTA_SHARE, RegionLimiter, round, type RateReport } from "../../handlers/replication/rate-limit";
 import type { CommandContext } from "../lib/command";
 import { numberFlag, type Options, type Values } from "../lib/flags";
@@ -23,14 +24,24 @@ export const USER_WALK_OPTIONS = {
   ...RATE_OPTIONS,
   filter: { type: "string" },
   concurrency: { type: "string" },
+  "page-seconds": { type: "string" },
 } as const satisfies Options;
+
+/** The listing's sizing: segments walked at once = ceil(--list-rate × --page-seconds) + 1. */
+export function pageSeconds(values: Values): number {
+  return numberFlag(values, "page-seconds", { min: 0.001, max: 60 }) ?? DEFAULT_PAGE_SECONDS;
+}
 
 export const RATE_HELP = `Rate limits (requests/s per region; default: --quota-share of Cognito's quota):
   --quota-share <0..1>     share of each quota to use (default ${DEFAULT_QUOTA_SHARE})
   --list-rate <n>          ListUsers/ListUsersInGroup (quota UserList ${COGNITO_QUOTAS.UserList}/s)
   --create-rate <n>        AdminCreateUser (quota UserCreation ${COGNITO_QUOTAS.UserCreation}/s)
   --update-rate <n>        attribute/group/enable/disable/delete (quota UserUpdate ${COGNITO_QUOTAS.UserUpdate}/s)
-  --read-rate <n>          AdminGetUser/AdminListGroupsForUser (quota UserRead ${COGNITO_QUOTAS.UserRead}/s)`;
+  --read-rate <n>          AdminGetUser/AdminListGroupsForUser (quota UserRead ${COGNITO_QUOTAS.UserRead}/s)
+  --page-seconds <s>       expected time of one ListUsers page (default ${DEFAULT_PAGE_SECONDS}): a pool is listed
+                           in 16 sub-prefix segments, ceil(list rate x s) + 1 of them at once, so
+                           enough pages are in flight to reach the list rate (a --filter listing is
+                           one sequential walk)`;
 
 /** The categories the tools call (never UserAccountRecovery). */
 export type ToolCategory = Exclude<QuotaCategory, "UserAccountRecovery">;

@@ -9,6 +9,8 @@ import { FakePool } from "../../test/support/fake-cognito";
 import { captureIo } from "../../test/support/cli-io";
 import { EXIT } from "../lib/errors";
 import { humanReport, reconcile, type ReconcileReport } from "./reconcile";
+// The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
+import { WHOLE_POOL } from "../../handlers/replication/segmented-list";
 
 describe("reconcile's command line", () => {
   it("reconcile --help prints usage with the exit codes", async () => {
@@ -38,7 +40,7 @@ describe("the summary", () => {
     const user = (id: string, attrs: Record<string, string> = {}) => ({ username: `p-${id}`, attributes: { sub: id, email: `${id}@example.com`, email_verified: "true", ...attrs } });
     const primary = new FakePool("us-east-1_P", [user("victim"), user("thief", { "custom:canonical_id": "victim" })]);
     const dr = new FakePool("us-west-2_D", [{ username: "victim@example.com", attributes: { sub: "dr-v", email: "victim@example.com", email_verified: "true", "custom:canonical_id": "victim" } }]);
-    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config: replicationConfig(), ttlDays: 30 }, { apply: true });
+    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config: replicationConfig(), ttlDays: 30 }, { apply: true, segments: WHOLE_POOL });
     const report: ReconcileReport = {
       ...result,
       tool: "reconcile",
@@ -71,7 +73,7 @@ describe("the summary: twins, users outside the listing, and what change capture
       { username: "d-a2", attributes: { sub: "d2", email: "user-old-a@example.com", email_verified: "true", "custom:canonical_id": "a" } },
       { username: "d-m", attributes: { sub: "d3", email: "user-m@example.com", email_verified: "true", "custom:canonical_id": "m" } },
     ]);
-    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config: replicationConfig(), ttlDays: 30 }, { filter: 'email ^= "user-"' });
+    const result = await reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config: replicationConfig(), ttlDays: 30 }, { filter: 'email ^= "user-"', segments: WHOLE_POOL });
     const report: ReconcileReport = {
       ...result,
       tool: "reconcile",

@@ -13,7 +13,7 @@ import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
 import { replicationMode } from "../lib/replication-mode";
-import { limitedCognito, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
+import { limitedCognito, pageSeconds, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
 import { POOL_OPTIONS, poolOf } from "./target";
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
@@ -141,6 +141,8 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
       allowDelete,
       filter: stringFlag(values, "filter"),
       concurrency,
+      listRate: rates.UserList,
+      pageSeconds: pageSeconds(values),
       captureGraceMs: captureGraceMinutes * 60_000,
       onListed: (p, d) => listing.update(p + d, `(primary ${p}, DR ${d})`),
       onRepaired: (done, total) => {
@@ -222,7 +224,7 @@ export function humanReport(r: ReconcileReport): string {
     for (const u of r.unverifiedEmail.slice(0, 25)) lines.push(`  ${u.canonicalId}  ${u.primaryUsername ?? ""}`);
   }
   lines.push(
-    `${r.seconds} s (listing ${r.listSeconds} s): ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%)`,
+    `${r.seconds} s (listing ${r.listSeconds} s, ${r.listing.segments} segment(s) per pool, ${r.listing.concurrency} at once): ${r.throughput.usersPerSecond} users/s of a ${r.throughput.boundUsersPerSecond}/s bound (${Math.round(r.throughput.fractionOfBound * 100)}%)`,
     rateLines(r.rates),
   );
   return lines.join("\n");
