@@ -25,6 +25,8 @@ export { SandboxAdmin, SandboxAdminError, type ReplicationStatus } from "./admin
 export type { ActiveFault, CognitoQuotaTable, FaultSpec, QuotaCategory, QuotaSetting, SandboxStats, RegionStats } from "./faults";
 export type { OutboxMessage, TriggerInvocation } from "./cognito";
 export { MOTO_MISSING, MotoNotFoundError, findMoto } from "./moto";
+/** Sent straight to moto_server (not through the gateway): AdminCreateUser with a TemporaryPassword stores the user CONFIRMED with it (moto_server.py). */
+export { PERMANENT_PASSWORD_HEADER } from "./cognito/passwordless";
 export { regionalEndpoint } from "./gateway";
 export { policyGrammarProblem } from "./iam-grammar";
 export { GITHUB_ISSUER, GITHUB_PROVIDER_HOST } from "./authz/oidc";

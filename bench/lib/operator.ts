@@ -27,6 +27,7 @@ import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { CANONICAL_ID_ATTRIBUTE } from "../../handlers/contract";
 import { spawnTool } from "../../test/support/tool-process";
 import { ratio, round } from "./stats";
+import { PERMANENT_PASSWORD_HEADER } from "@cognito-dr/sandbox";
 import type { BenchWorld } from "./world";
 
 export interface Seeded {
@@ -35,6 +36,21 @@ export interface Seeded {
   users: number;
   canonicalIds: string[];
   seedSeconds: number;
+}
+
+const SEED_PASSWORD = "Seeded-Passw0rd!";
+
+/** AdminCreateUser through this client stores the user CONFIRMED with its TemporaryPassword (the sandbox's moto patch). */
+function confirmedCreates(client: CognitoIdentityProviderClient): CognitoIdentityProviderClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[PERMANENT_PASSWORD_HEADER] = "1";
+      return next(args);
+    },
+    { step: "build", name: "sandboxConfirmedCreate" },
+  );
+  return client;
 }
 
 async function createPool(cognito: CognitoIdentityProviderClient, name: string): Promise<string> {
@@ -48,8 +64,10 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string):
 }
 
 /**
- * N users in a scratch primary pool and the same N, replicated, in a scratch DR pool.
- * Needs only moto, so it runs while the stacks deploy.
+ * N users in a scratch primary pool and the same N, replicated, in a scratch DR pool: each DR user
+ * carries its primary user's `sub` as canonical id (one-way mode trusts only the primary's `sub`),
+ * and both are CONFIRMED (created with a permanent password straight in moto), so reconcile finds
+ * every user in sync. Needs only moto, so it runs while the stacks deploy.
  */
 export async function seedPools(
   target: { motoEndpoint: string; primaryRegion: string; drRegion: string },
@@ -57,28 +75,34 @@ export async function seedPools(
   log: (s: string) => void,
 ): Promise<Seeded> {
   const common = { endpoint: target.motoEndpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" }, maxAttempts: 5 };
-  const primary = new CognitoIdentityProviderClient({ ...common, region: target.primaryRegion });
-  const dr = new CognitoIdentityProviderClient({ ...common, region: target.drRegion });
+  const primary = confirmedCreates(new CognitoIdentityProviderClient({ ...common, region: target.primaryRegion }));
+  const dr = confirmedCreates(new CognitoIdentityProviderClient({ ...common, region: target.drRegion }));
   const tag = randomUUID().slice(0, 6);
   const primaryPoolId = await createPool(primary, `bench-ops-primary-${tag}`);
   const drPoolId = await createPool(dr, `bench-ops-dr-${tag}`);
-  const canonicalIds = Array.from({ length: users }, () => randomUUID());
+  const canonicalIds: string[] = new Array<string>(users);
   const started = performance.now();
   let done = 0;
-  await mapLimit(canonicalIds, 8, async (id, i) => {
+  await mapLimit(Array.from({ length: users }, (_, i) => i), 8, async (i) => {
     const attrs = [
       { Name: "email", Value: `ops-${tag}-${i}@example.com` },
       { Name: "email_verified", Value: "true" },
       { Name: "given_name", Value: `Given${i}` },
       { Name: "family_name", Value: `Family-${tag}` },
-      { Name: `custom:${CANONICAL_ID_ATTRIBUTE}`, Value: id },
     ];
-    for (const [client, poolId, username] of [
-      [primary, primaryPoolId, `p-${i}`],
-      [dr, drPoolId, `ops-${tag}-${i}@example.com`],
-    ] as const) {
-      await client.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: username, MessageAction: "SUPPRESS", UserAttributes: attrs }));
-    }
+    const created = await primary.send(new AdminCreateUserCommand({ UserPoolId: primaryPoolId, Username: `p-${i}`, MessageAction: "SUPPRESS", TemporaryPassword: SEED_PASSWORD, UserAttributes: attrs }));
+    const sub = created.User?.Attributes?.find((a) => a.Name === "sub")?.Value;
+    if (!sub) throw new Error(`seeding: moto returned no sub for primary user p-${i}`);
+    canonicalIds[i] = sub;
+    await dr.send(
+      new AdminCreateUserCommand({
+        UserPoolId: drPoolId,
+        Username: `ops-${tag}-${i}@example.com`,
+        MessageAction: "SUPPRESS",
+        TemporaryPassword: SEED_PASSWORD,
+        UserAttributes: [...attrs, { Name: `custom:${CANONICAL_ID_ATTRIBUTE}`, Value: sub }],
+      }),
+    );
     if (++done % 5000 === 0) log(`seeded ${done}/${users} users in both scratch pools`);
   });
   primary.destroy();
@@ -182,6 +206,9 @@ export interface ReconcileBenchResult {
   exitCode: number | null;
   inSync: number;
   drift: number;
+  /** The reconcile process's peak RSS: both listings are held for the join. */
+  peakRssMb: number;
+  listing?: ReconcileReport["listing"];
 }
 
 /** `reconcile --env local` (dry run) over two pools of N matching users, at 100 % of the quotas. */
@@ -203,5 +230,7 @@ export async function benchReconcile(w: BenchWorld, seeded: Seeded, log: (s: str
     exitCode: run.code,
     inSync: run.report.counts.inSync,
     drift: run.report.drift.length,
+    peakRssMb: run.report.peakRssMb,
+    listing: run.report.listing,
   };
 }

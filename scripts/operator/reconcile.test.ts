@@ -44,6 +44,7 @@ describe("the summary", () => {
     const report: ReconcileReport = {
       ...result,
       tool: "reconcile",
+      peakRssMb: 100,
       env: "test",
       apply: true,
       allowDelete: false,
@@ -77,6 +78,7 @@ describe("the summary: twins, users outside the listing, and what change capture
     const report: ReconcileReport = {
       ...result,
       tool: "reconcile",
+      peakRssMb: 100,
       env: "test",
       apply: false,
       allowDelete: false,

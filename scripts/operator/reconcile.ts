@@ -97,6 +97,8 @@ export interface ReconcileReport extends ReconcileResult {
   drPool: { id: string; region: string };
   throughput: { usersPerSecond: number; boundUsersPerSecond: number; fractionOfBound: number; bound: string };
   rates: RateReport[];
+  /** The process's peak resident set (MB) at the end of the run: reconcile holds both listings for the join. */
+  peakRssMb: number;
 }
 
 export const reconcile = defineCommand({ name: "reconcile", help: RECONCILE_HELP, options: RECONCILE_OPTIONS, run: runReconcile });
@@ -170,6 +172,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
     rates: [...limited.primary.limiter.report(undefined, listStart), ...limited.dr.limiter.report(undefined, listStart)].map((r) =>
       r.category === "UserList" ? { ...r, achieved: round(r.requests / result.listSeconds), fractionOfBound: round(r.requests / result.listSeconds / r.bound, 3) } : r,
     ),
+    peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
   };
   ctx.report(report, humanReport);
   if (result.counts.repairFailed > 0) return EXIT.PARTIAL;
