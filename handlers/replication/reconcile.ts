@@ -80,6 +80,19 @@ export interface ReconcileDeps {
   drRegion?: string;
   /** Two-way: the table's latest record of a canonical id (whose origin decides missing_in_primary). */
   records?: RecordReader;
+  /**
+   * Users listed beforehand (the scheduled reconcile lists in segments across invocations,
+   * handlers/reconcile/pass.ts): used instead of listing both pools here; the rest is unchanged.
+   */
+  listings?: PoolListings;
+}
+
+/** Both pools' users and group memberships (username -> group names), as reconcile lists them. */
+export interface PoolListings {
+  primary: UserType[];
+  dr: UserType[];
+  primaryGroups: Map<string, string[]>;
+  drGroups: Map<string, string[]>;
 }
 
 export interface ReconcileOptions {
@@ -97,6 +110,11 @@ export interface ReconcileOptions {
   repairInPrimary?: boolean;
   onListed?: (primary: number, dr: number) => void;
   onRepaired?: (done: number, total: number) => void;
+  /**
+   * Asked before each repair starts: false leaves the rest unrepaired (reported; the next run
+   * repairs them). The scheduled reconcile stops before its time budget runs out.
+   */
+  keepRepairing?: () => boolean;
 }
 
 /**
@@ -182,12 +200,14 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
   let pCount = 0;
   let dCount = 0;
-  const [listed, dUsers, pGroups, dGroups] = await Promise.all([
-    listAllUsers(deps.primary, deps.primaryPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.((pCount = c), dCount) }),
-    listAllUsers(deps.dr, deps.drPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.(pCount, (dCount = c)) }),
-    groupMembership(deps.primary, deps.primaryPoolId),
-    groupMembership(deps.dr, deps.drPoolId),
-  ]);
+  const [listed, dUsers, pGroups, dGroups] = deps.listings
+    ? [deps.listings.primary, deps.listings.dr, deps.listings.primaryGroups, deps.listings.drGroups]
+    : await Promise.all([
+        listAllUsers(deps.primary, deps.primaryPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.((pCount = c), dCount) }),
+        listAllUsers(deps.dr, deps.drPoolId, { filter: opts.filter, onPage: (c) => opts.onListed?.(pCount, (dCount = c)) }),
+        groupMembership(deps.primary, deps.primaryPoolId),
+        groupMembership(deps.dr, deps.drPoolId),
+      ]);
   const listSeconds = (performance.now() - started) / 1000;
 
   const mode = deps.mode ?? "one-way";
@@ -334,10 +354,17 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       }
       repairFailed++;
     };
+    /** Out of time: left unrepaired, with why (the next run repairs it). */
+    const outOfTime = (items: DriftItem[]): boolean => {
+      if (opts.keepRepairing?.() !== false) return false;
+      for (const i of items) i.error = "not attempted: the run's time budget ran out; the next run repairs it";
+      return true;
+    };
     // Deletions first: a deleted user's DR copy may hold the email a new primary user needs, and a
     // twin the email its kept sibling moves to.
     if (opts.allowDelete) {
       await mapLimit(extras, concurrency, async ({ user, item }) => {
+        if (outOfTime([item])) return;
         try {
           await deleteDr(user.Username!);
           item.repaired = true;
@@ -349,6 +376,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       });
     }
     await mapLimit(twinDeletes, concurrency, async ({ user, kept, item }) => {
+      if (outOfTime([item])) return;
       try {
         await deleteDr(user.Username!);
         await deps.directory?.remember(item.canonicalId!, kept.Username!, attributeMap(kept.Attributes).sub);
@@ -360,6 +388,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       opts.onRepaired?.(++done, total);
     });
     await mapLimit(jobs, concurrency, async ({ record, drUser, items, target }) => {
+      if (outOfTime(items)) return;
       const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
       // The primary copy goes through the same upsert with the primary pool's own directory (primary#,
       // in the primary replica), so the replicator and capture find the copy by canonical id and sub.
