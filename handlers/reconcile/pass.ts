@@ -97,7 +97,11 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
       try {
         await runUnit(u);
       } catch (err) {
-        if (err instanceof BudgetSpent) return;
+        if (err instanceof BudgetSpent) {
+          // A unit longer than a whole budget would never complete: more segments are the fix.
+          logger.info("reconcile unit cut short by the time budget; a later invocation redoes it", { passId: pass.id, unit: unitName(u), longestUnitMs: pass.longestUnitMs });
+          return;
+        }
         throw err;
       }
     }
