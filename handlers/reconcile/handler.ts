@@ -29,6 +29,7 @@ import type { ReplicationConfig } from "../replication/replication-config";
 import { readRecord } from "../replication/table";
 import type { ReplicationMode } from "../contract";
 import { runInvocation, type InvocationOutcome } from "./pass";
+import { settledListings } from "./settled";
 import type { ObjectStore } from "./store";
 
 export interface ReconcileConfig {
@@ -116,8 +117,10 @@ export function makeHandler(deps: ReconcileDepsIn) {
       now,
       logger,
       compareReserveMs: (config.timeBudgetSeconds * 1000) / 2,
-      compare: (listings, primaryPoolId, keepRepairing) =>
-        reconcilePools(
+      compare: (listed, primaryPoolId, keepRepairing, passStartedAt) => {
+        const { listings, changedDuringPass } = settledListings(listed, passStartedAt, config.replication, mode);
+        if (changedDuringPass > 0) logger.info("reconcile pass leaves users changed while it listed to the next pass", { changedDuringPass });
+        return reconcilePools(
           {
             primary,
             dr,
@@ -135,7 +138,8 @@ export function makeHandler(deps: ReconcileDepsIn) {
           },
           // No primary-pool write grant here: missing_in_primary is reported, never repaired.
           { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, keepRepairing },
-        ),
+        );
+      },
     });
     if (outcome.status !== "completed") return outcome;
     const { result } = outcome;

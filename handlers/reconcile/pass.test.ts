@@ -187,6 +187,19 @@ describe("a reconcile pass across invocations", () => {
     }
   });
 
+  it("leaves a user changed in either pool while the pass listed to the next pass (no repair back to what was listed first)", async () => {
+    const s = setup();
+    // p3's DR copy differs (email); the primary user then changed after the pass started.
+    s.primary[3]!.UserLastModifiedDate = new Date(10 * HOUR + 5);
+    try {
+      await untilComplete(s.handler);
+      expect(s.lines().find((l) => l.message === "reconcile pass leaves users changed while it listed to the next pass")).toMatchObject({ changedDuringPass: 1 });
+      expect(s.lines().find((l) => l.message === "reconcile finished")).toMatchObject({ counts: { primaryUsers: 39, drUsers: 37, attributes: 1, missing_in_dr: 3 } });
+    } finally {
+      s.output.restore();
+    }
+  });
+
   it("discards a corrupt checkpoint or one of another pass interval, with a log line, and starts a new pass", async () => {
     for (const [raw, reason] of [
       ["{not json", "not JSON"],

@@ -39,7 +39,7 @@ export interface PassDeps {
   now: () => number;
   logger: Logger;
   /** Compares (and repairs) the pre-listed users: reconcilePools with `listings`. */
-  compare: (listings: PoolListings, primaryPoolId: string, keepRepairing: () => boolean) => Promise<ReconcileResult>;
+  compare: (listings: PoolListings, primaryPoolId: string, keepRepairing: () => boolean, passStartedAt: number) => Promise<ReconcileResult>;
   /** The comparison starts only with more than this left (ms). */
   compareReserveMs: number;
   segments?: readonly string[];
@@ -131,7 +131,7 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
     read({ side: "primary", kind: "groups" }).then((r) => decodeGroups(r, "primary/groups")),
     read({ side: "dr", kind: "groups" }).then((r) => decodeGroups(r, "dr/groups")),
   ]);
-  const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0);
+  const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
   cp.lastCompleted = { id: pass.id, startedAt: pass.startedAt, finishedAt: deps.now() };
   cp.current = undefined;
   await save();
