@@ -7,7 +7,7 @@ import { ConfigError } from "../shared/env";
 import { logLines } from "../../test/support/logs";
 import { captureOutput } from "../../test/support/pii-guard";
 import { recordingMetrics } from "../../test/support/fakes";
-import { readReconcileConfig } from "./config";
+import { readReconcileBucket, readReconcileConfig } from "./config";
 import { DriftRemainsError, makeHandler as make, type ReconcileConfig, type ReconcileDepsIn } from "./handler";
 import { memoryStore } from "./store";
 
@@ -167,6 +167,13 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     expect(readReconcileConfig({ ...env, [ENV.RECONCILE_ALLOW_DELETE]: "true" })).toMatchObject({ apply: false, allowDelete: true });
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(ConfigError);
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(`must be "true" or "false" (got "yes")`);
+    // A pass every day, 840 s of work per invocation, unless the stack says otherwise; nonsense names the variable.
+    expect(readReconcileConfig(env)).toMatchObject({ passIntervalMinutes: 1440, timeBudgetSeconds: 840 });
+    expect(readReconcileConfig({ ...env, [ENV.RECONCILE_PASS_INTERVAL_MINUTES]: "360", [ENV.RECONCILE_TIME_BUDGET_SECONDS]: "600" })).toMatchObject({ passIntervalMinutes: 360, timeBudgetSeconds: 600 });
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_PASS_INTERVAL_MINUTES]: "1.5" })).toThrow("RECONCILE_PASS_INTERVAL_MINUTES");
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_TIME_BUDGET_SECONDS]: "901" })).toThrow("RECONCILE_TIME_BUDGET_SECONDS");
+    expect(() => readReconcileBucket(env)).toThrow("Environment variable RECONCILE_BUCKET is required but not set");
+    expect(readReconcileBucket({ [ENV.RECONCILE_BUCKET]: "b" })).toBe("b");
   });
 
   it("logs at most 50 unrepaired items, only unrepaired ones, and says apply was on", async () => {
