@@ -106,6 +106,12 @@ export const ENV = {
   RECONCILE_ALLOW_DELETE: "RECONCILE_ALLOW_DELETE",
   /** Share (0..1] of each Cognito quota the scheduled reconcile may use. */
   RECONCILE_QUOTA_SHARE: "RECONCILE_QUOTA_SHARE",
+  /** The scheduled reconcile's bucket (DR region): its pass checkpoint and the listings of a pass in progress. */
+  RECONCILE_BUCKET: "RECONCILE_BUCKET",
+  /** Minutes between the starts of two full reconcile passes (the schedule ticks more often to continue one). */
+  RECONCILE_PASS_INTERVAL_MINUTES: "RECONCILE_PASS_INTERVAL_MINUTES",
+  /** Seconds of work per reconcile invocation (the function's timeout less a margin). */
+  RECONCILE_TIME_BUDGET_SECONDS: "RECONCILE_TIME_BUDGET_SECONDS",
   /** What a tombstone does to the DR user (replicate-user): "delete" (default) or "disable". */
   DELETION_POLICY: "DELETION_POLICY",
   /** The user pool whose calls change-capture follows (in its own region: the primary pool in one-way mode). */

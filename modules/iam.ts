@@ -32,6 +32,17 @@ export function useTableKey(keyArn: string, region: string, sid = "UseTableKeyTh
   return allow(["kms:Decrypt"], [keyArn], sid, { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } });
 }
 
+/**
+ * A bucket's SSE-KMS key, through S3 only: writing an object needs kms:GenerateDataKey, reading it
+ * kms:Decrypt, both asked by S3 as the caller (S3 User Guide, "Using server-side encryption with AWS
+ * KMS keys (SSE-KMS)": "To upload an object encrypted with an AWS KMS key to Amazon S3, you need
+ * kms:GenerateDataKey permissions on the key. To download an object encrypted with an AWS KMS key,
+ * you need kms:Decrypt permissions").
+ */
+export function useBucketKey(keyArn: string, region: string, sid = "UseBucketKeyThroughS3"): Statement {
+  return allow(["kms:GenerateDataKey", "kms:Decrypt"], [keyArn], sid, { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } });
+}
+
 /** A trust policy letting `service` assume the role, on `condition` when given (the confused-deputy keys). */
 export function assumeRolePolicy(service: string, condition?: Statement["Condition"]): string {
   return JSON.stringify({

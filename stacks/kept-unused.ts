@@ -107,4 +107,9 @@ export const KEPT_UNUSED: readonly KeptUnused[] = [
     action: "cognito-idp:AdminDeleteUser",
     why: "local runs without allow-delete; the shared upsert then deletes only a DR user it has just created that the pool left unconfirmed, which needs a DR pool without passwordless sign-in (replication.test.ts scenario 11 takes the replicator role through that branch)",
   },
+  {
+    role: "reconcile-role",
+    action: "s3:ListBucket",
+    why: "only makes S3 answer a missing checkpoint with 404 NoSuchKey instead of 403 (S3 API Reference, GetObject); the sandbox answers 404 without asking for it (sandbox/README.md), so no run records its use, yet without it the first run in AWS fails",
+  },
 ];

@@ -24,6 +24,8 @@ export interface Names {
   captureDlq: string;
   captureRule: string;
   trail: string;
+  /** The scheduled reconcile's bucket (DR region): `<this>-<account>-<region>`, bucket names being global. */
+  reconcileBucket: string;
   fn(handler: string): string;
   role(handler: string): string;
   /**
@@ -52,6 +54,7 @@ export function names(env: Pick<Environment, "prefix" | "name">): Names {
     captureDlq: `${p}-change-capture-dlq`,
     captureRule: `${p}-change-capture`,
     trail: `${p}-trail`,
+    reconcileBucket: `${p}-reconcile`,
     fn: (handler) => `${p}-${handler}`,
     role: (handler) => `${p}-${handler}-role`,
     roleIn: (handler, role, home) => (role === home ? `${p}-${handler}-role` : `${p}-${handler}-${role}-role`),

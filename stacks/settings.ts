@@ -172,8 +172,16 @@ export interface ArcSettings {
 
 export interface ReconcileSchedule {
   enabled: boolean;
-  /** EventBridge Scheduler expression, e.g. `rate(1 day)`. */
-  schedule: string;
+  /**
+   * Minutes between the starts of two full passes (a pass lists both pools and compares them; at
+   * scale it spans several invocations).
+   */
+  passIntervalMinutes: number;
+  /**
+   * Minutes between the schedule's invocations: each starts a due pass or continues the one in
+   * progress. Not less than the function's timeout (15 minutes), so two never overlap.
+   */
+  tickMinutes: number;
   /** Repair drift (true) or only report it and fail the run, raising the errors alarm (false). */
   apply: boolean;
   /** With apply: also delete DR users the primary no longer has. */
@@ -183,18 +191,20 @@ export interface ReconcileSchedule {
 }
 
 /**
- * Per environment: on/off, rate, and whether it repairs. `local` deploys it like dev does: the
- * sandbox fires schedules as EventBridge Scheduler would (its role's trust and invoke permission
- * decided), but only when a test or a person asks (`POST /__sandbox/scheduler/fire`), so the hour
- * never lands inside another test. Every environment repairs: with change capture, what a run
- * finds is what capture missed, and prod should not wait for a person to copy it to DR. None
- * deletes DR users (an erasure capture missed is reported, and the run fails, which alarms).
+ * Per environment: on/off, how often a full pass starts, and whether it repairs. `local` deploys it
+ * like dev does: the sandbox fires schedules as EventBridge Scheduler would (its role's trust and
+ * invoke permission decided), but only when a test or a person asks (`POST
+ * /__sandbox/scheduler/fire`), so a tick never lands inside another test. Every environment
+ * repairs: with change capture, what a pass finds is what capture missed, and prod should not wait
+ * for a person to copy it to DR. None deletes DR users (an erasure capture missed is reported, and
+ * the pass fails, which alarms). The tick is the function's timeout: a 2-million-user pass (about
+ * 74 minutes of listing at prod's quarter of ListUsers) takes six or seven ticks.
  */
 export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
-  local: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
-  dev: { enabled: true, schedule: "rate(1 hour)", apply: true, allowDelete: false, quotaShare: 0.5 },
-  staging: { enabled: true, schedule: "rate(6 hours)", apply: true, allowDelete: false, quotaShare: 0.5 },
-  prod: { enabled: true, schedule: "rate(1 day)", apply: true, allowDelete: false, quotaShare: 0.25 },
+  local: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
+  dev: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
+  staging: { enabled: true, passIntervalMinutes: 6 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
+  prod: { enabled: true, passIntervalMinutes: 24 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.25 },
 };
 
 export const APP_TAG = "cognito-dr-replication";

@@ -1,6 +1,6 @@
 import type { FunctionStats, LambdaStats } from "@cognito-dr/sandbox";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SCENARIO, functionDeltas, gatherCostInputs, itemSizeBytes, passesPerMonth, sampleDirectoryItemBytes, sampleRecordBytes } from "./cost-inputs";
+import { DEFAULT_SCENARIO, functionDeltas, gatherCostInputs, itemSizeBytes, sampleDirectoryItemBytes, sampleRecordBytes } from "./cost-inputs";
 
 const fn = (name: string, region: string, n: Partial<FunctionStats>): FunctionStats => ({
   region,
@@ -61,13 +61,6 @@ describe("item sizes", () => {
   });
 });
 
-describe("passesPerMonth", () => {
-  it("reads EventBridge Scheduler rate expressions over a 30-day month", () => {
-    expect([passesPerMonth("rate(1 day)"), passesPerMonth("rate(1 hour)"), passesPerMonth("rate(6 hours)"), passesPerMonth("rate(30 minutes)")]).toEqual([30, 720, 120, 1440]);
-    expect(() => passesPerMonth("cron(0 3 * * ? *)")).toThrow(/only rate\(n minutes\|hours\|days\)/);
-  });
-});
-
 describe("gatherCostInputs", () => {
   it("takes each function's profile from the first stage that ran it, and says which", () => {
     const measured = {
@@ -82,7 +75,7 @@ describe("gatherCostInputs", () => {
     expect(inputs.functions.changeCapture.avgDurationMs).toBe(150.5);
     expect(sources["functions.postConfirmation"]).toMatch(/^assumed \(no stage of this run invoked post-confirmation\)/);
     // prod's schedule and settings.
-    expect(inputs.reconcile).toMatchObject({ passesPerMonth: 30, quotaShare: 0.25, userListPerSecond: 30, timeoutSeconds: 900 });
+    expect(inputs.reconcile).toMatchObject({ passesPerMonth: 30, ticksPerMonth: 2880, budgetSeconds: 840, quotaShare: 0.25, userListPerSecond: 30 });
     expect([inputs.users, inputs.monthlyChurn, inputs.changesPerUserPerMonth, inputs.recordTtlDays, inputs.logRetentionDays]).toEqual([2_000_000, 0.05, 1, 30, 90]);
     // Every input has a source.
     for (const key of Object.keys(inputs).filter((k) => k !== "functions")) expect(sources[key], key).toBeTruthy();

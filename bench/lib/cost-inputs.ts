@@ -9,6 +9,7 @@ import { DEFAULT_REPLICATED_ATTRIBUTES } from "../../handlers/contract";
 import { COGNITO_QUOTAS } from "../../handlers/replication/cognito-quotas";
 import { drUserKey, subKey } from "../../handlers/replication/dr-directory";
 import { newRecord, toItem } from "../../handlers/replication/record";
+import { RECONCILE_BUDGET_SECONDS } from "../../stacks/dr-reconcile";
 import { environment } from "../../stacks/environments";
 import type { EnvName } from "../../stacks/settings";
 import { PROFILED_FUNCTIONS, type CostInputs, type FunctionProfile, type ProfiledFunction } from "./cost";
@@ -138,14 +139,6 @@ export interface ScenarioOptions {
 
 export const DEFAULT_SCENARIO: ScenarioOptions = { users: 2_000_000, monthlyChurn: 0.05, changesPerUserPerMonth: 1, mauShare: 1, scheduleOf: "prod" };
 
-/** Passes a month of an EventBridge Scheduler `rate(n unit)` expression (30-day month). */
-export function passesPerMonth(expression: string): number {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (!m) throw new Error(`cannot price the reconcile schedule "${expression}": only rate(n minutes|hours|days) is understood`);
-  const n = Number(m[1]);
-  const perDay = m[2]!.startsWith("minute") ? 1440 / n : m[2]!.startsWith("hour") ? 24 / n : 1 / n;
-  return perDay * 30;
-}
 
 /**
  * The inputs for `scenario`, each with its source. `measured`: per-stage function stats of this run
@@ -177,7 +170,8 @@ export function gatherCostInputs(scenario: ScenarioOptions, measured: StageFunct
   // The environment as its stacks see it (no variables set: only its constants are read here).
   const env = environment(scenario.scheduleOf, {});
   const schedule = env.reconcile!;
-  const passes = schedule.enabled ? passesPerMonth(schedule.schedule) : 0;
+  const passes = schedule.enabled ? (30 * 1440) / schedule.passIntervalMinutes : 0;
+  const ticks = schedule.enabled ? (30 * 1440) / schedule.tickMinutes : 0;
   const recordBytes = sampleRecordBytes();
   const directoryBytes = sampleDirectoryItemBytes();
   const inputs: CostInputs = {
@@ -190,10 +184,12 @@ export function gatherCostInputs(scenario: ScenarioOptions, measured: StageFunct
     functions,
     reconcile: {
       passesPerMonth: passes,
+      ticksPerMonth: ticks,
+      budgetSeconds: RECONCILE_BUDGET_SECONDS,
+      idleTickMs: 300,
       quotaShare: schedule.quotaShare,
       userListPerSecond: COGNITO_QUOTAS.UserList,
       usersPerPage: 60,
-      timeoutSeconds: 900,
       memoryMb: 256,
       logBytesPerPass: 4096,
     },
@@ -221,7 +217,7 @@ export function gatherCostInputs(scenario: ScenarioOptions, measured: StageFunct
     mauShare: "scenario: 100 % of users active each month (native's add-on is per MAU of the primary pool); the README shows 30 % too",
     signInsPerMauPerMonth: "assumed: 2 EMAIL_OTP sign-ins per active user a month, each a RespondToAuthChallenge event the capture rule matches and the function drops",
     tokensPerMauPerMonth: "assumed: 30 tokens issued per active user a month (sign-ins and refreshes), each a pre-token invocation",
-    reconcile: `stacks/settings.ts RECONCILE_SCHEDULES.${scenario.scheduleOf}: ${schedule.schedule} (${passes} passes/month), quota share ${schedule.quotaShare}; UserList ${COGNITO_QUOTAS.UserList}/s, 60 users a page; timeout 900 s (stacks/dr-reconcile.ts), 256 MB (deployed default); 4 KB of logs a pass assumed`,
+    reconcile: `stacks/settings.ts RECONCILE_SCHEDULES.${scenario.scheduleOf}: a pass every ${schedule.passIntervalMinutes} min (${passes} passes/month), a tick every ${schedule.tickMinutes} min (${ticks} invocations/month), quota share ${schedule.quotaShare}; UserList ${COGNITO_QUOTAS.UserList}/s, 60 users a page; ${RECONCILE_BUDGET_SECONDS} s of work an invocation (stacks/dr-reconcile.ts), 256 MB (deployed default); an idle tick 300 ms and 4 KB of logs a pass assumed`,
     recordItemBytes: `computed: ${recordBytes} bytes, a record with every default replicated attribute (handlers/replication/record.ts toItem), DynamoDB's size rules; KMS encryption at rest does not change billed size`,
     directoryItemBytes: `computed: ${directoryBytes} bytes, the larger of the two directory items (handlers/replication/dr-directory.ts remember)`,
     recordTtlDays: `stacks/environments.ts: ${scenario.scheduleOf}'s replication.recordTtlDays`,

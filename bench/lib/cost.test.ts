@@ -14,7 +14,7 @@ function example(over: Partial<CostInputs> = {}): CostInputs {
     signInsPerMauPerMonth: 2,
     tokensPerMauPerMonth: 4,
     functions: { postConfirmation: profile, changeCapture: profile, replicator: profile, preToken: profile },
-    reconcile: { passesPerMonth: 10, quotaShare: 0.5, userListPerSecond: 30, usersPerPage: 60, timeoutSeconds: 900, memoryMb: 1024, logBytesPerPass: 0 },
+    reconcile: { passesPerMonth: 10, ticksPerMonth: 10, budgetSeconds: 840, idleTickMs: 300, quotaShare: 0.5, userListPerSecond: 30, usersPerPage: 60, memoryMb: 1024, logBytesPerPass: 0 },
     recordItemBytes: 500,
     directoryItemBytes: 200,
     recordTtlDays: 30,
@@ -93,11 +93,19 @@ describe("estimateCost", () => {
     expect(line(e, "DynamoDB replicated writes").quantity).toBe(2 * (200 * 2 + 300));
   });
 
-  it("warns when a reconcile pass cannot finish inside the function's timeout, and bills the timeout", () => {
-    const e = estimateCost(example({ users: 2_000_000, reconcile: { ...example().reconcile, quotaShare: 0.25 } }));
+  it("bills a pass longer than one invocation whole (it is carried across ticks), and the idle ticks", () => {
+    const reconcile = { ...example().reconcile, quotaShare: 0.25, ticksPerMonth: 2880 };
+    const e = estimateCost(example({ users: 2_000_000, reconcile }));
     expect(e.volumes.reconcilePassSeconds).toBeCloseTo(2_000_000 / 450, 6);
-    expect(e.warnings.join()).toMatch(/more than the function's 900 s timeout/);
-    expect(line(e, "Lambda compute: reconcile").quantity).toBeCloseTo(10 * 900, 6);
+    expect(e.warnings).toEqual([]);
+    // 10 passes of 4,444 s (6 invocations each at 840 s) and 2,820 idle ticks of 0.3 s, at 1 GB.
+    expect(line(e, "Lambda compute: reconcile").quantity).toBeCloseTo(10 * (2_000_000 / 450) + 2820 * 0.3, 6);
+    expect(line(e, "Lambda requests: reconcile").quantity).toBe(2880);
+  });
+
+  it("warns when the ticks cannot carry the passes", () => {
+    const e = estimateCost(example({ users: 2_000_000, reconcile: { ...example().reconcile, quotaShare: 0.25, ticksPerMonth: 30 } }));
+    expect(e.warnings.join()).toMatch(/reconcile passes need 60 invocations a month .* more than the schedule's 30 ticks/);
   });
 
   it("refuses bad inputs with an error naming the input", () => {

@@ -20,7 +20,8 @@
 // - TTL: records expire `recordTtlDays` after their last write; the deletion is free where TTL runs
 //   and a replicated delete (1 rWRU) in the other region. Directory items never expire.
 // - scheduled reconcile: lists both pools (ListUsers, 60 a page, at `quotaShare` of 30/s each, in
-//   parallel) every pass; a pass longer than the function's timeout is cut there (and billed so).
+//   parallel) every pass, carried across invocations of at most `budgetSeconds` each; the schedule
+//   ticks `ticksPerMonth` times, and a tick with no pass due reads the checkpoint and returns.
 import { PRICES, type PriceName } from "./prices";
 
 export interface FunctionProfile {
@@ -35,13 +36,18 @@ export const PROFILED_FUNCTIONS = ["postConfirmation", "changeCapture", "replica
 export type ProfiledFunction = (typeof PROFILED_FUNCTIONS)[number];
 
 export interface ReconcileInputs {
-  /** Passes a month (the schedule in stacks/settings.ts: rate(1 day) in prod -> 30). */
+  /** Passes a month (the pass interval in stacks/settings.ts: 1 day in prod -> 30). */
   passesPerMonth: number;
+  /** Invocations a month: the schedule's ticks (every 15 minutes -> 2,880). */
+  ticksPerMonth: number;
+  /** Work seconds one invocation may spend on a pass (the function's time budget). */
+  budgetSeconds: number;
+  /** Billed ms of a tick with nothing due (reads the checkpoint). */
+  idleTickMs: number;
   quotaShare: number;
   /** Cognito's UserList quota (ListUsers/s per pool) and users per page. */
   userListPerSecond: number;
   usersPerPage: number;
-  timeoutSeconds: number;
   memoryMb: number;
   logBytesPerPass: number;
 }
@@ -131,7 +137,9 @@ export function validateInputs(i: CostInputs): void {
   check("reconcile.quotaShare", r.quotaShare, { positive: true, max: 1 });
   check("reconcile.userListPerSecond", r.userListPerSecond, { positive: true });
   check("reconcile.usersPerPage", r.usersPerPage, { positive: true });
-  check("reconcile.timeoutSeconds", r.timeoutSeconds, { positive: true });
+  check("reconcile.ticksPerMonth", r.ticksPerMonth);
+  check("reconcile.budgetSeconds", r.budgetSeconds, { positive: true });
+  check("reconcile.idleTickMs", r.idleTickMs);
   check("reconcile.memoryMb", r.memoryMb, { positive: true });
   check("reconcile.logBytesPerPass", r.logBytesPerPass);
   check("recordItemBytes", i.recordItemBytes, { positive: true });
@@ -204,14 +212,17 @@ export function estimateCost(i: CostInputs): CostEstimate {
   }
   const r = i.reconcile;
   const passSeconds = i.users / (r.userListPerSecond * r.quotaShare * r.usersPerPage);
-  const billedPassSeconds = Math.min(passSeconds, r.timeoutSeconds);
-  if (passSeconds > r.timeoutSeconds) {
+  // A pass is listed over ceil(passSeconds / budget) invocations; the rest of the ticks find nothing due.
+  const busyTicks = r.passesPerMonth * Math.ceil(passSeconds / r.budgetSeconds);
+  if (busyTicks > r.ticksPerMonth) {
     warnings.push(
-      `a reconcile pass needs ${Math.round(passSeconds)} s to list ${i.users} users at ${r.quotaShare} of ${r.userListPerSecond} ListUsers/s (${r.usersPerPage} a page), more than the function's ${r.timeoutSeconds} s timeout: every pass is cut off (billed at the timeout) and never finishes`,
+      `reconcile passes need ${busyTicks} invocations a month (${Math.round(passSeconds)} s each to list ${i.users} users at ${r.quotaShare} of ${r.userListPerSecond} ListUsers/s, ${r.budgetSeconds} s an invocation), more than the schedule's ${r.ticksPerMonth} ticks: passes fall behind their interval`,
     );
   }
-  add("Lambda requests: reconcile (DR, scheduled)", r.passesPerMonth, "lambdaRequest");
-  add(`Lambda compute: reconcile (${r.passesPerMonth} passes x ${Math.round(billedPassSeconds)} s x ${r.memoryMb} MB)`, (r.passesPerMonth * billedPassSeconds * r.memoryMb) / 1024, "lambdaArmGbSecond");
+  const idleTicks = Math.max(0, r.ticksPerMonth - busyTicks);
+  const reconcileSeconds = r.passesPerMonth * passSeconds + (idleTicks * r.idleTickMs) / 1000;
+  add("Lambda requests: reconcile (DR, scheduled ticks)", r.ticksPerMonth, "lambdaRequest");
+  add(`Lambda compute: reconcile (${r.passesPerMonth} passes x ${Math.round(passSeconds)} s, ${idleTicks} idle ticks x ${r.idleTickMs} ms, ${r.memoryMb} MB)`, (reconcileSeconds * r.memoryMb) / 1024, "lambdaArmGbSecond");
   logBytes += r.passesPerMonth * r.logBytesPerPass;
 
   // DynamoDB: each write lands in both replicas (one rWRU each); reads are strongly consistent.

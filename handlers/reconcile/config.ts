@@ -26,5 +26,13 @@ export function readReconcileConfig(env: EnvSource): ReconcileConfig {
     ttlDays: readTtlDays(env),
     replication: readReplicationConfig(env),
     mode: oneOf(env, REPLICATION_MODE_VARIABLE, REPLICATION_MODES, "one-way"),
+    passIntervalMinutes: optionalNumber(env, ENV.RECONCILE_PASS_INTERVAL_MINUTES, 24 * 60, { min: 1, max: 31 * 24 * 60, integer: true }),
+    // Lambda's maximum timeout (900 s) less a margin for saving the checkpoint; the context caps it too.
+    timeBudgetSeconds: optionalNumber(env, ENV.RECONCILE_TIME_BUDGET_SECONDS, 840, { min: 1, max: 900 }),
   };
+}
+
+/** The reconcile bucket's name (the DR stack sets it whenever the schedule is on). */
+export function readReconcileBucket(env: EnvSource): string {
+  return requireString(env, ENV.RECONCILE_BUCKET);
 }

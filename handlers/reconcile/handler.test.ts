@@ -7,19 +7,40 @@ import { ConfigError } from "../shared/env";
 import { logLines } from "../../test/support/logs";
 import { captureOutput } from "../../test/support/pii-guard";
 import { recordingMetrics } from "../../test/support/fakes";
-import { readReconcileConfig } from "./config";
-import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
+import { readReconcileBucket, readReconcileConfig } from "./config";
+import { DriftRemainsError, makeHandler as make, type ReconcileConfig, type ReconcileDepsIn } from "./handler";
+import { memoryStore } from "./store";
+
+type OneShotConfig = Omit<ReconcileConfig, "passIntervalMinutes" | "timeBudgetSeconds">;
+
+/** One invocation with a fresh bucket and ample time: a whole pass, as before passes spanned invocations. */
+function makeHandler(deps: Omit<ReconcileDepsIn, "store" | "config"> & { config: OneShotConfig }) {
+  const handler = make({ ...deps, config: { passIntervalMinutes: 60, timeBudgetSeconds: 600, ...deps.config }, store: memoryStore() });
+  return async () => {
+    const out = await handler();
+    if (out.status !== "completed") throw new Error(`expected a completed pass, got ${out.status}`);
+    return out;
+  };
+}
 
 const PRIMARY = "us-east-1_primary1";
 const DR = "us-west-2_dr1";
+
+/** ListUsers' sub filters the scheduled reconcile sends: `sub ^= "<segment>"`, and `sub = "<id>"` (a DR user's primary). */
+function matches(filter: string | undefined): (u: object) => boolean {
+  const m = filter === undefined ? { op: "^=", v: "" } : /^sub (?<op>\^?=) "(?<v>.*)"$/.exec(filter)?.groups;
+  if (!m) throw new Error(`unexpected filter ${filter}`);
+  const sub = (u: object) => (u as { Attributes?: Array<{ Name: string; Value: string }> }).Attributes?.find((a) => a.Name === "sub")?.Value ?? "";
+  return (u) => (m.op === "=" ? sub(u) === m.v : sub(u).startsWith(m.v!));
+}
 
 function pool(users: object[], calls: string[]) {
   return {
     send: async (cmd: { constructor: { name: string }; input?: unknown }) => {
       calls.push(cmd.constructor.name);
       if (cmd instanceof ListUserPoolsCommand) return { UserPools: [{ Id: PRIMARY, Name: "cdr-test-users-primary" }] };
-      // The listing walks sub-prefix segments: answer each with its users only.
-      if (cmd instanceof ListUsersCommand) return { Users: users.filter((u) => subStarts(u, (cmd.input as { Filter?: string }).Filter)) };
+      // The pass lists by sub prefix (`sub ^= "a"`); an unfiltered call gets everyone.
+      if (cmd instanceof ListUsersCommand) return { Users: users.filter(matches((cmd.input as { Filter?: string }).Filter)) };
       if (cmd instanceof ListGroupsCommand) return { Groups: [] };
       if (cmd instanceof AdminCreateUserCommand) return { User: { Username: "x" } };
       throw new Error(`unexpected ${cmd.constructor.name}`);
@@ -27,14 +48,7 @@ function pool(users: object[], calls: string[]) {
   };
 }
 
-/** Subs start with a hex digit, as Cognito's UUIDs do (the listing's segments are the 16 hex digits). */
-function subStarts(u: object, filter: string | undefined): boolean {
-  const prefix = filter ? /^sub \^= "(.*)"$/.exec(filter)?.[1] : "";
-  if (prefix === undefined) throw new Error(`unexpected filter ${filter}`);
-  return ((u as { Attributes?: Array<{ Name?: string; Value?: string }> }).Attributes ?? []).some((a) => a.Name === "sub" && a.Value?.startsWith(prefix));
-}
-
-const user = { Username: "u1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "c1" }, { Name: "email", Value: "a@example.com" }] };
+const user = { Username: "u1", Enabled: true, UserStatus: "CONFIRMED", Attributes: [{ Name: "sub", Value: "a1" }, { Name: "email", Value: "a@example.com" }] };
 
 /** The table's DR replica: no canonical id -> DR user items yet, and writes accepted. */
 const ddb = { send: async () => ({}) };
@@ -42,7 +56,7 @@ const ddb = { send: async () => ({}) };
 function setup(apply: boolean) {
   const metrics = recordingMetrics();
   const calls = { primary: [] as string[], dr: [] as string[] };
-  const config: ReconcileConfig = {
+  const config: OneShotConfig = {
     primaryRegion: "us-east-1",
     primaryPoolName: "cdr-test-users-primary",
     drRegion: "us-west-2",
@@ -140,7 +154,7 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
       output.restore();
     }
     const line = logLines(output.lines).find((l) => l.message === "reconcile finished");
-    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, missedByCapture: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "c1", detail: "no DR user with this canonical id" }] });
+    expect(line).toMatchObject({ level: "INFO", unrepaired: 1, counts: { missing_in_dr: 1 }, missedByCapture: { missing_in_dr: 1 }, sample: [{ kind: "missing_in_dr", canonicalId: "a1", detail: "no DR user with this canonical id" }] });
     expect(JSON.stringify(line)).not.toContain("a@example.com");
     expect(new DriftRemainsError("x").name).toBe("DriftRemainsError");
   });
@@ -153,10 +167,17 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     expect(readReconcileConfig({ ...env, [ENV.RECONCILE_ALLOW_DELETE]: "true" })).toMatchObject({ apply: false, allowDelete: true });
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(ConfigError);
     expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_APPLY]: "yes" })).toThrow(`must be "true" or "false" (got "yes")`);
+    // A pass every day, 840 s of work per invocation, unless the stack says otherwise; nonsense names the variable.
+    expect(readReconcileConfig(env)).toMatchObject({ passIntervalMinutes: 1440, timeBudgetSeconds: 840 });
+    expect(readReconcileConfig({ ...env, [ENV.RECONCILE_PASS_INTERVAL_MINUTES]: "360", [ENV.RECONCILE_TIME_BUDGET_SECONDS]: "600" })).toMatchObject({ passIntervalMinutes: 360, timeBudgetSeconds: 600 });
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_PASS_INTERVAL_MINUTES]: "1.5" })).toThrow("RECONCILE_PASS_INTERVAL_MINUTES");
+    expect(() => readReconcileConfig({ ...env, [ENV.RECONCILE_TIME_BUDGET_SECONDS]: "901" })).toThrow("RECONCILE_TIME_BUDGET_SECONDS");
+    expect(() => readReconcileBucket(env)).toThrow("Environment variable RECONCILE_BUCKET is required but not set");
+    expect(readReconcileBucket({ [ENV.RECONCILE_BUCKET]: "b" })).toBe("b");
   });
 
   it("logs at most 50 unrepaired items, only unrepaired ones, and says apply was on", async () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ ...user, Username: `u${i}`, Attributes: [{ Name: "sub", Value: `c${i}` }, { Name: "email", Value: `u${i}@example.com` }] }));
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...user, Username: `u${i}`, Attributes: [{ Name: "sub", Value: `a${i}` }, { Name: "email", Value: `u${i}@example.com` }] }));
     const dr = {
       send: async (cmd: { input?: { Username?: string } }) => {
         if (cmd instanceof ListUsersCommand) return { Users: [] };
@@ -176,8 +197,8 @@ describe("scheduled reconcile: finding the primary pool, its report and its conf
     const line = logLines(output.lines).find((l) => l.message === "reconcile finished")!;
     const sample = line.sample as Array<{ canonicalId: string; error?: string }>;
     expect(sample).toHaveLength(50);
-    expect(sample.map((d) => d.canonicalId)).not.toContain("c0");
-    expect(sample[0]).toMatchObject({ canonicalId: "c5", error: expect.stringMatching(/.+/) });
+    expect(sample.map((d) => d.canonicalId)).not.toContain("a0");
+    expect(sample[0]).toMatchObject({ canonicalId: "a5", error: expect.stringMatching(/.+/) });
   });
 });
 

@@ -5,6 +5,16 @@
 // Two-way mode: it also finds DR users the primary lacks (missing_in_primary, D12) but only reports
 // them: it runs in DR and has no write grant on the primary pool; `npm run reconcile -- --apply`
 // (or the primary region's replicator, once the record arrives) copies them.
+//
+// A pass outlasts one invocation at scale (2 million users at a quarter of ListUsers' 30 req/s in
+// each region: ~74 minutes of listing; an invocation ends at 15), so a pass is carried across
+// invocations with a checkpoint in S3 (pass.ts), and the schedule is what continues it: it ticks
+// often (`tickMinutes`), and each tick either does nothing (no pass due: the last one started less
+// than the pass interval ago), starts a pass, or continues the one in progress until its time
+// budget is spent. Chosen over the function invoking itself: no recursion to bound (or for Lambda's
+// recursive-loop detection to stop), a crashed or timed-out invocation is resumed by the next tick
+// with nothing to re-arm, and the role needs no lambda:InvokeFunction on itself. The log line
+// "reconcile finished", the metrics and DriftRemainsError come once per full pass, at its end.
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -18,6 +28,9 @@ import { CAPTURED_KINDS, reconcilePools, type ReconcileResult } from "../replica
 import type { ReplicationConfig } from "../replication/replication-config";
 import { readRecord } from "../replication/table";
 import type { ReplicationMode } from "../contract";
+import { runInvocation, type InvocationOutcome } from "./pass";
+import { settledListings } from "./settled";
+import type { ObjectStore } from "./store";
 
 export interface ReconcileConfig {
   primaryRegion: string;
@@ -34,7 +47,16 @@ export interface ReconcileConfig {
   replication: ReplicationConfig;
   /** Default one-way. */
   mode?: ReplicationMode;
+  /** A new pass starts when the last one started this long ago (minutes). */
+  passIntervalMinutes: number;
+  /** Work time per invocation (seconds); the Lambda context's remaining time, less a margin, caps it. */
+  timeBudgetSeconds: number;
+  /** Where the checkpoint and listings live in the bucket. */
+  keyPrefix?: string;
 }
+
+/** Kept back from the context's remaining time: saving the checkpoint and reporting after the last unit. */
+export const CONTEXT_MARGIN_MS = 20_000;
 
 export interface ReconcileDepsIn {
   config: ReconcileConfig;
@@ -44,6 +66,14 @@ export interface ReconcileDepsIn {
   ddb: Pick<DynamoDBClient, "send">;
   logger: Logger;
   metrics: DimensionedMetrics;
+  /** The reconcile bucket: checkpoint and listings. */
+  store: ObjectStore;
+  now?: () => number;
+}
+
+/** What AWS Lambda passes; only the remaining time is read. */
+export interface InvocationContext {
+  getRemainingTimeInMillis?: () => number;
 }
 
 export class DriftRemainsError extends Error {
@@ -51,6 +81,10 @@ export class DriftRemainsError extends Error {
 }
 
 export interface ReconcileSummary {
+  status: "completed";
+  passId: string;
+  /** Invocations the pass took. */
+  invocations: number;
   counts: ReconcileResult["counts"];
   missedByCapture: ReconcileResult["missedByCapture"];
   unrepaired: number;
@@ -60,34 +94,55 @@ export interface ReconcileSummary {
 export function makeHandler(deps: ReconcileDepsIn) {
   const { config, logger, metrics } = deps;
   const rates = Object.fromEntries(Object.entries(COGNITO_QUOTAS).map(([k, q]) => [k, q * config.quotaShare])) as Record<QuotaCategory, number>;
-  let primaryPoolId: string | undefined;
   const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId);
 
-  return async function handler(): Promise<ReconcileSummary> {
+  const now = deps.now ?? Date.now;
+
+  return async function handler(_event?: unknown, context?: InvocationContext): Promise<ReconcileSummary | Exclude<InvocationOutcome, { status: "completed" }>> {
+    const started = now();
+    const budgetEnd = started + config.timeBudgetSeconds * 1000;
+    const remainingMs = () => Math.min(budgetEnd - now(), context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - CONTEXT_MARGIN_MS : Infinity);
     const primary = new RegionLimiter(config.primaryRegion, rates).wrap(deps.primary);
     const dr = new RegionLimiter(config.drRegion, rates).wrap(deps.dr);
-    // Found by name at run time: the DR stack holds no reference to the primary stack.
-    primaryPoolId ??= await poolIdByName(primary, config.primaryPoolName, config.primaryRegion);
     const mode = config.mode ?? "one-way";
-    const result = await reconcilePools(
-      {
-        primary,
-        dr,
-        primaryPoolId,
-        drPoolId: config.targetPoolId,
-        primaryRegion: config.primaryRegion,
-        config: config.replication,
-        ttlDays: config.ttlDays,
-        directory,
-        mode,
-        drRegion: config.drRegion,
-        // The DR replica's latest record of an id: its origin decides missing_in_primary.
-        records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
+    const outcome = await runInvocation({
+      store: deps.store,
+      prefix: config.keyPrefix ?? "reconcile/",
+      identity: { intervalMs: config.passIntervalMinutes * 60_000, mode, primaryPoolName: config.primaryPoolName, drPoolId: config.targetPoolId },
+      pools: { primary, dr },
+      drPoolId: config.targetPoolId,
+      // Found by name at run time: the DR stack holds no reference to the primary stack.
+      findPrimaryPool: () => poolIdByName(primary, config.primaryPoolName, config.primaryRegion),
+      remainingMs,
+      now,
+      logger,
+      compareReserveMs: (config.timeBudgetSeconds * 1000) / 2,
+      compare: (listed, primaryPoolId, keepRepairing, passStartedAt) => {
+        const { listings, changedDuringPass } = settledListings(listed, passStartedAt, config.replication, mode);
+        if (changedDuringPass > 0) logger.info("reconcile pass leaves users changed while it listed to the next pass", { changedDuringPass });
+        return reconcilePools(
+          {
+            primary,
+            dr,
+            primaryPoolId,
+            drPoolId: config.targetPoolId,
+            primaryRegion: config.primaryRegion,
+            config: config.replication,
+            ttlDays: config.ttlDays,
+            directory,
+            mode,
+            drRegion: config.drRegion,
+            // The DR replica's latest record of an id: its origin decides missing_in_primary.
+            records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
+            listings,
+          },
+          // No primary-pool write grant here: missing_in_primary is reported, never repaired.
+          { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, keepRepairing },
+        );
       },
-      // No primary-pool write grant here: missing_in_primary is reported, never repaired.
-      // The listing sizes its segment walks for the UserList rate this run's limiters allow.
-      { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, listRate: rates.UserList },
-    );
+    });
+    if (outcome.status !== "completed") return outcome;
+    const { result } = outcome;
     const found = result.drift.length;
     metrics.addMetric("ReconcileDrift", MetricUnit.Count, found);
     metrics.addMetric("ReconcileUnrepaired", MetricUnit.Count, result.unrepaired);
@@ -101,7 +156,8 @@ export function makeHandler(deps: ReconcileDepsIn) {
     const sample = result.drift.filter((d) => !d.repaired).slice(0, 50).map((d) => ({ kind: d.kind, canonicalId: d.canonicalId, detail: d.detail, error: d.error }));
     logger.info("reconcile finished", {
       mode,
-      listing: result.listing,
+      passId: outcome.passId,
+      invocations: outcome.invocations,
       counts: result.counts,
       // Canonical ids and regions only, never the email.
       sameEmail: result.sameEmail.slice(0, 50),
@@ -117,6 +173,6 @@ export function makeHandler(deps: ReconcileDepsIn) {
     if (result.unrepaired > 0) {
       throw new DriftRemainsError(`${result.unrepaired} drift item(s) not repaired (${config.apply ? "apply on" : "report only"}); see the log for the list`);
     }
-    return { counts: result.counts, missedByCapture: result.missedByCapture, unrepaired: result.unrepaired, seconds: result.seconds };
+    return { status: "completed", passId: outcome.passId, invocations: outcome.invocations, counts: result.counts, missedByCapture: result.missedByCapture, unrepaired: result.unrepaired, seconds: result.seconds };
   };
 }

@@ -83,6 +83,19 @@ export interface ReconcileDeps {
   drRegion?: string;
   /** Two-way: the table's latest record of a canonical id (whose origin decides missing_in_primary). */
   records?: RecordReader;
+  /**
+   * Users listed beforehand (the scheduled reconcile lists in segments across invocations,
+   * handlers/reconcile/pass.ts): used instead of listing both pools here; the rest is unchanged.
+   */
+  listings?: PoolListings;
+}
+
+/** Both pools' users and group memberships (username -> group names), as reconcile lists them. */
+export interface PoolListings {
+  primary: UserType[];
+  dr: UserType[];
+  primaryGroups: Map<string, string[]>;
+  drGroups: Map<string, string[]>;
 }
 
 export interface ReconcileOptions {
@@ -106,6 +119,11 @@ export interface ReconcileOptions {
   repairInPrimary?: boolean;
   onListed?: (primary: number, dr: number) => void;
   onRepaired?: (done: number, total: number) => void;
+  /**
+   * Asked before each repair starts: false leaves the rest unrepaired (reported; the next run
+   * repairs them). The scheduled reconcile stops before its time budget runs out.
+   */
+  keepRepairing?: () => boolean;
 }
 
 /**
@@ -192,16 +210,29 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const concurrency = opts.concurrency ?? 8;
   const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
   // Both listings stay in memory for the join: each user as little as the join needs (userKeeper).
+  // A scheduled pass (handlers/reconcile/pass.ts) hands them in, listed over several invocations.
   const keep = userKeeper(deps.config);
   const listed: UserType[] = [];
   const dUsers: UserType[] = [];
   const listing = { segments: opts.segments, filter: opts.filter, targetRate: opts.listRate ?? COGNITO_QUOTAS.UserList * DEFAULT_QUOTA_SHARE, pageSeconds: opts.pageSeconds };
-  const [pListing, dListing, pGroups, dGroups] = await Promise.all([
-    listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
-    listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
-    groupMembership(deps.primary, deps.primaryPoolId),
-    groupMembership(deps.dr, deps.drPoolId),
-  ]);
+  let summaries: [ListingSummary, ListingSummary] | undefined;
+  let pGroups: Map<string, string[]>;
+  let dGroups: Map<string, string[]>;
+  if (deps.listings) {
+    listed.push(...deps.listings.primary.map(keep));
+    dUsers.push(...deps.listings.dr.map(keep));
+    [pGroups, dGroups] = [deps.listings.primaryGroups, deps.listings.drGroups];
+  } else {
+    let pListing: ListingSummary;
+    let dListing: ListingSummary;
+    [pListing, dListing, pGroups, dGroups] = await Promise.all([
+      listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
+      listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
+      groupMembership(deps.primary, deps.primaryPoolId),
+      groupMembership(deps.dr, deps.drPoolId),
+    ]);
+    summaries = [pListing, dListing];
+  }
   const listSeconds = (performance.now() - started) / 1000;
 
   const mode = deps.mode ?? "one-way";
@@ -348,10 +379,17 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       }
       repairFailed++;
     };
+    /** Out of time: left unrepaired, with why (the next run repairs it). */
+    const outOfTime = (items: DriftItem[]): boolean => {
+      if (opts.keepRepairing?.() !== false) return false;
+      for (const i of items) i.error = "not attempted: the run's time budget ran out; the next run repairs it";
+      return true;
+    };
     // Deletions first: a deleted user's DR copy may hold the email a new primary user needs, and a
     // twin the email its kept sibling moves to.
     if (opts.allowDelete) {
       await mapLimit(extras, concurrency, async ({ user, item }) => {
+        if (outOfTime([item])) return;
         try {
           await deleteDr(user.Username!);
           item.repaired = true;
@@ -363,6 +401,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       });
     }
     await mapLimit(twinDeletes, concurrency, async ({ user, kept, item }) => {
+      if (outOfTime([item])) return;
       try {
         await deleteDr(user.Username!);
         await deps.directory?.remember(item.canonicalId!, kept.Username!, attributeMap(kept.Attributes).sub);
@@ -374,6 +413,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
       opts.onRepaired?.(++done, total);
     });
     await mapLimit(jobs, concurrency, async ({ record, drUser, items, target }) => {
+      if (outOfTime(items)) return;
       const previousEmail = drUser ? attributeMap(drUser.Attributes).email : undefined;
       // The primary copy goes through the same upsert with the primary pool's own directory (primary#,
       // in the primary replica), so the replicator and capture find the copy by canonical id and sub.
@@ -414,7 +454,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     repairedMissedByCapture: byKind(drift, (d) => d.missedByCapture === true && d.repaired === true),
     unrepaired: drift.filter((d) => !d.repaired).length,
     listSeconds,
-    listing: listingReport(pListing, dListing),
+    listing: summaries ? listingReport(...summaries) : { segments: 0, concurrency: 0, pages: { primary: 0, dr: 0 } },
     seconds: (performance.now() - started) / 1000,
   };
 }

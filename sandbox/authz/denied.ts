@@ -77,6 +77,14 @@ export function kmsDenied(req: AwsRequest, kmsMessage: string): AwsResponse {
       });
     case "sns":
       return awsError(req, 400, "KMSAccessDenied", `The ciphertext references a key that doesn't exist or that you don't have access to. ${inner}`);
+    case "s3": {
+      // S3 answers a refused SSE-KMS data key with its own 403 AccessDenied carrying KMS's message
+      // (assumed: the S3 API Reference documents no separate code; sandbox/README.md): callers see
+      // an access error, as for a missing s3: grant.
+      const escaped = kmsMessage.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escaped}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+      return { status: 403, headers: { "content-type": "application/xml" }, body: Buffer.from(xml) };
+    }
     default:
       return jsonError(400, "AccessDeniedException", inner, "application/x-amz-json-1.1");
   }

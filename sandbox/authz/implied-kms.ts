@@ -16,7 +16,7 @@ import type { Check } from "./requests";
  *   CloudFormation, Athena, KMS; not SQS nor SNS): `calledVia` says whether this one is listed.
  * - `kms:ViaService` and `kms:CallerAccount` (KMS developer guide, "AWS KMS condition keys").
  */
-export function forwardAccessContext(service: "dynamodb" | "sqs" | "sns", region: string, account: string, calledVia: boolean): Record<string, string | string[]> {
+export function forwardAccessContext(service: "dynamodb" | "sqs" | "sns" | "s3", region: string, account: string, calledVia: boolean): Record<string, string | string[]> {
   const principal = `${service}.amazonaws.com`;
   return {
     "kms:ViaService": `${service}.${region}.amazonaws.com`,
@@ -75,4 +75,23 @@ export async function topicKeyChecks(store: PolicyStore, topicArn: string, accou
   const { region } = parseArn(topicArn);
   const key = managedKeyService(topic.keyRef) ? keyArnFor(topic.keyRef, region, account) : await store.keyArn(region, topic.keyRef);
   return ["kms:GenerateDataKey", "kms:Decrypt"].map((action) => ({ action, resource: key, resourcePolicy: "kms-key" as const, impliedBy, context: forwardAccessContext("sns", region, account, false) }));
+}
+
+/**
+ * An object written to or read from a bucket whose default encryption is SSE-KMS (S3 User Guide,
+ * "Using server-side encryption with AWS KMS keys (SSE-KMS)", "Permissions": "To upload an object
+ * encrypted with an AWS KMS key to Amazon S3, you need kms:GenerateDataKey permissions on the key. To
+ * download an object encrypted with an AWS KMS key, you need kms:Decrypt permissions"). S3 asks KMS
+ * as the caller; the encryption context is the object's ARN, or the bucket's with the S3 Bucket Key
+ * ("Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": "the bucket ARN is used as the
+ * encryption context"). Assumed (sandbox/README.md): an object read was written under the bucket's
+ * current default key (the objects' own key is not tracked); S3 is not among the services that set
+ * aws:CalledVia.
+ */
+export async function bucketKeyChecks(store: PolicyStore, bucket: string, object: string, write: boolean, region: string, account: string, impliedBy: string): Promise<Check[]> {
+  const name = bucket.split(":::")[1] ?? bucket;
+  const key = await store.bucketKey(name, region).catch(() => undefined);
+  if (!key) return [];
+  const context = { ...forwardAccessContext("s3", region, account, false), "kms:EncryptionContext:aws:s3:arn": key.bucketKey ? bucket : object };
+  return [{ action: write ? "kms:GenerateDataKey" : "kms:Decrypt", resource: key.keyArn, resourcePolicy: "kms-key" as const, impliedBy, context }];
 }

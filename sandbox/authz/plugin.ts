@@ -61,6 +61,9 @@ function changesPolicies(req: AwsRequest): boolean {
       return /^(Create|Delete|Put|Tag|Untag)/.test(op);
     case "scheduler":
       return req.method !== "GET";
+    // A bucket's settings (its default encryption decides the KMS checks of its objects), never an object write.
+    case "s3":
+      return (req.method === "PUT" || req.method === "DELETE") && req.path.split("/").filter(Boolean).length === 1;
     default:
       return false;
   }

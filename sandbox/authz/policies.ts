@@ -24,6 +24,7 @@ import {
   paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, ListResourceTagsCommand } from "@aws-sdk/client-kms";
+import { GetBucketEncryptionCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, ListTagsForResourceCommand as ListTopicTagsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { motoJson, parseArn } from "../aws";
@@ -193,6 +194,25 @@ export class PolicyStore {
       const sse = t?.SSEDescription;
       if (!sse || sse.Status === "DISABLED" || !sse.KMSMasterKeyArn) return undefined;
       return this.keyArn(region, sse.KMSMasterKeyArn);
+    });
+  }
+
+  /**
+   * A bucket's default SSE-KMS key and whether the S3 Bucket Key is on (undefined: SSE-S3 or no
+   * default encryption). A key given by id or alias is looked up in `region`, the request's.
+   */
+  bucketKey(bucket: string, region: string): Promise<{ keyArn: string; bucketKey: boolean } | undefined> {
+    return this.cached(`bucketkey:${bucket}`, async () => {
+      const s3 = this.client("s3", region, (c) => new S3Client({ ...c, forcePathStyle: true }));
+      const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).catch((e: Error) => {
+        if (e.name === "ServerSideEncryptionConfigurationNotFoundError" || e.name === "NoSuchBucket") return undefined;
+        throw e;
+      });
+      const rule = out?.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const ref = rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID;
+      if (!rule || !ref || !/^aws:kms/.test(rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? "")) return undefined;
+      const keyArn = ref.startsWith("arn:") && ref.includes(":key/") ? ref : await this.keyArn(ref.startsWith("arn:") ? parseArn(ref).region : region, ref);
+      return { keyArn, bucketKey: rule.BucketKeyEnabled === true };
     });
   }
 

@@ -122,17 +122,25 @@ function dataPlaneStatements(arn: (service: string, resource: string) => string,
  * adds the smoke checks' reads of it). Granted whatever the mode: switching to two-way is a deploy,
  * not an IAM change.
  */
+/** What aws_s3_bucket reads of a bucket on every refresh (every one of its settings). */
+const BUCKET_READS = [
+  "GetBucketPolicy", "GetEncryptionConfiguration", "GetLifecycleConfiguration", "GetBucketTagging", "GetBucketAcl", "GetBucketPublicAccessBlock",
+  "GetBucketCORS", "GetBucketWebsite", "GetAccelerateConfiguration", "GetBucketRequestPayment", "GetBucketLogging", "GetReplicationConfiguration",
+  "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketVersioning",
+].map((a) => `s3:${a}`);
+
+/** What creates, configures and (force_destroy: local only) empties and destroys one of the stacks' private buckets. */
+const BUCKET_MANAGE = [
+  ...BUCKET_READS, "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+  "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion",
+];
+
 function captureStatements(arn: (service: string, resource: string) => string, t: PolicyTarget, regions: string[], readOnly: boolean, trail?: TrailSetting): Stmt[] {
   const pre = t.env.prefix;
   const p = t.partition ?? "aws";
   const inRegions = { StringEquals: { "aws:RequestedRegion": regions } };
   const bucket = `arn:${p}:s3:::${pre}-trail-*`;
-  // What aws_s3_bucket reads of a bucket on every refresh (every one of its settings).
-  const bucketReads = [
-    "GetBucketPolicy", "GetEncryptionConfiguration", "GetLifecycleConfiguration", "GetBucketTagging", "GetBucketAcl", "GetBucketPublicAccessBlock",
-    "GetBucketCORS", "GetBucketWebsite", "GetAccelerateConfiguration", "GetBucketRequestPayment", "GetBucketLogging", "GetReplicationConfiguration",
-    "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketVersioning",
-  ].map((a) => `s3:${a}`);
+  const bucketReads = BUCKET_READS;
   const trailReads = ["GetTrail", "GetTrailStatus", "GetEventSelectors", "ListTags"].map((a) => `cloudtrail:${a}`);
   const ruleReads = ["DescribeRule", "ListTargetsByRule", "ListTagsForResource"].map((a) => `events:${a}`);
   if (readOnly) {
@@ -168,7 +176,7 @@ function captureStatements(arn: (service: string, resource: string) => string, t
       // The trail's bucket: its settings, and emptying it when the trail goes (force_destroy outside prod).
       Sid: "ManageTrailBucket",
       Effect: "Allow",
-      Action: [...bucketReads, "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+      Action: BUCKET_MANAGE,
       Resource: [bucket, `${bucket}/*`],
       Condition: inRegions,
     },
@@ -325,6 +333,18 @@ function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane:
     },
     { Sid: "ManageAlarms", Effect: "Allow", Action: verbs("cloudwatch", ["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "ListTagsForResource", "TagResource", "UntagResource"]), Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
     ...(owns.schedule
+      ? [
+          {
+            // The scheduled reconcile's pass state (stacks/dr-reconcile.ts): emptied only where force_destroy is set (local).
+            Sid: "ManageReconcileBucket",
+            Effect: "Allow" as const,
+            Action: BUCKET_MANAGE,
+            Resource: [`arn:${p}:s3:::${pre}-reconcile-*`, `arn:${p}:s3:::${pre}-reconcile-*/*`],
+            Condition: inRegions,
+          },
+        ]
+      : []),
+    ...(owns.schedule
       ? [{ Sid: "ManageSchedules", Effect: "Allow" as const, Action: verbs("scheduler", ["CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"]), Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions }]
       : []),
     {
@@ -413,6 +433,8 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
     { Sid: "AlarmConfiguration", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: [arn("cloudwatch", `alarm:${pre}-*`)], Condition: inRegions },
     // Both regions: the DR stack captures its pool too in two-way mode.
     ...captureStatements(arn, t, regions, true),
+    // The scheduled reconcile's bucket: its settings (s3:ListBucket: the refresh's HeadBucket), never its objects.
+    { Sid: "ReconcileBucketConfiguration", Effect: "Allow", Action: [...BUCKET_READS, "s3:ListBucket"], Resource: [`arn:${p}:s3:::${pre}-reconcile-*`], Condition: inRegions },
     { Sid: "ScheduleConfiguration", Effect: "Allow", Action: ["scheduler:GetSchedule"], Resource: [arn("scheduler", `schedule/default/${pre}-*`)], Condition: inRegions },
     {
       Sid: "RoleConfiguration",
@@ -451,6 +473,9 @@ export function boundaryPolicy(t: Pick<PolicyTarget, "env" | "account" | "partit
     { Sid: "OwnQueues", Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [arn("sqs", `${pre}-*`)], Condition: inRegions },
     { Sid: "Pools", Effect: "Allow", Action: ["cognito-idp:Admin*", "cognito-idp:ListUsers", "cognito-idp:ListGroups", "cognito-idp:ListUsersInGroup"], Resource: [arn("cognito-idp", "userpool/*")], Condition: inRegions },
     { Sid: "FindPools", Effect: "Allow", Action: ["cognito-idp:ListUserPools"], Resource: ["*"], Condition: inRegions },
+    // The scheduled reconcile's pass state (its checkpoint and listings) and the bucket's SSE-KMS key through S3.
+    { Sid: "ReconcileState", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], Resource: [`arn:${p}:s3:::${pre}-reconcile-*`, `arn:${p}:s3:::${pre}-reconcile-*/*`] },
+    { Sid: "BucketKeyThroughS3", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [arn("kms", "key/*")], Condition: { StringEquals: { "kms:ViaService": regions.map((r) => `s3.${r}.amazonaws.com`) } } },
     { Sid: "InvokeOwnFunctions", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn("lambda", `function:${pre}-*`)], Condition: inRegions },
   );
 }

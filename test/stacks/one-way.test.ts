@@ -6,7 +6,9 @@
 // - both pools' user_attribute_update_settings (email changes need verification);
 // - REGION_ROLE on change capture and the replicator, TRUST_CANONICAL_ID_ATTRIBUTE on change capture;
 // - (issue 24) the replicator's pace: MAX_CONCURRENCY and REPLICATOR_RATES on the function and the
-//   stream mapping's batch_size, each exactly what handlers/replication/pacing.ts derives.
+//   stream mapping's batch_size, each exactly what handlers/replication/pacing.ts derives;
+// - the scheduled reconcile's pass state (issue 24): its bucket (six resources), and its function,
+//   policy, schedule and async settings (a tick and a pass interval instead of one daily run).
 // Nothing else is added, removed, renamed (a replacement) or changed in place.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -62,6 +64,10 @@ function withoutAllowedAdditions(address: string, r: Resource, role: "primary" |
 /** The DR pool's PreSignUp trigger: a function with its role, policy, log group, errors alarm and invoke permission. */
 const PRE_SIGN_UP = [/^aws_cloudwatch_log_group\.pre-sign-up_logs_/, /^aws_cloudwatch_metric_alarm\.pre-sign-up-state-unreadable$/, /^aws_iam_role\.pre-sign-up_role_/, /^aws_iam_role_policy\.pre-sign-up_policy_/, /^aws_lambda_function\.pre-sign-up_fn_/, /^aws_lambda_permission\.cognito-invokes-pre-sign-up$/];
 
+/** Issue 24: the scheduled reconcile's bucket (added) and what carries a pass across invocations (changed). */
+const RECONCILE_STATE = [/^aws_s3_bucket\.reconcile-state_bucket_/, /^aws_s3_bucket_public_access_block\.reconcile-state_private_/, /^aws_s3_bucket_ownership_controls\.reconcile-state_owner_/, /^aws_s3_bucket_server_side_encryption_configuration\.reconcile-state_encrypted_/, /^aws_s3_bucket_lifecycle_configuration\.reconcile-state_retention_/, /^aws_s3_bucket_policy\.reconcile-state_policy_/];
+const RECONCILE_CHANGED = [/^aws_lambda_function\.reconcile_fn_/, /^aws_iam_role_policy\.reconcile_policy_/, /^aws_scheduler_schedule\.reconcile-schedule_[0-9A-F]+$/, /^aws_lambda_function_event_invoke_config\.reconcile-schedule_async_/];
+
 describe.each(envs.map((e) => [e.env.name, e] as const))("one-way %s", (name, synthed) => {
   it("is in one-way mode by default", () => expect(synthed.env.replication.mode).toBe("one-way"));
 
@@ -72,8 +78,8 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("one-way %s", (name, sy
     const added = now.filter((a) => !before.includes(a)).sort();
     if (role === "primary") expect(added).toEqual([]);
     else {
-      expect(added).toHaveLength(PRE_SIGN_UP.length);
-      for (const pattern of PRE_SIGN_UP) expect(added.filter((a) => pattern.test(a)), String(pattern)).toHaveLength(1);
+      expect(added).toHaveLength(PRE_SIGN_UP.length + RECONCILE_STATE.length);
+      for (const pattern of [...PRE_SIGN_UP, ...RECONCILE_STATE]) expect(added.filter((a) => pattern.test(a)), String(pattern)).toHaveLength(1);
     }
   });
 
@@ -84,7 +90,9 @@ describe.each(envs.map((e) => [e.env.name, e] as const))("one-way %s", (name, sy
       const was = baseline[name]![role][address];
       if (was !== undefined && hashOf(withoutAllowedAdditions(address, r as Resource, role, synthed.env)) !== was) changed.push(address);
     }
-    expect(changed).toEqual([]);
+    const reconcile = changed.filter((a) => RECONCILE_CHANGED.some((p) => p.test(a)));
+    expect(changed.filter((a) => !reconcile.includes(a))).toEqual([]);
+    expect(reconcile).toHaveLength(role === "dr" ? RECONCILE_CHANGED.length : 0);
   });
 });
 

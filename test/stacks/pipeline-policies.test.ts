@@ -170,6 +170,29 @@ describe("pipeline policies for two-way mode (granted in every mode: switching i
     for (const write of ["sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]) expect(a, write).not.toContain(write);
   });
 
+  it("the DR deploy and failover roles create, configure and destroy the scheduled reconcile's bucket in the DR region; the primary role cannot; the plan role reads its settings only", () => {
+    const bucket = "arn:aws:s3:::cdr-prod-reconcile-111122223333-us-west-2";
+    for (const r of ["dr", "failover"]) {
+      for (const action of ["s3:CreateBucket", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:GetBucketPolicy", "s3:DeleteBucket"]) {
+        expect(allows(role(r).permissions, action, bucket, "us-west-2"), `${r} ${action}`).toBe(true);
+        expect(allows(role(r).permissions, action, bucket, "us-east-1"), `${r} ${action} outside the DR region`).toBe(false);
+      }
+      expect(allows(role(r).permissions, "s3:DeleteObject", `${bucket}/reconcile/checkpoint.json`, "us-west-2"), `${r} empties it (force_destroy, local)`).toBe(true);
+    }
+    expect(allows(role("primary").permissions, "s3:CreateBucket", bucket, "us-west-2")).toBe(false);
+    expect(allows(role("plan").permissions, "s3:GetEncryptionConfiguration", bucket, "us-west-2")).toBe(true);
+    expect(allows(role("plan").permissions, "s3:GetObject", `${bucket}/reconcile/checkpoint.json`, "us-west-2")).toBe(false);
+  });
+
+  it("the boundary lets the scheduled reconcile keep its pass state (its bucket's objects, the key through S3 only)", () => {
+    const bucket = "arn:aws:s3:::cdr-prod-reconcile-111122223333-us-west-2";
+    const state = p.boundary.policy.Statement.find((s) => s.Sid === "ReconcileState")!;
+    expect(state.Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]);
+    expect(state.Resource.some((r) => glob(r).test(`${bucket}/reconcile/checkpoint.json`))).toBe(true);
+    expect(state.Resource.some((r) => glob(r).test("arn:aws:s3:::cdr-prod-trail-111122223333-us-west-2/AWSLogs/x"))).toBe(false);
+    expect(p.boundary.policy.Statement.find((s) => s.Sid === "BucketKeyThroughS3")).toMatchObject({ Action: ["kms:GenerateDataKey", "kms:Decrypt"], Condition: { StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com", "s3.us-west-2.amazonaws.com"] } } });
+  });
+
   it("the boundary lets the directories forget (DeleteItem on the table), so the replicators' grant is not void", () => {
     expect(p.boundary.policy.Statement.find((s) => s.Sid === "ReplicatedTableAndStream")!.Action).toContain("dynamodb:DeleteItem");
   });

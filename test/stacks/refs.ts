@@ -51,6 +51,11 @@ function sample(stack: TfJson, kind: "resource" | "data", type: string, name: st
       return arn("lambda", `function:${n("function_name")}`);
     case "aws_iam_role.arn":
       return `arn:aws:iam::${SAMPLE_ACCOUNT}:role/${n()}`;
+    case "aws_s3_bucket.arn":
+      return `arn:aws:s3:::${n("bucket")}`;
+    case "aws_s3_bucket.bucket":
+    case "aws_s3_bucket.id":
+      return n("bucket");
     case "aws_cloudwatch_metric_alarm.arn":
       return arn("cloudwatch", `alarm:${n("alarm_name")}`);
     default:

@@ -282,12 +282,12 @@ describe("least privilege", () => {
     // Primary: 4 role policies, 4 trust policies (change capture's among them), 2 table key
     // policies, the capture queue's and the trail bucket's policy; DR: 3 role, 3 trust (pre-token,
     // pre-sign-up, replicator); each stack also its alarm topic's key and topic policy; with the
-    // scheduled reconcile, DR also its function's and its schedule's role and trust. Two-way adds
+    // scheduled reconcile, DR also its function's and its schedule's role and trust, and its bucket's policy. Two-way adds
     // the primary's replicator (role, trust) and DR's sign-up and change capture (3 roles, 3
     // trusts, the capture queue's and the trail bucket's policy).
     const reconciling = envs.filter(({ env }) => env.reconcile?.enabled).length;
     const twoWays = envs.filter(({ env }) => env.replication.mode === "two-way").length;
-    expect(policies.length).toBe(envs.length * 22 + reconciling * 4 + twoWays * 10);
+    expect(policies.length).toBe(envs.length * 22 + reconciling * 5 + twoWays * 10);
   });
 
   it("has no wildcard action, no unscoped resource and no key open to the whole account", () => {

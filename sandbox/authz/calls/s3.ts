@@ -6,6 +6,7 @@
 // Terraform's S3 backend documentation, "Permissions Required", lists exactly these for a state
 // with `use_lockfile`.
 
+import { bucketKeyChecks } from "../implied-kms";
 import type { CallMapper } from "./common";
 
 /**
@@ -75,13 +76,17 @@ export const s3: CallMapper = async (c) => {
   }
   const object = `${bucket}/${parts.slice(1).map(decodeURIComponent).join("/")}`;
   const copySource = req.headers["x-amz-copy-source"];
+  // An object of a bucket encrypted with SSE-KMS: reading its content needs kms:Decrypt, writing it kms:GenerateDataKey (implied-kms.ts).
+  const keyChecks = (write: boolean, impliedBy: string) => bucketKeyChecks(c.store, bucket, object, write, req.region, c.caller.accountId, impliedBy);
   switch (req.method) {
     case "GET":
+      return [{ action: "s3:GetObject", resource: object, context }, ...(await keyChecks(false, "s3:GetObject"))];
     case "HEAD":
       return [{ action: "s3:GetObject", resource: object, context }];
     case "PUT":
       return [
         { action: "s3:PutObject", resource: object, context },
+        ...(await keyChecks(true, "s3:PutObject")),
         ...(copySource ? [{ action: "s3:GetObject", resource: `arn:${p}:s3:::${decodeURIComponent(copySource.replace(/^\//, ""))}`, impliedBy: "s3:PutObject" }] : []),
       ];
     case "DELETE":

@@ -1,0 +1,154 @@
+// One invocation's share of a reconcile pass (a state machine over the checkpoint in checkpoint.ts):
+//   no pass in progress and none due  -> "not-due";
+//   none in progress and one due      -> a new pass starts, then as below;
+//   units left                        -> list units (both pools at once, each pool's units in turn)
+//                                        while the time budget lasts; save; "in-progress";
+//   every unit listed                 -> read them back, compare (and repair while the budget lasts),
+//                                        record the pass as completed, delete its objects; "completed".
+// A unit cut short by the budget (checked before each ListUsers page) or by a crash is redone by a
+// later invocation; the comparison, cut short, is redone from the same listings. So each pass yields
+// exactly one "completed", the only state in which the handler reports.
+import type { CognitoIdentityProviderClient, UserType } from "@aws-sdk/client-cognito-identity-provider";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { randomUUID } from "node:crypto";
+import { groupMembership } from "../replication/pool-users";
+import { listSegmented } from "../replication/segmented-list";
+import type { PoolListings, ReconcileResult } from "../replication/reconcile";
+import { CHECKPOINT_SCHEMA_VERSION, parseCheckpoint, passDue, type Checkpoint, type PassIdentity, type PassProgress } from "./checkpoint";
+import type { ObjectStore } from "./store";
+import { decodeGroups, decodeUsers, encodeGroups, encodeUsers, SEGMENTS, unitName, unitsOf, type PoolSide, type Unit } from "./units";
+
+type Cognito = Pick<CognitoIdentityProviderClient, "send">;
+
+/** One segment's users, its pages one after another (a unit is one walk; the pools' units run side by side). */
+async function listUnit(cognito: Cognito, poolId: string, segment: string): Promise<UserType[]> {
+  const users: UserType[] = [];
+  await listSegmented(cognito, poolId, { segments: [segment], targetRate: 1, onPage: (page) => void users.push(...page.users) });
+  return users;
+}
+
+/** Thrown before a Cognito call once the budget is spent: the unit in flight is abandoned (redone later). */
+export class BudgetSpent extends Error {
+  override readonly name = "BudgetSpent";
+}
+
+export interface PassDeps {
+  store: ObjectStore;
+  /** Key prefix of the checkpoint and the listings in the bucket. */
+  prefix: string;
+  identity: PassIdentity;
+  /** Rate-limited clients of each pool. */
+  pools: Record<PoolSide, Cognito>;
+  drPoolId: string;
+  /** The primary pool's id (found by name), once per pass. */
+  findPrimaryPool: () => Promise<string>;
+  /** Milliseconds of this invocation's budget left (safety margin already taken off). */
+  remainingMs: () => number;
+  now: () => number;
+  logger: Logger;
+  /** Compares (and repairs) the pre-listed users: reconcilePools with `listings`. */
+  compare: (listings: PoolListings, primaryPoolId: string, keepRepairing: () => boolean, passStartedAt: number) => Promise<ReconcileResult>;
+  /** The comparison starts only with more than this left (ms). */
+  compareReserveMs: number;
+  segments?: readonly string[];
+}
+
+export type InvocationOutcome =
+  | { status: "not-due"; nextPassAt: number }
+  | { status: "in-progress"; passId: string; unitsDone: number; unitsTotal: number }
+  | { status: "completed"; passId: string; invocations: number; startedAt: number; result: ReconcileResult };
+
+export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> {
+  const { store, logger } = deps;
+  const checkpointKey = `${deps.prefix}checkpoint.json`;
+  const objectKey = (pass: string, u: Unit) => `${deps.prefix}passes/${pass}/${unitName(u)}.json`;
+  const segments = deps.segments ?? SEGMENTS;
+  const units = [...unitsOf("primary", segments), ...unitsOf("dr", segments)];
+
+  const loaded = parseCheckpoint(await store.get(checkpointKey), deps.identity);
+  if (loaded.discarded) logger.warn("reconcile checkpoint discarded; a new pass starts", { reason: loaded.discarded });
+  const cp: Checkpoint = loaded.checkpoint ?? { schemaVersion: CHECKPOINT_SCHEMA_VERSION, identity: deps.identity };
+  const now = deps.now();
+  if (!cp.current && !passDue(cp, now)) return { status: "not-due", nextPassAt: cp.lastCompleted!.startedAt + cp.identity.intervalMs };
+  let saving = Promise.resolve();
+  const save = () => (saving = saving.then(() => store.put(checkpointKey, JSON.stringify(cp))));
+  if (!cp.current) {
+    const id = `${new Date(now).toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
+    cp.current = { id, startedAt: now, primaryPoolId: await deps.findPrimaryPool(), done: [], longestUnitMs: 0, invocations: 0 };
+    logger.info("reconcile pass started", { passId: id, units: units.length });
+  }
+  const pass: PassProgress = cp.current;
+  pass.invocations++;
+  await save();
+
+  const poolId = (side: PoolSide) => (side === "primary" ? pass.primaryPoolId : deps.drPoolId);
+  const budgeted = (c: Cognito): Cognito => ({
+    send: ((cmd: never, ...rest: never[]) => {
+      if (deps.remainingMs() <= 0) return Promise.reject(new BudgetSpent("time budget spent"));
+      return c.send(cmd, ...rest);
+    }) as Cognito["send"],
+  });
+  const runUnit = async (u: Unit): Promise<void> => {
+    const cognito = budgeted(deps.pools[u.side]);
+    const started = deps.now();
+    const body = u.kind === "groups" ? encodeGroups(await groupMembership(cognito, poolId(u.side))) : encodeUsers(await listUnit(cognito, poolId(u.side), u.segment));
+    await store.put(objectKey(pass.id, u), body);
+    pass.done.push(unitName(u));
+    pass.longestUnitMs = Math.max(pass.longestUnitMs, deps.now() - started);
+    await save();
+  };
+  // Each pool's units in turn (one lister per pool: its own region's quota), both pools at once. A
+  // later unit starts only with at least the longest unit's time left, so few are cut short.
+  // Each lane's first unit of an invocation always starts (while any time is left): a unit that once
+  // took longer than a whole budget (a slow region) must not stop every later invocation from trying.
+  const lane = async (side: PoolSide): Promise<void> => {
+    let first = true;
+    for (const u of units.filter((x) => x.side === side && !pass.done.includes(unitName(x)))) {
+      if (deps.remainingMs() <= (first ? 0 : pass.longestUnitMs)) return;
+      first = false;
+      try {
+        await runUnit(u);
+      } catch (err) {
+        // The lister wraps an error to name its segment, and keeps the original as the cause.
+        if (err instanceof BudgetSpent || (err as Error).cause instanceof BudgetSpent) {
+          // A unit longer than a whole budget would never complete: more segments are the fix.
+          logger.info("reconcile unit cut short by the time budget; a later invocation redoes it", { passId: pass.id, unit: unitName(u), longestUnitMs: pass.longestUnitMs });
+          return;
+        }
+        throw err;
+      }
+    }
+  };
+  const lanes = await Promise.allSettled([lane("primary"), lane("dr")]);
+  await saving;
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+  if (failed) throw failed.reason;
+
+  const left = units.filter((u) => !pass.done.includes(unitName(u)));
+  // The comparison starts only with its reserve left (it reads every listing; repairs stop when the
+  // budget is near): otherwise the next invocation does it, from the start of its budget.
+  if (left.length > 0 || deps.remainingMs() <= deps.compareReserveMs) {
+    logger.info("reconcile pass continues", { passId: pass.id, unitsDone: units.length - left.length, unitsTotal: units.length, invocations: pass.invocations });
+    return { status: "in-progress", passId: pass.id, unitsDone: units.length - left.length, unitsTotal: units.length };
+  }
+
+  const read = async (u: Unit): Promise<string> => {
+    const raw = await store.get(objectKey(pass.id, u));
+    if (raw === undefined) throw new Error(`reconcile listing ${unitName(u)} of pass ${pass.id} is missing from the bucket`);
+    return raw;
+  };
+  const users = async (side: PoolSide) => (await Promise.all(segments.map(async (segment) => decodeUsers(await read({ side, kind: "users", segment }), `${side}/${segment}`)))).flat();
+  const [primary, dr, primaryGroups, drGroups] = await Promise.all([
+    users("primary"),
+    users("dr"),
+    read({ side: "primary", kind: "groups" }).then((r) => decodeGroups(r, "primary/groups")),
+    read({ side: "dr", kind: "groups" }).then((r) => decodeGroups(r, "dr/groups")),
+  ]);
+  const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
+  cp.lastCompleted = { id: pass.id, startedAt: pass.startedAt, finishedAt: deps.now() };
+  cp.current = undefined;
+  await save();
+  // The lifecycle rule expires whatever this leaves.
+  await Promise.all(units.map((u) => store.delete(objectKey(pass.id, u)).catch((err: unknown) => logger.warn("reconcile listing not deleted", { key: objectKey(pass.id, u), error: String(err) }))));
+  return { status: "completed", passId: pass.id, invocations: pass.invocations, startedAt: pass.startedAt, result };
+}
