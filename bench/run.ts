@@ -12,6 +12,7 @@
 //   --replicator-users <n>, --lag-samples <n>, --ops-users <n>, --capture-users <n>   override the sizes
 //   --delivery-delay <ms>  the "realistic" CloudTrail -> EventBridge delay for capture (default 2000)
 //   --fault-rate <0..1>   injected DR Cognito error rate for the replicator (default 0.05, the issue's)
+//   --replicator-quotas <a>,<b>   the two DR UserCreation quotas the replicator runs at (default 50,250)
 //   --cost-users <n>, --cost-churn <0..1>, --cost-changes <per user/month>, --cost-mau-share <0..1>
 //                    the cost scenario (default 2,000,000 users, 0.05, 1, 1)
 //
@@ -48,6 +49,14 @@ const SIZES = {
 const REPLICATOR_QUOTAS = { default: 50, raised: 250 } as const;
 /** Injected on every DR Cognito call in the replicator stages: AdminCreateUser's latency on AWS is ~100 ms (README). */
 const AWS_LIKE_LATENCY = { medianMs: 100, jitterMs: 50 };
+
+/** `--replicator-quotas <default>,<raised>`: other UserCreation quotas (e.g. below what the sandbox itself sustains). */
+function parseReplicatorQuotas(raw: string | undefined): { default: number; raised: number } {
+  if (raw === undefined) return REPLICATOR_QUOTAS;
+  const [a, b] = raw.split(",").map(Number);
+  if (!(a! > 0 && b! > 0)) throw new Error(`--replicator-quotas must be two positive numbers of requests/s, e.g. 50,250 (got "${raw}")`);
+  return { default: a!, raised: b! };
+}
 
 const TARGETS = {
   replicatorRatio: 0.95,
@@ -100,6 +109,7 @@ async function main(): Promise<number> {
       "capture-users": { type: "string" },
       "delivery-delay": { type: "string" },
       "fault-rate": { type: "string" },
+      "replicator-quotas": { type: "string" },
       "cost-users": { type: "string" },
       "cost-churn": { type: "string" },
       "cost-changes": { type: "string" },
@@ -134,6 +144,7 @@ async function main(): Promise<number> {
   if (!(Number.isInteger(deliveryDelayMs) && deliveryDelayMs >= 0)) throw new Error(`--delivery-delay must be a whole number of ms (got "${values["delivery-delay"]}")`);
   const faultRate = values["fault-rate"] === undefined ? 0.05 : Number(values["fault-rate"]);
   if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--fault-rate must be between 0 and 1 (got "${values["fault-rate"]}")`);
+  const replicatorQuotas = parseReplicatorQuotas(values["replicator-quotas"]);
   const costNumber = (name: "cost-users" | "cost-churn" | "cost-changes" | "cost-mau-share", ok: (n: number) => boolean, what: string): number | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;
@@ -245,8 +256,8 @@ async function main(): Promise<number> {
               const users = Math.round((size.replicatorUsers * quotaPerSec) / REPLICATOR_QUOTAS.default);
               return benchReplicator(w, { users, faultRate, quotaPerSec, quotaShare: 1, latency: AWS_LIKE_LATENCY, timeoutMs: Math.max(300_000, users * 100), log });
             };
-            await measuredStage("replicator", async () => void (results.replicator = await replicator(REPLICATOR_QUOTAS.default)));
-            await measuredStage("replicatorRaised", async () => void (results.replicatorRaised = await replicator(REPLICATOR_QUOTAS.raised)));
+            await measuredStage("replicator", async () => void (results.replicator = await replicator(replicatorQuotas.default)));
+            await measuredStage("replicatorRaised", async () => void (results.replicatorRaised = await replicator(replicatorQuotas.raised)));
           }
           const seeded = await seeding;
           if (seeded) {

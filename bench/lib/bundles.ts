@@ -43,6 +43,10 @@ export const HANDLER_ENV: Record<string, string> = {
   PARK_QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/000000000000/cdr-bench-dlq",
   CANONICAL_ID_ATTRIBUTE: "canonical_id",
   TRUST_CANONICAL_ID_ATTRIBUTE: "true",
+  // Change capture: a pool of its own region (CloudTrail delivers a call's events there).
+  CAPTURE_USER_POOL_ID: "us-west-2_bench",
+  // The DR pool's PreSignUp trigger: one of its policies.
+  SIGNUP_POLICY: "never",
   POWERTOOLS_SERVICE_NAME: "bench",
   POWERTOOLS_METRICS_NAMESPACE: "bench",
 };
