@@ -45,6 +45,7 @@ export const HANDLER_ENV: Record<string, string> = {
   TRUST_CANONICAL_ID_ATTRIBUTE: "true",
   // Change capture: a pool of its own region (CloudTrail delivers a call's events there).
   CAPTURE_USER_POOL_ID: "us-west-2_bench",
+  CAPTURE_IGNORED_ROLE_PREFIX: "arn:aws:iam::000000000000:role/cdr-bench-",
   // The DR pool's PreSignUp trigger: one of its policies.
   SIGNUP_POLICY: "never",
   POWERTOOLS_SERVICE_NAME: "bench",

@@ -21,7 +21,8 @@ const config = readReplicatorConfig(process.env);
 
 export const handler = makeHandler({
   config,
-  cognito: new RegionLimiter(config.region, config.rates).wrap(new CognitoIdentityProviderClient(cognitoOptions)),
+  // Every attempt takes a token, the SDK's retries of faulted calls included (attach, not wrap).
+  cognito: new RegionLimiter(config.region, config.rates).attach(new CognitoIdentityProviderClient(cognitoOptions)),
   ddb: new DynamoDBClient(ddbOptions),
   sqs: new SQSClient(sqsOptions),
   logger: createLogger(),

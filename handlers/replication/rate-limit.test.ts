@@ -1,5 +1,6 @@
 // The limiter that keeps the operator tools and the scheduled reconcile inside their share of
 // Cognito's quotas: categories, bucket sizing, refill arithmetic on a fake clock, and the wrapper.
+import { AdminGetUserCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { describe, expect, it } from "vitest";
 // (categoryOf is covered by scripts/operator/rates.test.ts.)
 import { COGNITO_QUOTAS } from "./cognito-quotas";
@@ -86,5 +87,34 @@ describe("RegionLimiter", () => {
     await b.take();
     const since = 0;
     expect(limiter.report(since + 1_000, since)).toEqual([{ region: "us-east-1", category: "UserList", bound: 4, quota: COGNITO_QUOTAS.UserList, requests: 2, achieved: 2, fractionOfBound: 0.5 }]);
+  });
+});
+
+describe("RegionLimiter.attach (the replicator's client)", () => {
+  // An HTTP handler answering Cognito's 500 InternalErrorException `failures` times, then a user.
+  function flakyCognito(failures: number) {
+    let calls = 0;
+    const answer = (status: number, body: object) => ({ response: { statusCode: status, headers: { "content-type": "application/x-amz-json-1.1" }, body: new TextEncoder().encode(JSON.stringify(body)) } });
+    const requestHandler = {
+      handle: async () => (++calls <= failures ? answer(500, { __type: "InternalErrorException", message: "injected" }) : answer(200, { Username: "u1", UserAttributes: [] })),
+    };
+    const client = new CognitoIdentityProviderClient({ region: "us-west-2", credentials: { accessKeyId: "k", secretAccessKey: "s" }, maxAttempts: 3, requestHandler: requestHandler as never });
+    return { client, calls: () => calls };
+  }
+
+  it("takes a token for every attempt, the SDK's retries included, so retries stay inside the share", async () => {
+    const { client, calls } = flakyCognito(2);
+    const limiter = new RegionLimiter("us-west-2", { UserRead: 1_000 });
+    await limiter.attach(client).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_x", Username: "u1" }));
+    expect(calls()).toBe(3);
+    expect(limiter.bucket("UserRead")!.taken).toBe(3);
+  });
+
+  it("meters nothing it has no rate for", async () => {
+    const { client, calls } = flakyCognito(0);
+    const limiter = new RegionLimiter("us-west-2", {});
+    await limiter.attach(client).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_x", Username: "u1" }));
+    expect(calls()).toBe(1);
+    expect(limiter.buckets.size).toBe(0);
   });
 });

@@ -2,6 +2,7 @@
 // category and region, and a wrapper that makes a client's `send` take a token of
 // the command's category first. Shared by the operator CLIs and the scheduled
 // reconcile, so both stay inside a configured share of Cognito's quotas.
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { categoryOf, COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
 
@@ -101,6 +102,24 @@ export class RegionLimiter {
       return send(command, ...rest);
     };
     return new Proxy(client, { get: (target, prop, receiver) => (prop === "send" ? limited : Reflect.get(target, prop, receiver)) });
+  }
+
+  /**
+   * Meters every attempt the SDK client makes, retries included: a middleware in the `deserialize`
+   * step runs inside the SDK's retry middleware (`finalizeRequest`), once per attempt. `wrap` takes one
+   * token per command, so a client retrying faulted calls at its full share sends more than the
+   * share, and the quota answers with throttles (which the adaptive retry mode then backs off from).
+   */
+  attach(client: CognitoIdentityProviderClient): CognitoIdentityProviderClient {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const category = categoryOf(String(context.commandName ?? ""));
+        if (category) await this.bucket(category)?.take();
+        return next(args);
+      },
+      { step: "deserialize", name: "cognitoQuotaShare", override: true },
+    );
+    return client;
   }
 
   /** Achieved rates between `since` (default: this limiter's creation) and `until`. */
