@@ -68,6 +68,8 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     functionName: n.fn("reconcile"),
     roleName: n.role("reconcile"),
     timeoutSeconds: RECONCILE_TIMEOUT_SECONDS,
+    // The compare invocation holds both pools' listings (settings.ts).
+    memoryMb: settings.memoryMb,
     environment: {
       ...replicationEnv(env),
       [ENV.PRIMARY_REGION]: env.primaryRegion,

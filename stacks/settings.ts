@@ -188,6 +188,12 @@ export interface ReconcileSchedule {
   allowDelete: boolean;
   /** Share (0..1] of each Cognito quota a run may use, leaving the rest to the replicator. */
   quotaShare: number;
+  /**
+   * The function's memory. The pass's compare invocation holds both pools' listings, about 1.15 KB
+   * a listed user (README "Performance"): 6,144 MB holds 2 × 2 million users with room; raise it
+   * with the pools (Lambda's maximum is 10,240 MB).
+   */
+  memoryMb: number;
 }
 
 /**
@@ -201,10 +207,10 @@ export interface ReconcileSchedule {
  * 74 minutes of listing at prod's quarter of ListUsers) takes six or seven ticks.
  */
 export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
-  local: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
-  dev: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
-  staging: { enabled: true, passIntervalMinutes: 6 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5 },
-  prod: { enabled: true, passIntervalMinutes: 24 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.25 },
+  local: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 512 },
+  dev: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 512 },
+  staging: { enabled: true, passIntervalMinutes: 6 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 2048 },
+  prod: { enabled: true, passIntervalMinutes: 24 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.25, memoryMb: 6144 },
 };
 
 export const APP_TAG = "cognito-dr-replication";
