@@ -17,6 +17,7 @@ import { putRecord } from "../../handlers/replication/table";
 import { planUser, readDrGroups, readDrUser, upsertDrUser, type UpsertAction, type UpsertContext } from "../../handlers/replication/upsert";
 import { classifyAwsError } from "../../handlers/shared/classify";
 import type { BackfillCounts, Failure } from "./checkpoint";
+import { semaphore } from "../../handlers/shared/ordering";
 
 export interface BackfillDeps {
   /** The primary pool's Cognito, rate-limited. */
@@ -71,7 +72,7 @@ export function allDone(state: Pick<BackfillState, "segments">): boolean {
 export async function backfillPages(deps: BackfillDeps, state: BackfillState, opts: BackfillOptions): Promise<{ users: number; listing: ListingSummary }> {
   const { counts, failures } = state;
   let users = 0;
-  const slot = limiter(opts.concurrency);
+  const slot = semaphore(opts.concurrency);
   const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
     const e = classifyAwsError(err);
     counts.failed++;
@@ -152,24 +153,6 @@ export async function backfillPages(deps: BackfillDeps, state: BackfillState, op
     onPage: processPage,
   });
   return { users, listing };
-}
-
-/** At most `n` calls of the returned function's argument running at once (FIFO). */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (fn) => {
-    if (active >= n) await new Promise<void>((r) => waiting.push(r));
-    else active++;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next in line, or free it.
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
 }
 
 /** The table's current records of these canonical ids (an unreadable item counts as absent). */
