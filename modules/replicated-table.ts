@@ -35,8 +35,10 @@ const TABLE_ENCRYPTION_ACTIONS = [
 
 /**
  * Administrators manage the key but cannot use it directly. Data use goes through
- * DynamoDB only (the table and its stream): the account delegates to IAM, and a role
- * may use the key only when its own policy allows it too (`useTableKey` in
+ * DynamoDB (the table and its stream) and, for the scheduled reconcile's pass state in the DR
+ * region, S3 (SSE-KMS: S3 asks KMS for data keys as the caller, so the key policy must allow it,
+ * not only the role's policy; `useBucketKey`). The account delegates to IAM, and a role
+ * may use the key only when its own policy allows it too (`useTableKey` / `useBucketKey` in
  * modules/iam.ts). Nobody decrypts with it directly.
  */
 export function keyPolicy(accountRootArn: string, accountId: string): string {
@@ -53,6 +55,17 @@ export function keyPolicy(accountRootArn: string, accountId: string): string {
         Resource: "*",
         Condition: {
           StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" },
+          StringEquals: { "kms:CallerAccount": accountId },
+        },
+      },
+      {
+        Sid: "ReconcileStateThroughS3",
+        Effect: "Allow",
+        Principal: root,
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+        Condition: {
+          StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
           StringEquals: { "kms:CallerAccount": accountId },
         },
       },

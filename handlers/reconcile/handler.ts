@@ -24,7 +24,7 @@ import { tableDirectory } from "../replication/dr-directory";
 import { COGNITO_QUOTAS, type QuotaCategory } from "../replication/cognito-quotas";
 import { RegionLimiter } from "../replication/rate-limit";
 import { poolIdByName } from "../replication/find-pool";
-import { CAPTURED_KINDS, reconcilePools, type ReconcileResult } from "../replication/reconcile";
+import { CAPTURED_KINDS, DEFAULT_CAPTURE_GRACE_MS, reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
 import { readRecord } from "../replication/table";
 import type { ReplicationMode } from "../contract";
@@ -137,7 +137,9 @@ export function makeHandler(deps: ReconcileDepsIn) {
             listings,
           },
           // No primary-pool write grant here: missing_in_primary is reported, never repaired.
-          { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, keepRepairing },
+          // "Missed by capture" is judged as of the listing, not of this comparison an hour later: a
+          // change made just before the pass started, still on its way, is not yet capture's miss.
+          { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, keepRepairing, captureGraceMs: DEFAULT_CAPTURE_GRACE_MS + Math.max(0, now() - passStartedAt) },
         );
       },
     });

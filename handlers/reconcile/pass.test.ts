@@ -148,6 +148,21 @@ describe("a reconcile pass across invocations", () => {
     }
   });
 
+  it("lists again a unit whose listing is gone from the bucket (expired while the pass stalled), instead of failing at every tick", async () => {
+    const s = setup();
+    try {
+      await expect(s.handler()).resolves.toMatchObject({ status: "in-progress" });
+      const listing = [...s.store.objects.keys()].find((k) => k.includes("/passes/"))!;
+      s.store.objects.delete(listing);
+      const outcomes = await untilComplete(s.handler);
+      expect(outcomes.at(-1)).toMatchObject({ status: "completed" });
+      expect(s.lines().find((l) => l.message.startsWith("reconcile listings missing"))).toMatchObject({ level: "WARN", units: [listing.replace(/^.*\/passes\/[^/]+\//, "").replace(/\.json$/, "")] });
+      expect(s.lines().find((l) => l.message === "reconcile finished")).toMatchObject({ counts: { primaryUsers: 40, drUsers: 38, missing_in_dr: 3, attributes: 2, extra_in_dr: 1, groups: 1 } });
+    } finally {
+      s.output.restore();
+    }
+  });
+
   it("does nothing until the pass interval has passed since the last pass started, then starts the next", async () => {
     const s = setup({ budget: 10 });
     try {

@@ -132,18 +132,22 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
     return { status: "in-progress", passId: pass.id, unitsDone: units.length - left.length, unitsTotal: units.length };
   }
 
-  const read = async (u: Unit): Promise<string> => {
-    const raw = await store.get(objectKey(pass.id, u));
-    if (raw === undefined) throw new Error(`reconcile listing ${unitName(u)} of pass ${pass.id} is missing from the bucket`);
-    return raw;
-  };
-  const users = async (side: PoolSide) => (await Promise.all(segments.map(async (segment) => decodeUsers(await read({ side, kind: "users", segment }), `${side}/${segment}`)))).flat();
-  const [primary, dr, primaryGroups, drGroups] = await Promise.all([
-    users("primary"),
-    users("dr"),
-    read({ side: "primary", kind: "groups" }).then((r) => decodeGroups(r, "primary/groups")),
-    read({ side: "dr", kind: "groups" }).then((r) => decodeGroups(r, "dr/groups")),
-  ]);
+  // A listing recorded as done may be gone (the lifecycle rule expires listings of a pass that stalled
+  // for days, say while the primary region was down): those units are listed again, or the pass
+  // would fail the same way at every tick.
+  const raw = new Map(await Promise.all(units.map(async (u) => [unitName(u), await store.get(objectKey(pass.id, u))] as const)));
+  const missing = units.filter((u) => raw.get(unitName(u)) === undefined).map(unitName);
+  if (missing.length > 0) {
+    pass.done = pass.done.filter((n) => !missing.includes(n));
+    await save();
+    logger.warn("reconcile listings missing from the bucket: listed again by the next invocations", { passId: pass.id, units: missing });
+    return { status: "in-progress", passId: pass.id, unitsDone: pass.done.length, unitsTotal: units.length };
+  }
+  const read = (u: Unit): string => raw.get(unitName(u))!;
+  const users = (side: PoolSide) => segments.flatMap((segment) => decodeUsers(read({ side, kind: "users", segment }), `${side}/${segment}`));
+  const [primary, dr] = [users("primary"), users("dr")];
+  const primaryGroups = decodeGroups(read({ side: "primary", kind: "groups" }), "primary/groups");
+  const drGroups = decodeGroups(read({ side: "dr", kind: "groups" }), "dr/groups");
   const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
   cp.lastCompleted = { id: pass.id, startedAt: pass.startedAt, finishedAt: deps.now() };
   cp.current = undefined;

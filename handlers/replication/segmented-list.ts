@@ -130,9 +130,10 @@ export async function listSegmented(cognito: Cognito, poolId: string, opts: Segm
 }
 
 /** The error with the segment named; its name (the AWS error code) and metadata kept for classification. */
+// The filter's value is not named: an operator's filter may hold an email address.
 function segmentError(err: unknown, poolId: string, segment: string, filter: string | undefined, page: number): Error {
   const e = err as Error & { name?: string };
-  const where = `listing pool ${poolId}, segment ${segment ? `sub ^= "${segment}"` : filter ? `filter ${filter}` : "(whole pool)"}, page ${page + 1}`;
+  const where = `listing pool ${poolId}, segment ${segment ? `sub ^= "${segment}"` : filter ? "(a filtered walk)" : "(whole pool)"}, page ${page + 1}`;
   const wrapped = new Error(`${where}: ${e?.message ?? String(err)}`, { cause: err });
   if (e && typeof e === "object") Object.assign(wrapped, { name: e.name, $metadata: (e as { $metadata?: unknown }).$metadata, $fault: (e as { $fault?: unknown }).$fault });
   return Object.assign(wrapped, { segment });

@@ -7,6 +7,7 @@
 // - REGION_ROLE on change capture and the replicator, TRUST_CANONICAL_ID_ATTRIBUTE on change capture;
 // - (issue 24) the replicator's pace: MAX_CONCURRENCY and REPLICATOR_RATES on the function and the
 //   stream mapping's batch_size, each exactly what handlers/replication/pacing.ts derives;
+// - the table key's policy lets S3 use it for the reconcile's bucket (issue 24);
 // - the scheduled reconcile's pass state (issue 24): its bucket (six resources), and its function,
 //   policy, schedule and async settings (a tick and a pass interval instead of one daily run).
 // Nothing else is added, removed, renamed (a replacement) or changed in place.
@@ -53,6 +54,14 @@ function withoutAllowedAdditions(address: string, r: Resource, role: "primary" |
     expect([vars(copy)[ENV.MAX_CONCURRENCY], vars(copy)[ENV.REPLICATOR_RATES]], address).toEqual([String(pacing.inFlight), JSON.stringify(pacing.rates)]);
     vars(copy)[ENV.MAX_CONCURRENCY] = "10";
     delete vars(copy)[ENV.REPLICATOR_RATES];
+  }
+  if ((address.startsWith("aws_kms_key.") || address.startsWith("aws_kms_replica_key.")) && typeof copy.policy === "string" && copy.policy.includes("ReconcileStateThroughS3")) {
+    // Issue 24: the table key also serves the reconcile's bucket in DR (SSE-KMS), through S3 only.
+    const policy = JSON.parse(copy.policy) as { Statement: Array<{ Sid?: string; Action?: unknown; Condition?: unknown }> };
+    const s3 = policy.Statement.find((st) => st.Sid === "ReconcileStateThroughS3");
+    expect(s3, address).toMatchObject({ Action: ["kms:GenerateDataKey", "kms:Decrypt"], Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } });
+    policy.Statement = policy.Statement.filter((st) => st !== s3);
+    copy.policy = JSON.stringify(policy);
   }
   if (address.startsWith("aws_lambda_event_source_mapping.replica-stream-to-replicator")) {
     expect(copy.batch_size, address).toBe(pacing.batchSize);
