@@ -70,17 +70,23 @@ export function allDone(state: Pick<BackfillState, "segments">): boolean {
 
 /** Pages from `state` to the last page of every segment; how many users this run listed, and how. */
 export async function backfillPages(deps: BackfillDeps, state: BackfillState, opts: BackfillOptions): Promise<{ users: number; listing: ListingSummary }> {
-  const { counts, failures } = state;
+  const { failures } = state;
   let users = 0;
   const slot = semaphore(opts.concurrency);
-  const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
-    const e = classifyAwsError(err);
-    counts.failed++;
-    if (failures.length < 1000) failures.push({ username: user.Username, canonicalId, reason: e.reason, message: e.message });
-  };
+
   if (Object.keys(state.segments).length === 0) for (const s of segmentsFor(opts)) state.segments[s] = {};
 
+  // A page's counts and failures join the run's only when the page is done, with its segment's move
+  // in the checkpoint: pages of other segments still in flight at a save (or a kill) are processed
+  // again on resume, and must not be counted twice.
   const processPage = async (page: SegmentPage) => {
+    const counts: BackfillCounts = { listed: 0, skipped: 0, written: 0, created: 0, updated: 0, unchanged: 0, newer: 0, failed: 0 };
+    const pageFailures: Failure[] = [];
+    const fail = (user: { Username?: string }, canonicalId: string | undefined, err: unknown) => {
+      const e = classifyAwsError(err);
+      counts.failed++;
+      pageFailures.push({ username: user.Username, canonicalId, reason: e.reason, message: e.message });
+    };
     counts.listed += page.users.length;
     const now = Date.now();
     const records: Array<{ user: (typeof page.users)[number]; record: ReplicatedUser }> = [];
@@ -138,6 +144,8 @@ export async function backfillPages(deps: BackfillDeps, state: BackfillState, op
       );
     }
     users += page.users.length;
+    for (const k of Object.keys(counts) as Array<keyof BackfillCounts>) state.counts[k] += counts[k];
+    for (const f of pageFailures) if (failures.length < 1000) failures.push(f);
     state.pageIndex++;
     // Only now does the segment move on: a page interrupted mid-way is processed again on resume.
     state.segments[page.segment] = page.nextToken ? { token: page.nextToken } : { done: true };
