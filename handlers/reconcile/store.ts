@@ -18,7 +18,11 @@ export function s3Store(s3: Pick<S3Client, "send">, bucket: string): ObjectStore
         const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return await out.Body?.transformToString("utf-8");
       } catch (err) {
-        if ((err as { name?: string }).name === "NoSuchKey") return undefined;
+        // NoSuchKey, or any 404 of GetObject whose error body did not parse into a code (the
+        // checkpoint's first read in the deployed function met one): with s3:ListBucket, a missing
+        // object is the 404 GetObject answers. Anything else (403, 5xx) is thrown.
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404) return undefined;
         throw err;
       }
     },
