@@ -431,6 +431,21 @@ def _install_readable_id_tokens():
     pool_cls.create_id_token = create_id_token
 
 
+def _install_no_bucket_policy_checks():
+    """moto applies a bucket's policy to object reads and writes itself, and sees every request over
+    plain HTTP from loopback, so `aws:SecureTransport` is always false there: a TLS-only bucket
+    policy (a Deny on `aws:SecureTransport` false, as AWS recommends and the project's buckets have)
+    denied every object call with an empty 403. The sandbox gateway authorizes calls itself, the AWS
+    way; moto's own bucket-policy verdict is made neutral."""
+    from moto.s3 import models
+    from moto.iam.access_control import PermissionResult
+
+    bucket_cls = models.FakeBucket
+    if not callable(getattr(bucket_cls, "get_permission", None)):
+        raise RuntimeError("moto has no FakeBucket.get_permission")
+    bucket_cls.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
+
+
 if __name__ == "__main__":
     try:
         _install_username_index()
@@ -448,5 +463,9 @@ if __name__ == "__main__":
         _install_readable_id_tokens()
     except Exception as exc:  # noqa: BLE001 - tokens then carry moto's own claims
         print(f"sandbox: moto readable ID token claims not installed ({exc}); ID tokens carry moto's claims", file=sys.stderr)
+    try:
+        _install_no_bucket_policy_checks()
+    except Exception as exc:  # noqa: BLE001 - moto then applies bucket policies itself
+        print(f"sandbox: moto bucket-policy bypass not installed ({exc}); a TLS-only bucket policy denies object calls", file=sys.stderr)
     sys.argv[0] = "moto_server"
     runpy.run_module("moto.server", run_name="__main__", alter_sys=True)
