@@ -59,6 +59,21 @@ describe.skipIf(skip)("moto with the sandbox's username index", () => {
     expect(await create("e@example.com")).not.toBe(e);
   });
 
+  // The username index is rebuilt after a deletion or an email change; the sub index must not be
+  // touched by that (it was: every user then listed twice by segment, and reconcile deleted each
+  // DR "twin" — the real user — and made it again).
+  it("lists every user once by sub segment after deletions and email changes rebuilt the username index", async () => {
+    for (const email of ["f@example.com", "g@example.com", "h@example.com"]) await create(email);
+    await idp("AdminDeleteUser", { UserPoolId: pool, Username: "g@example.com" });
+    await idp("AdminUpdateUserAttributes", { UserPoolId: pool, Username: "h@example.com", UserAttributes: [{ Name: "email", Value: "h-new@example.com" }] });
+    expect(await get("f@example.com")).toBeDefined(); // rebuilds the username index
+    const whole = (await idp("ListUsers", { UserPoolId: pool })).Users as { Username: string }[];
+    const bySegment: string[] = [];
+    for (const p of "0123456789abcdef") bySegment.push(...((await idp("ListUsers", { UserPoolId: pool, Filter: `sub ^= "${p}"` })).Users as { Username: string }[]).map((u) => u.Username));
+    expect(new Set(bySegment).size).toBe(bySegment.length);
+    expect(bySegment.sort()).toEqual(whole.map((u) => u.Username).sort());
+  });
+
   it("leaves pools without username attributes as they were", async () => {
     const plain = (await idp("CreateUserPool", { PoolName: "plain" })).UserPool.Id;
     await idp("AdminCreateUser", { UserPoolId: plain, Username: "alice", MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: "alice@example.com" }] });

@@ -119,6 +119,9 @@ def _install_username_index():
             if entry is not None:
                 with SUB_INDEX_LOCK:
                     bisect.insort(self.subs, entry)
+            self._index(username, user)
+
+        def _index(self, username, user):
             for t in self.attribute_types():
                 value = user.attribute_lookup.get(t)
                 if value is not None:
@@ -139,9 +142,11 @@ def _install_username_index():
                     self.generation = -1
 
         def rebuild(self):
+            # The username index only: the sub index is kept apart (re-adding its entries here listed
+            # every user twice after any deletion in a pool with username attributes).
             self.index = {}
             for username, user in self.items():
-                self._add(username, user)
+                self._index(username, user)
             self.generation = state["generation"]
 
         def sub_range(self, value, prefix):
