@@ -191,6 +191,18 @@ describe("reconcilePools", () => {
     expect(listCalls).toBe(result.listing.pages.primary);
   });
 
+  it("takes a user listed twice (a repeated page) as one user, never as twins to delete", async () => {
+    const p = pools();
+    const send = p.dr.send.bind(p.dr);
+    p.dr.send = async (cmd) => {
+      const out = (await send(cmd)) as { Users?: unknown[] };
+      return cmd.constructor.name === "ListUsersCommand" ? { ...out, Users: [...(out.Users ?? []), ...(out.Users ?? [])] } : out;
+    };
+    const result = await run(p, { apply: true, allowDelete: true });
+    expect(result.counts).toMatchObject({ drUsers: 8, twin: 0, matched: 6 });
+    expect(p.dr.calls.filter((c) => c.startsWith("AdminDeleteUser:"))).toEqual(["AdminDeleteUser:gone@example.com", "AdminDeleteUser:stranger@example.com"]);
+  });
+
   describe("canonical id conflicts", () => {
     /** The issue 20 story: a user set the victim's sub as its own custom:canonical_id. */
     function hijacked() {

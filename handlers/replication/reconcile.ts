@@ -204,6 +204,18 @@ interface Repair {
   target?: "dr" | "primary";
 }
 
+/** Drops, in place, every user whose Username was already seen (the first listed stays). */
+function onePerUsername(users: UserType[]): void {
+  const seen = new Set<string>();
+  let kept = 0;
+  for (const u of users) {
+    if (u.Username !== undefined && seen.has(u.Username)) continue;
+    if (u.Username !== undefined) seen.add(u.Username);
+    users[kept++] = u;
+  }
+  users.length = kept;
+}
+
 export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
   const now = (deps.now ?? Date.now)();
@@ -234,6 +246,10 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     summaries = [pListing, dListing];
   }
   const listSeconds = (performance.now() - started) / 1000;
+  // One user listed twice (a listing that repeated a page) is one user, never a pair of twins: a
+  // twin's repair deletes one of the pair, which here would be the user itself.
+  onePerUsername(listed);
+  onePerUsername(dUsers);
 
   const mode = deps.mode ?? "one-way";
   const twoWay = mode === "two-way";
