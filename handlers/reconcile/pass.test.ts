@@ -10,6 +10,7 @@ import { captureOutput } from "../../test/support/pii-guard";
 import { recordingMetrics } from "../../test/support/fakes";
 import { CHECKPOINT_SCHEMA_VERSION } from "./checkpoint";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "./handler";
+import { PassStalledError } from "./pass";
 import { memoryStore } from "./store";
 
 const PRIMARY = "us-east-1_primary1";
@@ -30,7 +31,7 @@ function drCopy(u: UserType, i: number, changes: Record<string, string> = {}): U
 }
 
 /** A pool: ListUsers honours `sub ^=` / `sub =` and pages of `pageSize`; each call advances the clock. */
-function fakePool(users: UserType[], clock: { t: number }, log: string[], opts: { pageSize?: number; groups?: Record<string, string[]>; deleteMs?: number; stallOnce?: { filter: string; ms: number } } = {}) {
+function fakePool(users: UserType[], clock: { t: number }, log: string[], opts: { pageSize?: number; groups?: Record<string, string[]>; deleteMs?: number; stallOnce?: { filter: string; ms: number }; slowAlways?: { filter: string; ms: number } } = {}) {
   const sub = (u: UserType) => u.Attributes?.find((a) => a.Name === "sub")?.Value ?? "";
   return {
     send: async (cmd: { input?: unknown }) => {
@@ -49,6 +50,8 @@ function fakePool(users: UserType[], clock: { t: number }, log: string[], opts: 
           clock.t += opts.stallOnce.ms;
           opts.stallOnce = undefined;
         }
+        // A first page always this slow: the unit never fits one budget.
+        if (opts.slowAlways?.filter === input.Filter && !input.PaginationToken) clock.t += opts.slowAlways.ms;
         const size = opts.pageSize ?? 60;
         const from = Number(input.PaginationToken ?? 0);
         return { Users: hits.slice(from, from + size), PaginationToken: from + size < hits.length ? String(from + size) : undefined };
@@ -86,7 +89,7 @@ function pools() {
   return { primary, dr };
 }
 
-function setup(opts: { store?: ReturnType<typeof memoryStore>; pageSize?: number; apply?: boolean; budget?: number; stallOnce?: { filter: string; ms: number } } = {}) {
+function setup(opts: { store?: ReturnType<typeof memoryStore>; pageSize?: number; apply?: boolean; budget?: number; stallOnce?: { filter: string; ms: number }; slowAlways?: { filter: string; ms: number } } = {}) {
   const clock = { t: 10 * HOUR };
   const log: string[] = [];
   const drLog: string[] = [];
@@ -96,7 +99,7 @@ function setup(opts: { store?: ReturnType<typeof memoryStore>; pageSize?: number
   const output = captureOutput();
   const handler = makeHandler({
     config: { ...config, apply: opts.apply ?? false, timeBudgetSeconds: opts.budget ?? config.timeBudgetSeconds },
-    primary: fakePool(primary, clock, log, { pageSize: opts.pageSize, groups: { admins: ["p5"] }, stallOnce: opts.stallOnce }),
+    primary: fakePool(primary, clock, log, { pageSize: opts.pageSize, groups: { admins: ["p5"] }, stallOnce: opts.stallOnce, slowAlways: opts.slowAlways }),
     dr: fakePool(dr, clock, drLog, { pageSize: opts.pageSize }),
     ddb,
     store,
@@ -186,6 +189,29 @@ describe("a reconcile pass across invocations", () => {
       const outcomes = await untilComplete(s.handler);
       expect(outcomes.at(-1)).toMatchObject({ status: "completed" });
       expect(s.lines().find((l) => l.message === "reconcile finished")).toMatchObject({ counts: { primaryUsers: 40, drUsers: 38 } });
+    } finally {
+      s.output.restore();
+    }
+  });
+
+  it("fails every invocation with PassStalledError once a pass that cannot finish is older than its interval (and 4 hours), its progress still saved", async () => {
+    // Pages of 1 user; the primary's segment 3 first page takes twice the budget, every time.
+    const s = setup({ pageSize: 1, budget: 0.5, slowAlways: { filter: 'sub ^= "3"', ms: 1000 } });
+    const current = () => JSON.parse(s.store.objects.get("reconcile/checkpoint.json")!).current as { done: string[]; invocations: number };
+    try {
+      for (let i = 0; i < 10; i++) await expect(s.handler()).resolves.toMatchObject({ status: "in-progress" });
+      // The primary's lane never gets past segment 3 (the other lane shares the clock, so its count varies).
+      const done = current().done.length;
+      expect(current().done).not.toContain("primary/users-3");
+      s.clock.t += 4 * HOUR;
+      await expect(s.handler()).rejects.toThrow(PassStalledError);
+      await expect(s.handler()).rejects.toThrow(/^reconcile pass \S+ has run 24\d minutes over 12 invocations and is not finished \(\d+ of 34 units listed; the longest unit took \d+ s\)$/);
+      expect(current().invocations).toBe(12);
+      expect(current().done.length).toBeGreaterThanOrEqual(done);
+      expect(s.lines().filter((l) => l.message.startsWith("reconcile pass stalled"))).toEqual([
+        expect.objectContaining({ level: "ERROR", unitsTotal: 34, invocations: 11 }),
+        expect.objectContaining({ level: "ERROR", invocations: 12 }),
+      ]);
     } finally {
       s.output.restore();
     }

@@ -27,6 +27,18 @@ async function listUnit(cognito: Cognito, poolId: string, segment: string): Prom
   return users;
 }
 
+/**
+ * A pass still unfinished when the next would be due (and at least STALL_FLOOR_MS old): thrown by
+ * every later invocation, after its work is saved, so the function's Errors alarm fires. The usual
+ * cause is a unit that never fits one budget (a segment too large for the share, a slow region);
+ * without this, only an INFO line a tick said so.
+ */
+export class PassStalledError extends Error {
+  override readonly name = "PassStalledError";
+}
+/** A pass younger than this is never called stalled: listing 2 million users at prod's share takes about 1.5 hours. */
+export const STALL_FLOOR_MS = 4 * 3_600_000;
+
 /** Thrown before a Cognito call once the budget is spent: the unit in flight is abandoned (redone later). */
 export class BudgetSpent extends Error {
   override readonly name = "BudgetSpent";
@@ -125,12 +137,20 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   if (failed) throw failed.reason;
 
   const left = units.filter((u) => !pass.done.includes(unitName(u)));
+  const continues = (): InvocationOutcome => {
+    const unitsDone = units.length - units.filter((u) => !pass.done.includes(unitName(u))).length;
+    const ageMs = deps.now() - pass.startedAt;
+    if (ageMs >= Math.max(cp.identity.intervalMs, STALL_FLOOR_MS)) {
+      const why = `reconcile pass ${pass.id} has run ${Math.round(ageMs / 60_000)} minutes over ${pass.invocations} invocations and is not finished (${unitsDone} of ${units.length} units listed; the longest unit took ${Math.round(pass.longestUnitMs / 1000)} s)`;
+      logger.error("reconcile pass stalled: the next pass is due and this one has not finished", { passId: pass.id, unitsDone, unitsTotal: units.length, invocations: pass.invocations, longestUnitMs: pass.longestUnitMs, ageMinutes: Math.round(ageMs / 60_000) });
+      throw new PassStalledError(why);
+    }
+    logger.info("reconcile pass continues", { passId: pass.id, unitsDone, unitsTotal: units.length, invocations: pass.invocations });
+    return { status: "in-progress", passId: pass.id, unitsDone, unitsTotal: units.length };
+  };
   // The comparison starts only with its reserve left (it reads every listing; repairs stop when the
   // budget is near): otherwise the next invocation does it, from the start of its budget.
-  if (left.length > 0 || deps.remainingMs() <= deps.compareReserveMs) {
-    logger.info("reconcile pass continues", { passId: pass.id, unitsDone: units.length - left.length, unitsTotal: units.length, invocations: pass.invocations });
-    return { status: "in-progress", passId: pass.id, unitsDone: units.length - left.length, unitsTotal: units.length };
-  }
+  if (left.length > 0 || deps.remainingMs() <= deps.compareReserveMs) return continues();
 
   // A listing recorded as done may be gone (the lifecycle rule expires listings of a pass that stalled
   // for days, say while the primary region was down): those units are listed again, or the pass
@@ -141,7 +161,7 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
     pass.done = pass.done.filter((n) => !missing.includes(n));
     await save();
     logger.warn("reconcile listings missing from the bucket: listed again by the next invocations", { passId: pass.id, units: missing });
-    return { status: "in-progress", passId: pass.id, unitsDone: pass.done.length, unitsTotal: units.length };
+    return continues();
   }
   const read = (u: Unit): string => raw.get(unitName(u))!;
   const users = (side: PoolSide) => segments.flatMap((segment) => decodeUsers(read({ side, kind: "users", segment }), `${side}/${segment}`));
