@@ -51,7 +51,7 @@ function fakePool(users: UserType[], clock: { t: number }, log: string[], opts: 
           opts.stallOnce = undefined;
         }
         // A first page always this slow: the unit never fits one budget.
-        if (opts.slowAlways?.filter === input.Filter && !input.PaginationToken) clock.t += opts.slowAlways.ms;
+        if (opts.slowAlways && opts.slowAlways.filter === input.Filter && !input.PaginationToken) clock.t += opts.slowAlways.ms;
         const size = opts.pageSize ?? 60;
         const from = Number(input.PaginationToken ?? 0);
         return { Users: hits.slice(from, from + size), PaginationToken: from + size < hits.length ? String(from + size) : undefined };
@@ -212,6 +212,44 @@ describe("a reconcile pass across invocations", () => {
         expect.objectContaining({ level: "ERROR", unitsTotal: 34, invocations: 11 }),
         expect.objectContaining({ level: "ERROR", invocations: 12 }),
       ]);
+    } finally {
+      s.output.restore();
+    }
+  });
+
+  it("lets one of two invocations at once work on the pass: the other stops at its first save (conditional write), and the pass reports once", async () => {
+    const store = memoryStore();
+    const [a, b] = [setup({ store }), setup({ store })];
+    try {
+      const both = await Promise.all([a.handler(), b.handler()]);
+      expect(both.map((o) => o.status).sort()).toEqual(["in-progress", "superseded"]);
+      const loser = both[0]!.status === "superseded" ? a : b;
+      expect(loser.log).toEqual([]); // it listed nothing
+      const winner = loser === a ? b : a;
+      await untilComplete(winner.handler);
+      // The later capture (b's) holds both invocations' lines.
+      expect(b.lines().filter((l) => l.message.startsWith("reconcile checkpoint changed under this invocation"))).toEqual([expect.objectContaining({ level: "WARN" })]);
+      expect(b.lines().filter((l) => l.message === "reconcile finished")).toHaveLength(1);
+    } finally {
+      b.output.restore();
+      a.output.restore();
+    }
+  });
+
+  it("stops an older invocation at its next save once a newer one has saved the checkpoint", async () => {
+    const s = setup({ pageSize: 1 });
+    const putIf = s.store.putIf.bind(s.store);
+    let saves = 0;
+    s.store.putIf = async (key, body, expected) => {
+      // After this invocation's first save, another one loads and saves the checkpoint.
+      if (key.endsWith("checkpoint.json") && ++saves === 2) s.store.objects.set(key, `${s.store.objects.get(key)!} `);
+      return putIf(key, body, expected);
+    };
+    try {
+      await expect(s.handler()).resolves.toEqual({ status: "superseded" });
+      const listed = s.log.length;
+      await new Promise((r) => setTimeout(r, 5));
+      expect(s.log.length).toBe(listed); // no lane went on after the stop
     } finally {
       s.output.restore();
     }

@@ -15,7 +15,7 @@ import { groupMembership } from "../replication/pool-users";
 import { listSegmented } from "../replication/segmented-list";
 import type { PoolListings, ReconcileResult } from "../replication/reconcile";
 import { CHECKPOINT_SCHEMA_VERSION, parseCheckpoint, passDue, type Checkpoint, type PassIdentity, type PassProgress } from "./checkpoint";
-import type { ObjectStore } from "./store";
+import { StoreConflict, type ObjectStore } from "./store";
 import { decodeGroups, decodeUsers, encodeGroups, encodeUsers, SEGMENTS, unitName, unitsOf, type PoolSide, type Unit } from "./units";
 
 type Cognito = Pick<CognitoIdentityProviderClient, "send">;
@@ -38,6 +38,11 @@ export class PassStalledError extends Error {
 }
 /** A pass younger than this is never called stalled: listing 2 million users at prod's share takes about 1.5 hours. */
 export const STALL_FLOOR_MS = 4 * 3_600_000;
+
+/** A save found the checkpoint changed by another invocation: this one stops. */
+class Superseded extends Error {
+  override readonly name = "Superseded";
+}
 
 /** Thrown before a Cognito call once the budget is spent: the unit in flight is abandoned (redone later). */
 export class BudgetSpent extends Error {
@@ -67,6 +72,7 @@ export interface PassDeps {
 
 export type InvocationOutcome =
   | { status: "not-due"; nextPassAt: number }
+  | { status: "superseded" }
   | { status: "in-progress"; passId: string; unitsDone: number; unitsTotal: number }
   | { status: "completed"; passId: string; invocations: number; startedAt: number; result: ReconcileResult };
 
@@ -77,13 +83,42 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   const segments = deps.segments ?? SEGMENTS;
   const units = [...unitsOf("primary", segments), ...unitsOf("dr", segments)];
 
-  const loaded = parseCheckpoint(await store.get(checkpointKey), deps.identity);
+  const stored = await store.getVersioned(checkpointKey);
+  // Every save is conditional on the version this invocation last read or wrote: a second
+  // invocation on the same checkpoint (Scheduler and Lambda's async queue deliver at least once)
+  // makes the older one's next save fail, and that one stops. So one invocation works on a pass.
+  let version = stored?.version;
+  const loaded = parseCheckpoint(stored?.body, deps.identity);
   if (loaded.discarded) logger.warn("reconcile checkpoint discarded; a new pass starts", { reason: loaded.discarded });
   const cp: Checkpoint = loaded.checkpoint ?? { schemaVersion: CHECKPOINT_SCHEMA_VERSION, identity: deps.identity };
   const now = deps.now();
   if (!cp.current && !passDue(cp, now)) return { status: "not-due", nextPassAt: cp.lastCompleted!.startedAt + cp.identity.intervalMs };
   let saving = Promise.resolve();
-  const save = () => (saving = saving.then(() => store.put(checkpointKey, JSON.stringify(cp))));
+  let superseded = false;
+  const save = () =>
+    (saving = saving.then(async () => {
+      if (superseded) throw new Superseded();
+      try {
+        version = await store.putIf(checkpointKey, JSON.stringify(cp), version);
+      } catch (err) {
+        if (!(err instanceof StoreConflict)) throw err;
+        superseded = true;
+        throw new Superseded();
+      }
+    }));
+  const saved = async (): Promise<boolean> => {
+    try {
+      await save();
+      return true;
+    } catch (err) {
+      if (err instanceof Superseded) return false;
+      throw err;
+    }
+  };
+  const stop = (): InvocationOutcome => {
+    logger.warn("reconcile checkpoint changed under this invocation: another one works on the pass, this one stops", { passId: cp.current?.id });
+    return { status: "superseded" };
+  };
   if (!cp.current) {
     const id = `${new Date(now).toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
     cp.current = { id, startedAt: now, primaryPoolId: await deps.findPrimaryPool(), done: [], longestUnitMs: 0, invocations: 0 };
@@ -91,7 +126,7 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   }
   const pass: PassProgress = cp.current;
   pass.invocations++;
-  await save();
+  if (!(await saved())) return stop();
 
   const poolId = (side: PoolSide) => (side === "primary" ? pass.primaryPoolId : deps.drPoolId);
   const budgeted = (c: Cognito): Cognito => ({
@@ -122,6 +157,7 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
         await runUnit(u);
       } catch (err) {
         // The lister wraps an error to name its segment, and keeps the original as the cause.
+        if (err instanceof Superseded) return;
         if (err instanceof BudgetSpent || (err as Error).cause instanceof BudgetSpent) {
           // A unit longer than a whole budget would never complete: more segments are the fix.
           logger.info("reconcile unit cut short by the time budget; a later invocation redoes it", { passId: pass.id, unit: unitName(u), longestUnitMs: pass.longestUnitMs });
@@ -132,7 +168,8 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
     }
   };
   const lanes = await Promise.allSettled([lane("primary"), lane("dr")]);
-  await saving;
+  await saving.catch(() => undefined);
+  if (superseded) return stop();
   const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
   if (failed) throw failed.reason;
 
@@ -159,10 +196,13 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   const missing = units.filter((u) => raw.get(unitName(u)) === undefined).map(unitName);
   if (missing.length > 0) {
     pass.done = pass.done.filter((n) => !missing.includes(n));
-    await save();
+    if (!(await saved())) return stop();
     logger.warn("reconcile listings missing from the bucket: listed again by the next invocations", { passId: pass.id, units: missing });
     return continues();
   }
+  // Claimed before comparing (repairs are made there): an invocation that started meanwhile makes
+  // this save fail, and only one of the two compares.
+  if (!(await saved())) return stop();
   const read = (u: Unit): string => raw.get(unitName(u))!;
   const users = (side: PoolSide) => segments.flatMap((segment) => decodeUsers(read({ side, kind: "users", segment }), `${side}/${segment}`));
   const [primary, dr] = [users("primary"), users("dr")];
@@ -171,7 +211,8 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
   cp.lastCompleted = { id: pass.id, startedAt: pass.startedAt, finishedAt: deps.now() };
   cp.current = undefined;
-  await save();
+  // One that started during the comparison: it works on from the listings (its report may repeat this one's).
+  if (!(await saved())) return stop();
   // The lifecycle rule expires whatever this leaves.
   await Promise.all(units.map((u) => store.delete(objectKey(pass.id, u)).catch((err: unknown) => logger.warn("reconcile listing not deleted", { key: objectKey(pass.id, u), error: String(err) }))));
   return { status: "completed", passId: pass.id, invocations: pass.invocations, startedAt: pass.startedAt, result };

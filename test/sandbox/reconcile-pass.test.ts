@@ -17,7 +17,7 @@ import type { Sandbox } from "@cognito-dr/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_KEY } from "../../handlers/contract";
 import { DriftRemainsError, makeHandler, type ReconcileConfig } from "../../handlers/reconcile/handler";
-import { s3Store } from "../../handlers/reconcile/store";
+import { s3Store, StoreConflict } from "../../handlers/reconcile/store";
 import { reconcilePools } from "../../handlers/replication/reconcile";
 import { replicationConfig } from "../../handlers/replication/replication-config";
 import { createLogger } from "../../handlers/shared/logger";
@@ -144,5 +144,18 @@ describe.skipIf(skip)("scheduled reconcile: one pass over several invocations (s
     expect(finished[0]!.counts).toEqual(once.counts);
     const items = (drift: Array<{ kind: string; canonicalId?: string; detail: string }>) => drift.map((d) => `${d.kind} ${d.canonicalId} ${d.detail}`).sort();
     expect(items(finished[0]!.sample as never)).toEqual(items(once.drift));
+  });
+
+  it("keeps the checkpoint's conditional writes: a second first write, or a write on a version read before another's, is refused", async () => {
+    const store = s3Store(new S3Client({ endpoint: sb.endpoint, region: WEST, credentials: creds, forcePathStyle: true }), bucket);
+    const key = "reconcile/conditional-test.json";
+    const v1 = await store.putIf(key, '{"n":1}', undefined);
+    await expect(store.putIf(key, '{"n":1}', undefined)).rejects.toThrow(StoreConflict);
+    const read = await store.getVersioned(key);
+    expect(read).toEqual({ body: '{"n":1}', version: v1 });
+    await store.putIf(key, '{"n":2}', v1);
+    await expect(store.putIf(key, '{"n":3}', v1)).rejects.toThrow(StoreConflict);
+    expect(await store.get(key)).toBe('{"n":2}');
+    await store.delete(key);
   });
 });
