@@ -1,7 +1,8 @@
 // `npm run bench` (full) / `npm run bench -- --quick`: every benchmark, a table on
 // stdout, and bench/results/latest.json (schema: issue 8; extra fields allowed).
 //
-//   --quick          replicator 500 users at 50/s (2,500 at the raised 250/s), lag 100 samples, backfill/reconcile 4,000 users
+//   --quick          replicator 500 users at 50/s (2,500 at the raised 250/s), lag 60 samples, change capture 10 users
+//                    a kind, backfill/reconcile 4,000 users
 //                    (sized to stay under 10 minutes on 2 CPUs: the backfill alone is users ÷ 50/s)
 //   --only a,b       run only these: bundles, synth, lag, capture, replicator, backfill, reconcile, cost
 //                    (cost prices the functions measured by this run's sandbox stages, else those of
@@ -42,7 +43,7 @@ const BENCHES = ["bundles", "synth", "lag", "capture", "replicator", "backfill",
 type BenchName = (typeof BENCHES)[number];
 
 const SIZES = {
-  quick: { replicatorUsers: 500, lagSamples: 100, captureUsers: 20, opsUsers: 4_000, bundleRuns: 7, synthRuns: 2 },
+  quick: { replicatorUsers: 500, lagSamples: 60, captureUsers: 10, opsUsers: 4_000, bundleRuns: 7, synthRuns: 2 },
   full: { replicatorUsers: 5_000, lagSamples: 1_000, captureUsers: 100, opsUsers: 100_000, bundleRuns: 15, synthRuns: 3 },
 };
 

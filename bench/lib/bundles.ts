@@ -131,6 +131,8 @@ export interface BundlesBench {
 export function benchBundles(opts: { runs: number; log?: (s: string) => void }): BundlesBench {
   const log = opts.log ?? (() => {});
   // Scratch output inside the repo: the SDK-external variant resolves @aws-sdk/* from node_modules.
+  // .build exists only after a build: a fresh clone has none (the clean-clone bench failed here).
+  mkdirSync(join(REPO_ROOT, ".build"), { recursive: true });
   const scratch = mkdtempSync(join(REPO_ROOT, ".build", "bench-"));
   try {
     const bundles: BundleResult[] = [];
