@@ -10,8 +10,10 @@ import {
   AdminDeleteUserAttributesCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
+  AdminRemoveUserFromGroupCommand,
   AdminUpdateUserAttributesCommand,
   CreateGroupCommand,
   CreateUserPoolCommand,
@@ -569,11 +571,21 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
       const primary = { UserPoolId: primaryPool() };
       await w.dr.cognito.send(new AdminUpdateUserAttributesCommand({ ...dr, Username: users[0].email, UserAttributes: [{ Name: "given_name", Value: "Changed-by-hand" }] }));
       await w.dr.cognito.send(new AdminDeleteUserCommand({ ...dr, Username: users[1].email }));
-      await w.primary.cognito.send(new AdminDisableUserCommand({ ...primary, Username: users[2].email }));
-      await w.primary.cognito.send(new AdminAddUserToGroupCommand({ ...primary, Username: users[3].email, GroupName: team }));
       await w.dr.cognito.send(new AdminDisableUserCommand({ ...dr, Username: users[4].email }));
       await w.dr.cognito.send(new AdminAddUserToGroupCommand({ ...dr, Username: users[5].email, GroupName: old }));
+      // Primary changes reach DR through change capture within seconds, so the reconcile would find
+      // nothing of them to repair: each is let through, then undone in DR by hand (one-way mode does
+      // not capture DR changes), leaving DR behind the primary as a lost change would.
+      await w.primary.cognito.send(new AdminDisableUserCommand({ ...primary, Username: users[2].email }));
+      await w.primary.cognito.send(new AdminAddUserToGroupCommand({ ...primary, Username: users[3].email, GroupName: team }));
       await w.primary.cognito.send(new AdminDeleteUserAttributesCommand({ ...primary, Username: users[6].email, UserAttributeNames: ["family_name"] }));
+      const inDr = (u: ConfirmedUser) => w.dr.cognito.send(new AdminGetUserCommand({ ...dr, Username: u.email }));
+      await expect.poll(async () => (await inDr(users[2])).Enabled, { timeout: 60_000, interval: 500 }).toBe(false);
+      await expect.poll(() => groupsOf(w.dr.cognito, drPool(), users[3].email), { timeout: 60_000, interval: 500 }).toEqual([team]);
+      await expect.poll(async () => (await inDr(users[6])).UserAttributes?.some((a) => a.Name === "family_name"), { timeout: 60_000, interval: 500 }).toBe(false);
+      await w.dr.cognito.send(new AdminEnableUserCommand({ ...dr, Username: users[2].email }));
+      await w.dr.cognito.send(new AdminRemoveUserFromGroupCommand({ ...dr, Username: users[3].email, GroupName: team }));
+      await w.dr.cognito.send(new AdminUpdateUserAttributesCommand({ ...dr, Username: users[6].email, UserAttributes: [{ Name: "family_name", Value: users[6].familyName }] }));
       const before = (await finishedRuns()).length;
 
       const firing = await w.sandbox.admin.fireSchedule(schedule(), drRegion());
@@ -598,7 +610,9 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
         expect.arrayContaining([
           expect.objectContaining({ principal: "scheduler.amazonaws.com", action: "sts:AssumeRole", resource: roleArn(scheduleRole()), allowed: true }),
           expect.objectContaining({ role: roleArn(scheduleRole()), action: "lambda:InvokeFunction", resource: expect.stringMatching(new RegExp(`:function:${n.fn("reconcile")}$`)), allowed: true }),
-          expect.objectContaining({ role: roleArn(n.role("reconcile")), action: "cognito-idp:AdminUpdateUserAttributes", allowed: true }),
+          ...["AdminUpdateUserAttributes", "AdminCreateUser", "AdminDisableUser", "AdminEnableUser", "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminDeleteUserAttributes"].map((op) =>
+            expect.objectContaining({ role: roleArn(n.role("reconcile")), action: `cognito-idp:${op}`, allowed: true }),
+          ),
         ]),
       );
     });
