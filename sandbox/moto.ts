@@ -26,6 +26,8 @@ export interface MotoServer {
   endpoint: string;
   port: number;
   pid: number;
+  /** The last 4,000 characters moto wrote to stderr: a patch's "not installed" note, warnings, errors. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -61,10 +63,14 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Finds how to run moto_server on this machine, or undefined. */
-export function findMoto(): MotoCommand | undefined {
+/**
+ * Finds how to run moto_server on this machine, or undefined. `patched: false` asks for moto as it
+ * is (tests that hold a patch's answers to moto's own); only the interpreter's moto can give it.
+ */
+export function findMoto(o: { patched?: boolean } = {}): MotoCommand | undefined {
+  const patched = o.patched ?? true;
   const explicit = process.env.MOTO_SERVER;
-  if (explicit) return { command: explicit, args: [], description: `MOTO_SERVER=${explicit}` };
+  if (explicit && patched) return { command: explicit, args: [], description: `MOTO_SERVER=${explicit}` };
   const py = onPath("python3") ?? onPath("python");
   // Prefer the interpreter first on PATH: moto belongs to it. A moto_server shim (pyenv) can
   // exist for an interpreter version that does not have moto, so check the module import first.
@@ -72,7 +78,7 @@ export function findMoto(): MotoCommand | undefined {
     const r = spawnSync(py, ["-c", "import moto.server"], { stdio: "ignore", timeout: 30_000 });
     if (r.status === 0) {
       // The same moto, started through the sandbox's patch file when it is there.
-      if (existsSync(PATCHED_SERVER)) return { command: py, args: [PATCHED_SERVER], description: `${py} ${PATCHED_SERVER} (moto.server, patched)` };
+      if (patched && existsSync(PATCHED_SERVER)) return { command: py, args: [PATCHED_SERVER], description: `${py} ${PATCHED_SERVER} (moto.server, patched)` };
       return { command: py, args: ["-m", "moto.server"], description: `${py} -m moto.server` };
     }
   }
@@ -127,8 +133,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export async function startMoto(opts: { port?: number; startTimeoutMs?: number } = {}): Promise<MotoServer> {
-  const cmd = findMoto();
+export async function startMoto(opts: { port?: number; startTimeoutMs?: number; patched?: boolean } = {}): Promise<MotoServer> {
+  const cmd = findMoto({ patched: opts.patched });
   if (!cmd) throw new MotoNotFoundError();
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
@@ -183,6 +189,7 @@ export async function startMoto(opts: { port?: number; startTimeoutMs?: number }
     endpoint,
     port,
     pid: child.pid ?? -1,
+    stderr: () => stderr,
     stop() {
       if (stopped) return stopped;
       stopped = (async () => {
