@@ -6,7 +6,7 @@ describe("replicatorPacing", () => {
   it("takes the share of every default quota, and sizes users in flight and batches from the UserCreation rate", () => {
     const p = replicatorPacing(0.8);
     expect(p.rates).toEqual({ UserCreation: 40, UserUpdate: 20, UserRead: 96, UserList: 24, UserAccountRecovery: 24 });
-    expect(p.inFlight).toBe(20); // 40/s × 0.5 s
+    expect(p.inFlight).toBe(80); // 40/s × 2 s
     expect(p.batchSize).toBe(400); // 40/s × 10 s
   });
 

@@ -2,8 +2,13 @@
 // users in flight. The rate is the bound; the users in flight and the batch size only have to be
 // large enough that latency never becomes it:
 // - rates: every quota category × the share (a client-side token bucket per category, rate-limit.ts);
-// - in flight: Little's law, users in flight = rate × time one user takes; IN_FLIGHT_SECONDS covers a
-//   slow DR region (AWS-like ~100 ms, several times that during a regional incident) and one retry;
+// - in flight: Little's law, users in flight = rate × time one user takes. One user is a directory
+//   read, an AdminCreateUser (Cognito runs the DR pool's PreSignUp trigger inside it, cold starts
+//   included), two directory writes and maybe a retry with its backoff: ~0.2 s on a healthy AWS
+//   region, several times that during a regional incident. IN_FLIGHT_SECONDS is generous because
+//   users in flight beyond the need cost nothing (the token bucket holds the rate) while too few make
+//   latency the bound: at 0.5 s the replicator reached 0.85 of a 50/s quota in the sandbox, where a
+//   user took 0.62 s under load (25 in flight, 40.4 users/s);
 // - batch size: Lambda hands a shard's next batch only after the last one returned, so every batch
 //   ends with its slowest user while nothing else runs. Sizing a batch to BATCH_SECONDS of work keeps
 //   that tail (a few hundred ms) to a few per cent. Batches are not delayed by it: with a batching
@@ -13,8 +18,8 @@ import { COGNITO_QUOTAS, type QuotaCategory } from "./cognito-quotas";
 
 /** Seconds of work one full batch holds at the configured rate. */
 export const BATCH_SECONDS = 10;
-/** Seconds one user may take (latency and a retry) before the users in flight limit the rate. */
-export const IN_FLIGHT_SECONDS = 0.5;
+/** Seconds one user may take (its calls, the DR trigger, a retry) before the users in flight limit the rate. */
+export const IN_FLIGHT_SECONDS = 2;
 /** DynamoDB stream mappings take batches of 1 to 10,000 records (Lambda API, CreateEventSourceMapping BatchSize). */
 export const STREAM_BATCH_LIMITS = { min: 100, max: 10_000 } as const;
 export const IN_FLIGHT_LIMITS = { min: 10, max: 500 } as const;
