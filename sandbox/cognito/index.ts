@@ -63,6 +63,7 @@ import { updateAttributes, verifyAttribute } from "./attribute-verification";
 import { checkWrite, filterRead, forgetClient } from "./client-attributes";
 import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
+import { pageLimitError } from "./page-limits";
 import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
 import { preSignUp } from "./pre-sign-up";
 import { selfService } from "./self-service";
@@ -109,6 +110,8 @@ export class CognitoPlugin implements SandboxPlugin {
     if (req.service !== "cognito-idp" || !req.operation) return next(req);
     const s = this.s;
     const body = (req.json ?? {}) as Record<string, any>;
+    const badLimit = pageLimitError(req, body);
+    if (badLimit) return badLimit;
     switch (req.operation) {
       case "CreateUserPool":
       case "UpdateUserPool":
