@@ -255,6 +255,31 @@ describe("a reconcile pass across invocations", () => {
     }
   });
 
+  it("stops both lanes' listing once a save finds the pass superseded, not at each lane's next save", async () => {
+    const s = setup({ pageSize: 1, budget: 10 });
+    const putIf = s.store.putIf.bind(s.store);
+    let saves = 0;
+    let callsAtConflict: number | undefined;
+    s.store.putIf = async (key, body, expected) => {
+      // The second unit's save finds the checkpoint changed; the other lane is then mid-unit.
+      if (key.endsWith("checkpoint.json") && ++saves === 3) s.store.objects.set(key, `${s.store.objects.get(key)!} `);
+      try {
+        return await putIf(key, body, expected);
+      } catch (err) {
+        callsAtConflict ??= s.log.length + s.drLog.length;
+        throw err;
+      }
+    };
+    try {
+      await expect(s.handler()).resolves.toEqual({ status: "superseded" });
+      expect(callsAtConflict).toBeDefined();
+      // At most a page already asked for when the conflict came back; none after.
+      expect(s.log.length + s.drLog.length - callsAtConflict!).toBeLessThanOrEqual(1);
+    } finally {
+      s.output.restore();
+    }
+  });
+
   it("abandons a unit the budget cuts short (nothing recorded) and redoes it whole in the next invocation", async () => {
     // Pages of 1 user; the first page of the primary's segment 3 takes the whole budget, once.
     const s = setup({ pageSize: 1, budget: 0.5, stallOnce: { filter: 'sub ^= "3"', ms: 1000 } });

@@ -129,8 +129,11 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   if (!(await saved())) return stop();
 
   const poolId = (side: PoolSide) => (side === "primary" ? pass.primaryPoolId : deps.drPoolId);
+  // Before each Cognito call: the budget, and whether a save already found the pass superseded (the
+  // other lane then stops at its next page, not after its whole unit).
   const budgeted = (c: Cognito): Cognito => ({
     send: ((cmd: never, ...rest: never[]) => {
+      if (superseded) return Promise.reject(new Superseded());
       if (deps.remainingMs() <= 0) return Promise.reject(new BudgetSpent("time budget spent"));
       return c.send(cmd, ...rest);
     }) as Cognito["send"],
@@ -157,7 +160,7 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
         await runUnit(u);
       } catch (err) {
         // The lister wraps an error to name its segment, and keeps the original as the cause.
-        if (err instanceof Superseded) return;
+        if (err instanceof Superseded || (err as Error).cause instanceof Superseded) return;
         if (err instanceof BudgetSpent || (err as Error).cause instanceof BudgetSpent) {
           // A unit longer than a whole budget would never complete: more segments are the fix.
           logger.info("reconcile unit cut short by the time budget; a later invocation redoes it", { passId: pass.id, unit: unitName(u), longestUnitMs: pass.longestUnitMs });
