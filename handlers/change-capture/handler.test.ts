@@ -243,13 +243,30 @@ describe("the re-read rate", () => {
   });
 
   it("re-reads are held to it: 8 reads at 12/s (burst 2.4) take at least ~0.45 s", async () => {
-    const h = handler({ CAPTURE_QUOTA_SHARE: "0.2", CAPTURE_MAX_CONCURRENCY: "2" }, Date.now);
+    // A plain fake, not the mocked SDK client: the mock replaces `send`, so the limiter's per-attempt
+    // middleware never runs there; a fake is metered per command (RegionLimiter.limit).
+    const calls: string[] = [];
+    const fake = {
+      send: async (cmd: object) => {
+        calls.push(cmd.constructor.name);
+        if (cmd instanceof AdminGetUserCommand) return primaryUser(cmd.input.Username!);
+        return { Groups: [{ GroupName: "staff" }] };
+      },
+    };
+    const h = makeHandler({
+      config: readCaptureConfig({ AWS_REGION: "us-west-2", CAPTURE_USER_POOL_ID: POOL, TABLE_NAME: "cdr-test-users", CAPTURE_IGNORED_ROLE_PREFIX: "cdr-test-", CAPTURE_QUOTA_SHARE: "0.2", CAPTURE_MAX_CONCURRENCY: "2" }),
+      cognito: fake as never,
+      ddb: new DynamoDBClient({ region: "us-west-2" }),
+      logger: testLogger(),
+      metrics,
+      now: Date.now,
+    });
     const subs = ["a", "b", "c", "d"].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     const started = Date.now();
     const out = await h(sqsEvent(...subs.map((sub, i) => message(`r${i}`, { sub }))));
     expect(out.batchItemFailures).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
-    expect(cognito.calls()).toHaveLength(8);
+    expect(calls).toHaveLength(8);
   });
   it("a re-read that says what the table already holds writes nothing (a sign-up's ConfirmSignUp after PostConfirmation's record)", async () => {
     await handler()(sqsEvent(message("w1", { eventName: "AdminUpdateUserAttributes" })));

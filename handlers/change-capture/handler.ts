@@ -60,7 +60,7 @@ export function captureRates(config: Pick<CaptureConfig, "quotaShare" | "maxConc
 export function makeHandler(deps: CaptureDeps) {
   const { config, logger, metrics } = deps;
   // One limiter per instance, kept across invocations: the rate is per instance, not per batch.
-  const cognito = new RegionLimiter(config.region, captureRates(config)).wrap(deps.cognito);
+  const cognito = new RegionLimiter(config.region, captureRates(config)).limit(deps.cognito);
   const parseConfig = { poolId: config.poolId, ignoredRoleArns: config.ignoredRoleArns, ignoredRolePrefix: config.ignoredRolePrefix };
   const directory = tableDirectory(deps.ddb, config.tableName, config.poolId, config.regionRole, deps.now);
   const trusted = (attributes: Record<string, string>): string | undefined =>

@@ -102,8 +102,8 @@ export function makeHandler(deps: ReconcileDepsIn) {
     const started = now();
     const budgetEnd = started + config.timeBudgetSeconds * 1000;
     const remainingMs = () => Math.min(budgetEnd - now(), context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - CONTEXT_MARGIN_MS : Infinity);
-    const primary = new RegionLimiter(config.primaryRegion, rates).wrap(deps.primary);
-    const dr = new RegionLimiter(config.drRegion, rates).wrap(deps.dr);
+    const primary = new RegionLimiter(config.primaryRegion, rates).limit(deps.primary);
+    const dr = new RegionLimiter(config.drRegion, rates).limit(deps.dr);
     const mode = config.mode ?? "one-way";
     const outcome = await runInvocation({
       store: deps.store,

@@ -118,3 +118,27 @@ describe("RegionLimiter.attach (the replicator's client)", () => {
     expect(limiter.buckets.size).toBe(0);
   });
 });
+
+describe("RegionLimiter.limit (every caller's entry)", () => {
+  it("meters an SDK client per attempt and anything else per command", async () => {
+    let calls = 0;
+    const requestHandler = {
+      handle: async () => ({
+        response: {
+          statusCode: ++calls === 1 ? 500 : 200,
+          headers: { "content-type": "application/x-amz-json-1.1" },
+          body: new TextEncoder().encode(JSON.stringify(calls === 1 ? { __type: "InternalErrorException", message: "injected" } : { Username: "u1", UserAttributes: [] })),
+        },
+      }),
+    };
+    const sdk = new CognitoIdentityProviderClient({ region: "us-west-2", credentials: { accessKeyId: "k", secretAccessKey: "s" }, maxAttempts: 3, requestHandler: requestHandler as never });
+    const perAttempt = new RegionLimiter("us-west-2", { UserRead: 1_000 });
+    await perAttempt.limit(sdk).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_x", Username: "u1" }));
+    expect([calls, perAttempt.bucket("UserRead")!.taken]).toEqual([2, 2]);
+
+    const fake = { send: async (_c: unknown) => ({}) };
+    const perCommand = new RegionLimiter("us-west-2", { UserRead: 1_000 });
+    await perCommand.limit(fake as never as typeof fake).send(new AdminGetUserCommand({ UserPoolId: "us-west-2_x", Username: "u1" }));
+    expect(perCommand.bucket("UserRead")!.taken).toBe(1);
+  });
+});

@@ -73,7 +73,7 @@ export interface RateReport {
   fractionOfBound: number;
 }
 
-/** One bucket per category for one region; `wrap` rate-limits a client's `send`. */
+/** One bucket per category for one region; `limit` rate-limits a client. */
 export class RegionLimiter {
   readonly buckets = new Map<QuotaCategory, TokenBucket>();
   readonly started = performance.now();
@@ -120,6 +120,17 @@ export class RegionLimiter {
       { step: "deserialize", name: "cognitoQuotaShare", override: true },
     );
     return client;
+  }
+
+  /**
+   * What every caller uses: an SDK client is metered per attempt (`attach`, retries included); any
+   * other `send` (a test's fake) per command (`wrap`). A client mocked with aws-sdk-client-mock has
+   * its `send` replaced, so no middleware runs there and nothing is metered: tests of the metering
+   * itself use a real client over a fake HTTP handler (rate-limit.test.ts).
+   */
+  limit<C extends { send: (command: never, ...rest: never[]) => Promise<unknown> }>(client: C): C {
+    const stack = (client as { middlewareStack?: { add?: unknown } }).middlewareStack;
+    return typeof stack?.add === "function" ? (this.attach(client as unknown as CognitoIdentityProviderClient) as unknown as C) : this.wrap(client);
   }
 
   /** Achieved rates between `since` (default: this limiter's creation) and `until`. */

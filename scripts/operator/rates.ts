@@ -70,7 +70,7 @@ export interface LimitedRegion {
 export function limitedCognito(ctx: Pick<CommandContext, "env" | "clients">, rates: Record<ToolCategory, number>): { primary: LimitedRegion; dr: LimitedRegion } {
   const limited = (region: string, cognito: CognitoIdentityProviderClient): LimitedRegion => {
     const limiter = new RegionLimiter(region, rates);
-    return { limiter, cognito: limiter.wrap(cognito) };
+    return { limiter, cognito: limiter.limit(cognito) };
   };
   return { primary: limited(ctx.env.primaryRegion, ctx.clients.primary.cognito), dr: limited(ctx.env.drRegion, ctx.clients.dr.cognito) };
 }
