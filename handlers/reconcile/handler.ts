@@ -95,6 +95,10 @@ export function makeHandler(deps: ReconcileDepsIn) {
   const { config, logger, metrics } = deps;
   const rates = Object.fromEntries(Object.entries(COGNITO_QUOTAS).map(([k, q]) => [k, q * config.quotaShare])) as Record<QuotaCategory, number>;
   const directory = tableDirectory(deps.ddb, config.tableName, config.targetPoolId);
+  // Once per container, like the clients: limit() adds its metering middleware to an SDK client, and
+  // a warm container's token buckets carry over, so back-to-back invocations share one rate.
+  const primary = new RegionLimiter(config.primaryRegion, rates).limit(deps.primary);
+  const dr = new RegionLimiter(config.drRegion, rates).limit(deps.dr);
 
   const now = deps.now ?? Date.now;
 
@@ -102,8 +106,6 @@ export function makeHandler(deps: ReconcileDepsIn) {
     const started = now();
     const budgetEnd = started + config.timeBudgetSeconds * 1000;
     const remainingMs = () => Math.min(budgetEnd - now(), context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - CONTEXT_MARGIN_MS : Infinity);
-    const primary = new RegionLimiter(config.primaryRegion, rates).limit(deps.primary);
-    const dr = new RegionLimiter(config.drRegion, rates).limit(deps.dr);
     const mode = config.mode ?? "one-way";
     const outcome = await runInvocation({
       store: deps.store,
