@@ -62,6 +62,19 @@ it("SDK clients: adaptive retries for Cognito, bounded timeouts inside the 5 s t
   expect(worst).toBeLessThanOrEqual(3_000);
 });
 
+it("replicator clients: a socket per user in flight above the SDK's 50, so no request waits for one past its connection timeout", async () => {
+  vi.stubEnv(ENV.MAX_CONCURRENCY, "400");
+  const wide = await import("./replicate-user/index");
+  for (const options of [wide.cognitoOptions, wide.ddbOptions, wide.sqsOptions]) {
+    expect(options.requestHandler.httpAgent.maxSockets).toBe(400);
+    expect(options.requestHandler.httpsAgent.maxSockets).toBe(400);
+  }
+  vi.resetModules();
+  vi.stubEnv(ENV.MAX_CONCURRENCY, "10");
+  const narrow = await import("./replicate-user/index");
+  expect(narrow.cognitoOptions.requestHandler.httpsAgent.maxSockets).toBe(narrow.SDK_DEFAULT_MAX_SOCKETS);
+});
+
 describe.each(Object.keys(HANDLER_ENTRIES) as HandlerName[])("%s entry", (name) => {
   it(`${HANDLER_ENTRIES[name]} exports a handler function`, async () => {
     expect(typeof (await ENTRY_MODULES[name]()).handler).toBe("function");
