@@ -30,10 +30,11 @@ const SUB = "704b1e47-34fe-40e9-8c41-504997494531";
 const SUB2 = "11111111-2222-4333-8444-555555555555";
 let metrics = recordingMetrics();
 
-function handler(env: Record<string, string> = {}, now = fixedClock()) {
+/** `cognito`: the mocked SDK client by default; a plain fake where the limiter's metering is under test. */
+function handler(env: Record<string, string> = {}, now = fixedClock(), cognito: Pick<CognitoIdentityProviderClient, "send"> = new CognitoIdentityProviderClient({ region: "us-west-2" })) {
   return makeHandler({
     config: readCaptureConfig({ AWS_REGION: "us-west-2", CAPTURE_USER_POOL_ID: POOL, TABLE_NAME: "cdr-test-users", CAPTURE_IGNORED_ROLE_PREFIX: "cdr-test-", ...env }),
-    cognito: new CognitoIdentityProviderClient({ region: "us-west-2" }),
+    cognito,
     ddb: new DynamoDBClient({ region: "us-west-2" }),
     logger: testLogger(),
     metrics,
@@ -253,14 +254,7 @@ describe("the re-read rate", () => {
         return { Groups: [{ GroupName: "staff" }] };
       },
     };
-    const h = makeHandler({
-      config: readCaptureConfig({ AWS_REGION: "us-west-2", CAPTURE_USER_POOL_ID: POOL, TABLE_NAME: "cdr-test-users", CAPTURE_IGNORED_ROLE_PREFIX: "cdr-test-", CAPTURE_QUOTA_SHARE: "0.2", CAPTURE_MAX_CONCURRENCY: "2" }),
-      cognito: fake as never,
-      ddb: new DynamoDBClient({ region: "us-west-2" }),
-      logger: testLogger(),
-      metrics,
-      now: Date.now,
-    });
+    const h = handler({ CAPTURE_QUOTA_SHARE: "0.2", CAPTURE_MAX_CONCURRENCY: "2" }, Date.now, fake as never);
     const subs = ["a", "b", "c", "d"].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);
     const started = Date.now();
     const out = await h(sqsEvent(...subs.map((sub, i) => message(`r${i}`, { sub }))));
