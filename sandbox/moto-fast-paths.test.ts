@@ -53,7 +53,7 @@ describe.skipIf(skip)("moto with the sandbox's fast paths", () => {
     expect(moto.stderr()).not.toMatch(/"POST \/ HTTP\/1\.1" 200/);
   });
 
-  it("reads a stream's records as moto alone writes them", async () => {
+  it("reads a stream's records as moto alone writes them", async (ctx) => {
     const read = async (m: MotoServer) => {
       const R = "us-west-2";
       const table = await motoJson(m.endpoint, "dynamodb", R, "CreateTable", {
@@ -85,8 +85,15 @@ describe.skipIf(skip)("moto with the sandbox's fast paths", () => {
     };
     const patched = await read(moto);
     expect(patched.map((r) => r.eventName)).toEqual(["INSERT", "MODIFY", "REMOVE"]);
-    const plain = findMoto({ patched: false }) ? await startMoto({ patched: false }) : undefined;
-    if (!plain) return;
+    // Moto alone, to compare with: the interpreter's moto module (MOTO_SERVER names a patched or
+    // unknown server, so it cannot stand in). Without it the comparison is skipped, never passed.
+    if (!findMoto({ patched: false })) {
+      const why = "no moto without the sandbox's patches to compare with (python3 with the moto module: pip install 'moto[server]')";
+      if (process.env.CI === "true") throw new Error(`${why}; CI=true requires it`);
+      console.warn(`skipping the comparison: ${why}`);
+      return ctx.skip();
+    }
+    const plain = await startMoto({ patched: false });
     try {
       expect(patched).toEqual(await read(plain));
     } finally {
