@@ -9,6 +9,7 @@ import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
 // The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
 import { WHOLE_POOL } from "./segmented-list";
+import { inBothPartitionings } from "../../test/support/partitioned-reconcile";
 
 const config = replicationConfig();
 const NOW = Date.UTC(2026, 10, 30);
@@ -30,7 +31,7 @@ function setup(primaryUsers: FakeUser[], drUsers: FakeUser[], directory?: DrDire
   const primary = new FakePool("us-east-1_P", primaryUsers, 60);
   const dr = new FakePool("us-west-2_D", drUsers, 60, { emailAsUsername: true });
   const run = (opts: ReconcileOptions = {}) =>
-    reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, directory, now: () => NOW }, { segments: WHOLE_POOL, ...opts });
+    inBothPartitionings((o) => reconcilePools({ primary, dr, primaryPoolId: primary.poolId, drPoolId: dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, directory, now: () => NOW }, { segments: WHOLE_POOL, ...o }), opts);
   return { primary, dr, run };
 }
 

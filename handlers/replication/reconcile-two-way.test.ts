@@ -9,6 +9,7 @@ import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
 // The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
 import { WHOLE_POOL } from "./segmented-list";
+import { inBothPartitionings } from "../../test/support/partitioned-reconcile";
 
 const config = replicationConfig();
 const NOW = Date.UTC(2026, 10, 30);
@@ -34,7 +35,7 @@ function setup(primaryUsers: FakeUser[], drUsers: FakeUser[], records: Replicate
   const table = new Map(records.map((r) => [r.canonicalId, r]));
   const reads: string[] = [];
   const run = (opts: ReconcileOptions = {}) =>
-    reconcilePools(
+    inBothPartitionings((o) => reconcilePools(
       {
         primary,
         dr,
@@ -48,8 +49,8 @@ function setup(primaryUsers: FakeUser[], drUsers: FakeUser[], records: Replicate
         now: () => NOW,
         records: { read: async (id) => (reads.push(id), table.get(id)) },
       },
-      { segments: WHOLE_POOL, ...opts },
-    );
+      { segments: WHOLE_POOL, ...o },
+    ), opts);
   return { primary, dr, run, reads };
 }
 

@@ -9,6 +9,7 @@ import { reconcilePools, type ReconcileOptions } from "./reconcile";
 import { replicationConfig } from "./replication-config";
 // The fixtures' subs are not UUIDs: each pool is listed as one segment (segmented-list.test.ts covers the segments).
 import { WHOLE_POOL } from "./segmented-list";
+import { inBothPartitionings } from "../../test/support/partitioned-reconcile";
 
 const config = replicationConfig();
 const NOW = Date.UTC(2026, 10, 30);
@@ -51,7 +52,7 @@ function pools() {
 }
 
 const run = (p: ReturnType<typeof pools>, opts: ReconcileOptions = {}) =>
-  reconcilePools({ primary: p.primary, dr: p.dr, primaryPoolId: p.primary.poolId, drPoolId: p.dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, { segments: WHOLE_POOL, ...opts });
+  inBothPartitionings((o) => reconcilePools({ primary: p.primary, dr: p.dr, primaryPoolId: p.primary.poolId, drPoolId: p.dr.poolId, primaryRegion: "us-east-1", config, ttlDays: 30, now: () => NOW }, { segments: WHOLE_POOL, ...o }), opts);
 
 describe("reconcilePools", () => {
   it("finds every kind of drift, by canonical id, with value-free details", async () => {
@@ -245,6 +246,22 @@ describe("reconcilePools", () => {
       // Before, the thief's email and name were reported as the victim's DR user's drift on every run.
       expect(result.drift.filter((d) => d.drUsername === "victim@example.com").map((d) => d.kind)).toEqual(["conflict"]);
       expect(result.drift.some((d) => d.kind === "extra_in_dr" && (d.canonicalId === "victim" || d.canonicalId === "thief"))).toBe(false);
+    });
+
+    it("a claim carried by a primary user found outside the listing still puts the listed user it names in conflict", async () => {
+      // The thief's email changed in the primary; its DR copy still matches the filter, so the thief
+      // is found by sub after the listing, and only then is its claim on the (listed) victim known.
+      const p = pools();
+      p.primary.put(primaryUser("victim"));
+      p.primary.put(primaryUser("thief", { "custom:canonical_id": "victim", email: "t@example.com" }));
+      p.dr.put(drUser("victim"));
+      p.dr.put(drUser("thief", { email: "v-thief@example.com" }));
+      const result = await run(p, { filter: 'email ^= "v"' });
+      expect(result.counts.primaryOutsideList).toBe(1);
+      expect(result.drift.filter((d) => d.kind === "conflict").map((d) => [d.canonicalId, d.detail])).toEqual([
+        ["victim", "another primary user claims this canonical id in custom:canonical_id (thief)"],
+        ["thief", "custom:canonical_id claims the canonical id of another primary user (victim); replication never sets it on a primary user"],
+      ]);
     });
 
     it("a custom:canonical_id naming no user is a conflict without its value; one equal to the user's own sub is not", async () => {

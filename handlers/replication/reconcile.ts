@@ -11,7 +11,7 @@
 import { AdminDeleteUserCommand, type CognitoIdentityProviderClient, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { performance } from "node:perf_hooks";
 import { attributeMap } from "./attributes";
-import { primaryConflicts } from "./canonical-claims";
+import { claimedCanonicalId, primaryConflicts } from "./canonical-claims";
 import { classifyAwsError } from "../shared/classify";
 import type { ReplicationMode } from "../contract";
 import type { DrDirectory } from "./dr-directory";
@@ -23,6 +23,7 @@ import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
 import { listSegmented, type ListingSummary } from "./segmented-list";
 import { keptTwin } from "./twins";
+import { MemoryPartitions, type UserPartitions } from "./user-partitions";
 import { desiredAttributes, planUser, upsertDrUser } from "./upsert";
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -117,6 +118,11 @@ export interface ReconcileOptions {
    * scheduled reconcile runs in DR without a primary-pool write grant: it reports them only.
    */
   repairInPrimary?: boolean;
+  /**
+   * Where the listed users wait for the join (user-partitions.ts): default all in memory, one
+   * partition. The operator CLI spills them to files, so its memory does not grow with the pools.
+   */
+  partitions?: UserPartitions;
   onListed?: (primary: number, dr: number) => void;
   onRepaired?: (done: number, total: number) => void;
   /**
@@ -221,57 +227,120 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const now = (deps.now ?? Date.now)();
   const concurrency = opts.concurrency ?? 8;
   const grace = opts.captureGraceMs ?? DEFAULT_CAPTURE_GRACE_MS;
-  // Both listings stay in memory for the join: each user as little as the join needs (userKeeper).
-  // A scheduled pass (handlers/reconcile/pass.ts) hands them in, listed over several invocations.
+  const mode = deps.mode ?? "one-way";
+  const twoWay = mode === "two-way";
+  if (twoWay && !deps.drRegion) throw new Error("reconcile in two-way mode needs the DR region");
+  const pId = (u: UserType) => primaryCanonicalId(u, deps.config, mode);
+  const dId = (u: UserType) => drCanonicalId(u, deps.config, mode);
+  // The listings are kept until the join, each user as little as the join needs (userKeeper), by
+  // canonical id in partitions (user-partitions.ts): the join reads one partition at a time, so with
+  // partitions on disk (the CLI) memory follows a partition and the drift found, not the pools.
+  // What needs more than one partition is gathered while listing or in a first read of the
+  // partitions, and is as small as the drift: claims of canonical ids (conflicts), primary users
+  // outside the listing, and (two-way) users one pool lacks, whose emails may pair up.
+  const parts = opts.partitions ?? new MemoryPartitions();
   const keep = userKeeper(deps.config);
-  const listed: UserType[] = [];
-  const dUsers: UserType[] = [];
+  const claimers = new Map<string, UserType>();
+  let [primaryListed, drListed] = [0, 0];
+  const addPrimary = (users: readonly UserType[]) => {
+    for (const raw of users) {
+      const u = keep(raw);
+      if (claimedCanonicalId(u, deps.config) && u.Username !== undefined) claimers.set(u.Username, u);
+      parts.add("primary", pId(u), u);
+    }
+    primaryListed += users.length;
+  };
+  const addDr = (users: readonly UserType[]) => {
+    for (const raw of users) {
+      const u = keep(raw);
+      parts.add("dr", dId(u), u);
+    }
+    drListed += users.length;
+  };
   const listing = { segments: opts.segments, filter: opts.filter, targetRate: opts.listRate ?? COGNITO_QUOTAS.UserList * DEFAULT_QUOTA_SHARE, pageSeconds: opts.pageSeconds };
   let summaries: [ListingSummary, ListingSummary] | undefined;
   let pGroups: Map<string, string[]>;
   let dGroups: Map<string, string[]>;
   if (deps.listings) {
-    listed.push(...deps.listings.primary.map(keep));
-    dUsers.push(...deps.listings.dr.map(keep));
+    addPrimary(deps.listings.primary);
+    addDr(deps.listings.dr);
     [pGroups, dGroups] = [deps.listings.primaryGroups, deps.listings.drGroups];
   } else {
     let pListing: ListingSummary;
     let dListing: ListingSummary;
     [pListing, dListing, pGroups, dGroups] = await Promise.all([
-      listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (listed.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
-      listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (dUsers.push(...p.users.map(keep)), opts.onListed?.(listed.length, dUsers.length)) }),
+      listSegmented(deps.primary, deps.primaryPoolId, { ...listing, onPage: (p) => (addPrimary(p.users), opts.onListed?.(primaryListed, drListed)) }),
+      listSegmented(deps.dr, deps.drPoolId, { ...listing, onPage: (p) => (addDr(p.users), opts.onListed?.(primaryListed, drListed)) }),
       groupMembership(deps.primary, deps.primaryPoolId),
       groupMembership(deps.dr, deps.drPoolId),
     ]);
     summaries = [pListing, dListing];
   }
   const listSeconds = (performance.now() - started) / 1000;
+  const partitions = Array.from({ length: parts.count }, (_, i) => i);
   // One user listed twice (a listing that repeated a page) is one user, never a pair of twins: a
-  // twin's repair deletes one of the pair, which here would be the user itself.
-  onePerUsername(listed);
-  onePerUsername(dUsers);
+  // twin's repair deletes one of the pair, which here would be the user itself. Both copies carry
+  // one canonical id, so they are in one partition.
+  const read = (side: "primary" | "dr", p: number): UserType[] => {
+    const users = parts.read(side, p);
+    onePerUsername(users);
+    return users;
+  };
 
-  const mode = deps.mode ?? "one-way";
-  const twoWay = mode === "two-way";
-  if (twoWay && !deps.drRegion) throw new Error("reconcile in two-way mode needs the DR region");
-  const pId = (u: UserType) => primaryCanonicalId(u, deps.config, mode);
-  const dId = (u: UserType) => drCanonicalId(u, deps.config, mode);
-  const drById = new Map<string, UserType[]>();
-  for (const u of dUsers) {
-    const id = dId(u);
-    if (id) drById.set(id, [...(drById.get(id) ?? []), u]);
+  // First read: counts, users whose sub a claim names, DR canonical ids the listed primary users
+  // lack, and (two-way) the users only one pool has.
+  const subOf = (u: UserType) => attributeMap(u.Attributes).sub;
+  const claimedIds = new Set([...claimers.values()].map((u) => claimedCanonicalId(u, deps.config)!));
+  const claimed = new Map<string, UserType>();
+  const noteClaimed = (u: UserType) => {
+    const sub = subOf(u);
+    if (sub && claimedIds.has(sub) && u.Username !== undefined) claimed.set(u.Username, u);
+  };
+  const unmatchedDrIds = new Set<string>();
+  const primaryOnly: UserType[] = [];
+  const drOnly: UserType[] = [];
+  let [primaryCount, drCount] = [0, 0];
+  for (const p of partitions) {
+    const [pl, dl] = [read("primary", p), read("dr", p)];
+    primaryCount += pl.length;
+    drCount += dl.length;
+    const pIdsHere = new Set(pl.map(pId).filter((id): id is string => !!id));
+    const dIdsHere = new Set(dl.map(dId).filter((id): id is string => !!id));
+    for (const u of pl) {
+      noteClaimed(u);
+      const id = pId(u);
+      if (twoWay && id && !dIdsHere.has(id)) primaryOnly.push(u);
+    }
+    for (const u of dl) {
+      const id = dId(u);
+      if (!id || pIdsHere.has(id)) continue;
+      unmatchedDrIds.add(id);
+      if (twoWay) drOnly.push(u);
+    }
   }
-  const listedIds = new Set(listed.map(pId).filter((id): id is string => !!id));
-  const outside = await primaryUsersOutsideTheList(deps, [...drById.keys()].filter((id) => !listedIds.has(id)), concurrency);
-  const pUsers = [...listed, ...outside];
+  const outside = await primaryUsersOutsideTheList(deps, [...unmatchedDrIds], concurrency);
+  const outsideIds = new Set(outside.map(pId).filter((id): id is string => !!id));
+  const outsideByPartition = new Map<number, UserType[]>();
+  for (const u of outside) {
+    const p = parts.partitionOf(pId(u));
+    outsideByPartition.set(p, [...(outsideByPartition.get(p) ?? []), u]);
+    if (claimedCanonicalId(u, deps.config) && u.Username !== undefined) claimers.set(u.Username, u);
+  }
+  // A claim carried only by a user found outside the listing: the users it names are looked for again.
+  const newClaims = [...claimers.values()].map((u) => claimedCanonicalId(u, deps.config)!).filter((id) => !claimedIds.has(id));
+  if (newClaims.length > 0) {
+    for (const id of newClaims) claimedIds.add(id);
+    for (const p of partitions) read("primary", p).forEach(noteClaimed);
+  }
+  outside.forEach(noteClaimed);
+  // Whether an id a user claims is another user's sub is all a conflict needs: the claimers and the
+  // users they name decide it, as they would among every primary user.
+  const conflictByUsername = new Map([...primaryConflicts([...new Map([...claimers, ...claimed]).values()], deps.config, mode)].map(([u, c]) => [u.Username, c]));
+  const same = twoWay
+    ? sameEmailPairs(primaryOnly, drOnly, { primary: pId, dr: dId }, { primary: deps.primaryRegion, dr: deps.drRegion! }, { primary: outsideIds, dr: new Set() })
+    : { pairs: [], ids: new Set<string>() };
 
   const drift: DriftItem[] = [];
-  const primaryIds = new Set<string>();
-  const conflicts = primaryConflicts(pUsers, deps.config, mode);
-  const pIds = new Set(pUsers.map(pId).filter((id): id is string => !!id));
-  const same = twoWay
-    ? sameEmailPairs(pUsers, dUsers, { primary: pId, dr: dId }, { primary: deps.primaryRegion, dr: deps.drRegion! }, { primary: pIds, dr: new Set(drById.keys()) })
-    : { pairs: [], ids: new Set<string>() };
   const SAME_EMAIL = "its email is held by another canonical id in the other pool (same_email): never merged, not repaired";
   const unverifiedEmail: UnverifiedEmail[] = [];
   const repairs = new Map<string, Repair>();
@@ -280,97 +349,109 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   let inSync = 0;
   /** Whether drift of this primary user is old enough that capture should have carried it. */
   const stale = (u: UserType): boolean => !u.UserLastModifiedDate || now - new Date(u.UserLastModifiedDate).getTime() >= grace;
-
-  for (const u of pUsers) {
-    const id = pId(u);
-    if (id) primaryIds.add(id);
-    const conflict = conflicts.get(u);
-    const drUsers = id ? (drById.get(id) ?? []) : [];
-    if (conflict) {
-      // Never repaired, unconfirmed users included: whichever side a repair took, it could hand one
-      // person's DR account to the other.
-      drift.push({ kind: "conflict", canonicalId: conflict.canonicalId, primaryUsername: u.Username, drUsername: drUsers[0]?.Username, detail: conflict.detail });
-      continue;
-    }
-    if (!replicable(u)) continue;
-    let record: ReplicatedUser;
-    try {
-      // Stryker disable next-line StringLiteral: equivalent, a user without a username is in no group map, whatever key stands in for it
-      record = recordFromUser(u, pGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.primaryRegion, poolId: deps.primaryPoolId, config: deps.config, ttlDays: deps.ttlDays, now });
-    } catch (err) {
-      drift.push({ kind: "invalid", canonicalId: id, primaryUsername: u.Username, detail: classifyAwsError(err).message });
-      continue;
-    }
-    if (record.attributes.email_verified !== "true") unverifiedEmail.push({ canonicalId: record.canonicalId, primaryUsername: u.Username });
-    const missed = stale(u);
-    if (drUsers.length === 0) {
-      try {
-        desiredAttributes(record, deps.config); // one that cannot be created (no email) is invalid, not missing
-      } catch (err) {
-        drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: classifyAwsError(err).message });
-        continue;
-      }
-      if (twoWay && (same.ids.has(record.canonicalId) || deletedInDr(await latestRecord(deps.records, record.canonicalId), deps.drRegion!))) {
-        // Neither is re-created in DR: one would merge two people, the other undo a deletion made in DR (the primary's replicator removes the primary user).
-        const detail = same.ids.has(record.canonicalId) ? SAME_EMAIL : "deleted in DR (a DR-origin tombstone): the primary's replicator removes the primary user; not re-created in DR";
-        drift.push({ kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail, missedByCapture: missed });
-        continue;
-      }
-      const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id", missedByCapture: missed };
-      drift.push(item);
-      repairs.set(record.canonicalId, { record, items: [item] });
-      continue;
-    }
-    let dr = drUsers[0];
-    if (drUsers.length > 1) {
-      const { kept, why } = await keptTwin(drUsers, record.canonicalId, record.attributes.email, deps.directory);
-      dr = kept;
-      for (const twin of drUsers.filter((t) => t !== kept)) {
-        const item: DriftItem = { kind: "twin", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: twin.Username, detail: `a second DR user with this canonical id; kept: ${why} (${kept.Username})` };
-        drift.push(item);
-        twinDeletes.push({ user: twin, kept, item });
-      }
-    }
-    matched++;
-    let found: Array<{ kind: DriftKind; detail: string }>;
-    try {
-      // Stryker disable next-line StringLiteral: equivalent, as above
-      found = describePlan(planUser(record, poolStateFromUser(dr, dGroups.get(dr.Username ?? "") ?? [], record.canonicalId, deps.config), deps.config));
-    } catch (err) {
-      drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, detail: classifyAwsError(err).message });
-      continue;
-    }
-    if (found.length === 0) {
-      inSync++;
-      continue;
-    }
-    const items = found.map((f) => ({ ...f, canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, missedByCapture: missed }));
-    drift.push(...items);
-    repairs.set(record.canonicalId, { record, drUser: dr, items });
-  }
-
   const extras: Array<{ user: UserType; item: DriftItem }> = [];
-  for (const u of dUsers) {
-    const id = dId(u);
-    if (id && primaryIds.has(id)) continue;
-    if (twoWay && id) {
-      const verdict = classifyDrOnly(u, await latestRecord(deps.records, id), deps.drRegion!, deps.config);
-      if (verdict.kind === "missing_in_primary") {
-        const repair = missingInPrimary(u, dGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.drRegion!, poolId: deps.drPoolId, config: deps.config, ttlDays: deps.ttlDays, now }, { detail: verdict.detail, stale: stale(u), blocked: same.ids.has(id) ? SAME_EMAIL : undefined });
-        if (!repair) continue; // not confirmed yet: not replicable
-        drift.push(...repair.items);
-        if (repair.record && !same.ids.has(id)) repairs.set(`primary:${id}`, { record: repair.record, items: repair.items, target: "primary" });
+
+  // The join, a partition at a time.
+  for (const p of partitions) {
+    const pUsers = [...read("primary", p), ...(outsideByPartition.get(p) ?? [])];
+    const dUsers = read("dr", p);
+    const drById = new Map<string, UserType[]>();
+    for (const u of dUsers) {
+      const id = dId(u);
+      if (id) drById.set(id, [...(drById.get(id) ?? []), u]);
+    }
+    const primaryIds = new Set<string>();
+    for (const u of pUsers) {
+      const id = pId(u);
+      if (id) primaryIds.add(id);
+      const conflict = u.Username === undefined ? undefined : conflictByUsername.get(u.Username);
+      const drUsers = id ? (drById.get(id) ?? []) : [];
+      if (conflict) {
+        // Never repaired, unconfirmed users included: whichever side a repair took, it could hand one
+        // person's DR account to the other.
+        drift.push({ kind: "conflict", canonicalId: conflict.canonicalId, primaryUsername: u.Username, drUsername: drUsers[0]?.Username, detail: conflict.detail });
         continue;
       }
-      const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: verdict.detail, missedByCapture: true };
+      if (!replicable(u)) continue;
+      let record: ReplicatedUser;
+      try {
+        // Stryker disable next-line StringLiteral: equivalent, a user without a username is in no group map, whatever key stands in for it
+        record = recordFromUser(u, pGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.primaryRegion, poolId: deps.primaryPoolId, config: deps.config, ttlDays: deps.ttlDays, now });
+      } catch (err) {
+        drift.push({ kind: "invalid", canonicalId: id, primaryUsername: u.Username, detail: classifyAwsError(err).message });
+        continue;
+      }
+      if (record.attributes.email_verified !== "true") unverifiedEmail.push({ canonicalId: record.canonicalId, primaryUsername: u.Username });
+      const missed = stale(u);
+      if (drUsers.length === 0) {
+        try {
+          desiredAttributes(record, deps.config); // one that cannot be created (no email) is invalid, not missing
+        } catch (err) {
+          drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: classifyAwsError(err).message });
+          continue;
+        }
+        if (twoWay && (same.ids.has(record.canonicalId) || deletedInDr(await latestRecord(deps.records, record.canonicalId), deps.drRegion!))) {
+          // Neither is re-created in DR: one would merge two people, the other undo a deletion made in DR (the primary's replicator removes the primary user).
+          const detail = same.ids.has(record.canonicalId) ? SAME_EMAIL : "deleted in DR (a DR-origin tombstone): the primary's replicator removes the primary user; not re-created in DR";
+          drift.push({ kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail, missedByCapture: missed });
+          continue;
+        }
+        const item: DriftItem = { kind: "missing_in_dr", canonicalId: record.canonicalId, primaryUsername: u.Username, detail: "no DR user with this canonical id", missedByCapture: missed };
+        drift.push(item);
+        repairs.set(record.canonicalId, { record, items: [item] });
+        continue;
+      }
+      let dr = drUsers[0];
+      if (drUsers.length > 1) {
+        const { kept, why } = await keptTwin(drUsers, record.canonicalId, record.attributes.email, deps.directory);
+        dr = kept;
+        for (const twin of drUsers.filter((t) => t !== kept)) {
+          const item: DriftItem = { kind: "twin", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: twin.Username, detail: `a second DR user with this canonical id; kept: ${why} (${kept.Username})` };
+          drift.push(item);
+          twinDeletes.push({ user: twin, kept, item });
+        }
+      }
+      matched++;
+      let found: Array<{ kind: DriftKind; detail: string }>;
+      try {
+        // Stryker disable next-line StringLiteral: equivalent, as above
+        found = describePlan(planUser(record, poolStateFromUser(dr, dGroups.get(dr.Username ?? "") ?? [], record.canonicalId, deps.config), deps.config));
+      } catch (err) {
+        drift.push({ kind: "invalid", canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, detail: classifyAwsError(err).message });
+        continue;
+      }
+      if (found.length === 0) {
+        inSync++;
+        continue;
+      }
+      const items = found.map((f) => ({ ...f, canonicalId: record.canonicalId, primaryUsername: u.Username, drUsername: dr.Username, missedByCapture: missed }));
+      drift.push(...items);
+      repairs.set(record.canonicalId, { record, drUser: dr, items });
+    }
+
+    for (const u of dUsers) {
+      const id = dId(u);
+      if (id && primaryIds.has(id)) continue;
+      if (twoWay && id) {
+        const verdict = classifyDrOnly(u, await latestRecord(deps.records, id), deps.drRegion!, deps.config);
+        if (verdict.kind === "missing_in_primary") {
+          const repair = missingInPrimary(u, dGroups.get(u.Username ?? "") ?? [], { canonicalId: id, region: deps.drRegion!, poolId: deps.drPoolId, config: deps.config, ttlDays: deps.ttlDays, now }, { detail: verdict.detail, stale: stale(u), blocked: same.ids.has(id) ? SAME_EMAIL : undefined });
+          if (!repair) continue; // not confirmed yet: not replicable
+          drift.push(...repair.items);
+          if (repair.record && !same.ids.has(id)) repairs.set(`primary:${id}`, { record: repair.record, items: repair.items, target: "primary" });
+          continue;
+        }
+        const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: verdict.detail, missedByCapture: true };
+        drift.push(item);
+        extras.push({ user: u, item });
+        continue;
+      }
+      // A deletion capture should have carried (a tombstone); a DR user without a canonical id is not the replicator's.
+      const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: id ? "canonical id not in the primary pool" : "DR user without a canonical id", missedByCapture: !!id };
       drift.push(item);
       extras.push({ user: u, item });
-      continue;
     }
-    // A deletion capture should have carried (a tombstone); a DR user without a canonical id is not the replicator's.
-    const item: DriftItem = { kind: "extra_in_dr", canonicalId: id, drUsername: u.Username, detail: id ? "canonical id not in the primary pool" : "DR user without a canonical id", missedByCapture: !!id };
-    drift.push(item);
-    extras.push({ user: u, item });
+
   }
 
   let repaired = 0;
@@ -449,9 +530,9 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   }
 
   const counts = {
-    primaryUsers: listed.length,
+    primaryUsers: primaryCount,
     primaryOutsideList: outside.length,
-    drUsers: dUsers.length,
+    drUsers: drCount,
     matched,
     inSync,
     unverifiedEmail: unverifiedEmail.length,

@@ -1,0 +1,149 @@
+// Where reconcile keeps the users it listed until it joins them: by canonical id, in partitions the
+// join reads one at a time, so a user and its DR copy are always in the same partition. In memory
+// (one partition: the whole listing, as the scheduled reconcile holds it) or spilled to files (the
+// operator CLI: memory then follows one partition, not the pools). Only what reconcile reads of a
+// user is written (userKeeper has already trimmed it); the files hold personal data (emails), so
+// they live in a directory only the owner can read, removed when the run ends.
+import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type PoolSide = "primary" | "dr";
+
+export interface UserPartitions {
+  readonly count: number;
+  /** The partition of a canonical id (users without one: partition 0). */
+  partitionOf(id: string | undefined): number;
+  add(side: PoolSide, id: string | undefined, user: UserType): void;
+  /** The users added to this side's partition, in the order added. */
+  read(side: PoolSide, partition: number): UserType[];
+  /** Removes what the partitions hold (files included). */
+  close(): void;
+}
+
+/** FNV-1a (32 bit): spreads canonical ids (UUIDs, or any string in two-way mode) evenly. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+abstract class Partitioned implements UserPartitions {
+  constructor(readonly count: number) {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`user partitions: count must be a positive integer (got ${count})`);
+  }
+  partitionOf(id: string | undefined): number {
+    return id === undefined || this.count === 1 ? 0 : hash(id) % this.count;
+  }
+  abstract add(side: PoolSide, id: string | undefined, user: UserType): void;
+  abstract read(side: PoolSide, partition: number): UserType[];
+  abstract close(): void;
+}
+
+/** Everything in memory: one partition by default (today's join over whole listings). */
+export class MemoryPartitions extends Partitioned {
+  private readonly users = { primary: new Map<number, UserType[]>(), dr: new Map<number, UserType[]>() };
+  constructor(count = 1) {
+    super(count);
+  }
+  add(side: PoolSide, id: string | undefined, user: UserType): void {
+    const p = this.partitionOf(id);
+    const list = this.users[side].get(p);
+    if (list) list.push(user);
+    else this.users[side].set(p, [user]);
+  }
+  read(side: PoolSide, partition: number): UserType[] {
+    return [...(this.users[side].get(partition) ?? [])];
+  }
+  close(): void {
+    this.users.primary.clear();
+    this.users.dr.clear();
+  }
+}
+
+/** A user as one line: what reconcile reads of it, dates as ISO strings. */
+type Line = { u?: string; e?: boolean; s?: string; c?: string; m?: string; a: Array<[string | undefined, string | undefined]> };
+
+const iso = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).toISOString());
+
+export function userToLine(user: UserType): string {
+  const line: Line = { u: user.Username, e: user.Enabled, s: user.UserStatus, c: iso(user.UserCreateDate), m: iso(user.UserLastModifiedDate), a: (user.Attributes ?? []).map((x) => [x.Name, x.Value]) };
+  return JSON.stringify(line);
+}
+
+export function userFromLine(raw: string): UserType {
+  const l = JSON.parse(raw) as Line;
+  return {
+    Username: l.u,
+    Enabled: l.e,
+    UserStatus: l.s as UserType["UserStatus"],
+    UserCreateDate: l.c === undefined ? undefined : new Date(l.c),
+    UserLastModifiedDate: l.m === undefined ? undefined : new Date(l.m),
+    Attributes: l.a.map(([Name, Value]) => ({ Name, Value })),
+  };
+}
+
+/** Bytes a partition buffers before it is written to its file. */
+const FLUSH_BYTES = 64 * 1024;
+
+/** Spilled to one file per side and partition, under a fresh directory in the OS's temporary directory. */
+export class FilePartitions extends Partitioned {
+  readonly dir: string;
+  private readonly pending = new Map<string, { lines: string[]; bytes: number }>();
+  private closed = false;
+
+  constructor(count: number, parent = tmpdir()) {
+    super(count);
+    // mkdtemp makes the directory 0700: only this user reads the emails in it.
+    this.dir = mkdtempSync(join(parent, "cdr-reconcile-"));
+  }
+
+  private file(side: PoolSide, partition: number): string {
+    return join(this.dir, `${side}-${partition}.jsonl`);
+  }
+
+  private flush(file: string): void {
+    const p = this.pending.get(file);
+    if (!p || p.lines.length === 0) return;
+    const fd = openSync(file, "a", 0o600);
+    try {
+      writeSync(fd, p.lines.join("\n") + "\n");
+    } finally {
+      closeSync(fd);
+    }
+    this.pending.delete(file);
+  }
+
+  add(side: PoolSide, id: string | undefined, user: UserType): void {
+    if (this.closed) throw new Error("user partitions: add after close");
+    const file = this.file(side, this.partitionOf(id));
+    const line = userToLine(user);
+    const p = this.pending.get(file) ?? { lines: [], bytes: 0 };
+    p.lines.push(line);
+    p.bytes += line.length + 1;
+    this.pending.set(file, p);
+    if (p.bytes >= FLUSH_BYTES) this.flush(file);
+  }
+
+  read(side: PoolSide, partition: number): UserType[] {
+    const file = this.file(side, partition);
+    this.flush(file);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    const users: UserType[] = [];
+    for (const raw of text.split("\n")) if (raw) users.push(userFromLine(raw));
+    return users;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
