@@ -40,6 +40,8 @@ export interface BundledFunctionProps {
   alarmActions: string[];
   timeoutSeconds?: number;
   memoryMb?: number;
+  /** The /tmp directory's size (Lambda's default 512 MB when unset). */
+  ephemeralStorageMb?: number;
   /** ARN of the permissions boundary the role carries (the most any workload of the environment may do). */
   permissionsBoundary: string;
 }
@@ -86,6 +88,7 @@ export class BundledFunction extends Construct {
       architectures: ["arm64"],
       timeout: props.timeoutSeconds ?? 30,
       memorySize: props.memoryMb ?? 256,
+      ...(props.ephemeralStorageMb === undefined ? {} : { ephemeralStorage: { size: props.ephemeralStorageMb } }),
       environment: {
         variables: {
           NODE_OPTIONS: "--enable-source-maps",

@@ -68,8 +68,9 @@ export function drReconcile(scope: Construct, props: DrReconcileProps): BundledF
     functionName: n.fn("reconcile"),
     roleName: n.role("reconcile"),
     timeoutSeconds: RECONCILE_TIMEOUT_SECONDS,
-    // The compare invocation holds both pools' listings (settings.ts).
+    // The compare invocation spills the listings to /tmp and holds a partition at a time (settings.ts).
     memoryMb: settings.memoryMb,
+    ephemeralStorageMb: settings.ephemeralStorageMb,
     environment: {
       ...replicationEnv(env),
       [ENV.PRIMARY_REGION]: env.primaryRegion,

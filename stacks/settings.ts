@@ -189,11 +189,21 @@ export interface ReconcileSchedule {
   /** Share (0..1] of each Cognito quota a run may use, leaving the rest to the replicator. */
   quotaShare: number;
   /**
-   * The function's memory. The pass's compare invocation holds both pools' listings, about 1.15 KB
-   * a listed user (README "Performance"): 6,144 MB holds 2 × 2 million users with room; raise it
-   * with the pools (Lambda's maximum is 10,240 MB).
+   * The function's memory. The compare invocation keeps the listings in /tmp and holds one of 64
+   * partitions of them at a time (handlers/replication/user-partitions.ts), one stored unit while
+   * it reads them (a sixteenth of a pool: ~140 MB at 2 million users), the group memberships and
+   * the drift found. More memory also buys CPU for the comparison (Lambda allocates CPU in
+   * proportion to memory).
    */
   memoryMb: number;
+  /**
+   * The function's /tmp (Lambda: 512 to 10,240 MB), where the compare invocation spills both pools'
+   * listings: about 330 bytes a listed user (`npx tsx bench/reconcile-heap/run.ts`: a 40-character
+   * email and a name; more with more replicated attributes), 1.3 GB for 2 × 2 million users, so
+   * 3,072 MB leaves room. Unset: Lambda's 512 MB, room for about 750,000 users a pool. The function
+   * logs `spilledMb`.
+   */
+  ephemeralStorageMb?: number;
 }
 
 /**
@@ -209,8 +219,8 @@ export interface ReconcileSchedule {
 export const RECONCILE_SCHEDULES: Record<EnvName, ReconcileSchedule> = {
   local: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 512 },
   dev: { enabled: true, passIntervalMinutes: 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 512 },
-  staging: { enabled: true, passIntervalMinutes: 6 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 2048 },
-  prod: { enabled: true, passIntervalMinutes: 24 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.25, memoryMb: 6144 },
+  staging: { enabled: true, passIntervalMinutes: 6 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.5, memoryMb: 1024, ephemeralStorageMb: 2048 },
+  prod: { enabled: true, passIntervalMinutes: 24 * 60, tickMinutes: 15, apply: true, allowDelete: false, quotaShare: 0.25, memoryMb: 2048, ephemeralStorageMb: 3072 },
 };
 
 export const APP_TAG = "cognito-dr-replication";

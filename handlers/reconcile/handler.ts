@@ -26,10 +26,11 @@ import { RegionLimiter } from "../replication/rate-limit";
 import { poolIdByName } from "../replication/find-pool";
 import { CAPTURED_KINDS, DEFAULT_CAPTURE_GRACE_MS, reconcilePools, type ReconcileResult } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
+import { FilePartitions, RECONCILE_PARTITIONS, removeStalePartitions } from "../replication/user-partitions";
 import { readRecord } from "../replication/table";
 import type { ReplicationMode } from "../contract";
 import { runInvocation, type InvocationOutcome } from "./pass";
-import { settledListings } from "./settled";
+import { settledUsers } from "./settled";
 import type { ObjectStore } from "./store";
 
 export interface ReconcileConfig {
@@ -54,6 +55,9 @@ export interface ReconcileConfig {
   /** Where the checkpoint and listings live in the bucket. */
   keyPrefix?: string;
 }
+
+/** A /tmp partition directory older than the function's longest run (15 minutes) is a dead invocation's. */
+const STALE_SCRATCH_MS = 20 * 60_000;
 
 /** Kept back from the context's remaining time: saving the checkpoint and reporting after the last unit. */
 export const CONTEXT_MARGIN_MS = 20_000;
@@ -119,30 +123,49 @@ export function makeHandler(deps: ReconcileDepsIn) {
       now,
       logger,
       compareReserveMs: (config.timeBudgetSeconds * 1000) / 2,
-      compare: (listed, primaryPoolId, keepRepairing, passStartedAt) => {
-        const { listings, changedDuringPass } = settledListings(listed, passStartedAt, config.replication, mode);
-        if (changedDuringPass > 0) logger.info("reconcile pass leaves users changed while it listed to the next pass", { changedDuringPass });
-        return reconcilePools(
-          {
-            primary,
-            dr,
-            primaryPoolId,
-            drPoolId: config.targetPoolId,
-            primaryRegion: config.primaryRegion,
-            config: config.replication,
-            ttlDays: config.ttlDays,
-            directory,
-            mode,
-            drRegion: config.drRegion,
-            // The DR replica's latest record of an id: its origin decides missing_in_primary.
-            records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
-            listings,
-          },
-          // No primary-pool write grant here: missing_in_primary is reported, never repaired.
-          // "Missed by capture" is judged as of the listing, not of this comparison an hour later: a
-          // change made just before the pass started, still on its way, is not yet capture's miss.
-          { apply: config.apply, allowDelete: config.allowDelete, repairInPrimary: false, keepRepairing, captureGraceMs: DEFAULT_CAPTURE_GRACE_MS + Math.max(0, now() - passStartedAt) },
-        );
+      compare: async (listings, primaryPoolId, keepRepairing, passStartedAt) => {
+        // Users changed while the pass listed are left to the next pass (settled.ts), counted once.
+        const changed = new Set<string>();
+        // The listings wait for the join in /tmp, a partition at a time in memory (the function's
+        // ephemeral storage is sized for them: stacks/settings.ts).
+        removeStalePartitions(STALE_SCRATCH_MS);
+        const partitions = new FilePartitions(RECONCILE_PARTITIONS);
+        try {
+          return await reconcilePools(
+            {
+              primary,
+              dr,
+              primaryPoolId,
+              drPoolId: config.targetPoolId,
+              primaryRegion: config.primaryRegion,
+              config: config.replication,
+              ttlDays: config.ttlDays,
+              directory,
+              mode,
+              drRegion: config.drRegion,
+              // The DR replica's latest record of an id: its origin decides missing_in_primary.
+              records: { read: (id) => readRecord(deps.ddb, config.tableName, id) },
+              listings,
+            },
+            // No primary-pool write grant here: missing_in_primary is reported, never repaired.
+            // "Missed by capture" is judged as of the listing, not of this comparison an hour later: a
+            // change made just before the pass started, still on its way, is not yet capture's miss.
+            {
+              apply: config.apply,
+              allowDelete: config.allowDelete,
+              repairInPrimary: false,
+              keepRepairing,
+              captureGraceMs: DEFAULT_CAPTURE_GRACE_MS + Math.max(0, now() - passStartedAt),
+              partitions,
+              settle: (p, d) => settledUsers(p, d, passStartedAt, config.replication, mode, changed),
+            },
+          );
+        } finally {
+          // What the listings took of /tmp: the figure to size ephemeralStorageMb by.
+          logger.info("reconcile listings spilled to /tmp for the comparison", { spilledMb: Math.round(partitions.bytesWritten / 1e5) / 10 });
+          partitions.close();
+          if (changed.size > 0) logger.info("reconcile pass leaves users changed while it listed to the next pass", { changedDuringPass: changed.size });
+        }
       },
     });
     if (outcome.status !== "completed") return outcome;

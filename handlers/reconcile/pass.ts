@@ -39,6 +39,11 @@ export class PassStalledError extends Error {
 /** A pass younger than this is never called stalled: listing 2 million users at prod's share takes about 1.5 hours. */
 export const STALL_FLOOR_MS = 4 * 3_600_000;
 
+/** A unit's listing recorded as done is not in the bucket: the comparison stops before it starts. */
+class ListingsMissing extends Error {
+  override readonly name = "ListingsMissing";
+}
+
 /** A save found the checkpoint changed by another invocation: this one stops. */
 class Superseded extends Error {
   override readonly name = "Superseded";
@@ -192,26 +197,41 @@ export async function runInvocation(deps: PassDeps): Promise<InvocationOutcome> 
   // budget is near): otherwise the next invocation does it, from the start of its budget.
   if (left.length > 0 || deps.remainingMs() <= deps.compareReserveMs) return continues();
 
+  // Claimed before comparing (repairs are made there): an invocation that started meanwhile makes
+  // this save fail, and only one of the two compares.
+  if (!(await saved())) return stop();
   // A listing recorded as done may be gone (the lifecycle rule expires listings of a pass that stalled
   // for days, say while the primary region was down): those units are listed again, or the pass
-  // would fail the same way at every tick.
-  const raw = new Map(await Promise.all(units.map(async (u) => [unitName(u), await store.get(objectKey(pass.id, u))] as const)));
-  const missing = units.filter((u) => raw.get(unitName(u)) === undefined).map(unitName);
-  if (missing.length > 0) {
+  // would fail the same way at every tick. The users' units are read one at a time, as the
+  // comparison takes them, so the invocation never holds every listing at once.
+  const read = (u: Unit) => store.get(objectKey(pass.id, u));
+  const missing: string[] = [];
+  const groups = async (side: PoolSide) => {
+    const raw = await read({ side, kind: "groups" });
+    if (raw === undefined) missing.push(unitName({ side, kind: "groups" }));
+    return raw === undefined ? new Map<string, string[]>() : decodeGroups(raw, `${side}/groups`);
+  };
+  const [primaryGroups, drGroups] = [await groups("primary"), await groups("dr")];
+  const users: PoolListings["users"] = async (add) => {
+    for (const u of units) {
+      if (u.kind !== "users") continue;
+      const raw = await read(u);
+      if (raw === undefined) missing.push(unitName(u));
+      // Once one is missing the comparison is abandoned: the rest are only checked.
+      else if (missing.length === 0) add(u.side, decodeUsers(raw, `${u.side}/${u.segment}`));
+    }
+    if (missing.length > 0) throw new ListingsMissing();
+  };
+  let result: ReconcileResult;
+  try {
+    result = await deps.compare({ users, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
+  } catch (err) {
+    if (!(err instanceof ListingsMissing)) throw err;
     pass.done = pass.done.filter((n) => !missing.includes(n));
     if (!(await saved())) return stop();
     logger.warn("reconcile listings missing from the bucket: listed again by the next invocations", { passId: pass.id, units: missing });
     return continues();
   }
-  // Claimed before comparing (repairs are made there): an invocation that started meanwhile makes
-  // this save fail, and only one of the two compares.
-  if (!(await saved())) return stop();
-  const read = (u: Unit): string => raw.get(unitName(u))!;
-  const users = (side: PoolSide) => segments.flatMap((segment) => decodeUsers(read({ side, kind: "users", segment }), `${side}/${segment}`));
-  const [primary, dr] = [users("primary"), users("dr")];
-  const primaryGroups = decodeGroups(read({ side: "primary", kind: "groups" }), "primary/groups");
-  const drGroups = decodeGroups(read({ side: "dr", kind: "groups" }), "dr/groups");
-  const result = await deps.compare({ primary, dr, primaryGroups, drGroups }, pass.primaryPoolId, () => deps.remainingMs() > 0, pass.startedAt);
   cp.lastCompleted = { id: pass.id, startedAt: pass.startedAt, finishedAt: deps.now() };
   cp.current = undefined;
   // One that started during the comparison: it works on from the listings (its report may repeat this one's).

@@ -6,24 +6,22 @@
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
 import type { ReplicationMode } from "../contract";
 import { drCanonicalId, primaryCanonicalId } from "../replication/pool-users";
-import type { PoolListings } from "../replication/reconcile";
 import type { ReplicationConfig } from "../replication/replication-config";
 
 const modifiedSince = (u: UserType, since: number) => !!u.UserLastModifiedDate && new Date(u.UserLastModifiedDate).getTime() >= since;
 
-export function settledListings(listings: PoolListings, since: number, config: ReplicationConfig, mode: ReplicationMode): { listings: PoolListings; changedDuringPass: number } {
-  const pId = (u: UserType) => primaryCanonicalId(u, config, mode);
-  const dId = (u: UserType) => drCanonicalId(u, config, mode);
-  const changed = new Set<string>();
-  for (const u of listings.primary) if (modifiedSince(u, since)) changed.add(pId(u) ?? `primary:${u.Username}`);
-  for (const u of listings.dr) if (modifiedSince(u, since)) changed.add(dId(u) ?? `dr:${u.Username}`);
-  if (changed.size === 0) return { listings, changedDuringPass: 0 };
-  return {
-    listings: {
-      ...listings,
-      primary: listings.primary.filter((u) => !changed.has(pId(u) ?? `primary:${u.Username}`)),
-      dr: listings.dr.filter((u) => !changed.has(dId(u) ?? `dr:${u.Username}`)),
-    },
-    changedDuringPass: changed.size,
-  };
+/**
+ * One partition's users of both pools without those changed since `since`, and their copies in the
+ * other pool (reconcilePools' `settle`: a user and its copy share a partition). `changed` collects
+ * the canonical ids left out, so a partition read twice counts them once.
+ */
+export function settledUsers(primary: UserType[], dr: UserType[], since: number, config: ReplicationConfig, mode: ReplicationMode, changed: Set<string>): { primary: UserType[]; dr: UserType[] } {
+  const pId = (u: UserType) => primaryCanonicalId(u, config, mode) ?? `primary:${u.Username}`;
+  const dId = (u: UserType) => drCanonicalId(u, config, mode) ?? `dr:${u.Username}`;
+  const here = new Set<string>();
+  for (const u of primary) if (modifiedSince(u, since)) here.add(pId(u));
+  for (const u of dr) if (modifiedSince(u, since)) here.add(dId(u));
+  if (here.size === 0) return { primary, dr };
+  for (const id of here) changed.add(id);
+  return { primary: primary.filter((u) => !here.has(pId(u))), dr: dr.filter((u) => !here.has(dId(u))) };
 }

@@ -23,7 +23,7 @@ import type { ReplicatedUser } from "./record";
 import type { ReplicationConfig } from "./replication-config";
 import { listSegmented, type ListingSummary } from "./segmented-list";
 import { keptTwin } from "./twins";
-import { MemoryPartitions, type UserPartitions } from "./user-partitions";
+import { MemoryPartitions, type PoolSide, type UserPartitions } from "./user-partitions";
 import { desiredAttributes, planUser, upsertDrUser } from "./upsert";
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -91,10 +91,13 @@ export interface ReconcileDeps {
   listings?: PoolListings;
 }
 
-/** Both pools' users and group memberships (username -> group names), as reconcile lists them. */
+/**
+ * Users listed beforehand, and both pools' group memberships (username -> group names). `users`
+ * hands them over a batch at a time (the scheduled reconcile: one stored unit at a time), so the
+ * caller need not hold them all at once.
+ */
 export interface PoolListings {
-  primary: UserType[];
-  dr: UserType[];
+  users: (add: (side: PoolSide, users: readonly UserType[]) => void) => Promise<void>;
   primaryGroups: Map<string, string[]>;
   drGroups: Map<string, string[]>;
 }
@@ -118,6 +121,12 @@ export interface ReconcileOptions {
    * scheduled reconcile runs in DR without a primary-pool write grant: it reports them only.
    */
   repairInPrimary?: boolean;
+  /**
+   * Leaves users out of the comparison, given one partition's users of both pools (a user and its
+   * copy are always in one partition): the scheduled reconcile drops users changed while its pass
+   * listed. Must give the same answer each time it is asked about the same users.
+   */
+  settle?: (primary: UserType[], dr: UserType[]) => { primary: UserType[]; dr: UserType[] };
   /**
    * Where the listed users wait for the join (user-partitions.ts): default all in memory, one
    * partition. The operator CLI spills them to files, so its memory does not grow with the pools.
@@ -262,8 +271,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   let pGroups: Map<string, string[]>;
   let dGroups: Map<string, string[]>;
   if (deps.listings) {
-    addPrimary(deps.listings.primary);
-    addDr(deps.listings.dr);
+    await deps.listings.users((side, users) => (side === "primary" ? addPrimary(users) : addDr(users)));
     [pGroups, dGroups] = [deps.listings.primaryGroups, deps.listings.drGroups];
   } else {
     let pListing: ListingSummary;
@@ -281,10 +289,13 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   // One user listed twice (a listing that repeated a page) is one user, never a pair of twins: a
   // twin's repair deletes one of the pair, which here would be the user itself. Both copies carry
   // one canonical id, so they are in one partition.
-  const read = (side: "primary" | "dr", p: number): UserType[] => {
-    const users = parts.read(side, p);
-    onePerUsername(users);
-    return users;
+  const readBoth = (p: number): [UserType[], UserType[]] => {
+    const [primary, dr] = [parts.read("primary", p), parts.read("dr", p)];
+    onePerUsername(primary);
+    onePerUsername(dr);
+    if (!opts.settle) return [primary, dr];
+    const settled = opts.settle(primary, dr);
+    return [settled.primary, settled.dr];
   };
 
   // First read: counts, users whose sub a claim names, DR canonical ids the listed primary users
@@ -301,7 +312,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const drOnly: UserType[] = [];
   let [primaryCount, drCount] = [0, 0];
   for (const p of partitions) {
-    const [pl, dl] = [read("primary", p), read("dr", p)];
+    const [pl, dl] = readBoth(p);
     primaryCount += pl.length;
     drCount += dl.length;
     const pIdsHere = new Set(pl.map(pId).filter((id): id is string => !!id));
@@ -330,7 +341,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const newClaims = [...claimers.values()].map((u) => claimedCanonicalId(u, deps.config)!).filter((id) => !claimedIds.has(id));
   if (newClaims.length > 0) {
     for (const id of newClaims) claimedIds.add(id);
-    for (const p of partitions) read("primary", p).forEach(noteClaimed);
+    for (const p of partitions) readBoth(p)[0].forEach(noteClaimed);
   }
   outside.forEach(noteClaimed);
   // Whether an id a user claims is another user's sub is all a conflict needs: the claimers and the
@@ -353,8 +364,8 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
 
   // The join, a partition at a time.
   for (const p of partitions) {
-    const pUsers = [...read("primary", p), ...(outsideByPartition.get(p) ?? [])];
-    const dUsers = read("dr", p);
+    const [listedHere, dUsers] = readBoth(p);
+    const pUsers = [...listedHere, ...(outsideByPartition.get(p) ?? [])];
     const drById = new Map<string, UserType[]>();
     for (const u of dUsers) {
       const id = dId(u);

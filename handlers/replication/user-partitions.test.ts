@@ -3,9 +3,11 @@
 // the owner's only and is gone after close.
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { FilePartitions, MemoryPartitions, userFromLine, userToLine, type UserPartitions } from "./user-partitions";
+import { FilePartitions, MemoryPartitions, removeStalePartitions, userFromLine, userToLine, type UserPartitions } from "./user-partitions";
 
 const user = (sub: string, more: Partial<UserType> = {}): UserType => ({
   Username: `u-${sub}`,
@@ -85,6 +87,7 @@ describe("partitions on disk", () => {
     expect(readdirSync(parts.dir).length).toBeGreaterThan(0);
     expect(parts.read("primary", 0).length + parts.read("primary", 1).length).toBe(3_000);
     expect(parts.read("dr", 0)).toEqual([]);
+    expect(parts.bytesWritten).toBe(readdirSync(parts.dir).reduce((sum, f) => sum + statSync(join(parts.dir, f)).size, 0));
     parts.close();
     expect(existsSync(parts.dir)).toBe(false);
     expect(() => parts.add("primary", "x", user("x"))).toThrow("user partitions: add after close");
@@ -93,5 +96,28 @@ describe("partitions on disk", () => {
   it("refuse a partition count that is not a positive integer", () => {
     expect(() => new MemoryPartitions(0)).toThrow("count must be a positive integer (got 0)");
     expect(() => new FilePartitions(1.5)).toThrow("count must be a positive integer (got 1.5)");
+  });
+});
+
+describe("removeStalePartitions", () => {
+  it("removes only partition directories older than the limit: a dead invocation's, never a live run's or anything else", () => {
+    const parent = mkdtempSync(join(tmpdir(), "stale-test-"));
+    try {
+      const live = new FilePartitions(2, parent);
+      const dead = new FilePartitions(2, parent);
+      dead.add("primary", "x", user("x"));
+      dead.read("primary", dead.partitionOf("x"));
+      const hour = new Date(Date.now() - 3_600_000);
+      utimesSync(dead.dir, hour, hour);
+      mkdirSync(join(parent, "other-old"));
+      utimesSync(join(parent, "other-old"), hour, hour);
+      expect(removeStalePartitions(20 * 60_000, parent)).toEqual([dead.dir.slice(parent.length + 1)]);
+      expect(existsSync(dead.dir)).toBe(false);
+      expect(existsSync(live.dir)).toBe(true);
+      expect(existsSync(join(parent, "other-old"))).toBe(true);
+      live.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

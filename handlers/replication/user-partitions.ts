@@ -5,11 +5,20 @@
 // user is written (userKeeper has already trimmed it); the files hold personal data (emails), so
 // they live in a directory only the owner can read, removed when the run ends.
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export type PoolSide = "primary" | "dr";
+
+/**
+ * Partitions the reconcile CLI and the scheduled reconcile spill listings to: at 2 million users a
+ * pool, ~31,000 users of each pool in memory at once during the join (~35 MB at the ~1.1 KB a user
+ * takes in memory). bench/reconcile-heap/run.ts measures what the join then needs.
+ */
+export const RECONCILE_PARTITIONS = 64;
+
+const DIR_PREFIX = "cdr-reconcile-";
 
 export interface UserPartitions {
   readonly count: number;
@@ -90,13 +99,15 @@ const FLUSH_BYTES = 64 * 1024;
 /** Spilled to one file per side and partition, under a fresh directory in the OS's temporary directory. */
 export class FilePartitions extends Partitioned {
   readonly dir: string;
+  /** Bytes written to the files so far: the room the listings take on disk. */
+  bytesWritten = 0;
   private readonly pending = new Map<string, { lines: string[]; bytes: number }>();
   private closed = false;
 
   constructor(count: number, parent = tmpdir()) {
     super(count);
     // mkdtemp makes the directory 0700: only this user reads the emails in it.
-    this.dir = mkdtempSync(join(parent, "cdr-reconcile-"));
+    this.dir = mkdtempSync(join(parent, DIR_PREFIX));
   }
 
   private file(side: PoolSide, partition: number): string {
@@ -108,7 +119,9 @@ export class FilePartitions extends Partitioned {
     if (!p || p.lines.length === 0) return;
     const fd = openSync(file, "a", 0o600);
     try {
-      writeSync(fd, p.lines.join("\n") + "\n");
+      const text = p.lines.join("\n") + "\n";
+      writeSync(fd, text);
+      this.bytesWritten += Buffer.byteLength(text);
     } finally {
       closeSync(fd);
     }
@@ -146,4 +159,22 @@ export class FilePartitions extends Partitioned {
     this.pending.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes partition directories an earlier run left behind more than `olderThanMs` ago (a Lambda
+ * invocation that timed out leaves its /tmp to the next one in the container). Given the
+ * function's timeout, a directory that old belongs to no live invocation.
+ */
+export function removeStalePartitions(olderThanMs: number, parent = tmpdir(), now = Date.now()): string[] {
+  const stale = readdirSync(parent).filter((name) => {
+    if (!name.startsWith(DIR_PREFIX)) return false;
+    try {
+      return statSync(join(parent, name)).mtimeMs < now - olderThanMs;
+    } catch {
+      return false; // removed meanwhile
+    }
+  });
+  for (const name of stale) rmSync(join(parent, name), { recursive: true, force: true });
+  return stale;
 }

@@ -12,6 +12,7 @@ import {
   prodProtectionRule,
   roleBoundaryRule,
   runtimeRule,
+  functionSizeRule,
   scheduleRetryRule,
   scheduleTrustRule,
   stateRegionRule,
@@ -111,6 +112,17 @@ describe("AWS service rules", () => {
     const deployed = stack("prod", "dr");
     expect(runtimeRule(deployed, "2027-04-01").map((f) => f.severity)).toContain("warning");
     expect(errors(runtimeRule(deployed, "2027-04-30")).length).toBeGreaterThan(0);
+  });
+
+  it("function-size: flags memory or /tmp outside Lambda's ranges; prod's reconcile has its /tmp set", () => {
+    const reconcile = (j: TfJson) => Object.values(j.resource.aws_lambda_function as Record<string, Record<string, unknown>>).find((f) => String(f.function_name).endsWith("-reconcile"))!;
+    expect(reconcile(stack("prod", "dr").json)).toMatchObject({ ephemeral_storage: { size: expect.any(Number) } });
+    expect(functionSizeRule(stack("prod", "dr"))).toEqual([]);
+    const s = broken(stack("prod", "dr"), (j) => {
+      reconcile(j).ephemeral_storage = { size: 256 };
+      first(j.resource.aws_lambda_function).memory_size = 10_241;
+    });
+    expect(errors(functionSizeRule(s)).map((f) => f.message).sort()).toEqual(["ephemeral_storage size 256 MB is outside Lambda's 512..10240 MB", "memory_size 10241 MB is outside Lambda's 128..10240 MB"]);
   });
 
   describe("email", () => {

@@ -4,11 +4,11 @@
 // allows the weaker setting on purpose (dev's default email sender). The rules: rules/iam.ts
 // (IAM catalogue, table key) and rules/services.ts (everything else).
 import { checkPolicy, iamCatalogRule, tableKeyRule } from "./rules/iam";
-import { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
+import { alarmTopicRule, emailRule, functionSizeRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
 import type { Finding, StackUnderTest } from "./rules/types";
 
 export { checkPolicy, iamCatalogRule, tableKeyRule };
-export { alarmTopicRule, emailRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, RUNTIME_WARNING_DAYS, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
+export { alarmTopicRule, emailRule, functionSizeRule, healthCheckNameRule, prodProtectionRule, roleBoundaryRule, RUNTIME_WARNING_DAYS, runtimeRule, scheduleRetryRule, scheduleTrustRule, stateRegionRule } from "./rules/services";
 export type { Finding, StackUnderTest } from "./rules/types";
 
 export async function checkStack(s: StackUnderTest, today?: string): Promise<Finding[]> {
@@ -16,6 +16,7 @@ export async function checkStack(s: StackUnderTest, today?: string): Promise<Fin
     ...(await iamCatalogRule(s)),
     ...(await tableKeyRule(s)),
     ...runtimeRule(s, today),
+    ...functionSizeRule(s),
     ...emailRule(s),
     ...stateRegionRule(s),
     ...(await alarmTopicRule(s)),

@@ -9,6 +9,24 @@ import { blocks, dedupe, list, refOf, type Block, type Finding, type StackUnderT
 export const RUNTIME_WARNING_DAYS = 180;
 
 /**
+ * Every function's memory and /tmp are within Lambda's ranges (API reference: CreateFunction
+ * "MemorySize ... Minimum value of 128. Maximum value of 10240."; EphemeralStorage "Size ... Minimum
+ * value of 512. Maximum value of 10240."): Lambda refuses others at apply, which plan never shows.
+ */
+export function functionSizeRule(s: StackUnderTest): Finding[] {
+  return blocks(s.json, "aws_lambda_function").flatMap(([name, fn]): Finding[] => {
+    const where = `aws_lambda_function.${name}`;
+    const out: Finding[] = [];
+    const within = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+    if (fn.memory_size !== undefined && !within(fn.memory_size, 128, 10_240)) out.push({ rule: "function-size", where, message: `memory_size ${String(fn.memory_size)} MB is outside Lambda's 128..10240 MB`, severity: "error" });
+    for (const e of list(fn.ephemeral_storage as Block | Block[] | undefined)) {
+      if (!within(e.size, 512, 10_240)) out.push({ rule: "function-size", where, message: `ephemeral_storage size ${String(e.size)} MB is outside Lambda's 512..10240 MB`, severity: "error" });
+    }
+    return out;
+  });
+}
+
+/**
  * Every function's runtime is supported today (a dated table of AWS's deprecation schedule); one
  * that AWS deprecates within RUNTIME_WARNING_DAYS is a warning.
  */
