@@ -359,7 +359,7 @@ export function summary(r: Results): string {
   }
   if (r.reconcile) {
     const x = r.reconcile;
-    rows.push([`reconcile (${x.users} users)`, `${x.achievedPerSec}/s of ${x.boundPerSec}/s = ${x.ratio}`, `>= ${TARGETS.reconcileRatio}`, mark(x.ratio >= TARGETS.reconcileRatio)]);
+    rows.push([`reconcile (${x.users} users)`, `${x.achievedPerSec}/s of ${x.boundPerSec}/s = ${x.ratio}, peak RSS ${x.peakRssMb} MB${x.spilledMb !== undefined ? `, ${x.spilledMb} MB on disk` : ""}`, `>= ${TARGETS.reconcileRatio}`, mark(x.ratio >= TARGETS.reconcileRatio)]);
   }
   for (const b of r.bundles ?? []) {
     const ext = r.bundlesSdkExternal?.find((e) => e.name === b.name);

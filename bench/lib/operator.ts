@@ -208,6 +208,9 @@ export interface ReconcileBenchResult {
   drift: number;
   /** The reconcile process's peak RSS: both listings are held for the join. */
   peakRssMb: number;
+  /** What the listings took on disk while they waited for the join (MB), and per listed user (bytes). */
+  spilledMb?: number;
+  spilledBytesPerUser?: number;
   listing?: ReconcileReport["listing"];
 }
 
@@ -231,6 +234,8 @@ export async function benchReconcile(w: BenchWorld, seeded: Seeded, log: (s: str
     inSync: run.report.counts.inSync,
     drift: run.report.drift.length,
     peakRssMb: run.report.peakRssMb,
+    spilledMb: run.report.spilledMb,
+    spilledBytesPerUser: Math.round((run.report.spilledMb * 1e6) / (2 * seeded.users)),
     listing: run.report.listing,
   };
 }

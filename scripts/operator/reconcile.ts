@@ -13,15 +13,9 @@ import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
 import { replicationMode } from "../lib/replication-mode";
-import { FilePartitions } from "../../handlers/replication/user-partitions";
+import { FilePartitions, RECONCILE_PARTITIONS } from "../../handlers/replication/user-partitions";
 import { limitedCognito, pageSeconds, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
 import { POOL_OPTIONS, poolOf } from "./target";
-
-/**
- * Partitions the listings are spilled to: at 2 million users a pool, ~31,000 users of each pool
- * in memory at once during the join (~35 MB at the ~1.1 KB a user measured in memory).
- */
-export const RECONCILE_PARTITIONS = 64;
 
 export const RECONCILE_HELP = `Usage: npm run reconcile -- --env <name> [options]
 
@@ -109,6 +103,8 @@ export interface ReconcileReport extends ReconcileResult {
   rates: RateReport[];
   /** The process's peak resident set (MB) at the end of the run: one partition of the listings, the group memberships and the drift. */
   peakRssMb: number;
+  /** What the listings took on disk while they waited for the join (MB). */
+  spilledMb: number;
 }
 
 export const reconcile = defineCommand({ name: "reconcile", help: RECONCILE_HELP, options: RECONCILE_OPTIONS, run: runReconcile });
@@ -166,6 +162,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
       },
     },
   ).finally(() => partitions.close());
+  const spilled = partitions.bytesWritten;
   listing.finish(`(primary ${result.counts.primaryUsers}, DR ${result.counts.drUsers})`);
   if (apply) repairing.finish();
   const users = Math.max(result.counts.primaryUsers, result.counts.drUsers);
@@ -186,6 +183,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
       r.category === "UserList" ? { ...r, achieved: round(r.requests / result.listSeconds), fractionOfBound: round(r.requests / result.listSeconds / r.bound, 3) } : r,
     ),
     peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
+    spilledMb: round(spilled / 1e6, 1),
   };
   ctx.report(report, humanReport);
   if (result.counts.repairFailed > 0) return EXIT.PARTIAL;
