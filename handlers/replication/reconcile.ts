@@ -249,12 +249,15 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   // outside the listing, and (two-way) users one pool lacks, whose emails may pair up.
   const parts = opts.partitions ?? new MemoryPartitions();
   const keep = userKeeper(deps.config);
-  const claimers = new Map<string, UserType>();
+  // Every canonical id a listed user claims, so the first read can note the users it names. Whose
+  // claim counts is decided there, from the users the comparison keeps (after `settle`).
+  const claimedIds = new Set<string>();
   let [primaryListed, drListed] = [0, 0];
   const addPrimary = (users: readonly UserType[]) => {
     for (const raw of users) {
       const u = keep(raw);
-      if (claimedCanonicalId(u, deps.config) && u.Username !== undefined) claimers.set(u.Username, u);
+      const claim = claimedCanonicalId(u, deps.config);
+      if (claim) claimedIds.add(claim);
       parts.add("primary", pId(u), u);
     }
     primaryListed += users.length;
@@ -288,20 +291,25 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   const partitions = Array.from({ length: parts.count }, (_, i) => i);
   // One user listed twice (a listing that repeated a page) is one user, never a pair of twins: a
   // twin's repair deletes one of the pair, which here would be the user itself. Both copies carry
-  // one canonical id, so they are in one partition.
+  // one canonical id, so they are in one partition. `settle` sees both copies first: when the later
+  // one was changed during the pass, the user is left out, not compared from its older copy.
   const readBoth = (p: number): [UserType[], UserType[]] => {
-    const [primary, dr] = [parts.read("primary", p), parts.read("dr", p)];
+    let [primary, dr] = [parts.read("primary", p), parts.read("dr", p)];
+    if (opts.settle) ({ primary, dr } = opts.settle(primary, dr));
     onePerUsername(primary);
     onePerUsername(dr);
-    if (!opts.settle) return [primary, dr];
-    const settled = opts.settle(primary, dr);
-    return [settled.primary, settled.dr];
+    return [primary, dr];
   };
 
   // First read: counts, users whose sub a claim names, DR canonical ids the listed primary users
   // lack, and (two-way) the users only one pool has.
   const subOf = (u: UserType) => attributeMap(u.Attributes).sub;
-  const claimedIds = new Set([...claimers.values()].map((u) => claimedCanonicalId(u, deps.config)!));
+  // Users whose claim counts: only those the comparison keeps (a claimer changed during the pass is
+  // left to the next one, and must not put the user it names in conflict meanwhile).
+  const claimers = new Map<string, UserType>();
+  const noteClaimer = (u: UserType) => {
+    if (claimedCanonicalId(u, deps.config) && u.Username !== undefined) claimers.set(u.Username, u);
+  };
   const claimed = new Map<string, UserType>();
   const noteClaimed = (u: UserType) => {
     const sub = subOf(u);
@@ -318,6 +326,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
     const pIdsHere = new Set(pl.map(pId).filter((id): id is string => !!id));
     const dIdsHere = new Set(dl.map(dId).filter((id): id is string => !!id));
     for (const u of pl) {
+      noteClaimer(u);
       noteClaimed(u);
       const id = pId(u);
       if (twoWay && id && !dIdsHere.has(id)) primaryOnly.push(u);
@@ -335,7 +344,7 @@ export async function reconcilePools(deps: ReconcileDeps, opts: ReconcileOptions
   for (const u of outside) {
     const p = parts.partitionOf(pId(u));
     outsideByPartition.set(p, [...(outsideByPartition.get(p) ?? []), u]);
-    if (claimedCanonicalId(u, deps.config) && u.Username !== undefined) claimers.set(u.Username, u);
+    noteClaimer(u);
   }
   // A claim carried only by a user found outside the listing: the users it names are looked for again.
   const newClaims = [...claimers.values()].map((u) => claimedCanonicalId(u, deps.config)!).filter((id) => !claimedIds.has(id));
