@@ -56,9 +56,6 @@ export interface ReconcileConfig {
   keyPrefix?: string;
 }
 
-/** A /tmp partition directory older than the function's longest run (15 minutes) is a dead invocation's. */
-const STALE_SCRATCH_MS = 20 * 60_000;
-
 /** Kept back from the context's remaining time: saving the checkpoint and reporting after the last unit. */
 export const CONTEXT_MARGIN_MS = 20_000;
 
@@ -128,7 +125,7 @@ export function makeHandler(deps: ReconcileDepsIn) {
         const changed = new Set<string>();
         // The listings wait for the join in /tmp, a partition at a time in memory (the function's
         // ephemeral storage is sized for them: stacks/settings.ts).
-        removeStalePartitions(STALE_SCRATCH_MS);
+        removeStalePartitions();
         const partitions = new FilePartitions(RECONCILE_PARTITIONS);
         try {
           return await reconcilePools(

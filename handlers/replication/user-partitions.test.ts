@@ -3,7 +3,8 @@
 // the owner's only and is gone after close.
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -37,6 +38,12 @@ describe("a user as a line", () => {
     for (const u of [user("a"), { Attributes: [] }, user("b", { Enabled: false, UserLastModifiedDate: undefined, UserStatus: "UNCONFIRMED" })]) {
       expect(userFromLine(userToLine(u))).toEqual({ Username: undefined, Enabled: undefined, UserStatus: undefined, UserCreateDate: undefined, UserLastModifiedDate: undefined, ...u });
     }
+  });
+
+  it("reads an attribute listed without a value back without one, not as null", () => {
+    const back = userFromLine(userToLine({ Attributes: [{ Name: "sub", Value: "a" }, { Name: "locale" }] }));
+    expect(back.Attributes).toEqual([{ Name: "sub", Value: "a" }, { Name: "locale", Value: undefined }]);
+    expect(back.Attributes![1].Value).toBeUndefined();
   });
 });
 
@@ -93,6 +100,16 @@ describe("partitions on disk", () => {
     expect(() => parts.add("primary", "x", user("x"))).toThrow("user partitions: add after close");
   });
 
+  it("fail a read of a partition file that was written and is gone, instead of reading an empty pool", () => {
+    const parts = files(1);
+    parts.add("dr", "x", user("x"));
+    expect(parts.read("dr", 0)).toHaveLength(1);
+    rmSync(join(parts.dir, "dr-0.jsonl"));
+    expect(() => parts.read("dr", 0)).toThrow(/dr-0\.jsonl was written and is gone/);
+    // Never written: empty, as before.
+    expect(parts.read("primary", 0)).toEqual([]);
+  });
+
   it("refuse a partition count that is not a positive integer", () => {
     expect(() => new MemoryPartitions(0)).toThrow("count must be a positive integer (got 0)");
     expect(() => new FilePartitions(1.5)).toThrow("count must be a positive integer (got 1.5)");
@@ -100,22 +117,30 @@ describe("partitions on disk", () => {
 });
 
 describe("removeStalePartitions", () => {
-  it("removes only partition directories older than the limit: a dead invocation's, never a live run's or anything else", () => {
+  it("removes partition directories no live run owns: a dead process's, this process's closed or leaked ones, never a live run's or anything else", () => {
     const parent = mkdtempSync(join(tmpdir(), "stale-test-"));
     try {
       const live = new FilePartitions(2, parent);
-      const dead = new FilePartitions(2, parent);
-      dead.add("primary", "x", user("x"));
-      dead.read("primary", dead.partitionOf("x"));
-      const hour = new Date(Date.now() - 3_600_000);
-      utimesSync(dead.dir, hour, hour);
-      mkdirSync(join(parent, "other-old"));
-      utimesSync(join(parent, "other-old"), hour, hour);
-      expect(removeStalePartitions(20 * 60_000, parent)).toEqual([dead.dir.slice(parent.length + 1)]);
-      expect(existsSync(dead.dir)).toBe(false);
+      live.add("primary", "x", user("x"));
+      live.read("primary", live.partitionOf("x"));
+      // A process that has exited: its pid is free (reuse within this test is not expected).
+      const deadPid = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+      const dirs = {
+        dead: `cdr-reconcile-${deadPid}-aaaaaa`,
+        ownLeaked: `cdr-reconcile-${process.pid}-bbbbbb`, // a timed-out invocation's, same pid
+        otherLive: `cdr-reconcile-${process.ppid}-cccccc`,
+        unowned: "cdr-reconcile-dddddd",
+        other: "other-dir",
+      };
+      for (const d of Object.values(dirs)) mkdirSync(join(parent, d));
+      expect(removeStalePartitions(parent).sort()).toEqual([dirs.dead, dirs.ownLeaked, dirs.unowned].sort());
       expect(existsSync(live.dir)).toBe(true);
-      expect(existsSync(join(parent, "other-old"))).toBe(true);
+      expect(existsSync(join(parent, dirs.otherLive))).toBe(true);
+      expect(existsSync(join(parent, dirs.other))).toBe(true);
       live.close();
+      // Once closed, nothing of this process is live: a directory left under its name is stale.
+      mkdirSync(live.dir);
+      expect(removeStalePartitions(parent)).toEqual([live.dir.slice(parent.length + 1)]);
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }

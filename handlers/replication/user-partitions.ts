@@ -5,7 +5,7 @@
 // user is written (userKeeper has already trimmed it); the files hold personal data (emails), so
 // they live in a directory only the owner can read, removed when the run ends.
 import type { UserType } from "@aws-sdk/client-cognito-identity-provider";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,6 +19,8 @@ export type PoolSide = "primary" | "dr";
 export const RECONCILE_PARTITIONS = 64;
 
 const DIR_PREFIX = "cdr-reconcile-";
+/** This process's partition directories not yet closed: the only ones of its own that are live. */
+const openDirs = new Set<string>();
 
 export interface UserPartitions {
   readonly count: number;
@@ -89,7 +91,8 @@ export function userFromLine(raw: string): UserType {
     UserStatus: l.s as UserType["UserStatus"],
     UserCreateDate: l.c === undefined ? undefined : new Date(l.c),
     UserLastModifiedDate: l.m === undefined ? undefined : new Date(l.m),
-    Attributes: l.a.map(([Name, Value]) => ({ Name, Value })),
+    // JSON writes an absent value in an array as null: read back as absent, as it was listed.
+    Attributes: l.a.map(([Name, Value]) => ({ Name: Name ?? undefined, Value: Value ?? undefined })),
   };
 }
 
@@ -102,12 +105,16 @@ export class FilePartitions extends Partitioned {
   /** Bytes written to the files so far: the room the listings take on disk. */
   bytesWritten = 0;
   private readonly pending = new Map<string, { lines: string[]; bytes: number }>();
+  /** Files written: one missing at read was removed under the run (a /tmp cleaner), not empty. */
+  private readonly written = new Set<string>();
   private closed = false;
 
   constructor(count: number, parent = tmpdir()) {
     super(count);
-    // mkdtemp makes the directory 0700: only this user reads the emails in it.
-    this.dir = mkdtempSync(join(parent, DIR_PREFIX));
+    // mkdtemp makes the directory 0700: only this user reads the emails in it. The owner's pid in
+    // the name tells a later run whether the directory can still be in use (removeStalePartitions).
+    this.dir = mkdtempSync(join(parent, `${DIR_PREFIX}${process.pid}-`));
+    openDirs.add(this.dir);
   }
 
   private file(side: PoolSide, partition: number): string {
@@ -121,6 +128,7 @@ export class FilePartitions extends Partitioned {
     try {
       const text = p.lines.join("\n") + "\n";
       writeSync(fd, text);
+      this.written.add(file);
       this.bytesWritten += Buffer.byteLength(text);
     } finally {
       closeSync(fd);
@@ -146,8 +154,9 @@ export class FilePartitions extends Partitioned {
     try {
       text = readFileSync(file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      if (this.written.has(file)) throw new Error(`user partitions: ${file} was written and is gone (removed while reconcile ran?); the comparison would miss its users`);
+      return [];
     }
     const users: UserType[] = [];
     for (const raw of text.split("\n")) if (raw) users.push(userFromLine(raw));
@@ -158,22 +167,34 @@ export class FilePartitions extends Partitioned {
     this.closed = true;
     this.pending.clear();
     rmSync(this.dir, { recursive: true, force: true });
+    openDirs.delete(this.dir);
+  }
+}
+
+/** Whether a process with this pid exists (one of another user's answers EPERM: it exists). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
 /**
- * Removes partition directories an earlier run left behind more than `olderThanMs` ago (a Lambda
- * invocation that timed out leaves its /tmp to the next one in the container). Given the
- * function's timeout, a directory that old belongs to no live invocation.
+ * Removes partition directories no live run owns: their owner process is gone (a CLI killed
+ * before it cleaned up), or it is this process and the directory is not one it has open (a Lambda
+ * invocation that timed out leaves its /tmp to the next one in the container, possibly under the
+ * same pid). By owner, not by age: a timed-out invocation's directory is younger than the next tick.
+ * Directories without an owner pid in their name (earlier versions) count as stale.
  */
-export function removeStalePartitions(olderThanMs: number, parent = tmpdir(), now = Date.now()): string[] {
+export function removeStalePartitions(parent = tmpdir()): string[] {
   const stale = readdirSync(parent).filter((name) => {
     if (!name.startsWith(DIR_PREFIX)) return false;
-    try {
-      return statSync(join(parent, name)).mtimeMs < now - olderThanMs;
-    } catch {
-      return false; // removed meanwhile
-    }
+    const pid = Number(/^(\d+)-/.exec(name.slice(DIR_PREFIX.length))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) return true;
+    if (pid === process.pid) return !openDirs.has(join(parent, name));
+    return !alive(pid);
   });
   for (const name of stale) rmSync(join(parent, name), { recursive: true, force: true });
   return stale;
