@@ -12,6 +12,7 @@ import { defineCommand, type CommandContext } from "../lib/command";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
+import { removeOnExit } from "../lib/remove-on-exit";
 import { replicationMode } from "../lib/replication-mode";
 import { FilePartitions, RECONCILE_PARTITIONS } from "../../handlers/replication/user-partitions";
 import { limitedCognito, pageSeconds, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
@@ -128,6 +129,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
   const listStart = performance.now();
   // The listings wait for the join on disk, a partition at a time in memory (user-partitions.ts).
   const partitions = new FilePartitions(RECONCILE_PARTITIONS);
+  const removeListings = removeOnExit(() => partitions.close());
   const result = await reconcilePools(
     // The DR replica of the table holds the canonical id -> DR user items (the replicator writes them there).
     {
@@ -161,7 +163,7 @@ async function runReconcile(ctx: CommandContext): Promise<number> {
         repairing.update(done);
       },
     },
-  ).finally(() => partitions.close());
+  ).finally(removeListings);
   const spilled = partitions.bytesWritten;
   listing.finish(`(primary ${result.counts.primaryUsers}, DR ${result.counts.drUsers})`);
   if (apply) repairing.finish();
