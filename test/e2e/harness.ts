@@ -149,6 +149,23 @@ export async function traceUser(w: World, user: { email: string; sub: string }):
 }
 
 /**
+ * What the replicator was doing when a wait gave up: its stream mapping (state, checkpoints, the
+ * counts and last error of its poller, when it last finished a batch) and its last log lines. A
+ * run where users stop arriving altogether then says whether the mapping stopped polling, an
+ * invocation hung, or every batch failed.
+ */
+export async function replicatorState(w: World): Promise<Record<string, unknown>> {
+  const fn = names(w.deployment.env).fn("replicate-user");
+  const region = w.deployment.env.drRegion;
+  const safe = async <T>(f: () => Promise<T>) => f().catch((err: Error) => `error: ${err.name}: ${err.message}`);
+  return {
+    at: new Date().toISOString(),
+    mapping: await safe(() => w.sandbox.admin.mappingsCaughtUp(fn, region, 0)),
+    lastLogLines: await safe(async () => (await w.sandbox.admin.lambdaLogs(fn, region)).slice(-15).map((l) => `${new Date(l.ts).toISOString()} ${l.stream} ${l.line.slice(0, 300)}`)),
+  };
+}
+
+/**
  * Stops or resumes the primary stack's trail, as an administrator would: Cognito calls made while
  * it is stopped are never captured (no trail, no events, as on AWS). Events of calls made before
  * are delivered first, so a stop draws a clean line.

@@ -28,7 +28,7 @@ import { getDrUser, listByEmailPrefix, listUsers, signUpAndConfirm, testUsers, w
 import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
 import { readDlq } from "../../scripts/lib/dlq";
 import { redrive } from "../../scripts/operator/redrive-core";
-import { missingTools, readStream, replicatorCaughtUp, startWorld, traceUser, type StreamMapping, type World } from "./harness";
+import { missingTools, readStream, replicatorCaughtUp, replicatorState, startWorld, traceUser, type StreamMapping, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -56,7 +56,8 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
   async function expectAllInDr(users: ConfirmedUser[], timeoutMs = 120_000): Promise<void> {
     const arrived = await waitForDr(w.dr.cognito, w.deployment.dr.user_pool_id, users, { timeoutMs, pollMs: 200 });
     const missing = [...arrived].filter(([, at]) => at === undefined).map(([email]) => email);
-    for (const u of users.filter((u) => missing.includes(u.email))) console.error("[e2e] not in DR:", JSON.stringify(await traceUser(w, u), null, 1));
+    for (const u of users.filter((u) => missing.includes(u.email)).slice(0, 3)) console.error("[e2e] not in DR:", JSON.stringify(await traceUser(w, u), null, 1));
+    if (missing.length > 0) console.error(`[e2e] ${missing.length} of ${users.length} not in DR; the replicator:`, JSON.stringify(await replicatorState(w), null, 1));
     expect(missing).toEqual([]);
   }
 
