@@ -20,6 +20,18 @@ export interface ReplicationStatus {
   lastError?: string;
 }
 
+export interface CognitoReplicaSummary {
+  poolId: string;
+  primaryRegion: string;
+  RegionName: string;
+  Status: string;
+  Role: string;
+  UserPoolArn: string;
+  motoPoolId: string;
+  dirty: boolean;
+  lastSync?: { at: string; created: number; updated: number; deleted: number; error?: string };
+}
+
 export class SandboxAdminError extends Error {
   constructor(
     readonly status: number,
@@ -115,6 +127,20 @@ export class SandboxAdmin {
   }
   async clearTriggers(): Promise<void> {
     await this.call("DELETE", "/cognito/triggers");
+  }
+
+  // cognito replicas (native multi-Region replication)
+  /** Every pool's replica: its status and Region, and what its last sync carried. */
+  async cognitoReplicas(): Promise<CognitoReplicaSummary[]> {
+    return (await this.call<{ replicas: CognitoReplicaSummary[] }>("GET", "/cognito/replicas")).replicas;
+  }
+  /** How long a write to a primary pool takes to reach its secondary. */
+  async setCognitoReplicaLag(lagMs: number): Promise<void> {
+    await this.call("POST", "/cognito/replicas/lag", { lagMs });
+  }
+  /** Carries every write not yet in a secondary over now, and waits for it. */
+  async flushCognitoReplicas(): Promise<CognitoReplicaSummary[]> {
+    return (await this.call<{ replicas: CognitoReplicaSummary[] }>("POST", "/cognito/replicas/flush")).replicas;
   }
 
   // lambda

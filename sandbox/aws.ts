@@ -194,6 +194,8 @@ export interface JsonCallOptions {
   timeoutMs?: number;
   /** Whose call this is: a role session's key (the gateway's authorizer maps it to the role); default the sandbox's own. */
   credentials?: { accessKeyId: string; sessionToken?: string };
+  /** Headers only the sandbox's own calls to moto carry (sandbox/moto_server.py's patches). */
+  headers?: Record<string, string>;
 }
 
 /** Calls a JSON-protocol operation. Resolves with the answer's JSON ({} when empty); throws AwsCallError on an error answer. */
@@ -209,6 +211,7 @@ export async function awsJson<T = any>(o: JsonCallOptions): Promise<T> {
     authorization: fakeSigV4({ region: o.region, service: signing, accessKeyId: o.credentials?.accessKeyId }),
     "content-length": String(body.length),
     host: new URL(o.endpoint).host,
+    ...o.headers,
   };
   if (o.credentials?.sessionToken) headers["x-amz-security-token"] = o.credentials.sessionToken;
   const res = await httpCall(o.endpoint, "POST", "/", headers, body, { signal: o.signal, timeoutMs: o.timeoutMs });
@@ -223,8 +226,8 @@ export async function awsJson<T = any>(o: JsonCallOptions): Promise<T> {
 }
 
 /** awsJson to moto directly: an internal call, outside the plugin chain. */
-export function motoJson<T = any>(motoEndpoint: string, service: string, region: string, operation: string, input: unknown): Promise<T> {
-  return awsJson<T>({ endpoint: motoEndpoint, service, region, operation, body: input });
+export function motoJson<T = any>(motoEndpoint: string, service: string, region: string, operation: string, input: unknown, headers?: Record<string, string>): Promise<T> {
+  return awsJson<T>({ endpoint: motoEndpoint, service, region, operation, body: input, headers });
 }
 
 /** `arn:aws:<service>:<region>:<account>:<resource>` → parts. */

@@ -59,6 +59,10 @@ export interface SandboxOptions {
   lambdaInvoker?: LambdaInvoker;
   /** Cognito trigger timeout (ms). Default 5000, Cognito's own; tests may shorten it. */
   cognitoTriggerTimeoutMs?: number;
+  /** Milliseconds a write to a primary pool takes to reach its native replica (default 1000; admin API: setCognitoReplicaLag). */
+  cognitoReplicaLagMs?: number;
+  /** Milliseconds a new native replica stays CREATING and a deleted one DELETING (default 500). */
+  cognitoReplicaTransitionMs?: number;
   /** Regions the sandbox serves (searched for unsigned Cognito calls). Default us-east-1, us-west-2. */
   regions?: string[];
   /** Global-table stream poll interval (ms). Default 100. */
@@ -145,7 +149,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       reportDir: opts.authzReportDir ?? process.env.SANDBOX_AUTHZ_REPORT_DIR,
       serviceControlPolicies: serviceControlPolicies(opts.serviceControlPolicies ?? process.env.SANDBOX_SCP_FILE),
     });
-    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz });
+    const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz, replicaLagMs: opts.cognitoReplicaLagMs, replicaTransitionMs: opts.cognitoReplicaTransitionMs });
     authz.store.poolTagsSource = (poolId) => cognito.poolTags(poolId);
     // The recorder before the authorizer, so that a denied call is recorded with its errorCode as
     // CloudTrail records it; the CloudTrail API after it, so that a refused call is refused first.

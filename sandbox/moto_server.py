@@ -82,6 +82,9 @@ from datetime import datetime, timezone
 
 # Sent only by the sandbox gateway, which drops it from callers' requests (sandbox/cognito/index.ts).
 PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
+# An AdminCreateUser carrying this header gets a user with this sub instead of a random one: the
+# gateway's copy of a user in a replica (secondary) user pool, which keeps the primary's user ids.
+USER_SUB_HEADER = "x-sandbox-user-sub"
 
 # Guards every pool's sorted sub index (moto_server serves requests on several threads).
 SUB_INDEX_LOCK = threading.Lock()
@@ -397,10 +400,12 @@ def _install_confirmed_create():
 
     def admin_create_user(self):
         request.confirm = self.headers.get(PERMANENT_PASSWORD_HEADER) == "1" and bool(self._get_param("TemporaryPassword"))
+        request.sub = self.headers.get(USER_SUB_HEADER) or None
         try:
             return original_handler(self)
         finally:
             request.confirm = False
+            request.sub = None
 
     original_init = user_cls.__init__
 
@@ -409,6 +414,14 @@ def _install_confirmed_create():
         if getattr(request, "confirm", False):
             request.confirm = False
             self.status = confirmed
+        sub = getattr(request, "sub", None)
+        if sub:
+            # A replica pool's copy keeps the primary's sub (and, where the username is the sub, the username).
+            request.sub = None
+            if self.username == self.id:
+                self.username = sub
+            self.id = sub
+            self.update_attributes([{"Name": "sub", "Value": sub}])
 
     response_cls.admin_create_user = admin_create_user
     user_cls.__init__ = user_init

@@ -98,6 +98,12 @@ describe("checksFor", () => {
     expect(create).toEqual([{ action: "cognito-idp:AdminCreateUser", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-west-2_abc` }]);
     const list = await checksFor(call("AWSCognitoIdentityProviderService.ListUserPools", { MaxResults: 60 }, "cognito-idp"), caller, store);
     expect(list).toEqual([{ action: "cognito-idp:ListUserPools", resource: "*" }]);
+    // A replica also needs the right to create user pools.
+    const replica = await checksFor(call("AWSCognitoIdentityProviderService.CreateUserPoolReplica", { UserPoolId: "us-east-1_abc", RegionName: "us-west-2" }, "cognito-idp"), caller, store);
+    expect(replica).toEqual([
+      { action: "cognito-idp:CreateUserPoolReplica", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-east-1_abc` },
+      { action: "cognito-idp:CreateUserPool", resource: "*" },
+    ]);
   });
 
   it("authorizes a Query or Scan of an index on the index ARN, still with the table key", async () => {

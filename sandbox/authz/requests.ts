@@ -178,7 +178,11 @@ function cognito(req: AwsRequest, caller: RolePrincipal): Check[] {
   if (op === "ListUserPools") return [{ action: "cognito-idp:ListUserPools", resource: "*" }];
   const pool = body.UserPoolId;
   if (typeof pool !== "string") throw new UnmappedRequest(`Cognito ${op} names no user pool`);
-  return [{ action: `cognito-idp:${op}`, resource: `arn:${caller.partition}:cognito-idp:${req.region}:${caller.accountId}:userpool/${pool}` }];
+  const checks: Check[] = [{ action: `cognito-idp:${op}`, resource: `arn:${caller.partition}:cognito-idp:${req.region}:${caller.accountId}:userpool/${pool}` }];
+  // "You must have permissions to create user pools in the target Region" (API reference,
+  // CreateUserPoolReplica); CreateUserPool has no resource-level permissions.
+  if (op === "CreateUserPoolReplica") checks.push({ action: "cognito-idp:CreateUserPool", resource: "*" });
+  return checks;
 }
 
 async function kms(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): Promise<Check[]> {

@@ -54,7 +54,12 @@
 // (i) AttributesRequireVerificationBeforeUpdate: a changed email / phone number stays pending
 //     until VerifyUserAttribute (or an admin update with <attr>_verified true), with its code in
 //     the outbox; GetUserAttributeVerificationCode (attribute-verification.ts).
-// The admin routes (outbox, trigger log) are in admin.ts.
+// (j) native multi-Region replication: the four replica operations, the secondary pool behind the
+//     primary's pool id in its Region with only the operations AWS lists for it, the directory
+//     carried over a configurable lag after each write, and the pool's KeyConfiguration and
+//     IssuerConfiguration with the checks Cognito makes of the key (replicas.ts, replica-sync.ts,
+//     replica-key.ts, replica-rules.ts).
+// The admin routes (outbox, trigger log, replicas) are in admin.ts.
 
 import type { AdminRequest, AdminResponse, SandboxPlugin } from "../gateway";
 import type { AwsRequest, AwsResponse, LambdaInvoker, Next } from "../types";
@@ -65,6 +70,9 @@ import { findClient, rememberClient, resolveRegion } from "./clients";
 import { adminCreateUser, confirmSignUp, PERMANENT_PASSWORD_HEADER } from "./passwordless";
 import { pageLimitError } from "./page-limits";
 import { isPasswordless, poolRequest, poolTags, poolTagsRequest } from "./pool-settings";
+import { keyConfigurationError } from "./replica-key";
+import { noteWrite, replicaRequest } from "./replicas";
+import { USER_SUB_HEADER } from "./replica-sync";
 import { preSignUp } from "./pre-sign-up";
 import { selfService } from "./self-service";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
@@ -105,16 +113,31 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   async handle(req: AwsRequest, next: Next): Promise<AwsResponse> {
-    // Only adminCreateUser's own call to moto may carry it, whatever a caller sends.
+    // Only the sandbox's own calls to moto may carry these, whatever a caller sends.
     delete req.headers[PERMANENT_PASSWORD_HEADER];
+    delete req.headers[USER_SUB_HEADER];
     if (req.service !== "cognito-idp" || !req.operation) return next(req);
+    const body = (req.json ?? {}) as Record<string, any>;
+    const serve = (r: AwsRequest) => this.serve(r, next);
+    const replicated = await replicaRequest(this.s, req, body, serve);
+    if (replicated) return replicated;
+    const res = await serve(req);
+    noteWrite(this.s, req, body, res);
+    return res;
+  }
+
+  private async serve(req: AwsRequest, next: Next): Promise<AwsResponse> {
     const s = this.s;
     const body = (req.json ?? {}) as Record<string, any>;
     const badLimit = pageLimitError(req, body);
     if (badLimit) return badLimit;
     switch (req.operation) {
       case "CreateUserPool":
-      case "UpdateUserPool":
+      case "UpdateUserPool": {
+        const keyError = await keyConfigurationError(s, req, body);
+        if (keyError) return keyError;
+        return poolRequest(s, req, body, next);
+      }
       case "DescribeUserPool":
       case "DeleteUserPool":
         return poolRequest(s, req, body, next);

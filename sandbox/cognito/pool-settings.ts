@@ -30,6 +30,12 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
           if (body.UserPoolTier !== undefined) settings.tier = body.UserPoolTier;
           else if (req.operation === "CreateUserPool") settings.tier = "ESSENTIALS"; // AWS's default for new pools
           if (body.Policies?.SignInPolicy !== undefined) settings.signInPolicy = body.Policies.SignInPolicy;
+          // moto drops both. An UpdateUserPool without them resets them to the defaults (an AWS
+          // owned key, the original issuer): the API reference's rule for every omitted
+          // parameter, as the sandbox assumes in the absence of anything said about these two
+          // (sandbox/README.md). Terraform's aws_cognito_user_pool (5.100.0) never sends them.
+          settings.keyConfiguration = body.KeyConfiguration ?? undefined;
+          settings.issuerConfiguration = body.IssuerConfiguration ?? undefined;
           // UpdateUserPool sets the tags it is given (Cognito API Reference, UpdateUserPool: UserPoolTags).
           if (body.UserPoolTags !== undefined || req.operation === "CreateUserPool") settings.tags = { ...(body.UserPoolTags ?? {}) };
           s.pools.set(id, settings);
@@ -111,6 +117,17 @@ function echoPool(s: CognitoState, res: AwsResponse, field: string): AwsResponse
     pool.UserPoolTags = { ...settings.tags };
     changed = true;
   }
+  // DescribeUserPool shows no KeyConfiguration for a pool with an AWS owned key (Cognito developer
+  // guide, "Data protection": "If your DescribeUserPool response doesn't include a KeyConfiguration
+  // parameter, your user pool is configured to encrypt ... with an AWS owned key").
+  if (settings.keyConfiguration?.KeyType === "CUSTOMER_MANAGED_KEY") {
+    pool.KeyConfiguration = { ...settings.keyConfiguration };
+    changed = true;
+  }
+  if (settings.issuerConfiguration) {
+    pool.IssuerConfiguration = { ...settings.issuerConfiguration };
+    changed = true;
+  }
   return changed ? responseWithJson(res, json) : res;
 }
 
@@ -119,14 +136,19 @@ export async function describePool(s: CognitoState, region: string, poolId: stri
   // Pool settings change only through UpdateUserPool (which clears this); a short cache keeps
   // bulk AdminCreateUser / ConfirmSignUp from paying an extra DescribeUserPool each.
   const cached = s.poolCache.get(poolId);
-  if (cached && cached.until > Date.now()) return structuredClone(cached.pool);
-  const d = await idp(s, region, "DescribeUserPool", { UserPoolId: poolId });
-  const pool = d.UserPool ?? {};
-  s.poolCache.set(poolId, { until: Date.now() + 2000, pool: structuredClone(pool) });
+  let pool: any;
+  if (cached && cached.until > Date.now()) pool = structuredClone(cached.pool);
+  else {
+    pool = (await idp(s, region, "DescribeUserPool", { UserPoolId: poolId })).UserPool ?? {};
+    s.poolCache.set(poolId, { until: Date.now() + 2000, pool: structuredClone(pool) });
+  }
+  // On a cache hit too: the cache holds moto's answer, these are the sandbox's.
   const settings = s.pools.get(poolId);
   if (settings?.tier !== undefined) pool.UserPoolTier = settings.tier;
   if (settings?.signInPolicy !== undefined) pool.Policies = { ...(pool.Policies ?? {}), SignInPolicy: settings.signInPolicy };
   if (settings?.tags !== undefined) pool.UserPoolTags = { ...settings.tags };
+  if (settings?.keyConfiguration?.KeyType === "CUSTOMER_MANAGED_KEY") pool.KeyConfiguration = { ...settings.keyConfiguration };
+  if (settings?.issuerConfiguration) pool.IssuerConfiguration = { ...settings.issuerConfiguration };
   return pool;
 }
 

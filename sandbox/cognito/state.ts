@@ -18,6 +18,10 @@ export interface CognitoPluginOptions {
   triggerTimeoutMs?: number;
   /** Decides whether Cognito may invoke a trigger (the function's resource policy), as AWS does. */
   authority?: Authority;
+  /** Milliseconds a user-directory change in a primary pool takes to reach its replica (replicas.ts; default 1000). */
+  replicaLagMs?: number;
+  /** Milliseconds a new replica stays CREATING, and a deleted one DELETING (default 500). */
+  replicaTransitionMs?: number;
 }
 
 export interface TriggerInvocation {
@@ -74,6 +78,30 @@ export interface PoolSettings {
   signInPolicy?: { AllowedFirstAuthFactors?: string[] };
   /** The pool's tags: moto keeps CreateUserPool's but has no TagResource/UntagResource/ListTagsForResource. */
   tags?: Record<string, string>;
+  /** KeyConfiguration and IssuerConfiguration, which moto drops (pool-settings.ts). */
+  keyConfiguration?: { KeyType?: string; KmsKeyArn?: string };
+  issuerConfiguration?: { Type?: string };
+}
+
+/** A pool's secondary copy in another Region (native multi-Region replication, replicas.ts). */
+export interface PoolReplica {
+  /** The user pool id, which the secondary shares with the primary. */
+  poolId: string;
+  primaryRegion: string;
+  /** The secondary's Region. */
+  region: string;
+  /** The id moto gave the pool that holds the secondary in `region` (callers never see it). */
+  motoPoolId: string;
+  /** The pool's ARN in the primary Region. */
+  primaryArn: string;
+  status: "CREATING" | "INACTIVE" | "ACTIVE" | "DELETING";
+  /** When CREATING turns INACTIVE, or DELETING ends. */
+  until: number;
+  /** A write to the primary not yet carried over, and when the next sync is due. */
+  dirty: boolean;
+  syncTimer?: NodeJS.Timeout;
+  syncing?: Promise<void>;
+  lastSync?: { at: string; created: number; updated: number; deleted: number; error?: string };
 }
 
 export interface CognitoState {
@@ -102,6 +130,10 @@ export interface CognitoState {
   outbox: OutboxMessage[];
   /** Attribute values waiting for verification: `${poolId}|${username}|${attribute}`. */
   readonly pendingAttributes: Map<string, PendingAttribute>;
+  /** Replicas by the shared pool id (one per pool, as AWS allows). */
+  readonly replicas: Map<string, PoolReplica>;
+  replicaLagMs: number;
+  readonly replicaTransitionMs: number;
 }
 
 export function createState(opts: CognitoPluginOptions): CognitoState {
@@ -121,6 +153,9 @@ export function createState(opts: CognitoPluginOptions): CognitoState {
     otpSessions: new Map(),
     outbox: [],
     pendingAttributes: new Map(),
+    replicas: new Map(),
+    replicaLagMs: opts.replicaLagMs ?? 1000,
+    replicaTransitionMs: opts.replicaTransitionMs ?? 500,
   };
 }
 

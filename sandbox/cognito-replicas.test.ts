@@ -1,0 +1,187 @@
+// Native multi-Region replication of user pools as the sandbox emulates it (sandbox/cognito/replicas.ts):
+// the four replica operations and their documented rules, the secondary behind the primary's pool
+// id answering only what AWS lists for its status, the directory carried over after a lag, and
+// the checks Cognito makes of the pool's key.
+import {
+  AdminCreateUserCommand,
+  AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminGetUserCommand,
+  AdminInitiateAuthCommand,
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  AdminAddUserToGroupCommand,
+  AdminListGroupsForUserCommand,
+  CreateUserPoolCommand,
+  CreateUserPoolReplicaCommand,
+  DeleteUserPoolReplicaCommand,
+  DescribeUserPoolCommand,
+  ListUserPoolReplicasCommand,
+  ListUsersCommand,
+  UpdateUserPoolCommand,
+  UpdateUserPoolReplicaCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SANDBOX_ACCOUNT_ID, startSandbox, type Sandbox } from "./index";
+import { motoMissing, UNMETERED } from "./test-support";
+
+const skip = motoMissing();
+const [PRIMARY, SECONDARY] = ["us-east-1", "us-west-2"];
+const TRANSITION_MS = 2000;
+
+/** A key policy that lets the account administer the key and, unless `cognito` is false, Cognito use it. */
+const keyPolicy = (cognito = true) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "admin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
+      ...(cognito
+        ? [
+            {
+              Sid: "cognito",
+              Effect: "Allow",
+              Principal: { Service: "cognito-idp.amazonaws.com" },
+              Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+              Resource: "*",
+              Condition: { StringEquals: { "aws:SourceAccount": SANDBOX_ACCOUNT_ID } },
+            },
+          ]
+        : []),
+    ],
+  });
+
+describe.skipIf(!!skip)("Cognito native multi-Region replication (sandbox)", { timeout: 60_000 }, () => {
+  let sb: Sandbox;
+  const idp: Record<string, CognitoIdentityProviderClient> = {};
+  const kms: Record<string, KMSClient> = {};
+  const credentials = { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+  beforeAll(async () => {
+    sb = await startSandbox({ port: 0, lambda: false, cognitoQuotas: UNMETERED, cognitoReplicaLagMs: 60_000, cognitoReplicaTransitionMs: TRANSITION_MS });
+    for (const region of [PRIMARY, SECONDARY]) {
+      idp[region] = new CognitoIdentityProviderClient({ region, endpoint: sb.endpoint, credentials });
+      kms[region] = new KMSClient({ region, endpoint: sb.endpoint, credentials });
+    }
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  /** A multi-Region key with its replica in the secondary's Region; `replicate` false leaves it single-Region-available. */
+  async function multiRegionKey(opts: { cognito?: boolean; replicate?: boolean } = {}): Promise<string> {
+    const key = (await kms[PRIMARY].send(new CreateKeyCommand({ MultiRegion: true, Policy: keyPolicy(opts.cognito) }))).KeyMetadata!;
+    if (opts.replicate !== false) await kms[PRIMARY].send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: SECONDARY, Policy: keyPolicy(opts.cognito) }));
+    return key.Arn!;
+  }
+
+  const poolWithKey = async (keyArn: string | undefined, name: string, tier: "ESSENTIALS" | "LITE" = "ESSENTIALS") =>
+    (await idp[PRIMARY].send(
+      new CreateUserPoolCommand({
+        PoolName: name,
+        UserPoolTier: tier,
+        UsernameAttributes: ["email"],
+        Schema: [{ Name: "canonical_id", AttributeDataType: "String", Mutable: true }],
+        ...(keyArn ? { KeyConfiguration: { KeyType: "CUSTOMER_MANAGED_KEY", KmsKeyArn: keyArn } } : {}),
+      }),
+    )).UserPool!;
+
+  const waitFor = async (ok: () => Promise<boolean>, what: string) => {
+    for (let i = 0; i < 50; i++) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  const replicaStatus = async (poolId: string) => (await idp[PRIMARY].send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas?.find((r) => r.Role === "SECONDARY")?.Status;
+
+  it("refuses a replica without a customer managed multi-Region key, with a replica of it, that Cognito may use; and on the Lite plan", async () => {
+    const plain = await poolWithKey(undefined, "aws-owned");
+    await expect(idp[PRIMARY].send(new CreateUserPoolReplicaCommand({ UserPoolId: plain.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining("customer managed multi-Region KMS key") });
+    const unreplicated = await poolWithKey(await multiRegionKey({ replicate: false }), "key-not-in-dr");
+    await expect(idp[PRIMARY].send(new CreateUserPoolReplicaCommand({ UserPoolId: unreplicated.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining(`does not exist in ${SECONDARY}`) });
+    const lite = await poolWithKey(undefined, "lite", "LITE");
+    await expect(idp[PRIMARY].send(new CreateUserPoolReplicaCommand({ UserPoolId: lite.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "FeatureUnavailableInTierException" });
+    await expect(idp[PRIMARY].send(new CreateUserPoolReplicaCommand({ UserPoolId: plain.Id, RegionName: PRIMARY }))).rejects.toMatchObject({ name: "InvalidParameterException" });
+  });
+
+  it("refuses a pool key Cognito may not use (key policy), and an alias instead of an ARN", async () => {
+    const denied = await multiRegionKey({ cognito: false });
+    const pool = await poolWithKey(undefined, "denied-key");
+    await expect(idp[PRIMARY].send(new UpdateUserPoolCommand({ UserPoolId: pool.Id, KeyConfiguration: { KeyType: "CUSTOMER_MANAGED_KEY", KmsKeyArn: denied } }))).rejects.toMatchObject({
+      name: "InvalidParameterException",
+      message: expect.stringContaining("does not let cognito-idp.amazonaws.com"),
+    });
+    await expect(poolWithKey("alias/pool-key", "alias-key")).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining("must be a KMS key ARN") });
+  });
+
+  it("an UpdateUserPool without KeyConfiguration resets the pool to an AWS owned key (the sandbox's assumption, as terraform's updates send none)", async () => {
+    const pool = await poolWithKey(await multiRegionKey(), "reset");
+    expect((await idp[PRIMARY].send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool?.KeyConfiguration?.KeyType).toBe("CUSTOMER_MANAGED_KEY");
+    await idp[PRIMARY].send(new UpdateUserPoolCommand({ UserPoolId: pool.Id, UserPoolTier: "ESSENTIALS" }));
+    expect((await idp[PRIMARY].send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool?.KeyConfiguration).toBeUndefined();
+  });
+
+  it("creates one replica that starts CREATING then INACTIVE, serves only what AWS lists for its status, carries the directory over after the lag, and deletes only when INACTIVE from the primary", async () => {
+    const pool = await poolWithKey(await multiRegionKey(), "replicated");
+    const poolId = pool.Id!;
+    const primary = idp[PRIMARY];
+    const dr = idp[SECONDARY];
+    const user = (await primary.send(new AdminCreateUserCommand({ UserPoolId: pool.Id, Username: "ann@example.com", MessageAction: "SUPPRESS", TemporaryPassword: "Temp-Passw0rd!", UserAttributes: [{ Name: "email", Value: "ann@example.com" }, { Name: "custom:canonical_id", Value: "c-1" }] }))).User!;
+    await primary.send(new CreateGroupCommand({ UserPoolId: pool.Id, GroupName: "admins" }));
+    await primary.send(new AdminAddUserToGroupCommand({ UserPoolId: pool.Id, Username: user.Username, GroupName: "admins" }));
+
+    const created = (await primary.send(new CreateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY, UserPoolTags: { role: "dr" } }))).UserPoolReplica!;
+    expect(created).toEqual({ RegionName: SECONDARY, Status: "CREATING", Role: "SECONDARY", UserPoolArn: pool.Arn!.replace(`:${PRIMARY}:`, `:${SECONDARY}:`) });
+    await expect(dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    // (The SDK retries LimitExceededException as a throttle, so this takes a few seconds.)
+    await expect(primary.send(new CreateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "LimitExceededException" });
+    await waitFor(async () => (await replicaStatus(poolId)) === "INACTIVE", "INACTIVE");
+
+    // INACTIVE: administrator reads under the shared id and the same user ids; no sign-in; no writes.
+    await sb.admin.flushCognitoReplicas();
+    const copy = await dr.send(new AdminGetUserCommand({ UserPoolId: pool.Id, Username: "ann@example.com" }));
+    expect(copy.Username).toBe(user.Username);
+    expect(copy.UserAttributes?.find((a) => a.Name === "sub")?.Value).toBe(user.Attributes?.find((a) => a.Name === "sub")?.Value);
+    expect(copy.UserAttributes?.find((a) => a.Name === "custom:canonical_id")?.Value).toBe("c-1");
+    expect((await dr.send(new AdminListGroupsForUserCommand({ UserPoolId: pool.Id, Username: user.Username }))).Groups?.map((g) => g.GroupName)).toEqual(["admins"]);
+    const described = (await dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool!;
+    expect(described).toMatchObject({ Id: pool.Id, UserPoolTier: "ESSENTIALS", UserPoolTags: { role: "dr" } });
+    expect(described.KeyConfiguration?.KmsKeyArn).toContain(`:${SECONDARY}:`);
+    const auth = () => dr.send(new AdminInitiateAuthCommand({ UserPoolId: pool.Id, ClientId: "any", AuthFlow: "ADMIN_USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "ann@example.com", PASSWORD: "x" } }));
+    await expect(auth()).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+    await expect(dr.send(new AdminCreateUserCommand({ UserPoolId: pool.Id, Username: "bob@example.com", MessageAction: "SUPPRESS" }))).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+
+    // ACTIVE (set from the secondary's Region): sign-in is served; user changes still are not.
+    expect((await dr.send(new UpdateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY, Status: "ACTIVE" }))).UserPoolReplica?.Status).toBe("ACTIVE");
+    await expect(auth()).rejects.not.toMatchObject({ name: "OperationNotEnabledException" });
+    await expect(dr.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool.Id, Username: user.Username, UserAttributes: [{ Name: "custom:canonical_id", Value: "x" }] }))).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+
+    // Per-Region settings change in the secondary; a global one must equal the primary's.
+    await dr.send(new UpdateUserPoolCommand({ UserPoolId: pool.Id, UserPoolTags: { role: "dr", owner: "ops" } }));
+    expect((await dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool?.UserPoolTags).toEqual({ role: "dr", owner: "ops" });
+    await expect(dr.send(new UpdateUserPoolCommand({ UserPoolId: pool.Id, MfaConfiguration: "ON" }))).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining("MfaConfiguration is a global setting") });
+
+    // A change reaches the secondary after the lag (60 s here), not before; flushed, it is there.
+    await primary.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool.Id, Username: user.Username, UserAttributes: [{ Name: "custom:canonical_id", Value: "c-2" }] }));
+    await primary.send(new AdminDisableUserCommand({ UserPoolId: pool.Id, Username: user.Username }));
+    const second = await dr.send(new AdminGetUserCommand({ UserPoolId: pool.Id, Username: user.Username }));
+    expect([second.Enabled, second.UserAttributes?.find((a) => a.Name === "custom:canonical_id")?.Value]).toEqual([true, "c-1"]);
+    await sb.admin.flushCognitoReplicas();
+    const third = await dr.send(new AdminGetUserCommand({ UserPoolId: pool.Id, Username: user.Username }));
+    expect([third.Enabled, third.UserAttributes?.find((a) => a.Name === "custom:canonical_id")?.Value]).toEqual([false, "c-2"]);
+    await primary.send(new AdminDeleteUserCommand({ UserPoolId: pool.Id, Username: user.Username }));
+    const [summary] = (await sb.admin.flushCognitoReplicas()).filter((r) => r.poolId === pool.Id);
+    expect(summary.lastSync).toMatchObject({ deleted: 1 });
+    expect((await dr.send(new ListUsersCommand({ UserPoolId: pool.Id }))).Users).toEqual([]);
+
+    // Delete: INACTIVE only, from the primary's Region only.
+    await expect(primary.send(new DeleteUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining("INACTIVE") });
+    await dr.send(new UpdateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY, Status: "INACTIVE" }));
+    await expect(dr.send(new DeleteUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+    expect((await primary.send(new DeleteUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY }))).UserPoolReplica?.Status).toBe("DELETING");
+    await new Promise((r) => setTimeout(r, TRANSITION_MS + 100));
+    expect((await primary.send(new ListUserPoolReplicasCommand({ UserPoolId: pool.Id }))).UserPoolReplicas?.map((r) => r.Role)).toEqual(["PRIMARY"]);
+    await expect(dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+});
