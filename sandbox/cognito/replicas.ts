@@ -91,14 +91,15 @@ async function toSecondary(req: AwsRequest, body: Record<string, any>, r: PoolRe
  * and IssuerConfiguration "must match the existing configuration and cannot be modified").
  */
 async function updateSecondary(s: CognitoState, req: AwsRequest, body: Record<string, any>, r: PoolReplica, serve: Next): Promise<AwsResponse> {
-  const primary = await describePool(s, r.primaryRegion, r.poolId);
+  // "Existing values": the secondary's own (its KeyConfiguration names the key's replica in its Region).
+  const current = await describePool(s, r.region, r.motoPoolId);
   for (const field of GLOBAL_POOL_FIELDS) {
     if (body[field] === undefined) continue;
-    if (JSON.stringify(body[field]) !== JSON.stringify(primary[field])) {
-      return awsError(req, 400, "InvalidParameterException", `${field} is a global setting of user pool ${r.poolId}: in the secondary Region it must equal the primary's (set it in ${r.primaryRegion}).`);
+    if (JSON.stringify(body[field]) !== JSON.stringify(current[field])) {
+      return awsError(req, 400, "InvalidParameterException", `${field} is a global setting of user pool ${r.poolId}: in the secondary Region it must equal the existing value (set it in ${r.primaryRegion}).`);
     }
   }
-  const update: Record<string, any> = { ...secondaryPoolInput(primary, await describePool(s, r.region, r.motoPoolId)), UserPoolId: r.poolId };
+  const update: Record<string, any> = { ...secondaryPoolInput(current, current), UserPoolId: r.poolId };
   for (const field of REGIONAL_POOL_FIELDS) if (body[field] !== undefined) update[field] = body[field];
   return toSecondary(req, update, r, serve);
 }

@@ -1,0 +1,105 @@
+// The native replication deploy step (scripts/lib/native-replica) against the sandbox's emulation of
+// Cognito's replicas: it sets up a replica from a pool as terraform creates it, takes no step when
+// run again, repairs the pool key a later pool update reset, finishes a run that failed half way,
+// and removes the replica (inactive before deleted).
+import { CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolReplicasCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
+import { SANDBOX_ACCOUNT_ID, type Sandbox } from "@cognito-dr/sandbox";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureReplication, observeReplication, removeReplication, ReplicaStepError, type ReplicationClients } from "../../scripts/lib/native-replica/apply";
+import type { WantedReplication } from "../../scripts/lib/native-replica/plan";
+import { startLocalAws } from "../../scripts/lib/local-aws";
+import { motoMissing } from "./support";
+
+const skip = motoMissing();
+const [EAST, WEST] = ["us-east-1", "us-west-2"];
+const creds = { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+
+const keyPolicy = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "admin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "cognito",
+      Effect: "Allow",
+      Principal: { Service: "cognito-idp.amazonaws.com" },
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": SANDBOX_ACCOUNT_ID } },
+    },
+  ],
+});
+
+describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120_000 }, () => {
+  let sb: Sandbox;
+  let c: ReplicationClients;
+  let keyArn: string;
+  const idp = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: creds, maxAttempts: 2 });
+
+  beforeAll(async () => {
+    sb = await startLocalAws({ lambda: false });
+    c = { primary: idp(EAST), secondary: idp(WEST) };
+    const kms = new KMSClient({ endpoint: sb.endpoint, region: EAST, credentials: creds });
+    const key = (await kms.send(new CreateKeyCommand({ MultiRegion: true, Policy: keyPolicy }))).KeyMetadata!;
+    await kms.send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: WEST, Policy: keyPolicy }));
+    keyArn = key.Arn!;
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  /** A pool as terraform's aws_cognito_user_pool creates it: no KeyConfiguration, no IssuerConfiguration. */
+  const terraformPool = async (name: string) =>
+    (await c.primary.send(new CreateUserPoolCommand({ PoolName: name, UserPoolTier: "ESSENTIALS", UsernameAttributes: ["email"], Policies: { SignInPolicy: { AllowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] } } }))).UserPool!.Id!;
+  const wanted = (): WantedReplication => ({
+    region: WEST,
+    keyArn,
+    issuer: "UPDATED",
+    regional: {
+      LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: `arn:aws:lambda:${WEST}:${SANDBOX_ACCOUNT_ID}:function:cdr-test-pre-token`, LambdaVersion: "V2_0" } },
+      UserPoolTags: { env: "test", region: "dr" },
+    },
+  });
+  const run = (poolId: string) => ({ poolId, region: WEST, pollMs: 100, waitTimeoutMs: 20_000 });
+
+  it("sets up an ACTIVE replica with the key, the issuer and the DR settings, then takes no step when run again", async () => {
+    const poolId = await terraformPool("cdr-test-native-a");
+    const steps = await ensureReplication(c, run(poolId), wanted());
+    expect(steps.map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait", "set-regional-settings", "activate"]);
+    const seen = await observeReplication(c, poolId, WEST);
+    expect(seen).toMatchObject({ primary: { keyType: "CUSTOMER_MANAGED_KEY", keyArn, issuer: "UPDATED" }, replica: { region: WEST, status: "ACTIVE" }, regional: wanted().regional });
+    // The primary keeps everything else it had (UpdateUserPool resets what it is not given).
+    const primary = (await c.primary.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool!;
+    expect(primary.Policies?.SignInPolicy?.AllowedFirstAuthFactors).toEqual(["PASSWORD", "EMAIL_OTP"]);
+    expect(await ensureReplication(c, run(poolId), wanted())).toEqual([]);
+  });
+
+  it("repairs the key and issuer a later terraform update of the pool reset, and only that", async () => {
+    const poolId = await terraformPool("cdr-test-native-b");
+    await ensureReplication(c, run(poolId), wanted());
+    // What terraform's update sends: the pool's settings without KeyConfiguration/IssuerConfiguration.
+    await c.primary.send(new UpdateUserPoolCommand({ UserPoolId: poolId, UserPoolTier: "ESSENTIALS", Policies: { SignInPolicy: { AllowedFirstAuthFactors: ["PASSWORD", "EMAIL_OTP"] } } }));
+    expect((await observeReplication(c, poolId, WEST)).primary.keyType).toBeUndefined();
+    expect((await ensureReplication(c, run(poolId), wanted())).map((s) => s.kind)).toEqual(["configure-primary"]);
+    expect((await observeReplication(c, poolId, WEST)).primary).toMatchObject({ keyType: "CUSTOMER_MANAGED_KEY", keyArn, issuer: "UPDATED" });
+  });
+
+  it("names the step that failed half way and the state it left, and the next run finishes from there", async () => {
+    const poolId = await terraformPool("cdr-test-native-c");
+    const fault = await sb.admin.injectFault({ service: "cognito-idp", region: WEST, operations: ["UpdateUserPool"], errorRate: 1 });
+    const failed = await ensureReplication(c, run(poolId), wanted()).catch((e: unknown) => e);
+    await sb.admin.clearFaults(fault.id);
+    expect(failed).toBeInstanceOf(ReplicaStepError);
+    expect((failed as Error).message).toMatch(/step set-regional-settings \(LambdaConfig\) failed: InternalErrorException.*; the replica in us-west-2 was INACTIVE before it\. Run the step again/);
+    expect((await ensureReplication(c, run(poolId), wanted())).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
+    expect((await observeReplication(c, poolId, WEST)).replica?.status).toBe("ACTIVE");
+  });
+
+  it("removes the replica: inactive, deleted, gone; then takes no step", async () => {
+    const poolId = await terraformPool("cdr-test-native-d");
+    await ensureReplication(c, run(poolId), wanted());
+    expect((await removeReplication(c, run(poolId))).map((s) => s.kind)).toEqual(["deactivate", "delete-replica", "wait"]);
+    expect((await c.primary.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas?.map((r) => r.Role)).toEqual(["PRIMARY"]);
+    expect(await removeReplication(c, run(poolId))).toEqual([]);
+  });
+});
