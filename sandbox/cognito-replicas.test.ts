@@ -13,7 +13,12 @@ import {
   CreateGroupCommand,
   AdminAddUserToGroupCommand,
   AdminListGroupsForUserCommand,
+  AdminSetUserPasswordCommand,
+  CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  GetUserCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
   CreateUserPoolReplicaCommand,
   DeleteUserPoolReplicaCommand,
   DescribeUserPoolCommand,
@@ -24,7 +29,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SANDBOX_ACCOUNT_ID, startSandbox, type Sandbox } from "./index";
+import { regionalEndpoint, SANDBOX_ACCOUNT_ID, startSandbox, type Sandbox } from "./index";
 import { motoMissing, UNMETERED } from "./test-support";
 
 const skip = motoMissing();
@@ -183,5 +188,29 @@ describe.skipIf(!!skip)("Cognito native multi-Region replication (sandbox)", { t
     await new Promise((r) => setTimeout(r, TRANSITION_MS + 100));
     expect((await primary.send(new ListUserPoolReplicasCommand({ UserPoolId: pool.Id }))).UserPoolReplicas?.map((r) => r.Role)).toEqual(["PRIMARY"]);
     await expect(dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("signs existing users in at an ACTIVE secondary through the primary's app client id, with the same user ids, and refuses sign-ups there", async () => {
+    const pool = await poolWithKey(await multiRegionKey(), "sign-in");
+    const poolId = pool.Id!;
+    const client = (await idp[PRIMARY].send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: "app", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }))).UserPoolClient!;
+    const user = (await idp[PRIMARY].send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: "cat@example.com", MessageAction: "SUPPRESS", TemporaryPassword: "Temp-Passw0rd!", UserAttributes: [{ Name: "email", Value: "cat@example.com" }] }))).User!;
+    await idp[PRIMARY].send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: user.Username, Password: "Real-Passw0rd!", Permanent: true }));
+    await idp[PRIMARY].send(new CreateUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: SECONDARY }));
+    await waitFor(async () => (await replicaStatus(poolId)) === "INACTIVE", "INACTIVE");
+    await sb.admin.flushCognitoReplicas();
+    // An unsigned call carries no Region: the DR client is pointed at the DR Region's endpoint.
+    const dr = new CognitoIdentityProviderClient({ region: SECONDARY, endpoint: regionalEndpoint(sb.endpoint, SECONDARY), credentials });
+    const signIn = () => dr.send(new InitiateAuthCommand({ ClientId: client.ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "cat@example.com", PASSWORD: "Real-Passw0rd!" } }));
+    await expect(signIn()).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+    await dr.send(new UpdateUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: SECONDARY, Status: "ACTIVE" }));
+    const tokens = (await signIn()).AuthenticationResult!;
+    const me = await dr.send(new GetUserCommand({ AccessToken: tokens.AccessToken }));
+    expect(me.Username).toBe(user.Username);
+    expect(me.UserAttributes?.find((a) => a.Name === "sub")?.Value).toBe(user.Attributes?.find((a) => a.Name === "sub")?.Value);
+    await expect(dr.send(new SignUpCommand({ ClientId: client.ClientId, Username: "dan@example.com", Password: "Real-Passw0rd!", UserAttributes: [{ Name: "email", Value: "dan@example.com" }] }))).rejects.toMatchObject({ name: "OperationNotEnabledException" });
+    // The primary still signs in as before.
+    const primary = new CognitoIdentityProviderClient({ region: PRIMARY, endpoint: regionalEndpoint(sb.endpoint, PRIMARY), credentials });
+    expect((await primary.send(new InitiateAuthCommand({ ClientId: client.ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "cat@example.com", PASSWORD: "Real-Passw0rd!" } }))).AuthenticationResult?.AccessToken).toBeTruthy();
   });
 });

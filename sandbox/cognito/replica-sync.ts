@@ -116,6 +116,7 @@ async function syncReplica(s: CognitoState, r: PoolReplica): Promise<{ created: 
     s.pools.set(r.motoPoolId, { ...settings, tier: from.tier, signInPolicy: from.signInPolicy, issuerConfiguration: from.issuerConfiguration });
     s.poolCache.delete(r.motoPoolId);
   }
+  await syncClients(s, r, call);
   const [primaryUsers, secondaryUsers, primaryGroups, secondaryGroups] = await Promise.all([
     allUsers(s, r.primaryRegion, r.poolId),
     allUsers(s, r.region, r.motoPoolId),
@@ -176,4 +177,57 @@ async function syncReplica(s: CognitoState, r: PoolReplica): Promise<{ created: 
   }
   for (const name of secondaryGroups.keys()) if (!primaryGroups.has(name)) await call("DeleteGroup", { GroupName: name });
   return counts;
+}
+
+/** CreateUserPoolClient's settings of a described client (the secret too: moto may make its own, README). */
+const CLIENT_SETTINGS = [
+  "ClientName",
+  "ClientSecret",
+  "RefreshTokenValidity",
+  "AccessTokenValidity",
+  "IdTokenValidity",
+  "TokenValidityUnits",
+  "ReadAttributes",
+  "WriteAttributes",
+  "ExplicitAuthFlows",
+  "SupportedIdentityProviders",
+  "CallbackURLs",
+  "LogoutURLs",
+  "DefaultRedirectURI",
+  "AllowedOAuthFlows",
+  "AllowedOAuthScopes",
+  "AllowedOAuthFlowsUserPoolClient",
+  "PreventUserExistenceErrors",
+  "EnableTokenRevocation",
+  "AuthSessionValidity",
+];
+const clientSettings = (c: any) => Object.fromEntries(CLIENT_SETTINGS.filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, c[k]]));
+
+/** The primary's app clients, copied to the secondary (global settings: the guide lists app clients among what the primary sets). */
+async function syncClients(s: CognitoState, r: PoolReplica, call: (op: string, input: Record<string, unknown>) => Promise<any>): Promise<void> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await idp(s, r.primaryRegion, "ListUserPoolClients", { UserPoolId: r.poolId, MaxResults: 60, ...(token ? { NextToken: token } : {}) });
+    ids.push(...(page.UserPoolClients ?? []).map((c: any) => String(c.ClientId)));
+    token = page.NextToken;
+  } while (token);
+  for (const id of ids) {
+    const wanted = clientSettings((await idp(s, r.primaryRegion, "DescribeUserPoolClient", { UserPoolId: r.poolId, ClientId: id })).UserPoolClient ?? {});
+    const own = r.clients.get(id);
+    if (!own) {
+      const created = await call("CreateUserPoolClient", wanted);
+      r.clients.set(id, String(created.UserPoolClient.ClientId));
+      continue;
+    }
+    const have = clientSettings((await call("DescribeUserPoolClient", { ClientId: own })).UserPoolClient ?? {});
+    const { ClientSecret: _wantedSecret, ...update } = wanted;
+    const { ClientSecret: _haveSecret, ...current } = have;
+    if (JSON.stringify(update) !== JSON.stringify(current)) await call("UpdateUserPoolClient", { ClientId: own, ...update });
+  }
+  for (const [shared, own] of r.clients) {
+    if (ids.includes(shared)) continue;
+    await call("DeleteUserPoolClient", { ClientId: own });
+    r.clients.delete(shared);
+  }
 }

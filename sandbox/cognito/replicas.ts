@@ -13,8 +13,10 @@
 //   OperationNotEnabledException. UpdateUserPool there sets only the per-Region settings;
 // - the user directory and the global settings reach the secondary a configurable lag after a
 //   write to the primary (replica-sync.ts).
-// Not emulated yet: sign-in at the secondary through calls that name only an app client (the
-// secondary's copies of the app clients) and its tokens' issuer. sandbox/README.md lists the assumptions.
+// - the app clients are the primary's too (copied, under the primary's client ids): sign-in and
+//   sign-up calls that name only a client reach the secondary when sent to its Region (an
+//   unsigned call carries no Region: clients point at regionalEndpoint(endpoint, region)).
+// Not emulated yet: the tokens' issuer (moto's tokens name moto's pool). sandbox/README.md lists the assumptions.
 import { awsError, jsonResponse, parseArn, parseJson, responseWithJson, withJson } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { describePool } from "./pool-settings";
@@ -50,10 +52,17 @@ function namedPool(body: Record<string, any>): string | undefined {
   return arn?.includes(":userpool/") ? arn.split(":userpool/")[1] : undefined;
 }
 
-/** The secondary a request in `region` reaches, if any. */
-function secondaryIn(s: CognitoState, region: string, poolId: string | undefined): PoolReplica | undefined {
-  const r = poolId ? s.replicas.get(poolId) : undefined;
-  return r && r.region === region ? r : undefined;
+/**
+ * The secondary a request in `region` reaches, if any: by the pool it names, or (sign-in, sign-up:
+ * calls that name only an app client) by one of the primary's app clients, which the secondary shares.
+ */
+function secondaryIn(s: CognitoState, region: string, poolId: string | undefined, clientId?: unknown): PoolReplica | undefined {
+  if (poolId) {
+    const r = s.replicas.get(poolId);
+    return r && r.region === region ? r : undefined;
+  }
+  if (typeof clientId !== "string") return undefined;
+  return [...s.replicas.values()].find((r) => r.region === region && r.clients.has(clientId));
 }
 
 /**
@@ -63,7 +72,7 @@ function secondaryIn(s: CognitoState, region: string, poolId: string | undefined
 export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Record<string, any>, serve: Next): Promise<AwsResponse | undefined> {
   const op = req.operation!;
   const poolId = namedPool(body);
-  const secondary = secondaryIn(s, req.region, poolId);
+  const secondary = secondaryIn(s, req.region, poolId, body.ClientId);
   if (REPLICA_OPERATIONS.has(op)) return replicaOperation(s, req, body, secondary);
   if (!secondary) return undefined;
   const status = currentStatus(secondary);
@@ -75,14 +84,16 @@ export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Rec
   return toSecondary(req, body, secondary, serve);
 }
 
-/** Sends the call to moto's pool behind the secondary and answers with the shared id. */
+/** Sends the call to moto's pool behind the secondary and answers with the shared ids (pool and app clients). */
 async function toSecondary(req: AwsRequest, body: Record<string, any>, r: PoolReplica, serve: Next): Promise<AwsResponse> {
-  const inner = JSON.parse(JSON.stringify(body).split(r.poolId).join(r.motoPoolId));
-  const res = await serve(withJson(req, inner));
+  const pairs: Array<[string, string]> = [[r.poolId, r.motoPoolId], ...r.clients];
+  const swap = (text: string, inward: boolean) => pairs.reduce((t, [shared, own]) => (inward ? t.split(shared).join(own) : t.split(own).join(shared)), text);
+  const res = await serve(withJson(req, JSON.parse(swap(JSON.stringify(body), true))));
   const json = parseJson(res);
   if (json === undefined) return res;
   const text = JSON.stringify(json);
-  return text.includes(r.motoPoolId) ? responseWithJson(res, JSON.parse(text.split(r.motoPoolId).join(r.poolId))) : res;
+  const shown = swap(text, false);
+  return shown !== text ? responseWithJson(res, JSON.parse(shown)) : res;
 }
 
 /**
@@ -186,6 +197,7 @@ async function createReplica(s: CognitoState, req: AwsRequest, body: Record<stri
     primaryArn: primary.Arn,
     status: "CREATING",
     until: Date.now() + s.replicaTransitionMs,
+    clients: new Map(),
     dirty: true,
   };
   s.replicas.set(primary.Id, r);

@@ -97,6 +97,8 @@ export interface PoolReplica {
   status: "CREATING" | "INACTIVE" | "ACTIVE" | "DELETING";
   /** When CREATING turns INACTIVE, or DELETING ends. */
   until: number;
+  /** The primary's app client ids -> the ids moto gave their copies in the secondary (callers see the primary's). */
+  clients: Map<string, string>;
   /** A write to the primary not yet carried over, and when the next sync is due. */
   dirty: boolean;
   syncTimer?: NodeJS.Timeout;
