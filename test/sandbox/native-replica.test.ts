@@ -2,12 +2,15 @@
 // Cognito's replicas: it sets up a replica from a pool as terraform creates it, takes no step when
 // run again, repairs the pool key a later pool update reset, finishes a run that failed half way,
 // and removes the replica (inactive before deleted).
-import { CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolReplicasCommand, UpdateUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolReplicasCommand, UpdateUserPoolCommand, UpdateUserPoolReplicaCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
 import { SANDBOX_ACCOUNT_ID, type Sandbox } from "@cognito-dr/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureReplication, observeReplication, removeReplication, ReplicaStepError, type ReplicationClients } from "../../scripts/lib/native-replica/apply";
 import type { WantedReplication } from "../../scripts/lib/native-replica/plan";
+import { nativeReplicaDrift } from "../../scripts/lib/native-replica/drift";
+import { comparePools } from "../../scripts/operator/drift-core";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { motoMissing } from "./support";
 
@@ -34,12 +37,13 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
   let sb: Sandbox;
   let c: ReplicationClients;
   let keyArn: string;
+  let kms: KMSClient;
   const idp = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: creds, maxAttempts: 2 });
 
   beforeAll(async () => {
     sb = await startLocalAws({ lambda: false });
     c = { primary: idp(EAST), secondary: idp(WEST) };
-    const kms = new KMSClient({ endpoint: sb.endpoint, region: EAST, credentials: creds });
+    kms = new KMSClient({ endpoint: sb.endpoint, region: EAST, credentials: creds });
     const key = (await kms.send(new CreateKeyCommand({ MultiRegion: true, Policy: keyPolicy }))).KeyMetadata!;
     await kms.send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: WEST, Policy: keyPolicy }));
     keyArn = key.Arn!;
@@ -101,5 +105,29 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     expect((await removeReplication(c, run(poolId))).map((s) => s.kind)).toEqual(["deactivate", "delete-replica", "wait"]);
     expect((await c.primary.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas?.map((r) => r.Role)).toEqual(["PRIMARY"]);
     expect(await removeReplication(c, run(poolId))).toEqual([]);
+  });
+
+  it("drift in native mode: none once settled; then an inactive replica, and a key and issuer a pool update reset, each named", async () => {
+    const poolId = await terraformPool("cdr-test-native-e");
+    const drift = () => nativeReplicaDrift({ cognito: c.primary, kms, poolId, region: WEST, issuer: "UPDATED" });
+    expect(await drift()).toEqual([
+      { check: "replica", want: `SECONDARY in ${WEST}, ACTIVE`, have: "none" },
+      { check: "key", want: "a customer managed multi-Region KMS key", have: "an AWS owned key" },
+      { check: "issuer", want: "UPDATED", have: "ORIGINAL" },
+    ]);
+    await ensureReplication(c, run(poolId), { ...wanted(), regional: { UserPoolTags: { env: "test" } } });
+    expect(await drift()).toEqual([]);
+    // The secondary under the shared id has the primary's settings and clients (drift-core, both modes).
+    await sb.admin.flushCognitoReplicas();
+    const lambda = (region: string) => new LambdaClient({ endpoint: sb.endpoint, region, credentials: creds });
+    const pools = await comparePools({ primary: { cognito: c.primary, lambda: lambda(EAST), poolId, region: EAST }, dr: { cognito: c.secondary, lambda: lambda(WEST), poolId, region: WEST }, primaryOnlyTriggers: [], drOnlyTriggers: [] });
+    expect(pools.differences).toEqual([]);
+    await c.primary.send(new UpdateUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: WEST, Status: "INACTIVE" }));
+    await c.primary.send(new UpdateUserPoolCommand({ UserPoolId: poolId, UserPoolTier: "ESSENTIALS" }));
+    expect(await drift()).toEqual([
+      { check: "replica", want: `SECONDARY in ${WEST}, ACTIVE`, have: `SECONDARY in ${WEST}, INACTIVE` },
+      { check: "key", want: "a customer managed multi-Region KMS key", have: "an AWS owned key" },
+      { check: "issuer", want: "UPDATED", have: "ORIGINAL" },
+    ]);
   });
 });
