@@ -76,7 +76,8 @@ export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Rec
   if (REPLICA_OPERATIONS.has(op)) return replicaOperation(s, req, body, secondary);
   if (!secondary) return undefined;
   const status = currentStatus(secondary);
-  if (status === "GONE" || status === "CREATING") return awsError(req, 400, "ResourceNotFoundException", `User pool ${poolId} does not exist.`);
+  if (status === "GONE") s.replicas.delete(secondary.poolId);
+  if (status === "GONE" || status === "CREATING") return awsError(req, 400, "ResourceNotFoundException", `User pool ${secondary.poolId} does not exist.`);
   if (!secondaryAllows(op, status)) {
     return awsError(req, 400, "OperationNotEnabledException", `${op} is not available in a secondary user pool (${req.region}, ${status}): only the primary Region ${secondary.primaryRegion} serves it.`);
   }
