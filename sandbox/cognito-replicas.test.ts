@@ -209,8 +209,20 @@ describe.skipIf(!!skip)("Cognito native multi-Region replication (sandbox)", { t
     expect(me.Username).toBe(user.Username);
     expect(me.UserAttributes?.find((a) => a.Name === "sub")?.Value).toBe(user.Attributes?.find((a) => a.Name === "sub")?.Value);
     await expect(dr.send(new SignUpCommand({ ClientId: client.ClientId, Username: "dan@example.com", Password: "Real-Passw0rd!", UserAttributes: [{ Name: "email", Value: "dan@example.com" }] }))).rejects.toMatchObject({ name: "OperationNotEnabledException" });
-    // The primary still signs in as before.
+    // The primary still signs in as before. Tokens name the shared pool id; with the original
+    // issuer each Region its own, with the updated issuer both the primary's.
     const primary = new CognitoIdentityProviderClient({ region: PRIMARY, endpoint: regionalEndpoint(sb.endpoint, PRIMARY), credentials });
-    expect((await primary.send(new InitiateAuthCommand({ ClientId: client.ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "cat@example.com", PASSWORD: "Real-Passw0rd!" } }))).AuthenticationResult?.AccessToken).toBeTruthy();
+    const signInAt = async (c: CognitoIdentityProviderClient) => {
+      const result = (await c.send(new InitiateAuthCommand({ ClientId: client.ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "cat@example.com", PASSWORD: "Real-Passw0rd!" } }))).AuthenticationResult!;
+      const iss = (t: string) => (JSON.parse(Buffer.from(t.split(".")[1], "base64url").toString()) as { iss: string }).iss;
+      await c.send(new GetUserCommand({ AccessToken: result.AccessToken }));
+      return [iss(result.AccessToken!), iss(result.IdToken!)];
+    };
+    expect(await signInAt(primary)).toEqual(Array(2).fill(`https://cognito-idp.${PRIMARY}.amazonaws.com/${poolId}`));
+    expect(await signInAt(dr)).toEqual(Array(2).fill(`https://cognito-idp.${SECONDARY}.amazonaws.com/${poolId}`));
+    await idp[PRIMARY].send(new UpdateUserPoolCommand({ UserPoolId: poolId, UserPoolTier: "ESSENTIALS", KeyConfiguration: pool.KeyConfiguration, IssuerConfiguration: { Type: "UPDATED" } }));
+    const updated = Array(2).fill(`https://issuer-cognito-idp.${PRIMARY}.amazonaws.com/${poolId}`);
+    expect(await signInAt(primary)).toEqual(updated);
+    expect(await signInAt(dr)).toEqual(updated);
   });
 });

@@ -59,6 +59,12 @@ moto's own). Measured with per-request thread CPU time: the same 1,500 users wen
 to 53 users a second, moto_server spending ~1.3 ms of CPU a request, most of it moto's generic
 request handling (a PutItem's table work is 0.1 ms of it).
 
+An eighth patch sets the issuer (`iss`) of a pool's tokens when the gateway asks (a header on
+DescribeUserPool): a pool with the updated issuer (IssuerConfiguration UPDATED) and a native
+replica's secondary, whose tokens name the primary's pool id (Cognito API reference,
+IssuerConfigurationType; sandbox/cognito/token-issuer.ts). The token is decoded, its `iss`
+replaced and signed again with moto's own key, before moto stores it, so GetUser and refresh find it.
+
 Behaviour is otherwise moto's own. If moto's internals ever differ from what a patch expects,
 it is skipped with a note on stderr and moto runs without it (the username index: slower, same
 answers; the fast ListUsers: moto's O(pool) per page; the confirmed create: the gateway falls back to a second call, AdminSetUserPassword; the
@@ -85,6 +91,11 @@ PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
 # An AdminCreateUser carrying this header gets a user with this sub instead of a random one: the
 # gateway's copy of a user in a replica (secondary) user pool, which keeps the primary's user ids.
 USER_SUB_HEADER = "x-sandbox-user-sub"
+
+# A DescribeUserPool carrying this header sets the issuer (`iss`) of the tokens the pool issues from
+# then on ("original": moto's own). The gateway sets it from the pool's IssuerConfiguration and, for a
+# native replica's secondary, from the primary's pool id (sandbox/cognito/token-issuer.ts).
+TOKEN_ISSUER_HEADER = "x-sandbox-token-issuer"
 
 # Guards every pool's sorted sub index (moto_server serves requests on several threads).
 SUB_INDEX_LOCK = threading.Lock()
@@ -467,6 +478,39 @@ def _install_readable_id_tokens():
     pool_cls.create_id_token = create_id_token
 
 
+def _install_token_issuer():
+    from moto.cognitoidp import models, responses
+
+    pool_cls = models.CognitoIdpUserPool
+    response_cls = responses.CognitoIdpResponse
+    for owner, name in ((pool_cls, "create_jwt"), (response_cls, "describe_user_pool")):
+        if not callable(getattr(owner, name, None)):
+            raise RuntimeError(f"moto has no {owner.__name__}.{name}")
+    jwt = models.jwt
+    original_describe = response_cls.describe_user_pool
+    original_create_jwt = pool_cls.create_jwt
+
+    def describe_user_pool(self):
+        issuer = self.headers.get(TOKEN_ISSUER_HEADER)
+        if issuer:
+            pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+            pool.sandbox_token_issuer = None if issuer == "original" else issuer
+        return original_describe(self)
+
+    def create_jwt(self, *args, **kwargs):
+        token, expires_in = original_create_jwt(self, *args, **kwargs)
+        issuer = getattr(self, "sandbox_token_issuer", None)
+        if not issuer:
+            return token, expires_in
+        decoded = jwt.decode(token, self.json_web_key)
+        claims = dict(decoded.claims)
+        claims["iss"] = issuer
+        return jwt.encode(dict(decoded.header), claims, self.json_web_key), expires_in
+
+    response_cls.describe_user_pool = describe_user_pool
+    pool_cls.create_jwt = create_jwt
+
+
 def _install_no_bucket_policy_checks():
     """moto applies a bucket's policy to object reads and writes itself, and sees every request over
     plain HTTP from loopback, so `aws:SecureTransport` is always false there: a TLS-only bucket
@@ -573,6 +617,10 @@ if __name__ == "__main__":
         _install_readable_id_tokens()
     except Exception as exc:  # noqa: BLE001 - tokens then carry moto's own claims
         print(f"sandbox: moto readable ID token claims not installed ({exc}); ID tokens carry moto's claims", file=sys.stderr)
+    try:
+        _install_token_issuer()
+    except Exception as exc:  # noqa: BLE001 - tokens then carry moto's issuer whatever the pool's IssuerConfiguration
+        print(f"sandbox: moto token issuer not installed ({exc}); tokens carry moto's issuer", file=sys.stderr)
     try:
         _install_no_bucket_policy_checks()
     except Exception as exc:  # noqa: BLE001 - moto then applies bucket policies itself

@@ -31,7 +31,7 @@ import { awsError, parseJson, responseWithJson } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { findClient } from "./clients";
 import { decodeJwt, withRetries } from "./helpers";
-import { idp, type CognitoState } from "./state";
+import { idp, motoIds, type CognitoState } from "./state";
 
 /** What Cognito answers a write the client may not make. */
 export const UNAUTHORIZED_WRITE = "A client attempted to write unauthorized attribute";
@@ -85,7 +85,10 @@ async function clientOf(s: CognitoState, req: AwsRequest, body: Record<string, a
   }
   const claims = decodeJwt(body.AccessToken);
   const poolId = typeof claims?.iss === "string" ? claims.iss.split("/").pop() : undefined;
-  return typeof claims?.client_id === "string" && poolId ? { clientId: claims.client_id, poolId } : undefined;
+  if (typeof claims?.client_id !== "string" || !poolId) return undefined;
+  // A native replica's secondary: the token names the shared ids (state.ts motoIds).
+  const ids = motoIds(s, req.region, poolId, claims.client_id);
+  return { clientId: ids.clientId!, poolId: ids.poolId };
 }
 
 /** SignUp and UpdateUserAttributes: refused when any attribute is not the client's to write. */

@@ -9,6 +9,7 @@ import { awsError, jsonResponse, parseJson, responseWithJson, withJson } from ".
 import { withRetries } from "./helpers";
 import type { AwsRequest, AwsResponse, Next } from "../types";
 import { idp, type CognitoState } from "./state";
+import { applyTokenIssuer } from "./token-issuer";
 
 /** CreateUserPool, UpdateUserPool, DescribeUserPool and DeleteUserPool. */
 export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record<string, any>, next: Next): Promise<AwsResponse> {
@@ -39,6 +40,10 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
           // UpdateUserPool sets the tags it is given (Cognito API Reference, UpdateUserPool: UserPoolTags).
           if (body.UserPoolTags !== undefined || req.operation === "CreateUserPool") settings.tags = { ...(body.UserPoolTags ?? {}) };
           s.pools.set(id, settings);
+          // The tokens' issuer follows IssuerConfiguration, the pool's and its secondary's (token-issuer.ts).
+          await applyTokenIssuer(s, req.region, id);
+          const replica = s.replicas.get(id);
+          if (replica && replica.primaryRegion === req.region) await applyTokenIssuer(s, replica.region, replica.motoPoolId);
         }
         if (req.operation === "CreateUserPool") return echoPool(s, res, "UserPool");
       }

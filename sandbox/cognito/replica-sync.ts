@@ -11,6 +11,7 @@ import { randomPassword, withRetries } from "./helpers";
 import { describePool } from "./pool-settings";
 import { GLOBAL_POOL_FIELDS, REGIONAL_POOL_FIELDS } from "./replica-rules";
 import { idp, type CognitoState, type PoolReplica } from "./state";
+import { applyTokenIssuer } from "./token-issuer";
 
 const PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password";
 /** Asks the sandbox's moto to give a created user this sub (sandbox/moto_server.py): a secondary's copy keeps the primary's. */
@@ -115,6 +116,7 @@ async function syncReplica(s: CognitoState, r: PoolReplica): Promise<{ created: 
     const from = s.pools.get(r.poolId) ?? {};
     s.pools.set(r.motoPoolId, { ...settings, tier: from.tier, signInPolicy: from.signInPolicy, issuerConfiguration: from.issuerConfiguration });
     s.poolCache.delete(r.motoPoolId);
+    await applyTokenIssuer(s, r.region, r.motoPoolId);
   }
   await syncClients(s, r, call);
   const [primaryUsers, secondaryUsers, primaryGroups, secondaryGroups] = await Promise.all([

@@ -16,14 +16,17 @@
 // - the app clients are the primary's too (copied, under the primary's client ids): sign-in and
 //   sign-up calls that name only a client reach the secondary when sent to its Region (an
 //   unsigned call carries no Region: clients point at regionalEndpoint(endpoint, region)).
-// Not emulated yet: the tokens' issuer (moto's tokens name moto's pool). sandbox/README.md lists the assumptions.
+// - tokens name the issuer IssuerConfiguration says, with the shared pool id (token-issuer.ts).
+// sandbox/README.md lists the assumptions.
 import { awsError, jsonResponse, parseArn, parseJson, responseWithJson, withJson } from "../aws";
 import type { AwsRequest, AwsResponse, Next } from "../types";
+import { decodeJwt } from "./helpers";
 import { describePool } from "./pool-settings";
 import { KeyConfigurationError, replicationKey } from "./replica-key";
 import { GLOBAL_POOL_FIELDS, REGIONAL_POOL_FIELDS, secondaryAllows } from "./replica-rules";
 import { scheduleSync, secondaryPoolInput } from "./replica-sync";
 import { idp, type CognitoState, type PoolReplica } from "./state";
+import { applyTokenIssuer } from "./token-issuer";
 
 const REPLICA_OPERATIONS = new Set(["CreateUserPoolReplica", "UpdateUserPoolReplica", "DeleteUserPoolReplica", "ListUserPoolReplicas"]);
 /** Reads: they change nothing a secondary would receive. */
@@ -52,6 +55,12 @@ function namedPool(body: Record<string, any>): string | undefined {
   return arn?.includes(":userpool/") ? arn.split(":userpool/")[1] : undefined;
 }
 
+/** The pool an access token names (its issuer's last path segment: the shared id for a secondary's tokens). */
+function tokenPool(token: unknown): string | undefined {
+  const iss = decodeJwt(token)?.iss;
+  return typeof iss === "string" ? iss.split("/").pop() : undefined;
+}
+
 /**
  * The secondary a request in `region` reaches, if any: by the pool it names, or (sign-in, sign-up:
  * calls that name only an app client) by one of the primary's app clients, which the secondary shares.
@@ -72,7 +81,7 @@ function secondaryIn(s: CognitoState, region: string, poolId: string | undefined
 export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Record<string, any>, serve: Next): Promise<AwsResponse | undefined> {
   const op = req.operation!;
   const poolId = namedPool(body);
-  const secondary = secondaryIn(s, req.region, poolId, body.ClientId);
+  const secondary = secondaryIn(s, req.region, poolId ?? tokenPool(body.AccessToken), body.ClientId);
   if (REPLICA_OPERATIONS.has(op)) return replicaOperation(s, req, body, secondary);
   if (!secondary) return undefined;
   const status = currentStatus(secondary);
@@ -202,6 +211,7 @@ async function createReplica(s: CognitoState, req: AwsRequest, body: Record<stri
     dirty: true,
   };
   s.replicas.set(primary.Id, r);
+  await applyTokenIssuer(s, region, created.Id);
   // The existing directory is copied as the replica comes up.
   scheduleSync(s, r, s.replicaTransitionMs);
   return jsonResponse(200, { UserPoolReplica: replicaType(r) });

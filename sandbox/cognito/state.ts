@@ -165,3 +165,14 @@ export function createState(opts: CognitoPluginOptions): CognitoState {
 export function idp<T = any>(s: CognitoState, region: string, op: string, input: unknown): Promise<T> {
   return motoJson<T>(s.moto, "cognito-idp", region, op, input);
 }
+
+/**
+ * moto's ids behind a pool (and app client) a caller names in `region`: a native replica's
+ * secondary is a moto pool of its own with its own client ids (replicas.ts), named by callers and
+ * tokens with the primary's.
+ */
+export function motoIds(s: CognitoState, region: string, poolId: string, clientId?: string): { poolId: string; clientId?: string } {
+  const r = s.replicas.get(poolId);
+  if (!r || r.region !== region) return { poolId, clientId };
+  return { poolId: r.motoPoolId, clientId: clientId === undefined ? undefined : (r.clients.get(clientId) ?? clientId) };
+}
