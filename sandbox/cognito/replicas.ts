@@ -108,7 +108,7 @@ async function toSecondary(req: AwsRequest, body: Record<string, any>, r: PoolRe
 
 /**
  * UpdateUserPool in the secondary: the per-Region settings change; every global setting given
- * must equal the primary's ("global settings required to match existing values"; KeyConfiguration
+ * must equal its existing value ("global settings required to match existing values"; KeyConfiguration
  * and IssuerConfiguration "must match the existing configuration and cannot be modified").
  */
 async function updateSecondary(s: CognitoState, req: AwsRequest, body: Record<string, any>, r: PoolReplica, serve: Next): Promise<AwsResponse> {
