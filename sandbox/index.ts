@@ -150,7 +150,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       serviceControlPolicies: serviceControlPolicies(opts.serviceControlPolicies ?? process.env.SANDBOX_SCP_FILE),
     });
     const cognito = new CognitoPlugin({ motoEndpoint: moto.endpoint, invoker: opts.lambdaInvoker, regions, triggerTimeoutMs: opts.cognitoTriggerTimeoutMs, authority: authz, replicaLagMs: opts.cognitoReplicaLagMs, replicaTransitionMs: opts.cognitoReplicaTransitionMs });
-    authz.store.poolTagsSource = (poolId) => cognito.poolTags(poolId);
+    authz.store.poolTagsSource = (poolId, region) => cognito.poolTags(poolId, region);
     // The recorder before the authorizer, so that a denied call is recorded with its errorCode as
     // CloudTrail records it; the CloudTrail API after it, so that a refused call is refused first.
     const cloudtrail = new CloudTrailPlugin({

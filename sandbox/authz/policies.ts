@@ -257,7 +257,7 @@ export class PolicyStore {
           case "cognito-idp": {
             // moto's ListTagsForResource fails (HTTP 500); DescribeUserPool carries the same tags.
             const pool = a.resource.split("/")[1]!;
-            const known = this.poolTagsSource?.(pool);
+            const known = this.poolTagsSource?.(pool, a.region);
             if (known) return known;
             return ((await motoJson(this.motoEndpoint, "cognito-idp", a.region, "DescribeUserPool", { UserPoolId: pool })).UserPool?.UserPoolTags ?? {}) as Record<string, string>;
           }
@@ -293,7 +293,7 @@ export class PolicyStore {
   }
 
   /** The Cognito plugin's pool tags (moto cannot change a pool's tags after CreateUserPool). */
-  poolTagsSource?: (poolId: string) => Record<string, string> | undefined;
+  poolTagsSource?: (poolId: string, region: string) => Record<string, string> | undefined;
 
   /** Where event source mappings live when the sandbox's Lambda runtime owns them (moto knows none of them then). */
   mappingSource?: () => Array<{ UUID: string; FunctionArn: string; Tags?: Record<string, string> }>;

@@ -76,7 +76,7 @@ import { USER_SUB_HEADER } from "./replica-sync";
 import { preSignUp } from "./pre-sign-up";
 import { selfService } from "./self-service";
 import { capturePassword, respondUserAuth, userAuth } from "./sign-in";
-import { createState, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
+import { createState, motoIds, type CognitoPluginOptions, type CognitoState, type TriggerInvocation } from "./state";
 import { afterSignIn } from "./triggers";
 
 export { randomPassword } from "./helpers";
@@ -91,8 +91,9 @@ export class CognitoPlugin implements SandboxPlugin {
   }
 
   /** A pool's tags (`aws:ResourceTag/*` for the authorizer), or undefined for a pool it does not know. */
-  poolTags(poolId: string): Record<string, string> | undefined {
-    return poolTags(this.s, poolId);
+  poolTags(poolId: string, region?: string): Record<string, string> | undefined {
+    // A native replica's secondary keeps tags of its own (a per-Region setting).
+    return poolTags(this.s, region ? motoIds(this.s, region, poolId).poolId : poolId);
   }
 
   setInvoker(invoker: LambdaInvoker | undefined): void {

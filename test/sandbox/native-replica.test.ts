@@ -11,6 +11,7 @@ import type { WantedReplication } from "../../scripts/lib/native-replica/plan";
 import { nativeReplicaDrift } from "../../scripts/lib/native-replica/drift";
 import { comparePools } from "../../scripts/operator/drift-core";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { startLocalAws } from "../../scripts/lib/local-aws";
 import { motoMissing } from "./support";
 
@@ -129,5 +130,24 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
       { check: "key", want: "a customer managed multi-Region KMS key", have: "an AWS owned key" },
       { check: "issuer", want: "UPDATED", have: "ORIGINAL" },
     ]);
+  });
+
+  it("authorizes calls to the secondary by its own tags (a per-Region setting), not the primary's", async () => {
+    const poolId = await terraformPool("cdr-test-native-f");
+    await ensureReplication(c, run(poolId), { ...wanted(), regional: { UserPoolTags: { env: "test", region: "dr" } } });
+    const iam = new IAMClient({ endpoint: sb.endpoint, region: EAST, credentials: creds });
+    const RoleName = "cdr-test-dr-tagged-reader";
+    await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` }, Action: "sts:AssumeRole" }] }) }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName,
+        PolicyName: "dr-tagged",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "cognito-idp:DescribeUserPool", Resource: "*", Condition: { StringEquals: { "aws:ResourceTag/region": "dr" } } }] }),
+      }),
+    );
+    const session = sb.assumeRole(`arn:aws:iam::${SANDBOX_ACCOUNT_ID}:role/${RoleName}`, "reader");
+    const as = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: session, maxAttempts: 1 });
+    expect((await as(WEST).send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool?.Id).toBe(poolId);
+    await expect(as(EAST).send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).rejects.toMatchObject({ name: "AccessDeniedException" });
   });
 });
