@@ -80,7 +80,7 @@ export function keepingEverything(pool: UserPoolType): UpdateUserPoolCommandInpu
     EmailConfiguration: pool.EmailConfiguration,
     SmsConfiguration: pool.SmsConfiguration,
     UserPoolTags: pool.UserPoolTags,
-    AdminCreateUserConfig: pool.AdminCreateUserConfig,
+    AdminCreateUserConfig: adminCreateUserConfig(pool),
     UserPoolAddOns: pool.UserPoolAddOns,
     AccountRecoverySetting: pool.AccountRecoverySetting,
     PoolName: pool.Name,
@@ -88,6 +88,18 @@ export function keepingEverything(pool: UserPoolType): UpdateUserPoolCommandInpu
     KeyConfiguration: pool.KeyConfiguration,
     IssuerConfiguration: pool.IssuerConfiguration,
   };
+}
+
+/**
+ * The pool's AdminCreateUserConfig without the legacy UnusedAccountValidityDays once the password
+ * policy has TemporaryPasswordValidityDays: then "you can no longer set a value for the legacy
+ * UnusedAccountValidityDays" (API reference, PasswordPolicyType), which DescribeUserPool may still show.
+ */
+function adminCreateUserConfig(pool: UserPoolType): UserPoolType["AdminCreateUserConfig"] {
+  const config = pool.AdminCreateUserConfig;
+  if (!config || pool.Policies?.PasswordPolicy?.TemporaryPasswordValidityDays === undefined) return config;
+  const { UnusedAccountValidityDays: _legacy, ...rest } = config;
+  return rest;
 }
 
 async function replicaStatus(c: ReplicationClients, poolId: string, region: string): Promise<ReplicaStatus | "GONE"> {

@@ -2,6 +2,7 @@
 // a pool key reset by a later terraform update, and the way back (inactive before deleted).
 import { describe, expect, it } from "vitest";
 import { covers, planRemoval, planReplication, ReplicationPlanError, type ObservedReplication, type WantedReplication } from "./plan";
+import { keepingEverything } from "./apply";
 
 const KEY = "arn:aws:kms:us-east-1:111111111111:key/mrk-1";
 const want: WantedReplication = {
@@ -65,5 +66,23 @@ describe("covers", () => {
     expect(covers({ a: 1, b: { c: 2 } }, { b: { c: 3 } })).toBe(false);
     expect(covers(undefined, { a: 1 })).toBe(false);
     expect(covers({ l: [1, 2] }, { l: [1] })).toBe(false);
+  });
+});
+
+describe("keepingEverything", () => {
+  it("repeats every setting a described pool has, as UpdateUserPool's input, without the legacy UnusedAccountValidityDays once the password policy sets the temporary password's validity", () => {
+    const pool = {
+      Id: "us-east-1_abc",
+      Name: "cdr-dev-users",
+      UserPoolTier: "ESSENTIALS" as const,
+      Policies: { PasswordPolicy: { MinimumLength: 12, TemporaryPasswordValidityDays: 3 } },
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7 },
+      LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: "arn:fn", LambdaVersion: "V2_0" as const } },
+      KeyConfiguration: { KeyType: "CUSTOMER_MANAGED_KEY" as const, KmsKeyArn: KEY },
+    };
+    const input = keepingEverything(pool);
+    expect(input).toMatchObject({ UserPoolId: "us-east-1_abc", PoolName: "cdr-dev-users", UserPoolTier: "ESSENTIALS", Policies: pool.Policies, LambdaConfig: pool.LambdaConfig, KeyConfiguration: pool.KeyConfiguration });
+    expect(input.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    expect(keepingEverything({ ...pool, Policies: {} }).AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7 });
   });
 });
