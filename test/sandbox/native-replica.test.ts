@@ -79,6 +79,14 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     expect(await ensureReplication(c, run(poolId), wanted())).toEqual([]);
   });
 
+  it("in two runs, as the deploy does: up to an INACTIVE replica before the DR stack is applied, then to ACTIVE", async () => {
+    const poolId = await terraformPool("cdr-test-native-g");
+    expect((await ensureReplication(c, run(poolId), wanted(), "inactive")).map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait"]);
+    expect((await observeReplication(c, poolId, WEST)).replica?.status).toBe("INACTIVE");
+    expect(await ensureReplication(c, run(poolId), wanted(), "inactive")).toEqual([]);
+    expect((await ensureReplication(c, run(poolId), wanted())).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
+  });
+
   it("repairs the key and issuer a later terraform update of the pool reset, and only that", async () => {
     const poolId = await terraformPool("cdr-test-native-b");
     await ensureReplication(c, run(poolId), wanted());

@@ -14,7 +14,7 @@ import {
   type UserPoolType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { describeError, PipelineError } from "../errors";
-import { planRemoval, planReplication, type ObservedReplication, type RegionalSettings, type ReplicaStatus, type ReplicaStep, type WantedReplication } from "./plan";
+import { planRemoval, planReplication, type ObservedReplication, type RegionalSettings, type ReplicaStatus, type ReplicaStep, type ReplicationGoal, type WantedReplication } from "./plan";
 
 export interface ReplicationClients {
   /** Cognito in the primary pool's Region. */
@@ -164,10 +164,13 @@ async function converge(c: ReplicationClients, run: ReplicationRun, plan: (o: Ob
   throw new ReplicaStepError(`native replica of ${run.poolId}: not settled after ${MAX_ROUNDS} steps (${taken.map(describeStep).join(" -> ")})`);
 }
 
-/** Brings the replica to ACTIVE with the wanted key, issuer and per-Region settings; a settled one takes no step. */
-export function ensureReplication(c: ReplicationClients, run: ReplicationRun, want: WantedReplication): Promise<StepsTaken> {
+/**
+ * Brings the replica to ACTIVE with the wanted key, issuer and per-Region settings (`goal`
+ * `inactive`: only the key, the issuer and an INACTIVE replica); a settled one takes no step.
+ */
+export function ensureReplication(c: ReplicationClients, run: ReplicationRun, want: WantedReplication, goal: ReplicationGoal = "active"): Promise<StepsTaken> {
   if (want.region !== run.region) throw new ReplicaStepError(`native replica: wanted Region ${want.region} is not the run's ${run.region}`);
-  return converge(c, run, (o) => planReplication(o, want), want);
+  return converge(c, run, (o) => planReplication(o, want, goal), want);
 }
 
 /** Removes the replica (inactive, then deleted, then gone); none is no step. */

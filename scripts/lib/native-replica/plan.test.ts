@@ -43,6 +43,15 @@ describe("planReplication", () => {
     expect(kinds({ primary: configured, replica: { region: "us-west-2", status: "DELETING" } })).toEqual(["wait", "create-replica"]);
   });
 
+  it("goes only as far as an INACTIVE replica when asked (the DR stack is applied in between), then on to ACTIVE", () => {
+    expect(planReplication({ primary: { tier: "ESSENTIALS" } }, want, "inactive").map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait"]);
+    expect(planReplication({ primary: configured, replica: { region: "us-west-2", status: "CREATING" } }, want, "inactive").map((s) => s.kind)).toEqual(["wait"]);
+    const inactive: ObservedReplication = { primary: configured, replica: { region: "us-west-2", status: "INACTIVE" }, regional: {} };
+    expect(planReplication(inactive, want, "inactive")).toEqual([]);
+    expect(planReplication({ ...inactive, primary: { tier: "ESSENTIALS" } }, want, "inactive").map((s) => s.kind)).toEqual(["configure-primary"]);
+    expect(planReplication(inactive, want).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
+  });
+
   it("refuses a Lite pool and a replica in another Region, saying why", () => {
     expect(() => planReplication({ primary: { tier: "LITE" } }, want)).toThrow(ReplicationPlanError);
     expect(() => planReplication({ primary: configured, replica: { region: "eu-west-1", status: "ACTIVE" } }, want)).toThrow("already has a replica in eu-west-1, not us-west-2");

@@ -54,8 +54,24 @@ export function covers(have: unknown, want: unknown): boolean {
   return Object.entries(want as Record<string, unknown>).every(([k, v]) => covers((have as Record<string, unknown>)[k], v));
 }
 
-/** The steps from `now` to a replica that is ACTIVE with the wanted key, issuer and per-Region settings. */
-export function planReplication(now: ObservedReplication, want: WantedReplication): ReplicaStep[] {
+/**
+ * How far a run goes: `active` (the default), or `inactive`: the key, the issuer and a replica that
+ * exists, not yet serving, so the DR stack can be applied against it (it finds the secondary in its
+ * Region) before a second run sets the DR Region's settings that name the DR stack's function and
+ * activates it.
+ */
+export type ReplicationGoal = "active" | "inactive";
+
+/** The steps from `now` to a replica that is ACTIVE with the wanted key, issuer and per-Region settings (or only INACTIVE: `goal`). */
+export function planReplication(now: ObservedReplication, want: WantedReplication, goal: ReplicationGoal = "active"): ReplicaStep[] {
+  const steps = planToActive(now, want);
+  if (goal === "active") return steps;
+  // Up to a replica that exists and is INACTIVE or ACTIVE: nothing about the DR Region's settings, no activation.
+  const settled = now.replica?.status === "INACTIVE" || now.replica?.status === "ACTIVE";
+  return steps.filter((s) => s.kind === "configure-primary" || (!settled && (s.kind === "create-replica" || s.kind === "wait")));
+}
+
+function planToActive(now: ObservedReplication, want: WantedReplication): ReplicaStep[] {
   if (now.primary.tier === "LITE") throw new ReplicationPlanError("native replication needs the Essentials or Plus feature plan; the primary pool is LITE");
   if (now.replica && now.replica.region !== want.region) {
     throw new ReplicationPlanError(`the pool already has a replica in ${now.replica.region}, not ${want.region}: remove it first (a pool has at most one)`);
