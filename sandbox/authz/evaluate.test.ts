@@ -62,6 +62,36 @@ describe("evaluate", () => {
     expect(d.allowed).toBe(false);
   });
 
+  describe("key policy with kms:EncryptionContext (Cognito's documented policy for a pool's key), which the simulator alone never matches", () => {
+    const POOL = `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-west-2_abc`;
+    const cognito: ServicePrincipal = { kind: "service", service: "cognito-idp.amazonaws.com", sourceArn: POOL, sourceAccount: ACCOUNT };
+    const keyPolicy = doc(
+      {
+        Sid: "CognitoForThisPool",
+        Effect: "Allow",
+        Principal: { Service: "cognito-idp.amazonaws.com" },
+        Action: "kms:GenerateDataKeyWithoutPlaintext",
+        Resource: "*",
+        Condition: { ArnEquals: { "aws:SourceArn": POOL }, StringLike: { "kms:EncryptionContext:aws:cognito-idp:userpool-arn": POOL } },
+      },
+      { Sid: "NotThatOne", Effect: "Deny", Principal: "*", Action: "kms:*", Resource: "*", Condition: { StringEquals: { "kms:EncryptionContext:aws:cognito-idp:userpool-arn": `${POOL}-denied` } } },
+    );
+    const asCognito = (context: Record<string, string>): AuthzRequest => ({ principal: cognito, action: "kms:GenerateDataKeyWithoutPlaintext", resource: KEY, resourceAccount: ACCOUNT, context: { "aws:SourceArn": POOL, "aws:SourceAccount": ACCOUNT, ...context } });
+
+    it("allows Cognito with the pool's encryption context, and names the statement", async () => {
+      const d = await evaluate(asCognito({ "kms:EncryptionContext:aws:cognito-idp:userpool-arn": POOL }), { identity: [], resource: keyPolicy });
+      expect(d).toMatchObject({ allowed: true, statements: ["resource#CognitoForThisPool"] });
+    });
+
+    it("denies another pool's context, a missing context, and lets a Deny on a context win", async () => {
+      for (const context of [{ "kms:EncryptionContext:aws:cognito-idp:userpool-arn": `${POOL}x` }, {}] as Array<Record<string, string>>) {
+        expect((await evaluate(asCognito(context), { identity: [], resource: keyPolicy })).allowed).toBe(false);
+      }
+      const denied = await evaluate(asCognito({ "kms:EncryptionContext:aws:cognito-idp:userpool-arn": `${POOL}-denied` }), { identity: [], resource: doc({ ...keyPolicy.Statement[0], Condition: { ArnEquals: { "aws:SourceArn": POOL } } }, keyPolicy.Statement[1]) });
+      expect(denied).toMatchObject({ allowed: false, denial: { explicit: true } });
+    });
+  });
+
   describe("key policy with kms:ViaService (DynamoDB's example for a customer managed key)", () => {
     // The account root as principal delegates to IAM: the role needs its own allow too.
     const keyPolicy = doc({

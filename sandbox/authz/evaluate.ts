@@ -10,6 +10,7 @@ import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-p
 import { getDenialReasons, getGrantReasons, runSimulation, runUnsafeSimulation, type RequestDenial, type RequestGrant } from "@cloud-copilot/iam-simulate";
 import type { NamedPolicy } from "./policies";
 import { describePrincipal, type Principal } from "./principal";
+import { resolveEncryptionContext } from "./encryption-context";
 import { FULL_AWS_ACCESS } from "./scps";
 
 export interface AuthzRequest {
@@ -65,7 +66,15 @@ function label(r: RequestGrant | RequestDenial): string {
 
 const POLICY_TYPE: Record<string, PolicyType> = { identity: "identity-based policy", resource: "resource-based policy", pb: "permissions boundary", scp: "service control policy" };
 
-export async function evaluate(req: AuthzRequest, policies: PolicySet): Promise<Decision> {
+export async function evaluate(req: AuthzRequest, given: PolicySet): Promise<Decision> {
+  // Encryption-context conditions, which the simulator drops, decided first (encryption-context.ts).
+  const ec = <T>(p: T) => resolveEncryptionContext(p, req.context);
+  const policies: PolicySet = {
+    ...given,
+    identity: given.identity.map((p) => ({ ...p, policy: ec(p.policy) })),
+    boundary: given.boundary && { ...given.boundary, policy: ec(given.boundary.policy) },
+    resource: ec(given.resource),
+  };
   const result = await runSimulation(
     {
       request: {

@@ -83,6 +83,9 @@ export async function keyConfigurationError(s: CognitoState, req: AwsRequest, bo
   if (req.operation === "UpdateUserPool") {
     const pool = await motoJson(s.moto, "cognito-idp", req.region, "DescribeUserPool", { UserPoolId: body.UserPoolId }).catch(() => undefined);
     poolArn = pool?.UserPool?.Arn;
+    // A native secondary is moto's pool of its own; Cognito knows it by the shared id (replicas.ts).
+    const replica = [...s.replicas.values()].find((r) => r.motoPoolId === body.UserPoolId);
+    if (poolArn && replica) poolArn = poolArn.replace(`userpool/${replica.motoPoolId}`, `userpool/${replica.poolId}`);
   }
   try {
     await checkKeyConfiguration(s, req.region, body.KeyConfiguration, poolArn);

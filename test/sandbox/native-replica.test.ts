@@ -13,6 +13,7 @@ import { comparePools } from "../../scripts/operator/drift-core";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { startLocalAws } from "../../scripts/lib/local-aws";
+import { poolKeyPolicy } from "../../modules/pool-key-policy";
 import { motoMissing } from "./support";
 
 const skip = motoMissing();
@@ -157,5 +158,18 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     const as = (region: string) => new CognitoIdentityProviderClient({ endpoint: sb.endpoint, region, credentials: session, maxAttempts: 1 });
     expect((await as(WEST).send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool?.Id).toBe(poolId);
     await expect(as(EAST).send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).rejects.toMatchObject({ name: "AccessDeniedException" });
+  });
+
+  it("with the key policy the native stacks give each Region's key (modules/pool-key-policy.ts): Cognito may use it for that pool and no other", async () => {
+    const arnOf = async (name: string) => (await c.primary.send(new CreateUserPoolCommand({ PoolName: name, UserPoolTier: "ESSENTIALS" }))).UserPool!;
+    const [own, other] = [await arnOf("cdr-test-native-h"), await arnOf("cdr-test-native-i")];
+    const policyFor = (poolArn: string, region: string) =>
+      poolKeyPolicy({ accountRootArn: `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root`, accountId: SANDBOX_ACCOUNT_ID, poolArn: poolArn.replace(`:${EAST}:`, `:${region}:`), region });
+    const key = (await kms.send(new CreateKeyCommand({ MultiRegion: true, Policy: policyFor(own.Arn!, EAST) }))).KeyMetadata!;
+    await kms.send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: WEST, Policy: policyFor(own.Arn!, WEST) }));
+    expect((await ensureReplication(c, run(own.Id!), { ...wanted(), keyArn: key.Arn! })).map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait", "set-regional-settings", "activate"]);
+    const refused = await ensureReplication(c, run(other.Id!), { ...wanted(), keyArn: key.Arn! }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ReplicaStepError);
+    expect((refused as Error).message).toMatch(/step configure-primary .* failed: InvalidParameterException: the key policy of .* does not let cognito-idp\.amazonaws\.com kms:GenerateDataKeyWithoutPlaintext for .*cdr-test|step configure-primary .* failed: InvalidParameterException: the key policy/);
   });
 });
