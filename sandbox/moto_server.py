@@ -93,7 +93,7 @@ PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password"
 USER_SUB_HEADER = "x-sandbox-user-sub"
 
 # A DescribeUserPool carrying this header sets the issuer (`iss`) of the tokens the pool issues from
-# then on ("original": moto's own). The gateway sets it from the pool's IssuerConfiguration and, for a
+# then on, and the client ids they name (a secondary's tokens name the primary's app clients). The gateway sets it from the pool's IssuerConfiguration and, for a
 # native replica's secondary, from the primary's pool id (sandbox/cognito/token-issuer.ts).
 TOKEN_ISSUER_HEADER = "x-sandbox-token-issuer"
 
@@ -491,20 +491,28 @@ def _install_token_issuer():
     original_create_jwt = pool_cls.create_jwt
 
     def describe_user_pool(self):
-        issuer = self.headers.get(TOKEN_ISSUER_HEADER)
-        if issuer:
+        # The header is JSON: {"iss": <issuer or null: moto's own>, "clients": {<moto's client id>: <id shown>}}.
+        given = self.headers.get(TOKEN_ISSUER_HEADER)
+        if given:
             pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
-            pool.sandbox_token_issuer = None if issuer == "original" else issuer
+            settings = json.loads(given)
+            pool.sandbox_token_issuer = settings.get("iss") or None
+            pool.sandbox_client_ids = settings.get("clients") or {}
         return original_describe(self)
 
     def create_jwt(self, *args, **kwargs):
         token, expires_in = original_create_jwt(self, *args, **kwargs)
         issuer = getattr(self, "sandbox_token_issuer", None)
-        if not issuer:
+        clients = getattr(self, "sandbox_client_ids", None) or {}
+        if not issuer and not clients:
             return token, expires_in
         decoded = jwt.decode(token, self.json_web_key)
         claims = dict(decoded.claims)
-        claims["iss"] = issuer
+        if issuer:
+            claims["iss"] = issuer
+        for claim in ("aud", "client_id"):
+            if claims.get(claim) in clients:
+                claims[claim] = clients[claims[claim]]
         return jwt.encode(dict(decoded.header), claims, self.json_web_key), expires_in
 
     response_cls.describe_user_pool = describe_user_pool

@@ -90,6 +90,19 @@ describe("evaluate", () => {
       const denied = await evaluate(asCognito({ "kms:EncryptionContext:aws:cognito-idp:userpool-arn": `${POOL}-denied` }), { identity: [], resource: doc({ ...keyPolicy.Statement[0], Condition: { ArnEquals: { "aws:SourceArn": POOL } } }, keyPolicy.Statement[1]) });
       expect(denied).toMatchObject({ allowed: false, denial: { explicit: true } });
     });
+
+    it("decides negated and IfExists clauses as IAM does when the key is missing, and leaves other operators to the simulator", async () => {
+      const allowIf = (Condition: object) => doc({ Sid: "A", Effect: "Allow", Principal: { Service: "cognito-idp.amazonaws.com" }, Action: "kms:GenerateDataKeyWithoutPlaintext", Resource: "*", Condition });
+      const ec = "kms:EncryptionContext:aws:cognito-idp:userpool-arn";
+      const decide = async (Condition: object, context: Record<string, string>) => (await evaluate(asCognito(context), { identity: [], resource: allowIf(Condition) })).allowed;
+      expect(await decide({ StringNotEquals: { [ec]: POOL } }, {})).toBe(true); // a negated operator holds for a missing key
+      expect(await decide({ StringNotEquals: { [ec]: POOL } }, { [ec]: POOL })).toBe(false);
+      expect(await decide({ StringEqualsIfExists: { [ec]: POOL } }, {})).toBe(true);
+      expect(await decide({ StringEqualsIfExists: { [ec]: POOL } }, { [ec]: "other" })).toBe(false);
+      expect(await decide({ StringLike: { [ec]: "arn:aws:cognito-idp:*:*:userpool/*" } }, { [ec]: POOL })).toBe(true);
+      // Not decided here (no error, as before this resolver existed): the simulator drops the key, so Null sees it missing.
+      expect(await decide({ Null: { [ec]: "true" } }, { [ec]: POOL })).toBe(true);
+    });
   });
 
   describe("key policy with kms:ViaService (DynamoDB's example for a customer managed key)", () => {

@@ -111,4 +111,5 @@ export const GLOBAL_POOL_FIELDS: readonly string[] = [
   "UserPoolTier",
   "KeyConfiguration",
   "IssuerConfiguration",
+  "AcrConfiguration",
 ];

@@ -49,7 +49,8 @@ export function scheduleSync(s: CognitoState, r: PoolReplica, delayMs: number): 
 
 /** One sync at a time per replica; a write during it schedules the next. */
 export function runSync(s: CognitoState, r: PoolReplica): Promise<void> {
-  if (r.syncing) return r.syncing.then(() => (r.dirty ? runSync(s, r) : undefined));
+  // Whoever waits on a running sync waits for the one after it too, if one started or is due.
+  if (r.syncing) return r.syncing.then(() => r.syncing ?? (r.dirty ? runSync(s, r) : undefined));
   if (r.status === "DELETING" || s.replicas.get(r.poolId) !== r) return Promise.resolve();
   r.dirty = false;
   r.syncing = syncReplica(s, r)
@@ -68,7 +69,8 @@ export async function flushReplicas(s: CognitoState): Promise<void> {
   for (const r of s.replicas.values()) {
     clearTimeout(r.syncTimer);
     r.syncTimer = undefined;
-    if (r.dirty || r.syncing) await runSync(s, r);
+    // Until nothing is pending; a sync that keeps failing (its error in lastSync) ends it after a few rounds.
+    for (let round = 0; (r.dirty || r.syncing) && round < 5; round++) await runSync(s, r);
   }
 }
 
@@ -140,7 +142,7 @@ async function syncReplica(s: CognitoState, r: PoolReplica): Promise<{ created: 
       const headers = { [USER_SUB_HEADER]: a.sub, ...(confirmed ? { [PERMANENT_PASSWORD_HEADER]: "1" } : {}) };
       const input = { UserPoolId: r.motoPoolId, Username: username, MessageAction: "SUPPRESS", TemporaryPassword: password, UserAttributes: Object.entries(wanted).map(([Name, Value]) => ({ Name, Value })) };
       await withRetries(() => motoJson(s.moto, "cognito-idp", r.region, "AdminCreateUser", input, headers));
-      if (confirmed) s.passwords.set(`${r.motoPoolId}|${u.Username}`, password);
+      s.passwords.set(`${r.motoPoolId}|${u.Username}`, password);
       if (u.Enabled === false) await call("AdminDisableUser", { Username: u.Username });
       counts.created++;
       continue;
@@ -156,9 +158,14 @@ async function syncReplica(s: CognitoState, r: PoolReplica): Promise<{ created: 
       await call(u.Enabled === false ? "AdminDisableUser" : "AdminEnableUser", { Username: u.Username });
       touched = true;
     }
-    if (known && s.passwords.get(`${r.motoPoolId}|${u.Username}`) !== known) {
-      await call("AdminSetUserPassword", { Username: u.Username, Password: known, Permanent: true });
-      s.passwords.set(`${r.motoPoolId}|${u.Username}`, known);
+    // A password is made permanent in the copy only for a CONFIRMED primary user (a sign-up not yet
+    // confirmed stays unconfirmed there); a confirmation in the primary confirms the copy.
+    const copyKey = `${r.motoPoolId}|${u.Username}`;
+    const confirmedNow = u.UserStatus === "CONFIRMED" && copy.UserStatus !== "CONFIRMED";
+    if (u.UserStatus === "CONFIRMED" && (confirmedNow || (known && s.passwords.get(copyKey) !== known))) {
+      const password = known ?? s.passwords.get(copyKey) ?? randomPassword();
+      await call("AdminSetUserPassword", { Username: u.Username, Password: password, Permanent: true });
+      s.passwords.set(copyKey, password);
       touched = true;
     }
     if (touched) counts.updated++;
@@ -220,6 +227,7 @@ async function syncClients(s: CognitoState, r: PoolReplica, call: (op: string, i
     if (!own) {
       const created = await call("CreateUserPoolClient", wanted);
       r.clients.set(id, String(created.UserPoolClient.ClientId));
+      await applyTokenIssuer(s, r.region, r.motoPoolId); // its tokens name the shared client id
       continue;
     }
     const have = clientSettings((await call("DescribeUserPoolClient", { ClientId: own })).UserPoolClient ?? {});

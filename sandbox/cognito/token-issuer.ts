@@ -15,11 +15,19 @@ export function tokenIssuer(type: string | undefined, primaryRegion: string, reg
   return region === primaryRegion ? undefined : `https://cognito-idp.${region}.amazonaws.com/${poolId}`;
 }
 
-/** Tells moto the issuer of the tokens of one of its pools (sandbox/moto_server.py), from the pool's IssuerConfiguration or its replica's primary. */
+/**
+ * Tells moto the issuer of the tokens of one of its pools (sandbox/moto_server.py), from the pool's
+ * IssuerConfiguration or its replica's primary, and (a secondary) the primary's app client ids the
+ * tokens name in `aud` / `client_id`. Only the issuer is lost if it fails: logged, never the call's answer.
+ */
 export async function applyTokenIssuer(s: CognitoState, region: string, motoPoolId: string): Promise<void> {
   const replica = [...s.replicas.values()].find((r) => r.motoPoolId === motoPoolId);
   const issuer = replica
     ? tokenIssuer(s.pools.get(replica.poolId)?.issuerConfiguration?.Type, replica.primaryRegion, replica.region, replica.poolId)
     : tokenIssuer(s.pools.get(motoPoolId)?.issuerConfiguration?.Type, region, region, motoPoolId);
-  await motoJson(s.moto, "cognito-idp", region, "DescribeUserPool", { UserPoolId: motoPoolId }, { [TOKEN_ISSUER_HEADER]: issuer ?? "original" });
+  const clients = replica ? Object.fromEntries([...replica.clients].map(([shared, own]) => [own, shared])) : {};
+  const header = JSON.stringify({ iss: issuer ?? null, clients });
+  await motoJson(s.moto, "cognito-idp", region, "DescribeUserPool", { UserPoolId: motoPoolId }, { [TOKEN_ISSUER_HEADER]: header }).catch((e: Error) =>
+    console.error(`sandbox: could not set the token issuer of ${motoPoolId} in ${region}: ${e.message}`),
+  );
 }

@@ -12,7 +12,7 @@ import type { AwsRequest, AwsResponse } from "../types";
 import { findClient } from "./clients";
 import { attrsToMap, decodeJwt, withRetries } from "./helpers";
 import { describePool } from "./pool-settings";
-import { idp, type CognitoState, type TriggerInvocation } from "./state";
+import { idp, motoIds, type CognitoState, type TriggerInvocation } from "./state";
 
 /** Lambda's own init limit. */
 const COLD_START_ALLOWANCE_MS = 10_000;
@@ -65,6 +65,8 @@ export async function afterSignIn(s: CognitoState, req: AwsRequest, body: Record
   if (!poolId && typeof claims.iss === "string") poolId = claims.iss.split("/").pop();
   if (!poolId && body.ClientId) poolId = (await findClient(s, String(body.ClientId), req.region))?.poolId;
   if (!poolId) return res;
+  // A native secondary's tokens name the shared pool id; moto knows the secondary by its own.
+  poolId = motoIds(s, req.region, poolId).poolId;
   const pool = await withRetries(() => describePool(s, req.region, poolId));
   const cfg = pool?.LambdaConfig ?? {};
   const v2: string | undefined = cfg.PreTokenGenerationConfig?.LambdaArn;

@@ -170,6 +170,6 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     expect((await ensureReplication(c, run(own.Id!), { ...wanted(), keyArn: key.Arn! })).map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait", "set-regional-settings", "activate"]);
     const refused = await ensureReplication(c, run(other.Id!), { ...wanted(), keyArn: key.Arn! }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ReplicaStepError);
-    expect((refused as Error).message).toMatch(/step configure-primary .* failed: InvalidParameterException: the key policy of .* does not let cognito-idp\.amazonaws\.com kms:GenerateDataKeyWithoutPlaintext for .*cdr-test|step configure-primary .* failed: InvalidParameterException: the key policy/);
+    expect((refused as Error).message).toContain(`failed: InvalidParameterException: the key policy of ${key.Arn} does not let cognito-idp.amazonaws.com kms:GenerateDataKeyWithoutPlaintext for ${other.Arn}`);
   });
 });

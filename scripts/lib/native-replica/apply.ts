@@ -87,6 +87,7 @@ export function keepingEverything(pool: UserPoolType): UpdateUserPoolCommandInpu
     UserPoolTier: pool.UserPoolTier,
     KeyConfiguration: pool.KeyConfiguration,
     IssuerConfiguration: pool.IssuerConfiguration,
+    AcrConfiguration: pool.AcrConfiguration,
   };
 }
 

@@ -89,9 +89,18 @@ describe("keepingEverything", () => {
       LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: "arn:fn", LambdaVersion: "V2_0" as const } },
       KeyConfiguration: { KeyType: "CUSTOMER_MANAGED_KEY" as const, KmsKeyArn: KEY },
     };
-    const input = keepingEverything(pool);
-    expect(input).toMatchObject({ UserPoolId: "us-east-1_abc", PoolName: "cdr-dev-users", UserPoolTier: "ESSENTIALS", Policies: pool.Policies, LambdaConfig: pool.LambdaConfig, KeyConfiguration: pool.KeyConfiguration });
-    expect(input.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    const input = keepingEverything({ ...pool, AcrConfiguration: { Level1: { AcrValue: "basic" } } });
+    const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    expect(defined).toEqual({
+      UserPoolId: "us-east-1_abc",
+      PoolName: "cdr-dev-users",
+      UserPoolTier: "ESSENTIALS",
+      Policies: pool.Policies,
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      LambdaConfig: pool.LambdaConfig,
+      KeyConfiguration: pool.KeyConfiguration,
+      AcrConfiguration: { Level1: { AcrValue: "basic" } },
+    });
     expect(keepingEverything({ ...pool, Policies: {} }).AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7 });
   });
 });
