@@ -69,7 +69,7 @@ export async function poolRequest(s: CognitoState, req: AwsRequest, body: Record
  * replaces the pool (username_attributes "forces replacement"), and moto_server.py's username
  * index stops finding users by email. The gateway sends moto the pool's current ones with the update.
  */
-const CREATE_ONLY = ["UsernameAttributes", "AliasAttributes", "UsernameConfiguration"] as const;
+export const CREATE_ONLY = ["UsernameAttributes", "AliasAttributes", "UsernameConfiguration"] as const;
 
 async function keepCreateOnly(s: CognitoState, req: AwsRequest, body: Record<string, any>): Promise<{ req: AwsRequest } | { error: AwsResponse }> {
   let pool: any;

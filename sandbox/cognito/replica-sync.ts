@@ -8,15 +8,14 @@
 // FORCE_CHANGE_PASSWORD (what moto can create), said in sandbox/README.md.
 import { motoJson } from "../aws";
 import { randomPassword, withRetries } from "./helpers";
-import { describePool } from "./pool-settings";
+import { PERMANENT_PASSWORD_HEADER } from "./passwordless";
+import { CREATE_ONLY, describePool } from "./pool-settings";
 import { GLOBAL_POOL_FIELDS, REGIONAL_POOL_FIELDS } from "./replica-rules";
 import { idp, type CognitoState, type PoolReplica } from "./state";
 import { applyTokenIssuer } from "./token-issuer";
 
-const PERMANENT_PASSWORD_HEADER = "x-sandbox-permanent-password";
 /** Asks the sandbox's moto to give a created user this sub (sandbox/moto_server.py): a secondary's copy keeps the primary's. */
 export const USER_SUB_HEADER = "x-sandbox-user-sub";
-const CREATE_ONLY = ["UsernameAttributes", "AliasAttributes", "UsernameConfiguration"];
 
 /**
  * The CreateUserPool / UpdateUserPool input of a secondary: the primary's global settings and

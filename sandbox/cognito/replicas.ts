@@ -80,6 +80,8 @@ function secondaryIn(s: CognitoState, region: string, poolId: string | undefined
  */
 export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Record<string, any>, serve: Next): Promise<AwsResponse | undefined> {
   const op = req.operation!;
+  // Every Cognito call passes here: with no replica, only the replica operations need anything.
+  if (s.replicas.size === 0 && !REPLICA_OPERATIONS.has(op)) return undefined;
   const poolId = namedPool(body);
   const secondary = secondaryIn(s, req.region, poolId ?? tokenPool(body.AccessToken), body.ClientId);
   if (REPLICA_OPERATIONS.has(op)) return replicaOperation(s, req, body, secondary);
