@@ -189,7 +189,9 @@ describe.skipIf(!!skip)(`lambda event source mappings${skip ? ` (skipped: ${skip
     expect(tags.Tags).toEqual({ team: "identity" });
 
     const upd = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID!, Enabled: false, BatchSize: 50 }));
-    expect(upd).toMatchObject({ State: "Disabled", BatchSize: 50, MaximumRetryAttempts: 3 });
+    expect(upd).toMatchObject({ BatchSize: 50, MaximumRetryAttempts: 3 });
+    expect(["Disabling", "Disabled"]).toContain(upd.State);
+    await expect.poll(async () => (await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID! }))).State, { timeout: 5000 }).toBe("Disabled");
     const list = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: "echo-fn" }));
     expect(list.EventSourceMappings?.map((m) => m.UUID)).toEqual([created.UUID]);
 

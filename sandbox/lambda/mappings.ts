@@ -61,6 +61,11 @@ export class MappingsApi {
     return [...this.mappings.values()];
   }
 
+  /** Enabled, Disabling (a poll begun before the update is still delivering) or Disabled. */
+  private stateOf(m: MappingConfig): string {
+    return this.pollers.get(m.UUID)?.state() ?? (m.Enabled ? "Enabled" : "Disabled");
+  }
+
   private startPoller(m: MappingConfig): void {
     if (this.stopped() || this.pollers.has(m.UUID)) return;
     const p = m.kind === "dynamodb" ? new DynamoDbStreamPoller(m, this.pollerHost) : new SqsPoller(m, this.pollerHost, this.opts.sqsPollersPerMapping ?? 2);
@@ -90,7 +95,7 @@ export class MappingsApi {
       if (!m || m.region !== req.region) {
         throw new AwsCallError("ResourceNotFoundException", `The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${randomUUID()})`, 404);
       }
-      if (req.method === "GET") return lambdaJson(200, describe(m));
+      if (req.method === "GET") return lambdaJson(200, describe(m, this.stateOf(m)));
       if (req.method === "PUT") {
         const body = parseJsonObject(req) ?? {};
         const before = JSON.stringify(describe(m));
@@ -99,7 +104,7 @@ export class MappingsApi {
         applyUpdate(candidate, body);
         Object.assign(m, candidate);
         if (before !== JSON.stringify(describe(m))) m.StateTransitionReason = "User action";
-        return lambdaJson(202, describe(m));
+        return lambdaJson(202, describe(m, this.stateOf(m)));
       }
       if (req.method === "DELETE") {
         this.mappings.delete(m.UUID);
@@ -134,7 +139,7 @@ export class MappingsApi {
     await validateRole(this.opts.authority, this.functions.lookup(m.FunctionArn, parseArn(m.FunctionArn).region), m);
     this.mappings.set(m.UUID, m);
     this.startPoller(m);
-    return lambdaJson(202, describe(m, m.Enabled ? "Enabled" : "Disabled"));
+    return lambdaJson(202, describe(m, this.stateOf(m)));
   }
 
   private listPage(req: AwsRequest): AwsResponse {
@@ -150,7 +155,7 @@ export class MappingsApi {
     const max = Number(req.query.get("MaxItems") ?? 100) || 100;
     const page = list.slice(start, start + max);
     return lambdaJson(200, {
-      EventSourceMappings: page.map((m) => describe(m)),
+      EventSourceMappings: page.map((m) => describe(m, this.stateOf(m))),
       ...(start + max < list.length ? { NextMarker: String(start + max) } : {}),
     });
   }
@@ -189,7 +194,7 @@ export class MappingsApi {
       mappings: streams.map((m) => ({
         uuid: m.UUID,
         eventSourceArn: m.EventSourceArn,
-        state: m.Enabled ? "Enabled" : "Disabled",
+        state: this.stateOf(m),
         shards: this.streamPoller(m).checkpoints(),
         stats: structuredClone(this.streamPoller(m).stats),
       })),
@@ -211,7 +216,7 @@ export class MappingsApi {
       region: m.region,
       functionArn: m.FunctionArn,
       eventSourceArn: m.EventSourceArn,
-      state: m.Enabled ? "Enabled" : "Disabled",
+      state: this.stateOf(m),
       lastProcessingResult: m.LastProcessingResult,
       stats: this.pollers.get(m.UUID)?.stats ?? ({} as MappingStats),
     }));

@@ -28,7 +28,7 @@ import { signUpAndConfirm, testUsers, type ConfirmedUser } from "../../scripts/d
 import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
 import { runSmoke } from "../../scripts/operator/smoke-checks";
 import { names } from "../../stacks/names";
-import { captureSettled, missingTools, startWorld, trailLogging, type World } from "./harness";
+import { captureSettled, disableMapping, missingTools, startWorld, trailLogging, type World } from "./harness";
 
 const skip = missingTools();
 const CANONICAL = `custom:${CANONICAL_ID_ATTRIBUTE}`;
@@ -214,7 +214,7 @@ describe.skipIf(skip)("change capture: every change to a primary user reaches DR
     const lambda = new LambdaClient({ region: w.deployment.env.primaryRegion, endpoint: w.sandbox.endpoint, credentials: sandboxCredentials({}) });
     const mapping = (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: names(w.deployment.env).fn("change-capture") }))).EventSourceMappings![0]!;
     await captureSettled(w); // the sign-up's own events are handled before the function goes away
-    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled: false }));
+    await disableMapping(lambda, mapping.UUID!);
     try {
       await w.primary.cognito.send(new AdminDisableUserCommand({ UserPoolId: primaryPool, Username: u.email }));
       await admin.update(u, { locale: "fr" });

@@ -14,6 +14,7 @@ import { TABLE_KEY, type ReplicationMode } from "../../handlers/contract";
 import { names } from "../../stacks/names";
 import { getDrUser } from "../../scripts/drills/population";
 import { readDlq } from "../../scripts/lib/dlq";
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 
 /** Why the suite cannot run here, or undefined. Under CI=true a missing tool is an error. */
 export function missingTools(): string | undefined {
@@ -194,5 +195,21 @@ export async function captureSettled(w: World, timeoutMs = 60_000): Promise<void
     empty = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0 ? empty + 1 : 0;
     if (Date.now() > deadline) throw new Error(`the capture queue did not drain within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/**
+ * Turns a mapping off and waits until Lambda says Disabled: until then a poll begun before the
+ * update may still deliver what it read (State "Disabling"), which a test holding records back
+ * must not race.
+ */
+export async function disableMapping(lambda: LambdaClient, uuid: string, timeoutMs = 60_000): Promise<void> {
+  await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { State } = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    if (State === "Disabled") return;
+    if (Date.now() > deadline) throw new Error(`mapping ${uuid} still ${State} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

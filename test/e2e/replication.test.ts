@@ -28,7 +28,7 @@ import { getDrUser, listByEmailPrefix, listUsers, signUpAndConfirm, testUsers, w
 import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
 import { readDlq } from "../../scripts/lib/dlq";
 import { redrive } from "../../scripts/operator/redrive-core";
-import { missingTools, readStream, replicatorCaughtUp, replicatorState, startWorld, traceUser, type StreamMapping, type World } from "./harness";
+import { disableMapping, missingTools, readStream, replicatorCaughtUp, replicatorState, startWorld, traceUser, type StreamMapping, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -290,7 +290,7 @@ describe.skipIf(skip)("replication end to end (sandbox)", { timeout: 300_000 }, 
     // Hold the stream while the records land, so the replicator gets them as one batch.
     const lambda = new LambdaClient({ region: drRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
     const [mapping] = (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.fn("replicate-user") }))).EventSourceMappings ?? [];
-    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID!, Enabled: false }));
+    await disableMapping(lambda, mapping.UUID!);
     const records = syntheticRecords("crash", 40);
     await writeRecords(records);
     // Every record in the DR stream before the mapping reads again, so they come as one batch

@@ -92,6 +92,8 @@ export abstract class Poller {
   readonly stats = newStats();
   protected readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
+  /** Polls under way: a poll that began before the mapping was disabled still delivers what it read. */
+  private polling = 0;
   private filters: FilterPattern[] = [];
   private filterSource?: unknown;
 
@@ -117,6 +119,7 @@ export abstract class Poller {
         await sleep(200, this.abort.signal);
         continue;
       }
+      this.polling++;
       try {
         await this.pollOnce();
       } catch (e) {
@@ -126,8 +129,19 @@ export abstract class Poller {
         this.onPollError(e);
         this.host.log(this.m, `poll error: ${this.stats.lastError}`);
         await sleep(500, this.abort.signal);
+      } finally {
+        this.polling--;
       }
     }
+  }
+
+  /**
+   * Lambda's State for the mapping: disabled only once no poll is under way (until then a batch
+   * read before the update may still be delivered, as AWS says "Disabling" while it stops).
+   */
+  state(): "Enabled" | "Disabling" | "Disabled" {
+    if (this.m.Enabled) return "Enabled";
+    return this.polling > 0 ? "Disabling" : "Disabled";
   }
 
   /** The mapping's filter criteria, parsed again only when they changed (an update). */
