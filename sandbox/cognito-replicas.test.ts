@@ -23,6 +23,7 @@ import {
   DeleteUserPoolReplicaCommand,
   DescribeUserPoolCommand,
   ListUserPoolReplicasCommand,
+  ListUserPoolsCommand,
   ListUsersCommand,
   UpdateUserPoolCommand,
   UpdateUserPoolReplicaCommand,
@@ -139,11 +140,15 @@ describe.skipIf(!!skip)("Cognito native multi-Region replication (sandbox)", { t
     const created = (await primary.send(new CreateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY, UserPoolTags: { role: "dr" } }))).UserPoolReplica!;
     expect(created).toEqual({ RegionName: SECONDARY, Status: "CREATING", Role: "SECONDARY", UserPoolArn: pool.Arn!.replace(`:${PRIMARY}:`, `:${SECONDARY}:`) });
     await expect(dr.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    const listedInDr = async () => ((await dr.send(new ListUserPoolsCommand({ MaxResults: 60 }))).UserPools ?? []).filter((p) => p.Name === pool.Name).map((p) => p.Id);
+    expect(await listedInDr()).toEqual([]);
     // (The SDK retries LimitExceededException as a throttle, so this takes a few seconds.)
     await expect(primary.send(new CreateUserPoolReplicaCommand({ UserPoolId: pool.Id, RegionName: SECONDARY }))).rejects.toMatchObject({ name: "LimitExceededException" });
     await waitFor(async () => (await replicaStatus(poolId)) === "INACTIVE", "INACTIVE");
 
     // INACTIVE: administrator reads under the shared id and the same user ids; no sign-in; no writes.
+    // Listed in its Region under the shared id (a lookup by name there gets the id every call takes).
+    expect(await listedInDr()).toEqual([pool.Id]);
     await sb.admin.flushCognitoReplicas();
     const copy = await dr.send(new AdminGetUserCommand({ UserPoolId: pool.Id, Username: "ann@example.com" }));
     expect(copy.Username).toBe(user.Username);

@@ -6,7 +6,7 @@
 
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateRoleCommand, CreateOpenIDConnectProviderCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, ReplicateKeyCommand } from "@aws-sdk/client-kms";
 import { CreateTableCommand, DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../index";
@@ -162,6 +162,17 @@ describe.skipIf(!!skip)("control-plane calls of a role session", { timeout: 60_0
       await expect(replicate()).rejects.toThrow(/not authorized to perform: kms:ReplicateKey on resource: arn:aws:kms:us-east-1/);
       await allow({ Effect: "Allow", Action: ["kms:ReplicateKey", "kms:PutKeyPolicy"], Resource: "*" }, { Effect: "Allow", Action: "kms:CreateKey", Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } } });
       await expect(replicate()).rejects.toThrow(/not authorized to perform: kms:CreateKey/);
+    });
+
+    it("DescribeKey is decided with the key's aliases as kms:ResourceAliases, however the key is named", async () => {
+      const adminKms = new KMSClient({ ...admin, region: "us-east-1", endpoint: sb.endpoint });
+      const key = (await adminKms.send(new CreateKeyCommand({ Policy: keyPolicy }))).KeyMetadata!;
+      await adminKms.send(new CreateAliasCommand({ AliasName: "alias/team-pool", TargetKeyId: key.KeyId }));
+      const describe = () => new KMSClient(asRole("us-east-1")).send(new DescribeKeyCommand({ KeyId: key.Arn }));
+      await allow({ Effect: "Allow", Action: "kms:DescribeKey", Resource: "*", Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/other" } } });
+      await expect(describe()).rejects.toThrow(/not authorized to perform: kms:DescribeKey/);
+      await allow({ Effect: "Allow", Action: "kms:DescribeKey", Resource: "*", Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/team-pool" } } });
+      await expect(describe()).resolves.toBeDefined();
     });
   });
 

@@ -98,11 +98,12 @@ describe("checksFor", () => {
     expect(create).toEqual([{ action: "cognito-idp:AdminCreateUser", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-west-2_abc` }]);
     const list = await checksFor(call("AWSCognitoIdentityProviderService.ListUserPools", { MaxResults: 60 }, "cognito-idp"), caller, store);
     expect(list).toEqual([{ action: "cognito-idp:ListUserPools", resource: "*" }]);
-    // A replica also needs the right to create user pools.
-    const replica = await checksFor(call("AWSCognitoIdentityProviderService.CreateUserPoolReplica", { UserPoolId: "us-east-1_abc", RegionName: "us-west-2" }, "cognito-idp"), caller, store);
+    // A replica also needs the right to create user pools, with its tags as the request's.
+    const replica = await checksFor(call("AWSCognitoIdentityProviderService.CreateUserPoolReplica", { UserPoolId: "us-east-1_abc", RegionName: "us-west-2", UserPoolTags: { env: "local" } }, "cognito-idp"), caller, store);
+    const context = { "aws:RequestTag/env": "local", "aws:TagKeys": ["env"] };
     expect(replica).toEqual([
-      { action: "cognito-idp:CreateUserPoolReplica", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-east-1_abc` },
-      { action: "cognito-idp:CreateUserPool", resource: "*" },
+      { action: "cognito-idp:CreateUserPoolReplica", resource: `arn:aws:cognito-idp:us-west-2:${ACCOUNT}:userpool/us-east-1_abc`, context },
+      { action: "cognito-idp:CreateUserPool", resource: "*", context },
     ]);
   });
 
@@ -188,7 +189,8 @@ describe("checksFor", () => {
   it("authorizes a Decrypt without KeyId on the key its ciphertext names, and refuses one it cannot read", async () => {
     const mrk = "mrk-0123456789abcdef0123456789abcdef";
     const checks = await checksFor(call("TrentService.Decrypt", { CiphertextBlob: blobOf(mrk) }, "kms"), caller, store);
-    expect(checks).toEqual([{ action: "kms:Decrypt", resource: `arn:aws:kms:us-west-2:${ACCOUNT}:key/${mrk}`, resourcePolicy: "kms-key", context: { "kms:CallerAccount": ACCOUNT } }]);
+    // With the key's aliases as kms:ResourceAliases, as on every operation on a key.
+    expect(checks).toEqual([{ action: "kms:Decrypt", resource: `arn:aws:kms:us-west-2:${ACCOUNT}:key/${mrk}`, resourcePolicy: "kms-key", context: { "kms:CallerAccount": ACCOUNT, "kms:ResourceAliases": ["alias/books"] } }]);
     await expect(checksFor(call("TrentService.Decrypt", { CiphertextBlob: Buffer.from("not a moto blob").toString("base64") }, "kms"), caller, store)).rejects.toBeInstanceOf(UnmappedRequest);
   });
 

@@ -178,18 +178,20 @@ function cognito(req: AwsRequest, caller: RolePrincipal): Check[] {
   if (op === "ListUserPools") return [{ action: "cognito-idp:ListUserPools", resource: "*" }];
   const pool = body.UserPoolId;
   if (typeof pool !== "string") throw new UnmappedRequest(`Cognito ${op} names no user pool`);
-  const checks: Check[] = [{ action: `cognito-idp:${op}`, resource: `arn:${caller.partition}:cognito-idp:${req.region}:${caller.accountId}:userpool/${pool}` }];
-  // "You must have permissions to create user pools in the target Region" (API reference,
-  // CreateUserPoolReplica); CreateUserPool has no resource-level permissions.
-  if (op === "CreateUserPoolReplica") checks.push({ action: "cognito-idp:CreateUserPool", resource: "*" });
-  return checks;
+  return [{ action: `cognito-idp:${op}`, resource: `arn:${caller.partition}:cognito-idp:${req.region}:${caller.accountId}:userpool/${pool}` }];
 }
 
 async function kms(req: AwsRequest, caller: RolePrincipal, store: PolicyStore): Promise<Check[]> {
   const op = req.operation ?? "";
   const body = json(req);
   if (["ListKeys", "ListAliases", "CreateKey", "GenerateRandom"].includes(op) && !body.KeyId) return [{ action: `kms:${op}`, resource: "*" }];
-  const onKey = async (action: string, ref: string) => ({ action, resource: await store.keyArn(req.region, ref), resourcePolicy: "kms-key" as const, context: { "kms:CallerAccount": caller.accountId } });
+  // kms:ResourceAliases on every operation on a key (KMS developer guide, "kms:ResourceAliases":
+  // "a key resource operation"); a key without an alias has none.
+  const onKey = async (action: string, ref: string) => {
+    const resource = await store.keyArn(req.region, ref);
+    const aliases = await store.keyAliases(resource).catch(() => [] as string[]);
+    return { action, resource, resourcePolicy: "kms-key" as const, context: { "kms:CallerAccount": caller.accountId, ...(aliases.length ? { "kms:ResourceAliases": aliases } : {}) } };
+  };
   if (op === "ReEncrypt") {
     // KMS API reference, ReEncrypt, "Required permissions": kms:ReEncryptFrom on the source key and
     // kms:ReEncryptTo on the destination key (there is no kms:ReEncrypt action). The source key is

@@ -85,6 +85,7 @@ export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Rec
   const poolId = namedPool(body);
   const secondary = secondaryIn(s, req.region, poolId ?? tokenPool(body.AccessToken), body.ClientId);
   if (REPLICA_OPERATIONS.has(op)) return replicaOperation(s, req, body, secondary);
+  if (op === "ListUserPools") return listWithSecondaries(s, req, body, serve);
   if (!secondary) return undefined;
   const status = currentStatus(secondary);
   if (status === "GONE") s.replicas.delete(secondary.poolId);
@@ -94,6 +95,27 @@ export async function replicaRequest(s: CognitoState, req: AwsRequest, body: Rec
   }
   if (op === "UpdateUserPool") return updateSecondary(s, req, body, secondary, serve);
   return toSecondary(req, body, secondary, serve);
+}
+
+/**
+ * ListUserPools in a Region that holds secondaries: each one under the shared pool id (a tool that
+ * finds the pool by name there, as the native DR stack does, must get the id every other call takes),
+ * and none still CREATING or gone (DescribeUserPool does not know them either).
+ */
+async function listWithSecondaries(s: CognitoState, req: AwsRequest, body: Record<string, any>, serve: Next): Promise<AwsResponse | undefined> {
+  const here = [...s.replicas.values()].filter((r) => r.region === req.region);
+  if (here.length === 0) return undefined;
+  const res = await serve(withJson(req, body));
+  const json = parseJson(res) as { UserPools?: Array<Record<string, unknown>> } | undefined;
+  if (!json?.UserPools) return res;
+  const byMotoId = new Map(here.map((r) => [r.motoPoolId, r]));
+  const UserPools = json.UserPools.flatMap((p) => {
+    const r = byMotoId.get(String(p.Id));
+    if (!r) return [p];
+    const status = currentStatus(r);
+    return status === "INACTIVE" || status === "ACTIVE" ? [{ ...p, Id: r.poolId }] : [];
+  });
+  return responseWithJson(res, { ...json, UserPools });
 }
 
 /** Sends the call to moto's pool behind the secondary and answers with the shared ids (pool and app clients). */

@@ -176,3 +176,9 @@ export function motoIds(s: CognitoState, region: string, poolId: string, clientI
   if (!r || r.region !== region) return { poolId, clientId };
   return { poolId: r.motoPoolId, clientId: clientId === undefined ? undefined : (r.clients.get(clientId) ?? clientId) };
 }
+
+/** The id callers know a pool by in `region`: the shared id for moto's pool behind a native replica's secondary, else the id itself. */
+export function sharedPoolId(s: CognitoState, region: string, poolId: string): string {
+  for (const r of s.replicas.values()) if (r.region === region && r.motoPoolId === poolId) return r.poolId;
+  return poolId;
+}

@@ -12,7 +12,7 @@ import type { AwsRequest, AwsResponse } from "../types";
 import { findClient } from "./clients";
 import { attrsToMap, decodeJwt, withRetries } from "./helpers";
 import { describePool } from "./pool-settings";
-import { idp, motoIds, type CognitoState, type TriggerInvocation } from "./state";
+import { idp, motoIds, sharedPoolId, type CognitoState, type TriggerInvocation } from "./state";
 
 /** Lambda's own init limit. */
 const COLD_START_ALLOWANCE_MS = 10_000;
@@ -118,6 +118,13 @@ export async function runTrigger(
   fn: string,
   event: { triggerSource: string },
 ): Promise<TriggerOutcome> {
+  // A secondary's triggers run for the shared pool id: the event names it and the function's
+  // resource policy is checked against the secondary's ARN (its Region, that id).
+  const shared = sharedPoolId(s, region, userPoolId);
+  if (shared !== userPoolId) {
+    userPoolId = shared;
+    if ((event as { userPoolId?: string }).userPoolId !== undefined) (event as { userPoolId?: string }).userPoolId = shared;
+  }
   const started = Date.now();
   const entry: TriggerInvocation = {
     at: new Date(started).toISOString(),

@@ -13,6 +13,18 @@ export const cognitoControl: CallMapper = async (c) => {
   switch (op) {
     case "CreateUserPool":
       return [{ action: "cognito-idp:CreateUserPool", resource: "*", context: requestTagContext(tagMap(p.UserPoolTags)) }];
+    case "CreateUserPoolReplica": {
+      // "You must have permissions to create user pools in the target Region" (API reference,
+      // CreateUserPoolReplica); CreateUserPool has no resource-level permissions. Its aws:RequestTag
+      // keys are the replica's UserPoolTags, as a CreateUserPool's are its tags: AWS does not say
+      // (sandbox/README.md, "Assumptions").
+      const context = requestTagContext(tagMap(p.UserPoolTags));
+      const pool = `arn:${c.caller.partition}:cognito-idp:${c.req.region}:${c.caller.accountId}:userpool/${p.UserPoolId}`;
+      return [
+        { action: "cognito-idp:CreateUserPoolReplica", resource: pool, context },
+        { action: "cognito-idp:CreateUserPool", resource: "*", context },
+      ];
+    }
     case "ListTagsForResource":
     case "TagResource":
     case "UntagResource":

@@ -89,6 +89,11 @@ export const kms: CallMapper = async (c) => {
   const region = c.req.region;
   const keyPolicy = { resourcePolicy: "kms-key" as const };
   const caller = { "kms:CallerAccount": c.caller.accountId };
+  // kms:ResourceAliases on an operation on an existing key (KMS developer guide, "kms:ResourceAliases").
+  const onKey = async (key: string) => {
+    const aliases = await c.store.keyAliases(key).catch(() => [] as string[]);
+    return { ...caller, ...(aliases.length ? { "kms:ResourceAliases": aliases } : {}) };
+  };
   switch (op) {
     case "ListAliases":
     case "ListKeys":
@@ -105,7 +110,7 @@ export const kms: CallMapper = async (c) => {
       const replicaRegion = String(p.ReplicaRegion ?? "");
       const replicaArn = arnOf(c, "kms", `key/${primary.split("/").pop()}`, replicaRegion);
       return [
-        { action: "kms:ReplicateKey", resource: primary, ...keyPolicy, context: { ...caller, "kms:ReplicaRegion": replicaRegion } },
+        { action: "kms:ReplicateKey", resource: primary, ...keyPolicy, context: { ...(await onKey(primary)), "kms:ReplicaRegion": replicaRegion } },
         ...createKeyChecks(c, replicaRegion, p, "REPLICA", replicaArn, "kms:ReplicateKey"),
       ];
     }
@@ -115,23 +120,27 @@ export const kms: CallMapper = async (c) => {
       const alias = String(p.AliasName ?? "");
       const checks: Check[] = [{ action: `kms:${op}`, resource: arnOf(c, "kms", alias), context: caller }];
       const current = op === "CreateAlias" ? undefined : await c.store.keyArn(region, alias).catch(() => undefined);
-      if (current) checks.push({ action: `kms:${op}`, resource: current, ...keyPolicy, context: caller });
-      if (typeof p.TargetKeyId === "string") checks.push({ action: `kms:${op}`, resource: await c.store.keyArn(region, p.TargetKeyId), ...keyPolicy, context: caller });
+      if (current) checks.push({ action: `kms:${op}`, resource: current, ...keyPolicy, context: await onKey(current) });
+      if (typeof p.TargetKeyId === "string") {
+        const target = await c.store.keyArn(region, p.TargetKeyId);
+        checks.push({ action: `kms:${op}`, resource: target, ...keyPolicy, context: await onKey(target) });
+      }
       return checks;
     }
     case "DescribeKey": {
       // `kms:RequestAlias`: the alias the request named the key by (KMS developer guide, "kms:RequestAlias").
       const ref = String(p.KeyId ?? "");
       const alias = ref.includes("alias/") ? `alias/${ref.split("alias/")[1]}` : undefined;
-      return [{ action: "kms:DescribeKey", resource: await c.store.keyArn(region, ref), ...keyPolicy, context: { ...caller, ...(alias ? { "kms:RequestAlias": alias } : {}) } }];
+      const key = await c.store.keyArn(region, ref);
+      return [{ action: "kms:DescribeKey", resource: key, ...keyPolicy, context: { ...(await onKey(key)), ...(alias ? { "kms:RequestAlias": alias } : {}) } }];
     }
     case "TagResource": {
       const key = await c.store.keyArn(region, String(p.KeyId));
-      return [{ action: "kms:TagResource", resource: key, ...keyPolicy, context: { ...caller, ...requestTagContext(tagMap(p.Tags)) } }];
+      return [{ action: "kms:TagResource", resource: key, ...keyPolicy, context: { ...(await onKey(key)), ...requestTagContext(tagMap(p.Tags)) } }];
     }
     case "PutKeyPolicy": {
       const key = await c.store.keyArn(region, String(p.KeyId));
-      const checks: Check[] = [{ action: "kms:PutKeyPolicy", resource: key, ...keyPolicy, context: { ...caller, "kms:BypassPolicyLockoutSafetyCheck": String(p.BypassPolicyLockoutSafetyCheck === true) } }];
+      const checks: Check[] = [{ action: "kms:PutKeyPolicy", resource: key, ...keyPolicy, context: { ...(await onKey(key)), "kms:BypassPolicyLockoutSafetyCheck": String(p.BypassPolicyLockoutSafetyCheck === true) } }];
       const policy = parsePolicy(c, p.Policy);
       if (p.BypassPolicyLockoutSafetyCheck !== true && policy !== undefined) checks.push({ ...lockoutCheck(c, key, policy, {}, "kms:PutKeyPolicy", region), resourceTags: undefined });
       return checks;
