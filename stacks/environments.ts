@@ -6,8 +6,8 @@ import type { DnsFailoverSettings } from "../modules/dns-failover";
 import type { AppClientSettings } from "../modules/user-pool";
 import { COGNITO_QUOTAS, type QuotaCategory } from "../handlers/replication/cognito-quotas";
 import { DEFAULT_REPLICATOR_QUOTA_SHARE } from "../handlers/replication/pacing";
-import { DEFAULT_REPLICATED_ATTRIBUTES, REPLICATION_MODES, type ReplicationMode } from "../handlers/contract";
-import { APP_TAG, DEFAULT_SANDBOX_PORT, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type StateBackend, type TrailSetting, type Unset } from "./settings";
+import { DEFAULT_REPLICATED_ATTRIBUTES, type ReplicationMode } from "../handlers/contract";
+import { APP_TAG, DEFAULT_SANDBOX_PORT, DEPLOY_MODES, ENV_NAMES, RECONCILE_SCHEDULES, type AlarmNotifications, type ChangeCaptureSettings, type ArcSettings, type EmailSettings, type EnvName, type Environment, type ReplicationSettings, type StateBackend, type TrailSetting, type Unset } from "./settings";
 
 export * from "./settings";
 
@@ -246,15 +246,18 @@ function cognitoQuotasFor(name: EnvName, env: Env): Partial<Record<QuotaCategory
   return quotas;
 }
 
-/** `<ENV>_REPLICATION_MODE` (or `REPLICATION_MODE`): `one-way` (default) or `two-way`. */
-function modeFor(name: EnvName, env: Env): ReplicationMode {
+/**
+ * `<ENV>_REPLICATION_MODE` (or `REPLICATION_MODE`): `one-way` (default) or `two-way` (this project's
+ * replication), or `native` (Cognito's multi-Region replication: one-way, by AWS's design).
+ */
+function modeFor(name: EnvName, env: Env): Pick<ReplicationSettings, "engine" | "mode"> {
   const value = setting(env, name, "REPLICATION_MODE") ?? "one-way";
-  if (!(REPLICATION_MODES as readonly string[]).includes(value)) {
+  if (!(DEPLOY_MODES as readonly string[]).includes(value)) {
     const key = `${name.toUpperCase()}_REPLICATION_MODE`;
     const variable = env[key]?.trim() ? key : "REPLICATION_MODE";
-    throw new Error(`Environment "${name}": ${variable} must be one of ${REPLICATION_MODES.join(", ")} (got "${value}")`);
+    throw new Error(`Environment "${name}": ${variable} must be one of ${DEPLOY_MODES.join(", ")} (got "${value}")`);
   }
-  return value as ReplicationMode;
+  return value === "native" ? { engine: "native", mode: "one-way" } : { engine: "custom", mode: value as ReplicationMode };
 }
 
 export function sandboxEndpoint(env: Env = process.env): string {
@@ -302,7 +305,7 @@ export function environment(name: EnvName, rawEnv: Env = process.env): Environme
     ...PER_ENV[name],
     backend: backendFor(name, { primaryRegion, drRegion }, env),
     replication: {
-      mode: modeFor(name, env),
+      ...modeFor(name, env),
       attributes: [...DEFAULT_REPLICATED_ATTRIBUTES],
       customAttributes: [],
       recordTtlDays: 30,

@@ -12,6 +12,8 @@ export interface Names {
   table: string;
   /** Alias of the multi-Region key; the replica in the DR region carries the same alias. */
   kmsAlias: string;
+  /** Native mode: alias of the user pool's multi-Region key (the same in both Regions). */
+  poolKeyAlias: string;
   /** Sign-up capture's fallback queue and its DLQ (queue names are per region: the same in both). */
   fallbackQueue: string;
   fallbackDlq: string;
@@ -46,6 +48,7 @@ export function names(env: Pick<Environment, "prefix" | "name">): Names {
     appClient: `${p}-app`,
     table: `${p}-replicated-users`,
     kmsAlias: `alias/${p}-replication`,
+    poolKeyAlias: `alias/${p}-user-pool`,
     fallbackQueue: `${p}-replication-fallback`,
     fallbackDlq: `${p}-replication-fallback-dlq`,
     replicatorDlq: `${p}-replicator-dlq`,

@@ -39,7 +39,7 @@ export function alarmTopic(scope: Construct, env: Environment, account: Account,
 }
 
 /** The pool's email sender: SES in the pool's own region outside `local` (see EmailSettings). */
-export function poolEmail(env: Environment, account: Account, role: Role): PoolEmail {
+export function poolEmail(env: Environment, account: Pick<Account, "id" | "partition">, role: Role): PoolEmail {
   const e = env.email;
   if (e.kind === "cognito-default") return { kind: "cognito-default" };
   const identity = e.identities[role];
@@ -53,11 +53,13 @@ export function provider(scope: Construct, id: string, env: Environment, region:
 }
 
 /**
- * D3: whether a pool's `custom:canonical_id` names its users' canonical id: the DR pool's always (the
- * replicator sets it), the primary pool's only in two-way mode (DR-born users' copies carry it; in
+ * D3: whether a pool's `custom:canonical_id` names its users' canonical id: the DR pool's (the
+ * replicator sets it) unless the replication is native, the primary pool's only in two-way mode (DR-born users' copies carry it; in
  * one-way mode nothing of this project sets it there, so a value was written by someone else).
  */
 export function trustsCanonicalIdAttribute(env: Pick<Environment, "replication">, role: Role): boolean {
+  // Native: the secondary's users are Cognito's copies, same sub; nothing of this project sets the attribute.
+  if (env.replication.engine === "native") return false;
   return role === "dr" || env.replication.mode === "two-way";
 }
 

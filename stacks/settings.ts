@@ -32,7 +32,20 @@ export type StateBackend =
   | { kind: "local"; dir: string }
   | { kind: "s3"; keyPrefix: string; useLockfile: true; primary: StateBucket; dr: StateBucket; endpoint?: string; unset?: Unset };
 
+/**
+ * Who replicates the users: this project's own stacks (`custom`: table, capture, replicator), or
+ * Cognito's multi-Region replication (`native`: a replica of the primary pool, one-way by AWS's
+ * design, driven by the deploy step in scripts/lib/native-replica).
+ */
+export type ReplicationEngine = "custom" | "native";
+
+/** What `<ENV>_REPLICATION_MODE` takes: the custom engine's two modes, or `native`. */
+export const DEPLOY_MODES = ["one-way", "two-way", "native"] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
+
 export interface ReplicationSettings {
+  /** `native` when `<ENV>_REPLICATION_MODE=native` (then `mode` is one-way: AWS replicates primary to secondary only). */
+  engine: ReplicationEngine;
   /**
    * `one-way` (default): the primary pool is the source, the DR pool a copy that takes no self
    * sign-ups. `two-way`: the DR stack also captures its pool's changes (sign-ups while failed over

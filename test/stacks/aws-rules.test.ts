@@ -36,6 +36,11 @@ const twoWay: StackUnderTest[] = synthAll("two-way").flatMap(({ env, primary, dr
   { name: `${env.prefix}-primary`, envName: env.name, json: primary },
   { name: `${env.prefix}-dr`, envName: env.name, json: dr },
 ]);
+// Native stacks (the pool key and its replica, the DR Region's trigger for the secondary) too.
+const native: StackUnderTest[] = synthAll("native").flatMap(({ env, primary, dr }) => [
+  { name: `${env.prefix}-primary`, envName: env.name, json: primary },
+  { name: `${env.prefix}-dr`, envName: env.name, json: dr },
+]);
 const stack = (envName: string, role: "primary" | "dr") => stacks.find((s) => s.envName === envName && s.name.endsWith(`-${role}`))!;
 
 /** A deep copy of a stack with `edit` applied to its JSON. */
@@ -49,7 +54,7 @@ const first = <T>(o: Record<string, T> | undefined): T => Object.values(o ?? {})
 const policyOf = (j: TfJson, match: string) => resources(j, "aws_iam_role_policy").find(([n]) => n.includes(match))![1];
 
 describe("AWS service rules", () => {
-  it.each([...stacks.map((s) => [s.name, "one-way", s] as const), ...twoWay.map((s) => [s.name, "two-way", s] as const)])("%s (%s) follows them", async (_name, _mode, s) => {
+  it.each([...stacks.map((s) => [s.name, "one-way", s] as const), ...twoWay.map((s) => [s.name, "two-way", s] as const), ...native.map((s) => [s.name, "native", s] as const)])("%s (%s) follows them", async (_name, _mode, s) => {
     const findings = await checkStack(s);
     expect(errors(findings).map((f) => `${f.rule} ${f.where}: ${f.message}`)).toEqual([]);
   });

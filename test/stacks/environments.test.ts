@@ -88,8 +88,8 @@ describe("replication mode (D1)", () => {
   });
 
   it("refuses anything else, naming the variable that holds it", () => {
-    expect(() => environment("staging", { STAGING_REPLICATION_MODE: "both" })).toThrow('Environment "staging": STAGING_REPLICATION_MODE must be one of one-way, two-way (got "both")');
-    expect(() => environment("dev", { REPLICATION_MODE: "twoway" })).toThrow(/REPLICATION_MODE must be one of one-way, two-way \(got "twoway"\)/);
+    expect(() => environment("staging", { STAGING_REPLICATION_MODE: "both" })).toThrow('Environment "staging": STAGING_REPLICATION_MODE must be one of one-way, two-way, native (got "both")');
+    expect(() => environment("dev", { REPLICATION_MODE: "twoway" })).toThrow(/REPLICATION_MODE must be one of one-way, two-way, native \(got "twoway"\)/);
     expect(() => environment("dev", { REPLICATION_MODE: "twoway" })).not.toThrow(/DEV_REPLICATION_MODE/);
   });
 });

@@ -3,7 +3,7 @@
 // allows nothing else. (The end-to-end suite runs the tools with it in the enforced sandbox.)
 import { describe, expect, it } from "vitest";
 import { operatorPolicy } from "../../scripts/lib/operator-policy";
-import { allEnvironments } from "../../stacks/environments";
+import { allEnvironments, environment } from "../../stacks/environments";
 import { checkPolicy } from "./aws-rules";
 import { lintPolicy } from "./policy-lint";
 
@@ -18,6 +18,18 @@ describe("operator policy", () => {
       StringEquals: { "kms:ViaService": [`dynamodb.${env.primaryRegion}.amazonaws.com`, `dynamodb.${env.drRegion}.amazonaws.com`] },
       "ForAnyValue:StringEquals": { "kms:ResourceAliases": `alias/${env.prefix}-replication` },
     });
+  });
+
+  it("native mode: drift's replica status and the pool key's description, by the key's alias, follow the same rules", async () => {
+    const env = environment("prod", { PROD_REPLICATION_MODE: "native" });
+    const doc = operatorPolicy(env, { id: "123456789012" });
+    expect(await checkPolicy("operator", doc, { identity: true })).toEqual([]);
+    expect(lintPolicy(JSON.stringify(doc), "identity", "operator")).toEqual([]);
+    expect(doc.Statement.filter((s) => s.Sid.startsWith("Native"))).toEqual([
+      { Sid: "NativeReplicaStatus", Effect: "Allow", Action: ["cognito-idp:ListUserPoolReplicas"], Resource: [`arn:aws:cognito-idp:${env.primaryRegion}:123456789012:userpool/*`] },
+      { Sid: "NativePoolKey", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: [`arn:aws:kms:${env.primaryRegion}:123456789012:key/*`], Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/cdr-prod-user-pool" } } },
+    ]);
+    expect(operatorPolicy(environment("prod", {}), { id: "123456789012" }).Statement.filter((s) => s.Sid.startsWith("Native"))).toEqual([]);
   });
 
   it("would flag a grant on the wrong resource type", async () => {

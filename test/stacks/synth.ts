@@ -2,8 +2,7 @@
 // gives tests the plain JSON to walk.
 import { Testing } from "cdktf";
 import { synthApp } from "../../stacks/app";
-import type { ReplicationMode } from "../../handlers/contract";
-import { allEnvironments, ENV_NAMES, environment, type Environment } from "../../stacks/environments";
+import { allEnvironments, ENV_NAMES, environment, type DeployMode, type Environment } from "../../stacks/environments";
 
 export interface TfJson {
   provider: { aws: Array<Record<string, unknown>> };
@@ -24,9 +23,9 @@ export function synthEnvironment(env: Environment): SynthedEnv {
   return { env, primary: JSON.parse(Testing.synth(primary)), dr: JSON.parse(Testing.synth(dr)) };
 }
 
-const cached = new Map<ReplicationMode, SynthedEnv[]>();
+const cached = new Map<DeployMode, SynthedEnv[]>();
 /** Every environment's stacks with default settings, in `mode` (one-way, the default, unless told). */
-export function synthAll(mode: ReplicationMode = "one-way"): SynthedEnv[] {
+export function synthAll(mode: DeployMode = "one-way"): SynthedEnv[] {
   if (!cached.has(mode)) {
     const envs = mode === "one-way" ? allEnvironments({}) : ENV_NAMES.map((n) => environment(n, { [`${n.toUpperCase()}_REPLICATION_MODE`]: mode }));
     cached.set(mode, envs.map(synthEnvironment));
