@@ -66,14 +66,7 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
     return r;
   }
 
-  async function triggerCanonicalId(poolId: string, email: string): Promise<string | undefined> {
-    const inv = (await sandbox.admin.triggers())
-      .filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === poolId)
-      .reverse()
-      .find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === email);
-    const out = inv?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } } | undefined;
-    return out?.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride?.[CANONICAL_ID_CLAIM];
-  }
+  const triggerCanonicalId = (poolId: string, email: string) => triggerCanonicalIdOf(sandbox, poolId, email);
 
   await sandbox.admin.setReplicationDelay(o.replicationDelayMs);
   await sandbox.admin.clearFaults();
@@ -312,6 +305,20 @@ export async function runGameDay(sandbox: Sandbox, deployment: LocalDeployment, 
 function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return [...items];
   return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / Math.max(1, count - 1))]);
+}
+
+/**
+ * The canonical id a pool's pre-token trigger last put into `email`'s ID token (the sandbox does not
+ * rewrite claims, so the trigger's answer stands for them); `region` tells a native secondary from
+ * its primary, which share the pool id.
+ */
+export async function triggerCanonicalIdOf(sandbox: Sandbox, poolId: string, email: string, region?: string): Promise<string | undefined> {
+  const inv = (await sandbox.admin.triggers())
+    .filter((t) => t.trigger === "PreTokenGeneration" && t.userPoolId === poolId && (region === undefined || t.region === region))
+    .reverse()
+    .find((t) => (t.event as { request?: { userAttributes?: Record<string, string> } }).request?.userAttributes?.email === email);
+  const out = inv?.result as { response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, string> } } } } | undefined;
+  return out?.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride?.[CANONICAL_ID_CLAIM];
 }
 
 /** The passwordless sign-in replicated users have in the DR pool (their password cannot be copied). */

@@ -6,6 +6,7 @@
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Environment } from "../../stacks/environments";
@@ -49,6 +50,15 @@ export function bothRegions(env: Environment, opts?: { maxAttempts?: number }): 
 /** Lambda in one region (drift compares trigger code, smoke reads the mappings). */
 export function lambdaClient(env: Environment, region: string): LambdaClient {
   return new LambdaClient({
+    region,
+    maxAttempts: 5,
+    ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),
+  });
+}
+
+/** KMS in one region (the native drift check describes the pool's key). */
+export function kmsClient(env: Environment, region: string): KMSClient {
+  return new KMSClient({
     region,
     maxAttempts: 5,
     ...(env.sandboxEndpoint ? { endpoint: env.sandboxEndpoint, credentials: sandboxCredentials() } : {}),

@@ -7,9 +7,9 @@ import { App } from "cdktf";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stackDirs, synthApp } from "../../stacks/app";
-import { environment, type Environment } from "../../stacks/environments";
-import type { ReplicationMode } from "../../handlers/contract";
+import { environment, type DeployMode, type Environment } from "../../stacks/environments";
 import { setupLocalAccount } from "./local-account";
+import { nativeReplicaStep, removeNativeReplica } from "./native-replica/deploy";
 import { pipelineSession, sessionEnv, type PipelineStep } from "./pipeline-session";
 import { terraformRunner, type PlanOptions, type TerraformRunner } from "./terraform";
 
@@ -36,10 +36,10 @@ export interface DeployOptions {
   /** Where the stacks keep state: files under the work dir (default), or the sandbox's S3, one bucket per region (created by the account setup). */
   state?: "files" | "s3";
   /** The replication mode to deploy (default: LOCAL_REPLICATION_MODE, else one-way). */
-  mode?: ReplicationMode;
+  mode?: DeployMode;
 }
 
-export function synthLocal(endpoint: string, workDir: string, state: DeployOptions["state"] = "files", mode?: ReplicationMode): { env: Environment; primary: string; dr: string } {
+export function synthLocal(endpoint: string, workDir: string, state: DeployOptions["state"] = "files", mode?: DeployMode): { env: Environment; primary: string; dr: string } {
   const outdir = resolve(workDir, "cdktf.out");
   mkdirSync(outdir, { recursive: true });
   const env = environment("local", {
@@ -67,6 +67,13 @@ export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment>
   };
   const dirOf = (role: "primary" | "dr") => (role === "primary" ? primary : dr);
   const outputs: Record<string, Record<string, string>> = {};
+  const native = env.replication.engine === "native";
+  const nativeStep = async (role: "primary" | "dr") => {
+    const started = Date.now();
+    const credentials = await pipelineSession(env, role, regionOf(role));
+    const steps = await nativeReplicaStep(env, role, { primary: outputs.primary!, dr: outputs.dr }, { credentials, log, pollMs: 200 });
+    log(`native replica step after the ${role} stack as its pipeline role: ${steps.map((s) => s.kind).join(", ") || "nothing to do"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  };
   for (const role of ["primary", "dr"] as const) {
     const started = Date.now();
     const tf = await runnerAs(role);
@@ -74,6 +81,8 @@ export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment>
     await tf.apply(dirOf(role));
     outputs[role] = await tf.outputs(dirOf(role));
     log(`applied ${role} stack as its pipeline role in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Native: the replica the provider cannot make, after each apply (the DR stack finds it by name).
+    if (native) await nativeStep(role);
   }
   return {
     env,
@@ -88,13 +97,19 @@ export async function deployLocal(opts: DeployOptions): Promise<LocalDeployment>
       return p.changes || d.changes;
     },
     async apply(role) {
-      await (await runnerAs(role)).apply(dirOf(role));
+      const tf = await runnerAs(role);
+      await tf.apply(dirOf(role));
+      if (!native) return;
+      outputs[role] = await tf.outputs(dirOf(role));
+      await nativeStep(role);
     },
     async plan(role, planOpts) {
       return (await runnerAs(role)).plan(dirOf(role), planOpts);
     },
     async destroy() {
       for (const role of ["dr", "primary"] as const) {
+        // Native: the replica goes after the DR stack (which finds it by name) and before the primary pool.
+        if (native && role === "primary") await removeNativeReplica(env, outputs.primary!, { credentials: await pipelineSession(env, "primary", env.primaryRegion), log, pollMs: 200 });
         const started = Date.now();
         await (await runnerAs(role)).destroy(dirOf(role));
         log(`destroyed ${role} stack in ${((Date.now() - started) / 1000).toFixed(1)} s`);

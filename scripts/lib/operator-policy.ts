@@ -71,6 +71,19 @@ export function operatorPolicy(env: Pick<Environment, "prefix" | "name" | "prima
         Action: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
         Resource: [arn("sqs", env.drRegion, n.replicatorDlq)],
       },
+      // Native mode: drift asks for the replica and the pool's key (scripts/lib/native-replica/drift.ts).
+      ...(env.replication?.engine === "native"
+        ? [
+            { Sid: "NativeReplicaStatus", Effect: "Allow" as const, Action: ["cognito-idp:ListUserPoolReplicas"], Resource: [pools(env.primaryRegion)] },
+            {
+              Sid: "NativePoolKey",
+              Effect: "Allow" as const,
+              Action: ["kms:DescribeKey"],
+              Resource: [arn("kms", env.primaryRegion, "key/*")],
+              Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": n.poolKeyAlias } },
+            },
+          ]
+        : []),
       { Sid: "CompareTriggerCode", Effect: "Allow", Action: ["lambda:GetFunction"], Resource: regions.map((r) => arn("lambda", r, `function:${env.prefix}-*`)) },
     ],
   };

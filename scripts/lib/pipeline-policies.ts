@@ -252,6 +252,17 @@ function manageStatements(t: PolicyTarget, regions: string[], owns: { dataPlane:
       Condition: tagged,
     },
     {
+      // Native mode's deploy step (scripts/lib/native-replica/deploy.ts): the primary's creates the
+      // replica and lists it from the primary's Region; the DR step lists it from the DR Region (it
+      // updates the secondary and activates it with Update*, above). Creating a replica also needs
+      // CreateUserPool, with the replica's tags (CreateTaggedPoolsAndKeys).
+      Sid: "NativeReplicas",
+      Effect: "Allow",
+      Action: verbs("cognito-idp", dataPlane ? ["CreateUserPoolReplica", "ListUserPoolReplicas"] : ["ListUserPoolReplicas"]),
+      Resource: [arn("cognito-idp", "userpool/*")],
+      Condition: tagged,
+    },
+    {
       Sid: "ManageTaggedKeys",
       Effect: "Allow",
       // ReplicateKey for the table key's DR replica; CreateGrant is what DynamoDB asks of the caller for a table key.

@@ -6,7 +6,9 @@ import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP } from "../lib/flags";
 import { table } from "../lib/output";
 import { replicationMode } from "../lib/replication-mode";
-import { comparePools, PRIMARY_ONLY_TRIGGERS } from "./drift-core";
+import { kmsClient } from "../lib/clients";
+import { nativeReplicaDrift } from "../lib/native-replica/drift";
+import { comparePools, DR_ONLY_TRIGGERS, PRIMARY_ONLY_TRIGGERS } from "./drift-core";
 import { POOL_OPTIONS, poolOf } from "./target";
 
 export const DRIFT_HELP = `Usage: npm run drift -- --env <name> [options]
@@ -48,15 +50,20 @@ const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
 async function runDrift(ctx: CommandContext): Promise<number> {
   const { env, clients } = ctx;
+  const native = env.replication.engine === "native";
   const [pPool, dPool] = await Promise.all([poolOf(ctx, clients.primary.cognito, "primary"), poolOf(ctx, clients.dr.cognito, "dr")]);
   const result = await comparePools({
     primary: { cognito: clients.primary.cognito, lambda: clients.lambda(env.primaryRegion), poolId: pPool.id, region: env.primaryRegion },
     dr: { cognito: clients.dr.cognito, lambda: clients.lambda(env.drRegion), poolId: dPool.id, region: env.drRegion },
     canonicalIdAttribute: ctx.replication.canonicalIdAttribute,
     // Two-way: the DR pool has its own PostConfirmation (D10), so both pools' are compared.
-    primaryOnlyTriggers: replicationMode(env) === "two-way" ? [] : PRIMARY_ONLY_TRIGGERS,
+    // Native: no capture and no sign-up gate; the pre-token triggers are compared like every other.
+    primaryOnlyTriggers: native || replicationMode(env) === "two-way" ? [] : PRIMARY_ONLY_TRIGGERS,
+    drOnlyTriggers: native ? [] : DR_ONLY_TRIGGERS,
   });
-  ctx.report({ tool: "drift", env: env.name, primaryPool: pPool, drPool: dPool, ...result }, () => {
+  // Native: the replica, the pool's key and issuer too (a terraform update of the pool resets the last two).
+  const replica = native ? await nativeReplicaDrift({ cognito: clients.primary.cognito, kms: kmsClient(env, env.primaryRegion), poolId: pPool.id, region: env.drRegion, issuer: "UPDATED" }) : [];
+  ctx.report({ tool: "drift", env: env.name, primaryPool: pPool, drPool: dPool, ...result, ...(native ? { replica } : {}) }, () => {
     const lines = [`drift ${pPool.name} (${pPool.id}, ${env.primaryRegion}) vs ${dPool.name} (${dPool.id}, ${env.drRegion}): ${result.compared.appClients} app client(s), ${result.compared.triggers} trigger function(s) compared`];
     if (result.differences.length === 0) lines.push("no differences");
     else {
@@ -67,10 +74,12 @@ async function runDrift(ctx: CommandContext): Promise<number> {
       lines.push(`${result.canonicalIdWriters.length} app client(s) can write the canonical id attribute (a user of one could claim another user's id; set WriteAttributes without it):`);
       lines.push(table([["pool", "client", "client id", "why"], ...result.canonicalIdWriters.map((w) => [w.pool, w.client, w.clientId ?? "-", w.why])]));
     }
+    for (const f of replica) lines.push(`native replication: ${f.check} is ${f.have}, should be ${f.want} (npm run native-replica -- --env ${env.name} --stack primary, then --stack dr, repairs it)`);
+    if (native && replica.length === 0) lines.push(`native replication: replica ACTIVE in ${env.drRegion}, customer managed multi-Region key, updated issuer`);
     for (const note of result.notes) lines.push(`note: ${note}`);
     return lines.join("\n");
   });
-  return result.differences.length + result.canonicalIdWriters.length > 0 ? EXIT.DRIFT : EXIT.OK;
+  return result.differences.length + result.canonicalIdWriters.length + replica.length > 0 ? EXIT.DRIFT : EXIT.OK;
 }
 
 if (require.main === module) drift.main();

@@ -3,7 +3,7 @@
 // its change capture, each asked in the DR region only (the failover smokes DR with the primary
 // region down).
 import { CloudTrailClient, GetEventSelectorsCommand, GetTrailCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
-import { CognitoIdentityProviderClient, DescribeUserPoolCommand, ListUserPoolsCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient, DescribeUserPoolCommand, ListUserPoolReplicasCommand, ListUserPoolsCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
@@ -128,5 +128,36 @@ describe("runSmoke against the regions (mocked)", () => {
       "[dr] PostConfirmation trigger of the DR pool is cdr-dev-post-confirmation: the DR pool has no PostConfirmation trigger",
       expect.stringMatching(/^\[dr\] change capture sees the DR pool's changes .*: trail cdr-dev-trail is not logging/),
     ]);
+  });
+  describe("native mode", () => {
+    const native = environment("dev", { DEV_REPLICATION_MODE: "native" });
+    const trigger = `arn:aws:lambda:${drRegion}:111122223333:function:cdr-dev-pre-token`;
+    beforeEach(() => {
+      cognito.on(ListUserPoolsCommand).resolves({ UserPools: [{ Name: "cdr-dev-users-primary", Id: "us-east-1_p1" }] });
+      cognito.on(ListUserPoolReplicasCommand).resolves({ UserPoolReplicas: [{ Role: "PRIMARY", RegionName: primaryRegion, Status: "ACTIVE" }, { Role: "SECONDARY", RegionName: drRegion, Status: "ACTIVE" }] });
+      cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { KeyConfiguration: { KeyType: "CUSTOMER_MANAGED_KEY" }, IssuerConfiguration: { Type: "UPDATED" }, LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: trigger, LambdaVersion: "V2_0" } } } });
+    });
+
+    it("two checks: the primary's key, issuer and replica; the secondary ACTIVE with the DR Region's trigger, asked in the DR Region only", async () => {
+      expect(list(native)).toEqual([
+        `[primary] user pool cdr-dev-users-primary in ${primaryRegion} has a customer managed key, the updated issuer and a replica in ${drRegion}`,
+        `[dr] the replica of cdr-dev-users-primary in ${drRegion} is ACTIVE with its pre-token trigger cdr-dev-pre-token in ${drRegion}`,
+      ]);
+      await expect(runSmoke(native, ["primary", "dr"])).resolves.toEqual({ failed: [], total: 2 });
+      cognito.resetHistory();
+      await expect(runSmoke(native, ["dr"])).resolves.toEqual({ failed: [], total: 1 });
+      expect([...(await regionsCalled())]).toEqual([drRegion]);
+      expect(dynamodb.calls()).toHaveLength(0);
+    });
+
+    it("names what a terraform update reset, an inactive replica and the primary's trigger in DR, with the command that repairs them", async () => {
+      cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: trigger.replace(drRegion, primaryRegion), LambdaVersion: "V2_0" } } } });
+      cognito.on(ListUserPoolReplicasCommand).resolves({ UserPoolReplicas: [{ Role: "SECONDARY", RegionName: drRegion, Status: "INACTIVE" }] });
+      const r = await runSmoke(native, ["primary", "dr"]);
+      expect(r.failed).toEqual([
+        expect.stringMatching(/^\[primary\] .*: an AWS owned key; issuer ORIGINAL \(npm run native-replica -- --env dev --stack primary repairs it\)$/),
+        expect.stringMatching(/^\[dr\] .*: replica INACTIVE; pre-token trigger arn:aws:lambda:us-east-1:.* \(npm run native-replica -- --env dev --stack dr repairs it\)$/),
+      ]);
+    });
   });
 });

@@ -11,6 +11,7 @@
 //          fourth checks ask, of the DR pool: its PostConfirmation trigger is the
 //          DR post-confirmation function, and change capture sees its changes (a
 //          DR change nothing captures is lost silently during a failover).
+// Native mode has its own (smoke-native.ts).
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -23,6 +24,7 @@ import { replicationMode } from "../lib/replication-mode";
 import { lambdaClient, regionClients, sandboxCredentials, type RegionClients } from "../lib/clients";
 import { stepSummary } from "../lib/stacks";
 import { captureTrail, checkCaptureWiring } from "./capture-wiring";
+import { nativeChecks } from "./smoke-native";
 
 export interface Check {
   role: Role;
@@ -81,6 +83,7 @@ function captureCheck(env: Environment, role: Role, c: SmokeClients): Check {
 
 /** Every smoke check of `env`, both roles, in the order they run (two-way mode adds two of DR's). */
 export function checksFor(env: Environment, c: SmokeClients): Check[] {
+  if (env.replication.engine === "native") return nativeChecks(env, c.regions);
   const n = names(env);
   const { primary, dr } = c.regions;
   const lambda = c.lambda;

@@ -49,7 +49,9 @@ export async function findPool(cognito: Pick<CognitoIdentityProviderClient, "sen
 /** The pool of `role` a tool works on: --primary-pool/--dr-pool, else the environment's pool name, in the role's region. */
 export function poolOf(ctx: Pick<CommandContext, "env" | "names" | "values">, cognito: Pick<CognitoIdentityProviderClient, "send">, role: Role): Promise<PoolRef> {
   const region = role === "primary" ? ctx.env.primaryRegion : ctx.env.drRegion;
-  return findPool(cognito, stringFlag(ctx.values, `${role}-pool`) ?? ctx.names.userPool(role), region, role);
+  // Native: the DR Region's pool is the primary's replica, under the primary's name (and id).
+  const name = ctx.env.replication.engine === "native" ? ctx.names.userPool("primary") : ctx.names.userPool(role);
+  return findPool(cognito, stringFlag(ctx.values, `${role}-pool`) ?? name, region, role);
 }
 
 export async function findQueueUrl(sqs: Pick<SQSClient, "send">, nameOrUrl: string, region: string): Promise<string> {

@@ -16,6 +16,7 @@ import { defineCommand, type CommandContext } from "../lib/command";
 import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
 import { pipelineSession, useSession } from "../lib/pipeline-session";
+import { nativeReplicaStep } from "../lib/native-replica/deploy";
 import { prepareStacks, requireTarget, stepSummary } from "../lib/stacks";
 import { approvals, githubContext } from "./github";
 import type { PlanMeta } from "./plan";
@@ -68,6 +69,8 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
   }
   const serial = await tf.stateSerial(dirs[role]);
   const outputs = await tf.outputs(dirs[role]);
+  // Native: the replica the provider cannot make (key and issuer, replica; then the DR Region's settings and activation).
+  const replicaSteps = env.replication.engine === "native" ? await nativeReplicaStep(env, role, { [role]: outputs }, { log: (line) => console.log(line) }) : undefined;
   const evidenceDir = resolve((values.evidence as string | undefined) ?? dir);
   mkdirSync(evidenceDir, { recursive: true });
   copyFileSync(log, join(evidenceDir, `${stack}.apply.log`));
@@ -82,6 +85,7 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
     counts: meta.counts,
     stateSerial: serial,
     approvers: approvedBy,
+    ...(replicaSteps ? { nativeReplicaSteps: replicaSteps } : {}),
     run: process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined,
     outputs,
   };

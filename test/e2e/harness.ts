@@ -10,7 +10,8 @@ import { deployLocal, type LocalDeployment } from "../../scripts/lib/local-deplo
 import { findTerraform } from "../../scripts/lib/tools";
 import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord, type Shard } from "@aws-sdk/client-dynamodb-streams";
-import { TABLE_KEY, type ReplicationMode } from "../../handlers/contract";
+import { TABLE_KEY } from "../../handlers/contract";
+import type { DeployMode } from "../../stacks/environments";
 import { names } from "../../stacks/names";
 import { getDrUser } from "../../scripts/drills/population";
 import { readDlq } from "../../scripts/lib/dlq";
@@ -41,7 +42,7 @@ export interface World {
 /** Where every end-to-end sandbox leaves its authorization decisions for the suite's least-privilege report. */
 export const AUTHZ_REPORT_DIR = resolve(__dirname, "../../.sandbox/authz-report");
 
-export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; mode?: ReplicationMode; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
+export async function startWorld(opts: { replicationDelayMs?: number; state?: "files" | "s3"; mode?: DeployMode; beforeDeploy?: (sandbox: Sandbox) => Promise<void> } = {}): Promise<World> {
   const workDir = mkdtempSync(join(tmpdir(), "cdr-e2e-"));
   const sandbox = await startLocalAws({ port: 0, workDir, replicationDelayMs: opts.replicationDelayMs ?? 0, authorization: true, authzReportDir: AUTHZ_REPORT_DIR });
   try {
@@ -212,4 +213,25 @@ export async function disableMapping(lambda: LambdaClient, uuid: string, timeout
     if (Date.now() > deadline) throw new Error(`mapping ${uuid} still ${State} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A session of the operator role with exactly the documented policy (npm run operator-policy), so
+ * the enforced sandbox proves that policy is enough for the tools run with it.
+ */
+export async function operatorSession(w: World): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
+  const { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } = await import("@aws-sdk/client-iam");
+  const { operatorPolicy } = await import("../../scripts/lib/operator-policy");
+  const account = w.deployment.primary.alarm_topic_arn!.split(":")[4]!;
+  const iam = new IAMClient({ region: w.deployment.env.primaryRegion, endpoint: w.sandbox.endpoint, credentials: sandboxCredentials({}) });
+  const roleName = `${w.deployment.env.prefix}-operator`;
+  const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] };
+  // A second session of the same suite reuses the role (its policy put again: the same document).
+  const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) })).catch((e: Error) => {
+    if (e.name !== "EntityAlreadyExistsException") throw e;
+    return iam.send(new GetRoleCommand({ RoleName: roleName }));
+  });
+  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "operator-tools", PolicyDocument: JSON.stringify(operatorPolicy(w.deployment.env, { id: account })) }));
+  iam.destroy();
+  return w.sandbox.assumeRole(role.Role!.Arn!, "on-call");
 }

@@ -26,7 +26,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
-import { CreateRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -39,14 +39,13 @@ import type { Command } from "../../scripts/lib/command";
 import { backfill, type BackfillReport } from "../../scripts/operator/backfill";
 import type { Checkpoint } from "../../scripts/operator/checkpoint";
 import { drift } from "../../scripts/operator/drift";
-import { operatorPolicy } from "../../scripts/lib/operator-policy";
 import { mapLimit } from "../../scripts/lib/map-limit";
 import { signUpAndConfirm, testUsers, waitForDr, type ConfirmedUser } from "../../scripts/drills/population";
 import { reconcile, type ReconcileReport } from "../../scripts/operator/reconcile";
 import { redrive } from "../../scripts/operator/redrive";
 import { names } from "../../stacks/names";
 import { spawnTool } from "../support/tool-process";
-import { missingTools, startWorld, trailLogging, type World } from "./harness";
+import { missingTools, operatorSession, startWorld, trailLogging, type World } from "./harness";
 
 const skip = missingTools();
 
@@ -80,13 +79,8 @@ describe.skipIf(skip)("operator tools against the sandbox", { timeout: 600_000 }
   beforeAll(async () => {
     w = await startWorld();
     n = names(w.deployment.env);
-    const account = w.deployment.primary.alarm_topic_arn.split(":")[4]!;
     iam = new IAMClient({ region: primaryRegion(), endpoint: w.sandbox.endpoint, credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } });
-    const roleName = `${w.deployment.env.prefix}-operator`;
-    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] };
-    const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "operator-tools", PolicyDocument: JSON.stringify(operatorPolicy(w.deployment.env, { id: account })) }));
-    operator = w.sandbox.assumeRole(role.Role!.Arn!, "on-call");
+    operator = await operatorSession(w);
     tmp = mkdtempSync(join(w.workDir, "ops-"));
     process.env.SANDBOX_ENDPOINT = w.sandbox.endpoint;
     // moto finds users of an email-as-username pool by scanning every user, so 10,000 users

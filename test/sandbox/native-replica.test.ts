@@ -80,12 +80,18 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     expect(await ensureReplication(c, run(poolId), wanted())).toEqual([]);
   });
 
-  it("in two runs, as the deploy does: up to an INACTIVE replica before the DR stack is applied, then to ACTIVE", async () => {
+  it("in two runs, as the deploy does: up to an INACTIVE replica before the DR stack is applied, then to ACTIVE from the DR Region alone", async () => {
     const poolId = await terraformPool("cdr-test-native-g");
+    // The DR role's run sees the secondary only (its key is the replica's ARN) and refuses what only the primary's Region serves.
+    const fromDr = { ...run(poolId), from: "secondary" as const };
+    const drWanted = { ...wanted(), keyArn: keyArn.replace(`:${EAST}:`, `:${WEST}:`) };
+    await expect(ensureReplication(c, fromDr, drWanted)).rejects.toThrow(/the next step, configure-primary \(.*\), is made in the primary's Region only: run the primary stack's step first \(npm run native-replica -- --stack primary\)$/);
     expect((await ensureReplication(c, run(poolId), wanted(), "inactive")).map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait"]);
     expect((await observeReplication(c, poolId, WEST)).replica?.status).toBe("INACTIVE");
     expect(await ensureReplication(c, run(poolId), wanted(), "inactive")).toEqual([]);
-    expect((await ensureReplication(c, run(poolId), wanted())).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
+    expect((await ensureReplication(c, fromDr, drWanted)).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
+    expect(await ensureReplication(c, fromDr, drWanted)).toEqual([]);
+    expect(await ensureReplication(c, run(poolId), wanted())).toEqual([]);
   });
 
   it("repairs the key and issuer a later terraform update of the pool reset, and only that", async () => {

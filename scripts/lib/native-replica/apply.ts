@@ -27,6 +27,13 @@ export interface ReplicationRun {
   poolId: string;
   /** The secondary's Region. */
   region: string;
+  /**
+   * Where the run looks and acts: `primary` (the default; every step), or `secondary`: only in the
+   * secondary's Region (its per-Region settings, activation), as the DR stack's pipeline role does,
+   * which is held to that Region so it can deploy while the primary's is impaired. The primary's key
+   * and issuer are then read from the secondary (global settings; its key is the replica's ARN).
+   */
+  from?: "primary" | "secondary";
   pollMs?: number;
   /** How long a wait step may take (a replica's creation is documented as asynchronous, with no bound). */
   waitTimeoutMs?: number;
@@ -42,17 +49,31 @@ const REGIONAL_FIELDS = ["EmailConfiguration", "SmsConfiguration", "LambdaConfig
 /** Rounds of observe-and-step before a run gives up: a full setup takes six. */
 const MAX_ROUNDS = 12;
 
-/** What the two Regions show now. */
-export async function observeReplication(c: ReplicationClients, poolId: string, region: string): Promise<ObservedReplication> {
-  const pool = (await c.primary.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool ?? {};
-  const replicas = (await c.primary.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas ?? [];
+/** The client a run looks and acts through (see ReplicationRun.from). */
+const home = (c: ReplicationClients, run: Pick<ReplicationRun, "from">) => (run.from === "secondary" ? c.secondary : c.primary);
+
+/** What the two Regions show now (from the secondary's Region only when `from` says so). */
+export async function observeReplication(c: ReplicationClients, poolId: string, region: string, from: ReplicationRun["from"] = "primary"): Promise<ObservedReplication> {
+  const client = home(c, { from });
+  const described = async (cl: CognitoIdentityProviderClient) => {
+    try {
+      return (await cl.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool ?? {};
+    } catch (e) {
+      // In the secondary's Region, a replica still CREATING (or none) is not a pool yet.
+      if (from === "secondary" && (e as Error).name === "ResourceNotFoundException") return undefined;
+      throw e;
+    }
+  };
+  const pool = await described(client);
+  if (!pool) return { primary: {}, replica: undefined };
+  const replicas = (await client.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas ?? [];
   const secondary = replicas.find((r) => r.Role === "SECONDARY");
   const observed: ObservedReplication = {
     primary: { tier: pool.UserPoolTier, keyType: pool.KeyConfiguration?.KeyType, keyArn: pool.KeyConfiguration?.KmsKeyArn, issuer: pool.IssuerConfiguration?.Type },
     replica: secondary?.RegionName ? { region: secondary.RegionName, status: secondary.Status as ReplicaStatus } : undefined,
   };
   if (observed.replica?.region === region && (observed.replica.status === "INACTIVE" || observed.replica.status === "ACTIVE")) {
-    const dr = (await c.secondary.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool ?? {};
+    const dr = from === "secondary" ? pool : ((await described(c.secondary)) ?? {});
     observed.regional = Object.fromEntries(REGIONAL_FIELDS.map((f) => [f, dr[f]])) as RegionalSettings;
   }
   return observed;
@@ -103,10 +124,13 @@ function adminCreateUserConfig(pool: UserPoolType): UserPoolType["AdminCreateUse
   return rest;
 }
 
-async function replicaStatus(c: ReplicationClients, poolId: string, region: string): Promise<ReplicaStatus | "GONE"> {
-  const replicas = (await c.primary.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas ?? [];
+async function replicaStatus(client: CognitoIdentityProviderClient, poolId: string, region: string): Promise<ReplicaStatus | "GONE"> {
+  const replicas = (await client.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId }))).UserPoolReplicas ?? [];
   return (replicas.find((r) => r.Role === "SECONDARY" && r.RegionName === region)?.Status as ReplicaStatus | undefined) ?? "GONE";
 }
+
+/** Steps AWS serves only in the primary's Region (CreateUserPoolReplica, DeleteUserPoolReplica; the pool's global settings). */
+const PRIMARY_ONLY = new Set<ReplicaStep["kind"]>(["configure-primary", "create-replica", "delete-replica"]);
 
 async function take(c: ReplicationClients, run: ReplicationRun, step: ReplicaStep, want?: WantedReplication): Promise<void> {
   const { poolId, region } = run;
@@ -122,7 +146,7 @@ async function take(c: ReplicationClients, run: ReplicationRun, step: ReplicaSte
     case "wait": {
       const deadline = Date.now() + (run.waitTimeoutMs ?? 15 * 60_000);
       for (;;) {
-        const status = await replicaStatus(c, poolId, region);
+        const status = await replicaStatus(home(c, run), poolId, region);
         if (status === step.until || (step.until === "INACTIVE" && status === "ACTIVE")) return;
         if (Date.now() >= deadline) throw new Error(`still ${status} after ${Math.round((run.waitTimeoutMs ?? 15 * 60_000) / 1000)} s`);
         await new Promise((r) => setTimeout(r, run.pollMs ?? 5_000));
@@ -136,7 +160,8 @@ async function take(c: ReplicationClients, run: ReplicationRun, step: ReplicaSte
     }
     case "activate":
     case "deactivate":
-      await c.primary.send(new UpdateUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: region, Status: step.kind === "activate" ? "ACTIVE" : "INACTIVE" }));
+      // Made in either Region (API reference, UpdateUserPoolReplica).
+      await home(c, run).send(new UpdateUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: region, Status: step.kind === "activate" ? "ACTIVE" : "INACTIVE" }));
       return;
     case "delete-replica":
       await c.primary.send(new DeleteUserPoolReplicaCommand({ UserPoolId: poolId, RegionName: region }));
@@ -149,9 +174,12 @@ const describeStep = (s: ReplicaStep) => (s.kind === "wait" ? `wait until ${s.un
 async function converge(c: ReplicationClients, run: ReplicationRun, plan: (o: ObservedReplication) => ReplicaStep[], want?: WantedReplication): Promise<StepsTaken> {
   const taken: StepsTaken = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const observed = await observeReplication(c, run.poolId, run.region);
+    const observed = await observeReplication(c, run.poolId, run.region, run.from);
     const [step] = plan(observed);
     if (!step) return taken;
+    if (run.from === "secondary" && PRIMARY_ONLY.has(step.kind)) {
+      throw new ReplicaStepError(`native replica of ${run.poolId}: the next step, ${describeStep(step)}, is made in the primary's Region only: run the primary stack's step first (npm run native-replica -- --stack primary)`);
+    }
     const started = Date.now();
     run.log?.(`native replica ${run.poolId} -> ${run.region}: ${describeStep(step)}`);
     try {
