@@ -9,17 +9,19 @@
 //
 // In two-way mode (the default: `--mode one-way` rehearses today's one-way deployments) the
 // outage also has a failback phase (gameday-failback.ts): sign-ups and support's changes in DR
-// must all reach the primary after the restore.
+// must all reach the primary after the restore. `--mode native` rehearses Cognito's own
+// multi-Region replication (gameday-native.ts).
 //
-//   npm run gameday [-- --out <file>] [--mode two-way|one-way] [--warmup-s 10] [--outage-s 10] [--delay-ms 1000] [--workers 3] [--dr-signups 6] [--destroy]
+//   npm run gameday [-- --out <file>] [--mode two-way|one-way|native] [--warmup-s 10] [--outage-s 10] [--delay-ms 1000] [--workers 3] [--dr-signups 6] [--destroy]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { findMoto, MOTO_MISSING } from "@cognito-dr/sandbox";
-import { REPLICATION_MODES, type ReplicationMode } from "../../handlers/contract";
+import { DEPLOY_MODES, type DeployMode } from "../../stacks/environments";
 import { findTerraform, TERRAFORM_MISSING } from "../lib/tools";
 import { onFreshStacks, runDrill, step } from "./drill";
 import { formatReport, type GameDayOptions } from "./gameday-report";
+import { formatNativeReport, runNativeGameDay } from "./gameday-native";
 import { runGameDay } from "./gameday-run";
 
 const OPTIONS = {
@@ -53,7 +55,7 @@ function readFlags(argv: string[]): { values: Partial<Record<keyof typeof OPTION
   }
 }
 
-function readArgs(argv: string[]): { out: string; destroy: boolean; mode: ReplicationMode; options: Partial<GameDayOptions> } {
+function readArgs(argv: string[]): { out: string; destroy: boolean; mode: DeployMode; options: Partial<GameDayOptions> } {
   const { values } = readFlags(argv);
   const num = (k: keyof typeof OPTIONS, scale: number): number | undefined => {
     const v = values[k];
@@ -69,14 +71,14 @@ function readArgs(argv: string[]): { out: string; destroy: boolean; mode: Replic
   const workers = num("workers", 1);
   const drSignUps = num("dr-signups", 1);
   const mode = (values.mode as string | undefined) ?? "two-way";
-  if (!(REPLICATION_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${REPLICATION_MODES.join(", ")} (got "${mode}")`);
+  if (!(DEPLOY_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${DEPLOY_MODES.join(", ")} (got "${mode}")`);
   if (warmup !== undefined) options.warmupMs = warmup;
   if (outage !== undefined) options.outageMs = outage;
   if (delay !== undefined) options.replicationDelayMs = delay;
   if (workers !== undefined) options.signupConcurrency = Math.max(1, Math.round(workers));
   if (drSignUps !== undefined) options.drSignUps = Math.max(1, Math.round(drSignUps));
   const out = resolve((values.out as string | undefined) ?? process.env.GAMEDAY_OUT ?? join(".sandbox", "gameday", "latest.json"));
-  return { out, destroy: values.destroy === true, mode: mode as ReplicationMode, options };
+  return { out, destroy: values.destroy === true, mode: mode as DeployMode, options };
 }
 
 async function main(): Promise<number> {
@@ -90,10 +92,15 @@ async function main(): Promise<number> {
   }
   const fresh = { name: "gameday", starting: "starting a fresh sandbox (moto_server + gateway)", destroy, stopping: "stopping the sandbox (every deployed resource goes with it)" };
   return onFreshStacks(fresh, async (sandbox, deployment) => {
-    const report = await runGameDay(sandbox, deployment, { ...options, log: step });
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(formatReport(report));
+    const save = <R extends { pass: boolean }>(report: R, text: string) => {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(text);
+      return report;
+    };
+    // Native: Cognito's replica (gameday-native.ts); otherwise this project's replication.
+    const native = mode === "native" ? await runNativeGameDay(sandbox, deployment, { ...options, log: step }) : undefined;
+    const report = native ? save(native, formatNativeReport(native)) : await runGameDay(sandbox, deployment, { ...options, log: step }).then((r) => save(r, formatReport(r)));
     console.log(`report: ${out}`);
     return report.pass ? 0 : 1;
   });

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { NativeGameDayReport } from "../../scripts/drills/gameday-native";
 import type { GameDayReport } from "../../scripts/drills/gameday-report";
 import { AUTHZ_REPORT_DIR, missingTools } from "./harness";
 
@@ -63,5 +64,27 @@ describe.skipIf(skip)("game day (sandbox, real stacks)", () => {
     expect(output).toMatch(/failback: \d+ users and 6 changes made in/);
     expect(output).toMatch(/game day PASSED/);
     expect(output).toMatch(/stopping the sandbox/);
+  });
+
+  it("native mode: existing users sign in at DR with the same sub and tokens that verify in both Regions; DR sign-up and admin create refused as documented; failback without a data step", { timeout: 900_000 }, async () => {
+    const out = join(dir, "native.json");
+    const { code, output } = await run(["--mode", "native", "--out", out, "--warmup-s", "6", "--outage-s", "4"]);
+    expect(existsSync(out), output).toBe(true);
+    const report = JSON.parse(readFileSync(out, "utf8")) as NativeGameDayReport;
+    expect(report.failures, output).toEqual([]);
+    expect(code, output).toBe(0);
+    expect(report.mode).toBe("native");
+    expect(report.cut.eligible).toBeGreaterThan(5);
+    expect(report.rpo.usersMissing).toBe(0);
+    expect(report.signIn).toMatchObject({ attempted: 5, succeeded: 5, sameSub: 5, canonicalIdOk: 5, verifiedInBothRegions: 5, primaryRefusedDuringOutage: true });
+    expect(report.signIn.issuer).toMatch(/^https:\/\/issuer-cognito-idp\.us-east-1\.amazonaws\.com\/us-east-1_/);
+    expect(report.documentedLimits.map((l) => [l.operation, l.refused, l.error])).toEqual([
+      ["SignUp", true, "OperationNotEnabledException"],
+      ["AdminCreateUser", true, "OperationNotEnabledException"],
+    ]);
+    expect(report.failback.dataSteps).toBe(0);
+    expect(report.failback.signUpsAfterRestore).toBeGreaterThan(0);
+    expect(report.failback.missing).toEqual([]);
+    expect(output).toMatch(/game day \(native\) PASSED/);
   });
 });
