@@ -24,7 +24,7 @@ export function findSecondary(scope: Construct, props: { poolName: string; keyAl
       postcondition: [
         {
           condition: "${length(self.ids) == 1}",
-          errorMessage: `Native mode: exactly one user pool named ${props.poolName} must be in ${props.region} (the primary's replica). Run the primary stack's step first: npm run native-replica -- --stack primary.`,
+          errorMessage: `Native mode: exactly one user pool named ${props.poolName} must be in ${props.region} (the primary's replica). Run the primary stack's step first: npm run native-replica -- --env <env> --stack primary.`,
         },
       ],
     },

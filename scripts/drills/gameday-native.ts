@@ -57,6 +57,7 @@ export async function runNativeGameDay(sandbox: Sandbox, deployment: LocalDeploy
   const poolId = deployment.primary.user_pool_id!;
   const clientId = deployment.primary.app_client_id!;
   const tag = `gn${randomUUID().slice(0, 6)}`;
+  const expectedIssuer = `https://issuer-cognito-idp.${env.primaryRegion}.amazonaws.com/${poolId}`;
   // The replica's lag in the sandbox (AWS documents none: "eventually consistent"), as --delay-ms sets the custom engine's.
   const replicaLagMs = o.replicationDelayMs;
   await sandbox.admin.setCognitoReplicaLag(replicaLagMs);
@@ -136,7 +137,8 @@ export async function runNativeGameDay(sandbox: Sandbox, deployment: LocalDeploy
       if (claims.sub === u.sub) signIn.sameSub++;
       // The DR Region's trigger's answer (the sandbox does not rewrite claims), else the claim itself.
       if (((await triggerCanonicalIdOf(sandbox, poolId, u.email, env.drRegion)) ?? claims[CANONICAL_ID_CLAIM]) === u.sub) signIn.canonicalIdOk++;
-      const why = jwks ? await unverified(jwks, clientId, String(claims.iss), tokens.IdToken!) : "no JWKS read before the cut";
+      // The issuer the pool's IssuerConfiguration (UPDATED) promises, not the token's own claim.
+      const why = jwks ? await unverified(jwks, clientId, expectedIssuer, tokens.IdToken!) : "no JWKS read before the cut";
       if (why) signIn.errors.push(`${u.email}: token not verified ${why}`);
       else signIn.verifiedInBothRegions++;
     } catch (err) {

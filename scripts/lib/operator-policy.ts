@@ -35,55 +35,52 @@ export function operatorPolicy(env: Pick<Environment, "prefix" | "name" | "prima
   const regions = [env.primaryRegion, env.drRegion];
   const pools = (region: string) => arn("cognito-idp", region, "userpool/*");
   const table = (region: string) => arn("dynamodb", region, `table/${n.table}`);
+  // reconcile --apply and backfill --direct repair through the replicator's own upsert; reconcile
+  // --allow-delete deletes extra DR users with AdminDeleteUser (part of the upsert's list); backfill
+  // writes records in the primary region; redrive reads and rewrites them in the DR replica.
+  const customEngine: PolicyDocument["Statement"] = [
+    { Sid: "RepairDrPool", Effect: "Allow", Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.drRegion)] },
+    // Two-way: reconcile --apply copies missing_in_primary users to the primary pool with the same upsert (D12).
+    ...(env.replication && replicationMode({ replication: env.replication }) === "two-way"
+      ? [{ Sid: "RepairPrimaryPool", Effect: "Allow" as const, Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.primaryRegion)] }]
+      : []),
+    { Sid: "ReadAndWriteRecords", Effect: "Allow", Action: ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"], Resource: regions.map(table) },
+    { Sid: "ReadParkedBatchesFromTheStream", Effect: "Allow", Action: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], Resource: [`${table(env.drRegion)}/stream/*`] },
+    {
+      Sid: "UseTableKeysThroughDynamoDB",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: regions.map((r) => arn("kms", r, "key/*")),
+      Condition: {
+        StringEquals: { "kms:ViaService": regions.map((r) => `dynamodb.${r}.amazonaws.com`) },
+        "ForAnyValue:StringEquals": { "kms:ResourceAliases": n.kmsAlias },
+      },
+    },
+    {
+      Sid: "RedriveParkedRecords",
+      Effect: "Allow",
+      Action: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
+      Resource: [arn("sqs", env.drRegion, n.replicatorDlq)],
+    },
+  ];
+  // Native mode: no table, queue or repair (backfill, reconcile and redrive refuse it); drift asks
+  // for the replica and the pool's key (scripts/lib/native-replica/drift.ts).
+  const nativeEngine: PolicyDocument["Statement"] = [
+    { Sid: "NativeReplicaStatus", Effect: "Allow", Action: ["cognito-idp:ListUserPoolReplicas"], Resource: [pools(env.primaryRegion)] },
+    {
+      Sid: "NativePoolKey",
+      Effect: "Allow",
+      Action: ["kms:DescribeKey"],
+      Resource: [arn("kms", env.primaryRegion, "key/*")],
+      Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": n.poolKeyAlias } },
+    },
+  ];
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "FindPoolsByName", Effect: "Allow", Action: ["cognito-idp:ListUserPools"], Resource: ["*"] },
       { Sid: "ReadBothPools", Effect: "Allow", Action: OPERATOR_POOL_READ_ACTIONS, Resource: regions.map(pools) },
-      // reconcile --apply and backfill --direct repair through the replicator's own upsert;
-      // reconcile --allow-delete deletes extra DR users with AdminDeleteUser (part of the upsert's list).
-      { Sid: "RepairDrPool", Effect: "Allow", Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.drRegion)] },
-      // Two-way: reconcile --apply copies missing_in_primary users to the primary pool with the same upsert (D12).
-      ...(env.replication && replicationMode({ replication: env.replication }) === "two-way"
-        ? [{ Sid: "RepairPrimaryPool", Effect: "Allow" as const, Action: [...UPSERT_COGNITO_ACTIONS], Resource: [pools(env.primaryRegion)] }]
-        : []),
-      // backfill writes records in the primary region; redrive reads and rewrites them in the DR replica.
-      {
-        Sid: "ReadAndWriteRecords",
-        Effect: "Allow",
-        Action: ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
-        Resource: regions.map(table),
-      },
-      { Sid: "ReadParkedBatchesFromTheStream", Effect: "Allow", Action: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], Resource: [`${table(env.drRegion)}/stream/*`] },
-      {
-        Sid: "UseTableKeysThroughDynamoDB",
-        Effect: "Allow",
-        Action: ["kms:Decrypt"],
-        Resource: regions.map((r) => arn("kms", r, "key/*")),
-        Condition: {
-          StringEquals: { "kms:ViaService": regions.map((r) => `dynamodb.${r}.amazonaws.com`) },
-          "ForAnyValue:StringEquals": { "kms:ResourceAliases": n.kmsAlias },
-        },
-      },
-      {
-        Sid: "RedriveParkedRecords",
-        Effect: "Allow",
-        Action: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
-        Resource: [arn("sqs", env.drRegion, n.replicatorDlq)],
-      },
-      // Native mode: drift asks for the replica and the pool's key (scripts/lib/native-replica/drift.ts).
-      ...(env.replication?.engine === "native"
-        ? [
-            { Sid: "NativeReplicaStatus", Effect: "Allow" as const, Action: ["cognito-idp:ListUserPoolReplicas"], Resource: [pools(env.primaryRegion)] },
-            {
-              Sid: "NativePoolKey",
-              Effect: "Allow" as const,
-              Action: ["kms:DescribeKey"],
-              Resource: [arn("kms", env.primaryRegion, "key/*")],
-              Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": n.poolKeyAlias } },
-            },
-          ]
-        : []),
+      ...(env.replication?.engine === "native" ? nativeEngine : customEngine),
       { Sid: "CompareTriggerCode", Effect: "Allow", Action: ["lambda:GetFunction"], Resource: regions.map((r) => arn("lambda", r, `function:${env.prefix}-*`)) },
     ],
   };

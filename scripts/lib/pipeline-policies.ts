@@ -417,8 +417,9 @@ function readOnlyStatements(t: PolicyTarget): Stmt[] {
     {
       Sid: "PoolConfiguration",
       Effect: "Allow",
-      // ListUserPoolClients: the drift check (run as this role by drift.yml and the verify job) compares the clients.
-      Action: ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:ListUserPoolClients", "cognito-idp:GetUserPoolMfaConfig"],
+      // ListUserPoolClients: the drift check (run as this role by drift.yml and the verify job) compares the clients;
+      // ListUserPoolReplicas: in native mode it also checks the replica.
+      Action: ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:ListUserPoolClients", "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:ListUserPoolReplicas"],
       Resource: [arn("cognito-idp", "userpool/*")],
       Condition: inRegions,
     },
@@ -535,6 +536,9 @@ function failbackReads(t: PolicyTarget): Stmt[] {
   const regions = [t.env.primaryRegion, t.env.drRegion];
   return [
     ...op.Statement.filter((s) => keep.has(s.Sid)).map((s) => ({ ...s, Action: [...s.Action] })),
+    // Native mode: the smoke checks read the replica in each Region, drift the pool's key (by its alias).
+    { Sid: "NativeReplicaReads", Effect: "Allow", Action: ["cognito-idp:ListUserPoolReplicas"], Resource: regions.map((r) => `arn:${p}:cognito-idp:${r}:${t.account}:userpool/*`) },
+    { Sid: "NativePoolKey", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: [`arn:${p}:kms:${t.env.primaryRegion}:${t.account}:key/*`], Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": names(t.env).poolKeyAlias } } },
     { Sid: "SmokeTables", Effect: "Allow", Action: ["dynamodb:DescribeTable"], Resource: regions.map((r) => `arn:${p}:dynamodb:${r}:${t.account}:table/${names(t.env).table}`) },
     { Sid: "SmokeMappings", Effect: "Allow", Action: ["lambda:ListEventSourceMappings"], Resource: ["*"], Condition: { StringEquals: { "aws:RequestedRegion": regions } } },
     // Change capture must be seeing the primary's changes before sign-in goes back there, and in

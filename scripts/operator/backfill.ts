@@ -4,6 +4,7 @@
 // checkpoint (checkpoint.ts) written atomically after each fully processed ListUsers page; the
 // paging itself (the pool listed in sub-prefix segments, several at once) is backfill-core.ts.
 import "../lib/quiet-warnings";
+import { requireCustomEngine } from "../lib/replication-mode";
 import { DescribeUserPoolCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { resolve } from "node:path";
@@ -94,6 +95,7 @@ export const backfill = defineCommand({ name: "backfill", help: BACKFILL_HELP, o
 
 async function runBackfill(ctx: CommandContext): Promise<number> {
   const { env, values } = ctx;
+  requireCustomEngine(env, "backfill");
   const rates = rateLimits(values);
   const direct = values.direct === true;
   const dryRun = values["dry-run"] === true;

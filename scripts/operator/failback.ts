@@ -120,23 +120,30 @@ export const failback = defineCommand({
       say("drain", `${f.users} DR-originated user(s) and ${f.deletions} deletion(s) since ${new Date(since).toISOString()} are in the primary (${Math.round(waited.elapsedMs / 1000)} s, ${waited.polls} check(s)); the primary replicator's DLQ holds none of them`);
     }
 
-    const rc = await tool<ReconcileReport>(reconcile, ["--env", env.name]);
-    if (!rc.json) throw new PipelineError(`not failing back: reconcile could not run (exit ${rc.code}): ${rc.err.trim()}`);
-    const c = rc.json.counts;
-    // One-way: every DR-only user (signed up in DR) would be stranded. Two-way: those the drain did not cover.
-    const drOnly = mode === "two-way" ? (c.missing_in_primary ?? 0) : c.extra_in_dr;
-    if (drOnly > 0 && values["accept-dr-only-users"] !== true) {
-      throw new PipelineError(
-        mode === "two-way"
-          ? `not failing back: ${drOnly} DR user(s) are missing in the primary pool and no DR-originated record since the failover covers them (e.g. a sign-up whose record never reached the table). ` +
-              `Copy them with npm run reconcile -- --env ${env.name} --apply, then run again, or pass --accept-dr-only-users to switch anyway.`
-          : `not failing back: ${drOnly} user(s) exist only in the DR pool (signed up during the failover; replication is one-way). ` +
-              `Copy them to the primary pool, then run again, or pass --accept-dr-only-users to switch anyway. (npm run reconcile -- --env ${env.name} --json lists them.)`,
-      );
+    // Native: the secondary takes no writes, so nobody exists only in DR: nothing to reconcile or drain.
+    if (env.replication.engine === "native") say("reconcile", "none in native mode: the secondary takes no writes, so no user exists only in DR");
+    else await reconcileBeforeFailback();
+
+    async function reconcileBeforeFailback(): Promise<void> {
+      const rc = await tool<ReconcileReport>(reconcile, ["--env", env.name]);
+      if (!rc.json) throw new PipelineError(`not failing back: reconcile could not run (exit ${rc.code}): ${rc.err.trim()}`);
+      const c = rc.json.counts;
+      // One-way: every DR-only user (signed up in DR) would be stranded. Two-way: those the drain did not cover.
+      const drOnly = mode === "two-way" ? (c.missing_in_primary ?? 0) : c.extra_in_dr;
+      if (drOnly > 0 && values["accept-dr-only-users"] !== true) {
+        throw new PipelineError(
+          mode === "two-way"
+            ? `not failing back: ${drOnly} DR user(s) are missing in the primary pool and no DR-originated record since the failover covers them (e.g. a sign-up whose record never reached the table). ` +
+                `Copy them with npm run reconcile -- --env ${env.name} --apply, then run again, or pass --accept-dr-only-users to switch anyway.`
+            : `not failing back: ${drOnly} user(s) exist only in the DR pool (signed up during the failover; replication is one-way). ` +
+                `Copy them to the primary pool, then run again, or pass --accept-dr-only-users to switch anyway. (npm run reconcile -- --env ${env.name} --json lists them.)`,
+        );
+      }
+      say("reconcile", `${c.primaryUsers} primary, ${c.drUsers} DR users: ${c.missing_in_dr} missing in DR, ${drOnly} only in DR${drOnly ? " (accepted)" : ""}, ${c.attributes + c.enabled + c.groups} differing${mode === "two-way" ? `, ${c.same_email ?? 0} same-email pair(s)` : ""}`);
     }
-    say("reconcile", `${c.primaryUsers} primary, ${c.drUsers} DR users: ${c.missing_in_dr} missing in DR, ${drOnly} only in DR${drOnly ? " (accepted)" : ""}, ${c.attributes + c.enabled + c.groups} differing${mode === "two-way" ? `, ${c.same_email ?? 0} same-email pair(s)` : ""}`);
 
     const diff = await tool<{ differences: unknown[] }>(drift, ["--env", env.name]);
+    if (!diff.json) throw new PipelineError(`not failing back: drift could not run (exit ${diff.code}): ${diff.err.trim()}`);
     if (diff.code !== 0) throw new PipelineError(`not failing back: the pools' configuration differs (npm run drift -- --env ${env.name}): ${JSON.stringify(diff.json?.differences ?? diff.err)}`);
     say("drift", "the two pools' configuration matches");
 

@@ -13,7 +13,7 @@ import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
 import { COMMON_HELP, numberFlag, stringFlag, type Options } from "../lib/flags";
 import { table } from "../lib/output";
 import { removeOnExit } from "../lib/remove-on-exit";
-import { replicationMode } from "../lib/replication-mode";
+import { replicationMode, requireCustomEngine } from "../lib/replication-mode";
 import { FilePartitions, RECONCILE_PARTITIONS } from "../../handlers/replication/user-partitions";
 import { limitedCognito, pageSeconds, RATE_HELP, rateLimits, rateLines, throughput, USER_WALK_OPTIONS } from "./rates";
 import { POOL_OPTIONS, poolOf } from "./target";
@@ -112,6 +112,7 @@ export const reconcile = defineCommand({ name: "reconcile", help: RECONCILE_HELP
 
 async function runReconcile(ctx: CommandContext): Promise<number> {
   const { env, values } = ctx;
+  requireCustomEngine(env, "reconcile");
   const rates = rateLimits(values);
   const concurrency = numberFlag(values, "concurrency", { min: 1, max: 256, integer: true }) ?? 8;
   const apply = values.apply === true;

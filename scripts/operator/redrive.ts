@@ -2,6 +2,7 @@
 // (scripts/lib/dlq.ts reads it) and moves messages back for reprocessing, all or one reason,
 // through the redrive core (redrive-core.ts).
 import "../lib/quiet-warnings";
+import { requireCustomEngine } from "../lib/replication-mode";
 import { defineCommand, type CommandContext } from "../lib/command";
 import { countByReason, readDlq, type DlqEntry } from "../lib/dlq";
 import { EXIT, EXIT_CODES_HELP } from "../lib/errors";
@@ -49,6 +50,7 @@ export const redrive = defineCommand({ name: "redrive", help: REDRIVE_HELP, opti
 
 async function runRedrive(ctx: CommandContext): Promise<number> {
   const { env, values } = ctx;
+  requireCustomEngine(env, "redrive");
   const max = numberFlag(values, "max", { min: 1, max: 1_000_000, integer: true }) ?? 10_000;
   const reasons = (values.reason as unknown as string[] | undefined) ?? [];
   const { dr } = ctx.clients;

@@ -69,8 +69,6 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
   }
   const serial = await tf.stateSerial(dirs[role]);
   const outputs = await tf.outputs(dirs[role]);
-  // Native: the replica the provider cannot make (key and issuer, replica; then the DR Region's settings and activation).
-  const replicaSteps = env.replication.engine === "native" ? await nativeReplicaStep(env, role, { [role]: outputs }, { log: (line) => console.log(line) }) : undefined;
   const evidenceDir = resolve((values.evidence as string | undefined) ?? dir);
   mkdirSync(evidenceDir, { recursive: true });
   copyFileSync(log, join(evidenceDir, `${stack}.apply.log`));
@@ -85,11 +83,22 @@ async function runApply({ env, values, names }: CommandContext): Promise<number>
     counts: meta.counts,
     stateSerial: serial,
     approvers: approvedBy,
-    ...(replicaSteps ? { nativeReplicaSteps: replicaSteps } : {}),
     run: process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined,
     outputs,
   };
-  writeFileSync(join(evidenceDir, `${stack}.evidence.json`), JSON.stringify(evidence, null, 2));
+  const evidenceFile = join(evidenceDir, `${stack}.evidence.json`);
+  writeFileSync(evidenceFile, JSON.stringify(evidence, null, 2));
+  // Native: the replica the provider cannot make (key, issuer and replica; then the DR Region's
+  // settings and activation), after the apply's evidence is written; its steps or its failure join it.
+  if (env.replication.engine === "native") {
+    try {
+      const steps = await nativeReplicaStep(env, role, { [role]: outputs }, { log: (line) => console.log(line) });
+      writeFileSync(evidenceFile, JSON.stringify({ ...evidence, nativeReplicaSteps: steps }, null, 2));
+    } catch (e) {
+      writeFileSync(evidenceFile, JSON.stringify({ ...evidence, nativeReplicaError: (e as Error).message }, null, 2));
+      throw e;
+    }
+  }
   console.log(`✓ ${stack}: applied the reviewed plan of ${commit.slice(0, 12)} (state serial ${serial ?? "?"}, ${evidence.seconds} s)`);
   for (const [k, v] of Object.entries(outputs)) console.log(`  ${k} = ${v}`);
   stepSummary(

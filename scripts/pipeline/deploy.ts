@@ -18,6 +18,7 @@ import { currentCommit } from "../lib/commit";
 import { PipelineError } from "../lib/errors";
 import { pipelineSession, useSession } from "../lib/pipeline-session";
 import { prepareStacks, requireForward, requireTarget, stepSummary } from "../lib/stacks";
+import { nativeReplicaStep, removeNativeReplica } from "../lib/native-replica/deploy";
 import { PRIMARY_FIRST, requirePrimaryApplied, summaryLine } from "./stack-order";
 
 const secs = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -55,7 +56,12 @@ async function runDeploy({ env, values, positionals, names }: CommandContext): P
   await tf.init(dirs[role]);
   if (!destroy) await requireForward(tf, dirs[role], stack, currentCommit(), values.rollback === true);
   console.log(`${destroy ? "destroying" : "applying"} ${stack} (${role === "primary" ? env.primaryRegion : env.drRegion}); log in ${workDir}/logs`);
+  const native = env.replication.engine === "native";
+  const log = (line: string) => console.log(line);
   try {
+    // Native: the replica goes (inactive, then deleted) before the primary pool; the DR stack, which
+    // finds it by name, is destroyed first.
+    if (destroy && native && role === "primary") await removeNativeReplica(env, await tf.outputs(dirs.primary), { log });
     if (destroy) await tf.destroy(dirs[role]);
     else await tf.apply(dirs[role]);
   } catch (e) {
@@ -65,10 +71,11 @@ async function runDeploy({ env, values, positionals, names }: CommandContext): P
     }
     throw e;
   }
-  const log = `${workDir}/logs/${stack}.${destroy ? "destroy" : "apply"}.log`;
-  const result = summaryLine(log) ?? (destroy ? "destroyed" : "applied");
+  const result = summaryLine(`${workDir}/logs/${stack}.${destroy ? "destroy" : "apply"}.log`) ?? (destroy ? "destroyed" : "applied");
   console.log(`✓ ${stack}: ${result} (${secs(t0)})`);
   const outputs = destroy ? {} : await tf.outputs(dirs[role]);
+  // Native: what the provider cannot do, after each apply (as npm run apply does).
+  if (!destroy && native) await nativeReplicaStep(env, role, { [role]: outputs }, { log });
   for (const [k, v] of Object.entries(outputs)) console.log(`  ${k} = ${v}`);
   stepSummary(
     `### ${destroy ? "Destroy" : "Apply"} of \`${stack}\`\n\n${result} (${secs(t0)})` +

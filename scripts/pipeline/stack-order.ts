@@ -1,9 +1,11 @@
 // What only the pipeline's own steps (plan, deploy) check and print: the DR stack's need of
-// the primary stack's table, and terraform's one-line summary of a run from its log.
+// the primary stack's table (native mode: of the primary pool's replica), and terraform's one-line
+// summary of a run from its log.
 import { DescribeTableCommand, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { readFileSync } from "node:fs";
 import type { Environment } from "../../stacks/environments";
 import { names } from "../../stacks/names";
+import { poolsNamed } from "../../handlers/replication/find-pool";
 import { regionClients } from "../lib/clients";
 import { PipelineError } from "../lib/errors";
 
@@ -15,6 +17,7 @@ export const PRIMARY_FIRST = "apply the primary stack first";
  * terraform fail on a data source.
  */
 export async function requirePrimaryApplied(env: Environment): Promise<void> {
+  if (env.replication.engine === "native") return requireSecondary(env);
   const n = names(env);
   const { dynamodb } = regionClients(env, env.drRegion, { maxAttempts: 3 });
   try {
@@ -32,6 +35,27 @@ export async function requirePrimaryApplied(env: Environment): Promise<void> {
     throw e;
   } finally {
     dynamodb.destroy();
+  }
+}
+
+/**
+ * Native mode: the DR stack finds the secondary user pool by name in the DR Region, which exists
+ * once the primary's apply ran its replica step (key, issuer, replica).
+ */
+async function requireSecondary(env: Environment): Promise<void> {
+  const name = names(env).userPool("primary");
+  const { cognito } = regionClients(env, env.drRegion, { maxAttempts: 3 });
+  try {
+    const { ids } = await poolsNamed(cognito, name);
+    if (ids.length === 0) {
+      throw new PipelineError(
+        `the DR stack needs the replica of ${name} in ${env.drRegion}, which does not exist yet: ${PRIMARY_FIRST} ` +
+          `(npm run apply -- --env ${env.name} --stack primary runs the replica step; alone: npm run native-replica -- --env ${env.name} --stack primary).`,
+      );
+    }
+    if (ids.length > 1) throw new PipelineError(`${ids.length} user pools are named ${name} in ${env.drRegion} (${ids.join(", ")}): the DR stack needs exactly one, the primary's replica`);
+  } finally {
+    cognito.destroy();
   }
 }
 

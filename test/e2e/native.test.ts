@@ -7,7 +7,7 @@
 //   trigger putting the canonical id (the sub) in the token;
 // - a sign-up or an administrator's create at the secondary fails with OperationNotEnabledException;
 // - the pipeline's smoke checks pass as each deploy role, and `npm run drift` as the operator role
-//   finds nothing after the deploy;
+//   and as the plan role (the verify job) finds nothing after the deploy;
 // - a later terraform update of the primary pool (which resets the key and issuer) is reported by
 //   drift and repaired by the next step, and a re-run takes no step.
 import { regionalEndpoint } from "@cognito-dr/sandbox";
@@ -56,10 +56,12 @@ describe.skipIf(skip)("native replication mode (sandbox, real stacks, authorizat
     }
   }
 
-  /** `npm run drift -- --env local --json` as the operator role (npm run operator-policy). */
-  async function driftAsOperator(): Promise<{ code: number; json: { differences: unknown[]; replica: Array<{ check: string }> }; err: string }> {
+  /** `npm run drift -- --env local --json` as the operator role (npm run operator-policy), or as the plan role (the verify job, drift.yml). */
+  async function driftAs(who: "operator" | "plan"): Promise<{ code: number; json: { differences: unknown[]; replica: Array<{ check: string }> }; err: string }> {
     const io = { out: "", err: "", isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-    const code = await asRole(await operatorSession(w), () => drift.run(["--env", "local", "--json"], io));
+    const { env } = w.deployment;
+    const session = who === "operator" ? await operatorSession(w) : (await pipelineSession(env, "plan", env.primaryRegion))!;
+    const code = await asRole(session, () => drift.run(["--env", "local", "--json"], io));
     return { code, json: io.out ? JSON.parse(io.out) : undefined, err: io.err };
   }
 
@@ -85,10 +87,12 @@ describe.skipIf(skip)("native replication mode (sandbox, real stacks, authorizat
       const session = (await pipelineSession(e, role, role === "primary" ? e.primaryRegion : e.drRegion))!;
       expect(await asRole(session, () => runSmoke(e, [role])), role).toEqual({ failed: [], total: 1 });
     }
-    // Drift, as the operator role: the two Regions' pools and pre-token functions equal, the replica, key and issuer right.
-    const clean = await driftAsOperator();
-    expect(clean.err).toBe("");
-    expect([clean.code, clean.json.differences, clean.json.replica]).toEqual([0, [], []]);
+    // Drift, as the operator role and as the plan role: the two Regions' pools and pre-token functions equal, the replica, key and issuer right.
+    for (const who of ["operator", "plan"] as const) {
+      const clean = await driftAs(who);
+      expect(clean.err, who).toBe("");
+      expect([clean.code, clean.json.differences, clean.json.replica], who).toEqual([0, [], []]);
+    }
   });
 
   it("a user who signed up in the primary signs in at DR with the same sub and the DR trigger's canonical id; sign-up and admin create there fail as AWS documents", { timeout: 120_000 }, async () => {
@@ -140,7 +144,7 @@ describe.skipIf(skip)("native replication mode (sandbox, real stacks, authorizat
     const poolId = w.deployment.primary.user_pool_id!;
     expect((await w.primary.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool?.IssuerConfiguration?.Type ?? "ORIGINAL").toBe("ORIGINAL");
     // Drift reports both (the pool settings may differ too, until the secondary syncs the new policy).
-    const drifted = await driftAsOperator();
+    const drifted = await driftAs("operator");
     expect(drifted.code).toBe(1);
     expect(drifted.json.replica.map((f) => f.check)).toEqual(["key", "issuer"]);
     const credentials = await pipelineSession(env, "primary", env.primaryRegion);

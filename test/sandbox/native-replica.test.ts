@@ -85,10 +85,12 @@ describe.skipIf(skip)("native replication deploy step (sandbox)", { timeout: 120
     // The DR role's run sees the secondary only (its key is the replica's ARN) and refuses what only the primary's Region serves.
     const fromDr = { ...run(poolId), from: "secondary" as const };
     const drWanted = { ...wanted(), keyArn: keyArn.replace(`:${EAST}:`, `:${WEST}:`) };
-    await expect(ensureReplication(c, fromDr, drWanted)).rejects.toThrow(/the next step, configure-primary \(.*\), is made in the primary's Region only: run the primary stack's step first \(npm run native-replica -- --stack primary\)$/);
+    await expect(ensureReplication(c, fromDr, drWanted)).rejects.toThrow(/no secondary in us-west-2 yet \(still CREATING, or no replica\): run the primary stack's step first \(npm run native-replica -- --stack primary\)$/);
     expect((await ensureReplication(c, run(poolId), wanted(), "inactive")).map((s) => s.kind)).toEqual(["configure-primary", "create-replica", "wait"]);
     expect((await observeReplication(c, poolId, WEST)).replica?.status).toBe("INACTIVE");
     expect(await ensureReplication(c, run(poolId), wanted(), "inactive")).toEqual([]);
+    // A key the DR run did not expect (another key's replica) is the primary's to change: it says so.
+    await expect(ensureReplication(c, fromDr, { ...drWanted, keyArn: `${drWanted.keyArn}-other` })).rejects.toThrow(/the next step, configure-primary \(.*\), is made in the primary's Region only/);
     expect((await ensureReplication(c, fromDr, drWanted)).map((s) => s.kind)).toEqual(["set-regional-settings", "activate"]);
     expect(await ensureReplication(c, fromDr, drWanted)).toEqual([]);
     expect(await ensureReplication(c, run(poolId), wanted())).toEqual([]);

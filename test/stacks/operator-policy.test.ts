@@ -30,6 +30,8 @@ describe("operator policy", () => {
       { Sid: "NativePoolKey", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: [`arn:aws:kms:${env.primaryRegion}:123456789012:key/*`], Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/cdr-prod-user-pool" } } },
     ]);
     expect(operatorPolicy(environment("prod", {}), { id: "123456789012" }).Statement.filter((s) => s.Sid.startsWith("Native"))).toEqual([]);
+    // No table, queue or repair: backfill, reconcile and redrive refuse native mode.
+    expect(doc.Statement.map((s) => s.Sid)).toEqual(["FindPoolsByName", "ReadBothPools", "NativeReplicaStatus", "NativePoolKey", "CompareTriggerCode"]);
   });
 
   it("would flag a grant on the wrong resource type", async () => {

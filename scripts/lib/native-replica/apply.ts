@@ -34,6 +34,8 @@ export interface ReplicationRun {
    * and issuer are then read from the secondary (global settings; its key is the replica's ARN).
    */
   from?: "primary" | "secondary";
+  /** The command that runs the primary's step, for errors of a run from the secondary (default without --env). */
+  primaryStepCommand?: string;
   pollMs?: number;
   /** How long a wait step may take (a replica's creation is documented as asynchronous, with no bound). */
   waitTimeoutMs?: number;
@@ -175,10 +177,14 @@ async function converge(c: ReplicationClients, run: ReplicationRun, plan: (o: Ob
   const taken: StepsTaken = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const observed = await observeReplication(c, run.poolId, run.region, run.from);
+    const primaryStep = run.primaryStepCommand ?? "npm run native-replica -- --stack primary";
+    if (run.from === "secondary" && observed.primary.tier === undefined && !observed.replica) {
+      throw new ReplicaStepError(`native replica of ${run.poolId}: no secondary in ${run.region} yet (still CREATING, or no replica): run the primary stack's step first (${primaryStep})`);
+    }
     const [step] = plan(observed);
     if (!step) return taken;
     if (run.from === "secondary" && PRIMARY_ONLY.has(step.kind)) {
-      throw new ReplicaStepError(`native replica of ${run.poolId}: the next step, ${describeStep(step)}, is made in the primary's Region only: run the primary stack's step first (npm run native-replica -- --stack primary)`);
+      throw new ReplicaStepError(`native replica of ${run.poolId}: the next step, ${describeStep(step)}, is made in the primary's Region only: run the primary stack's step first (${primaryStep})`);
     }
     const started = Date.now();
     run.log?.(`native replica ${run.poolId} -> ${run.region}: ${describeStep(step)}`);

@@ -79,7 +79,14 @@ function poolIdOf(role: Role, outputs: { primary?: StackOutputs; dr?: StackOutpu
 export async function nativeReplicaStep(env: Environment, role: Role, outputs: { primary?: StackOutputs; dr?: StackOutputs }, opts: NativeStepOptions = {}): Promise<StepsTaken> {
   const c = clients(env, opts);
   try {
-    const run = { poolId: poolIdOf(role, outputs), region: env.drRegion, from: role === "primary" ? ("primary" as const) : ("secondary" as const), log: opts.log, pollMs: opts.pollMs };
+    const run = {
+      poolId: poolIdOf(role, outputs),
+      region: env.drRegion,
+      from: role === "primary" ? ("primary" as const) : ("secondary" as const),
+      primaryStepCommand: `npm run native-replica -- --env ${env.name} --stack primary`,
+      log: opts.log,
+      pollMs: opts.pollMs,
+    };
     return await ensureReplication(c, run, wantedReplication(env, role, outputs), role === "primary" ? "inactive" : "active");
   } finally {
     c.primary.destroy();
