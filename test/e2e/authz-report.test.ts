@@ -44,4 +44,13 @@ describe("authz report", () => {
     expect(r.unexplained).toEqual([]);
     expect(r.stale).toHaveLength(KEPT_UNUSED.length);
   });
+
+  it("merges a role's documents across sandboxes by Sid: a grant only the second sandbox's document has is still checked", () => {
+    const second = [{ name: policies[0]!.name, policy: { Statement: [{ Sid: "NativeOnly", Effect: "Allow", Action: ["cognito-idp:ListUserPoolReplicas"], Resource: ["arn:pool"] }] } }];
+    const r = buildReport([
+      { decisions: [decision("cognito-idp:AdminCreateUser"), decision("cognito-idp:AdminDeleteUser")], roles: [{ roleArn: role, policies }] },
+      { decisions: [], roles: [{ roleArn: role, policies: second }] },
+    ]);
+    expect(r.unexplained).toEqual(["replicate-user-role: cognito-idp:ListUserPoolReplicas (cdr-local-replicate-user-least-privilege#NativeOnly) was never used"]);
+  });
 });

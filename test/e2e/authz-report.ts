@@ -36,8 +36,31 @@ const shortRole = (roleArn: string) => roleArn.split("/").pop()!.replace(/^cdr-[
 
 export function buildReport(snapshots: Snapshot[]): { roles: RoleReport[]; unexplained: string[]; stale: string[] } {
   const decisions = snapshots.flatMap((s) => s.decisions);
-  const policies = new Map<string, Snapshot["roles"][number]["policies"]>();
-  for (const s of snapshots) for (const r of s.roles) if (!policies.has(r.roleArn)) policies.set(r.roleArn, r.policies);
+  // A role's grants across every sandbox: the same role may carry another document in another
+  // (the operator policy differs by replication mode), so statements are merged by policy and Sid.
+  // Only documents whose every statement has a Sid merge: a statement without one is named by its
+  // place (the evaluator numbers them), so such a document is kept as first seen.
+  const merged = new Map<string, Map<string, { statements: Map<string, unknown>; first: unknown; bySid: boolean }>>();
+  for (const s of snapshots) {
+    for (const r of s.roles) {
+      const byPolicy = merged.get(r.roleArn) ?? new Map();
+      merged.set(r.roleArn, byPolicy);
+      for (const p of r.policies) {
+        const raw = (p.policy as { Statement?: unknown }).Statement;
+        const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+        const entry = byPolicy.get(p.name) ?? { statements: new Map<string, unknown>(), first: p.policy, bySid: true };
+        byPolicy.set(p.name, entry);
+        if (!list.every((st) => typeof (st as { Sid?: unknown }).Sid === "string")) entry.bySid = false;
+        for (const st of list) entry.statements.set(String((st as { Sid?: string }).Sid), st);
+      }
+    }
+  }
+  const policies = new Map<string, Snapshot["roles"][number]["policies"]>(
+    [...merged].map(([role, byPolicy]) => [
+      role,
+      [...byPolicy].map(([name, e]) => ({ name, policy: e.bySid ? { Version: "2012-10-17", Statement: [...e.statements.values()] } : e.first })),
+    ]),
+  );
   const roles: RoleReport[] = [];
   const unexplained: string[] = [];
   const keptSeen = new Set<string>();
